@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sable-settlement/sable/internal/atomicfile"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// proveFlags are the flags that both prove commands share.
+type proveFlags struct {
+	keys, amount, amountBlinding, context, out, openingOut string
+}
+
+func (f *proveFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.keys, "keys", "", "key directory written by 'sable setup'")
+	cmd.Flags().StringVar(&f.amount, "amount", "", "amount in minor units, 1 to 2^64-1")
+	cmd.Flags().StringVar(&f.amountBlinding, "amount-blinding", "", "amount blinding as hex, below 2^128 (default: random)")
+	cmd.Flags().StringVar(&f.context, "context", "", "32-byte hex context binding the proof to its transaction")
+	cmd.Flags().StringVar(&f.out, "out", "", "proof bundle to write (JSON, no secrets)")
+	cmd.Flags().StringVar(&f.openingOut, "opening-out", "", "file for the amount's opening (mode 0600)")
+}
+
+// parse checks the shared flags before any slow work.
+func (f *proveFlags) parse() (amount uint64, blinding *big.Int, ctx zkp.Context, err error) {
+	if f.keys == "" {
+		return 0, nil, ctx, failf("--keys is required")
+	}
+	if amount, err = parseAmount("amount", f.amount); err != nil {
+		return
+	}
+	if ctx, err = parseContext(f.context); err != nil {
+		return
+	}
+	if err = checkWritable("out", f.out); err != nil {
+		return
+	}
+	if f.openingOut != "" {
+		if err = checkWritable("opening-out", f.openingOut); err != nil {
+			return
+		}
+	}
+	if f.amountBlinding == "" {
+		if f.openingOut == "" {
+			return 0, nil, ctx, withHint(failf("the amount's random blinding would be lost"), "pass --opening-out FILE to keep the opening, or --amount-blinding HEX")
+		}
+		blinding, err = zkp.RandomAmountBlinding()
+		return
+	}
+	blinding, err = parseBlinding("amount-blinding", f.amountBlinding, zkp.AmountBlindingBits)
+	return
+}
+
+// opening is the secret that lets the receiver (or an auditor) open C_amt.
+type opening struct {
+	Circuit    zkp.Circuit `json:"circuit"`
+	Amount     string      `json:"amount"`
+	Blinding   string      `json:"blinding"`
+	Commitment string      `json:"commitment"`
+	Context    string      `json:"context"`
+}
+
+// write stores the bundle, then the opening. Each file is written whole or
+// not at all.
+func (f *proveFlags) write(cmd *cobra.Command, vk *zkp.VerifyingKey, pub zkp.Public, proof *zkp.Proof, amount uint64, blinding *big.Int) error {
+	if f.openingOut != "" {
+		o, _ := json.MarshalIndent(opening{pub.Circuit, strconv.FormatUint(amount, 10), zkp.BlindingHex(blinding), pub.Amount.String(), pub.Context.String()}, "", "  ")
+		if err := atomicfile.Write(f.openingOut, append(o, '\n'), 0o600); err != nil {
+			return failf("%v", err)
+		}
+	}
+	if err := atomicfile.Write(f.out, zkp.NewBundle(vk, pub, proof).Marshal(), 0o644); err != nil {
+		return failf("%v", err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s proof, amount commitment %s)\n", f.out, pub.Circuit, pub.Amount)
+	return nil
+}
+
+func loadKeys(dir string, c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error) {
+	vk, err := loadVK(dir, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	pk, err := loadPK(dir, c)
+	return pk, vk, err
+}
+
+func newProveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "prove {transfer|mint} ...",
+		Short: "Prove a transfer or a mint and write a self-contained proof bundle",
+	}
+	cmd.AddCommand(newProveTransferCmd(), newProveMintCmd())
+	return cmd
+}
+
+func newProveTransferCmd() *cobra.Command {
+	var f proveFlags
+	var balance, balanceBlinding string
+	cmd := &cobra.Command{
+		Use:   "transfer --keys DIR --balance V --balance-blinding HEX --amount A [--amount-blinding HEX] --context HEX --out BUNDLE.json [--opening-out FILE]",
+		Short: "Prove that a hidden amount is in range and that the hidden balance covers it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			amount, blinding, ctx, err := f.parse()
+			if err != nil {
+				return err
+			}
+			bal, err := parseValue("balance", balance)
+			if err != nil {
+				return err
+			}
+			if bal < amount {
+				return failf("--balance %d is smaller than --amount %d", bal, amount)
+			}
+			if balanceBlinding == "" {
+				return withHint(failf("--balance-blinding is required"), "it is the blinding of your available balance's commitment (see 'sable commit')")
+			}
+			rbal, err := parseBlinding("balance-blinding", balanceBlinding, 0)
+			if err != nil {
+				return err
+			}
+			pk, vk, err := loadKeys(f.keys, zkp.Transfer)
+			if err != nil {
+				return err
+			}
+			pub, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: bal, BalanceBlinding: rbal, Amount: amount, AmountBlinding: blinding, Context: ctx}, vk)
+			if err != nil {
+				return failf("%v", err)
+			}
+			return f.write(cmd, vk, pub, proof, amount, blinding)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&balance, "balance", "", "available balance in minor units")
+	cmd.Flags().StringVar(&balanceBlinding, "balance-blinding", "", "blinding of the available balance's commitment, hex")
+	return cmd
+}
+
+func newProveMintCmd() *cobra.Command {
+	var f proveFlags
+	cmd := &cobra.Command{
+		Use:   "mint --keys DIR --amount A [--amount-blinding HEX] --context HEX --out BUNDLE.json [--opening-out FILE]",
+		Short: "Prove that a hidden minted amount is in range",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			amount, blinding, ctx, err := f.parse()
+			if err != nil {
+				return err
+			}
+			pk, vk, err := loadKeys(f.keys, zkp.Mint)
+			if err != nil {
+				return err
+			}
+			pub, proof, err := pk.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: blinding, Context: ctx}, vk)
+			if err != nil {
+				return failf("%v", err)
+			}
+			return f.write(cmd, vk, pub, proof, amount, blinding)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

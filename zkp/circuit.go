@@ -1,0 +1,79 @@
+package zkp
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/logger"
+
+	"github.com/sable-settlement/sable/circuits/mint"
+	"github.com/sable-settlement/sable/circuits/transfer"
+)
+
+func init() {
+	// gnark logs every setup, proof and verification at debug level; Sable
+	// reports what matters itself and must never log witness material.
+	logger.Disable()
+}
+
+// Circuit names one of Sable's circuits.
+type Circuit string
+
+const (
+	Transfer Circuit = "transfer"
+	Mint     Circuit = "mint"
+)
+
+// Circuits lists every circuit, in a stable order.
+func Circuits() []Circuit { return []Circuit{Transfer, Mint} }
+
+// ParseCircuit checks a circuit name.
+func ParseCircuit(s string) (Circuit, error) {
+	for _, c := range Circuits() {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("zkp: unknown circuit %q (want transfer or mint)", s)
+}
+
+// PublicInputs returns the number of public inputs of c (x and y count once
+// each for a point).
+func (c Circuit) PublicInputs() int {
+	if c == Transfer {
+		return 5
+	}
+	return 3
+}
+
+func (c Circuit) definition() frontend.Circuit {
+	if c == Transfer {
+		return &transfer.Circuit{}
+	}
+	return &mint.Circuit{}
+}
+
+var compiled sync.Map // Circuit → *compiledCircuit
+
+type compiledCircuit struct {
+	once sync.Once
+	cs   constraint.ConstraintSystem
+	err  error
+}
+
+// Compile returns c's R1CS, compiled once per process.
+func (c Circuit) Compile() (constraint.ConstraintSystem, error) {
+	v, _ := compiled.LoadOrStore(c, &compiledCircuit{})
+	cc := v.(*compiledCircuit)
+	cc.once.Do(func() {
+		cc.cs, cc.err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.definition())
+		if cc.err != nil {
+			cc.err = fmt.Errorf("zkp: compile %s: %w", c, cc.err)
+		}
+	})
+	return cc.cs, cc.err
+}

@@ -1,0 +1,180 @@
+package zkp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+
+	"github.com/sable-settlement/sable/internal/pedersen"
+)
+
+// CommitmentSize is the length of an encoded commitment.
+const CommitmentSize = 32
+
+// AmountBlindingBits is the width of an amount's blinding.
+const AmountBlindingBits = 128
+
+// Errors returned by DecodeCommitment.
+var (
+	ErrCommitmentLength   = errors.New("zkp: commitment is not 32 bytes")
+	ErrCommitmentEncoding = errors.New("zkp: commitment encoding is not canonical")
+	ErrNotOnCurve         = errors.New("zkp: point is not on the curve")
+	ErrNotInSubgroup      = errors.New("zkp: point is not in the prime-order subgroup")
+)
+
+// Commitment is a Pedersen commitment Com(v, r) = v·G + r·H, a point of the
+// prime-order subgroup. The zero value is not a valid commitment; use
+// ZeroCommitment for Com(0, 0).
+type Commitment struct {
+	p twistededwards.PointAffine
+}
+
+// Commit returns Com(v, r). r is reduced modulo ℓ.
+func Commit(v uint64, r *big.Int) Commitment {
+	return Commitment{pedersen.Commit(new(big.Int).SetUint64(v), new(big.Int).Mod(r, pedersen.Order()))}
+}
+
+// ZeroCommitment returns Com(0, 0), the identity.
+func ZeroCommitment() Commitment { return Commitment{pedersen.Identity()} }
+
+// Add returns c + d, a commitment to the sums of values and blindings.
+func (c Commitment) Add(d Commitment) Commitment {
+	var s Commitment
+	s.p.Add(&c.p, &d.p)
+	return s
+}
+
+// Sub returns c − d, a commitment to the differences of values and blindings.
+func (c Commitment) Sub(d Commitment) Commitment {
+	var n, s twistededwards.PointAffine
+	n.Neg(&d.p)
+	s.Add(&c.p, &n)
+	return Commitment{s}
+}
+
+// Equal reports whether c and d are the same point.
+func (c Commitment) Equal(d Commitment) bool { return c.p.Equal(&d.p) }
+
+// Bytes returns the 32-byte canonical encoding.
+func (c Commitment) Bytes() [CommitmentSize]byte { return c.p.Bytes() }
+
+// String returns the hex of the encoding.
+func (c Commitment) String() string { b := c.Bytes(); return hex.EncodeToString(b[:]) }
+
+// Coordinates returns the affine coordinates, for witnesses and exports.
+func (c Commitment) Coordinates() (x, y fr.Element) { return c.p.X, c.p.Y }
+
+// DecodeCommitment parses a 32-byte encoding and checks that it is canonical,
+// on the curve and in the prime-order subgroup.
+func DecodeCommitment(b []byte) (Commitment, error) {
+	p, err := decodePoint(b)
+	if err != nil {
+		return Commitment{}, err
+	}
+	return Commitment{p}, nil
+}
+
+// ParseCommitment decodes the hex of an encoding.
+func ParseCommitment(s string) (Commitment, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return Commitment{}, fmt.Errorf("zkp: commitment is not hex: %w", err)
+	}
+	return DecodeCommitment(b)
+}
+
+func decodePoint(b []byte) (twistededwards.PointAffine, error) {
+	var p twistededwards.PointAffine
+	if len(b) != CommitmentSize {
+		return p, ErrCommitmentLength
+	}
+	negative := b[31]&0x80 != 0
+	var be [32]byte
+	for i := range be {
+		be[i] = b[31-i]
+	}
+	be[0] &= 0x7f
+	if err := p.Y.SetBytesCanonical(be[:]); err != nil {
+		return p, ErrCommitmentEncoding // y ≥ p
+	}
+	params := pedersen.Params()
+	var one, y2, num, den fr.Element
+	one.SetOne()
+	y2.Square(&p.Y)
+	num.Sub(&one, &y2)
+	den.Mul(&y2, &params.D)
+	den.Sub(&params.A, &den)
+	if den.IsZero() {
+		return p, ErrNotOnCurve
+	}
+	p.X.Div(&num, &den)
+	if p.X.Legendre() == -1 {
+		return p, ErrNotOnCurve
+	}
+	p.X.Sqrt(&p.X)
+	if p.X.IsZero() && negative {
+		return p, ErrCommitmentEncoding // −0 has no encoding of its own
+	}
+	if p.X.LexicographicallyLargest() != negative {
+		p.X.Neg(&p.X)
+	}
+	var q twistededwards.PointAffine
+	q.ScalarMultiplication(&p, &params.Order)
+	if !q.IsZero() {
+		return p, ErrNotInSubgroup
+	}
+	return p, nil
+}
+
+// Order returns ℓ, the order of the commitments' group.
+func Order() *big.Int { return pedersen.Order() }
+
+// RandomBlinding returns a uniform scalar in [0, ℓ), for balances.
+func RandomBlinding() (*big.Int, error) {
+	r, err := rand.Int(rand.Reader, pedersen.Order())
+	if err != nil {
+		return nil, fmt.Errorf("zkp: random blinding: %w", err)
+	}
+	return r, nil
+}
+
+// RandomAmountBlinding returns a uniform 128-bit scalar, for amounts.
+func RandomAmountBlinding() (*big.Int, error) {
+	r, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), AmountBlindingBits))
+	if err != nil {
+		return nil, fmt.Errorf("zkp: random blinding: %w", err)
+	}
+	return r, nil
+}
+
+// BlindingHex renders a blinding as 32-byte big-endian hex.
+func BlindingHex(r *big.Int) string {
+	var b [32]byte
+	r.FillBytes(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ParseBlinding parses big-endian hex (at most 32 bytes) and checks that the
+// scalar is below 2^bits (bits = 0 means below ℓ).
+func ParseBlinding(s string, bits int) (*big.Int, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("zkp: blinding is not hex: %w", err)
+	}
+	if len(b) == 0 || len(b) > 32 {
+		return nil, fmt.Errorf("zkp: blinding is %d bytes, want 1 to 32", len(b))
+	}
+	r := new(big.Int).SetBytes(b)
+	if bits == 0 && r.Cmp(pedersen.Order()) >= 0 {
+		return nil, errors.New("zkp: blinding is not below the group order ℓ")
+	}
+	if bits > 0 && r.BitLen() > bits {
+		return nil, fmt.Errorf("zkp: blinding is wider than %d bits", bits)
+	}
+	return r, nil
+}
