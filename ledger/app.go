@@ -1,0 +1,275 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// AppVersion is the application's protocol version, reported in Info.
+const AppVersion uint64 = 1
+
+// App is Sable's ABCI 2.0 application.
+//
+// Two-phase commit: CheckTx is the pre-validation (decode, sizes, points,
+// signature, nonce, registration, beneficiary, proof) against a check state
+// that already holds the mempool's earlier transactions, so a bank can
+// pipeline payments; FinalizeBlock is the submit, which re-runs the same
+// checks against the block's state as it stands before each transaction and
+// applies it. PrepareProposal keeps, and ProcessProposal accepts, only
+// blocks in which every transaction passes in order.
+//
+// Durability: FinalizeBlock only computes; Commit writes the block's
+// changes, its height and app hash in one synced Pebble batch. A crash
+// between them loses nothing that CometBFT cannot replay.
+type App struct {
+	abci.BaseApplication
+
+	mu    sync.Mutex
+	store *Store
+	exec  *executor
+	log   *slog.Logger
+
+	height  int64  // last committed
+	appHash []byte // last committed
+
+	genesis *overlay // InitChain's writes, until the first Commit
+	block   *overlay // FinalizeBlock's writes, until Commit
+	blockAt int64
+	blockH  []byte
+	check   *overlay // CheckTx's view: committed state + accepted mempool txs
+}
+
+// Keys are the verifying keys a node checks proofs with.
+type Keys struct {
+	Transfer, Mint *zkp.VerifyingKey
+}
+
+// NewApp opens the application over its state store.
+func NewApp(store *Store, keys Keys, log *slog.Logger) (*App, error) {
+	if keys.Transfer == nil || keys.Mint == nil {
+		return nil, errors.New("ledger: verifying keys for transfer and mint are required")
+	}
+	h, hash, err := store.Committed()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{store: store, log: log, height: h, appHash: hash,
+		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint)}}
+	if h > 0 {
+		if err := a.loadChain(); err != nil {
+			return nil, err
+		}
+	}
+	a.check = a.base()
+	return a, nil
+}
+
+// loadChain restores the chain id and checks the keys against genesis.
+func (a *App) loadChain() error {
+	raw, err := a.store.get(keyChainID)
+	if err != nil {
+		return err
+	}
+	a.exec.chainID = string(raw)
+	g, err := a.store.get(keyGenesis)
+	if err != nil {
+		return err
+	}
+	gen, err := ParseGenesis(g)
+	if err != nil {
+		return err
+	}
+	return a.checkKeys(gen)
+}
+
+var keyChainID = []byte("g/chain-id")
+
+func (a *App) checkKeys(g *Genesis) error {
+	for _, k := range []struct {
+		name, want string
+		vk         *zkp.VerifyingKey
+	}{{"transfer", g.VKHashes.Transfer, a.exec.verifier.keys[zkp.Transfer]}, {"mint", g.VKHashes.Mint, a.exec.verifier.keys[zkp.Mint]}} {
+		if k.vk.HashHex() != k.want {
+			return fmt.Errorf("ledger: the %s verifying key (hash %s) is not the one genesis pins (%s)", k.name, k.vk.HashHex(), k.want)
+		}
+	}
+	return nil
+}
+
+// base is the state a new block builds on: genesis until the first commit.
+func (a *App) base() *overlay {
+	if a.genesis != nil {
+		return a.genesis.child()
+	}
+	return newOverlay(a.store)
+}
+
+// SetFlowChecker installs the HE flow validation.
+func (a *App) SetFlowChecker(f FlowChecker) { a.exec.flows = f }
+
+// Info reports the last committed height and app hash; CometBFT replays
+// blocks after it.
+func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return &abci.InfoResponse{
+		Data:             "sable",
+		AppVersion:       AppVersion,
+		LastBlockHeight:  a.height,
+		LastBlockAppHash: a.appHash,
+	}, nil
+}
+
+// InitChain writes the genesis state (kept in memory until the first
+// Commit) and returns its app hash.
+func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g, err := ParseGenesis(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkKeys(g); err != nil {
+		return nil, err
+	}
+	a.exec.chainID = req.ChainId
+	o := newOverlay(a.store)
+	o.set(keyChainID, []byte(req.ChainId))
+	g.write(o, req.AppStateBytes)
+	a.genesis = o
+	a.appHash = o.nextAppHash(nil, 0)
+	a.check = a.base()
+	a.log.Info("genesis", "chain", req.ChainId, "parties", len(g.Parties), "accounts", len(g.Accounts))
+	return &abci.InitChainResponse{AppHash: a.appHash}, nil
+}
+
+// CheckTx pre-validates a transaction against the check state and, if it
+// passes, applies it there so the sender's next transaction builds on it.
+func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	tx, rej := decode(req.Tx)
+	if rej == nil {
+		rej = a.exec.apply(a.check, tx, a.height+1, 0)
+	}
+	if rej != nil {
+		return &abci.CheckTxResponse{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}, nil
+	}
+	return &abci.CheckTxResponse{Code: CodeOK, GasWanted: 1}, nil
+}
+
+// PrepareProposal keeps the transactions that pass in order, within the
+// block's byte limit.
+func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o := a.base()
+	var kept [][]byte
+	var size int64
+	for i, raw := range req.Txs {
+		if size+int64(len(raw)) > req.MaxTxBytes {
+			break
+		}
+		tx, rej := decode(raw)
+		if rej == nil {
+			rej = a.exec.apply(o, tx, req.Height, uint32(i))
+		}
+		if rej == nil {
+			kept = append(kept, raw)
+			size += int64(len(raw))
+		}
+	}
+	return &abci.PrepareProposalResponse{Txs: kept}, nil
+}
+
+// ProcessProposal rejects a block in which any transaction fails, checked
+// in order against the state each one would see.
+func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o := a.base()
+	for i, raw := range req.Txs {
+		tx, rej := decode(raw)
+		if rej == nil {
+			rej = a.exec.apply(o, tx, req.Height, uint32(i))
+		}
+		if rej != nil {
+			a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "code", rej.Code, "reason", rej.Msg)
+			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+		}
+	}
+	return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_ACCEPT}, nil
+}
+
+// FinalizeBlock applies the block's transactions in order and returns the
+// new app hash. Nothing reaches disk until Commit.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o := a.base()
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, raw := range req.Txs {
+		tx, rej := decode(raw)
+		if rej == nil {
+			rej = a.exec.apply(o, tx, req.Height, uint32(i))
+		}
+		if rej != nil {
+			results[i] = &abci.ExecTxResult{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}
+			continue
+		}
+		results[i] = &abci.ExecTxResult{Code: CodeOK, Events: txEvents(tx)}
+	}
+	if err := a.assertTurnstile(o); err != nil {
+		return nil, err // a broken invariant must halt the node, not be committed
+	}
+	flat := o.flatten()
+	a.block, a.blockAt = flat, req.Height
+	a.blockH = flat.nextAppHash(a.appHash, req.Height)
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: a.blockH}, nil
+}
+
+// Commit writes the finalized block in one synced batch.
+func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.block == nil {
+		return nil, errors.New("ledger: Commit without FinalizeBlock")
+	}
+	if err := a.store.commit(a.block, a.blockAt, a.blockH); err != nil {
+		return nil, err
+	}
+	a.height, a.appHash = a.blockAt, a.blockH
+	a.block, a.genesis = nil, nil
+	a.check = a.base() // CometBFT now rechecks the mempool against it
+	return &abci.CommitResponse{}, nil
+}
+
+// assertTurnstile checks the supply invariant for every currency.
+func (a *App) assertTurnstile(o *overlay) error {
+	v := view{o}
+	for _, k := range Currencies {
+		ok, err := v.turnstile(k.Code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("ledger: supply turnstile broken for %s: accounts do not sum to minted minus burned", k.Code)
+		}
+	}
+	return nil
+}
+
+func txEvents(tx *Tx) []abci.Event {
+	return []abci.Event{{Type: "sable", Attributes: []abci.EventAttribute{
+		{Key: "kind", Value: tx.Kind.String(), Index: true},
+		{Key: "sender", Value: tx.Sender, Index: true},
+		{Key: "txid", Value: tx.ID().String(), Index: true},
+	}}}
+}

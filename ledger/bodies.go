@@ -1,0 +1,182 @@
+package ledger
+
+import (
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// RegisterBank admits a bank. Only the regulator may send it.
+type RegisterBank struct {
+	ID      string
+	Country [2]byte  // ISO 3166 alpha-2, upper case
+	SignKey [32]byte // Ed25519
+	MemoKey [32]byte // X25519, for openings sealed to the bank
+}
+
+// RegisterAccount opens the sender bank's account in a currency, with
+// available and pending both Com(0, 0).
+type RegisterAccount struct {
+	Currency Currency
+}
+
+// Beneficiary classes.
+const (
+	ClassCorporate uint8 = 1
+	ClassConsumer  uint8 = 2
+	ClassVirtual   uint8 = 3
+)
+
+// RegisterBeneficiary publishes an opaque token that names one of the sender
+// bank's customer accounts in a currency. Payers quote it; only the bank can
+// map it to the customer.
+type RegisterBeneficiary struct {
+	Token    [32]byte
+	Currency Currency
+	Class    uint8
+}
+
+// Mint creates money: Amount lands in the receiver's pending balance and in
+// the currency's supply. Only the currency's issuer may send it; Proof is a
+// mint proof that Amount commits to a value in [1, 2^64).
+type Mint struct {
+	To       string
+	Currency Currency
+	Amount   zkp.Commitment
+	Proof    [zkp.ProofSize]byte
+	Memo     []byte // the opening, sealed to the receiver
+	Flow     []byte // HE ciphertext of the flow, for the regulator
+}
+
+// Burn destroys money from the issuer's own available balance; Proof is a
+// transfer proof against that balance.
+type Burn struct {
+	Currency  Currency
+	Available zkp.Commitment // the balance the proof was made against
+	Amount    zkp.Commitment
+	Proof     [zkp.ProofSize]byte
+	Flow      []byte
+}
+
+// Transfer pays Amount from the sender's available balance into the
+// receiver's pending balance.
+type Transfer struct {
+	To          string
+	Currency    Currency
+	Beneficiary [32]byte       // a registered token of the receiver, or zero: bank to bank
+	Available   zkp.Commitment // the sender's available balance the proof was made against
+	Amount      zkp.Commitment
+	Proof       [zkp.ProofSize]byte
+	Memo        []byte // the opening, sealed to the receiver
+	AuditMemo   []byte // optional: the opening sealed to the regulator
+	Flow        []byte // HE ciphertext of the flow, for the regulator
+}
+
+// ApplyPending merges the sender's pending balance into its available one.
+type ApplyPending struct {
+	Currency Currency
+}
+
+func (*RegisterBank) kind() Kind        { return KindRegisterBank }
+func (*RegisterAccount) kind() Kind     { return KindRegisterAccount }
+func (*RegisterBeneficiary) kind() Kind { return KindRegisterBeneficiary }
+func (*Mint) kind() Kind                { return KindMint }
+func (*Burn) kind() Kind                { return KindBurn }
+func (*Transfer) kind() Kind            { return KindTransfer }
+func (*ApplyPending) kind() Kind        { return KindApplyPending }
+
+func (b *RegisterBank) encode(w *writer) {
+	w.str(b.ID)
+	w.fixed(b.Country[:])
+	w.fixed(b.SignKey[:])
+	w.fixed(b.MemoKey[:])
+}
+
+func (b *RegisterBank) decode(r *reader) {
+	b.ID = r.id()
+	r.fixed(b.Country[:])
+	r.fixed(b.SignKey[:])
+	r.fixed(b.MemoKey[:])
+	if r.err == nil && !(isUpper(b.Country[0]) && isUpper(b.Country[1])) {
+		r.err = errCountry
+	}
+}
+
+func (b *RegisterAccount) encode(w *writer) { w.fixed(b.Currency[:]) }
+func (b *RegisterAccount) decode(r *reader) { b.Currency = r.currency() }
+
+func (b *RegisterBeneficiary) encode(w *writer) {
+	w.fixed(b.Token[:])
+	w.fixed(b.Currency[:])
+	w.u8(b.Class)
+}
+
+func (b *RegisterBeneficiary) decode(r *reader) {
+	r.fixed(b.Token[:])
+	b.Currency = r.currency()
+	b.Class = r.u8()
+	if r.err == nil && (b.Class < ClassCorporate || b.Class > ClassVirtual) {
+		r.err = errClass
+	}
+}
+
+func (b *Mint) encode(w *writer) {
+	w.str(b.To)
+	w.fixed(b.Currency[:])
+	w.commitment(b.Amount)
+	w.fixed(b.Proof[:])
+	w.blob(b.Memo)
+	w.blob(b.Flow)
+}
+
+func (b *Mint) decode(r *reader) {
+	b.To = r.id()
+	b.Currency = r.currency()
+	b.Amount = r.commitment()
+	r.proof(&b.Proof)
+	b.Memo = r.blob(MaxMemoSize)
+	b.Flow = r.blob(MaxFlowSize)
+}
+
+func (b *Burn) encode(w *writer) {
+	w.fixed(b.Currency[:])
+	w.commitment(b.Available)
+	w.commitment(b.Amount)
+	w.fixed(b.Proof[:])
+	w.blob(b.Flow)
+}
+
+func (b *Burn) decode(r *reader) {
+	b.Currency = r.currency()
+	b.Available = r.commitment()
+	b.Amount = r.commitment()
+	r.proof(&b.Proof)
+	b.Flow = r.blob(MaxFlowSize)
+}
+
+func (b *Transfer) encode(w *writer) {
+	w.str(b.To)
+	w.fixed(b.Currency[:])
+	w.fixed(b.Beneficiary[:])
+	w.commitment(b.Available)
+	w.commitment(b.Amount)
+	w.fixed(b.Proof[:])
+	w.blob(b.Memo)
+	w.blob(b.AuditMemo)
+	w.blob(b.Flow)
+}
+
+func (b *Transfer) decode(r *reader) {
+	b.To = r.id()
+	b.Currency = r.currency()
+	r.fixed(b.Beneficiary[:])
+	b.Available = r.commitment()
+	b.Amount = r.commitment()
+	r.proof(&b.Proof)
+	b.Memo = r.blob(MaxMemoSize)
+	b.AuditMemo = r.blob(MaxMemoSize)
+	b.Flow = r.blob(MaxFlowSize)
+}
+
+func (b *ApplyPending) encode(w *writer) { w.fixed(b.Currency[:]) }
+func (b *ApplyPending) decode(r *reader) { b.Currency = r.currency() }
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

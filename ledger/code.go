@@ -1,0 +1,43 @@
+package ledger
+
+import "fmt"
+
+// Response codes. They are part of the protocol: a code keeps its meaning
+// forever, and clients branch on it.
+const (
+	CodeOK                 uint32 = 0
+	CodeEncoding           uint32 = 1  // truncated or malformed bytes
+	CodeTooLarge           uint32 = 2  // over a size limit
+	CodeVersion            uint32 = 3  // unsupported transaction version
+	CodeUnknownKind        uint32 = 4  // unknown transaction kind
+	CodeBadPoint           uint32 = 5  // a commitment off the curve, outside the subgroup or non-canonical
+	CodeBadProofFormat     uint32 = 6  // proof bytes are not valid points
+	CodeUnknownSender      uint32 = 7  // sender is not registered
+	CodeBadSignature       uint32 = 8  // signature does not verify
+	CodeBadNonce           uint32 = 9  // replayed or out-of-order nonce
+	CodeUnauthorized       uint32 = 10 // sender may not send this kind
+	CodeUnknownAccount     uint32 = 11 // no such account (party, currency)
+	CodeUnknownReceiver    uint32 = 12 // receiver is not a registered bank
+	CodeUnknownBeneficiary uint32 = 13 // token not registered to the receiver in this currency
+	CodeStaleBalance       uint32 = 14 // proof made against an available balance that has changed
+	CodeBadProof           uint32 = 15 // proof does not verify
+	CodeAlreadyExists      uint32 = 16 // registration of something that exists
+	CodeDuplicateTx        uint32 = 17 // this exact transaction is already committed
+	CodeBadMemo            uint32 = 18 // memo of the wrong size
+	CodeBadFlow            uint32 = 19 // HE flow ciphertext malformed or missing
+	CodeSelfTransfer       uint32 = 20 // sender pays itself
+	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
+)
+
+// Rejection is a transaction refused with a code and a message a person can
+// act on.
+type Rejection struct {
+	Code uint32
+	Msg  string
+}
+
+func (r *Rejection) Error() string { return fmt.Sprintf("code %d: %s", r.Code, r.Msg) }
+
+func reject(code uint32, format string, a ...any) *Rejection {
+	return &Rejection{Code: code, Msg: fmt.Sprintf(format, a...)}
+}

@@ -1,0 +1,352 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"errors"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// executor validates transactions against a state view and applies them.
+// The same code runs in CheckTx (pre-validation), PrepareProposal,
+// ProcessProposal and FinalizeBlock (submit), so the four cannot disagree.
+type executor struct {
+	chainID  string
+	verifier *verifier
+	flows    FlowChecker
+}
+
+// FlowChecker validates a transaction's HE flow ciphertext; nil accepts any.
+type FlowChecker interface {
+	CheckFlow(flow []byte) error
+}
+
+// decode maps decoding errors to their codes.
+func decode(raw []byte) (*Tx, *Rejection) {
+	tx, err := DecodeTx(raw)
+	switch {
+	case err == nil:
+		return tx, nil
+	case errors.Is(err, ErrTxTooLarge):
+		return nil, reject(CodeTooLarge, "%v", err)
+	case errors.Is(err, ErrTxVersion):
+		return nil, reject(CodeVersion, "%v", err)
+	case errors.Is(err, ErrTxKind):
+		return nil, reject(CodeUnknownKind, "%v", err)
+	case errors.Is(err, ErrTxPoint):
+		return nil, reject(CodeBadPoint, "%v", err)
+	case errors.Is(err, ErrTxProofFormat):
+		return nil, reject(CodeBadProofFormat, "%v", err)
+	}
+	return nil, reject(CodeEncoding, "%v", err)
+}
+
+// apply validates tx against the state seen through o and, only if every
+// check passes, writes its effects into o. A rejected transaction leaves o
+// untouched: effects go to a child overlay merged at the end.
+func (e *executor) apply(o *overlay, tx *Tx, height int64, index uint32) *Rejection {
+	c := o.child()
+	v := view{c}
+	sender, rej := e.authenticate(v, tx)
+	if rej != nil {
+		return rej
+	}
+	st := &TxStatus{Height: height, Index: index, Kind: tx.Kind, Sender: tx.Sender}
+	if rej := e.applyBody(v, tx, sender, st); rej != nil {
+		return rej
+	}
+	sender.Nonce++
+	v.putParty(sender)
+	c.set(statusKey(tx.ID()), st.encode())
+	c.merge()
+	return nil
+}
+
+// authenticate checks sender, signature, duplicate and nonce, in that order.
+func (e *executor) authenticate(v view, tx *Tx) (*Party, *Rejection) {
+	sender, err := v.party(tx.Sender)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if sender == nil {
+		return nil, reject(CodeUnknownSender, "sender %q is not registered", tx.Sender)
+	}
+	if !ed25519.Verify(sender.SignKey[:], tx.SigningBytes(e.chainID), tx.Sig[:]) {
+		return nil, reject(CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
+	}
+	if st, err := v.status(tx.ID()); err != nil {
+		return nil, internal(err)
+	} else if st != nil {
+		return nil, reject(CodeDuplicateTx, "transaction %s is already committed at height %d", tx.ID(), st.Height)
+	}
+	if tx.Nonce != sender.Nonce {
+		return nil, reject(CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
+	}
+	return sender, nil
+}
+
+func (e *executor) applyBody(v view, tx *Tx, sender *Party, st *TxStatus) *Rejection {
+	switch b := tx.Body.(type) {
+	case *RegisterBank:
+		return e.registerBank(v, sender, b, st)
+	case *RegisterAccount:
+		return e.registerAccount(v, sender, b, st)
+	case *RegisterBeneficiary:
+		return e.registerBeneficiary(v, sender, b, st)
+	case *Mint:
+		return e.mint(v, tx, sender, b, st)
+	case *Burn:
+		return e.burn(v, tx, sender, b, st)
+	case *Transfer:
+		return e.transfer(v, tx, sender, b, st)
+	case *ApplyPending:
+		return e.applyPending(v, sender, b, st)
+	}
+	return reject(CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
+}
+
+func (e *executor) registerBank(v view, sender *Party, b *RegisterBank, st *TxStatus) *Rejection {
+	if sender.Role != RoleRegulator {
+		return reject(CodeUnauthorized, "only the regulator registers banks")
+	}
+	if p, err := v.party(b.ID); err != nil {
+		return internal(err)
+	} else if p != nil {
+		return reject(CodeAlreadyExists, "party %q is already registered", b.ID)
+	}
+	v.putParty(&Party{ID: b.ID, Role: RoleBank, Country: b.Country, SignKey: b.SignKey, MemoKey: b.MemoKey})
+	st.To = b.ID
+	return nil
+}
+
+func (e *executor) registerAccount(v view, sender *Party, b *RegisterAccount, st *TxStatus) *Rejection {
+	if sender.Role != RoleBank {
+		return reject(CodeUnauthorized, "only banks open accounts")
+	}
+	if a, err := v.account(b.Currency, sender.ID); err != nil {
+		return internal(err)
+	} else if a != nil {
+		return reject(CodeAlreadyExists, "%s already has a %s account", sender.ID, b.Currency)
+	}
+	v.putAccount(b.Currency, sender.ID, &Account{Available: zkp.ZeroCommitment(), Pending: zkp.ZeroCommitment()})
+	st.Currency = b.Currency
+	return nil
+}
+
+func (e *executor) registerBeneficiary(v view, sender *Party, b *RegisterBeneficiary, st *TxStatus) *Rejection {
+	if a, err := v.account(b.Currency, sender.ID); err != nil {
+		return internal(err)
+	} else if a == nil {
+		return reject(CodeUnknownAccount, "%s has no %s account; register it first", sender.ID, b.Currency)
+	}
+	if old, err := v.beneficiary(b.Token); err != nil {
+		return internal(err)
+	} else if old != nil {
+		return reject(CodeAlreadyExists, "beneficiary token is already registered")
+	}
+	v.o.set(beneficiaryKey(b.Token), (&Beneficiary{Owner: sender.ID, Currency: b.Currency, Class: b.Class}).encode())
+	st.Currency = b.Currency
+	return nil
+}
+
+func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *Rejection {
+	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
+		return rej
+	}
+	to, rej := e.receiver(v, sender, b.To, b.Currency)
+	if rej != nil {
+		return rej
+	}
+	if rej := checkMemos(b.Memo, nil); rej != nil {
+		return rej
+	}
+	if rej := e.checkFlow(b.Flow); rej != nil {
+		return rej
+	}
+	pub := zkp.Public{Circuit: zkp.Mint, Amount: b.Amount, Context: tx.Context(e.chainID)}
+	if rej := e.verifier.check(pub, b.Proof); rej != nil {
+		return rej
+	}
+	supply, err := v.supply(b.Currency)
+	if err != nil {
+		return internal(err)
+	}
+	v.putSupply(b.Currency, supply.Add(b.Amount))
+	return e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st)
+}
+
+func (e *executor) burn(v view, tx *Tx, sender *Party, b *Burn, st *TxStatus) *Rejection {
+	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
+		return rej
+	}
+	acct, rej := e.debit(v, tx, sender.ID, b.Currency, b.Available, b.Amount, b.Proof)
+	if rej != nil {
+		return rej
+	}
+	if rej := e.checkFlow(b.Flow); rej != nil {
+		return rej
+	}
+	supply, err := v.supply(b.Currency)
+	if err != nil {
+		return internal(err)
+	}
+	v.putSupply(b.Currency, supply.Sub(b.Amount))
+	v.putAccount(b.Currency, sender.ID, acct)
+	st.Currency = b.Currency
+	return nil
+}
+
+func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxStatus) *Rejection {
+	if b.To == sender.ID {
+		return reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+	}
+	to, rej := e.receiver(v, sender, b.To, b.Currency)
+	if rej != nil {
+		return rej
+	}
+	if rej := e.checkBeneficiary(v, b); rej != nil {
+		return rej
+	}
+	if rej := checkMemos(b.Memo, b.AuditMemo); rej != nil {
+		return rej
+	}
+	if rej := e.checkFlow(b.Flow); rej != nil {
+		return rej
+	}
+	acct, rej := e.debit(v, tx, sender.ID, b.Currency, b.Available, b.Amount, b.Proof)
+	if rej != nil {
+		return rej
+	}
+	v.putAccount(b.Currency, sender.ID, acct)
+	return e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st)
+}
+
+// debit checks a transfer proof against the payer's current available
+// balance and returns the account with the amount taken out.
+func (e *executor) debit(v view, tx *Tx, payer string, c Currency, avail, amount zkp.Commitment, proof [zkp.ProofSize]byte) (*Account, *Rejection) {
+	acct, err := v.account(c, payer)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if acct == nil {
+		return nil, reject(CodeUnknownAccount, "%s has no %s account", payer, c)
+	}
+	if !acct.Available.Equal(avail) {
+		return nil, reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", c)
+	}
+	pub := zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: amount, Context: tx.Context(e.chainID)}
+	if rej := e.verifier.check(pub, proof); rej != nil {
+		return nil, rej
+	}
+	acct.Available = acct.Available.Sub(amount)
+	return acct, nil
+}
+
+// credit adds amount to the receiver's pending balance and indexes the
+// payment for the receiver's wallet.
+func (e *executor) credit(v view, tx *Tx, id string, to *Account, c Currency, amount zkp.Commitment, memo []byte, st *TxStatus) *Rejection {
+	to.Pending = to.Pending.Add(amount)
+	v.putAccount(c, id, to)
+	txid := tx.ID()
+	in := &Incoming{TxID: txid, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: c, Amount: amount, Memo: memo, Height: st.Height}
+	v.o.set(incomingKey(id, st.Height, st.Index), in.encode())
+	v.o.set(unappliedKey(id, c, txid), []byte{})
+	st.To, st.Currency = id, c
+	return nil
+}
+
+func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxStatus) *Rejection {
+	acct, err := v.account(b.Currency, sender.ID)
+	if err != nil {
+		return internal(err)
+	}
+	if acct == nil {
+		return reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
+	}
+	acct.Available = acct.Available.Add(acct.Pending)
+	acct.Pending = zkp.ZeroCommitment()
+	v.putAccount(b.Currency, sender.ID, acct)
+	prefix := unappliedPrefix(sender.ID, b.Currency)
+	entries, err := v.o.scan(prefix)
+	if err != nil {
+		return internal(err)
+	}
+	for _, en := range entries {
+		var id TxID
+		copy(id[:], en.key[len(prefix):])
+		s, err := v.status(id)
+		if err != nil || s == nil {
+			return internal(errors.New("ledger: unapplied payment without a status"))
+		}
+		s.Applied = st.Height
+		v.o.set(statusKey(id), s.encode())
+		v.o.del([]byte(en.key))
+	}
+	st.Currency = b.Currency
+	return nil
+}
+
+func (e *executor) checkIssuer(v view, sender *Party, c Currency) *Rejection {
+	issuer, err := v.issuer(c)
+	if err != nil {
+		return internal(err)
+	}
+	if issuer != sender.ID {
+		return reject(CodeUnauthorized, "%s is not the issuer of %s", sender.ID, c)
+	}
+	return nil
+}
+
+func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Account, *Rejection) {
+	p, err := v.party(id)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if p == nil || p.Role != RoleBank {
+		return nil, reject(CodeUnknownReceiver, "receiver %q is not a registered bank", id)
+	}
+	a, err := v.account(c, id)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if a == nil {
+		return nil, reject(CodeUnknownAccount, "receiver %s has no %s account", id, c)
+	}
+	return a, nil
+}
+
+func (e *executor) checkBeneficiary(v view, b *Transfer) *Rejection {
+	if b.Beneficiary == ([32]byte{}) {
+		return nil // bank to bank
+	}
+	ben, err := v.beneficiary(b.Beneficiary)
+	if err != nil {
+		return internal(err)
+	}
+	if ben == nil || ben.Owner != b.To || ben.Currency != b.Currency {
+		return reject(CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", b.To, b.Currency)
+	}
+	return nil
+}
+
+func checkMemos(memo, audit []byte) *Rejection {
+	if len(memo) != MemoSize {
+		return reject(CodeBadMemo, "memo is %d bytes, want %d", len(memo), MemoSize)
+	}
+	if len(audit) != 0 && len(audit) != MemoSize {
+		return reject(CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), MemoSize)
+	}
+	return nil
+}
+
+func (e *executor) checkFlow(flow []byte) *Rejection {
+	if e.flows == nil {
+		return nil
+	}
+	if err := e.flows.CheckFlow(flow); err != nil {
+		return reject(CodeBadFlow, "%v", err)
+	}
+	return nil
+}
+
+func internal(err error) *Rejection { return reject(CodeInternal, "%v", err) }

@@ -1,0 +1,190 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+)
+
+// Query paths. Each answers from the last committed state, in JSON.
+//
+//	/account   data "<party>/<CUR>"       available, pending, nonce
+//	/party     data "<party>"             role, country, keys, nonce
+//	/status    data "<txid hex>"          height, index, kind, sender, to, currency, applied
+//	/incoming  data "<party>/<fromHeight>" payments into the party from that height on, with memos
+//	/supply    data "<CUR>"               supply, and whether the turnstile holds
+//	/genesis                              the genesis app state
+const (
+	QueryCodeNotFound uint32 = 1
+	QueryCodeBadQuery uint32 = 2
+)
+
+// AccountInfo is the /account answer.
+type AccountInfo struct {
+	Available string `json:"available"`
+	Pending   string `json:"pending"`
+	Nonce     uint64 `json:"nonce"`
+}
+
+// StatusInfo is the /status answer.
+type StatusInfo struct {
+	Height   int64  `json:"height"`
+	Index    uint32 `json:"index"`
+	Kind     string `json:"kind"`
+	Sender   string `json:"sender"`
+	To       string `json:"to,omitempty"`
+	Currency string `json:"currency,omitempty"`
+	Applied  int64  `json:"applied,omitempty"`
+}
+
+// IncomingInfo is one entry of the /incoming answer.
+type IncomingInfo struct {
+	TxID     string `json:"txid"`
+	Kind     string `json:"kind"`
+	Sender   string `json:"sender"`
+	Nonce    uint64 `json:"nonce"`
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
+	Memo     []byte `json:"memo"`
+	Height   int64  `json:"height"`
+}
+
+// SupplyInfo is the /supply answer.
+type SupplyInfo struct {
+	Currency  string `json:"currency"`
+	Supply    string `json:"supply"`
+	Turnstile bool   `json:"turnstile"`
+}
+
+// Query serves committed state.
+func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v := view{newOverlay(a.store)}
+	out, code, msg := a.query(v, req.Path, string(req.Data))
+	resp := &abci.QueryResponse{Code: code, Log: msg, Height: a.height, Codespace: "sable"}
+	if code == 0 {
+		resp.Value, _ = json.Marshal(out)
+	}
+	return resp, nil
+}
+
+func (a *App) query(v view, path, data string) (any, uint32, string) {
+	switch path {
+	case "/account":
+		return queryAccount(v, data)
+	case "/party":
+		return queryParty(v, data)
+	case "/status":
+		return queryStatus(v, data)
+	case "/incoming":
+		return queryIncoming(v, data)
+	case "/supply":
+		return querySupply(v, data)
+	case "/genesis":
+		raw, err := v.o.get(keyGenesis)
+		if err != nil || raw == nil {
+			return nil, QueryCodeNotFound, "no genesis yet"
+		}
+		return json.RawMessage(raw), 0, ""
+	}
+	return nil, QueryCodeBadQuery, "unknown query path " + strconv.Quote(path)
+}
+
+func queryAccount(v view, data string) (any, uint32, string) {
+	id, cur, _ := strings.Cut(data, "/")
+	c, err := ParseCurrency(cur)
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	acct, err := v.account(c, id)
+	if err != nil || acct == nil {
+		return nil, QueryCodeNotFound, "no account " + data
+	}
+	p, err := v.party(id)
+	if err != nil || p == nil {
+		return nil, QueryCodeNotFound, "no party " + id
+	}
+	return AccountInfo{Available: acct.Available.String(), Pending: acct.Pending.String(), Nonce: p.Nonce}, 0, ""
+}
+
+func queryParty(v view, id string) (any, uint32, string) {
+	p, err := v.party(id)
+	if err != nil || p == nil {
+		return nil, QueryCodeNotFound, "no party " + strconv.Quote(id)
+	}
+	return struct {
+		ID      string `json:"id"`
+		Role    uint8  `json:"role"`
+		Country string `json:"country"`
+		SignKey []byte `json:"sign_key"`
+		MemoKey []byte `json:"memo_key"`
+		Nonce   uint64 `json:"nonce"`
+	}{p.ID, p.Role, string(p.Country[:]), p.SignKey[:], p.MemoKey[:], p.Nonce}, 0, ""
+}
+
+func queryStatus(v view, data string) (any, uint32, string) {
+	id, err := ParseTxID(data)
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	s, err := v.status(id)
+	if err != nil || s == nil {
+		return nil, QueryCodeNotFound, "transaction " + data + " is not committed"
+	}
+	info := StatusInfo{Height: s.Height, Index: s.Index, Kind: s.Kind.String(), Sender: s.Sender, To: s.To, Applied: s.Applied}
+	if s.Currency != (Currency{}) {
+		info.Currency = s.Currency.String()
+	}
+	return info, 0, ""
+}
+
+// maxIncoming bounds one /incoming answer; the wallet pages by height.
+const maxIncoming = 1000
+
+func queryIncoming(v view, data string) (any, uint32, string) {
+	id, from, _ := strings.Cut(data, "/")
+	fromHeight, err := strconv.ParseInt(from, 10, 64)
+	if err != nil || !ValidID(id) {
+		return nil, QueryCodeBadQuery, "want <party>/<fromHeight>"
+	}
+	entries, err := v.o.scan(incomingPrefix(id))
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	out := []IncomingInfo{}
+	for _, e := range entries {
+		in, err := decodeIncoming(e.value)
+		if err != nil {
+			return nil, QueryCodeBadQuery, err.Error()
+		}
+		if in.Height < fromHeight {
+			continue
+		}
+		out = append(out, IncomingInfo{TxID: in.TxID.String(), Kind: in.Kind.String(), Sender: in.Sender, Nonce: in.Nonce,
+			Currency: in.Currency.String(), Amount: in.Amount.String(), Memo: in.Memo, Height: in.Height})
+		if len(out) == maxIncoming {
+			break
+		}
+	}
+	return out, 0, ""
+}
+
+func querySupply(v view, data string) (any, uint32, string) {
+	c, err := ParseCurrency(data)
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	s, err := v.supply(c)
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	ok, err := v.turnstile(c)
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	return SupplyInfo{Currency: c.String(), Supply: s.String(), Turnstile: ok}, 0, ""
+}

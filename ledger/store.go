@@ -1,0 +1,238 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cockroachdb/pebble"
+)
+
+// Store is the application state in its own Pebble database. Reads go
+// through a stack of overlays: a transaction writes into its own overlay,
+// merged into the block's only if it succeeds; the block's overlay reaches
+// Pebble in one synced batch at Commit, with the height and app hash.
+type Store struct {
+	db *pebble.DB
+}
+
+var (
+	keyHeight  = []byte("m/height")
+	keyAppHash = []byte("m/apphash")
+)
+
+// OpenStore opens (or creates) the state database in dir.
+func OpenStore(dir string) (*Store, error) {
+	db, err := pebble.Open(dir, &pebble.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: open state %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Committed returns the last committed height and app hash.
+func (s *Store) Committed() (int64, []byte, error) {
+	h, err := s.get(keyHeight)
+	if err != nil || h == nil {
+		return 0, nil, err
+	}
+	hash, err := s.get(keyAppHash)
+	return int64(binary.BigEndian.Uint64(h)), hash, err
+}
+
+func (s *Store) get(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read state: %w", err)
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
+// scan returns the committed key/values under prefix, in key order.
+func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: scan state: %w", err)
+	}
+	defer it.Close()
+	out := map[string][]byte{}
+	for it.First(); it.Valid(); it.Next() {
+		out[string(it.Key())] = append([]byte(nil), it.Value()...)
+	}
+	return out, it.Error()
+}
+
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// commit writes the overlay's changes, the height and the app hash in one
+// batch, synced: a block the app acknowledged is on disk.
+func (s *Store) commit(o *overlay, height int64, appHash []byte) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, k := range o.sortedKeys() {
+		v := o.writes[k]
+		var err error
+		if v == nil {
+			err = b.Delete([]byte(k), nil)
+		} else {
+			err = b.Set([]byte(k), v, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: commit: %w", err)
+		}
+	}
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], uint64(height))
+	if err := b.Set(keyHeight, h[:], nil); err != nil {
+		return fmt.Errorf("ledger: commit: %w", err)
+	}
+	if err := b.Set(keyAppHash, appHash, nil); err != nil {
+		return fmt.Errorf("ledger: commit: %w", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("ledger: commit: %w", err)
+	}
+	return nil
+}
+
+// overlay is a layer of uncommitted writes over a parent overlay or the
+// store. A nil value is a deletion.
+type overlay struct {
+	store  *Store
+	parent *overlay
+	writes map[string][]byte
+}
+
+func newOverlay(s *Store) *overlay { return &overlay{store: s, writes: map[string][]byte{}} }
+
+func (o *overlay) child() *overlay {
+	return &overlay{store: o.store, parent: o, writes: map[string][]byte{}}
+}
+
+// merge moves the child's writes into its parent.
+func (o *overlay) merge() {
+	for k, v := range o.writes {
+		o.parent.writes[k] = v
+	}
+}
+
+func (o *overlay) get(key []byte) ([]byte, error) {
+	for l := o; l != nil; l = l.parent {
+		if v, ok := l.writes[string(key)]; ok {
+			return v, nil
+		}
+	}
+	return o.store.get(key)
+}
+
+func (o *overlay) set(key, value []byte) { o.writes[string(key)] = append([]byte{}, value...) }
+func (o *overlay) del(key []byte)        { o.writes[string(key)] = nil }
+
+// scan returns the keys and values under prefix as seen through every
+// layer, in key order.
+func (o *overlay) scan(prefix []byte) ([]kv, error) {
+	merged, err := o.store.scan(prefix)
+	if err != nil {
+		return nil, err
+	}
+	var layers []*overlay
+	for l := o; l != nil; l = l.parent {
+		layers = append(layers, l)
+	}
+	for i := len(layers) - 1; i >= 0; i-- {
+		for k, v := range layers[i].writes {
+			if bytes.HasPrefix([]byte(k), prefix) {
+				if v == nil {
+					delete(merged, k)
+				} else {
+					merged[k] = v
+				}
+			}
+		}
+	}
+	out := make([]kv, 0, len(merged))
+	for k, v := range merged {
+		out = append(out, kv{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out, nil
+}
+
+type kv struct {
+	key   string
+	value []byte
+}
+
+func (o *overlay) sortedKeys() []string {
+	keys := make([]string, 0, len(o.writes))
+	for k := range o.writes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// nextAppHash chains the previous app hash with this block's state changes
+// in key order: H_h = SHA-256(label ‖ H_{h−1} ‖ h ‖ (len ‖ key ‖ flag ‖ len ‖ value)*).
+// Equal states reached by equal blocks give equal hashes on every validator;
+// no map order, time or randomness enters it.
+func (o *overlay) nextAppHash(prev []byte, height int64) []byte {
+	h := sha256.New()
+	h.Write([]byte("sable/apphash/v1"))
+	h.Write(prev)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(height))
+	h.Write(n[:])
+	for _, k := range o.sortedKeys() {
+		v := o.writes[k]
+		writeLen(h, []byte(k))
+		if v == nil {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte{1})
+		writeLen(h, v)
+	}
+	return h.Sum(nil)
+}
+
+func writeLen(h interface{ Write([]byte) (int, error) }, b []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+// flatten collapses o and its overlay parents into one overlay over the store.
+func (o *overlay) flatten() *overlay {
+	var layers []*overlay
+	for l := o; l != nil; l = l.parent {
+		layers = append(layers, l)
+	}
+	out := newOverlay(o.store)
+	for i := len(layers) - 1; i >= 0; i-- {
+		for k, v := range layers[i].writes {
+			out.writes[k] = v
+		}
+	}
+	return out
+}

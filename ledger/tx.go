@@ -1,0 +1,248 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// TxVersion is the first byte of every transaction.
+const TxVersion = 1
+
+// Size limits, checked before any allocation.
+const (
+	MaxTxSize   = 1 << 20 // whole transaction
+	MaxIDLen    = 32
+	MaxMemoSize = 512     // sealed opening to the receiver or the auditor
+	MaxFlowSize = 1 << 19 // HE flow ciphertext
+)
+
+// Kind is a transaction's type.
+type Kind uint8
+
+const (
+	KindRegisterBank        Kind = 1
+	KindRegisterAccount     Kind = 2
+	KindRegisterBeneficiary Kind = 3
+	KindMint                Kind = 4
+	KindBurn                Kind = 5
+	KindTransfer            Kind = 6
+	KindApplyPending        Kind = 7
+)
+
+var kindNames = map[Kind]string{
+	KindRegisterBank: "register-bank", KindRegisterAccount: "register-account",
+	KindRegisterBeneficiary: "register-beneficiary", KindMint: "mint", KindBurn: "burn",
+	KindTransfer: "transfer", KindApplyPending: "apply-pending",
+}
+
+func (k Kind) String() string {
+	if n, ok := kindNames[k]; ok {
+		return n
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// ValidID reports whether s is a well-formed party identifier (bank,
+// issuer or regulator): lower-case letters, digits and dashes, ≤ 32 bytes.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// Tx is a signed transaction. Sender signs SigningBytes with its Ed25519 key.
+type Tx struct {
+	Kind   Kind
+	Sender string
+	Nonce  uint64 // must equal the sender's next nonce
+	Body   Body
+	Sig    [ed25519.SignatureSize]byte
+}
+
+// Body is one kind's fields.
+type Body interface {
+	kind() Kind
+	encode(w *writer)
+	decode(r *reader)
+}
+
+// TxID identifies a transaction: the SHA-256 of its full encoding.
+type TxID [32]byte
+
+func (id TxID) String() string { return hex.EncodeToString(id[:]) }
+
+// ParseTxID reads a transaction id's hex.
+func ParseTxID(s string) (TxID, error) {
+	var id TxID
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(id) {
+		return id, fmt.Errorf("ledger: transaction id %q is not 32 bytes of hex", s)
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// Encode returns the canonical encoding.
+func (tx *Tx) Encode() []byte {
+	w := &writer{b: tx.unsigned()}
+	w.fixed(tx.Sig[:])
+	return w.b
+}
+
+// ID returns the transaction's id.
+func (tx *Tx) ID() TxID { return sha256.Sum256(tx.Encode()) }
+
+func (tx *Tx) unsigned() []byte {
+	w := &writer{}
+	w.u8(TxVersion)
+	w.u8(uint8(tx.Kind))
+	w.str(tx.Sender)
+	w.u64(tx.Nonce)
+	tx.Body.encode(w)
+	return w.b
+}
+
+// SigningBytes is what the sender signs: a versioned label, the chain id and
+// the whole unsigned transaction, so a signature is valid on one chain only.
+func (tx *Tx) SigningBytes(chainID string) []byte {
+	w := &writer{}
+	w.fixed([]byte("sable/tx-sig/v1"))
+	w.str(chainID)
+	w.fixed(tx.unsigned())
+	return w.b
+}
+
+// Sign sets the signature.
+func (tx *Tx) Sign(chainID string, key ed25519.PrivateKey) {
+	copy(tx.Sig[:], ed25519.Sign(key, tx.SigningBytes(chainID)))
+}
+
+// Context is what a transaction's proof is bound to: the chain id and every
+// field but the proof and the signature.
+func (tx *Tx) Context(chainID string) zkp.Context {
+	c := *tx
+	switch b := tx.Body.(type) {
+	case *Transfer:
+		bb := *b
+		bb.Proof = [zkp.ProofSize]byte{}
+		c.Body = &bb
+	case *Mint:
+		bb := *b
+		bb.Proof = [zkp.ProofSize]byte{}
+		c.Body = &bb
+	case *Burn:
+		bb := *b
+		bb.Proof = [zkp.ProofSize]byte{}
+		c.Body = &bb
+	}
+	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), c.unsigned())
+}
+
+// Decoding errors. Each becomes its own rejection code.
+var (
+	ErrTxTooLarge    = errors.New("ledger: transaction exceeds the size limit")
+	ErrTxVersion     = errors.New("ledger: unsupported transaction version")
+	ErrTxKind        = errors.New("ledger: unknown transaction kind")
+	ErrTxEncoding    = errors.New("ledger: malformed transaction")
+	ErrTxPoint       = errors.New("ledger: commitment is not a valid curve point")
+	ErrTxProofFormat = errors.New("ledger: proof is not a valid encoding")
+)
+
+// DecodeTx parses one transaction. It checks the encoding only: sizes, field
+// formats, and that every commitment is a canonical point of the
+// prime-order subgroup. Signatures, nonces and proofs need the state.
+func DecodeTx(b []byte) (*Tx, error) {
+	if len(b) > MaxTxSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTxTooLarge, len(b), MaxTxSize)
+	}
+	r := &reader{b: b}
+	if v := r.u8(); r.err == nil && v != TxVersion {
+		return nil, fmt.Errorf("%w: %d", ErrTxVersion, v)
+	}
+	tx := &Tx{Kind: Kind(r.u8())}
+	tx.Sender = r.str(MaxIDLen)
+	tx.Nonce = r.u64()
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, r.err)
+	}
+	if tx.Body = newBody(tx.Kind); tx.Body == nil {
+		return nil, fmt.Errorf("%w: %d", ErrTxKind, tx.Kind)
+	}
+	tx.Body.decode(r)
+	r.fixed(tx.Sig[:])
+	if err := r.done(); err != nil {
+		if errors.Is(err, ErrTxPoint) || errors.Is(err, ErrTxProofFormat) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, err)
+	}
+	if !ValidID(tx.Sender) {
+		return nil, fmt.Errorf("%w: sender %q is not a valid identifier", ErrTxEncoding, tx.Sender)
+	}
+	return tx, nil
+}
+
+func newBody(k Kind) Body {
+	switch k {
+	case KindRegisterBank:
+		return &RegisterBank{}
+	case KindRegisterAccount:
+		return &RegisterAccount{}
+	case KindRegisterBeneficiary:
+		return &RegisterBeneficiary{}
+	case KindMint:
+		return &Mint{}
+	case KindBurn:
+		return &Burn{}
+	case KindTransfer:
+		return &Transfer{}
+	case KindApplyPending:
+		return &ApplyPending{}
+	}
+	return nil
+}
+
+// commitment reads a 32-byte commitment and checks it as a point.
+func (r *reader) commitment() zkp.Commitment {
+	b := r.take(zkp.CommitmentSize)
+	if b == nil {
+		return zkp.Commitment{}
+	}
+	c, err := zkp.DecodeCommitment(b)
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("%w: %w", ErrTxPoint, err)
+	}
+	return c
+}
+
+func (w *writer) commitment(c zkp.Commitment) { b := c.Bytes(); w.fixed(b[:]) }
+
+func (r *reader) currency() Currency {
+	var c Currency
+	r.fixed(c[:])
+	if r.err == nil && !c.Known() {
+		r.err = fmt.Errorf("unknown currency %q", c[:])
+	}
+	return c
+}
+
+func (r *reader) id() string {
+	s := r.str(MaxIDLen)
+	if r.err == nil && !ValidID(s) {
+		r.err = fmt.Errorf("identifier %q is not valid", s)
+	}
+	return s
+}
+
+func (r *reader) proof(dst *[zkp.ProofSize]byte) {
+	r.fixed(dst[:])
+	if r.err == nil {
+		if _, err := zkp.DecodeProof(dst[:]); err != nil {
+			r.err = fmt.Errorf("%w: %w", ErrTxProofFormat, err)
+		}
+	}
+}

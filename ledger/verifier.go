@@ -1,0 +1,75 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"sync"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// verifier checks proofs with the genesis-pinned verifying keys. A proof is
+// checked up to three times per node (CheckTx, ProcessProposal,
+// FinalizeBlock); the result depends only on the statement and the proof,
+// so it is remembered, keyed by their hash. The cache never changes an
+// outcome, only how fast it is reached.
+type verifier struct {
+	keys map[zkp.Circuit]*zkp.VerifyingKey
+
+	mu    sync.Mutex
+	valid map[[32]byte]bool
+}
+
+const verifierCacheSize = 1 << 14
+
+func newVerifier(transfer, mint *zkp.VerifyingKey) *verifier {
+	return &verifier{
+		keys:  map[zkp.Circuit]*zkp.VerifyingKey{zkp.Transfer: transfer, zkp.Mint: mint},
+		valid: map[[32]byte]bool{},
+	}
+}
+
+func cacheKey(pub zkp.Public, proof [zkp.ProofSize]byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(pub.Circuit))
+	for _, e := range pub.Vector() {
+		b := e.Bytes()
+		h.Write(b[:])
+	}
+	h.Write(proof[:])
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// check verifies proof for pub, or rejects with CodeBadProof.
+func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *Rejection {
+	key := cacheKey(pub, proof)
+	v.mu.Lock()
+	ok, seen := v.valid[key]
+	v.mu.Unlock()
+	if !seen {
+		ok = v.verify(pub, proof)
+		v.remember(key, ok)
+	}
+	if !ok {
+		return reject(CodeBadProof, "%s proof does not verify for this transaction", pub.Circuit)
+	}
+	return nil
+}
+
+func (v *verifier) verify(pub zkp.Public, raw [zkp.ProofSize]byte) bool {
+	proof, err := zkp.DecodeProof(raw[:])
+	if err != nil {
+		return false
+	}
+	return v.keys[pub.Circuit].Verify(pub, proof) == nil
+}
+
+func (v *verifier) remember(key [32]byte, ok bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.valid) >= verifierCacheSize {
+		clear(v.valid)
+	}
+	v.valid[key] = ok
+}
