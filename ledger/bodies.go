@@ -1,6 +1,9 @@
 package ledger
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -70,10 +73,17 @@ type Transfer struct {
 	Flow        []byte // HE ciphertext of the flow, for the regulator
 }
 
-// ApplyPending merges the sender's pending balance into its available one.
+// ApplyPending moves the named payments from the sender's pending balance
+// into its available one. The wallet names only payments whose openings it
+// holds, so a payer who sends a memo that does not open cannot block the
+// receiver's other funds.
 type ApplyPending struct {
 	Currency Currency
+	Payments []TxID // distinct, each pending in this account
 }
+
+// MaxApplyPayments bounds the payments one apply-pending moves.
+const MaxApplyPayments = 1024
 
 func (*RegisterBank) kind() Kind        { return KindRegisterBank }
 func (*RegisterAccount) kind() Kind     { return KindRegisterAccount }
@@ -176,7 +186,31 @@ func (b *Transfer) decode(r *reader) {
 	b.Flow = r.blob(MaxFlowSize)
 }
 
-func (b *ApplyPending) encode(w *writer) { w.fixed(b.Currency[:]) }
-func (b *ApplyPending) decode(r *reader) { b.Currency = r.currency() }
+func (b *ApplyPending) encode(w *writer) {
+	w.fixed(b.Currency[:])
+	w.u64(uint64(len(b.Payments)))
+	for _, id := range b.Payments {
+		w.fixed(id[:])
+	}
+}
+
+func (b *ApplyPending) decode(r *reader) {
+	b.Currency = r.currency()
+	n := r.u64()
+	if r.err == nil && (n == 0 || n > MaxApplyPayments) {
+		r.err = fmt.Errorf("apply-pending names %d payments, want 1 to %d", n, MaxApplyPayments)
+		return
+	}
+	seen := map[TxID]bool{}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		var id TxID
+		r.fixed(id[:])
+		if seen[id] {
+			r.err = errors.New("apply-pending names a payment twice")
+		}
+		seen[id] = true
+		b.Payments = append(b.Payments, id)
+	}
+}
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

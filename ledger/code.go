@@ -26,6 +26,7 @@ const (
 	CodeBadMemo            uint32 = 18 // memo of the wrong size
 	CodeBadFlow            uint32 = 19 // HE flow ciphertext malformed or missing
 	CodeSelfTransfer       uint32 = 20 // sender pays itself
+	CodeUnknownPayment     uint32 = 21 // apply-pending names a payment that is not pending
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 )
 

@@ -250,7 +250,8 @@ func (e *executor) credit(v view, tx *Tx, id string, to *Account, c Currency, am
 	txid := tx.ID()
 	in := &Incoming{TxID: txid, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: c, Amount: amount, Memo: memo, Height: st.Height}
 	v.o.set(incomingKey(id, st.Height, st.Index), in.encode())
-	v.o.set(unappliedKey(id, c, txid), []byte{})
+	amt := amount.Bytes()
+	v.o.set(unappliedKey(id, c, txid), amt[:])
 	st.To, st.Currency = id, c
 	return nil
 }
@@ -263,25 +264,30 @@ func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxSt
 	if acct == nil {
 		return reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
 	}
-	acct.Available = acct.Available.Add(acct.Pending)
-	acct.Pending = zkp.ZeroCommitment()
-	v.putAccount(b.Currency, sender.ID, acct)
-	prefix := unappliedPrefix(sender.ID, b.Currency)
-	entries, err := v.o.scan(prefix)
-	if err != nil {
-		return internal(err)
-	}
-	for _, en := range entries {
-		var id TxID
-		copy(id[:], en.key[len(prefix):])
+	for _, id := range b.Payments {
+		key := unappliedKey(sender.ID, b.Currency, id)
+		raw, err := v.o.get(key)
+		if err != nil {
+			return internal(err)
+		}
+		if raw == nil {
+			return reject(CodeUnknownPayment, "payment %s is not pending in %s's %s account", id, sender.ID, b.Currency)
+		}
+		amount, err := zkp.DecodeCommitment(raw)
+		if err != nil {
+			return internal(stateErr("unapplied", err))
+		}
+		acct.Available = acct.Available.Add(amount)
+		acct.Pending = acct.Pending.Sub(amount)
 		s, err := v.status(id)
 		if err != nil || s == nil {
-			return internal(errors.New("ledger: unapplied payment without a status"))
+			return internal(errors.New("ledger: pending payment without a status"))
 		}
 		s.Applied = st.Height
 		v.o.set(statusKey(id), s.encode())
-		v.o.del([]byte(en.key))
+		v.o.del(key)
 	}
+	v.putAccount(b.Currency, sender.ID, acct)
 	st.Currency = b.Currency
 	return nil
 }
@@ -302,8 +308,8 @@ func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Acco
 	if err != nil {
 		return nil, internal(err)
 	}
-	if p == nil || p.Role != RoleBank {
-		return nil, reject(CodeUnknownReceiver, "receiver %q is not a registered bank", id)
+	if p == nil || p.Role == RoleRegulator {
+		return nil, reject(CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
 	}
 	a, err := v.account(c, id)
 	if err != nil {

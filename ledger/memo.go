@@ -108,3 +108,24 @@ func memoAEAD(shared, ephPub, recipientPub []byte) (cipher.AEAD, error) {
 	}
 	return chacha20poly1305.New(key)
 }
+
+func mustX25519Pub(priv [32]byte) []byte {
+	p, err := curve25519.X25519(priv[:], curve25519.Basepoint)
+	if err != nil {
+		return make([]byte, 32)
+	}
+	return p
+}
+
+// MemoAAD binds a memo to its payment: chain, sender, receiver, currency,
+// and the sender's nonce.
+func MemoAAD(chainID, sender, receiver string, c Currency, nonce uint64) []byte {
+	w := &writer{}
+	w.fixed([]byte("sable/memo-aad/v1"))
+	w.str(chainID)
+	w.str(sender)
+	w.str(receiver)
+	w.fixed(c[:])
+	w.u64(nonce)
+	return w.b
+}

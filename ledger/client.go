@@ -1,0 +1,174 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+)
+
+// Client talks to a node through the standard CometBFT RPC.
+type Client struct {
+	rpc *rpchttp.HTTP
+}
+
+// ErrNotFound is a query for something the ledger does not have.
+var ErrNotFound = errors.New("ledger: not found")
+
+// Dial returns a client for a node's RPC address (http://host:port or
+// tcp://host:port).
+func Dial(addr string) (*Client, error) {
+	if strings.HasPrefix(addr, "tcp://") {
+		addr = "http://" + strings.TrimPrefix(addr, "tcp://")
+	}
+	c, err := rpchttp.NewWithTimeout(addr, 30)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: node %s: %w", addr, err)
+	}
+	return &Client{rpc: c}, nil
+}
+
+func (c *Client) query(ctx context.Context, path, data string, out any) error {
+	res, err := c.rpc.ABCIQuery(ctx, path, []byte(data))
+	if err != nil {
+		return fmt.Errorf("ledger: query %s: %w", path, err)
+	}
+	switch res.Response.Code {
+	case 0:
+		return json.Unmarshal(res.Response.Value, out)
+	case QueryCodeNotFound:
+		return fmt.Errorf("%w: %s", ErrNotFound, res.Response.Log)
+	}
+	return fmt.Errorf("ledger: query %s: %s", path, res.Response.Log)
+}
+
+// Account returns a party's account in a currency.
+func (c *Client) Account(ctx context.Context, id string, cur Currency) (AccountInfo, error) {
+	var a AccountInfo
+	err := c.query(ctx, "/account", id+"/"+cur.String(), &a)
+	return a, err
+}
+
+// PartyInfo is the /party answer.
+type PartyInfo struct {
+	ID      string `json:"id"`
+	Role    uint8  `json:"role"`
+	Country string `json:"country"`
+	SignKey []byte `json:"sign_key"`
+	MemoKey []byte `json:"memo_key"`
+	Nonce   uint64 `json:"nonce"`
+}
+
+// Party returns a registered party.
+func (c *Client) Party(ctx context.Context, id string) (PartyInfo, error) {
+	var p PartyInfo
+	err := c.query(ctx, "/party", id, &p)
+	return p, err
+}
+
+// Status returns a committed transaction's status, or ErrNotFound.
+func (c *Client) Status(ctx context.Context, id TxID) (StatusInfo, error) {
+	var s StatusInfo
+	err := c.query(ctx, "/status", id.String(), &s)
+	return s, err
+}
+
+// Incoming lists payments into a party from a height on.
+func (c *Client) Incoming(ctx context.Context, id string, from int64) ([]IncomingInfo, error) {
+	var in []IncomingInfo
+	err := c.query(ctx, "/incoming", id+"/"+strconv.FormatInt(from, 10), &in)
+	return in, err
+}
+
+// Supply returns a currency's supply and whether the turnstile holds.
+func (c *Client) Supply(ctx context.Context, cur Currency) (SupplyInfo, error) {
+	var s SupplyInfo
+	err := c.query(ctx, "/supply", cur.String(), &s)
+	return s, err
+}
+
+// Genesis returns the chain's genesis app state.
+func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
+	var raw json.RawMessage
+	if err := c.query(ctx, "/genesis", "", &raw); err != nil {
+		return nil, err
+	}
+	return ParseGenesis(raw)
+}
+
+// Broadcast submits a transaction and waits for its pre-validation
+// (CheckTx). A rejection comes back as *Rejection.
+func (c *Client) Broadcast(ctx context.Context, tx *Tx) (TxID, error) {
+	res, err := c.rpc.BroadcastTxSync(ctx, tx.Encode())
+	if err != nil {
+		return TxID{}, fmt.Errorf("ledger: broadcast: %w", err)
+	}
+	if res.Code != CodeOK {
+		return TxID{}, &Rejection{Code: res.Code, Msg: res.Log}
+	}
+	return tx.ID(), nil
+}
+
+// Outcome says where a transaction is in its life.
+type Outcome struct {
+	State  string // "committed", "rejected", "pre-validated" or "unknown"
+	Status StatusInfo
+	Code   uint32
+	Reason string
+	Height int64
+}
+
+// Track finds a transaction: committed (app state), rejected in a block
+// (CometBFT's tx index), waiting in the mempool, or unknown.
+func (c *Client) Track(ctx context.Context, id TxID) (Outcome, error) {
+	s, err := c.Status(ctx, id)
+	if err == nil {
+		return Outcome{State: "committed", Status: s, Height: s.Height}, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Outcome{}, err
+	}
+	if res, err := c.rpc.Tx(ctx, id[:], false); err == nil && res.TxResult.Code != CodeOK {
+		return Outcome{State: "rejected", Code: res.TxResult.Code, Reason: res.TxResult.Log, Height: res.Height}, nil
+	}
+	limit := 1000
+	if un, err := c.rpc.UnconfirmedTxs(ctx, &limit); err == nil {
+		for _, tx := range un.Txs {
+			if TxID(tx.Hash()) == id {
+				return Outcome{State: "pre-validated"}, nil
+			}
+		}
+	}
+	return Outcome{State: "unknown"}, nil
+}
+
+// WaitCommitted polls until the transaction is committed or rejected.
+func (c *Client) WaitCommitted(ctx context.Context, id TxID, timeout time.Duration) (Outcome, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		o, err := c.Track(ctx, id)
+		if err == nil && (o.State == "committed" || o.State == "rejected") {
+			return o, nil
+		}
+		select {
+		case <-ctx.Done():
+			return o, fmt.Errorf("ledger: transaction %s not committed after %s", id, timeout)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Height returns the node's latest block height and app hash.
+func (c *Client) Height(ctx context.Context) (int64, []byte, error) {
+	res, err := c.rpc.ABCIInfo(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("ledger: abci_info: %w", err)
+	}
+	return res.Response.LastBlockHeight, res.Response.LastBlockAppHash, nil
+}

@@ -1,0 +1,298 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// Prover holds the proving keys a party needs, loaded on first use.
+type Prover struct {
+	dir  string
+	once map[zkp.Circuit]*sync.Once
+	pk   map[zkp.Circuit]*zkp.ProvingKey
+	vk   map[zkp.Circuit]*zkp.VerifyingKey
+	err  map[zkp.Circuit]error
+	mu   sync.Mutex
+}
+
+// NewProver reads keys from dir (written by 'sable setup') when needed.
+func NewProver(dir string) *Prover {
+	p := &Prover{dir: dir, once: map[zkp.Circuit]*sync.Once{}, pk: map[zkp.Circuit]*zkp.ProvingKey{},
+		vk: map[zkp.Circuit]*zkp.VerifyingKey{}, err: map[zkp.Circuit]error{}}
+	for _, c := range zkp.Circuits() {
+		p.once[c] = new(sync.Once)
+	}
+	return p
+}
+
+// Keys returns the proving and verifying keys of circuit c.
+func (p *Prover) Keys(c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error) {
+	p.once[c].Do(func() {
+		pkPath, vkPath := zkp.KeyPaths(p.dir, c)
+		vk, err := zkp.ReadVerifyingKey(vkPath, c)
+		var pk *zkp.ProvingKey
+		if err == nil {
+			pk, err = zkp.ReadProvingKey(pkPath, c)
+		}
+		p.mu.Lock()
+		p.pk[c], p.vk[c], p.err[c] = pk, vk, err
+		p.mu.Unlock()
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pk[c], p.vk[c], p.err[c]
+}
+
+// FlowSealer encrypts a payment's flow for the regulator (HE); nil sends none.
+type FlowSealer interface {
+	SealFlow(from, to string, c Currency, amount uint64, blinding *big.Int) ([]byte, error)
+}
+
+// Sender builds, proves, signs and submits a party's transactions.
+type Sender struct {
+	W       *Wallet
+	C       *Client
+	P       *Prover
+	Flows   FlowSealer
+	NoAudit bool // leave out the memo to the regulator
+}
+
+// ErrInsufficient is a payment larger than the projected available balance.
+var ErrInsufficient = errors.New("ledger: insufficient available balance")
+
+// nextNonce is the ledger's nonce, or one past the last in-flight one.
+func (s *Sender) nextNonce(ctx context.Context) (uint64, error) {
+	p, err := s.C.Party(ctx, s.W.id.Config.ID)
+	if err != nil {
+		return 0, err
+	}
+	n := p.Nonce
+	fs, err := s.W.inflights()
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range fs {
+		if f.Nonce >= n {
+			n = f.Nonce + 1
+		}
+	}
+	return n, nil
+}
+
+// TransferRequest is a payment to make.
+type TransferRequest struct {
+	To          string
+	Currency    Currency
+	Amount      uint64
+	Beneficiary [32]byte
+}
+
+// Transfer pays another bank. The proof is made against the available
+// balance that the sender's in-flight transactions leave, so payments can
+// be pipelined without waiting for each commit.
+func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (TxID, error) {
+	if req.Amount == 0 {
+		return TxID{}, errors.New("ledger: amount is zero")
+	}
+	me := s.W.id.Config
+	avail, err := s.W.Projected(req.Currency)
+	if err != nil {
+		return TxID{}, err
+	}
+	if avail.Value < req.Amount {
+		return TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, req.Currency,
+			FormatAmount(req.Currency, avail.Value), FormatAmount(req.Currency, req.Amount))
+	}
+	to, err := s.C.Party(ctx, req.To)
+	if err != nil {
+		return TxID{}, fmt.Errorf("ledger: receiver %q: %w", req.To, err)
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return TxID{}, err
+	}
+	amt := Opening{Value: req.Amount}
+	if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
+		return TxID{}, err
+	}
+	body := &Transfer{To: req.To, Currency: req.Currency, Beneficiary: req.Beneficiary,
+		Available: avail.Commitment(), Amount: amt.Commitment()}
+	aad := MemoAAD(me.ChainID, me.ID, req.To, req.Currency, nonce)
+	if body.Memo, err = SealOpening([32]byte(to.MemoKey), amt, aad); err != nil {
+		return TxID{}, err
+	}
+	if body.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
+		return TxID{}, err
+	}
+	if s.Flows != nil {
+		if body.Flow, err = s.Flows.SealFlow(me.ID, req.To, req.Currency, amt.Value, amt.Blinding); err != nil {
+			return TxID{}, err
+		}
+	}
+	tx := &Tx{Kind: KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
+	pk, vk, err := s.P.Keys(zkp.Transfer)
+	if err != nil {
+		return TxID{}, err
+	}
+	_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
+		Amount: amt.Value, AmountBlinding: amt.Blinding, Context: tx.Context(me.ChainID)}, vk)
+	if err != nil {
+		return TxID{}, err
+	}
+	body.Proof = proof.Bytes()
+	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: zeroOpening()})
+}
+
+func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, error) {
+	if s.NoAudit {
+		return nil, nil
+	}
+	g, err := s.C.Genesis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := g.Regulator().party()
+	if err != nil {
+		return nil, err
+	}
+	return SealOpening(reg.MemoKey, o, aad)
+}
+
+// submit records the transaction as in flight (synced) before it leaves,
+// so that a crash cannot lose track of it, then broadcasts it.
+func (s *Sender) submit(ctx context.Context, tx *Tx, f *inflight) (TxID, error) {
+	tx.Sign(s.W.id.Config.ChainID, s.W.id.Sign)
+	f.Nonce, f.TxID, f.Kind = tx.Nonce, tx.ID(), tx.Kind
+	if err := s.W.write(func(b *pebble.Batch) error { return b.Set(inflightKey(f.Nonce), f.encode(), nil) }); err != nil {
+		return TxID{}, err
+	}
+	id, err := s.C.Broadcast(ctx, tx)
+	if err != nil {
+		_ = s.W.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) })
+		return TxID{}, err
+	}
+	return id, nil
+}
+
+// ApplyPending moves every received payment in c that the wallet can open
+// into the available balance.
+func (s *Sender) ApplyPending(ctx context.Context, c Currency) (TxID, int, error) {
+	ps, err := s.W.Received(c)
+	if err != nil {
+		return TxID{}, 0, err
+	}
+	fs, err := s.W.inflights()
+	if err != nil {
+		return TxID{}, 0, err
+	}
+	busy := map[TxID]bool{}
+	for _, f := range fs {
+		for _, id := range f.Applies {
+			busy[id] = true
+		}
+	}
+	body := &ApplyPending{Currency: c}
+	credit := zeroOpening()
+	for _, p := range ps {
+		if busy[p.TxID] || len(body.Payments) == MaxApplyPayments {
+			continue
+		}
+		body.Payments = append(body.Payments, p.TxID)
+		if credit, err = credit.plus(p.Opening); err != nil {
+			return TxID{}, 0, err
+		}
+	}
+	if len(body.Payments) == 0 {
+		return TxID{}, 0, nil
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return TxID{}, 0, err
+	}
+	tx := &Tx{Kind: KindApplyPending, Sender: s.W.id.Config.ID, Nonce: nonce, Body: body}
+	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: credit, Applies: body.Payments})
+	return id, len(body.Payments), err
+}
+
+// Mint creates amount in c and pays it into a bank's pending balance. Only
+// the currency's issuer can.
+func (s *Sender) Mint(ctx context.Context, to string, c Currency, amount uint64) (TxID, error) {
+	me := s.W.id.Config
+	recv, err := s.C.Party(ctx, to)
+	if err != nil {
+		return TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return TxID{}, err
+	}
+	amt := Opening{Value: amount}
+	if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
+		return TxID{}, err
+	}
+	body := &Mint{To: to, Currency: c, Amount: amt.Commitment()}
+	if body.Memo, err = SealOpening([32]byte(recv.MemoKey), amt, MemoAAD(me.ChainID, me.ID, to, c, nonce)); err != nil {
+		return TxID{}, err
+	}
+	if s.Flows != nil {
+		if body.Flow, err = s.Flows.SealFlow(me.ID, to, c, amount, amt.Blinding); err != nil {
+			return TxID{}, err
+		}
+	}
+	tx := &Tx{Kind: KindMint, Sender: me.ID, Nonce: nonce, Body: body}
+	pk, vk, err := s.P.Keys(zkp.Mint)
+	if err != nil {
+		return TxID{}, err
+	}
+	_, proof, err := pk.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: amt.Blinding, Context: tx.Context(me.ChainID)}, vk)
+	if err != nil {
+		return TxID{}, err
+	}
+	body.Proof = proof.Bytes()
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: zeroOpening()})
+}
+
+// Burn destroys amount from the issuer's own available balance in c.
+func (s *Sender) Burn(ctx context.Context, c Currency, amount uint64) (TxID, error) {
+	me := s.W.id.Config
+	avail, err := s.W.Projected(c)
+	if err != nil {
+		return TxID{}, err
+	}
+	if avail.Value < amount {
+		return TxID{}, fmt.Errorf("%w: %s %s available, %s to burn", ErrInsufficient, c, FormatAmount(c, avail.Value), FormatAmount(c, amount))
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return TxID{}, err
+	}
+	amt := Opening{Value: amount}
+	if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
+		return TxID{}, err
+	}
+	body := &Burn{Currency: c, Available: avail.Commitment(), Amount: amt.Commitment()}
+	if s.Flows != nil {
+		if body.Flow, err = s.Flows.SealFlow(me.ID, me.ID, c, amount, amt.Blinding); err != nil {
+			return TxID{}, err
+		}
+	}
+	tx := &Tx{Kind: KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
+	pk, vk, err := s.P.Keys(zkp.Transfer)
+	if err != nil {
+		return TxID{}, err
+	}
+	_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
+		Amount: amount, AmountBlinding: amt.Blinding, Context: tx.Context(me.ChainID)}, vk)
+	if err != nil {
+		return TxID{}, err
+	}
+	body.Proof = proof.Bytes()
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: zeroOpening()})
+}

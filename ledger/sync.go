@@ -1,0 +1,209 @@
+package ledger
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// SyncReport says what a sync found.
+type SyncReport struct {
+	Committed int      // own transactions folded into the balance
+	Dropped   []string // own transactions the ledger will not commit, with why
+	Received  int      // new payments whose memo opened and matched
+	Bad       []string // payments whose memo did not open or did not match
+}
+
+// Sync brings the wallet up to the ledger: it folds committed own
+// transactions into the balance, drops rejected ones, opens new incoming
+// memos (checking each opening against the on-ledger commitment), and then
+// checks every account's available balance against its opening.
+func (w *Wallet) Sync(ctx context.Context, c *Client) (SyncReport, error) {
+	var rep SyncReport
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = w.settleInflight(ctx, c, &rep); err != nil {
+			return rep, err
+		}
+		if err = w.scanIncoming(ctx, c, &rep); err != nil {
+			return rep, err
+		}
+		if err = w.Check(ctx, c); err == nil {
+			return rep, nil
+		}
+		time.Sleep(200 * time.Millisecond) // a block may have landed between queries
+	}
+	return rep, err
+}
+
+func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport) error {
+	fs, err := w.inflights()
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		o, err := c.Track(ctx, f.TxID)
+		if err != nil {
+			return err
+		}
+		switch o.State {
+		case "committed":
+			if err := w.fold(f); err != nil {
+				return err
+			}
+			rep.Committed++
+		case "rejected", "unknown":
+			reason := "not found on the ledger or in the node's mempool"
+			if o.State == "rejected" {
+				reason = fmt.Sprintf("rejected at height %d, code %d: %s", o.Height, o.Code, o.Reason)
+			}
+			rep.Dropped = append(rep.Dropped, fmt.Sprintf("%s %s: %s", f.Kind, f.TxID, reason))
+			if err := w.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fold applies a committed own transaction to the base opening.
+func (w *Wallet) fold(f *inflight) error {
+	base, err := w.Base(f.Currency)
+	if err != nil {
+		return err
+	}
+	if base, err = base.minus(f.Debit); err != nil {
+		return err
+	}
+	if base, err = base.plus(f.Credit); err != nil {
+		return err
+	}
+	return w.write(func(b *pebble.Batch) error {
+		wr := &writer{}
+		encodeOpening(wr, base)
+		if err := b.Set(baseKey(f.Currency), wr.b, nil); err != nil {
+			return err
+		}
+		for _, id := range f.Applies {
+			if err := b.Delete(receivedKey(f.Currency, id), nil); err != nil {
+				return err
+			}
+		}
+		return b.Delete(inflightKey(f.Nonce), nil)
+	})
+}
+
+var keyScan = []byte("m/scan")
+
+func (w *Wallet) scanIncoming(ctx context.Context, c *Client, rep *SyncReport) error {
+	from := int64(0)
+	if raw, err := w.get(keyScan); err != nil {
+		return err
+	} else if raw != nil {
+		from = int64(binary.BigEndian.Uint64(raw))
+	}
+	for {
+		page, err := c.Incoming(ctx, w.id.Config.ID, from)
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for _, in := range page {
+			if done, err := w.get(scannedKey(in.TxID)); err != nil {
+				return err
+			} else if done != nil {
+				continue
+			}
+			fresh++
+			if err := w.accept(in, rep); err != nil {
+				return err
+			}
+			from = in.Height
+		}
+		if fresh == 0 || len(page) < maxIncoming {
+			break
+		}
+	}
+	return w.write(func(b *pebble.Batch) error {
+		return b.Set(keyScan, binary.BigEndian.AppendUint64(nil, uint64(from)), nil)
+	})
+}
+
+func scannedKey(txid string) []byte { return []byte("s/" + txid) }
+
+// accept opens one incoming memo and, if it matches the commitment, books
+// the payment into pending.
+func (w *Wallet) accept(in IncomingInfo, rep *SyncReport) error {
+	cur, err := ParseCurrency(in.Currency)
+	if err != nil {
+		return err
+	}
+	id, err := ParseTxID(in.TxID)
+	if err != nil {
+		return err
+	}
+	aad := MemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce)
+	op, err := OpenMemo(w.id.MemoKey, in.Memo, aad)
+	var bad string
+	switch {
+	case err != nil:
+		bad = "memo does not open"
+	case !op.Commitment().Equal(mustCommitment(in.Amount)):
+		bad = "memo's opening does not match the amount commitment"
+	}
+	return w.write(func(b *pebble.Batch) error {
+		if err := b.Set(scannedKey(in.TxID), []byte{1}, nil); err != nil {
+			return err
+		}
+		if bad != "" {
+			rep.Bad = append(rep.Bad, fmt.Sprintf("%s from %s: %s", in.TxID, in.Sender, bad))
+			return nil
+		}
+		rep.Received++
+		p := &received{TxID: id, Currency: cur, Opening: op, Height: in.Height}
+		return b.Set(receivedKey(cur, id), p.encode(), nil)
+	})
+}
+
+func mustCommitment(s string) zkp.Commitment {
+	c, err := zkp.ParseCommitment(s)
+	if err != nil {
+		return zkp.Commitment{}
+	}
+	return c
+}
+
+// Check compares every account's committed available balance with the
+// wallet's opening of it.
+func (w *Wallet) Check(ctx context.Context, c *Client) error {
+	curs, err := w.Accounts(ctx, c)
+	if err != nil {
+		return err
+	}
+	fs, err := w.inflights()
+	if err != nil {
+		return err
+	}
+	for _, cur := range curs {
+		a, err := c.Account(ctx, w.id.Config.ID, cur)
+		if err != nil {
+			return err
+		}
+		base, err := w.Base(cur)
+		if err != nil {
+			return err
+		}
+		if base.Commitment().String() != a.Available {
+			if len(fs) > 0 {
+				return fmt.Errorf("%w: %s available differs while %d transactions are in flight; sync again", ErrWalletSync, cur, len(fs))
+			}
+			return fmt.Errorf("%w: %s available balance on the ledger is not the wallet's", ErrWalletSync, cur)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,306 @@
+package ledger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"path/filepath"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// Wallet is a party's private book: the openings of its commitments. It is
+// its own Pebble database under the party's home, written with Sync.
+//
+//	o/<CUR>            opening of the account's committed available balance
+//	f/<nonce>          an own transaction in flight and its effect on available
+//	p/<CUR>/<txid>     a received payment whose memo opened and checked out
+//	s/<txid>           an incoming payment already scanned
+//	m/scan             the height the next scan starts at
+type Wallet struct {
+	id *Identity
+	db *pebble.DB
+}
+
+// ErrWalletSync reports a wallet whose openings do not match the ledger.
+var ErrWalletSync = errors.New("ledger: wallet does not match the ledger")
+
+// OpenWallet opens (or creates) the wallet in the party's home.
+func OpenWallet(id *Identity) (*Wallet, error) {
+	db, err := pebble.Open(filepath.Join(id.Home, "wallet"), &pebble.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: open wallet (is another sable command using it?): %w", err)
+	}
+	return &Wallet{id: id, db: db}, nil
+}
+
+// Close closes the wallet.
+func (w *Wallet) Close() error { return w.db.Close() }
+
+// Identity returns the wallet's owner.
+func (w *Wallet) Identity() *Identity { return w.id }
+
+func (w *Wallet) get(key []byte) ([]byte, error) {
+	v, c, err := w.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: wallet: %w", err)
+	}
+	defer c.Close()
+	return append([]byte(nil), v...), nil
+}
+
+func (w *Wallet) scan(prefix []byte) ([]kv, error) {
+	it, err := w.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: wallet: %w", err)
+	}
+	defer it.Close()
+	var out []kv
+	for it.First(); it.Valid(); it.Next() {
+		out = append(out, kv{string(it.Key()), append([]byte(nil), it.Value()...)})
+	}
+	return out, it.Error()
+}
+
+func (w *Wallet) write(fn func(b *pebble.Batch) error) error {
+	b := w.db.NewBatch()
+	defer b.Close()
+	if err := fn(b); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("ledger: wallet: %w", err)
+	}
+	return nil
+}
+
+func encodeOpening(wr *writer, o Opening) {
+	wr.u64(o.Value)
+	var b [32]byte
+	o.Blinding.FillBytes(b[:])
+	wr.fixed(b[:])
+}
+
+func decodeOpening(r *reader) Opening {
+	o := Opening{Value: r.u64()}
+	o.Blinding = new(big.Int).SetBytes(r.take(32))
+	return o
+}
+
+func zeroOpening() Opening { return Opening{Blinding: new(big.Int)} }
+
+// Commitment returns Com(value, blinding).
+func (o Opening) Commitment() zkp.Commitment { return zkp.Commit(o.Value, o.Blinding) }
+
+// plus and minus combine openings; blindings wrap modulo ℓ like the points.
+func (o Opening) plus(p Opening) (Opening, error) {
+	if o.Value+p.Value < o.Value {
+		return o, errors.New("ledger: balance overflows 2^64 minor units")
+	}
+	b := new(big.Int).Add(o.Blinding, p.Blinding)
+	return Opening{o.Value + p.Value, b.Mod(b, zkp.Order())}, nil
+}
+
+func (o Opening) minus(p Opening) (Opening, error) {
+	if o.Value < p.Value {
+		return o, errors.New("ledger: balance would go negative")
+	}
+	b := new(big.Int).Sub(o.Blinding, p.Blinding)
+	return Opening{o.Value - p.Value, b.Mod(b, zkp.Order())}, nil
+}
+
+func baseKey(c Currency) []byte { return []byte("o/" + c.String()) }
+
+// Base returns the opening of the committed available balance in c.
+func (w *Wallet) Base(c Currency) (Opening, error) {
+	raw, err := w.get(baseKey(c))
+	if err != nil || raw == nil {
+		return zeroOpening(), err
+	}
+	r := &reader{b: raw}
+	o := decodeOpening(r)
+	return o, stateErr("wallet opening", r.done())
+}
+
+// SetBase records the opening of the committed available balance (used at
+// genesis, when the balance was funded).
+func (w *Wallet) SetBase(c Currency, o Opening) error {
+	return w.write(func(b *pebble.Batch) error {
+		wr := &writer{}
+		encodeOpening(wr, o)
+		return b.Set(baseKey(c), wr.b, nil)
+	})
+}
+
+// inflight is an own transaction that is not yet committed, with what it
+// takes from (debit) and adds to (credit) the available balance.
+type inflight struct {
+	Nonce    uint64
+	TxID     TxID
+	Kind     Kind
+	Currency Currency
+	Debit    Opening
+	Credit   Opening
+	Applies  []TxID // for apply-pending: the payments it moves
+}
+
+func inflightKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("f/"), n) }
+
+func (f *inflight) encode() []byte {
+	wr := &writer{}
+	wr.u64(f.Nonce)
+	wr.fixed(f.TxID[:])
+	wr.u8(uint8(f.Kind))
+	wr.fixed(f.Currency[:])
+	encodeOpening(wr, f.Debit)
+	encodeOpening(wr, f.Credit)
+	wr.u64(uint64(len(f.Applies)))
+	for _, id := range f.Applies {
+		wr.fixed(id[:])
+	}
+	return wr.b
+}
+
+func decodeInflight(raw []byte) (*inflight, error) {
+	r := &reader{b: raw}
+	f := &inflight{Nonce: r.u64()}
+	r.fixed(f.TxID[:])
+	f.Kind = Kind(r.u8())
+	r.fixed(f.Currency[:])
+	f.Debit = decodeOpening(r)
+	f.Credit = decodeOpening(r)
+	n := r.u64()
+	for i := uint64(0); i < n && r.err == nil && i <= MaxApplyPayments; i++ {
+		var id TxID
+		r.fixed(id[:])
+		f.Applies = append(f.Applies, id)
+	}
+	return f, stateErr("wallet in-flight", r.done())
+}
+
+func (w *Wallet) inflights() ([]*inflight, error) {
+	entries, err := w.scan([]byte("f/"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*inflight, 0, len(entries))
+	for _, e := range entries {
+		f, err := decodeInflight(e.value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// Projected returns the available balance in c after every in-flight
+// transaction: what the next proof must be made against.
+func (w *Wallet) Projected(c Currency) (Opening, error) {
+	o, err := w.Base(c)
+	if err != nil {
+		return o, err
+	}
+	fs, err := w.inflights()
+	if err != nil {
+		return o, err
+	}
+	for _, f := range fs {
+		if f.Currency != c {
+			continue
+		}
+		if o, err = o.minus(f.Debit); err != nil {
+			return o, err
+		}
+		if o, err = o.plus(f.Credit); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// received is a payment into pending whose opening the wallet holds.
+type received struct {
+	TxID     TxID
+	Currency Currency
+	Opening  Opening
+	Height   int64
+}
+
+func receivedKey(c Currency, id TxID) []byte { return append([]byte("p/"+c.String()+"/"), id[:]...) }
+
+func (p *received) encode() []byte {
+	wr := &writer{}
+	wr.fixed(p.TxID[:])
+	wr.fixed(p.Currency[:])
+	encodeOpening(wr, p.Opening)
+	wr.u64(uint64(p.Height))
+	return wr.b
+}
+
+func decodeReceived(raw []byte) (*received, error) {
+	r := &reader{b: raw}
+	p := &received{}
+	r.fixed(p.TxID[:])
+	r.fixed(p.Currency[:])
+	p.Opening = decodeOpening(r)
+	p.Height = int64(r.u64())
+	return p, stateErr("wallet payment", r.done())
+}
+
+// Received lists the payments in c's pending balance that the wallet can
+// open, oldest first.
+func (w *Wallet) Received(c Currency) ([]*received, error) {
+	entries, err := w.scan([]byte("p/" + c.String() + "/"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*received
+	for _, e := range entries {
+		p, err := decodeReceived(e.value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// PendingSum returns the opening of the sum of the received payments in c.
+func (w *Wallet) PendingSum(c Currency) (Opening, error) {
+	ps, err := w.Received(c)
+	if err != nil {
+		return zeroOpening(), err
+	}
+	sum := zeroOpening()
+	for _, p := range ps {
+		if sum, err = sum.plus(p.Opening); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// Accounts returns the currencies in which the party has an account on the
+// ledger, in Currencies order.
+func (w *Wallet) Accounts(ctx context.Context, c *Client) ([]Currency, error) {
+	var out []Currency
+	for _, k := range Currencies {
+		_, err := c.Account(ctx, w.id.Config.ID, k.Code)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k.Code)
+	}
+	return out, nil
+}
