@@ -118,7 +118,7 @@ func (w *window) lookup(api frontend.API, b []frontend.Variable) Point {
 		low, top = b[:w.width-1], b[w.width-1]
 	}
 	m := monomials(api, low)
-	return Point{X: select1(api, w.x, m, top), Y: select1(api, w.y, m, top)}
+	return Point{X: evaluate(api, w.x, m, top), Y: evaluate(api, w.y, m, top)}
 }
 
 // monomials returns m[S] = Π_{j∈S} b_j for every mask S, one constraint per
@@ -137,9 +137,9 @@ func monomials(api frontend.API, b []frontend.Variable) []frontend.Variable {
 	return m
 }
 
-// select1 evaluates the multilinear polynomial with coefficients c at the
+// evaluate evaluates the multilinear polynomial with coefficients c at the
 // monomials m (and the top bit, if not nil).
-func select1(api frontend.API, c []*big.Int, m []frontend.Variable, top frontend.Variable) frontend.Variable {
+func evaluate(api frontend.API, c []*big.Int, m []frontend.Variable, top frontend.Variable) frontend.Variable {
 	l0 := linear(api, c[:len(m)], m)
 	if top == nil {
 		return l0
