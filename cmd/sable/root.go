@@ -26,6 +26,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newVerifyCmd(),
 		newExportCmd(),
 		newDemoCmd(),
+		newNodeCmd(),
+		newTestnetCmd(),
 	)
 	return root
 }

@@ -1,0 +1,298 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/spf13/viper"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// A validator's home directory:
+//
+//	config/config.toml           CometBFT's own configuration
+//	config/genesis.json          the chain's genesis; app_state is our Genesis
+//	config/node_key.json         p2p identity
+//	config/priv_validator_key.json
+//	data/                        CometBFT's block store and consensus state (Pebble)
+//	data/priv_validator_state.json
+//	app/                         the application state (Pebble, see Store)
+//	zk/transfer.vk, zk/mint.vk   verifying keys, checked against genesis's hashes
+const (
+	nodeAppDir = "app"
+	nodeZKDir  = "zk"
+)
+
+// Node is one validator: CometBFT and the Sable application in one process.
+type Node struct {
+	cmt   *nm.Node
+	app   *App
+	store *Store
+	conf  *cfg.Config
+	log   *slog.Logger
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// NodeOption changes how StartNode runs a node.
+type NodeOption func(*nodeOptions)
+
+type nodeOptions struct {
+	crashBeforeCommit int64
+	flows             FlowChecker
+}
+
+// WithCrashBeforeCommit makes the process SIGKILL itself inside Commit at
+// the given height, after FinalizeBlock and before the state batch is
+// written. It exists for crash-recovery tests only.
+func WithCrashBeforeCommit(height int64) NodeOption {
+	return func(o *nodeOptions) { o.crashBeforeCommit = height }
+}
+
+// WithFlowChecker installs the HE flow validation in the node's app.
+func WithFlowChecker(f FlowChecker) NodeOption {
+	return func(o *nodeOptions) { o.flows = f }
+}
+
+// LoadNodeConfig reads home/config/config.toml the way CometBFT's own
+// command does (defaults for anything the file leaves out) and roots it at
+// home.
+func LoadNodeConfig(home string) (*cfg.Config, error) {
+	path := filepath.Join(home, "config", "config.toml")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("ledger: %s is not a validator home (no config/config.toml; 'sable testnet' writes them)", home)
+	}
+	v := viper.New()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("ledger: read %s: %w", path, err)
+	}
+	conf := cfg.DefaultConfig()
+	if err := v.Unmarshal(conf); err != nil {
+		return nil, fmt.Errorf("ledger: %s: %w", path, err)
+	}
+	conf.SetRoot(home)
+	if err := conf.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("ledger: %s: %w", path, err)
+	}
+	return conf, nil
+}
+
+// StartNode starts the validator whose home is home and returns once it
+// runs: its RPC is listening and consensus has started (after CometBFT's
+// handshake has replayed any blocks the app had not committed).
+func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeOption) (*Node, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	var o nodeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	conf, err := LoadNodeConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []string{conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), conf.NodeKeyFile(), conf.GenesisFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("ledger: validator home %s is incomplete: %w", home, err)
+		}
+	}
+	var keys Keys
+	for _, k := range []struct {
+		c   zkp.Circuit
+		dst **zkp.VerifyingKey
+	}{{zkp.Transfer, &keys.Transfer}, {zkp.Mint, &keys.Mint}} {
+		_, path := zkp.KeyPaths(filepath.Join(home, nodeZKDir), k.c)
+		if *k.dst, err = zkp.ReadVerifyingKey(path, k.c); err != nil {
+			return nil, fmt.Errorf("ledger: %s verifying key: %w", k.c, err)
+		}
+	}
+	store, err := OpenStore(filepath.Join(home, nodeAppDir))
+	if err != nil {
+		return nil, err
+	}
+	app, err := NewApp(store, keys, log.With("module", "app"))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if o.flows != nil {
+		app.SetFlowChecker(o.flows)
+	}
+	var abciApp abci.Application = app
+	if o.crashBeforeCommit > 0 {
+		abciApp = &crashingApp{App: app, at: o.crashBeforeCommit, log: log}
+	}
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("ledger: node key: %w", err)
+	}
+	// LoadFilePV exits the process on a bad file; the files were checked
+	// above to exist, and were written by 'sable testnet' or cometbft init.
+	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	cmt, err := nm.NewNode(ctx, conf, pv, nodeKey,
+		proxy.NewLocalClientCreator(abciApp), // one mutex for every ABCI connection
+		nm.DefaultGenesisDocProviderFunc(conf),
+		cfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(conf.Instrumentation),
+		NewCometLogger(log.With("module", "cometbft")))
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("ledger: start node %s: %w", home, err)
+	}
+	if err := cmt.Start(); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("ledger: start node %s: %w", home, err)
+	}
+	h, hash, _ := store.Committed()
+	log.Info("node started", "home", home, "moniker", conf.Moniker, "rpc", conf.RPC.ListenAddress,
+		"p2p", conf.P2P.ListenAddress, "app_height", h, "app_hash", fmt.Sprintf("%X", hash))
+	return &Node{cmt: cmt, app: app, store: store, conf: conf, log: log}, nil
+}
+
+// RPCAddr is the node's CometBFT RPC address as http://host:port.
+func (n *Node) RPCAddr() string { return rpcHTTP(n.conf.RPC.ListenAddress) }
+
+// Config returns the node's CometBFT configuration.
+func (n *Node) Config() *cfg.Config { return n.conf }
+
+// App returns the node's application.
+func (n *Node) App() *App { return n.app }
+
+// Stop stops consensus, p2p and RPC, waits for them, and closes the app
+// state. It is safe to call more than once.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() {
+		if n.cmt.IsRunning() {
+			if err := n.cmt.Stop(); err != nil {
+				n.stopErr = fmt.Errorf("ledger: stop node: %w", err)
+			}
+			n.cmt.Wait()
+		}
+		if err := n.store.Close(); err != nil && n.stopErr == nil {
+			n.stopErr = err
+		}
+		n.log.Info("node stopped", "moniker", n.conf.Moniker)
+	})
+	return n.stopErr
+}
+
+func rpcHTTP(laddr string) string {
+	if i := strings.Index(laddr, "://"); i >= 0 {
+		laddr = laddr[i+3:]
+	}
+	return "http://" + laddr
+}
+
+// crashingApp SIGKILLs its own process in Commit at one height: FinalizeBlock
+// has run and CometBFT has saved its results, but the app's batch is not
+// written. On restart CometBFT's handshake must replay the block.
+type crashingApp struct {
+	*App
+	at  int64
+	log *slog.Logger
+
+	mu        sync.Mutex
+	finalized int64
+}
+
+func (c *crashingApp) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	res, err := c.App.FinalizeBlock(ctx, req)
+	c.mu.Lock()
+	c.finalized = req.Height
+	c.mu.Unlock()
+	return res, err
+}
+
+func (c *crashingApp) Commit(ctx context.Context, req *abci.CommitRequest) (*abci.CommitResponse, error) {
+	c.mu.Lock()
+	h := c.finalized
+	c.mu.Unlock()
+	if h == c.at {
+		c.log.Warn("test hook: killing the process between FinalizeBlock and Commit", "height", h)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
+	return c.App.Commit(ctx, req)
+}
+
+// cometLogger routes CometBFT's logger to slog. CometBFT's info lines (a
+// dozen per block) go to slog's debug level and its debug lines below it;
+// its errors, mostly peers coming and going, are warnings. A node's output
+// is then quiet at slog's default level.
+type cometLogger struct {
+	l *slog.Logger
+}
+
+// CometBFT's levels mapped onto slog's.
+const (
+	cometDebugLevel = slog.LevelDebug - 4
+	cometInfoLevel  = slog.LevelDebug
+	cometErrorLevel = slog.LevelWarn
+)
+
+// NewCometLogger returns a CometBFT logger that writes to l.
+func NewCometLogger(l *slog.Logger) cmtlog.Logger { return cometLogger{l} }
+
+func (c cometLogger) Debug(msg string, kv ...any) { c.log(cometDebugLevel, msg, kv) }
+func (c cometLogger) Info(msg string, kv ...any)  { c.log(cometInfoLevel, msg, kv) }
+func (c cometLogger) Error(msg string, kv ...any) { c.log(cometErrorLevel, msg, kv) }
+
+func (c cometLogger) With(kv ...any) cmtlog.Logger { return cometLogger{c.l.With(cometArgs(kv)...)} }
+
+func (c cometLogger) log(level slog.Level, msg string, kv []any) {
+	ctx := context.Background()
+	if !c.l.Enabled(ctx, level) {
+		return
+	}
+	c.l.Log(ctx, level, msg, cometArgs(kv)...)
+}
+
+// cometArgs renders values that CometBFT logs lazily or as errors.
+func cometArgs(kv []any) []any {
+	out := make([]any, len(kv))
+	for i, v := range kv {
+		switch x := v.(type) {
+		case error:
+			out[i] = x.Error()
+		case fmt.Stringer:
+			if i%2 == 1 {
+				out[i] = stringer{x}
+				continue
+			}
+			out[i] = x
+		default:
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// stringer defers String until the record is written.
+type stringer struct{ s fmt.Stringer }
+
+func (s stringer) LogValue() (v slog.Value) {
+	defer func() {
+		if recover() != nil { // a nil pointer inside the interface
+			v = slog.StringValue("<nil>")
+		}
+	}()
+	return slog.StringValue(s.s.String())
+}

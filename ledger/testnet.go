@@ -1,0 +1,475 @@
+package ledger
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/sable-settlement/sable/internal/atomicfile"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// TestnetBanks are the banks of a local testnet, one per country.
+var TestnetBanks = []struct{ ID, Country string }{
+	{"bank-sg", "SG"}, {"bank-hk", "HK"}, {"bank-us", "US"}, {"bank-th", "TH"},
+}
+
+// TestnetRegulator is the regulator's id on a local testnet.
+const TestnetRegulator = "regulator"
+
+// issuerCountry is where each currency's testnet issuer sits.
+var issuerCountry = map[string]string{
+	"USD": "US", "SGD": "SG", "HKD": "HK", "THB": "TH", "EUR": "EU", "JPY": "JP", "CNY": "CN",
+}
+
+// IssuerID is the testnet issuer of currency c, e.g. issuer-usd.
+func IssuerID(c Currency) string { return "issuer-" + strings.ToLower(c.String()) }
+
+// DefaultBasePort is the first port a testnet uses. Validator i listens for
+// peers on base+10i+6 and serves RPC on base+10i+7 (so 26606 and 26607 for
+// the first), which leaves room for several testnets side by side.
+const DefaultBasePort = 26600
+
+// TestnetOptions shapes a local network.
+type TestnetOptions struct {
+	Validators int    // at least 1; 4 tolerates one fault
+	ChainID    string // default "sable-testnet"
+	// Fund is each bank's opening balance in every currency, a decimal in
+	// major units ("1000000" or "1000000.00"); empty means zero.
+	Fund     string
+	BasePort int    // default DefaultBasePort
+	Host     string // listen and peer address, default 127.0.0.1
+	// KeysFrom reuses the proving and verifying keys in this directory
+	// instead of a fresh development setup.
+	KeysFrom string
+	// HEPublicKey is put in genesis as the regulator's HE key (hex).
+	HEPublicKey string
+	// Consensus timing; zero values take the testnet defaults below.
+	TimeoutPropose     time.Duration // 1s
+	TimeoutVote        time.Duration // prevote and precommit, 300ms
+	TimeoutCommit      time.Duration // 300ms
+	EmptyBlockInterval time.Duration // 1s: an empty block at least this often
+}
+
+// TestnetLayout says where everything of a written testnet is. It is also
+// saved as DIR/testnet.json (no secrets in it).
+type TestnetLayout struct {
+	Dir         string             `json:"dir"`
+	ChainID     string             `json:"chain_id"`
+	GenesisFile string             `json:"genesis_file"`
+	KeysDir     string             `json:"keys_dir"`
+	Validators  []TestnetValidator `json:"validators"`
+	Banks       []TestnetParty     `json:"banks"`   // TestnetBanks order
+	Issuers     []TestnetParty     `json:"issuers"` // Currencies order
+	Regulator   TestnetParty       `json:"regulator"`
+	// Fund is each bank's genesis balance per currency in minor units
+	// (absent without funding).
+	Fund map[string]uint64 `json:"fund,omitempty"`
+
+	Genesis *Genesis `json:"-"`
+}
+
+// TestnetValidator is one validator's home and addresses.
+type TestnetValidator struct {
+	Name   string `json:"name"`
+	Home   string `json:"home"`
+	NodeID string `json:"node_id"`
+	P2P    string `json:"p2p"` // host:port
+	RPC    string `json:"rpc"` // http://host:port
+}
+
+// TestnetParty is a bank's, issuer's or the regulator's home.
+type TestnetParty struct {
+	ID       string `json:"id"`
+	Role     string `json:"role"`
+	Country  string `json:"country"`
+	Currency string `json:"currency,omitempty"` // issuers
+	Home     string `json:"home"`
+	Node     string `json:"node"` // the validator RPC it talks to
+}
+
+// Bank returns the bank's entry by id.
+func (l *TestnetLayout) Bank(id string) (TestnetParty, bool) {
+	for _, b := range l.Banks {
+		if b.ID == id {
+			return b, true
+		}
+	}
+	return TestnetParty{}, false
+}
+
+// Issuer returns the issuer of currency c.
+func (l *TestnetLayout) Issuer(c Currency) (TestnetParty, bool) {
+	for _, p := range l.Issuers {
+		if p.Currency == c.String() {
+			return p, true
+		}
+	}
+	return TestnetParty{}, false
+}
+
+// ReadTestnet reads DIR/testnet.json.
+func ReadTestnet(dir string) (*TestnetLayout, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "testnet.json"))
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %s is not a testnet written by 'sable testnet': %w", dir, err)
+	}
+	var l TestnetLayout
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return nil, fmt.Errorf("ledger: %s: %w", filepath.Join(dir, "testnet.json"), err)
+	}
+	return &l, nil
+}
+
+// ParseFund reads a funding amount for every currency. Trailing zero
+// decimals are dropped first, so "1000000.00" also funds JPY (no minor
+// units) with 1000000; a fraction JPY cannot hold is an error.
+func ParseFund(s string) (map[Currency]uint64, error) {
+	out := map[Currency]uint64{}
+	for _, k := range Currencies {
+		v := s
+		if whole, frac, ok := strings.Cut(s, "."); ok && len(frac) > k.Minor {
+			trimmed := strings.TrimRight(frac[k.Minor:], "0")
+			if trimmed == "" {
+				v = whole
+				if k.Minor > 0 {
+					v += "." + frac[:k.Minor]
+				}
+			}
+		}
+		amt, err := ParseAmount(k.Code, v)
+		if err != nil {
+			return nil, err
+		}
+		out[k.Code] = amt
+	}
+	return out, nil
+}
+
+// WriteTestnet writes a local network into dir: validator homes, one
+// genesis, development ZK keys, and the home of every party (four banks,
+// an issuer per currency, the regulator) with keys and a wallet. dir must
+// not hold a testnet already.
+func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
+	if opts.Validators < 1 {
+		return nil, errors.New("ledger: a testnet needs at least one validator")
+	}
+	if opts.ChainID == "" {
+		opts.ChainID = "sable-testnet"
+	}
+	if opts.BasePort == 0 {
+		opts.BasePort = DefaultBasePort
+	}
+	if opts.BasePort < 1024 || opts.BasePort+10*opts.Validators > 65535 {
+		return nil, fmt.Errorf("ledger: base port %d leaves no room for %d validators (ports base+6 … base+%d)", opts.BasePort, opts.Validators, 10*opts.Validators-3)
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&opts.TimeoutPropose, time.Second)
+	def(&opts.TimeoutVote, 300*time.Millisecond)
+	def(&opts.TimeoutCommit, 300*time.Millisecond)
+	def(&opts.EmptyBlockInterval, time.Second)
+	fund := map[Currency]uint64{}
+	if opts.Fund != "" {
+		var err error
+		if fund, err = ParseFund(opts.Fund); err != nil {
+			return nil, fmt.Errorf("ledger: --fund: %w", err)
+		}
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
+		return nil, fmt.Errorf("ledger: %s already holds a testnet; choose an empty directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	l := &TestnetLayout{Dir: dir, ChainID: opts.ChainID, GenesisFile: filepath.Join(dir, "genesis.json"),
+		KeysDir: filepath.Join(dir, "keys")}
+
+	vks, err := testnetKeys(l.KeysDir, opts.KeysFrom)
+	if err != nil {
+		return nil, err
+	}
+
+	// Validators: keys first, so that every config can name its peers.
+	genVals := make([]types.GenesisValidator, opts.Validators)
+	for i := range opts.Validators {
+		v := TestnetValidator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(dir, "validators", fmt.Sprint(i)),
+			P2P: fmt.Sprintf("%s:%d", opts.Host, opts.BasePort+10*i+6),
+			RPC: fmt.Sprintf("http://%s:%d", opts.Host, opts.BasePort+10*i+7)}
+		for _, sub := range []string{"config", "data", nodeZKDir} {
+			if err := os.MkdirAll(filepath.Join(v.Home, sub), 0o700); err != nil {
+				return nil, fmt.Errorf("ledger: %w", err)
+			}
+		}
+		conf := cfg.DefaultConfig()
+		conf.SetRoot(v.Home)
+		pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: validator key: %w", err)
+		}
+		pv.Save()
+		nk, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
+		if err != nil {
+			return nil, fmt.Errorf("ledger: node key: %w", err)
+		}
+		v.NodeID = string(nk.ID())
+		pub, err := pv.GetPubKey()
+		if err != nil {
+			return nil, fmt.Errorf("ledger: validator key: %w", err)
+		}
+		genVals[i] = types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: v.Name}
+		for _, c := range zkp.Circuits() {
+			_, src := zkp.KeyPaths(l.KeysDir, c)
+			_, dst := zkp.KeyPaths(filepath.Join(v.Home, nodeZKDir), c)
+			if err := copyFile(src, dst, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		l.Validators = append(l.Validators, v)
+	}
+
+	// Parties.
+	type party struct {
+		id  *Identity
+		tp  TestnetParty
+		cur Currency
+	}
+	var parties []party
+	node := func(i int) string { return l.Validators[i%len(l.Validators)].RPC }
+	addParty := func(tp TestnetParty, cur Currency) error {
+		rel, err := filepath.Rel(tp.Home, l.KeysDir)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		id, err := NewIdentity(PartyConfig{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: opts.ChainID,
+			Node: tp.Node, ZKKeys: rel})
+		if err != nil {
+			return err
+		}
+		parties = append(parties, party{id, tp, cur})
+		return nil
+	}
+	l.Regulator = TestnetParty{ID: TestnetRegulator, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator"), Node: node(0)}
+	if err := addParty(l.Regulator, Currency{}); err != nil {
+		return nil, err
+	}
+	for i, b := range TestnetBanks {
+		tp := TestnetParty{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID), Node: node(i)}
+		l.Banks = append(l.Banks, tp)
+		if err := addParty(tp, Currency{}); err != nil {
+			return nil, err
+		}
+	}
+	for i, k := range Currencies {
+		tp := TestnetParty{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Currency: k.Code.String(),
+			Home: filepath.Join(dir, "issuers", k.Code.String()), Node: node(i)}
+		l.Issuers = append(l.Issuers, tp)
+		if err := addParty(tp, k.Code); err != nil {
+			return nil, err
+		}
+	}
+
+	// Genesis app state; funded banks get Com(fund, r) and keep (fund, r).
+	g := &Genesis{VKHashes: GenesisKeys{Transfer: vks[zkp.Transfer].HashHex(), Mint: vks[zkp.Mint].HashHex()},
+		HEPublicKey: opts.HEPublicKey}
+	openings := map[string]map[Currency]Opening{}
+	for _, p := range parties {
+		g.Parties = append(g.Parties, p.id.GenesisParty())
+		switch p.tp.Role {
+		case "issuer":
+			g.Issuers = append(g.Issuers, GenesisIssuer{Currency: p.cur.String(), Party: p.tp.ID})
+			g.Accounts = append(g.Accounts, GenesisAccount{Party: p.tp.ID, Currency: p.cur.String(), Available: zkp.ZeroCommitment().String()})
+		case "bank":
+			openings[p.tp.ID] = map[Currency]Opening{}
+			for _, k := range Currencies {
+				com := zkp.ZeroCommitment()
+				if amt := fund[k.Code]; amt > 0 {
+					r, err := zkp.RandomBlinding()
+					if err != nil {
+						return nil, err
+					}
+					o := Opening{Value: amt, Blinding: r}
+					openings[p.tp.ID][k.Code] = o
+					com = o.Commitment()
+				}
+				g.Accounts = append(g.Accounts, GenesisAccount{Party: p.tp.ID, Currency: k.Code.String(), Available: com.String()})
+			}
+		}
+	}
+	appState, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("ledger: genesis: %w", err)
+	}
+	if _, err := ParseGenesis(appState); err != nil {
+		return nil, err // a bug here, not the user's
+	}
+	l.Genesis = g
+	if opts.Fund != "" {
+		l.Fund = map[string]uint64{}
+		for c, v := range fund {
+			l.Fund[c.String()] = v
+		}
+	}
+	params := types.DefaultConsensusParams()
+	params.Block.MaxBytes = 8 << 20
+	doc := &types.GenesisDoc{GenesisTime: time.Now().UTC().Round(time.Millisecond), ChainID: opts.ChainID, InitialHeight: 1,
+		ConsensusParams: params, Validators: genVals, AppState: appState}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return nil, fmt.Errorf("ledger: genesis: %w", err)
+	}
+	if err := doc.SaveAs(l.GenesisFile); err != nil {
+		return nil, fmt.Errorf("ledger: genesis: %w", err)
+	}
+
+	// Validator configs: loopback ports, every other validator a persistent
+	// peer, fast blocks for local use, Pebble for CometBFT's own stores.
+	for i, v := range l.Validators {
+		conf := testnetConfig(opts, v)
+		var peers []string
+		for j, w := range l.Validators {
+			if j != i {
+				peers = append(peers, w.NodeID+"@"+w.P2P)
+			}
+		}
+		conf.P2P.PersistentPeers = strings.Join(peers, ",")
+		if err := copyFile(l.GenesisFile, conf.GenesisFile(), 0o644); err != nil {
+			return nil, err
+		}
+		if err := conf.ValidateBasic(); err != nil {
+			return nil, fmt.Errorf("ledger: validator %d config: %w", i, err)
+		}
+		cfg.WriteConfigFile(filepath.Join(v.Home, "config", "config.toml"), conf)
+	}
+
+	// Party homes: identity, keys, wallet (with genesis openings).
+	for _, p := range parties {
+		if err := p.id.Write(p.tp.Home); err != nil {
+			return nil, err
+		}
+		w, err := OpenWallet(p.id)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range Currencies {
+			if o, ok := openings[p.tp.ID][k.Code]; ok {
+				if err := w.SetBase(k.Code, o); err != nil {
+					w.Close()
+					return nil, err
+				}
+			}
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("ledger: wallet: %w", err)
+		}
+	}
+
+	raw, _ := json.MarshalIndent(l, "", "  ")
+	if err := atomicfile.Write(filepath.Join(dir, "testnet.json"), append(raw, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// testnetConfig is CometBFT's configuration for one local validator.
+func testnetConfig(opts TestnetOptions, v TestnetValidator) *cfg.Config {
+	conf := cfg.DefaultConfig()
+	conf.SetRoot(v.Home)
+	conf.Moniker = v.Name
+	conf.DBBackend = "pebbledb"
+	conf.RPC.ListenAddress = "tcp://" + strings.TrimPrefix(v.RPC, "http://")
+	conf.RPC.MaxBodyBytes = 2 << 20
+	conf.P2P.ListenAddress = "tcp://" + v.P2P
+	conf.P2P.ExternalAddress = v.P2P
+	conf.P2P.AddrBookStrict = false // loopback addresses are fine here
+	conf.P2P.AllowDuplicateIP = true
+	conf.P2P.PexReactor = false // every validator is a persistent peer of every other
+	conf.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	conf.P2P.HandshakeTimeout = 5 * time.Second
+	conf.P2P.DialTimeout = time.Second
+	conf.P2P.MaxPacketMsgPayloadSize = 1 << 16
+	c := conf.Consensus
+	c.TimeoutPropose = opts.TimeoutPropose
+	c.TimeoutProposeDelta = opts.TimeoutPropose / 4
+	c.TimeoutPrevote = opts.TimeoutVote
+	c.TimeoutPrevoteDelta = opts.TimeoutVote / 3
+	c.TimeoutPrecommit = opts.TimeoutVote
+	c.TimeoutPrecommitDelta = opts.TimeoutVote / 3
+	c.TimeoutCommit = opts.TimeoutCommit
+	c.CreateEmptyBlocks = true
+	c.CreateEmptyBlocksInterval = opts.EmptyBlockInterval // a transaction starts a block at once
+	c.PeerGossipSleepDuration = 10 * time.Millisecond
+	conf.Mempool.Recheck = true // a transaction that no longer passes leaves the mempool
+	conf.Mempool.Broadcast = true
+	conf.Mempool.MaxTxBytes = MaxTxSize
+	conf.Mempool.MaxTxsBytes = 256 << 20
+	conf.Storage.DiscardABCIResponses = false // keep /block_results
+	conf.TxIndex.Indexer = "kv"               // /tx finds rejected transactions
+	conf.Instrumentation.Prometheus = false
+	return conf
+}
+
+// testnetKeys writes (or copies from keysFrom) the development proving and
+// verifying keys into dir and returns the verifying keys.
+func testnetKeys(dir, keysFrom string) (map[zkp.Circuit]*zkp.VerifyingKey, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	vks := map[zkp.Circuit]*zkp.VerifyingKey{}
+	for _, c := range zkp.Circuits() {
+		pkPath, vkPath := zkp.KeyPaths(dir, c)
+		if keysFrom != "" {
+			srcPK, srcVK := zkp.KeyPaths(keysFrom, c)
+			vk, err := zkp.ReadVerifyingKey(srcVK, c)
+			if err != nil {
+				return nil, err
+			}
+			if err := copyFile(srcPK, pkPath, 0o600); err != nil {
+				return nil, err
+			}
+			if err := copyFile(srcVK, vkPath, 0o644); err != nil {
+				return nil, err
+			}
+			vks[c] = vk
+			continue
+		}
+		pk, vk, err := zkp.SetupDev(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := zkp.WriteProvingKey(pkPath, pk); err != nil {
+			return nil, err
+		}
+		if err := zkp.WriteVerifyingKey(vkPath, vk); err != nil {
+			return nil, err
+		}
+		vks[c] = vk
+	}
+	return vks, nil
+}
+
+func copyFile(src, dst string, perm os.FileMode) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return atomicfile.Write(dst, data, perm)
+}
