@@ -1,0 +1,164 @@
+package he
+
+import (
+	"fmt"
+	"math/big"
+)
+
+// Slot layout of one group (a flow, or a sum of flows): amountLimbs limbs
+// of the amount, least significant first, then blindingLimbs limbs of the
+// blinding. A flow's limbs are below 2^width; the top limb of each part
+// takes whatever is above its position, so a re-encrypted sum of any size
+// fits (at a load above one when it exceeds the part's width).
+const (
+	amountLimbs      = 8
+	amountLimbBits   = 8
+	blindingLimbs    = 6
+	blindingLimbBits = 24
+	groupSlots       = amountLimbs + blindingLimbs
+
+	// amountUnit and blindingUnit bound one unit load in each limb.
+	amountUnit   = 1<<amountLimbBits - 1
+	blindingUnit = 1<<blindingLimbBits - 1
+)
+
+const (
+	// BlindingBits is the width of a flow's blinding: 0 ≤ r_amt < 2^128.
+	BlindingBits = 128
+
+	// MaxRate is the largest FX rate MulRate accepts (e.g. 16.777215 at a
+	// 10^6 scale). The FX noise bound in the package documentation
+	// assumes it.
+	MaxRate = 1<<24 - 1
+)
+
+// Flow is one payment as the ledger aggregates it: the amount in minor
+// units and the Pedersen blinding of the amount's commitment.
+type Flow struct {
+	Amount   uint64
+	Blinding *big.Int // 0 ≤ Blinding < 2^BlindingBits
+}
+
+// GroupSum is one decrypted group: exact integer sums of the amounts and
+// of the blindings of the flows added into it. Blinding is nil for an
+// FX-scaled ciphertext, whose blinding limbs carry no meaning.
+type GroupSum struct {
+	Amount   *big.Int
+	Blinding *big.Int
+}
+
+var blindingLimit = new(big.Int).Lsh(big.NewInt(1), BlindingBits)
+
+// checkFlow validates a flow before it is spread into limbs.
+func checkFlow(g int, f Flow, groups int) error {
+	if g < 0 || g >= groups {
+		return fmt.Errorf("%w: group %d outside [0, %d)", ErrRange, g, groups)
+	}
+	if f.Blinding == nil || f.Blinding.Sign() < 0 || f.Blinding.Cmp(blindingLimit) >= 0 {
+		return fmt.Errorf("%w: group %d: blinding must be in [0, 2^%d)", ErrRange, g, BlindingBits)
+	}
+	return nil
+}
+
+// putFlow writes a flow's limbs into its group's slots (load 1).
+func putFlow(slots []uint64, g int, f Flow) {
+	s := slots[g*groupSlots : (g+1)*groupSlots]
+	a := f.Amount
+	for i := 0; i < amountLimbs; i++ {
+		s[i] = a & amountUnit
+		a >>= amountLimbBits
+	}
+	var b [16]byte
+	f.Blinding.FillBytes(b[:])
+	lo, hi := be64(b[8:]), be64(b[:8])
+	for i := 0; i < blindingLimbs; i++ {
+		s[amountLimbs+i] = lo & blindingUnit
+		lo = lo>>blindingLimbBits | hi<<(64-blindingLimbBits)
+		hi >>= blindingLimbBits
+	}
+}
+
+func be64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b[:8] {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+// putSum writes a normalised sum into its group's slots: every limb but
+// the top one of each part below its unit, the top one taking the rest.
+// It returns the load the group then carries.
+func putSum(slots []uint64, g int, s GroupSum, maxLoad uint64) (uint64, error) {
+	if s.Amount == nil || s.Blinding == nil || s.Amount.Sign() < 0 || s.Blinding.Sign() < 0 {
+		return 0, fmt.Errorf("%w: group %d: sums must be non-negative", ErrRange, g)
+	}
+	dst := slots[g*groupSlots : (g+1)*groupSlots]
+	la, err := splitLimbs(dst[:amountLimbs], s.Amount, amountLimbBits, maxLoad)
+	if err != nil {
+		return 0, fmt.Errorf("group %d amount: %w", g, err)
+	}
+	lb, err := splitLimbs(dst[amountLimbs:], s.Blinding, blindingLimbBits, maxLoad)
+	if err != nil {
+		return 0, fmt.Errorf("group %d blinding: %w", g, err)
+	}
+	return max(la, lb), nil
+}
+
+// splitLimbs writes v into limbs of width bits (top limb unbounded) and
+// returns the load: the number of unit loads the top limb amounts to.
+func splitLimbs(dst []uint64, v *big.Int, width uint, maxLoad uint64) (uint64, error) {
+	unit := uint64(1)<<width - 1
+	mask := new(big.Int).SetUint64(unit)
+	x, limb := new(big.Int).Set(v), new(big.Int)
+	for i := 0; i < len(dst)-1; i++ {
+		dst[i] = limb.And(x, mask).Uint64()
+		x.Rsh(x, width)
+	}
+	if !x.IsUint64() || x.Uint64() > maxLoad*unit {
+		return 0, fmt.Errorf("%w: sum needs a load above %d", ErrCapacity, maxLoad)
+	}
+	top := x.Uint64()
+	dst[len(dst)-1] = top
+	return max(1, (top+unit-1)/unit), nil
+}
+
+// readGroups recombines decrypted slots into per-group sums and checks
+// them against the load: a limb above load·unit, or a non-zero slot
+// outside every group, cannot come from honest summands.
+func readGroups(slots []uint64, groups int, load uint64, scaled bool) ([]GroupSum, error) {
+	for i := groups * groupSlots; i < len(slots); i++ {
+		if slots[i] != 0 {
+			return nil, fmt.Errorf("%w: slot %d outside every group is non-zero", ErrInconsistent, i)
+		}
+	}
+	out := make([]GroupSum, groups)
+	for g := range out {
+		s := slots[g*groupSlots : (g+1)*groupSlots]
+		a, err := joinLimbs(s[:amountLimbs], amountLimbBits, load*amountUnit)
+		if err != nil {
+			return nil, fmt.Errorf("group %d amount: %w", g, err)
+		}
+		out[g].Amount = a
+		if scaled {
+			continue
+		}
+		if out[g].Blinding, err = joinLimbs(s[amountLimbs:], blindingLimbBits, load*blindingUnit); err != nil {
+			return nil, fmt.Errorf("group %d blinding: %w", g, err)
+		}
+	}
+	return out, nil
+}
+
+// joinLimbs returns Σ limb_i·2^(width·i) after checking every limb ≤ bound.
+func joinLimbs(limbs []uint64, width uint, bound uint64) (*big.Int, error) {
+	v, l := new(big.Int), new(big.Int)
+	for i := len(limbs) - 1; i >= 0; i-- {
+		if limbs[i] > bound {
+			return nil, fmt.Errorf("%w: limb %d above its bound", ErrInconsistent, i)
+		}
+		v.Lsh(v, width)
+		v.Add(v, l.SetUint64(limbs[i]))
+	}
+	return v, nil
+}
