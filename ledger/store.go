@@ -11,12 +11,22 @@ import (
 	"github.com/cockroachdb/pebble"
 )
 
+// quietLogger keeps Pebble's routine messages (WAL replay and the like) out
+// of the node's output; fatal ones still stop the process.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{}) {}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
+
 // Store is the application state in its own Pebble database. Reads go
 // through a stack of overlays: a transaction writes into its own overlay,
 // merged into the block's only if it succeeds; the block's overlay reaches
 // Pebble in one synced batch at Commit, with the height and app hash.
 type Store struct {
-	db *pebble.DB
+	db     *pebble.DB
+	closed bool
 }
 
 var (
@@ -26,7 +36,7 @@ var (
 
 // OpenStore opens (or creates) the state database in dir.
 func OpenStore(dir string) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: open state %s: %w", dir, err)
 	}
@@ -34,7 +44,13 @@ func OpenStore(dir string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
 
 // Committed returns the last committed height and app hash.
 func (s *Store) Committed() (int64, []byte, error) {

@@ -31,7 +31,7 @@ var ErrWalletSync = errors.New("ledger: wallet does not match the ledger")
 
 // OpenWallet opens (or creates) the wallet in the party's home.
 func OpenWallet(id *Identity) (*Wallet, error) {
-	db, err := pebble.Open(filepath.Join(id.Home, "wallet"), &pebble.Options{})
+	db, err := pebble.Open(filepath.Join(id.Home, "wallet"), &pebble.Options{Logger: quietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: open wallet (is another sable command using it?): %w", err)
 	}

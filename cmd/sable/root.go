@@ -28,6 +28,13 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newDemoCmd(),
 		newNodeCmd(),
 		newTestnetCmd(),
+		newWalletCmd(),
+		newBalanceCmd(),
+		newTransferCmd(),
+		newApplyPendingCmd(),
+		newStatusCmd(),
+		newMintCmd(false),
+		newMintCmd(true),
 	)
 	return root
 }

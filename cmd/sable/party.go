@@ -1,0 +1,428 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sable-settlement/sable/ledger"
+)
+
+// session is a party's home opened for one command: identity, wallet, node.
+type session struct {
+	id     *ledger.Identity
+	wallet *ledger.Wallet
+	client *ledger.Client
+}
+
+func openSession(home, node string) (*session, error) {
+	if home == "" {
+		return nil, withHint(failf("--home is required"), "a bank's home is written by 'sable testnet', e.g. DIR/banks/bank-sg")
+	}
+	id, err := ledger.LoadIdentity(home)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	if node == "" {
+		node = id.Config.Node
+	}
+	c, err := ledger.Dial(node)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	w, err := ledger.OpenWallet(id)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	return &session{id: id, wallet: w, client: c}, nil
+}
+
+func (s *session) Close() { s.wallet.Close() }
+
+func (s *session) sender() *ledger.Sender {
+	return &ledger.Sender{W: s.wallet, C: s.client, P: ledger.NewProver(s.id.ZKKeysDir())}
+}
+
+// partyFlags are --home and --node, shared by every command that acts as a
+// party.
+func partyFlags(cmd *cobra.Command, home, node *string) {
+	cmd.Flags().StringVar(home, "home", "", "the party's home directory")
+	cmd.Flags().StringVar(node, "node", "", "node RPC address (default: the home's party.json)")
+}
+
+func commandContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+// ledgerError turns a rejection into an error that names its code.
+func ledgerError(err error) error {
+	var rej *ledger.Rejection
+	if errors.As(err, &rej) {
+		return withHint(failf("rejected (code %d): %s", rej.Code, rej.Msg), "run 'sable wallet sync' and try again if the balance or nonce moved")
+	}
+	if errors.Is(err, ledger.ErrWalletSync) {
+		return withHint(failf("%v", err), "run 'sable wallet sync'")
+	}
+	return failf("%v", err)
+}
+
+func newWalletCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "wallet", Short: "A party's wallet"}
+	var home, node string
+	sync := &cobra.Command{
+		Use:   "sync --home DIR",
+		Short: "Fold committed transactions, open incoming memos and check the balances against the ledger",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openSession(home, node)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := commandContext()
+			defer cancel()
+			rep, err := s.wallet.Sync(ctx, s.client)
+			for _, d := range rep.Dropped {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sable: dropped %s\n", d)
+			}
+			for _, b := range rep.Bad {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sable: warning: payment %s\n", b)
+			}
+			if err != nil {
+				return ledgerError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "synced: %d own transactions committed, %d payments received\n", rep.Committed, rep.Received)
+			return nil
+		},
+	}
+	partyFlags(sync, &home, &node)
+	cmd.AddCommand(sync)
+	return cmd
+}
+
+func newBalanceCmd() *cobra.Command {
+	var home, node string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "balance --home DIR [--json]",
+		Short: "Balances per currency from the wallet, checked against the ledger",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openSession(home, node)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := commandContext()
+			defer cancel()
+			if _, err := s.wallet.Sync(ctx, s.client); err != nil {
+				return ledgerError(err)
+			}
+			return printBalances(cmd, ctx, s, asJSON)
+		},
+	}
+	partyFlags(cmd, &home, &node)
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"USD":"1234.56",…}: available plus received pending, per currency`)
+	return cmd
+}
+
+func printBalances(cmd *cobra.Command, ctx context.Context, s *session, asJSON bool) error {
+	curs, err := s.wallet.Accounts(ctx, s.client)
+	if err != nil {
+		return ledgerError(err)
+	}
+	totals := map[string]string{}
+	out := cmd.OutOrStdout()
+	if !asJSON {
+		fmt.Fprintf(out, "%-4s %22s %22s\n", "", "available", "pending")
+	}
+	for _, c := range curs {
+		avail, err := s.wallet.Projected(c)
+		if err != nil {
+			return ledgerError(err)
+		}
+		pend, err := s.wallet.PendingSum(c)
+		if err != nil {
+			return ledgerError(err)
+		}
+		totals[c.String()] = ledger.FormatAmount(c, avail.Value+pend.Value)
+		if !asJSON {
+			fmt.Fprintf(out, "%-4s %22s %22s\n", c, ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, pend.Value))
+		}
+	}
+	if asJSON {
+		b, _ := json.Marshal(totals) // map keys marshal sorted
+		fmt.Fprintln(out, string(b))
+	}
+	return nil
+}
+
+func newTransferCmd() *cobra.Command {
+	var home, node, to, currency, amount, beneficiary string
+	var wait, noAudit bool
+	cmd := &cobra.Command{
+		Use:   "transfer --home DIR --to BANK --currency SGD --amount 1250.50 [--beneficiary TOKEN] [--wait]",
+		Short: "Pay another bank; prints the transaction id",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := ledger.ParseCurrency(currency)
+			if err != nil {
+				return failf("--currency: %v", err)
+			}
+			amt, err := ledger.ParseAmount(c, amount)
+			if err != nil {
+				return failf("--amount: %v", err)
+			}
+			if amt == 0 {
+				return failf("--amount is 0; a payment must be positive")
+			}
+			if !ledger.ValidID(to) {
+				return failf("--to %q is not a bank id such as bank-hk", to)
+			}
+			var ben [32]byte
+			if beneficiary != "" {
+				b, err := hex.DecodeString(beneficiary)
+				if err != nil || len(b) != 32 {
+					return failf("--beneficiary is not a 32-byte hex token")
+				}
+				copy(ben[:], b)
+			}
+			s, err := openSession(home, node)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := commandContext()
+			defer cancel()
+			snd := s.sender()
+			snd.NoAudit = noAudit
+			id, err := snd.Transfer(ctx, ledger.TransferRequest{To: to, Currency: c, Amount: amt, Beneficiary: ben})
+			if err != nil {
+				return ledgerError(err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), id)
+			if wait {
+				return waitFor(cmd, ctx, s, id)
+			}
+			return nil
+		},
+	}
+	partyFlags(cmd, &home, &node)
+	cmd.Flags().StringVar(&to, "to", "", "receiving bank")
+	cmd.Flags().StringVar(&currency, "currency", "", "USD SGD HKD THB EUR JPY CNY")
+	cmd.Flags().StringVar(&amount, "amount", "", "decimal amount in major units, e.g. 1250.50 (JPY: whole yen)")
+	cmd.Flags().StringVar(&beneficiary, "beneficiary", "", "receiver's registered beneficiary token (hex); without it the payment settles bank to bank")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the payment is committed")
+	cmd.Flags().BoolVar(&noAudit, "no-audit-memo", false, "do not seal the opening to the regulator")
+	return cmd
+}
+
+func waitFor(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID) error {
+	o, err := s.client.WaitCommitted(ctx, id, 60*time.Second)
+	if err != nil {
+		return failf("%v", err)
+	}
+	if o.State == "rejected" {
+		return failf("rejected at height %d (code %d): %s", o.Height, o.Code, o.Reason)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "committed at height %d\n", o.Height)
+	if _, err := s.wallet.Sync(ctx, s.client); err != nil {
+		return ledgerError(err)
+	}
+	return nil
+}
+
+func newApplyPendingCmd() *cobra.Command {
+	var home, node, currency string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "apply-pending --home DIR [--currency CUR] [--wait]",
+		Short: "Move received payments from pending into available",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openSession(home, node)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := commandContext()
+			defer cancel()
+			if _, err := s.wallet.Sync(ctx, s.client); err != nil {
+				return ledgerError(err)
+			}
+			curs, err := s.wallet.Accounts(ctx, s.client)
+			if err != nil {
+				return ledgerError(err)
+			}
+			if currency != "" {
+				c, err := ledger.ParseCurrency(currency)
+				if err != nil {
+					return failf("--currency: %v", err)
+				}
+				curs = []ledger.Currency{c}
+			}
+			var ids []ledger.TxID
+			for _, c := range curs {
+				id, n, err := s.sender().ApplyPending(ctx, c)
+				if err != nil {
+					return ledgerError(err)
+				}
+				if n > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%d payments)\n", id, c, n)
+					ids = append(ids, id)
+				}
+			}
+			if len(ids) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "nothing pending")
+			}
+			for _, id := range ids {
+				if wait {
+					if err := waitFor(cmd, ctx, s, id); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+	partyFlags(cmd, &home, &node)
+	cmd.Flags().StringVar(&currency, "currency", "", "only this currency")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed")
+	return cmd
+}
+
+func newStatusCmd() *cobra.Command {
+	var home, node string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status TXID [--home DIR | --node URL]",
+		Short: "Where a transaction is: pre-validated, committed at height H, applied by the receiver, or rejected",
+		Args:  exactArgs(1, "TXID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := ledger.ParseTxID(args[0])
+			if err != nil {
+				return failf("%v", err)
+			}
+			if node == "" && home != "" {
+				pid, err := ledger.LoadIdentity(home)
+				if err != nil {
+					return failf("%v", err)
+				}
+				node = pid.Config.Node
+			}
+			if node == "" {
+				return failf("give --node URL or --home DIR")
+			}
+			c, err := ledger.Dial(node)
+			if err != nil {
+				return failf("%v", err)
+			}
+			ctx, cancel := commandContext()
+			defer cancel()
+			o, err := c.Track(ctx, id)
+			if err != nil {
+				return failf("%v", err)
+			}
+			if asJSON {
+				b, _ := json.Marshal(o)
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				return nil
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), describe(o))
+			if o.State == "rejected" || o.State == "unknown" {
+				return &cliError{code: 1}
+			}
+			return nil
+		},
+	}
+	partyFlags(cmd, &home, &node)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func describe(o ledger.Outcome) string {
+	switch o.State {
+	case "committed":
+		s := o.Status
+		line := fmt.Sprintf("committed at height %d: %s from %s", s.Height, s.Kind, s.Sender)
+		if s.To != "" {
+			line += " to " + s.To
+		}
+		if s.Kind == "transfer" || s.Kind == "mint" {
+			if s.Applied > 0 {
+				line += fmt.Sprintf("; applied by the receiver at height %d", s.Applied)
+			} else {
+				line += "; pending at the receiver"
+			}
+		}
+		return line
+	case "rejected":
+		return fmt.Sprintf("rejected at height %d (code %d): %s", o.Height, o.Code, o.Reason)
+	case "pre-validated":
+		return "pre-validated: in the mempool, waiting for a block"
+	}
+	return "unknown: not on the ledger and not in this node's mempool"
+}
+
+func newMintCmd(burn bool) *cobra.Command {
+	var home, node, to, currency, amount string
+	var wait bool
+	use, short := "mint --home ISSUER --to BANK --currency CUR --amount A [--wait]", "Issue money into a bank's pending balance (currency issuer only)"
+	if burn {
+		use, short = "burn --home ISSUER --currency CUR --amount A [--wait]", "Destroy money from the issuer's own available balance"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := ledger.ParseCurrency(currency)
+			if err != nil {
+				return failf("--currency: %v", err)
+			}
+			amt, err := ledger.ParseAmount(c, amount)
+			if err != nil {
+				return failf("--amount: %v", err)
+			}
+			if amt == 0 {
+				return failf("--amount is 0; it must be positive")
+			}
+			s, err := openSession(home, node)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := commandContext()
+			defer cancel()
+			var id ledger.TxID
+			if burn {
+				id, err = s.sender().Burn(ctx, c, amt)
+			} else {
+				id, err = s.sender().Mint(ctx, to, c, amt)
+			}
+			if err != nil {
+				return ledgerError(err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), id)
+			if wait {
+				return waitFor(cmd, ctx, s, id)
+			}
+			return nil
+		},
+	}
+	partyFlags(cmd, &home, &node)
+	if !burn {
+		cmd.Flags().StringVar(&to, "to", "", "receiving bank")
+	}
+	cmd.Flags().StringVar(&currency, "currency", "", "the issuer's currency")
+	cmd.Flags().StringVar(&amount, "amount", "", "decimal amount in major units")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed")
+	return cmd
+}
