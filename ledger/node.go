@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/cockroachdb/pebble"
+	dbm "github.com/cometbft/cometbft-db"
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
@@ -147,23 +149,26 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 	// LoadFilePV exits the process on a bad file; the files were checked
 	// above to exist, and were written by 'sable testnet' or cometbft init.
 	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	before, _, _ := store.Committed()
+	// NewNode runs CometBFT's handshake: Info, then a replay of any stored
+	// blocks the app has not committed.
 	cmt, err := nm.NewNode(ctx, conf, pv, nodeKey,
 		proxy.NewLocalClientCreator(abciApp), // one mutex for every ABCI connection
 		nm.DefaultGenesisDocProviderFunc(conf),
-		cfg.DefaultDBProvider,
+		dbProvider(log.With("module", "cometbft-db")),
 		nm.DefaultMetricsProvider(conf.Instrumentation),
 		NewCometLogger(log.With("module", "cometbft")))
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("ledger: start node %s: %w", home, err)
 	}
+	h, hash, _ := store.Committed()
 	if err := cmt.Start(); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("ledger: start node %s: %w", home, err)
 	}
-	h, hash, _ := store.Committed()
 	log.Info("node started", "home", home, "moniker", conf.Moniker, "rpc", conf.RPC.ListenAddress,
-		"p2p", conf.P2P.ListenAddress, "app_height", h, "app_hash", fmt.Sprintf("%X", hash))
+		"p2p", conf.P2P.ListenAddress, "app_height", h, "replayed", h-before, "app_hash", fmt.Sprintf("%X", hash))
 	return &Node{cmt: cmt, app: app, store: store, conf: conf, log: log}, nil
 }
 
@@ -231,6 +236,31 @@ func (c *crashingApp) Commit(ctx context.Context, req *abci.CommitRequest) (*abc
 		select {} // the signal is on its way
 	}
 	return c.App.Commit(ctx, req)
+}
+
+// dbProvider opens CometBFT's databases like cfg.DefaultDBProvider, but
+// gives Pebble (the default backend) a logger that sends its routine
+// messages, such as the WAL replay after a crash, to slog's debug level.
+func dbProvider(log *slog.Logger) cfg.DBProvider {
+	return func(ctx *cfg.DBContext) (dbm.DB, error) {
+		if dbm.BackendType(ctx.Config.DBBackend) != dbm.PebbleDBBackend {
+			return cfg.DefaultDBProvider(ctx)
+		}
+		return dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), &pebble.Options{Logger: pebbleLogger{log.With("db", ctx.ID)}})
+	}
+}
+
+// pebbleLogger adapts slog to Pebble's logger.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg)
+	panic("pebble: " + msg)
 }
 
 // cometLogger routes CometBFT's logger to slog. CometBFT's info lines (a
