@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math/big"
@@ -295,4 +296,21 @@ func (s *Sender) Burn(ctx context.Context, c Currency, amount uint64) (TxID, err
 	}
 	body.Proof = proof.Bytes()
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: zeroOpening()})
+}
+
+// RegisterBeneficiary publishes a fresh random token for one of the bank's
+// customer accounts in c and returns it; payers quote it in transfers.
+func (s *Sender) RegisterBeneficiary(ctx context.Context, c Currency, class uint8) ([32]byte, TxID, error) {
+	var token [32]byte
+	if _, err := rand.Read(token[:]); err != nil {
+		return token, TxID{}, fmt.Errorf("ledger: beneficiary token: %w", err)
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return token, TxID{}, err
+	}
+	tx := &Tx{Kind: KindRegisterBeneficiary, Sender: s.W.id.Config.ID, Nonce: nonce,
+		Body: &RegisterBeneficiary{Token: token, Currency: c, Class: class}}
+	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: zeroOpening()})
+	return token, id, err
 }

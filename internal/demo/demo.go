@@ -1,0 +1,472 @@
+// Package demo runs Sable's main job end to end on an embedded network:
+// four validators on loopback, four banks in four countries, seven
+// currencies, issuers minting, cross-border payments, wallets that open
+// their memos, and a check that no amount reached a validator's disk.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sable-settlement/sable/ledger"
+)
+
+// Options shape a demo run.
+type Options struct {
+	Dir      string // where the network lives; the caller removes it or keeps it
+	Payments int    // cross-border payments, at least 50
+	Seed     uint64 // amounts and routes; fixed for a reproducible run
+}
+
+// Result is what the demo measured, for tests and the summary.
+type Result struct {
+	Height      int64
+	AppHash     string
+	Payments    int
+	Elapsed     time.Duration
+	Balances    map[string]map[string]string // bank → currency → major units
+	AmountsSeen int                          // amounts found in validators' files: must be 0
+}
+
+// demo is one run's state.
+type demo struct {
+	w       io.Writer
+	opts    Options
+	layout  *ledger.TestnetLayout
+	nodes   []*ledger.Node
+	parties map[string]*party
+	minted  map[ledger.Currency]uint64
+	amounts []uint64 // every amount that moved, for the disk scan
+	mu      sync.Mutex
+}
+
+type party struct {
+	id     string
+	home   string
+	sender *ledger.Sender
+	wallet *ledger.Wallet
+}
+
+// Run runs the demo and prints a readable account of it to w.
+func Run(ctx context.Context, w io.Writer, opts Options) (*Result, error) {
+	if opts.Payments < 50 {
+		opts.Payments = 50
+	}
+	start := time.Now()
+	d := &demo{w: w, opts: opts, parties: map[string]*party{}, minted: map[ledger.Currency]uint64{}}
+	defer d.stop()
+	steps := []func(context.Context) error{d.start, d.open, d.mint, d.applyAll, d.pay, d.applyAll}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res, err := d.report(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.stop()
+	if res.AmountsSeen, err = d.scanDisks(); err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	d.printf("disk      no amount in the clear in any validator's files (%d amounts searched as decimal and 8-byte integers)\n", len(d.amounts))
+	if res.AmountsSeen > 0 {
+		return res, fmt.Errorf("demo: %d amounts found in the clear on validators' disks", res.AmountsSeen)
+	}
+	d.printf("done      %d payments in %s; network shut down cleanly\n", res.Payments, res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.w, format, a...) }
+
+// start writes a 4-validator testnet and starts every validator in this
+// process.
+func (d *demo) start(ctx context.Context) error {
+	port, err := freeBasePort(4)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	d.layout, err = ledger.WriteTestnet(d.opts.Dir, ledger.TestnetOptions{Validators: 4, ChainID: "sable-demo", BasePort: port})
+	if err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, v := range d.layout.Validators {
+		n, err := ledger.StartNode(ctx, v.Home, quiet)
+		if err != nil {
+			return err
+		}
+		d.nodes = append(d.nodes, n)
+	}
+	d.printf("network   4 validators on loopback (chain %s), dev setup, genesis with %d banks and %d issuers (%s)\n",
+		d.layout.ChainID, len(d.layout.Banks), len(d.layout.Issuers), time.Since(t0).Round(time.Millisecond))
+	return d.waitHeight(ctx, 2)
+}
+
+func (d *demo) stop() {
+	for _, p := range d.parties {
+		p.wallet.Close()
+	}
+	d.parties = map[string]*party{}
+	for _, n := range d.nodes {
+		n.Stop()
+	}
+	d.nodes = nil
+}
+
+func (d *demo) waitHeight(ctx context.Context, h int64) error {
+	c, err := ledger.Dial(d.layout.Validators[0].RPC)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if got, _, err := c.Height(ctx); err == nil && got >= h {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("demo: the network did not reach height %d", h)
+}
+
+// open loads every bank's and issuer's home: identity, wallet, node client.
+func (d *demo) open(context.Context) error {
+	for _, tp := range append(append([]ledger.TestnetParty{}, d.layout.Banks...), d.layout.Issuers...) {
+		id, err := ledger.LoadIdentity(tp.Home)
+		if err != nil {
+			return err
+		}
+		w, err := ledger.OpenWallet(id)
+		if err != nil {
+			return err
+		}
+		c, err := ledger.Dial(tp.Node)
+		if err != nil {
+			return err
+		}
+		d.parties[tp.ID] = &party{id: tp.ID, home: tp.Home, wallet: w,
+			sender: &ledger.Sender{W: w, C: c, P: ledger.NewProver(id.ZKKeysDir())}}
+	}
+	return nil
+}
+
+// each runs fn for every party in ids concurrently (each party pipelines
+// its own transactions) and returns the first error.
+func (d *demo) each(ids []string, fn func(p *party) error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(d.parties[id])
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *demo) bankIDs() []string {
+	var ids []string
+	for _, b := range d.layout.Banks {
+		ids = append(ids, b.ID)
+	}
+	return ids
+}
+
+// mint has every currency's issuer mint an opening float into every bank.
+func (d *demo) mint(ctx context.Context) error {
+	t0 := time.Now()
+	var issuers []string
+	for _, is := range d.layout.Issuers {
+		issuers = append(issuers, is.ID)
+	}
+	rng := rand.New(rand.NewPCG(d.opts.Seed, 1))
+	plan := map[string][]uint64{}
+	for _, is := range d.layout.Issuers {
+		for range d.layout.Banks {
+			plan[is.ID] = append(plan[is.ID], 50_000_000+rng.Uint64N(40_000_000)) // 500,000–900,000 major units (cents)
+		}
+	}
+	err := d.each(issuers, func(p *party) error {
+		c, _ := ledger.ParseCurrency(issuerCurrency(d.layout, p.id))
+		var last ledger.TxID
+		for i, b := range d.layout.Banks {
+			amt := plan[p.id][i]
+			if c.String() == "JPY" {
+				amt *= 10 // yen have no minor unit: mint a comparable float
+			}
+			id, err := p.sender.Mint(ctx, b.ID, c, amt)
+			if err != nil {
+				return fmt.Errorf("demo: %s mints %s to %s: %w", p.id, c, b.ID, err)
+			}
+			last = id
+			d.record(amt)
+			d.mu.Lock()
+			d.minted[c] += amt
+			d.mu.Unlock()
+		}
+		return d.await(ctx, p, last)
+	})
+	if err != nil {
+		return err
+	}
+	d.printf("mint      7 issuers minted a float into each of 4 banks in every currency: 28 mints, each with a proof (%s)\n", time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+func issuerCurrency(l *ledger.TestnetLayout, id string) string {
+	for _, is := range l.Issuers {
+		if is.ID == id {
+			return is.Currency
+		}
+	}
+	return ""
+}
+
+func (d *demo) record(amt uint64) {
+	d.mu.Lock()
+	d.amounts = append(d.amounts, amt)
+	d.mu.Unlock()
+}
+
+// await waits for a party's transaction and syncs its wallet.
+func (d *demo) await(ctx context.Context, p *party, id ledger.TxID) error {
+	o, err := p.sender.C.WaitCommitted(ctx, id, 60*time.Second)
+	if err != nil {
+		return err
+	}
+	if o.State != "committed" {
+		return fmt.Errorf("demo: %s's transaction %s rejected (code %d): %s", p.id, id, o.Code, o.Reason)
+	}
+	_, err = p.wallet.Sync(ctx, p.sender.C)
+	return err
+}
+
+// applyAll has every bank open its memos and move received payments into
+// its available balance.
+func (d *demo) applyAll(ctx context.Context) error {
+	t0 := time.Now()
+	moved := 0
+	var mu sync.Mutex
+	err := d.each(d.bankIDs(), func(p *party) error {
+		rep, err := p.wallet.Sync(ctx, p.sender.C)
+		if err != nil {
+			return err
+		}
+		if len(rep.Bad) > 0 {
+			return fmt.Errorf("demo: %s received memos that do not open: %v", p.id, rep.Bad)
+		}
+		var last ledger.TxID
+		for _, k := range ledger.Currencies {
+			id, n, err := p.sender.ApplyPending(ctx, k.Code)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				last = id
+				mu.Lock()
+				moved += n
+				mu.Unlock()
+			}
+		}
+		if last == (ledger.TxID{}) {
+			return nil
+		}
+		return d.await(ctx, p, last)
+	})
+	if err != nil {
+		return err
+	}
+	d.printf("apply     banks opened their memos (each opening checked against its commitment) and applied %d payments (%s)\n", moved, time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+// pay runs the cross-border payments: every bank pays the others in
+// rotating currencies, pipelining its own payments.
+func (d *demo) pay(ctx context.Context) error {
+	t0 := time.Now()
+	banks := d.bankIDs()
+	rng := rand.New(rand.NewPCG(d.opts.Seed, 2))
+	type payment struct {
+		to     string
+		cur    ledger.Currency
+		amount uint64
+	}
+	plan := map[string][]payment{}
+	for i := 0; i < d.opts.Payments; i++ {
+		from := banks[i%len(banks)]
+		to := banks[(i/len(banks)+1+i)%len(banks)]
+		if to == from {
+			to = banks[(i+1)%len(banks)]
+		}
+		cur := ledger.Currencies[i%len(ledger.Currencies)].Code
+		plan[from] = append(plan[from], payment{to, cur, 1_000_000 + rng.Uint64N(9_000_000)}) // 10,000.00–100,000.00
+	}
+	err := d.each(banks, func(p *party) error {
+		var last ledger.TxID
+		for _, pm := range plan[p.id] {
+			id, err := p.sender.Transfer(ctx, ledger.TransferRequest{To: pm.to, Currency: pm.cur, Amount: pm.amount})
+			if err != nil {
+				return fmt.Errorf("demo: %s pays %s %s: %w", p.id, pm.to, pm.cur, err)
+			}
+			d.record(pm.amount)
+			last = id
+		}
+		return d.await(ctx, p, last)
+	})
+	if err != nil {
+		return err
+	}
+	el := time.Since(t0)
+	d.printf("pay       %d cross-border payments across 7 currencies, each proved, pipelined per bank and committed (%s, %.1f payments/s)\n",
+		d.opts.Payments, el.Round(time.Millisecond), float64(d.opts.Payments)/el.Seconds())
+	return nil
+}
+
+// report prints the banks' balances from their wallets, checks that each
+// currency's balances add up to what was minted, and that all validators
+// agree on the app hash.
+func (d *demo) report(ctx context.Context) (*Result, error) {
+	res := &Result{Payments: d.opts.Payments, Balances: map[string]map[string]string{}}
+	d.printf("\nbalances (from each bank's wallet, checked against the ledger's commitments)\n%-8s", "")
+	for _, k := range ledger.Currencies {
+		d.printf(" %15s", k.Code)
+	}
+	d.printf("\n")
+	totals := map[ledger.Currency]uint64{}
+	for _, id := range d.bankIDs() {
+		p := d.parties[id]
+		if err := p.wallet.Check(ctx, p.sender.C); err != nil {
+			return nil, err
+		}
+		res.Balances[id] = map[string]string{}
+		d.printf("%-8s", id)
+		for _, k := range ledger.Currencies {
+			o, err := p.wallet.Projected(k.Code)
+			if err != nil {
+				return nil, err
+			}
+			totals[k.Code] += o.Value
+			res.Balances[id][k.Code.String()] = ledger.FormatAmount(k.Code, o.Value)
+			d.printf(" %15s", ledger.FormatAmount(k.Code, o.Value))
+		}
+		d.printf("\n")
+	}
+	for _, k := range ledger.Currencies {
+		if totals[k.Code] != d.minted[k.Code] {
+			return nil, fmt.Errorf("demo: %s balances sum to %d, minted %d", k.Code, totals[k.Code], d.minted[k.Code])
+		}
+	}
+	d.printf("every currency's balances add up to what its issuer minted\n\n")
+	return res, d.agree(ctx, res)
+}
+
+// agree waits until all validators report the same height and app hash.
+func (d *demo) agree(ctx context.Context, res *Result) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var hs []int64
+		var hashes []string
+		for _, v := range d.layout.Validators {
+			c, err := ledger.Dial(v.RPC)
+			if err != nil {
+				return err
+			}
+			h, hash, err := c.Height(ctx)
+			if err != nil {
+				return err
+			}
+			hs, hashes = append(hs, h), append(hashes, fmt.Sprintf("%X", hash))
+		}
+		same := true
+		for i := range hs {
+			same = same && hs[i] == hs[0] && hashes[i] == hashes[0]
+		}
+		if same {
+			res.Height, res.AppHash = hs[0], hashes[0]
+			d.printf("chain     all 4 validators at height %d, app hash %s\n", hs[0], hashes[0])
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("demo: validators do not agree on the app hash")
+}
+
+// scanDisks searches every validator's files for every amount, as decimal
+// text (minor units and major units) and as 8-byte little- and big-endian
+// integers.
+func (d *demo) scanDisks() (int, error) {
+	var needles [][]byte
+	for _, a := range d.amounts {
+		le := binary.LittleEndian.AppendUint64(nil, a)
+		be := binary.BigEndian.AppendUint64(nil, a)
+		dec := strconv.FormatUint(a, 10)
+		major := dec[:len(dec)-2] + "." + dec[len(dec)-2:]
+		needles = append(needles, []byte(dec), []byte(major), le, be)
+	}
+	found := 0
+	for _, v := range d.layout.Validators {
+		err := filepath.WalkDir(v.Home, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, n := range needles {
+				if bytes.Contains(data, n) {
+					found++
+					d.printf("disk      amount bytes %x found in %s\n", n, path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return found, nil
+}
+
+// freeBasePort finds a base port whose validator ports are all free.
+func freeBasePort(validators int) (int, error) {
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(30000)/10*10
+		ok := true
+		for i := 0; i < validators && ok; i++ {
+			for _, off := range []int{6, 7} {
+				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+10*i+off))
+				if err != nil {
+					ok = false
+					break
+				}
+				l.Close()
+			}
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("demo: no free loopback ports")
+}
