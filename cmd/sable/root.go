@@ -33,6 +33,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newTransferCmd(),
 		newApplyPendingCmd(),
 		newStatusCmd(),
+		newBeneficiaryCmd(),
 		newMintCmd(false),
 		newMintCmd(true),
 	)
