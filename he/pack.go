@@ -1,6 +1,7 @@
 package he
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tuneinsight/lattigo/v5/ring"
@@ -13,60 +14,75 @@ import (
 // a residue must be below its prime and the padding bits of the last byte
 // must be zero.
 
-// bitWriter appends fixed-width values to a byte slice.
+// bitWriter appends fixed-width values (width ≤ 64) to a byte slice,
+// a 64-bit word at a time.
 type bitWriter struct {
 	b   []byte
 	acc uint64
-	n   uint // bits pending in acc, < 8 between calls
+	n   uint // bits pending in acc, < 64 between calls
 }
 
 func (w *bitWriter) put(v uint64, width uint) {
-	for width > 0 {
-		k := min(width, 32)
-		w.acc |= (v & (1<<k - 1)) << w.n
-		w.n += k
-		v >>= k
-		width -= k
-		for w.n >= 8 {
-			w.b = append(w.b, byte(w.acc))
-			w.acc >>= 8
-			w.n -= 8
-		}
+	if width < 64 {
+		v &= 1<<width - 1
 	}
+	w.acc |= v << w.n // bits shifted past 64 are lost here and kept below
+	if w.n+width < 64 {
+		w.n += width
+		return
+	}
+	w.b = binary.LittleEndian.AppendUint64(w.b, w.acc)
+	w.acc = v >> (64 - w.n) // 0 when n = 0: Go shifts of 64 give 0
+	w.n = w.n + width - 64
 }
 
 func (w *bitWriter) flush() []byte {
-	if w.n > 0 {
+	for ; w.n > 0; w.n -= min(w.n, 8) {
 		w.b = append(w.b, byte(w.acc))
-		w.acc, w.n = 0, 0
+		w.acc >>= 8
 	}
 	return w.b
 }
 
-// bitReader reads fixed-width values; the caller has checked the length,
-// so reads never run past the end.
+// bitReader reads fixed-width values (width ≤ 64); the caller has checked
+// the length, so reads never run past the end.
 type bitReader struct {
 	b   []byte
 	i   int
 	acc uint64
-	n   uint
+	n   uint // bits available in acc
+}
+
+// word returns the next 64 bits of input (zero-padded at the end) and how
+// many of them are real.
+func (r *bitReader) word() (uint64, uint) {
+	if len(r.b)-r.i >= 8 {
+		x := binary.LittleEndian.Uint64(r.b[r.i:])
+		r.i += 8
+		return x, 64
+	}
+	var x uint64
+	k := uint(len(r.b)-r.i) * 8
+	for j := 0; r.i < len(r.b); j++ {
+		x |= uint64(r.b[r.i]) << (8 * j)
+		r.i++
+	}
+	return x, k
 }
 
 func (r *bitReader) get(width uint) uint64 {
-	var v uint64
-	var got uint
-	for got < width {
-		for r.n < 32 && r.i < len(r.b) {
-			r.acc |= uint64(r.b[r.i]) << r.n
-			r.i++
-			r.n += 8
-		}
-		k := min(width-got, 32)
-		v |= (r.acc & (1<<k - 1)) << got
-		r.acc >>= k
-		r.n -= k
-		got += k
+	mask := uint64(1)<<width - 1 // all ones for width 64
+	if r.n >= width {
+		v := r.acc & mask
+		r.acc >>= width // 0 when width = 64
+		r.n -= width
+		return v
 	}
+	x, k := r.word()
+	v := (r.acc | x<<r.n) & mask
+	used := width - r.n
+	r.acc = x >> used
+	r.n = k - used
 	return v
 }
 
