@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -43,7 +44,9 @@ const (
 type Node struct {
 	cmt   *nm.Node
 	app   *App
+	abci  *nodeApp
 	store *Store
+	dbs   *nodeDBs
 	conf  *cfg.Config
 	log   *slog.Logger
 
@@ -137,10 +140,7 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 	if o.flows != nil {
 		app.SetFlowChecker(o.flows)
 	}
-	var abciApp abci.Application = app
-	if o.crashBeforeCommit > 0 {
-		abciApp = &crashingApp{App: app, at: o.crashBeforeCommit, log: log}
-	}
+	abciApp := &nodeApp{App: app, crashAt: o.crashBeforeCommit, log: log}
 	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
 	if err != nil {
 		store.Close()
@@ -150,26 +150,29 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 	// above to exist, and were written by 'sable testnet' or cometbft init.
 	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
 	before, _, _ := store.Committed()
+	dbs := &nodeDBs{log: log.With("module", "cometbft-db")}
 	// NewNode runs CometBFT's handshake: Info, then a replay of any stored
 	// blocks the app has not committed.
 	cmt, err := nm.NewNode(ctx, conf, pv, nodeKey,
 		proxy.NewLocalClientCreator(abciApp), // one mutex for every ABCI connection
 		nm.DefaultGenesisDocProviderFunc(conf),
-		dbProvider(log.With("module", "cometbft-db")),
+		dbs.provider,
 		nm.DefaultMetricsProvider(conf.Instrumentation),
 		NewCometLogger(log.With("module", "cometbft")))
 	if err != nil {
+		dbs.closeAll()
 		store.Close()
 		return nil, fmt.Errorf("ledger: start node %s: %w", home, err)
 	}
 	h, hash, _ := store.Committed()
 	if err := cmt.Start(); err != nil {
+		dbs.closeAll()
 		store.Close()
 		return nil, fmt.Errorf("ledger: start node %s: %w", home, err)
 	}
 	log.Info("node started", "home", home, "moniker", conf.Moniker, "rpc", conf.RPC.ListenAddress,
 		"p2p", conf.P2P.ListenAddress, "app_height", h, "replayed", h-before, "app_hash", fmt.Sprintf("%X", hash))
-	return &Node{cmt: cmt, app: app, store: store, conf: conf, log: log}, nil
+	return &Node{cmt: cmt, app: app, abci: abciApp, store: store, dbs: dbs, conf: conf, log: log}, nil
 }
 
 // RPCAddr is the node's CometBFT RPC address as http://host:port.
@@ -191,6 +194,8 @@ func (n *Node) Stop() error {
 			}
 			n.cmt.Wait()
 		}
+		n.dbs.closeAll() // CometBFT v1.0.1 leaves tx_index.db open
+		n.abci.stop()
 		if err := n.store.Close(); err != nil && n.stopErr == nil {
 			n.stopErr = err
 		}
@@ -206,48 +211,132 @@ func rpcHTTP(laddr string) string {
 	return "http://" + laddr
 }
 
-// crashingApp SIGKILLs its own process in Commit at one height: FinalizeBlock
-// has run and CometBFT has saved its results, but the app's batch is not
-// written. On restart CometBFT's handshake must replay the block.
-type crashingApp struct {
+// nodeApp is the application as CometBFT sees it. After Stop it refuses
+// the calls that RPC connections CometBFT leaves open can still make
+// (Info, Query, CheckTx), instead of reading a closed store. It also holds
+// the test hook that SIGKILLs the process in Commit at one height: after
+// FinalizeBlock, with CometBFT's results saved, before the app's batch is
+// written, so that on restart CometBFT's handshake must replay the block.
+type nodeApp struct {
 	*App
-	at  int64
-	log *slog.Logger
+	crashAt int64
+	log     *slog.Logger
 
-	mu        sync.Mutex
+	mu        sync.RWMutex
+	stopped   bool
 	finalized int64
 }
 
-func (c *crashingApp) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
-	res, err := c.App.FinalizeBlock(ctx, req)
-	c.mu.Lock()
-	c.finalized = req.Height
-	c.mu.Unlock()
+var errNodeStopped = errors.New("ledger: the node is stopped")
+
+func (a *nodeApp) stop() {
+	a.mu.Lock() // waits for calls in flight
+	a.stopped = true
+	a.mu.Unlock()
+}
+
+func (a *nodeApp) Info(ctx context.Context, req *abci.InfoRequest) (*abci.InfoResponse, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.stopped {
+		return nil, errNodeStopped
+	}
+	return a.App.Info(ctx, req)
+}
+
+func (a *nodeApp) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.stopped {
+		return nil, errNodeStopped
+	}
+	return a.App.Query(ctx, req)
+}
+
+func (a *nodeApp) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.stopped {
+		return nil, errNodeStopped
+	}
+	return a.App.CheckTx(ctx, req)
+}
+
+func (a *nodeApp) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	res, err := a.App.FinalizeBlock(ctx, req)
+	a.mu.Lock()
+	a.finalized = req.Height
+	a.mu.Unlock()
 	return res, err
 }
 
-func (c *crashingApp) Commit(ctx context.Context, req *abci.CommitRequest) (*abci.CommitResponse, error) {
-	c.mu.Lock()
-	h := c.finalized
-	c.mu.Unlock()
-	if h == c.at {
-		c.log.Warn("test hook: killing the process between FinalizeBlock and Commit", "height", h)
+func (a *nodeApp) Commit(ctx context.Context, req *abci.CommitRequest) (*abci.CommitResponse, error) {
+	a.mu.RLock()
+	h := a.finalized
+	a.mu.RUnlock()
+	if a.crashAt > 0 && h == a.crashAt {
+		a.log.Warn("test hook: killing the process between FinalizeBlock and Commit", "height", h)
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way
 	}
-	return c.App.Commit(ctx, req)
+	return a.App.Commit(ctx, req)
 }
 
-// dbProvider opens CometBFT's databases like cfg.DefaultDBProvider, but
-// gives Pebble (the default backend) a logger that sends its routine
-// messages, such as the WAL replay after a crash, to slog's debug level.
-func dbProvider(log *slog.Logger) cfg.DBProvider {
-	return func(ctx *cfg.DBContext) (dbm.DB, error) {
-		if dbm.BackendType(ctx.Config.DBBackend) != dbm.PebbleDBBackend {
-			return cfg.DefaultDBProvider(ctx)
-		}
-		return dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), &pebble.Options{Logger: pebbleLogger{log.With("db", ctx.ID)}})
+// nodeDBs opens CometBFT's databases like cfg.DefaultDBProvider, but gives
+// Pebble (the default backend) a logger that sends its routine messages,
+// such as the WAL replay after a crash, to slog's debug level; and it
+// remembers them, so that Stop can close the ones CometBFT does not (its
+// Node.OnStop never closes the tx index), and the same home can be started
+// again in the same process.
+type nodeDBs struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	dbs []*trackedDB
+}
+
+func (n *nodeDBs) provider(ctx *cfg.DBContext) (dbm.DB, error) {
+	var db dbm.DB
+	var err error
+	if dbm.BackendType(ctx.Config.DBBackend) == dbm.PebbleDBBackend {
+		db, err = dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), &pebble.Options{Logger: pebbleLogger{n.log.With("db", ctx.ID)}})
+	} else {
+		db, err = cfg.DefaultDBProvider(ctx)
 	}
+	if err != nil {
+		return nil, err
+	}
+	t := &trackedDB{DB: db}
+	n.mu.Lock()
+	n.dbs = append(n.dbs, t)
+	n.mu.Unlock()
+	return t, nil
+}
+
+func (n *nodeDBs) closeAll() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, db := range n.dbs {
+		if err := db.Close(); err != nil {
+			n.log.Warn("closing a database", "err", err)
+		}
+	}
+}
+
+// trackedDB closes its database at most once.
+type trackedDB struct {
+	dbm.DB
+	mu     sync.Mutex
+	closed bool
+}
+
+func (t *trackedDB) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	return t.DB.Close()
 }
 
 // pebbleLogger adapts slog to Pebble's logger.

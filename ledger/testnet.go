@@ -148,7 +148,7 @@ func ParseFund(s string) (map[Currency]uint64, error) {
 		}
 		amt, err := ParseAmount(k.Code, v)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (the same amount funds every currency)", err)
 		}
 		out[k.Code] = amt
 	}
@@ -188,7 +188,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	if opts.Fund != "" {
 		var err error
 		if fund, err = ParseFund(opts.Fund); err != nil {
-			return nil, fmt.Errorf("ledger: --fund: %w", err)
+			return nil, err
 		}
 	}
 	dir, err := filepath.Abs(dir)

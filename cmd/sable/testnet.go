@@ -37,18 +37,19 @@ ledger with its opening in the bank's wallet.`,
 			if opts.Validators < 1 {
 				return withHint(failf("--validators must be at least 1"), "4 validators tolerate one faulty or stopped node")
 			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "sable: WARNING: single-party development setup. Whoever ran it can forge proofs: never use these keys in production.")
 			start := time.Now()
 			l, err := ledger.WriteTestnet(out, opts)
 			if err != nil {
 				return failf("%v", err)
 			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "sable: WARNING: single-party development setup. Whoever ran it can forge proofs: never use these keys in production.")
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "testnet %s: %d validators, chain %s (%s)\n", l.Dir, len(l.Validators), l.ChainID, time.Since(start).Round(time.Millisecond))
 			for _, v := range l.Validators {
 				fmt.Fprintf(w, "  %-12s rpc %-24s p2p %-20s %s\n", v.Name, v.RPC, v.P2P, rel(l.Dir, v.Home))
 			}
-			for _, p := range append(append([]ledger.TestnetParty{}, l.Banks...), append(l.Issuers, l.Regulator)...) {
+			parties := append(append(append([]ledger.TestnetParty{}, l.Banks...), l.Issuers...), l.Regulator)
+			for _, p := range parties {
 				fmt.Fprintf(w, "  %-12s %-9s %s  node %-24s %s\n", p.ID, p.Role, p.Country, p.Node, rel(l.Dir, p.Home))
 			}
 			if l.Fund != nil {
