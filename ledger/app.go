@@ -195,6 +195,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
+	a.exec.preverify(req.Txs) // all proofs in one batch per circuit (batch.go)
 	for i, raw := range req.Txs {
 		tx, rej := decode(raw)
 		if rej == nil {
@@ -214,6 +215,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
+	a.exec.preverify(req.Txs) // all proofs in one batch per circuit (batch.go)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
 		tx, rej := decode(raw)

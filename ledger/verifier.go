@@ -3,6 +3,7 @@ package ledger
 import (
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -17,6 +18,9 @@ type verifier struct {
 
 	mu    sync.Mutex
 	valid map[[32]byte]bool
+
+	// How many proofs were verified alone, and in batches (batch.go).
+	singles, batched atomic.Int64
 }
 
 const verifierCacheSize = 1 << 14
@@ -58,6 +62,7 @@ func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *Rejection {
 }
 
 func (v *verifier) verify(pub zkp.Public, raw [zkp.ProofSize]byte) bool {
+	v.singles.Add(1)
 	proof, err := zkp.DecodeProof(raw[:])
 	if err != nil {
 		return false

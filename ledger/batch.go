@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// A block's proofs are verified together before its transactions are
+// applied. Every transfer, burn and mint carries its whole statement (the
+// available balance it was proved against, the amount, and the context,
+// which is a hash of the transaction itself), so the statements are known
+// from the bytes alone, before any state is read. preverify batch-verifies
+// them, one batch per circuit (zkp.BatchVerify: one multi-pairing), and
+// records the verdicts in the verifier's cache; the sequential apply then
+// finds every proof already judged. If a batch fails, its proofs are
+// verified one by one, only to tell the bad ones from the good; the apply
+// then rejects each bad one with CodeBadProof exactly as it would have
+// without the pre-pass.
+//
+// The pre-pass never changes an outcome: a verdict depends only on the
+// statement and the proof, whether reached in a batch or alone (a batch that
+// passes means, but for a 2^−128 chance bound to the block's contents,
+// that every proof in it verifies). If the statements built here ever
+// differed from the apply's, the cache would miss and the apply would
+// verify on its own: slower, never different.
+
+// statement returns the statement and proof a transaction's body carries,
+// as the executor checks them (mint, burn and transfer in exec.go).
+func statement(tx *Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, bool) {
+	switch b := tx.Body.(type) {
+	case *Transfer:
+		return zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
+	case *Burn:
+		return zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
+	case *Mint:
+		return zkp.Public{Circuit: zkp.Mint, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
+	}
+	return zkp.Public{}, [zkp.ProofSize]byte{}, false
+}
+
+// preverify batch-verifies the proofs of the block's transactions that
+// decode, and caches the verdicts.
+func (e *executor) preverify(txs [][]byte) {
+	var items []batchItem
+	for _, raw := range txs {
+		tx, rej := decode(raw)
+		if rej != nil {
+			continue // the apply rejects it with its decoding code
+		}
+		if pub, proof, ok := statement(tx, e.chainID); ok {
+			items = append(items, batchItem{pub: pub, raw: proof})
+		}
+	}
+	e.verifier.checkBatch(items)
+}
+
+// batchItem is one proof of a block and its statement.
+type batchItem struct {
+	pub   zkp.Public
+	raw   [zkp.ProofSize]byte
+	key   [32]byte
+	proof *zkp.Proof
+}
+
+// checkBatch judges every item not yet in the cache, a batch per circuit.
+func (v *verifier) checkBatch(items []batchItem) {
+	byCircuit := map[zkp.Circuit][]batchItem{}
+	seen := map[[32]byte]bool{}
+	v.mu.Lock()
+	for _, it := range items {
+		it.key = cacheKey(it.pub, it.raw)
+		if _, cached := v.valid[it.key]; cached || seen[it.key] {
+			continue
+		}
+		seen[it.key] = true
+		byCircuit[it.pub.Circuit] = append(byCircuit[it.pub.Circuit], it)
+	}
+	v.mu.Unlock()
+	for _, c := range zkp.Circuits() {
+		if batch := byCircuit[c]; len(batch) > 0 {
+			v.judge(v.keys[c], batch)
+		}
+	}
+}
+
+// judge verifies one circuit's batch and remembers each verdict.
+func (v *verifier) judge(vk *zkp.VerifyingKey, batch []batchItem) {
+	pubs := make([]zkp.Public, 0, len(batch))
+	proofs := make([]*zkp.Proof, 0, len(batch))
+	var malformed []batchItem
+	for i := range batch {
+		p, err := zkp.DecodeProof(batch[i].raw[:])
+		if err != nil {
+			malformed = append(malformed, batch[i])
+			continue
+		}
+		batch[i].proof = p
+		pubs = append(pubs, batch[i].pub)
+		proofs = append(proofs, p)
+	}
+	for _, it := range malformed {
+		v.remember(it.key, false)
+	}
+	if len(proofs) == 0 {
+		return
+	}
+	if zkp.BatchVerify(vk, pubs, proofs) == nil {
+		v.batched.Add(int64(len(proofs)))
+		for _, it := range batch {
+			if it.proof != nil {
+				v.remember(it.key, true)
+			}
+		}
+		return
+	}
+	// Name the bad ones: one by one, across the cores.
+	work := make(chan batchItem)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(proofs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				v.remember(it.key, v.verify(it.pub, it.raw))
+			}
+		}()
+	}
+	for _, it := range batch {
+		if it.proof != nil {
+			work <- it
+		}
+	}
+	close(work)
+	wg.Wait()
+}
