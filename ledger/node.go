@@ -100,7 +100,8 @@ func LoadNodeConfig(home string) (*cfg.Config, error) {
 
 // StartNode starts the validator whose home is home and returns once it
 // runs: its RPC is listening and consensus has started (after CometBFT's
-// handshake has replayed any blocks the app had not committed).
+// handshake has replayed any blocks the app had not committed). ctx bounds
+// the start-up only; the node runs until Stop.
 func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeOption) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
