@@ -60,6 +60,9 @@ func (c *Ciphertext) Load() uint64 { return c.load }
 
 // Copy returns a deep copy.
 func (c *Ciphertext) Copy() *Ciphertext {
+	if c.ct == nil {
+		return &Ciphertext{}
+	}
 	d := newCiphertext(c.p)
 	d.ct.Value[0].Copy(c.ct.Value[0])
 	d.ct.Value[1].Copy(c.ct.Value[1])
@@ -76,6 +79,9 @@ func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 
 // AppendBinary appends the encoding of c to b.
 func (c *Ciphertext) AppendBinary(b []byte) ([]byte, error) {
+	if c.ct == nil {
+		return nil, fmt.Errorf("%w: marshal: empty ciphertext", ErrParams)
+	}
 	if c.scaled {
 		return nil, fmt.Errorf("he: marshal: %w", ErrScaled)
 	}

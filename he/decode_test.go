@@ -64,6 +64,7 @@ func TestCiphertextDecodeErrors(t *testing.T) {
 	for _, c := range cases {
 		ct := ct.Copy()
 		err := ct.UnmarshalBinary(c.b)
+		checkPrefix(t, err)
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 			continue

@@ -57,9 +57,5 @@ func (d *Decryptor) Decrypt(ct *Ciphertext) ([]GroupSum, error) {
 	if err := w.ecd.Decode(w.pt, w.slots); err != nil {
 		return nil, fmt.Errorf("he: decode: %w", err)
 	}
-	sums, err := readGroups(w.slots, d.p.groups, ct.load, ct.scaled)
-	if err != nil {
-		return nil, fmt.Errorf("he: decrypt: %w", err)
-	}
-	return sums, nil
+	return readGroups(w.slots, d.p.groups, ct.load, ct.scaled)
 }

@@ -82,7 +82,7 @@ func (e *Encryptor) EncryptSums(sums map[int]GroupSum) (*Ciphertext, error) {
 		}
 		l, err := putSum(w.slots, g, s, e.p.maxLoad)
 		if err != nil {
-			return nil, fmt.Errorf("he: encrypt sums: %w", err)
+			return nil, err
 		}
 		load = max(load, l)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -97,6 +98,14 @@ func marshal(tb testing.TB, ct *Ciphertext) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// checkPrefix checks an error reads "he: …" once.
+func checkPrefix(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && (!strings.HasPrefix(err.Error(), "he: ") || strings.Count(err.Error(), "he: ") != 1) {
+		t.Errorf("error %q: want one leading \"he: \"", err)
+	}
 }
 
 func TestEncryptAddDecrypt(t *testing.T) {
@@ -259,9 +268,11 @@ func TestEpochClose(t *testing.T) {
 	}
 	// Sums beyond MaxLoad cannot be re-encrypted.
 	huge := new(big.Int).Lsh(big.NewInt(1), 64+64)
-	if _, err := enc.EncryptSums(map[int]GroupSum{0: {Amount: huge, Blinding: new(big.Int)}}); !errors.Is(err, ErrCapacity) {
+	_, err = enc.EncryptSums(map[int]GroupSum{0: {Amount: huge, Blinding: new(big.Int)}})
+	if !errors.Is(err, ErrCapacity) {
 		t.Fatalf("huge sum: %v, want ErrCapacity", err)
 	}
+	checkPrefix(t, err)
 }
 
 func TestAddIsDeterministic(t *testing.T) {
@@ -303,9 +314,11 @@ func TestInputErrors(t *testing.T) {
 		{0: {Blinding: blindingLimit}},
 	}
 	for i, flows := range bad {
-		if _, err := enc.Encrypt(flows); !errors.Is(err, ErrRange) {
+		_, err := enc.Encrypt(flows)
+		if !errors.Is(err, ErrRange) {
 			t.Errorf("case %d: %v, want ErrRange", i, err)
 		}
+		checkPrefix(t, err)
 	}
 
 	ct := mustEncrypt(t, enc, map[int]Flow{0: maxFlow()})
@@ -353,9 +366,11 @@ func TestDecryptRejectsGarbage(t *testing.T) {
 		}
 	}
 	ct.load = 1
-	if _, err := NewDecryptor(sk).Decrypt(ct); !errors.Is(err, ErrInconsistent) {
+	_, err := NewDecryptor(sk).Decrypt(ct)
+	if !errors.Is(err, ErrInconsistent) {
 		t.Fatalf("garbage decrypts with %v, want ErrInconsistent", err)
 	}
+	checkPrefix(t, err)
 	// Zero decrypts to zeros at load 0.
 	want := newSums(p.Groups())
 	want.check(t, mustDecrypt(t, NewDecryptor(sk), Zero(p)), false)

@@ -94,20 +94,18 @@ func putSum(slots []uint64, g int, s GroupSum, maxLoad uint64) (uint64, error) {
 		return 0, fmt.Errorf("%w: group %d: sums must be non-negative", ErrRange, g)
 	}
 	dst := slots[g*groupSlots : (g+1)*groupSlots]
-	la, err := splitLimbs(dst[:amountLimbs], s.Amount, amountLimbBits, maxLoad)
-	if err != nil {
-		return 0, fmt.Errorf("group %d amount: %w", g, err)
-	}
-	lb, err := splitLimbs(dst[amountLimbs:], s.Blinding, blindingLimbBits, maxLoad)
-	if err != nil {
-		return 0, fmt.Errorf("group %d blinding: %w", g, err)
+	la, ok := splitLimbs(dst[:amountLimbs], s.Amount, amountLimbBits, maxLoad)
+	lb, okb := splitLimbs(dst[amountLimbs:], s.Blinding, blindingLimbBits, maxLoad)
+	if !ok || !okb {
+		return 0, fmt.Errorf("%w: group %d: sums need a load above %d", ErrCapacity, g, maxLoad)
 	}
 	return max(la, lb), nil
 }
 
 // splitLimbs writes v into limbs of width bits (top limb unbounded) and
-// returns the load: the number of unit loads the top limb amounts to.
-func splitLimbs(dst []uint64, v *big.Int, width uint, maxLoad uint64) (uint64, error) {
+// returns the load: the number of unit loads the top limb amounts to. It
+// reports false if that is above maxLoad.
+func splitLimbs(dst []uint64, v *big.Int, width uint, maxLoad uint64) (uint64, bool) {
 	unit := uint64(1)<<width - 1
 	mask := new(big.Int).SetUint64(unit)
 	x, limb := new(big.Int).Set(v), new(big.Int)
@@ -116,11 +114,11 @@ func splitLimbs(dst []uint64, v *big.Int, width uint, maxLoad uint64) (uint64, e
 		x.Rsh(x, width)
 	}
 	if !x.IsUint64() || x.Uint64() > maxLoad*unit {
-		return 0, fmt.Errorf("%w: sum needs a load above %d", ErrCapacity, maxLoad)
+		return 0, false
 	}
 	top := x.Uint64()
 	dst[len(dst)-1] = top
-	return max(1, (top+unit-1)/unit), nil
+	return max(1, (top+unit-1)/unit), true
 }
 
 // readGroups recombines decrypted slots into per-group sums and checks
@@ -135,30 +133,31 @@ func readGroups(slots []uint64, groups int, load uint64, scaled bool) ([]GroupSu
 	out := make([]GroupSum, groups)
 	for g := range out {
 		s := slots[g*groupSlots : (g+1)*groupSlots]
-		a, err := joinLimbs(s[:amountLimbs], amountLimbBits, load*amountUnit)
-		if err != nil {
-			return nil, fmt.Errorf("group %d amount: %w", g, err)
+		a, i := joinLimbs(s[:amountLimbs], amountLimbBits, load*amountUnit)
+		if a == nil {
+			return nil, fmt.Errorf("%w: group %d amount limb %d above its bound", ErrInconsistent, g, i)
 		}
 		out[g].Amount = a
 		if scaled {
 			continue
 		}
-		if out[g].Blinding, err = joinLimbs(s[amountLimbs:], blindingLimbBits, load*blindingUnit); err != nil {
-			return nil, fmt.Errorf("group %d blinding: %w", g, err)
+		if out[g].Blinding, i = joinLimbs(s[amountLimbs:], blindingLimbBits, load*blindingUnit); out[g].Blinding == nil {
+			return nil, fmt.Errorf("%w: group %d blinding limb %d above its bound", ErrInconsistent, g, i)
 		}
 	}
 	return out, nil
 }
 
-// joinLimbs returns Σ limb_i·2^(width·i) after checking every limb ≤ bound.
-func joinLimbs(limbs []uint64, width uint, bound uint64) (*big.Int, error) {
+// joinLimbs returns Σ limb_i·2^(width·i), or nil and the index of the
+// first limb above bound.
+func joinLimbs(limbs []uint64, width uint, bound uint64) (*big.Int, int) {
 	v, l := new(big.Int), new(big.Int)
 	for i := len(limbs) - 1; i >= 0; i-- {
 		if limbs[i] > bound {
-			return nil, fmt.Errorf("%w: limb %d above its bound", ErrInconsistent, i)
+			return nil, i
 		}
 		v.Lsh(v, width)
 		v.Add(v, l.SetUint64(limbs[i]))
 	}
-	return v, nil
+	return v, 0
 }
