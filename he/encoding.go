@@ -43,9 +43,10 @@ func (k kind) String() string {
 }
 
 // MaxCiphertextSize is the length of the largest valid ciphertext
-// encoding. Anything longer is rejected with ErrOversize before it is
-// parsed.
-const MaxCiphertextSize = ctHeaderSize + 2*4096*(51+42)/8
+// encoding: a 17-byte header, then 2 polynomials × 4096 coefficients ×
+// (51 + 42) bits. Anything longer is rejected with ErrOversize before it
+// is parsed.
+const MaxCiphertextSize = 95249
 
 // Size limits of the key encodings, checked the same way.
 const (
