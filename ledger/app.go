@@ -86,7 +86,11 @@ func (a *App) loadChain() error {
 	if err != nil {
 		return err
 	}
-	return a.checkKeys(gen)
+	if err := a.checkKeys(gen); err != nil {
+		return err
+	}
+	a.exec.flows, err = gen.flowBook()
+	return err
 }
 
 var keyChainID = []byte("g/chain-id")
@@ -110,9 +114,6 @@ func (a *App) base() *overlay {
 	}
 	return newOverlay(a.store)
 }
-
-// SetFlowChecker installs the HE flow validation.
-func (a *App) SetFlowChecker(f FlowChecker) { a.exec.flows = f }
 
 // Info reports the last committed height and app hash; CometBFT replays
 // blocks after it.
@@ -140,9 +141,14 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	a.exec.chainID = req.ChainId
+	if a.exec.flows, err = g.flowBook(); err != nil {
+		return nil, err
+	}
 	o := newOverlay(a.store)
 	o.set(keyChainID, []byte(req.ChainId))
-	g.write(o, req.AppStateBytes)
+	if err := g.write(o, req.AppStateBytes); err != nil {
+		return nil, err
+	}
 	a.genesis = o
 	a.appHash = o.nextAppHash(nil, 0)
 	a.check = a.base()
@@ -216,6 +222,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	defer a.mu.Unlock()
 	o := a.base()
 	a.exec.preverify(req.Txs) // all proofs in one batch per circuit (batch.go)
+	a.exec.flows.begin()      // flows are added into aggregates at the end (flows.go)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
 		tx, rej := decode(raw)
@@ -227,6 +234,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			continue
 		}
 		results[i] = &abci.ExecTxResult{Code: CodeOK, Events: txEvents(tx)}
+	}
+	if err := a.exec.flows.flush(o); err != nil {
+		return nil, err
 	}
 	if err := a.assertTurnstile(o); err != nil {
 		return nil, err // a broken invariant must halt the node, not be committed

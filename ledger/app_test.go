@@ -14,6 +14,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -59,6 +60,7 @@ var usd = Currency{'U', 'S', 'D'}
 // fixture is an app over a fresh store with a regulator, two banks (bank-a
 // funded with USD 1,000.00) and a USD issuer.
 type fixture struct {
+	flows             *HESealer // nil: a chain without an HE key
 	t                 testing.TB
 	app               *App
 	dir               string
@@ -67,13 +69,17 @@ type fixture struct {
 	height            int64
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith builds the fixture; with an HE public key every payment
+// carries its flow, and bank-a's funding enters its inflow aggregate.
+func newFixtureWith(t testing.TB, hePK *he.PublicKey) *fixture {
 	f := &fixture{t: t, dir: t.TempDir()}
 	f.reg = newParty(t, "regulator", "regulator", "SG")
 	f.a = newParty(t, "bank-a", "bank", "SG")
 	f.b = newParty(t, "bank-b", "bank", "HK")
 	f.issuer = newParty(t, "issuer-usd", "issuer", "US")
-	r, _ := zkp.RandomBlinding()
+	r, _ := zkp.RandomAmountBlinding() // genesis funding is a flow: 128-bit blinding
 	f.a.avail[usd] = Opening{Value: 100000, Blinding: r}
 	g := Genesis{VKHashes: GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex()}}
 	for _, p := range []*party{f.reg, f.a, f.b, f.issuer} {
@@ -85,6 +91,16 @@ func newFixture(t testing.TB) *fixture {
 		{Party: "bank-a", Currency: "USD", Available: f.a.avail[usd].Commitment().String()},
 		{Party: "bank-b", Currency: "USD", Available: zero},
 		{Party: "issuer-usd", Currency: "USD", Available: zero},
+	}
+	if hePK != nil {
+		f.flows = NewHESealer(hePK)
+		pk, _ := hePK.MarshalBinary()
+		g.HEPublicKey = hex.EncodeToString(pk)
+		flow, err := f.flows.SealFlow(f.a.avail[usd].Value, f.a.avail[usd].Blinding)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Accounts[0].Flow = hex.EncodeToString(flow)
 	}
 	f.b.avail[usd] = zeroOpening()
 	f.issuer.avail[usd] = zeroOpening()
@@ -119,6 +135,9 @@ func (f *fixture) transfer(p *party, to *party, amount uint64) (*Tx, Opening) {
 	body := &Transfer{To: to.id.Config.ID, Currency: usd, Available: avail.Commitment(), Amount: amt.Commitment()}
 	aad := MemoAAD(testChain, p.id.Config.ID, to.id.Config.ID, usd, p.nonce)
 	body.Memo, _ = SealOpening(to.id.MemoPub, amt, aad)
+	if f.flows != nil {
+		body.Flow, _ = f.flows.SealFlow(amt.Value, amt.Blinding)
+	}
 	tx := &Tx{Kind: KindTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
 	_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
 		Amount: amount, AmountBlinding: rAmt, Context: tx.Context(testChain)}, testKeys.keys.Transfer)

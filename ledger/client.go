@@ -172,3 +172,26 @@ func (c *Client) Height(ctx context.Context) (int64, []byte, error) {
 	}
 	return res.Response.LastBlockHeight, res.Response.LastBlockAppHash, nil
 }
+
+// Aggregates lists the HE aggregates with their commitment sums.
+func (c *Client) Aggregates(ctx context.Context) ([]AggregateInfo, error) {
+	var out []AggregateInfo
+	err := c.query(ctx, "/aggregates", "", &out)
+	return out, err
+}
+
+// Aggregate returns one aggregate with its ciphertext and transactions.
+func (c *Client) Aggregate(ctx context.Context, key string) (AggregateInfo, error) {
+	var out AggregateInfo
+	err := c.query(ctx, "/aggregate", key, &out)
+	return out, err
+}
+
+// RawTx returns a committed transaction's bytes from CometBFT's tx index.
+func (c *Client) RawTx(ctx context.Context, id TxID) ([]byte, error) {
+	res, err := c.rpc.Tx(ctx, id[:], false)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: tx %s: %w", id, err)
+	}
+	return res.Tx, nil
+}

@@ -24,9 +24,11 @@ const (
 	CodeAlreadyExists      uint32 = 16 // registration of something that exists
 	CodeDuplicateTx        uint32 = 17 // this exact transaction is already committed
 	CodeBadMemo            uint32 = 18 // memo of the wrong size
-	CodeBadFlow            uint32 = 19 // HE flow ciphertext malformed or missing
+	CodeFlowMalformed      uint32 = 19 // HE flow ciphertext malformed, missing, or not a single encryption
 	CodeSelfTransfer       uint32 = 20 // sender pays itself
 	CodeUnknownPayment     uint32 = 21 // apply-pending names a payment that is not pending
+	CodeFlowParams         uint32 = 22 // HE flow ciphertext made for other parameters
+	CodeFlowTooLarge       uint32 = 23 // HE flow ciphertext over the size limit
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 )
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -13,12 +14,7 @@ import (
 type executor struct {
 	chainID  string
 	verifier *verifier
-	flows    FlowChecker
-}
-
-// FlowChecker validates a transaction's HE flow ciphertext; nil accepts any.
-type FlowChecker interface {
-	CheckFlow(flow []byte) error
+	flows    *flowBook // nil: the chain has no regulator HE key
 }
 
 // decode maps decoding errors to their codes.
@@ -101,6 +97,8 @@ func (e *executor) applyBody(v view, tx *Tx, sender *Party, st *TxStatus) *Rejec
 		return e.transfer(v, tx, sender, b, st)
 	case *ApplyPending:
 		return e.applyPending(v, sender, b, st)
+	case *EpochClose:
+		return e.epochClose(v, sender, b, st)
 	}
 	return reject(CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
 }
@@ -153,14 +151,15 @@ func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *R
 	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
 		return rej
 	}
-	to, rej := e.receiver(v, sender, b.To, b.Currency)
+	_, to, rej := e.receiver(v, sender, b.To, b.Currency)
 	if rej != nil {
 		return rej
 	}
 	if rej := checkMemos(b.Memo, nil); rej != nil {
 		return rej
 	}
-	if rej := e.checkFlow(b.Flow); rej != nil {
+	flow, rej := e.flows.decode(b.Flow)
+	if rej != nil {
 		return rej
 	}
 	pub := zkp.Public{Circuit: zkp.Mint, Amount: b.Amount, Context: tx.Context(e.chainID)}
@@ -172,18 +171,30 @@ func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *R
 		return internal(err)
 	}
 	v.putSupply(b.Currency, supply.Add(b.Amount))
-	return e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st)
+	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
+		return rej
+	}
+	return e.record(v, tx, st, flow, b.Amount, aggIn(b.Currency, b.To), aggCurrency(b.Currency, "minted"))
+}
+
+// record adds a flow to its aggregates; the last step of a transaction.
+func (e *executor) record(v view, tx *Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, keys ...string) *Rejection {
+	if err := e.flows.record(v, keys, flow, amount, st.Height, st.Index, tx.ID()); err != nil {
+		return internal(err)
+	}
+	return nil
 }
 
 func (e *executor) burn(v view, tx *Tx, sender *Party, b *Burn, st *TxStatus) *Rejection {
 	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
 		return rej
 	}
-	acct, rej := e.debit(v, tx, sender.ID, b.Currency, b.Available, b.Amount, b.Proof)
+	flow, rej := e.flows.decode(b.Flow)
 	if rej != nil {
 		return rej
 	}
-	if rej := e.checkFlow(b.Flow); rej != nil {
+	acct, rej := e.debit(v, tx, sender.ID, b.Currency, b.Available, b.Amount, b.Proof)
+	if rej != nil {
 		return rej
 	}
 	supply, err := v.supply(b.Currency)
@@ -193,14 +204,14 @@ func (e *executor) burn(v view, tx *Tx, sender *Party, b *Burn, st *TxStatus) *R
 	v.putSupply(b.Currency, supply.Sub(b.Amount))
 	v.putAccount(b.Currency, sender.ID, acct)
 	st.Currency = b.Currency
-	return nil
+	return e.record(v, tx, st, flow, b.Amount, aggOut(b.Currency, sender.ID), aggCurrency(b.Currency, "burned"))
 }
 
 func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxStatus) *Rejection {
 	if b.To == sender.ID {
 		return reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
 	}
-	to, rej := e.receiver(v, sender, b.To, b.Currency)
+	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
 	if rej != nil {
 		return rej
 	}
@@ -210,7 +221,8 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 	if rej := checkMemos(b.Memo, b.AuditMemo); rej != nil {
 		return rej
 	}
-	if rej := e.checkFlow(b.Flow); rej != nil {
+	flow, rej := e.flows.decode(b.Flow)
+	if rej != nil {
 		return rej
 	}
 	acct, rej := e.debit(v, tx, sender.ID, b.Currency, b.Available, b.Amount, b.Proof)
@@ -218,7 +230,11 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 		return rej
 	}
 	v.putAccount(b.Currency, sender.ID, acct)
-	return e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st)
+	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
+		return rej
+	}
+	return e.record(v, tx, st, flow, b.Amount, aggOut(b.Currency, sender.ID), aggIn(b.Currency, b.To),
+		aggCorridor(b.Currency, sender.Country, recv.Country), aggCurrency(b.Currency, "transfers"))
 }
 
 // debit checks a transfer proof against the payer's current available
@@ -303,22 +319,22 @@ func (e *executor) checkIssuer(v view, sender *Party, c Currency) *Rejection {
 	return nil
 }
 
-func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Account, *Rejection) {
+func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Party, *Account, *Rejection) {
 	p, err := v.party(id)
 	if err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	if p == nil || p.Role == RoleRegulator {
-		return nil, reject(CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
+		return nil, nil, reject(CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
 	}
 	a, err := v.account(c, id)
 	if err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	if a == nil {
-		return nil, reject(CodeUnknownAccount, "receiver %s has no %s account", id, c)
+		return nil, nil, reject(CodeUnknownAccount, "receiver %s has no %s account", id, c)
 	}
-	return a, nil
+	return p, a, nil
 }
 
 func (e *executor) checkBeneficiary(v view, b *Transfer) *Rejection {
@@ -341,16 +357,6 @@ func checkMemos(memo, audit []byte) *Rejection {
 	}
 	if len(audit) != 0 && len(audit) != MemoSize {
 		return reject(CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), MemoSize)
-	}
-	return nil
-}
-
-func (e *executor) checkFlow(flow []byte) *Rejection {
-	if e.flows == nil {
-		return nil
-	}
-	if err := e.flows.CheckFlow(flow); err != nil {
-		return reject(CodeBadFlow, "%v", err)
 	}
 	return nil
 }

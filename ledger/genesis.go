@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -51,6 +52,10 @@ type GenesisAccount struct {
 	Party     string `json:"party"`
 	Currency  string `json:"currency"`
 	Available string `json:"available"` // commitment hex
+	// Flow is the opening balance's flow encrypted to the regulator (hex),
+	// so that the account's inflow aggregate starts with it; required for a
+	// funded account when the chain has an HE key.
+	Flow string `json:"flow,omitempty"`
 }
 
 var roles = map[string]uint8{"bank": RoleBank, "issuer": RoleIssuer, "regulator": RoleRegulator}
@@ -121,7 +126,56 @@ func (g *Genesis) problems() []string {
 		}
 		opened[a.Party+"/"+a.Currency] = true
 	}
+	errs = append(errs, g.flowProblems()...)
 	return errs
+}
+
+// flowProblems checks the HE key and the opening balances' flows.
+func (g *Genesis) flowProblems() []string {
+	book, err := g.flowBook()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var errs []string
+	for _, a := range g.Accounts {
+		if book == nil {
+			if a.Flow != "" {
+				errs = append(errs, fmt.Sprintf("account %s/%s: a flow without he_public_key", a.Party, a.Currency))
+			}
+			continue
+		}
+		if a.Flow == "" {
+			if a.Available != zkp.ZeroCommitment().String() {
+				errs = append(errs, fmt.Sprintf("account %s/%s: funded without a flow for the regulator", a.Party, a.Currency))
+			}
+			continue
+		}
+		raw, err := hex.DecodeString(a.Flow)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("account %s/%s: flow is not hex", a.Party, a.Currency))
+			continue
+		}
+		if _, rej := book.decode(raw); rej != nil {
+			errs = append(errs, fmt.Sprintf("account %s/%s: flow: %s", a.Party, a.Currency, rej.Msg))
+		}
+	}
+	return errs
+}
+
+// flowBook returns the HE flow book for the genesis key, or nil without one.
+func (g *Genesis) flowBook() (*flowBook, error) {
+	if g.HEPublicKey == "" {
+		return nil, nil
+	}
+	raw, err := hex.DecodeString(g.HEPublicKey)
+	if err != nil {
+		return nil, errors.New("he_public_key is not hex")
+	}
+	var pk he.PublicKey
+	if err := pk.UnmarshalBinary(raw); err != nil {
+		return nil, fmt.Errorf("he_public_key: %w", err)
+	}
+	return newFlowBook(&pk), nil
 }
 
 func (p GenesisParty) party() (*Party, error) {
@@ -162,7 +216,7 @@ func (g *Genesis) Regulator() GenesisParty {
 
 // write puts the genesis state into o. Supplies start as the sum of the
 // opening balances, so the turnstile holds from the first block.
-func (g *Genesis) write(o *overlay, raw []byte) {
+func (g *Genesis) write(o *overlay, raw []byte) error {
 	v := view{o}
 	o.set(keyGenesis, raw)
 	for _, gp := range g.Parties {
@@ -178,6 +232,13 @@ func (g *Genesis) write(o *overlay, raw []byte) {
 		c, _ := ParseCurrency(a.Currency)
 		avail, _ := zkp.ParseCommitment(a.Available)
 		v.putAccount(c, a.Party, &Account{Available: avail, Pending: zkp.ZeroCommitment()})
+		if a.Flow != "" {
+			flow, _ := hex.DecodeString(a.Flow) // checked by ParseGenesis
+			k := aggIn(c, a.Party)
+			o.set(aggKey(k), flow)
+			b := avail.Bytes()
+			o.set(aggSumKey(k), b[:])
+		}
 		if s, ok := supply[c]; ok {
 			supply[c] = s.Add(avail)
 		} else {
@@ -189,4 +250,5 @@ func (g *Genesis) write(o *overlay, raw []byte) {
 			v.putSupply(k.Code, s)
 		}
 	}
+	return nil
 }

@@ -59,7 +59,6 @@ type NodeOption func(*nodeOptions)
 
 type nodeOptions struct {
 	crashBeforeCommit int64
-	flows             FlowChecker
 }
 
 // WithCrashBeforeCommit makes the process SIGKILL itself inside Commit at
@@ -67,11 +66,6 @@ type nodeOptions struct {
 // written. It exists for crash-recovery tests only.
 func WithCrashBeforeCommit(height int64) NodeOption {
 	return func(o *nodeOptions) { o.crashBeforeCommit = height }
-}
-
-// WithFlowChecker installs the HE flow validation in the node's app.
-func WithFlowChecker(f FlowChecker) NodeOption {
-	return func(o *nodeOptions) { o.flows = f }
 }
 
 // LoadNodeConfig reads home/config/config.toml the way CometBFT's own
@@ -137,9 +131,6 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 	if err != nil {
 		store.Close()
 		return nil, err
-	}
-	if o.flows != nil {
-		app.SetFlowChecker(o.flows)
 	}
 	abciApp := &nodeApp{App: app, crashAt: o.crashBeforeCommit, log: log}
 	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())

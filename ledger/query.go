@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/sable-settlement/sable/zkp"
 )
 
 // Query paths. Each answers from the last committed state, in JSON.
@@ -17,6 +19,8 @@ import (
 //	/incoming  data "<party>/<fromHeight>" payments into the party from that height on, with memos
 //	/supply    data "<CUR>"               supply, and whether the turnstile holds
 //	/genesis                              the genesis app state
+//	/aggregates                           every HE aggregate's key and commitment sum
+//	/aggregate data "<key>"               one aggregate: ciphertext, commitment sum, its transactions
 const (
 	QueryCodeNotFound uint32 = 1
 	QueryCodeBadQuery uint32 = 2
@@ -84,6 +88,10 @@ func (a *App) query(v view, path, data string) (any, uint32, string) {
 		return queryIncoming(v, data)
 	case "/supply":
 		return querySupply(v, data)
+	case "/aggregates":
+		return queryAggregates(v)
+	case "/aggregate":
+		return queryAggregate(v, data)
 	case "/genesis":
 		raw, err := v.o.get(keyGenesis)
 		if err != nil || raw == nil {
@@ -187,4 +195,52 @@ func querySupply(v view, data string) (any, uint32, string) {
 		return nil, QueryCodeBadQuery, err.Error()
 	}
 	return SupplyInfo{Currency: c.String(), Supply: s.String(), Turnstile: ok}, 0, ""
+}
+
+// AggregateInfo is an entry of /aggregates, or the /aggregate answer (with
+// Ciphertext and Txs).
+type AggregateInfo struct {
+	Key        string   `json:"key"`
+	Commitment string   `json:"commitment"` // Σ C_amt of the flows in it
+	Ciphertext []byte   `json:"ciphertext,omitempty"`
+	Txs        []string `json:"txs,omitempty"` // since the last epoch close, in order
+}
+
+func queryAggregates(v view) (any, uint32, string) {
+	entries, err := v.o.scan([]byte("hc/"))
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	out := []AggregateInfo{}
+	for _, e := range entries {
+		c, err := zkp.DecodeCommitment(e.value)
+		if err != nil {
+			return nil, QueryCodeBadQuery, err.Error()
+		}
+		out = append(out, AggregateInfo{Key: e.key[len("hc/"):], Commitment: c.String()})
+	}
+	return out, 0, ""
+}
+
+func queryAggregate(v view, key string) (any, uint32, string) {
+	if !ValidAggregateKey(key) {
+		return nil, QueryCodeBadQuery, "not an aggregate key: " + strconv.Quote(key)
+	}
+	ct, err := v.o.get(aggKey(key))
+	if err != nil || ct == nil {
+		return nil, QueryCodeNotFound, "no aggregate " + key
+	}
+	sum, err := v.commitmentAt(aggSumKey(key))
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	info := AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
+	txs, err := v.o.scan(aggTxPrefix(key))
+	if err != nil {
+		return nil, QueryCodeBadQuery, err.Error()
+	}
+	for _, t := range txs {
+		info.Txs = append(info.Txs, TxID(t.value).String())
+	}
+	return info, 0, ""
 }

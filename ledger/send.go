@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -51,17 +52,58 @@ func (p *Prover) Keys(c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error)
 	return p.pk[c], p.vk[c], p.err[c]
 }
 
-// FlowSealer encrypts a payment's flow for the regulator (HE); nil sends none.
+// FlowSealer encrypts a payment's flow for the regulator (HE).
 type FlowSealer interface {
-	SealFlow(from, to string, c Currency, amount uint64, blinding *big.Int) ([]byte, error)
+	SealFlow(amount uint64, blinding *big.Int) ([]byte, error)
+}
+
+// HESealer encrypts flows to the regulator's HE public key, in slot group
+// 0, switched down to the aggregation level by he.
+type HESealer struct{ enc *he.Encryptor }
+
+// NewHESealer returns a sealer for the regulator's key.
+func NewHESealer(pk *he.PublicKey) *HESealer { return &HESealer{enc: he.NewEncryptor(pk)} }
+
+// SealFlow encrypts one flow and returns its encoding.
+func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
+	ct, err := h.enc.Encrypt(map[int]he.Flow{flowGroup: {Amount: amount, Blinding: blinding}})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: encrypt flow: %w", err)
+	}
+	return ct.MarshalBinary()
+}
+
+// sealFlow encrypts a flow if the chain has an HE key (read from genesis
+// once), and returns nil otherwise.
+func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int) ([]byte, error) {
+	if s.Flows == nil && !s.flowsChecked {
+		g, err := s.C.Genesis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.flowsChecked = true
+		if g.HEPublicKey != "" {
+			book, err := g.flowBook()
+			if err != nil {
+				return nil, err
+			}
+			s.Flows = NewHESealer(book.pk)
+		}
+	}
+	if s.Flows == nil {
+		return nil, nil
+	}
+	return s.Flows.SealFlow(amount, blinding)
 }
 
 // Sender builds, proves, signs and submits a party's transactions.
 type Sender struct {
-	W       *Wallet
-	C       *Client
-	P       *Prover
-	Flows   FlowSealer
+	W            *Wallet
+	C            *Client
+	P            *Prover
+	Flows        FlowSealer // default: from the chain's genesis HE key
+	flowsChecked bool
+
 	NoAudit bool // leave out the memo to the regulator
 }
 
@@ -132,10 +174,8 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (TxID, error
 	if body.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
 		return TxID{}, err
 	}
-	if s.Flows != nil {
-		if body.Flow, err = s.Flows.SealFlow(me.ID, req.To, req.Currency, amt.Value, amt.Blinding); err != nil {
-			return TxID{}, err
-		}
+	if body.Flow, err = s.sealFlow(ctx, amt.Value, amt.Blinding); err != nil {
+		return TxID{}, err
 	}
 	tx := &Tx{Kind: KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
 	pk, vk, err := s.P.Keys(zkp.Transfer)
@@ -242,10 +282,8 @@ func (s *Sender) Mint(ctx context.Context, to string, c Currency, amount uint64)
 	if body.Memo, err = SealOpening([32]byte(recv.MemoKey), amt, MemoAAD(me.ChainID, me.ID, to, c, nonce)); err != nil {
 		return TxID{}, err
 	}
-	if s.Flows != nil {
-		if body.Flow, err = s.Flows.SealFlow(me.ID, to, c, amount, amt.Blinding); err != nil {
-			return TxID{}, err
-		}
+	if body.Flow, err = s.sealFlow(ctx, amount, amt.Blinding); err != nil {
+		return TxID{}, err
 	}
 	tx := &Tx{Kind: KindMint, Sender: me.ID, Nonce: nonce, Body: body}
 	pk, vk, err := s.P.Keys(zkp.Mint)
@@ -279,10 +317,8 @@ func (s *Sender) Burn(ctx context.Context, c Currency, amount uint64) (TxID, err
 		return TxID{}, err
 	}
 	body := &Burn{Currency: c, Available: avail.Commitment(), Amount: amt.Commitment()}
-	if s.Flows != nil {
-		if body.Flow, err = s.Flows.SealFlow(me.ID, me.ID, c, amount, amt.Blinding); err != nil {
-			return TxID{}, err
-		}
+	if body.Flow, err = s.sealFlow(ctx, amount, amt.Blinding); err != nil {
+		return TxID{}, err
 	}
 	tx := &Tx{Kind: KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
 	pk, vk, err := s.P.Keys(zkp.Transfer)

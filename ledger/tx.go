@@ -33,12 +33,13 @@ const (
 	KindBurn                Kind = 5
 	KindTransfer            Kind = 6
 	KindApplyPending        Kind = 7
+	KindEpochClose          Kind = 8
 )
 
 var kindNames = map[Kind]string{
 	KindRegisterBank: "register-bank", KindRegisterAccount: "register-account",
 	KindRegisterBeneficiary: "register-beneficiary", KindMint: "mint", KindBurn: "burn",
-	KindTransfer: "transfer", KindApplyPending: "apply-pending",
+	KindTransfer: "transfer", KindApplyPending: "apply-pending", KindEpochClose: "epoch-close",
 }
 
 func (k Kind) String() string {
@@ -202,6 +203,8 @@ func newBody(k Kind) Body {
 		return &Transfer{}
 	case KindApplyPending:
 		return &ApplyPending{}
+	case KindEpochClose:
+		return &EpochClose{}
 	}
 	return nil
 }
