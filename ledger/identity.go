@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/atomicfile"
 )
 
@@ -148,4 +149,51 @@ func (id *Identity) ZKKeysDir() string {
 		return id.Config.ZKKeys
 	}
 	return filepath.Join(id.Home, id.Config.ZKKeys)
+}
+
+// The regulator's HE key pair lives in its home: he.sk (mode 0600) and he.pk.
+const (
+	heSecretFile = "he.sk"
+	hePublicFile = "he.pk"
+)
+
+// WriteHEKeys stores the regulator's HE key pair in home.
+func WriteHEKeys(home string, sk *he.SecretKey, pk *he.PublicKey) error {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	skb, err := sk.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("ledger: HE secret key: %w", err)
+	}
+	pkb, err := pk.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("ledger: HE public key: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(home, heSecretFile), skb, 0o600); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(home, hePublicFile), pkb, 0o644)
+}
+
+// LoadHESecretKey reads the regulator's HE secret key from home (or from a
+// directory that holds he.sk).
+func LoadHESecretKey(home string) (*he.SecretKey, error) {
+	path := filepath.Join(home, heSecretFile)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: regulator HE key: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("ledger: %s is readable by others (mode %v); chmod 600 it", path, st.Mode().Perm())
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	var sk he.SecretKey
+	if err := sk.UnmarshalBinary(raw); err != nil {
+		return nil, fmt.Errorf("ledger: %s: %w", path, err)
+	}
+	return &sk, nil
 }

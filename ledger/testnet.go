@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/types"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/atomicfile"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -51,8 +53,9 @@ type TestnetOptions struct {
 	// KeysFrom reuses the proving and verifying keys in this directory
 	// instead of a fresh development setup.
 	KeysFrom string
-	// HEPublicKey is put in genesis as the regulator's HE key (hex).
-	HEPublicKey string
+	// NoHE leaves the regulator without an HE key pair: payments then
+	// carry no flow ciphertexts (smaller, for proof-path experiments).
+	NoHE bool
 	// Consensus timing; zero values take the testnet defaults below.
 	TimeoutPropose     time.Duration // 1s
 	TimeoutVote        time.Duration // prevote and precommit, 300ms
@@ -288,9 +291,23 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 		}
 	}
 
-	// Genesis app state; funded banks get Com(fund, r) and keep (fund, r).
-	g := &Genesis{VKHashes: GenesisKeys{Transfer: vks[zkp.Transfer].HashHex(), Mint: vks[zkp.Mint].HashHex()},
-		HEPublicKey: opts.HEPublicKey}
+	// Genesis app state; funded banks get Com(fund, r) and keep (fund, r);
+	// with HE, the regulator's key pair goes to its home and each funding
+	// enters the account's inflow aggregate as an encrypted flow.
+	g := &Genesis{VKHashes: GenesisKeys{Transfer: vks[zkp.Transfer].HashHex(), Mint: vks[zkp.Mint].HashHex()}}
+	var sealer *HESealer
+	if !opts.NoHE {
+		sk, pk := he.GenerateKeys(he.DefaultParams())
+		if err := WriteHEKeys(l.Regulator.Home, sk, pk); err != nil {
+			return nil, err
+		}
+		raw, err := pk.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("ledger: HE key: %w", err)
+		}
+		g.HEPublicKey = hex.EncodeToString(raw)
+		sealer = NewHESealer(pk)
+	}
 	openings := map[string]map[Currency]Opening{}
 	for _, p := range parties {
 		g.Parties = append(g.Parties, p.id.GenesisParty())
@@ -301,17 +318,24 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 		case "bank":
 			openings[p.tp.ID] = map[Currency]Opening{}
 			for _, k := range Currencies {
-				com := zkp.ZeroCommitment()
+				acct := GenesisAccount{Party: p.tp.ID, Currency: k.Code.String(), Available: zkp.ZeroCommitment().String()}
 				if amt := fund[k.Code]; amt > 0 {
-					r, err := zkp.RandomBlinding()
+					r, err := zkp.RandomAmountBlinding() // a flow's blinding: 128 bits
 					if err != nil {
 						return nil, err
 					}
 					o := Opening{Value: amt, Blinding: r}
 					openings[p.tp.ID][k.Code] = o
-					com = o.Commitment()
+					acct.Available = o.Commitment().String()
+					if sealer != nil {
+						flow, err := sealer.SealFlow(amt, r)
+						if err != nil {
+							return nil, err
+						}
+						acct.Flow = hex.EncodeToString(flow)
+					}
 				}
-				g.Accounts = append(g.Accounts, GenesisAccount{Party: p.tp.ID, Currency: k.Code.String(), Available: com.String()})
+				g.Accounts = append(g.Accounts, acct)
 			}
 		}
 	}
