@@ -23,7 +23,8 @@ import (
 //	in/<CUR>/<party>        flows into an account (transfers, mints, genesis funding)
 //	out/<CUR>/<party>       flows out of an account (transfers, burns)
 //	corridor/<CUR>/<SC>-<RC> transfers from country SC to country RC
-//	currency/<CUR>/transfers, currency/<CUR>/minted, currency/<CUR>/burned
+//	currency/<CUR>/transfers, currency/<CUR>/minted, currency/<CUR>/burned,
+//	currency/<CUR>/funded (the opening balances at genesis)
 //
 // and, for bisection, the transactions that entered each since its last
 // epoch close at hx/<key>/<height><index>. A flow sits in slot group 0.
@@ -60,7 +61,7 @@ func ValidAggregateKey(k string) bool {
 	case "corridor":
 		return len(parts[2]) == 5 && parts[2][2] == '-'
 	case "currency":
-		return parts[2] == "transfers" || parts[2] == "minted" || parts[2] == "burned"
+		return parts[2] == "transfers" || parts[2] == "minted" || parts[2] == "burned" || parts[2] == "funded"
 	}
 	return false
 }

@@ -228,6 +228,11 @@ func (g *Genesis) write(o *overlay, raw []byte) error {
 		o.set(issuerKey(c), []byte(is.Party))
 	}
 	supply := map[Currency]zkp.Commitment{}
+	book, err := g.flowBook()
+	if err != nil {
+		return err
+	}
+	funded := map[Currency]*he.Ciphertext{}
 	for _, a := range g.Accounts {
 		c, _ := ParseCurrency(a.Currency)
 		avail, _ := zkp.ParseCommitment(a.Available)
@@ -238,6 +243,13 @@ func (g *Genesis) write(o *overlay, raw []byte) error {
 			o.set(aggKey(k), flow)
 			b := avail.Bytes()
 			o.set(aggSumKey(k), b[:])
+			ct, _ := book.decode(flow)
+			if funded[c] == nil {
+				funded[c] = he.Zero(book.params)
+			}
+			if err := book.ev.Add(funded[c], ct); err != nil {
+				return err
+			}
 		}
 		if s, ok := supply[c]; ok {
 			supply[c] = s.Add(avail)
@@ -248,6 +260,16 @@ func (g *Genesis) write(o *overlay, raw []byte) error {
 	for _, k := range Currencies { // fixed order, not the map's
 		if s, ok := supply[k.Code]; ok {
 			v.putSupply(k.Code, s)
+		}
+		if ct := funded[k.Code]; ct != nil {
+			key := aggCurrency(k.Code, "funded")
+			raw, err := ct.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			o.set(aggKey(key), raw)
+			b := supply[k.Code].Bytes()
+			o.set(aggSumKey(key), b[:])
 		}
 	}
 	return nil
