@@ -60,7 +60,7 @@ var usd = Currency{'U', 'S', 'D'}
 // fixture is an app over a fresh store with a regulator, two banks (bank-a
 // funded with USD 1,000.00) and a USD issuer.
 type fixture struct {
-	flows             *HESealer // nil: a chain without an HE key
+	flows             FlowSealer // nil: a chain without an HE key
 	t                 testing.TB
 	app               *App
 	dir               string
