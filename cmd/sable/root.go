@@ -36,6 +36,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newBeneficiaryCmd(),
 		newMintCmd(false),
 		newMintCmd(true),
+		newAuditCmd(),
 	)
 	return root
 }

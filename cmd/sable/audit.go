@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sable-settlement/sable/ledger"
+)
+
+func newAuditCmd() *cobra.Command {
+	var node, keys, fx string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "audit --node URL --keys DIR [--json] [--fx SGD=0.74,…]",
+		Short: "Decrypt the encrypted aggregates and check them against the on-ledger commitments (regulator)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if node == "" || keys == "" {
+				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
+			}
+			rates, err := ledger.ParseFXRates(fx)
+			if err != nil {
+				return failf("--fx: %v", err)
+			}
+			sk, err := ledger.LoadHESecretKey(keys)
+			if err != nil {
+				return failf("%v", err)
+			}
+			c, err := ledger.Dial(node)
+			if err != nil {
+				return failf("%v", err)
+			}
+			ctx, cancel := commandContext()
+			defer cancel()
+			rep, err := ledger.NewAuditor(c, sk, rates).Run(ctx)
+			if err != nil {
+				return failf("%v", err)
+			}
+			if asJSON {
+				b, _ := json.MarshalIndent(rep, "", "  ")
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			} else {
+				printAudit(cmd.OutOrStdout(), rep)
+			}
+			if !rep.Consistent {
+				return &cliError{err: fmt.Errorf("%d aggregates inconsistent with their commitments; %d transactions named", countInconsistent(rep), len(rep.Culprits)), code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&node, "node", "", "a validator's RPC address, e.g. http://127.0.0.1:26607")
+	cmd.Flags().StringVar(&keys, "keys", "", "the regulator's key directory (holds he.sk)")
+	cmd.Flags().StringVar(&fx, "fx", "", "USD rates overriding the defaults, e.g. SGD=0.74,JPY=0.0067")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+func countInconsistent(rep *ledger.AuditReport) int {
+	n := 0
+	for _, a := range rep.Aggregates {
+		if !a.Consistent {
+			n++
+		}
+	}
+	return n
+}
+
+func printAudit(w io.Writer, rep *ledger.AuditReport) {
+	fmt.Fprintf(w, "%-28s %22s %6s  %s\n", "aggregate", "amount", "flows", "check")
+	for _, a := range rep.Aggregates {
+		check := "consistent"
+		if !a.Consistent {
+			check = "INCONSISTENT"
+		}
+		fmt.Fprintf(w, "%-28s %22s %6d  %s\n", a.Key, a.Amount, a.Flows, check)
+	}
+	fmt.Fprintln(w, "\npositions (inflow − outflow)")
+	parties := make([]string, 0, len(rep.Positions))
+	for p := range rep.Positions {
+		parties = append(parties, p)
+	}
+	sort.Strings(parties)
+	for _, p := range parties {
+		fmt.Fprintf(w, "  %-12s", p)
+		for _, k := range ledger.Currencies {
+			if v, ok := rep.Positions[p][k.Code.String()]; ok {
+				fmt.Fprintf(w, " %s %s", k.Code, v)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\ncorridors (sender country → receiver country)")
+	for _, c := range rep.Corridors {
+		fmt.Fprintf(w, "  %s→%s %s %22s\n", c.From, c.To, c.Currency, c.Volume)
+	}
+	fmt.Fprintln(w, "\ntotals per currency (funded + minted − burned)")
+	for _, k := range ledger.Currencies {
+		if v, ok := rep.Totals[k.Code.String()]; ok {
+			fmt.Fprintf(w, "  %s %22s\n", k.Code, v)
+		}
+	}
+	fmt.Fprintf(w, "  USD-equivalent total %s (computed on ciphertexts, decrypted once)\n", rep.USDTotal)
+	fmt.Fprintf(w, "HE bytes per transfer: %d\n", rep.FlowBytes)
+	for _, c := range rep.Culprits {
+		fmt.Fprintf(w, "CULPRIT %s: transaction %s from %s encrypted a flow that does not match its commitment\n", c.Aggregate, c.TxID, c.Sender)
+	}
+}
