@@ -1,0 +1,342 @@
+package zkp
+
+import (
+	"math/big"
+	"runtime"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fp"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+)
+
+// Fixed-base multi-scalar multiplication.
+//
+// A proving key's points never change, so the prover precomputes, for each
+// point P_i and each c-bit window j, the multiple 2^{c·j}·P_i. An MSM
+// Σ s_i·P_i then needs no doublings and no per-window bucket reduction: with
+// s_i = Σ_j d_{ij}·2^{c·j} in signed digits d_{ij} ∈ [−2^{c−1}, 2^{c−1}], it
+// is Σ_{d} d·(Σ_{d_{ij} = ±d} ±2^{c·j}·P_i), one bucket pass over every
+// non-zero digit and a single running-sum reduction over 2^{c−1} buckets.
+// Scalars that are 0 cost nothing and scalars below 2^{c−1} (the bits of a
+// witness) one addition. Bucket additions are affine and batched (one field
+// inversion for a whole batch, Montgomery's trick), about 6 multiplications
+// each where a mixed Jacobian addition costs 11. Workers split the buckets,
+// not the points, so the reduction is not repeated.
+
+// chooseWindow returns the window that minimises the estimated cost of an
+// MSM with scalars shaped like sample: one batched affine addition per
+// non-zero digit, and per bucket the reduction's two Jacobian additions,
+// about four times as dear.
+func chooseWindow(sample []fr.Element) int {
+	best, bestCost := 4, -1
+	for c := 4; c <= 16; c++ {
+		d := make([]int32, windows(c))
+		cost := 4 << c >> 1 // 4·2^{c−1}
+		for i := range sample {
+			recode(&sample[i], c, d)
+			for _, x := range d {
+				if x != 0 {
+					cost++
+				}
+			}
+		}
+		if bestCost < 0 || cost < bestCost {
+			best, bestCost = c, cost
+		}
+	}
+	return best
+}
+
+// windows is the number of c-bit signed windows of a scalar below r < 2^254:
+// c·m ≥ 255 leaves room for the final carry.
+func windows(c int) int { return 254/c + 1 }
+
+// recode writes the signed c-bit digits of s (least significant first) into
+// d and returns how many are needed (0 for s = 0).
+func recode(s *fr.Element, c int, d []int32) int {
+	if s.IsZero() {
+		return 0
+	}
+	w := s.Bits()
+	half := int64(1) << (c - 1)
+	mask := uint64(1)<<c - 1
+	var carry int64
+	last := 0
+	for j := range d {
+		bit := j * c
+		var v uint64
+		if k := bit / 64; k < 4 {
+			sh := uint(bit % 64)
+			v = w[k] >> sh
+			if sh+uint(c) > 64 && k+1 < 4 {
+				v |= w[k+1] << (64 - sh)
+			}
+		}
+		digit := int64(v&mask) + carry
+		carry = 0
+		if digit > half {
+			digit -= 1 << c
+			carry = 1
+		}
+		d[j] = int32(digit)
+		if digit != 0 {
+			last = j + 1
+		}
+	}
+	return last
+}
+
+// digits recodes all scalars: d[i·m + j] is scalar i's digit j.
+func digits(scalars []fr.Element, c, m int, workers int) []int32 {
+	d := make([]int32, len(scalars)*m)
+	parallel(len(scalars), min(workers, max(1, len(scalars)/256)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			recode(&scalars[i], c, d[i*m:(i+1)*m])
+		}
+	})
+	return d
+}
+
+// g1Table holds the windowed multiples of a vector of G1 points.
+type g1Table struct {
+	c, m   int
+	n      int
+	points []bn254.G1Affine // points[i·m + j] = 2^{c·j}·P_i
+}
+
+func newG1Table(P []bn254.G1Affine, c int) *g1Table {
+	t := &g1Table{c: c, m: windows(c), n: len(P)}
+	t.points = make([]bn254.G1Affine, len(P)*t.m)
+	parallel(len(P), max(1, min(runtime.GOMAXPROCS(0), len(P)/64)), func(_, lo, hi int) {
+		jac := make([]bn254.G1Jac, hi-lo)
+		for i := range jac {
+			jac[i].FromAffine(&P[lo+i])
+		}
+		for j := 0; j < t.m; j++ {
+			aff := bn254.BatchJacobianToAffineG1(jac)
+			for i := range aff {
+				t.points[(lo+i)*t.m+j] = aff[i]
+			}
+			if j == t.m-1 {
+				break
+			}
+			for i := range jac {
+				if !jac[i].Z.IsZero() {
+					for range c {
+						jac[i].DoubleAssign()
+					}
+				}
+			}
+		}
+	})
+	return t
+}
+
+// msm returns Σ scalars[i]·P_i.
+func (t *g1Table) msm(scalars []fr.Element, workers int) bn254.G1Jac {
+	if len(scalars) != t.n {
+		panic("zkp: msm: scalars do not match the table")
+	}
+	d := digits(scalars, t.c, t.m, workers)
+	nb := 1 << (t.c - 1)
+	workers = max(1, min(workers, nb/64))
+	parts := make([]bn254.G1Jac, workers)
+	parallel(nb, workers, func(w, lo, hi int) {
+		parts[w] = t.accumulate(d, lo, hi)
+	})
+	for w := 1; w < workers; w++ {
+		parts[0].AddAssign(&parts[w])
+	}
+	return parts[0]
+}
+
+// batchSize is the number of affine additions that share one inversion.
+const batchSize = 256
+
+// accumulate returns Σ_{k ∈ [lo, hi)} (k+1)·B_k, where bucket B_k sums the
+// table points whose digit is ±(k+1).
+func (t *g1Table) accumulate(d []int32, lo, hi int) bn254.G1Jac {
+	a := g1Acc{buckets: make([]bn254.G1Affine, hi-lo), inBatch: make([]bool, hi-lo)}
+	var p bn254.G1Affine
+	for idx, digit := range d {
+		if digit == 0 {
+			continue
+		}
+		k := int(abs32(digit)) - 1
+		if k < lo || k >= hi {
+			continue
+		}
+		p = t.points[idx]
+		if p.IsInfinity() {
+			continue
+		}
+		if digit < 0 {
+			p.Neg(&p)
+		}
+		a.push(k-lo, &p)
+	}
+	for a.n > 0 || len(a.queue) > 0 {
+		a.flush()
+		a.drain()
+	}
+
+	// Σ (k − lo + 1)·B_k by running sums, then lo·Σ B_k on top.
+	var running, total bn254.G1Jac
+	for k := len(a.buckets) - 1; k >= 0; k-- {
+		running.AddMixed(&a.buckets[k])
+		if a.side != nil && !a.side[k].Z.IsZero() {
+			running.AddAssign(&a.side[k])
+		}
+		total.AddAssign(&running)
+	}
+	if lo > 0 && !running.Z.IsZero() {
+		running.ScalarMultiplication(&running, big.NewInt(int64(lo)))
+		total.AddAssign(&running)
+	}
+	return total
+}
+
+// g1Acc accumulates points into affine buckets by batches of independent
+// additions. (0, 0) is the empty bucket.
+type g1Acc struct {
+	buckets []bn254.G1Affine
+	inBatch []bool        // bucket has an addition pending in the batch
+	side    []bn254.G1Jac // Jacobian overflow buckets, for heavy conflicts
+	R       [batchSize]int
+	P       [batchSize]bn254.G1Affine
+	den     [batchSize]fp.Element
+	n       int
+	queue   []queued[bn254.G1Affine] // additions to buckets already in the batch
+}
+
+func (a *g1Acc) push(k int, p *bn254.G1Affine) {
+	if a.inBatch[k] {
+		a.queue = append(a.queue, queued[bn254.G1Affine]{k, *p})
+		if len(a.queue) >= batchSize {
+			a.spill()
+		}
+		return
+	}
+	a.schedule(k, p)
+	if a.n == batchSize {
+		a.flush()
+		a.drain()
+	}
+}
+
+// schedule adds p to bucket k, now if the bucket is empty or the addition
+// is a doubling or a cancellation, else in the batch. Bucket k must not be
+// in the batch and the batch must have room.
+func (a *g1Acc) schedule(k int, p *bn254.G1Affine) {
+	b := &a.buckets[k]
+	if b.IsInfinity() {
+		*b = *p
+		return
+	}
+	if b.X.Equal(&p.X) {
+		if b.Y.Equal(&p.Y) {
+			var j bn254.G1Jac
+			j.FromAffine(b)
+			j.DoubleAssign()
+			b.FromJacobian(&j)
+		} else {
+			*b = bn254.G1Affine{}
+		}
+		return
+	}
+	a.inBatch[k] = true
+	a.R[a.n] = k
+	a.P[a.n] = *p
+	a.n++
+}
+
+// flush performs the batch: λ = (y_P − y_B)/(x_P − x_B), one inversion.
+func (a *g1Acc) flush() {
+	n := a.n
+	for k := 0; k < n; k++ {
+		a.den[k].Sub(&a.P[k].X, &a.buckets[a.R[k]].X)
+	}
+	batchInvert(a.den[:n])
+	var lambda, t fp.Element
+	var q bn254.G1Affine
+	for k := 0; k < n; k++ {
+		b := &a.buckets[a.R[k]]
+		p := &a.P[k]
+		lambda.Sub(&p.Y, &b.Y)
+		lambda.Mul(&lambda, &a.den[k])
+		q.X.Square(&lambda)
+		q.X.Sub(&q.X, &b.X)
+		q.X.Sub(&q.X, &p.X)
+		t.Sub(&b.X, &q.X)
+		q.Y.Mul(&lambda, &t)
+		q.Y.Sub(&q.Y, &b.Y)
+		*b = q
+		a.inBatch[a.R[k]] = false
+	}
+	a.n = 0
+}
+
+// drain moves queued additions into the batch where their bucket is free.
+func (a *g1Acc) drain() {
+	rest := a.queue[:0]
+	for i := range a.queue {
+		q := a.queue[i]
+		if a.inBatch[q.bucket] {
+			rest = append(rest, q)
+			continue
+		}
+		a.schedule(q.bucket, &q.point)
+		if a.n == batchSize {
+			a.flush()
+		}
+	}
+	a.queue = rest
+}
+
+// spill adds the queue into the Jacobian side buckets: many additions to
+// few buckets (the witness's many 1s all land in bucket 0) cannot be
+// batched.
+func (a *g1Acc) spill() {
+	if a.side == nil {
+		a.side = make([]bn254.G1Jac, len(a.buckets))
+	}
+	for i := range a.queue {
+		a.side[a.queue[i].bucket].AddMixed(&a.queue[i].point)
+	}
+	a.queue = a.queue[:0]
+}
+
+type queued[P any] struct {
+	bucket int
+	point  P
+}
+
+func abs32(x int32) int32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// batchInvert replaces each element of a (all non-zero, len ≤ batchSize) by
+// its inverse.
+func batchInvert(a []fp.Element) {
+	if len(a) == 0 {
+		return
+	}
+	var prefix [batchSize]fp.Element
+	acc := a[0]
+	prefix[0].SetOne()
+	for i := 1; i < len(a); i++ {
+		prefix[i] = acc
+		acc.Mul(&acc, &a[i])
+	}
+	acc.Inverse(&acc)
+	for i := len(a) - 1; i > 0; i-- {
+		var inv fp.Element
+		inv.Mul(&acc, &prefix[i])
+		acc.Mul(&acc, &a[i])
+		a[i] = inv
+	}
+	a[0] = acc
+}

@@ -1,0 +1,486 @@
+package zkp
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
+	"github.com/consensys/gnark/backend/witness"
+	cs "github.com/consensys/gnark/constraint/bn254"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/sable-settlement/sable/internal/pedersen"
+)
+
+// Prover is a Groth16 prover specialised for Sable's small circuits. Its
+// proofs are ordinary Groth16 proofs under the same keys: they verify with
+// gnark's groth16.Verify and VerifyingKey.Verify, and are distributed like
+// gnark's (fresh r and s for every proof).
+//
+// gnark's prover spends nearly all of its time in multi-scalar
+// multiplications over the proving key's points, recomputing for every
+// proof what depends only on the key. A Prover precomputes once, for each
+// of the key's point vectors, the multiples 2^{c·j}·P_i (see msm.go), so
+// that each MSM is a single bucket pass with batched affine additions and
+// one reduction, and folds the key's fixed terms (α, β, and δ times the
+// random r, s and −rs) into the same passes. Witness solving, the quotient
+// h and the two final scalar multiplications s·A and r·B are as in gnark.
+//
+// The tables cost about 15 MB for the transfer circuit and a few hundred
+// milliseconds to build (InitTime); a Prover is safe for concurrent use.
+type Prover struct {
+	key      *ProvingKey
+	ccs      *cs.R1CS
+	nbPublic int
+
+	// MSM tables. A: A_i then α, δ. B1 and B2: B_i then β, δ. KZ: K_i, then
+	// Z_i, then δ.
+	a, b1, kz *g1Table
+	b2        *g2Table
+
+	// InitTime is how long building the tables took.
+	InitTime time.Duration
+
+	workers int // goroutines per MSM
+}
+
+// ErrUnsupportedKey reports a proving key this prover cannot use.
+var ErrUnsupportedKey = errors.New("zkp: the fast prover does not support this proving key")
+
+// NewProver builds the tables of a prover for k.
+func NewProver(k *ProvingKey) (*Prover, error) {
+	start := time.Now()
+	ccs, err := k.circuit.Compile()
+	if err != nil {
+		return nil, err
+	}
+	r1cs, ok := ccs.(*cs.R1CS)
+	if !ok {
+		return nil, fmt.Errorf("%w: not an R1CS", ErrUnsupportedKey)
+	}
+	pk := k.pk
+	if len(pk.CommitmentKeys) != 0 {
+		return nil, fmt.Errorf("%w: BSB22 commitments", ErrUnsupportedKey)
+	}
+	nbWires := r1cs.GetNbInternalVariables() + r1cs.GetNbPublicVariables() + r1cs.GetNbSecretVariables()
+	nbPublic := r1cs.GetNbPublicVariables()
+	if len(pk.InfinityA) != nbWires || len(pk.InfinityB) != nbWires ||
+		len(pk.G1.K) != nbWires-nbPublic || len(pk.G1.Z) != int(pk.Domain.Cardinality)-1 ||
+		len(pk.G1.A) != nbWires-int(pk.NbInfinityA) || len(pk.G1.B) != nbWires-int(pk.NbInfinityB) || len(pk.G2.B) != len(pk.G1.B) {
+		return nil, fmt.Errorf("%w: the key does not match the %s circuit", ErrUnsupportedKey, k.circuit)
+	}
+	p := &Prover{key: k, ccs: r1cs, nbPublic: nbPublic, workers: runtime.GOMAXPROCS(0)}
+
+	// Window sizes from the digits of a real witness: most wires are 0 or 1
+	// (bits of the scalars the circuit decomposes), the rest full-width.
+	sample, err := p.sampleScalars()
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	build := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+	build(func() {
+		p.a = newG1Table(append(append([]bn254.G1Affine(nil), pk.G1.A...), pk.G1.Alpha, pk.G1.Delta), chooseWindow(sample.a))
+	})
+	build(func() {
+		p.b1 = newG1Table(append(append([]bn254.G1Affine(nil), pk.G1.B...), pk.G1.Beta, pk.G1.Delta), chooseWindow(sample.b))
+	})
+	build(func() {
+		p.b2 = newG2Table(append(append([]bn254.G2Affine(nil), pk.G2.B...), pk.G2.Beta, pk.G2.Delta), chooseWindow(sample.b))
+	})
+	build(func() {
+		kz := make([]bn254.G1Affine, 0, len(pk.G1.K)+len(pk.G1.Z)+1)
+		kz = append(append(append(kz, pk.G1.K...), pk.G1.Z...), pk.G1.Delta)
+		p.kz = newG1Table(kz, chooseWindow(sample.kz))
+	})
+	wg.Wait()
+	p.InitTime = time.Since(start)
+	return p, nil
+}
+
+// WithWorkers returns a prover sharing p's tables whose MSMs use n
+// goroutines (at least 1): 1 suits a proof per core in parallel.
+func (p *Prover) WithWorkers(n int) *Prover {
+	q := *p
+	q.workers = max(1, n)
+	return &q
+}
+
+// Circuit returns the circuit the prover proves.
+func (p *Prover) Circuit() Circuit { return p.key.circuit }
+
+// ProveTransfer is ProvingKey.ProveTransfer on the fast prover: the same
+// checks, statement and witness, and the proof is verified before it is
+// returned if vk is not nil.
+func (p *Prover) ProveTransfer(in TransferInput, vk *VerifyingKey) (Public, *Proof, error) {
+	if p.key.circuit != Transfer {
+		return Public{}, nil, ErrWrongCircuit
+	}
+	pub, assignment, err := transferStatement(in)
+	if err != nil {
+		return Public{}, nil, err
+	}
+	proof, err := p.prove(assignment, pub, vk)
+	return pub, proof, err
+}
+
+// ProveMint is ProvingKey.ProveMint on the fast prover.
+func (p *Prover) ProveMint(in MintInput, vk *VerifyingKey) (Public, *Proof, error) {
+	if p.key.circuit != Mint {
+		return Public{}, nil, ErrWrongCircuit
+	}
+	pub, assignment, err := mintStatement(in)
+	if err != nil {
+		return Public{}, nil, err
+	}
+	proof, err := p.prove(assignment, pub, vk)
+	return pub, proof, err
+}
+
+// transferStatement checks a transfer's secret and returns its statement
+// and full assignment, as ProvingKey.ProveTransfer builds them.
+func transferStatement(in TransferInput) (Public, frontend.Circuit, error) {
+	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
+		return Public{}, nil, err
+	}
+	if in.BalanceBlinding == nil || in.BalanceBlinding.Sign() < 0 || in.BalanceBlinding.Cmp(Order()) >= 0 {
+		return Public{}, nil, fmt.Errorf("%w: balance blinding must be in [0, ℓ)", ErrBlindingRange)
+	}
+	if in.Balance < in.Amount {
+		return Public{}, nil, ErrInsufficientBalance
+	}
+	pub := Public{
+		Circuit:   Transfer,
+		Available: Commit(in.Balance, in.BalanceBlinding),
+		Amount:    Commit(in.Amount, in.AmountBlinding),
+		Context:   in.Context,
+	}
+	assignment := transferAssignment(pub)
+	assignment.Value = in.Amount
+	assignment.Blinding = in.AmountBlinding
+	assignment.Remainder = in.Balance - in.Amount
+	assignment.RemainderBlinding = remainderBlinding(in)
+	return pub, assignment, nil
+}
+
+// mintStatement is transferStatement for a mint.
+func mintStatement(in MintInput) (Public, frontend.Circuit, error) {
+	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
+		return Public{}, nil, err
+	}
+	pub := Public{Circuit: Mint, Amount: Commit(in.Amount, in.AmountBlinding), Context: in.Context}
+	assignment := mintAssignment(pub)
+	assignment.Value = in.Amount
+	assignment.Blinding = in.AmountBlinding
+	return pub, assignment, nil
+}
+
+// remainderBlinding is r_rem = r_bal − r_amt mod ℓ.
+func remainderBlinding(in TransferInput) *big.Int {
+	r := new(big.Int).Sub(in.BalanceBlinding, in.AmountBlinding)
+	return r.Mod(r, pedersen.Order())
+}
+
+func (p *Prover) prove(assignment frontend.Circuit, pub Public, vk *VerifyingKey) (*Proof, error) {
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, fmt.Errorf("zkp: witness: %w", err)
+	}
+	proof, _, err := p.proveTimed(w)
+	if err != nil {
+		return nil, err
+	}
+	if vk != nil {
+		if err := vk.Verify(pub, proof); err != nil {
+			return nil, fmt.Errorf("zkp: fresh proof does not verify: is the proving key from the same setup as the verifying key? %w", err)
+		}
+	}
+	return proof, nil
+}
+
+// Timings splits one proof's time into its phases. H runs concurrently
+// with the A and B MSMs.
+type Timings struct {
+	Solve  time.Duration // witness solving (gnark's solver, hints included)
+	H      time.Duration // the quotient h: 7 FFTs of the domain's size
+	MSM    time.Duration // all MSMs, wall time
+	A, B1  time.Duration // each MSM
+	B2, KZ time.Duration
+	Finish time.Duration // s·A + r·B and affine conversions
+}
+
+// proveTimed proves for a full witness (public and secret parts).
+func (p *Prover) proveTimed(w witness.Witness) (*Proof, Timings, error) {
+	var tm Timings
+	start := time.Now()
+	solved, err := p.ccs.Solve(w)
+	if err != nil {
+		return nil, tm, fmt.Errorf("zkp: prove %s: %w", p.key.circuit, err)
+	}
+	tm.Solve = time.Since(start)
+	proof, err := p.proveSolution(solved.(*cs.R1CSSolution), &tm)
+	return proof, tm, err
+}
+
+// proveSolution proves from a solved witness: the wires and the
+// constraints' evaluations A, B, C (consumed).
+func (p *Prover) proveSolution(sol *cs.R1CSSolution, tm *Timings) (*Proof, error) {
+	wires := []fr.Element(sol.W)
+	pk := p.key.pk
+	var r, s, kr fr.Element
+	if _, err := r.SetRandom(); err != nil {
+		return nil, err
+	}
+	if _, err := s.SetRandom(); err != nil {
+		return nil, err
+	}
+	kr.Mul(&r, &s).Neg(&kr)
+	workers := p.workers
+
+	// h in the background while the wire MSMs run.
+	var h []fr.Element
+	hDone := make(chan time.Duration, 1)
+	go func() {
+		t := time.Now()
+		h = quotient(sol.A, sol.B, sol.C, &pk.Domain)
+		hDone <- time.Since(t)
+	}()
+
+	msmStart := time.Now()
+	sa, sb := p.wireScalars(wires, r, s)
+
+	t0 := time.Now()
+	ar := p.a.msm(sa, workers)
+	t1 := time.Now()
+	bs1 := p.b1.msm(sb, workers)
+	t2 := time.Now()
+	bs2 := p.b2.msm(sb, workers)
+	t3 := time.Now()
+	tm.A, tm.B1, tm.B2 = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)
+
+	tm.H = <-hDone
+	skz := p.kzScalars(wires, h, kr)
+	if len(skz) != p.kz.n {
+		return nil, fmt.Errorf("zkp: prove %s: witness does not match the key", p.key.circuit)
+	}
+	t4 := time.Now()
+	krs := p.kz.msm(skz, workers)
+	tm.KZ = time.Since(t4)
+	tm.MSM = time.Since(msmStart)
+
+	// Krs += s·Ar + r·Bs1.
+	finish := time.Now()
+	var t bn254.G1Jac
+	var sb1, rb1 big.Int
+	s.BigInt(&sb1)
+	r.BigInt(&rb1)
+	t.ScalarMultiplication(&ar, &sb1)
+	krs.AddAssign(&t)
+	t.ScalarMultiplication(&bs1, &rb1)
+	krs.AddAssign(&t)
+
+	proof := &Proof{}
+	proof.p.Ar.FromJacobian(&ar)
+	proof.p.Bs.FromJacobian(&bs2)
+	proof.p.Krs.FromJacobian(&krs)
+	tm.Finish = time.Since(finish)
+	return proof, nil
+}
+
+// ProveTransferTimed is ProveTransfer without the self-check, reporting
+// where the time went; for benchmarks.
+func (p *Prover) ProveTransferTimed(in TransferInput) (Public, *Proof, Timings, error) {
+	if p.key.circuit != Transfer {
+		return Public{}, nil, Timings{}, ErrWrongCircuit
+	}
+	pub, assignment, err := transferStatement(in)
+	if err != nil {
+		return Public{}, nil, Timings{}, err
+	}
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return Public{}, nil, Timings{}, fmt.Errorf("zkp: witness: %w", err)
+	}
+	proof, tm, err := p.proveTimed(w)
+	return pub, proof, tm, err
+}
+
+// MSMInputs are the scalars of one proof's multi-scalar multiplications,
+// as gnark's prover and this one use them: A and B are the wires whose key
+// points (pk.G1.A, pk.G1.B and pk.G2.B) are not at infinity, K the private
+// wires (pk.G1.K) and H the coefficients of h (pk.G1.Z).
+type MSMInputs struct {
+	A, B, K, H []fr.Element
+}
+
+// TransferMSMInputs solves the witness of a transfer and returns its MSM
+// scalars; for benchmarks that time the MSMs alone.
+func (p *Prover) TransferMSMInputs(in TransferInput) (*MSMInputs, error) {
+	if p.key.circuit != Transfer {
+		return nil, ErrWrongCircuit
+	}
+	_, assignment, err := transferStatement(in)
+	if err != nil {
+		return nil, err
+	}
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, err
+	}
+	solved, err := p.ccs.Solve(w)
+	if err != nil {
+		return nil, err
+	}
+	sol := solved.(*cs.R1CSSolution)
+	pk := p.key.pk
+	var zero fr.Element
+	sa, sb := p.wireScalars(sol.W, zero, zero)
+	h := quotient(sol.A, sol.B, sol.C, &pk.Domain)
+	return &MSMInputs{
+		A: sa[:len(sa)-2], B: sb[:len(sb)-2],
+		K: append([]fr.Element(nil), sol.W[p.nbPublic:]...),
+		H: h[:len(pk.G1.Z)],
+	}, nil
+}
+
+// RunMSMs runs this prover's four MSMs on in's scalars (with random r and
+// s), as a proof does, and returns their times.
+func (p *Prover) RunMSMs(in *MSMInputs) Timings {
+	var r, s, kr, one fr.Element
+	r.SetRandom()
+	s.SetRandom()
+	kr.Mul(&r, &s).Neg(&kr)
+	one.SetOne()
+	sa := append(append(make([]fr.Element, 0, len(in.A)+2), in.A...), one, r)
+	sb := append(append(make([]fr.Element, 0, len(in.B)+2), in.B...), one, s)
+	skz := append(append(append(make([]fr.Element, 0, len(in.K)+len(in.H)+1), in.K...), in.H...), kr)
+	var tm Timings
+	t0 := time.Now()
+	p.a.msm(sa, p.workers)
+	t1 := time.Now()
+	p.b1.msm(sb, p.workers)
+	t2 := time.Now()
+	p.b2.msm(sb, p.workers)
+	t3 := time.Now()
+	p.kz.msm(skz, p.workers)
+	t4 := time.Now()
+	tm.A, tm.B1, tm.B2, tm.KZ, tm.MSM = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3), t4.Sub(t0)
+	return tm
+}
+
+// wireScalars returns the scalars of the A and B tables: the wires whose
+// key points are not at infinity, then 1 (α or β) and r or s (δ).
+func (p *Prover) wireScalars(wires []fr.Element, r, s fr.Element) (sa, sb []fr.Element) {
+	pk := p.key.pk
+	sa = make([]fr.Element, 0, len(pk.G1.A)+2)
+	sb = make([]fr.Element, 0, len(pk.G1.B)+2)
+	for i := range wires {
+		if !pk.InfinityA[i] {
+			sa = append(sa, wires[i])
+		}
+		if !pk.InfinityB[i] {
+			sb = append(sb, wires[i])
+		}
+	}
+	var one fr.Element
+	one.SetOne()
+	return append(sa, one, r), append(sb, one, s)
+}
+
+// kzScalars returns the scalars of the KZ table: the private wires, h, and
+// −rs (δ).
+func (p *Prover) kzScalars(wires, h []fr.Element, kr fr.Element) []fr.Element {
+	pk := p.key.pk
+	skz := make([]fr.Element, 0, len(pk.G1.K)+len(pk.G1.Z)+1)
+	skz = append(skz, wires[p.nbPublic:]...)
+	skz = append(skz, h[:len(pk.G1.Z)]...)
+	return append(skz, kr)
+}
+
+type sampleScalars struct{ a, b, kz []fr.Element }
+
+// sampleScalars solves a random valid witness of the prover's circuit and
+// returns the scalars its MSMs would take (with a random h, r and s). A real
+// proof's scalars have the same shapes: the same wires are 0, 1, small or
+// full-width.
+func (p *Prover) sampleScalars() (sampleScalars, error) {
+	var assignment frontend.Circuit
+	rb, err := RandomBlinding()
+	if err != nil {
+		return sampleScalars{}, err
+	}
+	ra, err := RandomAmountBlinding()
+	if err != nil {
+		return sampleScalars{}, err
+	}
+	ctx := NewContext("sable/zkp/prover-sample")
+	if p.key.circuit == Transfer {
+		_, assignment, err = transferStatement(TransferInput{Balance: 1 << 40, BalanceBlinding: rb, Amount: 123456789, AmountBlinding: ra, Context: ctx})
+	} else {
+		_, assignment, err = mintStatement(MintInput{Amount: 123456789, AmountBlinding: ra, Context: ctx})
+	}
+	if err != nil {
+		return sampleScalars{}, err
+	}
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return sampleScalars{}, err
+	}
+	solved, err := p.ccs.Solve(w)
+	if err != nil {
+		return sampleScalars{}, fmt.Errorf("zkp: prover sample witness: %w", err)
+	}
+	wires := []fr.Element(solved.(*cs.R1CSSolution).W)
+	var r, s, kr fr.Element
+	r.SetRandom()
+	s.SetRandom()
+	kr.SetRandom()
+	h := make([]fr.Element, len(p.key.pk.G1.Z))
+	for i := range h {
+		h[i].SetRandom()
+	}
+	sa, sb := p.wireScalars(wires, r, s)
+	return sampleScalars{a: sa, b: sb, kz: p.kzScalars(wires, h, kr)}, nil
+}
+
+// quotient returns the coefficients of h = (A·B − C)/(Xⁿ − 1), as gnark's
+// prover computes them: A, B and C are the constraints' evaluations on the
+// domain; they are interpolated, evaluated on a coset, combined there, and
+// h interpolated back.
+func quotient(a, b, c []fr.Element, domain *fft.Domain) []fr.Element {
+	n := int(domain.Cardinality)
+	pad := func(v []fr.Element) []fr.Element {
+		for len(v) < n {
+			v = append(v, fr.Element{})
+		}
+		return v
+	}
+	a, b, c = pad(a), pad(b), pad(c)
+	var wg sync.WaitGroup
+	for _, v := range [][]fr.Element{a, b, c} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			domain.FFTInverse(v, fft.DIF)
+			domain.FFT(v, fft.DIT, fft.OnCoset())
+		}()
+	}
+	wg.Wait()
+	// On the coset, Xⁿ − 1 is the constant gⁿ − 1.
+	var den, one fr.Element
+	one.SetOne()
+	den.Exp(domain.FrMultiplicativeGen, big.NewInt(int64(n)))
+	den.Sub(&den, &one).Inverse(&den)
+	for i := range a {
+		a[i].Mul(&a[i], &b[i]).Sub(&a[i], &c[i]).Mul(&a[i], &den)
+	}
+	domain.FFTInverse(a, fft.DIF, fft.OnCoset())
+	return a
+}
