@@ -38,6 +38,7 @@ import (
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -46,6 +47,17 @@ import (
 // are 2^40 … 2^42 minor units: large enough that their 8-byte encodings have
 // five or six non-zero bytes, so a chance match on disk is negligible.
 const netFund = "1000000000000000"
+
+// Knobs for measuring: SABLE_NET_BURST is the number of pre-proved
+// transfers each of two banks submits at once (default 20);
+// SABLE_NET_NOHE=1 runs the network without the regulator's HE key, so
+// payments carry no flow ciphertexts.
+func netBurst() int {
+	if n, err := strconv.Atoi(os.Getenv("SABLE_NET_BURST")); err == nil && n > 0 {
+		return n
+	}
+	return 20
+}
 
 func TestNetwork(t *testing.T) {
 	if testing.Short() {
@@ -98,7 +110,7 @@ func TestNetwork(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				raws[k] = b.chain(t, from, 50)
+				raws[k] = b.chain(t, from, netBurst())
 			}()
 		}
 		wg.Wait()
@@ -128,8 +140,12 @@ func TestNetwork(t *testing.T) {
 		}
 		lat := obs.wait(t, hashes(all), 60*time.Second)
 		span := lat.last.Sub(first)
-		t.Logf("burst: %d pre-proved transfers committed in %s: %.1f transfers/s; median submit→commit %s, p90 %s, in %d blocks",
-			len(all), span.Round(time.Millisecond), float64(len(all))/span.Seconds(), lat.median(), lat.percentile(90), lat.blocks)
+		size := 0
+		for _, raw := range all {
+			size += len(raw)
+		}
+		t.Logf("burst: %d pre-proved transfers (%d bytes each) committed in %s: %.1f transfers/s; median submit→commit %s, p90 %s, in %d blocks",
+			len(all), size/len(all), span.Round(time.Millisecond), float64(len(all))/span.Seconds(), lat.median(), lat.percentile(90), lat.blocks)
 		b.settle(t, 0)
 	})
 
@@ -352,7 +368,8 @@ func newTestNet(t *testing.T, validators int) *testNet {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	l, err := ledger.WriteTestnet(filepath.Join(dir, "net"), ledger.TestnetOptions{
-		Validators: validators, Fund: netFund, BasePort: freeBasePort(t, validators), ChainID: "sable-test"})
+		Validators: validators, Fund: netFund, BasePort: freeBasePort(t, validators), ChainID: "sable-test",
+		NoHE: os.Getenv("SABLE_NET_NOHE") == "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -776,6 +793,16 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 	var regKey [32]byte
 	k, _ := hex.DecodeString(g.Regulator().MemoKey)
 	copy(regKey[:], k)
+	var flows ledger.FlowSealer // when the chain has the regulator's HE key
+	if g.HEPublicKey != "" {
+		raw, _ := hex.DecodeString(g.HEPublicKey)
+		var pk he.PublicKey
+		if err := pk.UnmarshalBinary(raw); err != nil {
+			t.Error(err)
+			return nil, nil
+		}
+		flows = ledger.NewHESealer(&pk)
+	}
 	rest := map[ledger.Currency]ledger.Opening{pays[0].cur: avail}
 	var raws [][]byte
 	for i, p := range pays {
@@ -801,6 +828,12 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 		if body.AuditMemo, err = ledger.SealOpening(regKey, amt, aad); err != nil {
 			t.Error(err)
 			return nil, nil
+		}
+		if flows != nil {
+			if body.Flow, err = flows.SealFlow(amt.Value, amt.Blinding); err != nil {
+				t.Error(err)
+				return nil, nil
+			}
 		}
 		tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: from, Nonce: n, Body: body}
 		_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: cur.Value, BalanceBlinding: cur.Blinding,
@@ -1164,23 +1197,18 @@ func queryAll(t *testing.T, app *ledger.App, party string) string {
 }
 
 // checkNoAmounts scans every file under every validator's home for the
-// payment amounts: decimal (minor units, and major units with the
-// currency's decimals), and 8-byte little- and big-endian.
+// payment amounts: decimal (minor units, and major units with two
+// decimals), and 8-byte little- and big-endian.
 func checkNoAmounts(t *testing.T, n *testNet, amounts []uint64) {
-	type needle struct {
-		what string
-		b    []byte
-	}
-	var needles []needle
-	for _, a := range amounts {
-		needles = append(needles, needle{"decimal", []byte(fmt.Sprint(a))})
-		for _, k := range ledger.Currencies {
-			if k.Minor > 0 {
-				needles = append(needles, needle{"decimal " + k.Code.String(), []byte(ledger.FormatAmount(k.Code, a))})
-			}
+	sc := newAmountScanner(amounts)
+	// The scanner finds what it looks for: each form of an amount, planted.
+	a := amounts[len(amounts)/2]
+	for _, form := range [][]byte{binary.LittleEndian.AppendUint64(nil, a), binary.BigEndian.AppendUint64(nil, a),
+		[]byte(fmt.Sprint(a)), []byte(ledger.FormatAmount(ledger.Currencies[0].Code, a))} {
+		data := append(append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 'x'}, form...), 0xff, 0, 0, 0, 0, 0, 0, 0, 0)
+		if len(sc.find(data)) == 0 {
+			t.Fatalf("the scanner misses %x planted in %x", form, data)
 		}
-		needles = append(needles, needle{"little-endian", binary.LittleEndian.AppendUint64(nil, a)},
-			needle{"big-endian", binary.BigEndian.AppendUint64(nil, a)})
 	}
 	files, size := 0, int64(0)
 	for _, v := range n.l.Validators {
@@ -1194,10 +1222,8 @@ func checkNoAmounts(t *testing.T, n *testNet, amounts []uint64) {
 			}
 			files++
 			size += int64(len(data))
-			for _, nd := range needles {
-				if i := bytes.Index(data, nd.b); i >= 0 {
-					t.Errorf("%s: amount %q (%s) at offset %d", path, nd.b, nd.what, i)
-				}
+			for _, hit := range sc.find(data) {
+				t.Errorf("%s: %s", path, hit)
 			}
 			return nil
 		})
@@ -1208,6 +1234,72 @@ func checkNoAmounts(t *testing.T, n *testNet, amounts []uint64) {
 	if files == 0 {
 		t.Fatal("no files scanned")
 	}
-	t.Logf("scanned %d files (%.1f MB) in 4 validator homes for %d amounts in %d encodings: none found",
-		files, float64(size)/1e6, len(amounts), len(needles)/max(1, len(amounts)))
+	t.Logf("scanned %d files (%.1f MB) in %d validator homes for %d amounts (decimal, major-unit decimal, 8-byte LE and BE): none found",
+		files, float64(size)/1e6, len(n.l.Validators), len(amounts))
+}
+
+// amountScanner finds amounts in one pass over the data: each 8-byte window
+// is looked up as both integers (after a cheap filter on the high-order
+// bytes that are zero in every amount), and each run of digits and dots is
+// searched for the decimal forms.
+type amountScanner struct {
+	ints       map[uint64]bool
+	decimals   [][]byte
+	zeros      int
+	minDecimal int
+}
+
+func newAmountScanner(amounts []uint64) *amountScanner {
+	sc := &amountScanner{ints: map[uint64]bool{}, minDecimal: 1 << 30}
+	var hi uint64
+	for _, a := range amounts {
+		sc.ints[a] = true
+		hi = max(hi, a)
+		sc.decimals = append(sc.decimals, []byte(fmt.Sprint(a)), []byte(ledger.FormatAmount(ledger.Currencies[0].Code, a)))
+	}
+	for _, d := range sc.decimals {
+		sc.minDecimal = min(sc.minDecimal, len(d))
+	}
+	for sc.zeros < 7 && hi>>(8*(8-sc.zeros-1)) == 0 {
+		sc.zeros++
+	}
+	return sc
+}
+
+func (sc *amountScanner) find(data []byte) []string {
+	var hits []string
+	for i := 0; i+8 <= len(data); i++ {
+		w := data[i : i+8]
+		le, be := true, true
+		for z := 0; z < sc.zeros; z++ {
+			le = le && w[7-z] == 0
+			be = be && w[z] == 0
+		}
+		if le && sc.ints[binary.LittleEndian.Uint64(w)] {
+			hits = append(hits, fmt.Sprintf("amount %d, 8-byte little-endian, at offset %d", binary.LittleEndian.Uint64(w), i))
+		}
+		if be && sc.ints[binary.BigEndian.Uint64(w)] {
+			hits = append(hits, fmt.Sprintf("amount %d, 8-byte big-endian, at offset %d", binary.BigEndian.Uint64(w), i))
+		}
+	}
+	isDec := func(c byte) bool { return c >= '0' && c <= '9' || c == '.' }
+	for i := 0; i < len(data); {
+		if !isDec(data[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(data) && isDec(data[j]) {
+			j++
+		}
+		if run := data[i:j]; len(run) >= sc.minDecimal {
+			for _, d := range sc.decimals {
+				if k := bytes.Index(run, d); k >= 0 {
+					hits = append(hits, fmt.Sprintf("amount %q in decimal at offset %d", d, i+k))
+				}
+			}
+		}
+		i = j
+	}
+	return hits
 }
