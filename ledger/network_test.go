@@ -68,7 +68,45 @@ func TestNetwork(t *testing.T) {
 	n.waitHeight([]int{0, 1, 2, 3}, 2, 30*time.Second)
 	t.Logf("network up in %s (build, genesis with dev setup, 4 nodes)", time.Since(start).Round(time.Millisecond))
 
+	// 'sable transfer --wait' from two banks at once, as separate
+	// processes, each through its own validator (before the test opens the
+	// banks' wallets itself).
+	type cliPay struct {
+		from, to string
+		cur      ledger.Currency
+		amt      uint64
+	}
+	cliPays := []cliPay{{"bank-sg", "bank-hk", ledger.Currencies[1].Code, 1<<40 + rand.Uint64N(3<<40)},
+		{"bank-hk", "bank-th", ledger.Currencies[2].Code, 1<<40 + rand.Uint64N(3<<40)}}
+	t.Run("sable transfer from two banks", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for _, p := range cliPays {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bank, _ := n.l.Bank(p.from)
+				cmd := exec.Command(n.bin, "transfer", "--home", bank.Home, "--to", p.to, "--currency", p.cur.String(),
+					"--amount", ledger.FormatAmount(p.cur, p.amt), "--wait")
+				out, err := cmd.CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "committed at height") {
+					t.Errorf("sable transfer from %s: %v\n%s", p.from, err, out)
+					return
+				}
+				t.Logf("sable transfer --home %s --to %s --currency %s --amount %s --wait:\n%s", rel(n.dir, bank.Home), p.to, p.cur,
+					ledger.FormatAmount(p.cur, p.amt), strings.TrimSpace(string(out)))
+			}()
+		}
+		wg.Wait()
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+
 	b := newBanks(t, n)
+	for _, p := range cliPays {
+		b.amounts = append(b.amounts, p.amt)
+		b.book(p.from, p.to, p.cur, p.amt)
+	}
 	obs := n.observe(0)
 	b.obs = obs
 
@@ -405,6 +443,13 @@ func newTestNet(t *testing.T, validators int) *testNet {
 		n.start(i)
 	}
 	return n
+}
+
+func rel(base, path string) string {
+	if r, err := filepath.Rel(base, path); err == nil {
+		return r
+	}
+	return path
 }
 
 func goTool() string {
