@@ -150,13 +150,20 @@ func (t *g1Table) msm(scalars []fr.Element, workers int) bn254.G1Jac {
 	return parts[0]
 }
 
-// batchSize is the number of affine additions that share one inversion.
+// batchSize bounds the affine additions that share one inversion.
 const batchSize = 256
+
+// batchDivisor sets the batch for n buckets to n/batchDivisor: a batch
+// holds distinct buckets only, and the more of them it takes, the more
+// additions conflict and wait.
+var batchDivisor = 5
+
+func batchLimit(buckets int) int { return max(16, min(batchSize, buckets/batchDivisor)) }
 
 // accumulate returns Σ_{k ∈ [lo, hi)} (k+1)·B_k, where bucket B_k sums the
 // table points whose digit is ±(k+1).
 func (t *g1Table) accumulate(d []int32, lo, hi int) bn254.G1Jac {
-	a := g1Acc{buckets: make([]bn254.G1Affine, hi-lo), inBatch: make([]bool, hi-lo)}
+	a := g1Acc{buckets: make([]bn254.G1Affine, hi-lo), inBatch: make([]bool, hi-lo), limit: batchLimit(hi - lo)}
 	var p bn254.G1Affine
 	for idx, digit := range d {
 		if digit == 0 {
@@ -206,19 +213,20 @@ type g1Acc struct {
 	P       [batchSize]bn254.G1Affine
 	den     [batchSize]fp.Element
 	n       int
+	limit   int                      // additions per batch, ≤ batchSize
 	queue   []queued[bn254.G1Affine] // additions to buckets already in the batch
 }
 
 func (a *g1Acc) push(k int, p *bn254.G1Affine) {
 	if a.inBatch[k] {
 		a.queue = append(a.queue, queued[bn254.G1Affine]{k, *p})
-		if len(a.queue) >= batchSize {
+		if len(a.queue) >= a.limit {
 			a.spill()
 		}
 		return
 	}
 	a.schedule(k, p)
-	if a.n == batchSize {
+	if a.n == a.limit {
 		a.flush()
 		a.drain()
 	}
@@ -286,7 +294,7 @@ func (a *g1Acc) drain() {
 			continue
 		}
 		a.schedule(q.bucket, &q.point)
-		if a.n == batchSize {
+		if a.n == a.limit {
 			a.flush()
 		}
 	}

@@ -67,7 +67,7 @@ func (t *g2Table) msm(scalars []fr.Element, workers int) bn254.G2Jac {
 // accumulate returns Σ_{k ∈ [lo, hi)} (k+1)·B_k, where bucket B_k sums the
 // table points whose digit is ±(k+1).
 func (t *g2Table) accumulate(d []int32, lo, hi int) bn254.G2Jac {
-	a := g2Acc{buckets: make([]bn254.G2Affine, hi-lo), inBatch: make([]bool, hi-lo)}
+	a := g2Acc{buckets: make([]bn254.G2Affine, hi-lo), inBatch: make([]bool, hi-lo), limit: batchLimit(hi - lo)}
 	var p bn254.G2Affine
 	for idx, digit := range d {
 		if digit == 0 {
@@ -117,19 +117,20 @@ type g2Acc struct {
 	P       [batchSize]bn254.G2Affine
 	den     [batchSize]bn254.E2
 	n       int
+	limit   int                      // additions per batch, ≤ batchSize
 	queue   []queued[bn254.G2Affine] // additions to buckets already in the batch
 }
 
 func (a *g2Acc) push(k int, p *bn254.G2Affine) {
 	if a.inBatch[k] {
 		a.queue = append(a.queue, queued[bn254.G2Affine]{k, *p})
-		if len(a.queue) >= batchSize {
+		if len(a.queue) >= a.limit {
 			a.spill()
 		}
 		return
 	}
 	a.schedule(k, p)
-	if a.n == batchSize {
+	if a.n == a.limit {
 		a.flush()
 		a.drain()
 	}
@@ -197,7 +198,7 @@ func (a *g2Acc) drain() {
 			continue
 		}
 		a.schedule(q.bucket, &q.point)
-		if a.n == batchSize {
+		if a.n == a.limit {
 			a.flush()
 		}
 	}

@@ -113,6 +113,24 @@ func (p *Prover) WithWorkers(n int) *Prover {
 	return &q
 }
 
+// TableInfo describes one of a prover's precomputed tables.
+type TableInfo struct {
+	Name    string `json:"name"`    // A, B1, B2 (G2) or KZ
+	Points  int    `json:"points"`  // key points, with the folded fixed terms
+	Window  int    `json:"window"`  // c, bits per digit
+	Windows int    `json:"windows"` // digits per full-width scalar
+	Bytes   int    `json:"bytes"`   // memory of the table
+}
+
+// Tables describes the prover's tables.
+func (p *Prover) Tables() []TableInfo {
+	g1 := func(name string, t *g1Table) TableInfo {
+		return TableInfo{name, t.n, t.c, t.m, len(t.points) * bn254.SizeOfG1AffineUncompressed}
+	}
+	return []TableInfo{g1("A", p.a), g1("B1", p.b1),
+		{"B2", p.b2.n, p.b2.c, p.b2.m, len(p.b2.points) * bn254.SizeOfG2AffineUncompressed}, g1("KZ", p.kz)}
+}
+
 // Circuit returns the circuit the prover proves.
 func (p *Prover) Circuit() Circuit { return p.key.circuit }
 
@@ -205,13 +223,15 @@ func (p *Prover) prove(assignment frontend.Circuit, pub Public, vk *VerifyingKey
 	return proof, nil
 }
 
-// Timings splits one proof's time into its phases. H runs concurrently
-// with the A and B MSMs.
+// Timings splits one proof's time into its phases. The MSMs and h run as
+// tasks on the prover's workers: MSM is their wall time, H and the
+// per-table times are the time of their own tasks (CPU time, on a machine
+// with cores to spare).
 type Timings struct {
 	Solve  time.Duration // witness solving (gnark's solver, hints included)
 	H      time.Duration // the quotient h: 7 FFTs of the domain's size
-	MSM    time.Duration // all MSMs, wall time
-	A, B1  time.Duration // each MSM
+	MSM    time.Duration // all MSMs and h, wall time
+	A, B1  time.Duration // each MSM's tasks
 	B2, KZ time.Duration
 	Finish time.Duration // s·A + r·B and affine conversions
 }
@@ -242,38 +262,19 @@ func (p *Prover) proveSolution(sol *cs.R1CSSolution, tm *Timings) (*Proof, error
 		return nil, err
 	}
 	kr.Mul(&r, &s).Neg(&kr)
-	workers := p.workers
-
-	// h in the background while the wire MSMs run.
-	var h []fr.Element
-	hDone := make(chan time.Duration, 1)
-	go func() {
-		t := time.Now()
-		h = quotient(sol.A, sol.B, sol.C, &pk.Domain)
-		hDone <- time.Since(t)
-	}()
-
-	msmStart := time.Now()
 	sa, sb := p.wireScalars(wires, r, s)
-
-	t0 := time.Now()
-	ar := p.a.msm(sa, workers)
-	t1 := time.Now()
-	bs1 := p.b1.msm(sb, workers)
-	t2 := time.Now()
-	bs2 := p.b2.msm(sb, workers)
-	t3 := time.Now()
-	tm.A, tm.B1, tm.B2 = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)
-
-	tm.H = <-hDone
-	skz := p.kzScalars(wires, h, kr)
-	if len(skz) != p.kz.n {
+	kz := func() []fr.Element {
+		t := time.Now()
+		h := quotient(sol.A, sol.B, sol.C, &pk.Domain)
+		tm.H = time.Since(t)
+		return p.kzScalars(wires, h, kr)
+	}
+	if len(wires)-p.nbPublic != len(pk.G1.K) {
 		return nil, fmt.Errorf("zkp: prove %s: witness does not match the key", p.key.circuit)
 	}
-	t4 := time.Now()
-	krs := p.kz.msm(skz, workers)
-	tm.KZ = time.Since(t4)
-	tm.MSM = time.Since(msmStart)
+	res := p.runMSMs(sa, sb, kz, tm)
+	tm.KZ -= tm.H // h is computed in the KZ job's first task
+	ar, bs1, bs2, krs := res.ar, res.bs1, res.bs2, res.krs
 
 	// Krs += s·Ar + r·Bs1.
 	finish := time.Now()
@@ -362,16 +363,7 @@ func (p *Prover) RunMSMs(in *MSMInputs) Timings {
 	sb := append(append(make([]fr.Element, 0, len(in.B)+2), in.B...), one, s)
 	skz := append(append(append(make([]fr.Element, 0, len(in.K)+len(in.H)+1), in.K...), in.H...), kr)
 	var tm Timings
-	t0 := time.Now()
-	p.a.msm(sa, p.workers)
-	t1 := time.Now()
-	p.b1.msm(sb, p.workers)
-	t2 := time.Now()
-	p.b2.msm(sb, p.workers)
-	t3 := time.Now()
-	p.kz.msm(skz, p.workers)
-	t4 := time.Now()
-	tm.A, tm.B1, tm.B2, tm.KZ, tm.MSM = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3), t4.Sub(t0)
+	p.runMSMs(sa, sb, func() []fr.Element { return skz }, &tm)
 	return tm
 }
 
