@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Ledger explains why `sable bench ledger` is not part of the report.
+const LedgerNote = "not measured by this harness yet: a 4-validator loopback run needs the node code " +
+	"(ledger/node.go, ledger/testnet.go) driven by several pipelining banks; see the ledger's own network tests"
+
+func yes(b bool) string {
+	if b {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func table(w io.Writer, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+func f2(x float64) string { return fmt.Sprintf("%.2f", x) }
+func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
+
+// WriteText renders the proving benchmark for a person.
+func (r *ProveResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "Proving — %s, %d cores, %d interleaved rounds (medians)\n\n", r.Machine.CPU, r.Machine.Cores, r.Rounds)
+	table(w, [][]string{
+		{"", "constraints", "domain", "prove p50"},
+		{"transfer, Sable's prover", fmt.Sprint(r.Constraints), fmt.Sprint(r.Domain), f2(r.ProveMsP50) + " ms"},
+		{"transfer, gnark's prover", fmt.Sprint(r.Constraints), fmt.Sprint(r.Domain), f2(r.GnarkProveMsP50) + " ms"},
+		{"baseline (naive), gnark's prover", fmt.Sprint(r.BaselineConstraints), fmt.Sprint(r.BaselineDomain), f2(r.BaselineProveMsP50) + " ms"},
+	})
+	fmt.Fprintln(w)
+	table(w, [][]string{
+		{"speedup (baseline ÷ transfer)", f2(r.Speedup) + "×", fmt.Sprintf("paired %s×, CPU time %s×; circuit alone %s×, prover alone %s×", f2(r.SpeedupPaired), f2(r.SpeedupCPU), f2(r.CircuitSpeedup), f2(r.ProverSpeedup))},
+		{"MSM floor (MultiExp, this witness)", f2(r.MSMFloorMs) + " ms", fmt.Sprintf("A %s, B %s, B₂ %s, K %s, Z %s ms", f2(r.FloorDetail.A), f2(r.FloorDetail.B1), f2(r.FloorDetail.B2), f2(r.FloorDetail.K), f2(r.FloorDetail.Z))},
+		{"floor ratio (prove ÷ floor)", f2(r.FloorRatio), ""},
+		{"prover's own MSMs (tables)", f2(r.OwnMSMMs) + " ms", fmt.Sprintf("A %s, B %s, B₂ %s, K+Z %s ms; prove ÷ own MSMs %s", f2(r.OwnDetail.A), f2(r.OwnDetail.B1), f2(r.OwnDetail.B2), f2(r.OwnDetail.KZ), f2(r.OwnMSMRatio))},
+		{"phases of a proof", f2(r.Phases.MSMMs) + " ms MSM", fmt.Sprintf("witness %s, solve %s, h %s (concurrent), finish %s ms", f2(r.Phases.WitnessMs), f2(r.Phases.SolveMs), f2(r.Phases.HMs), f2(r.Phases.FinishMs))},
+		{"verify, one proof", f1(r.VerifyUs) + " µs", ""},
+		{fmt.Sprintf("batch verify, %d proofs", r.BatchSize), f1(r.BatchVerifyUsPerProof) + " µs/proof", fmt.Sprintf("%s× vs singles on all cores, %s× vs one after another", f2(r.BatchSpeedup), f2(r.BatchSpeedupSeq))},
+		{"proofs/s, all cores", f1(r.ProofsPerS), fmt.Sprintf("one at a time: %s", f1(r.ProofsPerSSingle))},
+		{"proving key load", f2(r.PKLoadMs) + " ms", fmt.Sprintf("%d bytes; prover tables built once in %s ms", r.PKBytes, f1(r.ProverInitMs))},
+	})
+	fmt.Fprintln(w)
+	for _, t := range r.Targets {
+		fmt.Fprintf(w, "target %-14s %-6s %6s  %s\n", t.Name, t.Want, f2(t.Value), yes(t.Met))
+	}
+}
+
+// WriteText renders the HE benchmark for a person.
+func (r *HEResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "Homomorphic aggregation — %s, %d groups per ciphertext (medians)\n\n", r.Params, r.Groups)
+	table(w, [][]string{
+		{"encrypt, one flow per ciphertext", f1(r.EncryptUsPerFlow) + " µs/flow"},
+		{fmt.Sprintf("encrypt, %d flows per ciphertext", r.Groups), f1(r.EncryptBatchUsPerFlow) + " µs/flow"},
+		{"add into an aggregate", f2(r.AddUsPerFlow) + " µs/flow"},
+		{"decode + add (the ledger's work)", f2(r.DecodeAddUsPerFlow) + " µs/flow"},
+		{fmt.Sprintf("decrypt + audit, aggregate of %d flows", r.AggregateFlows), f2(r.DecryptAuditMs) + " ms", fmt.Sprintf("decrypt %s ms; audit %s", f2(r.DecryptMs), map[bool]string{true: "consistent", false: "INCONSISTENT"}[r.AuditOK])},
+		{"commitment sum the audit compares with", f2(r.CommitSumUsFlow) + " µs/flow"},
+		{"bytes per flow, one per ciphertext", fmt.Sprint(r.BytesPerFlow)},
+		{fmt.Sprintf("bytes per flow, %d per ciphertext", r.Groups), f1(r.BytesPerFlowB)},
+	})
+}
+
+// Markdown renders bench/results.md. Either result may be nil.
+func Markdown(p *ProveResult, h *HEResult, heErr error) []byte {
+	var b bytes.Buffer
+	m := ThisMachine()
+	if p != nil {
+		m = p.Machine
+	} else if h != nil {
+		m = h.Machine
+	}
+	fmt.Fprintf(&b, "# Sable benchmarks\n\n")
+	fmt.Fprintf(&b, "Written by `make bench` (`sable bench --results bench/results.md`) on %s.\n\n", m.Date)
+	fmt.Fprintf(&b, "- CPU: %s, %d cores (GOMAXPROCS %d), %s\n- Go %s; %s\n\n", m.CPU, m.Cores, m.GOMAXPROCS, m.OS, strings.TrimPrefix(m.Go, "go"), m.ModuleList())
+	fmt.Fprintf(&b, "The machine is shared and noisy: each figure that matters is a ratio of measurements taken in the same process, interleaved round by round (the order rotating every round) so both sides see the same noise. Absolute times are context.\n\n")
+	if p != nil {
+		proveMarkdown(&b, p)
+	}
+	b.WriteString("## Homomorphic aggregation (`sable bench he`)\n\n")
+	if h != nil {
+		heMarkdown(&b, h)
+	} else if heErr != nil {
+		fmt.Fprintf(&b, "Not measured: %v\n\n", heErr)
+	}
+	fmt.Fprintf(&b, "## Ledger (`sable bench ledger`)\n\n%s.\n", strings.ToUpper(LedgerNote[:1])+LedgerNote[1:])
+	return b.Bytes()
+}
+
+func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
+	fmt.Fprintf(b, "## Proving (`sable bench prove`)\n\n%d interleaved rounds, medians.\n\n", r.Rounds)
+	fmt.Fprintf(b, "| | constraints | FFT domain | prove p50 |\n|---|---:|---:|---:|\n")
+	fmt.Fprintf(b, "| transfer, Sable's prover (`zkp.Prover`) | %d | %d | %.2f ms |\n", r.Constraints, r.Domain, r.ProveMsP50)
+	fmt.Fprintf(b, "| transfer, gnark's prover (`zkp.ProvingKey.ProveTransfer`) | %d | %d | %.2f ms |\n", r.Constraints, r.Domain, r.GnarkProveMsP50)
+	fmt.Fprintf(b, "| baseline: naive circuit (`bench/baseline`), gnark's prover | %d | %d | %.2f ms |\n\n", r.BaselineConstraints, r.BaselineDomain, r.BaselineProveMsP50)
+
+	fmt.Fprintf(b, "| target | want | this run | |\n|---|---|---:|---|\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(b, "| `%s` | %s | %.2f | %s |\n", t.Name, t.Want, t.Value, yes(t.Met))
+	}
+	fmt.Fprintf(b, "\n- `speedup` = baseline ÷ transfer p50 = %.2f× (median of the per-round ratios: %.2f×; in process CPU time, %.2f ms against %.2f ms: %.2f×). It is the product of the circuit (%.2f×: both on gnark's prover) and of the prover (%.2f×: gnark's prover ÷ Sable's on the transfer circuit).\n", r.Speedup, r.SpeedupPaired, r.BaselineCPUMsP50, r.ProveCPUMsP50, r.SpeedupCPU, r.CircuitSpeedup, r.ProverSpeedup)
+	fmt.Fprintf(b, "- `msm_floor_ms` = %.2f ms: gnark-crypto's `MultiExp` of the proving key's vectors by this circuit's solved witness — A %.2f, B %.2f (G1), B %.2f (G2), K %.2f, Z·h %.2f ms, one after another, each on all cores. `floor_ratio` = prove ÷ floor = %.2f: Sable's prover is faster than the MSMs it would need with `MultiExp`, because its MSMs run on tables precomputed from the key.\n", r.MSMFloorMs, r.FloorDetail.A, r.FloorDetail.B1, r.FloorDetail.B2, r.FloorDetail.K, r.FloorDetail.Z, r.FloorRatio)
+	fmt.Fprintf(b, "- The prover's own MSMs on the same scalars take %.2f ms (A %.2f, B %.2f, B₂ %.2f, K+Z·h %.2f): prove ÷ own MSMs = %.2f, the honest measure of what proving adds to its MSMs.\n", r.OwnMSMMs, r.OwnDetail.A, r.OwnDetail.B1, r.OwnDetail.B2, r.OwnDetail.KZ, r.OwnMSMRatio)
+	fmt.Fprintf(b, "- Verification: %.1f µs per proof alone; a block of %d proofs in one batch (random linear combination, one multi-pairing) %.1f µs per proof: %.2f× cheaper than %d single verifications spread over all cores, %.2f× cheaper than one after another.\n", r.VerifyUs, r.BatchSize, r.BatchVerifyUsPerProof, r.BatchSpeedup, r.BatchSize, r.BatchSpeedupSeq)
+	fmt.Fprintf(b, "- Throughput: %.1f proofs/s with one proof per core on all %d cores (%.1f/s one at a time).\n", r.ProofsPerS, r.Machine.GOMAXPROCS, r.ProofsPerSSingle)
+	fmt.Fprintf(b, "- Proving key: %d bytes, read in %.2f ms (checksummed raw format); the prover's tables are built from it once per process in %.0f ms.\n\n", r.PKBytes, r.PKLoadMs, r.ProverInitMs)
+
+	fmt.Fprintf(b, "### Where the time goes\n\nOne transfer proof, by phase (medians; h runs concurrently with the A and B MSMs):\n\n")
+	fmt.Fprintf(b, "| phase | ms | share of the proof |\n|---|---:|---:|\n")
+	share := func(x float64) string {
+		if r.ProveMsP50 == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.0f%%", 100*x/r.ProveMsP50)
+	}
+	fmt.Fprintf(b, "| witness: commitments, assignment, gnark witness | %.2f | %s |\n", r.Phases.WitnessMs, share(r.Phases.WitnessMs))
+	fmt.Fprintf(b, "| solve: gnark's solver and its bit-decomposition hints | %.2f | %s |\n", r.Phases.SolveMs, share(r.Phases.SolveMs))
+	fmt.Fprintf(b, "| MSMs, wall (h's 7 FFTs of %d inside, %.2f ms) | %.2f | %s |\n", r.Domain, r.Phases.HMs, r.Phases.MSMMs, share(r.Phases.MSMMs))
+	fmt.Fprintf(b, "| finish: s·A + r·B, affine conversions | %.2f | %s |\n\n", r.Phases.FinishMs, share(r.Phases.FinishMs))
+	if len(r.Tables) > 0 {
+		fmt.Fprintf(b, "The prover's tables (2^{c·j}·P for every key point P and window j):\n\n| table | points | window c | digits per full scalar | MB |\n|---|---:|---:|---:|---:|\n")
+		for _, t := range r.Tables {
+			fmt.Fprintf(b, "| %s | %d | %d | %d | %.1f |\n", t.Name, t.Points, t.Window, t.Windows, float64(t.Bytes)/1e6)
+		}
+		fmt.Fprintln(b)
+	}
+	if s := r.Shape; s.Wires > 0 {
+		fmt.Fprintf(b, "The witness: of its %d private wires, %d are 0, %d are 1, %d other values below 2^64 and %d full-width field elements (point coordinates and products); h has %d full-width coefficients. Zeros cost nothing, ones one addition; each full-width scalar costs one addition per window.\n\n", s.Wires, s.Zero, s.One, s.Small, s.Full, s.H)
+	}
+	b.WriteString(whereTimeGoes)
+}
+
+// whereTimeGoes is the analysis behind the numbers above, from pprof of
+// both provers.
+const whereTimeGoes = `What is left is multi-scalar multiplication, and its size is fixed by the circuit.
+Profiles of both provers (` + "`go test -bench Prove -cpuprofile`" + ` in bench/) put more than 90% of the CPU time in field
+multiplications inside elliptic-curve additions. In gnark's prover witness solving is 2–3% (the bit-decomposition hint
+is cheap), the FFTs 2–5%, and there is no domain or key preprocessing repeated per proof to remove; its MSMs are
+` + "`MultiExp`" + ` calls that redo, for every proof, the doublings and the per-window bucket reductions of a key that never
+changes.
+
+Sable's prover (` + "`zkp.Prover`" + `) keeps gnark's solver and FFTs and replaces the MSMs: for each key point it stores the
+multiples 2^{c·j}·P (one table per vector, built once per process), so an MSM is one pass that drops every non-zero
+signed c-bit digit into one of 2^{c−1} buckets, with affine additions batched 256 at a time under one field inversion
+(about 6 field multiplications per addition, against 11–12 for the mixed Jacobian additions of ` + "`MultiExp`" + `), and a
+single running-sum reduction. The fixed terms (α, β, r·δ, s·δ, −rs·δ) ride in the same passes as extra table points.
+The remaining cost is the number of bucket additions — about (full-width scalars) × ⌈255/c⌉ + 2^c per table — and
+K+Z·h dominates it: h alone has as many full-width coefficients as the FFT domain has points. Fewer constraints
+(a smaller domain, fewer coordinate wires) is the only way to shrink it further; fewer windows would need larger c,
+whose 2^c reduction then costs more than it saves. On a loaded shared machine the two cores are rarely both ours,
+so the parallel halves of each MSM often run one after the other; the ratios above are measured under that load.
+
+`
+
+func heMarkdown(b *bytes.Buffer, r *HEResult) {
+	fmt.Fprintf(b, "%s: %d flows per ciphertext. Medians.\n\n| | |\n|---|---:|\n", r.Params, r.Groups)
+	fmt.Fprintf(b, "| encrypt, one flow per ciphertext | %.1f µs/flow |\n", r.EncryptUsPerFlow)
+	fmt.Fprintf(b, "| encrypt, %d flows per ciphertext | %.1f µs/flow |\n", r.Groups, r.EncryptBatchUsPerFlow)
+	fmt.Fprintf(b, "| add into an aggregate | %.2f µs/flow |\n", r.AddUsPerFlow)
+	fmt.Fprintf(b, "| decode + add (the ledger's work per flow) | %.2f µs/flow |\n", r.DecodeAddUsPerFlow)
+	fmt.Fprintf(b, "| decrypt + audit an aggregate of %d flows | %.2f ms (decryption %.2f ms) |\n", r.AggregateFlows, r.DecryptAuditMs, r.DecryptMs)
+	fmt.Fprintf(b, "| Σ C_amt the audit compares with | %.2f µs/flow |\n", r.CommitSumUsFlow)
+	fmt.Fprintf(b, "| bytes per flow, one per ciphertext | %d |\n", r.BytesPerFlow)
+	fmt.Fprintf(b, "| bytes per flow, %d per ciphertext | %.1f |\n\n", r.Groups, r.BytesPerFlowB)
+	fmt.Fprintf(b, "The aggregate opened to the sum of its %d commitments: %v. %s.\n\n", r.AggregateFlows, r.AuditOK, r.Note)
+}
