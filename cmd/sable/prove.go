@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ import (
 // proveFlags are the flags that both prove commands share.
 type proveFlags struct {
 	keys, amount, amountBlinding, context, out, openingOut string
+	loaded, proved                                         time.Duration
 }
 
 func (f *proveFlags) register(cmd *cobra.Command) {
@@ -77,6 +79,7 @@ func (f *proveFlags) write(cmd *cobra.Command, vk *zkp.VerifyingKey, pub zkp.Pub
 	if err := atomicfile.Write(f.out, zkp.NewBundle(vk, pub, proof).Marshal(), 0o644); err != nil {
 		return failf("%v", err)
 	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "proving key loaded in %s, proved in %s\n", f.loaded.Round(time.Microsecond), f.proved.Round(time.Millisecond))
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s proof, amount commitment %s)\n", f.out, pub.Circuit, pub.Amount)
 	return nil
 }
@@ -129,10 +132,13 @@ func newProveTransferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			f.loaded = pk.LoadTime
+			start := time.Now()
 			pub, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: bal, BalanceBlinding: rbal, Amount: amount, AmountBlinding: blinding, Context: ctx}, vk)
 			if err != nil {
 				return failf("%v", err)
 			}
+			f.proved = time.Since(start)
 			return f.write(cmd, vk, pub, proof, amount, blinding)
 		},
 	}
@@ -157,10 +163,13 @@ func newProveMintCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			f.loaded = pk.LoadTime
+			start := time.Now()
 			pub, proof, err := pk.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: blinding, Context: ctx}, vk)
 			if err != nil {
 				return failf("%v", err)
 			}
+			f.proved = time.Since(start)
 			return f.write(cmd, vk, pub, proof, amount, blinding)
 		},
 	}
