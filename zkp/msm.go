@@ -187,20 +187,168 @@ func (t *g1Table) accumulate(d []int32, lo, hi int) bn254.G1Jac {
 		a.drain()
 	}
 
-	// Σ (k − lo + 1)·B_k by running sums, then lo·Σ B_k on top.
-	var running, total bn254.G1Jac
-	for k := len(a.buckets) - 1; k >= 0; k-- {
-		running.AddMixed(&a.buckets[k])
-		if a.side != nil && !a.side[k].Z.IsZero() {
-			running.AddAssign(&a.side[k])
-		}
-		total.AddAssign(&running)
-	}
-	if lo > 0 && !running.Z.IsZero() {
-		running.ScalarMultiplication(&running, big.NewInt(int64(lo)))
-		total.AddAssign(&running)
+	// Σ (k − lo + 1)·B_k, then lo·Σ B_k on top.
+	total, sum := reduceG1(a.buckets, a.side)
+	if lo > 0 && !sum.Z.IsZero() {
+		sum.ScalarMultiplication(&sum, big.NewInt(int64(lo)))
+		total.AddAssign(&sum)
 	}
 	return total
+}
+
+// reduceG1 returns Σ (k+1)·B_k and Σ B_k over the buckets (affine, plus
+// the Jacobian side buckets if any). The running sums are cut into
+// segments that advance together, so that each step's additions are
+// independent and share one inversion: about half the cost of the usual
+// two Jacobian additions per bucket.
+func reduceG1(buckets []bn254.G1Affine, side []bn254.G1Jac) (total, sum bn254.G1Jac) {
+	var b addBatchG1
+	if side != nil {
+		var ks []int
+		var js []bn254.G1Jac
+		for k := range side {
+			if !side[k].Z.IsZero() {
+				ks, js = append(ks, k), append(js, side[k])
+			}
+		}
+		aff := bn254.BatchJacobianToAffineG1(js)
+		for i, k := range ks {
+			b.add(&buckets[k], &aff[i])
+		}
+		b.flush()
+	}
+	L := len(buckets)
+	if L < reduceBatchedFrom {
+		// Short: two Jacobian additions per bucket cost less than the
+		// batches' inversions and the segments' tail.
+		var running bn254.G1Jac
+		for k := L - 1; k >= 0; k-- {
+			running.AddMixed(&buckets[k])
+			total.AddAssign(&running)
+		}
+		return total, running
+	}
+	S := min(L/8, reduceSegments)
+	M := (L + S - 1) / S
+	R := make([]bn254.G1Affine, S)
+	T := make([]bn254.G1Affine, S)
+	for j := M - 1; j >= 0; j-- {
+		for s := range S {
+			if k := s*M + j; k < L {
+				b.add(&R[s], &buckets[k])
+			}
+		}
+		b.flush()
+		for s := range S {
+			b.add(&T[s], &R[s])
+		}
+		b.flush()
+	}
+	// Σ_s T_s + M·Σ_s s·R_s, and Σ_s R_s.
+	var w bn254.G1Jac
+	for s := S - 1; s >= 0; s-- {
+		sum.AddMixed(&R[s])
+		if s > 0 {
+			w.AddAssign(&sum)
+		}
+		total.AddMixed(&T[s])
+	}
+	if M&(M-1) == 0 {
+		for m := M; m > 1; m >>= 1 {
+			w.DoubleAssign()
+		}
+	} else {
+		w.ScalarMultiplication(&w, big.NewInt(int64(M)))
+	}
+	total.AddAssign(&w)
+	return total, sum
+}
+
+// reduceSegments is the number of running sums a reduction advances
+// together; below reduceBatchedFrom buckets, the plain Jacobian reduction
+// is cheaper (measured: 0.7× at 512 buckets, 1.4× at 1024, 1.6× at 2048).
+const (
+	reduceSegments    = 128
+	reduceBatchedFrom = 1024
+)
+
+// addBatchG1 performs independent affine additions dst += src with one
+// inversion per flush. Each dst may appear once per flush.
+type addBatchG1 struct {
+	dst      []*bn254.G1Affine
+	src      []*bn254.G1Affine
+	den, tmp []fp.Element
+}
+
+func (b *addBatchG1) add(dst, src *bn254.G1Affine) {
+	switch {
+	case src.IsInfinity():
+	case dst.IsInfinity():
+		*dst = *src
+	case dst.X.Equal(&src.X):
+		if dst.Y.Equal(&src.Y) {
+			var j bn254.G1Jac
+			j.FromAffine(dst)
+			j.DoubleAssign()
+			dst.FromJacobian(&j)
+		} else {
+			*dst = bn254.G1Affine{}
+		}
+	default:
+		b.dst, b.src = append(b.dst, dst), append(b.src, src)
+	}
+}
+
+func (b *addBatchG1) flush() {
+	n := len(b.dst)
+	if n == 0 {
+		return
+	}
+	if cap(b.den) < n {
+		b.den, b.tmp = make([]fp.Element, n), make([]fp.Element, n)
+	}
+	den := b.den[:n]
+	for i := range den {
+		den[i].Sub(&b.src[i].X, &b.dst[i].X)
+	}
+	batchInvertAny(den, b.tmp[:n])
+	var lambda, t fp.Element
+	var q bn254.G1Affine
+	for i := range den {
+		d, p := b.dst[i], b.src[i]
+		lambda.Sub(&p.Y, &d.Y)
+		lambda.Mul(&lambda, &den[i])
+		q.X.Square(&lambda)
+		q.X.Sub(&q.X, &d.X)
+		q.X.Sub(&q.X, &p.X)
+		t.Sub(&d.X, &q.X)
+		q.Y.Mul(&lambda, &t)
+		q.Y.Sub(&q.Y, &d.Y)
+		*d = q
+	}
+	b.dst, b.src = b.dst[:0], b.src[:0]
+}
+
+// batchInvertAny inverts every element of a (all non-zero), of any length,
+// with prefix as scratch space of the same length.
+func batchInvertAny(a, prefix []fp.Element) {
+	if len(a) == 0 {
+		return
+	}
+	acc := a[0]
+	prefix[0].SetOne()
+	for i := 1; i < len(a); i++ {
+		prefix[i] = acc
+		acc.Mul(&acc, &a[i])
+	}
+	acc.Inverse(&acc)
+	for i := len(a) - 1; i > 0; i-- {
+		var inv fp.Element
+		inv.Mul(&acc, &prefix[i])
+		acc.Mul(&acc, &a[i])
+		a[i] = inv
+	}
+	a[0] = acc
 }
 
 // g1Acc accumulates points into affine buckets by batches of independent

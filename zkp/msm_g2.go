@@ -91,20 +91,156 @@ func (t *g2Table) accumulate(d []int32, lo, hi int) bn254.G2Jac {
 		a.drain()
 	}
 
-	// Σ (k − lo + 1)·B_k by running sums, then lo·Σ B_k on top.
-	var running, total bn254.G2Jac
-	for k := len(a.buckets) - 1; k >= 0; k-- {
-		running.AddMixed(&a.buckets[k])
-		if a.side != nil && !a.side[k].Z.IsZero() {
-			running.AddAssign(&a.side[k])
-		}
-		total.AddAssign(&running)
-	}
-	if lo > 0 && !running.Z.IsZero() {
-		running.ScalarMultiplication(&running, big.NewInt(int64(lo)))
-		total.AddAssign(&running)
+	// Σ (k − lo + 1)·B_k, then lo·Σ B_k on top.
+	total, sum := reduceG2(a.buckets, a.side)
+	if lo > 0 && !sum.Z.IsZero() {
+		sum.ScalarMultiplication(&sum, big.NewInt(int64(lo)))
+		total.AddAssign(&sum)
 	}
 	return total
+}
+
+// reduceG2 is reduceG1 in G2.
+func reduceG2(buckets []bn254.G2Affine, side []bn254.G2Jac) (total, sum bn254.G2Jac) {
+	var b addBatchG2
+	if side != nil {
+		var ks []int
+		var js []bn254.G2Jac
+		for k := range side {
+			if !side[k].Z.IsZero() {
+				ks, js = append(ks, k), append(js, side[k])
+			}
+		}
+		aff := batchJacobianToAffineG2(js)
+		for i, k := range ks {
+			b.add(&buckets[k], &aff[i])
+		}
+		b.flush()
+	}
+	L := len(buckets)
+	if L < reduceBatchedFrom {
+		// Short: two Jacobian additions per bucket cost less than the
+		// batches' inversions and the segments' tail.
+		var running bn254.G2Jac
+		for k := L - 1; k >= 0; k-- {
+			running.AddMixed(&buckets[k])
+			total.AddAssign(&running)
+		}
+		return total, running
+	}
+	S := min(L/8, reduceSegments)
+	M := (L + S - 1) / S
+	R := make([]bn254.G2Affine, S)
+	T := make([]bn254.G2Affine, S)
+	for j := M - 1; j >= 0; j-- {
+		for s := range S {
+			if k := s*M + j; k < L {
+				b.add(&R[s], &buckets[k])
+			}
+		}
+		b.flush()
+		for s := range S {
+			b.add(&T[s], &R[s])
+		}
+		b.flush()
+	}
+	// Σ_s T_s + M·Σ_s s·R_s, and Σ_s R_s.
+	var w bn254.G2Jac
+	for s := S - 1; s >= 0; s-- {
+		sum.AddMixed(&R[s])
+		if s > 0 {
+			w.AddAssign(&sum)
+		}
+		total.AddMixed(&T[s])
+	}
+	if M&(M-1) == 0 {
+		for m := M; m > 1; m >>= 1 {
+			w.DoubleAssign()
+		}
+	} else {
+		w.ScalarMultiplication(&w, big.NewInt(int64(M)))
+	}
+	total.AddAssign(&w)
+	return total, sum
+}
+
+// addBatchG2 performs independent affine additions dst += src with one
+// inversion per flush. Each dst may appear once per flush.
+type addBatchG2 struct {
+	dst      []*bn254.G2Affine
+	src      []*bn254.G2Affine
+	den, tmp []bn254.E2
+}
+
+func (b *addBatchG2) add(dst, src *bn254.G2Affine) {
+	switch {
+	case src.IsInfinity():
+	case dst.IsInfinity():
+		*dst = *src
+	case dst.X.Equal(&src.X):
+		if dst.Y.Equal(&src.Y) {
+			var j bn254.G2Jac
+			j.FromAffine(dst)
+			j.DoubleAssign()
+			dst.FromJacobian(&j)
+		} else {
+			*dst = bn254.G2Affine{}
+		}
+	default:
+		b.dst, b.src = append(b.dst, dst), append(b.src, src)
+	}
+}
+
+func (b *addBatchG2) flush() {
+	n := len(b.dst)
+	if n == 0 {
+		return
+	}
+	if cap(b.den) < n {
+		b.den, b.tmp = make([]bn254.E2, n), make([]bn254.E2, n)
+	}
+	den := b.den[:n]
+	for i := range den {
+		den[i].Sub(&b.src[i].X, &b.dst[i].X)
+	}
+	batchInvertAnyE2(den, b.tmp[:n])
+	var lambda, t bn254.E2
+	var q bn254.G2Affine
+	for i := range den {
+		d, p := b.dst[i], b.src[i]
+		lambda.Sub(&p.Y, &d.Y)
+		lambda.Mul(&lambda, &den[i])
+		q.X.Square(&lambda)
+		q.X.Sub(&q.X, &d.X)
+		q.X.Sub(&q.X, &p.X)
+		t.Sub(&d.X, &q.X)
+		q.Y.Mul(&lambda, &t)
+		q.Y.Sub(&q.Y, &d.Y)
+		*d = q
+	}
+	b.dst, b.src = b.dst[:0], b.src[:0]
+}
+
+// batchInvertAnyE2 inverts every element of a (all non-zero), of any length,
+// with prefix as scratch space of the same length.
+func batchInvertAnyE2(a, prefix []bn254.E2) {
+	if len(a) == 0 {
+		return
+	}
+	acc := a[0]
+	prefix[0].SetOne()
+	for i := 1; i < len(a); i++ {
+		prefix[i] = acc
+		acc.Mul(&acc, &a[i])
+	}
+	acc.Inverse(&acc)
+	for i := len(a) - 1; i > 0; i-- {
+		var inv bn254.E2
+		inv.Mul(&acc, &prefix[i])
+		acc.Mul(&acc, &a[i])
+		a[i] = inv
+	}
+	a[0] = acc
 }
 
 // g2Acc accumulates points into affine buckets by batches of independent

@@ -109,3 +109,46 @@ func TestRecode(t *testing.T) {
 		}
 	}
 }
+
+// The batched reductions against two Jacobian additions per bucket, with
+// empty buckets (runs of them make a running total meet its running sum: a
+// doubling), opposite buckets and side buckets.
+func TestReduce(t *testing.T) {
+	const L = 1024
+	P, Q, _ := msmInputs(L)
+	for i := 0; i < L; i += 7 {
+		P[i], Q[i] = bn254.G1Affine{}, bn254.G2Affine{}
+	}
+	for i := 100; i < 140; i++ {
+		P[i], Q[i] = bn254.G1Affine{}, bn254.G2Affine{}
+	}
+	P[500].Neg(&P[501])
+	Q[500].Neg(&Q[501])
+	side1 := make([]bn254.G1Jac, L)
+	side2 := make([]bn254.G2Jac, L)
+	for _, k := range []int{0, 7, 120, 501, 1023} {
+		side1[k].FromAffine(&P[(k+3)%L])
+		side2[k].FromAffine(&Q[(k+3)%L])
+	}
+	side1[8].FromAffine(&P[8]) // side equal to its bucket: a doubling in the fold
+	side2[8].FromAffine(&Q[8])
+
+	var want1, run1 bn254.G1Jac
+	var want2, run2 bn254.G2Jac
+	for k := L - 1; k >= 0; k-- {
+		run1.AddMixed(&P[k])
+		run1.AddAssign(&side1[k])
+		want1.AddAssign(&run1)
+		run2.AddMixed(&Q[k])
+		run2.AddAssign(&side2[k])
+		want2.AddAssign(&run2)
+	}
+	got1, sum1 := reduceG1(append([]bn254.G1Affine(nil), P...), side1)
+	if !got1.Equal(&want1) || !sum1.Equal(&run1) {
+		t.Fatal("G1: batched reduction differs")
+	}
+	got2, sum2 := reduceG2(append([]bn254.G2Affine(nil), Q...), side2)
+	if !got2.Equal(&want2) || !sum2.Equal(&run2) {
+		t.Fatal("G2: batched reduction differs")
+	}
+}
