@@ -99,13 +99,19 @@ func digits(scalars []fr.Element, c, m int, workers int) []int32 {
 
 // g1Table holds the windowed multiples of a vector of G1 points.
 type g1Table struct {
-	c, m   int
-	n      int
-	points []bn254.G1Affine // points[i·m + j] = 2^{c·j}·P_i
+	c, m     int
+	n        int
+	points   []bn254.G1Affine // points[i·m + j] = 2^{c·j}·P_i
+	infinity []int            // the i with P_i at infinity: their digits are dropped
 }
 
 func newG1Table(P []bn254.G1Affine, c int) *g1Table {
 	t := &g1Table{c: c, m: windows(c), n: len(P)}
+	for i := range P {
+		if P[i].IsInfinity() {
+			t.infinity = append(t.infinity, i)
+		}
+	}
 	t.points = make([]bn254.G1Affine, len(P)*t.m)
 	parallel(len(P), max(1, min(runtime.GOMAXPROCS(0), len(P)/64)), func(_, lo, hi int) {
 		jac := make([]bn254.G1Jac, hi-lo)
@@ -132,12 +138,22 @@ func newG1Table(P []bn254.G1Affine, c int) *g1Table {
 	return t
 }
 
+// digits recodes the scalars for the table, with no digit for a point at
+// infinity.
+func (t *g1Table) digits(scalars []fr.Element, workers int) []int32 {
+	d := digits(scalars, t.c, t.m, workers)
+	for _, i := range t.infinity {
+		clear(d[i*t.m : (i+1)*t.m])
+	}
+	return d
+}
+
 // msm returns Σ scalars[i]·P_i.
 func (t *g1Table) msm(scalars []fr.Element, workers int) bn254.G1Jac {
 	if len(scalars) != t.n {
 		panic("zkp: msm: scalars do not match the table")
 	}
-	d := digits(scalars, t.c, t.m, workers)
+	d := t.digits(scalars, workers)
 	nb := 1 << (t.c - 1)
 	workers = max(1, min(workers, nb/64))
 	parts := make([]bn254.G1Jac, workers)
@@ -174,9 +190,6 @@ func (t *g1Table) accumulate(d []int32, lo, hi int) bn254.G1Jac {
 			continue
 		}
 		p = t.points[idx]
-		if p.IsInfinity() {
-			continue
-		}
 		if digit < 0 {
 			p.Neg(&p)
 		}

@@ -118,7 +118,7 @@ func (j *g1Job) start(q *taskQueue, k int, get func() []fr.Element) func() {
 		if len(s) != j.t.n {
 			panic("zkp: msm: scalars do not match the table")
 		}
-		d := digits(s, j.t.c, j.t.m, 1)
+		d := j.t.digits(s, 1)
 		ranges := split(1<<(j.t.c-1), k)
 		j.parts = make([]bn254.G1Jac, len(ranges))
 		tasks := make([]func(), len(ranges))
@@ -150,7 +150,7 @@ func (j *g2Job) start(q *taskQueue, k int, get func() []fr.Element) func() {
 		if len(s) != j.t.n {
 			panic("zkp: msm: scalars do not match the table")
 		}
-		d := digits(s, j.t.c, j.t.m, 1)
+		d := j.t.digits(s, 1)
 		ranges := split(1<<(j.t.c-1), k)
 		j.parts = make([]bn254.G2Jac, len(ranges))
 		tasks := make([]func(), len(ranges))
