@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -106,12 +107,34 @@ func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
 func (c *Client) Broadcast(ctx context.Context, tx *Tx) (TxID, error) {
 	res, err := c.rpc.BroadcastTxSync(ctx, tx.Encode())
 	if err != nil {
+		if rej := rejectionFromRPC(err); rej != nil {
+			return TxID{}, rej
+		}
 		return TxID{}, fmt.Errorf("ledger: broadcast: %w", err)
 	}
 	if res.Code != CodeOK {
 		return TxID{}, &Rejection{Code: res.Code, Msg: res.Log}
 	}
 	return tx.ID(), nil
+}
+
+// checkTxError is how CometBFT v1's broadcast_tx_sync reports a CheckTx
+// rejection: as a JSON-RPC internal error whose text carries the code and log.
+var checkTxError = regexp.MustCompile(`is invalid: code=(\d+), data=[^,]*, log='(.*)', codespace=`)
+
+// rejectionFromRPC recovers the app's rejection from a broadcast error, or
+// returns nil for a transport failure (after which the transaction may still
+// be in a mempool). A transaction already in the node's cache is a duplicate.
+func rejectionFromRPC(err error) *Rejection {
+	msg := err.Error()
+	if m := checkTxError.FindStringSubmatch(msg); m != nil {
+		code, _ := strconv.ParseUint(m[1], 10, 32)
+		return &Rejection{Code: uint32(code), Msg: m[2]}
+	}
+	if strings.Contains(msg, "tx already exists in cache") {
+		return &Rejection{Code: CodeDuplicateTx, Msg: "the node has already seen this transaction"}
+	}
+	return nil
 }
 
 // Outcome says where a transaction is in its life.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble"
 
@@ -77,7 +78,7 @@ func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
 // once), and returns nil otherwise.
 func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int) ([]byte, error) {
 	if s.Flows == nil && !s.flowsChecked {
-		g, err := s.C.Genesis(ctx)
+		g, err := s.genesis(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -103,6 +104,7 @@ type Sender struct {
 	P            *Prover
 	Flows        FlowSealer // default: from the chain's genesis HE key
 	flowsChecked bool
+	gen          *Genesis
 
 	NoAudit bool // leave out the memo to the regulator
 }
@@ -195,7 +197,7 @@ func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, 
 	if s.NoAudit {
 		return nil, nil
 	}
-	g, err := s.C.Genesis(ctx)
+	g, err := s.genesis(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -206,18 +208,38 @@ func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, 
 	return SealOpening(reg.MemoKey, o, aad)
 }
 
+// genesis fetches the chain's genesis once: it does not change, and with
+// HE flows it runs to megabytes.
+func (s *Sender) genesis(ctx context.Context) (*Genesis, error) {
+	if s.gen == nil {
+		g, err := s.C.Genesis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.gen = g
+	}
+	return s.gen, nil
+}
+
 // submit records the transaction as in flight (synced) before it leaves,
 // so that a crash cannot lose track of it, then broadcasts it.
 func (s *Sender) submit(ctx context.Context, tx *Tx, f *inflight) (TxID, error) {
 	tx.Sign(s.W.id.Config.ChainID, s.W.id.Sign)
-	f.Nonce, f.TxID, f.Kind = tx.Nonce, tx.ID(), tx.Kind
+	f.Nonce, f.TxID, f.Kind, f.Created = tx.Nonce, tx.ID(), tx.Kind, time.Now().Unix()
 	if err := s.W.write(func(b *pebble.Batch) error { return b.Set(inflightKey(f.Nonce), f.encode(), nil) }); err != nil {
 		return TxID{}, err
 	}
 	id, err := s.C.Broadcast(ctx, tx)
-	if err != nil {
+	var rej *Rejection
+	if errors.As(err, &rej) {
+		// refused at pre-validation: it will never commit
 		_ = s.W.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) })
 		return TxID{}, err
+	}
+	if err != nil {
+		// a transport failure: the transaction may still be in a mempool;
+		// 'wallet sync' settles it either way
+		return TxID{}, fmt.Errorf("%w (transaction %s may still commit; run 'sable wallet sync')", err, tx.ID())
 	}
 	return id, nil
 }

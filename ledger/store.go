@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cockroachdb/pebble"
 )
@@ -207,11 +208,25 @@ func (o *overlay) sortedKeys() []string {
 	return keys
 }
 
+// touches reports whether the overlay writes a key under prefix.
+func (o *overlay) touches(prefix []byte) bool {
+	for k := range o.writes {
+		if strings.HasPrefix(k, string(prefix)) {
+			return true
+		}
+	}
+	return false
+}
+
 // nextAppHash chains the previous app hash with this block's state changes
 // in key order: H_h = SHA-256(label ‖ H_{h−1} ‖ h ‖ (len ‖ key ‖ flag ‖ len ‖ value)*).
 // Equal states reached by equal blocks give equal hashes on every validator;
-// no map order, time or randomness enters it.
+// no map order, time or randomness enters it. A block that changes nothing
+// keeps the previous hash, so CometBFT can tell that no block is needed.
 func (o *overlay) nextAppHash(prev []byte, height int64) []byte {
+	if len(o.writes) == 0 && prev != nil {
+		return prev
+	}
 	h := sha256.New()
 	h.Write([]byte("sable/apphash/v1"))
 	h.Write(prev)

@@ -43,6 +43,10 @@ func (w *Wallet) Sync(ctx context.Context, c *Client) (SyncReport, error) {
 
 func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport) error {
 	fs, err := w.inflights()
+	if err != nil || len(fs) == 0 {
+		return err
+	}
+	me, err := c.Party(ctx, w.id.Config.ID)
 	if err != nil {
 		return err
 	}
@@ -51,17 +55,21 @@ func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport)
 		if err != nil {
 			return err
 		}
-		switch o.State {
-		case "committed":
+		reason := ""
+		switch {
+		case o.State == "committed":
 			if err := w.fold(f); err != nil {
 				return err
 			}
 			rep.Committed++
-		case "rejected", "unknown":
-			reason := "not found on the ledger or in the node's mempool"
-			if o.State == "rejected" {
-				reason = fmt.Sprintf("rejected at height %d, code %d: %s", o.Height, o.Code, o.Reason)
-			}
+		case o.State == "rejected":
+			reason = fmt.Sprintf("rejected at height %d, code %d: %s", o.Height, o.Code, o.Reason)
+		case o.State == "unknown" && me.Nonce > f.Nonce:
+			reason = fmt.Sprintf("nonce %d was used by another transaction", f.Nonce)
+		case o.State == "unknown" && time.Since(time.Unix(f.Created, 0)) > inflightGrace:
+			reason = fmt.Sprintf("not on the ledger nor in the node's mempool %s after it was sent", inflightGrace)
+		}
+		if reason != "" {
 			rep.Dropped = append(rep.Dropped, fmt.Sprintf("%s %s: %s", f.Kind, f.TxID, reason))
 			if err := w.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) }); err != nil {
 				return err
@@ -97,6 +105,10 @@ func (w *Wallet) fold(f *inflight) error {
 		return b.Delete(inflightKey(f.Nonce), nil)
 	})
 }
+
+// inflightGrace is how long an own transaction that no node knows of is
+// kept: it may sit in another validator's mempool meanwhile.
+const inflightGrace = 2 * time.Minute
 
 var keyScan = []byte("m/scan")
 

@@ -149,6 +149,7 @@ type inflight struct {
 	Debit    Opening
 	Credit   Opening
 	Applies  []TxID // for apply-pending: the payments it moves
+	Created  int64  // unix seconds: when it was submitted
 }
 
 func inflightKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("f/"), n) }
@@ -165,6 +166,7 @@ func (f *inflight) encode() []byte {
 	for _, id := range f.Applies {
 		wr.fixed(id[:])
 	}
+	wr.u64(uint64(f.Created))
 	return wr.b
 }
 
@@ -182,6 +184,7 @@ func decodeInflight(raw []byte) (*inflight, error) {
 		r.fixed(id[:])
 		f.Applies = append(f.Applies, id)
 	}
+	f.Created = int64(r.u64())
 	return f, stateErr("wallet in-flight", r.done())
 }
 
