@@ -445,7 +445,9 @@ func (p *Prover) sampleScalars() (sampleScalars, error) {
 // quotient returns the coefficients of h = (A·B − C)/(Xⁿ − 1), as gnark's
 // prover computes them: A, B and C are the constraints' evaluations on the
 // domain; they are interpolated, evaluated on a coset, combined there, and
-// h interpolated back.
+// h interpolated back. The seven FFTs run one after another on the calling
+// goroutine: the prover's other worker is busy with an MSM meanwhile, and at
+// this size splitting an FFT costs more CPU than it saves.
 func quotient(a, b, c []fr.Element, domain *fft.Domain) []fr.Element {
 	n := int(domain.Cardinality)
 	pad := func(v []fr.Element) []fr.Element {
@@ -455,24 +457,19 @@ func quotient(a, b, c []fr.Element, domain *fft.Domain) []fr.Element {
 		return v
 	}
 	a, b, c = pad(a), pad(b), pad(c)
-	var wg sync.WaitGroup
+	one := fft.WithNbTasks(1)
 	for _, v := range [][]fr.Element{a, b, c} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			domain.FFTInverse(v, fft.DIF)
-			domain.FFT(v, fft.DIT, fft.OnCoset())
-		}()
+		domain.FFTInverse(v, fft.DIF, one)
+		domain.FFT(v, fft.DIT, fft.OnCoset(), one)
 	}
-	wg.Wait()
 	// On the coset, Xⁿ − 1 is the constant gⁿ − 1.
-	var den, one fr.Element
-	one.SetOne()
+	var den, o fr.Element
+	o.SetOne()
 	den.Exp(domain.FrMultiplicativeGen, big.NewInt(int64(n)))
-	den.Sub(&den, &one).Inverse(&den)
+	den.Sub(&den, &o).Inverse(&den)
 	for i := range a {
 		a[i].Mul(&a[i], &b[i]).Sub(&a[i], &c[i]).Mul(&a[i], &den)
 	}
-	domain.FFTInverse(a, fft.DIF, fft.OnCoset())
+	domain.FFTInverse(a, fft.DIF, fft.OnCoset(), one)
 	return a
 }
