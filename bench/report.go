@@ -9,8 +9,9 @@ import (
 )
 
 // Ledger explains why `sable bench ledger` is not part of the report.
-const LedgerNote = "not measured by this harness yet: a 4-validator loopback run needs the node code " +
-	"(ledger/node.go, ledger/testnet.go) driven by several pipelining banks; see the ledger's own network tests"
+const LedgerNote = "not part of this harness yet: the node code (ledger/node.go, ledger/testnet.go) now exists and " +
+	"the ledger's own 4-validator network test (ledger/network_test.go) logs submit→commit latencies, but no " +
+	"`sable bench ledger` drives a network for tps, p50/p99 and a validator killed halfway"
 
 func yes(b bool) string {
 	if b {
@@ -44,7 +45,7 @@ func (r *ProveResult) WriteText(w io.Writer) {
 		{"speedup (baseline ÷ transfer)", f2(r.Speedup) + "×", fmt.Sprintf("paired %s×, CPU time %s×; circuit alone %s×, prover alone %s×", f2(r.SpeedupPaired), f2(r.SpeedupCPU), f2(r.CircuitSpeedup), f2(r.ProverSpeedup))},
 		{"MSM floor (MultiExp, this witness)", f2(r.MSMFloorMs) + " ms", fmt.Sprintf("A %s, B %s, B₂ %s, K %s, Z %s ms", f2(r.FloorDetail.A), f2(r.FloorDetail.B1), f2(r.FloorDetail.B2), f2(r.FloorDetail.K), f2(r.FloorDetail.Z))},
 		{"floor ratio (prove ÷ floor)", f2(r.FloorRatio), ""},
-		{"prover's own MSMs (tables)", f2(r.OwnMSMMs) + " ms", fmt.Sprintf("A %s, B %s, B₂ %s, K+Z %s ms; prove ÷ own MSMs %s", f2(r.OwnDetail.A), f2(r.OwnDetail.B1), f2(r.OwnDetail.B2), f2(r.OwnDetail.KZ), f2(r.OwnMSMRatio))},
+		{"prover's own MSMs (tables)", f2(r.OwnMSMMs) + " ms", fmt.Sprintf("task time A %s, B %s, B₂ %s, K+Z %s ms; prove ÷ own MSMs %s", f2(r.OwnDetail.A), f2(r.OwnDetail.B1), f2(r.OwnDetail.B2), f2(r.OwnDetail.KZ), f2(r.OwnMSMRatio))},
 		{"phases of a proof", f2(r.Phases.MSMMs) + " ms MSM", fmt.Sprintf("witness %s, solve %s, h %s (concurrent), finish %s ms", f2(r.Phases.WitnessMs), f2(r.Phases.SolveMs), f2(r.Phases.HMs), f2(r.Phases.FinishMs))},
 		{"verify, one proof", f1(r.VerifyUs) + " µs", ""},
 		{fmt.Sprintf("batch verify, %d proofs", r.BatchSize), f1(r.BatchVerifyUsPerProof) + " µs/proof", fmt.Sprintf("%s× vs singles on all cores, %s× vs one after another", f2(r.BatchSpeedup), f2(r.BatchSpeedupSeq))},
@@ -111,7 +112,8 @@ func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 	}
 	fmt.Fprintf(b, "\n- `speedup` = baseline ÷ transfer p50 = %.2f× (median of the per-round ratios: %.2f×; in process CPU time, %.2f ms against %.2f ms: %.2f×). It is the product of the circuit (%.2f×: both on gnark's prover) and of the prover (%.2f×: gnark's prover ÷ Sable's on the transfer circuit).\n", r.Speedup, r.SpeedupPaired, r.BaselineCPUMsP50, r.ProveCPUMsP50, r.SpeedupCPU, r.CircuitSpeedup, r.ProverSpeedup)
 	fmt.Fprintf(b, "- `msm_floor_ms` = %.2f ms: gnark-crypto's `MultiExp` of the proving key's vectors by this circuit's solved witness — A %.2f, B %.2f (G1), B %.2f (G2), K %.2f, Z·h %.2f ms, one after another, each on all cores. `floor_ratio` = prove ÷ floor = %.2f: Sable's prover is faster than the MSMs it would need with `MultiExp`, because its MSMs run on tables precomputed from the key.\n", r.MSMFloorMs, r.FloorDetail.A, r.FloorDetail.B1, r.FloorDetail.B2, r.FloorDetail.K, r.FloorDetail.Z, r.FloorRatio)
-	fmt.Fprintf(b, "- The prover's own MSMs on the same scalars take %.2f ms (A %.2f, B %.2f, B₂ %.2f, K+Z·h %.2f): prove ÷ own MSMs = %.2f, the honest measure of what proving adds to its MSMs.\n", r.OwnMSMMs, r.OwnDetail.A, r.OwnDetail.B1, r.OwnDetail.B2, r.OwnDetail.KZ, r.OwnMSMRatio)
+	fmt.Fprintf(b, "- The prover's own MSMs on the same scalars take %.2f ms of wall time (their tasks: A %.2f, B %.2f, B₂ %.2f, K+Z·h %.2f ms, on both cores): prove ÷ own MSMs = %.2f, the honest measure of what proving adds to its MSMs.\n", r.OwnMSMMs, r.OwnDetail.A, r.OwnDetail.B1, r.OwnDetail.B2, r.OwnDetail.KZ, r.OwnMSMRatio)
+	fmt.Fprintf(b, "- Sable's prover is `zkp.Prover` (`zkp.NewProver(pk)`, then `ProveTransfer`/`ProveMint`); `zkp.ProvingKey.ProveTransfer`, which the wallet and the CLI call today, still runs gnark's prover. Both produce ordinary Groth16 proofs for the same keys.\n")
 	fmt.Fprintf(b, "- Verification: %.1f µs per proof alone; a block of %d proofs in one batch (random linear combination, one multi-pairing) %.1f µs per proof: %.2f× cheaper than %d single verifications spread over all cores, %.2f× cheaper than one after another.\n", r.VerifyUs, r.BatchSize, r.BatchVerifyUsPerProof, r.BatchSpeedup, r.BatchSize, r.BatchSpeedupSeq)
 	fmt.Fprintf(b, "- Throughput: %.1f proofs/s with one proof per core on all %d cores (%.1f/s one at a time).\n", r.ProofsPerS, r.Machine.GOMAXPROCS, r.ProofsPerSSingle)
 	fmt.Fprintf(b, "- Proving key: %d bytes, read in %.2f ms (checksummed raw format); the prover's tables are built from it once per process in %.0f ms.\n\n", r.PKBytes, r.PKLoadMs, r.ProverInitMs)
@@ -126,7 +128,7 @@ func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 	}
 	fmt.Fprintf(b, "| witness: commitments, assignment, gnark witness | %.2f | %s |\n", r.Phases.WitnessMs, share(r.Phases.WitnessMs))
 	fmt.Fprintf(b, "| solve: gnark's solver and its bit-decomposition hints | %.2f | %s |\n", r.Phases.SolveMs, share(r.Phases.SolveMs))
-	fmt.Fprintf(b, "| MSMs, wall (h's 7 FFTs of %d inside, %.2f ms) | %.2f | %s |\n", r.Domain, r.Phases.HMs, r.Phases.MSMMs, share(r.Phases.MSMMs))
+	fmt.Fprintf(b, "| MSMs and h, wall (h: 7 FFTs of %d, %.2f ms of one worker) | %.2f | %s |\n", r.Domain, r.Phases.HMs, r.Phases.MSMMs, share(r.Phases.MSMMs))
 	fmt.Fprintf(b, "| finish: s·A + r·B, affine conversions | %.2f | %s |\n\n", r.Phases.FinishMs, share(r.Phases.FinishMs))
 	if len(r.Tables) > 0 {
 		fmt.Fprintf(b, "The prover's tables (2^{c·j}·P for every key point P and window j):\n\n| table | points | window c | digits per full scalar | MB |\n|---|---:|---:|---:|---:|\n")
@@ -144,22 +146,28 @@ func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 // whereTimeGoes is the analysis behind the numbers above, from pprof of
 // both provers.
 const whereTimeGoes = `What is left is multi-scalar multiplication, and its size is fixed by the circuit.
-Profiles of both provers (` + "`go test -bench Prove -cpuprofile`" + ` in bench/) put more than 90% of the CPU time in field
-multiplications inside elliptic-curve additions. In gnark's prover witness solving is 2–3% (the bit-decomposition hint
-is cheap), the FFTs 2–5%, and there is no domain or key preprocessing repeated per proof to remove; its MSMs are
-` + "`MultiExp`" + ` calls that redo, for every proof, the doublings and the per-window bucket reductions of a key that never
-changes.
+Profiles of both provers (` + "`go test -run '^$' -bench ProveTransfer -cpuprofile cpu.out ./bench`" + `) put about 90% of
+the CPU time in field multiplications inside elliptic-curve additions. Witness solving is the same gnark solver in
+both provers (the row above; two thirds of it are the ~340 field inversions the solver needs to find the coordinates
+of the circuit's Edwards additions, one chain of dependent additions per Pedersen sum, so they cannot be batched);
+the quotient h is seven FFTs of the domain. gnark's prover repeats no domain or key preprocessing per proof, but its
+MSMs are ` + "`MultiExp`" + ` calls that redo, for every proof, the doublings and per-window bucket reductions of a key
+that never changes, and it cannot use more than the cores' parallelism it already has.
 
-Sable's prover (` + "`zkp.Prover`" + `) keeps gnark's solver and FFTs and replaces the MSMs: for each key point it stores the
-multiples 2^{c·j}·P (one table per vector, built once per process), so an MSM is one pass that drops every non-zero
-signed c-bit digit into one of 2^{c−1} buckets, with affine additions batched 256 at a time under one field inversion
-(about 6 field multiplications per addition, against 11–12 for the mixed Jacobian additions of ` + "`MultiExp`" + `), and a
-single running-sum reduction. The fixed terms (α, β, r·δ, s·δ, −rs·δ) ride in the same passes as extra table points.
-The remaining cost is the number of bucket additions — about (full-width scalars) × ⌈255/c⌉ + 2^c per table — and
-K+Z·h dominates it: h alone has as many full-width coefficients as the FFT domain has points. Fewer constraints
-(a smaller domain, fewer coordinate wires) is the only way to shrink it further; fewer windows would need larger c,
-whose 2^c reduction then costs more than it saves. On a loaded shared machine the two cores are rarely both ours,
-so the parallel halves of each MSM often run one after the other; the ratios above are measured under that load.
+Sable's prover (` + "`zkp.Prover`" + `) keeps gnark's solver and the FFTs and replaces the MSMs: for each key point it stores
+the multiples 2^{c·j}·P (one table per vector, built once per process; the window c is chosen from the digits of a
+sample witness), so an MSM is one pass that drops every non-zero signed c-bit digit into one of 2^{c−1} buckets with
+affine additions batched under one field inversion (a batch takes up to a fifth of the buckets; about 6 field
+multiplications per addition against 10–12 for the Jacobian additions of ` + "`MultiExp`" + `), and a single reduction,
+itself batched for 1,024 buckets and more. The fixed terms (α, β, r·δ, s·δ, −rs·δ) ride in the same passes as extra
+table points. The MSMs and h run as small tasks (K+Z·h split by bucket ranges, one per core) taken by whichever core
+is free, since on a shared machine the cores are not always both ours.
+
+The remaining cost is the number of bucket additions — about (full-width scalars) × ⌈255/c⌉ + 2^c per table, the
+numbers above — and K+Z·h dominates it: h alone has as many full-width coefficients as the FFT domain has points,
+and the 2^{c−1}-bucket reduction makes a larger c cost more than it saves. Shrinking it further means fewer
+constraints (a smaller domain, fewer coordinate wires), that is the circuit, not the prover. Of the rest, the
+solver is serial and precedes every MSM, and B in G2 costs about three times its G1 twin.
 
 `
 
@@ -173,5 +181,5 @@ func heMarkdown(b *bytes.Buffer, r *HEResult) {
 	fmt.Fprintf(b, "| Σ C_amt the audit compares with | %.2f µs/flow |\n", r.CommitSumUsFlow)
 	fmt.Fprintf(b, "| bytes per flow, one per ciphertext | %d |\n", r.BytesPerFlow)
 	fmt.Fprintf(b, "| bytes per flow, %d per ciphertext | %.1f |\n\n", r.Groups, r.BytesPerFlowB)
-	fmt.Fprintf(b, "The aggregate opened to the sum of its %d commitments: %v. %s.\n\n", r.AggregateFlows, r.AuditOK, r.Note)
+	fmt.Fprintf(b, "The aggregate opened to the sum of its %d commitments: %v (%s). A flow alone in its ciphertext costs %d bytes on the wire; a bank that batches its payments of a block into one ciphertext pays %.0f bytes per flow.\n\n", r.AggregateFlows, r.AuditOK, r.Note, r.BytesPerFlow, r.BytesPerFlowB)
 }
