@@ -31,13 +31,11 @@ func newBeneficiaryCmd() *cobra.Command {
 			if !ok {
 				return failf("--class %q: want corporate, consumer or virtual", class)
 			}
-			s, err := openSession(home, node)
+			s, ctx, done, err := begin(home, node)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			ctx, cancel := commandContext()
-			defer cancel()
+			defer done()
 			token, id, err := s.sender().RegisterBeneficiary(ctx, c, cl)
 			if err != nil {
 				return ledgerError(err)

@@ -46,6 +46,50 @@ func openSession(home, node string) (*session, error) {
 
 func (s *session) Close() { s.wallet.Close() }
 
+// begin opens a party's session and a context cancelled by Ctrl-C; done
+// releases both.
+func begin(home, node string) (*session, context.Context, func(), error) {
+	s, err := openSession(home, node)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := commandContext()
+	return s, ctx, func() { cancel(); s.Close() }, nil
+}
+
+// sync brings the wallet up to the ledger.
+func (s *session) sync(ctx context.Context) error {
+	if _, err := s.wallet.Sync(ctx, s.client); err != nil {
+		return ledgerError(err)
+	}
+	return nil
+}
+
+// parseMoney reads --currency and a decimal --amount in its major units.
+func parseMoney(currency, amount string) (ledger.Currency, uint64, error) {
+	c, err := ledger.ParseCurrency(currency)
+	if err != nil {
+		return c, 0, failf("--currency: %v", err)
+	}
+	amt, err := ledger.ParseAmount(c, amount)
+	if err != nil {
+		return c, 0, failf("--amount: %v", err)
+	}
+	if amt == 0 {
+		return c, 0, failf("--amount is 0; it must be positive")
+	}
+	return c, amt, nil
+}
+
+// submitted prints a transaction's id and, with wait, waits for its commit.
+func submitted(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID, wait bool) error {
+	fmt.Fprintln(cmd.OutOrStdout(), id)
+	if wait {
+		return waitFor(cmd, ctx, s, id)
+	}
+	return nil
+}
+
 func (s *session) sender() *ledger.Sender {
 	return &ledger.Sender{W: s.wallet, C: s.client, P: ledger.NewProver(s.id.ZKKeysDir())}
 }
@@ -81,13 +125,11 @@ func newWalletCmd() *cobra.Command {
 		Short: "Fold committed transactions, open incoming memos and check the balances against the ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openSession(home, node)
+			s, ctx, done, err := begin(home, node)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			ctx, cancel := commandContext()
-			defer cancel()
+			defer done()
 			rep, err := s.wallet.Sync(ctx, s.client)
 			for _, d := range rep.Dropped {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sable: dropped %s\n", d)
@@ -115,15 +157,13 @@ func newBalanceCmd() *cobra.Command {
 		Short: "Balances per currency from the wallet, checked against the ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openSession(home, node)
+			s, ctx, done, err := begin(home, node)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			ctx, cancel := commandContext()
-			defer cancel()
-			if _, err := s.wallet.Sync(ctx, s.client); err != nil {
-				return ledgerError(err)
+			defer done()
+			if err := s.sync(ctx); err != nil {
+				return err
 			}
 			return printBalances(cmd, ctx, s, asJSON)
 		},
@@ -172,16 +212,9 @@ func newTransferCmd() *cobra.Command {
 		Short: "Pay another bank; prints the transaction id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := ledger.ParseCurrency(currency)
+			c, amt, err := parseMoney(currency, amount)
 			if err != nil {
-				return failf("--currency: %v", err)
-			}
-			amt, err := ledger.ParseAmount(c, amount)
-			if err != nil {
-				return failf("--amount: %v", err)
-			}
-			if amt == 0 {
-				return failf("--amount is 0; a payment must be positive")
+				return err
 			}
 			if !ledger.ValidID(to) {
 				return failf("--to %q is not a bank id such as bank-hk", to)
@@ -194,24 +227,18 @@ func newTransferCmd() *cobra.Command {
 				}
 				copy(ben[:], b)
 			}
-			s, err := openSession(home, node)
+			s, ctx, done, err := begin(home, node)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			ctx, cancel := commandContext()
-			defer cancel()
+			defer done()
 			snd := s.sender()
 			snd.NoAudit = noAudit
 			id, err := snd.Transfer(ctx, ledger.TransferRequest{To: to, Currency: c, Amount: amt, Beneficiary: ben})
 			if err != nil {
 				return ledgerError(err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), id)
-			if wait {
-				return waitFor(cmd, ctx, s, id)
-			}
-			return nil
+			return submitted(cmd, ctx, s, id, wait)
 		},
 	}
 	partyFlags(cmd, &home, &node)
@@ -233,8 +260,8 @@ func waitFor(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID
 		return failf("rejected at height %d (code %d): %s", o.Height, o.Code, o.Reason)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "committed at height %d\n", o.Height)
-	if _, err := s.wallet.Sync(ctx, s.client); err != nil {
-		return ledgerError(err)
+	if err := s.sync(ctx); err != nil {
+		return err
 	}
 	return nil
 }
@@ -247,15 +274,13 @@ func newApplyPendingCmd() *cobra.Command {
 		Short: "Move received payments from pending into available",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openSession(home, node)
+			s, ctx, done, err := begin(home, node)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			ctx, cancel := commandContext()
-			defer cancel()
-			if _, err := s.wallet.Sync(ctx, s.client); err != nil {
-				return ledgerError(err)
+			defer done()
+			if err := s.sync(ctx); err != nil {
+				return err
 			}
 			curs, err := s.wallet.Accounts(ctx, s.client)
 			if err != nil {
@@ -383,24 +408,15 @@ func newMintCmd(burn bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := ledger.ParseCurrency(currency)
-			if err != nil {
-				return failf("--currency: %v", err)
-			}
-			amt, err := ledger.ParseAmount(c, amount)
-			if err != nil {
-				return failf("--amount: %v", err)
-			}
-			if amt == 0 {
-				return failf("--amount is 0; it must be positive")
-			}
-			s, err := openSession(home, node)
+			c, amt, err := parseMoney(currency, amount)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			ctx, cancel := commandContext()
-			defer cancel()
+			s, ctx, done, err := begin(home, node)
+			if err != nil {
+				return err
+			}
+			defer done()
 			var id ledger.TxID
 			if burn {
 				id, err = s.sender().Burn(ctx, c, amt)
@@ -410,11 +426,7 @@ func newMintCmd(burn bool) *cobra.Command {
 			if err != nil {
 				return ledgerError(err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), id)
-			if wait {
-				return waitFor(cmd, ctx, s, id)
-			}
-			return nil
+			return submitted(cmd, ctx, s, id, wait)
 		},
 	}
 	partyFlags(cmd, &home, &node)
