@@ -256,7 +256,18 @@ func (a *Auditor) consistent(es []element) bool {
 func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
 	var es []element
 	parts := strings.Split(o.info.Key, "/")
-	if parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded") {
+	if o.info.Base != nil {
+		// the regulator's own re-encryption at the last epoch close
+		ct := he.Zero(a.sk.Params())
+		com, err := zkp.ParseCommitment(o.info.BaseCommitment)
+		if err == nil {
+			err = ct.UnmarshalBinary(o.info.Base)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ledger: epoch base of %s: %w", o.info.Key, err)
+		}
+		es = append(es, element{ct: ct, com: com, txid: "epoch-close:" + o.info.Key, sender: "regulator"})
+	} else if parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded") {
 		g, err := a.src.Genesis(ctx)
 		if err != nil {
 			return nil, err
@@ -414,4 +425,57 @@ func (a *Auditor) fxAmount(ct *he.Ciphertext) (*big.Int, error) {
 		return nil, fmt.Errorf("ledger: FX total: %w", err)
 	}
 	return sums[flowGroup].Amount, nil
+}
+
+// Close re-encrypts the named aggregates' checked sums and submits them in
+// epoch-close transactions signed by the regulator (s sends as the
+// regulator), so that their limbs start again from one unit. An aggregate
+// that is not consistent is refused: closing it would erase the trail that
+// names its culprit.
+func (a *Auditor) Close(ctx context.Context, s *Sender, keys []string) ([]TxID, error) {
+	g, err := a.src.Genesis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	book, err := g.flowBook()
+	if err != nil || book == nil {
+		return nil, fmt.Errorf("ledger: this chain has no HE key to close epochs with")
+	}
+	enc := he.NewEncryptor(book.pk)
+	var ids []TxID
+	var batch []ClosedAggregate
+	for i, key := range keys {
+		info, err := a.src.Aggregate(ctx, key)
+		if err != nil {
+			return ids, err
+		}
+		ct := he.Zero(a.sk.Params())
+		if err := ct.UnmarshalBinary(info.Ciphertext); err != nil {
+			return ids, fmt.Errorf("ledger: aggregate %s: %w", key, err)
+		}
+		if _, ok := a.check(ct, info.Commitment); !ok {
+			return ids, fmt.Errorf("ledger: aggregate %s is inconsistent; audit it before closing its epoch", key)
+		}
+		sums, err := a.dec.Decrypt(ct)
+		if err != nil {
+			return ids, err
+		}
+		fresh, err := enc.EncryptSums(map[int]he.GroupSum{flowGroup: sums[flowGroup]})
+		if err != nil {
+			return ids, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
+		}
+		raw, err := fresh.MarshalBinary()
+		if err != nil {
+			return ids, err
+		}
+		batch = append(batch, ClosedAggregate{Key: key, Ciphertext: raw})
+		if len(batch) == MaxClosePerTx || i == len(keys)-1 {
+			id, err := s.EpochClose(ctx, batch)
+			if err != nil {
+				return ids, err
+			}
+			ids, batch = append(ids, id), nil
+		}
+	}
+	return ids, nil
 }

@@ -46,6 +46,11 @@ func aggTxKey(k string, height int64, index uint32) []byte {
 }
 func aggTxPrefix(k string) []byte { return []byte("hx/" + k + "/") }
 
+// aggBaseKey holds an aggregate's state at its last epoch close: the
+// regulator's ciphertext and the commitment sum it stands for, the first
+// element of any later bisection.
+func aggBaseKey(k string) []byte { return []byte("hb/" + k) }
+
 // ValidAggregateKey reports whether k names an aggregate.
 func ValidAggregateKey(k string) bool {
 	parts := strings.Split(k, "/")
@@ -269,6 +274,14 @@ func (e *executor) epochClose(v view, sender *Party, b *EpochClose, st *TxStatus
 		for _, en := range entries {
 			v.o.del([]byte(en.key))
 		}
+		sum, err := v.commitmentAt(aggSumKey(a.Key))
+		if err != nil {
+			return internal(err)
+		}
+		w := &writer{}
+		w.commitment(sum)
+		w.blob(a.Ciphertext)
+		v.o.set(aggBaseKey(a.Key), w.b)
 		v.o.set(aggKey(a.Key), a.Ciphertext)
 		if e.flows.pending != nil {
 			e.flows.pending[a.Key] = &aggUpdate{base: cts[i]}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"math/big"
 	"sync"
 	"testing"
@@ -116,4 +117,100 @@ func TestFlowRejections(t *testing.T) {
 	if res := f.checkTx(good.Encode()); res.Code != CodeOK {
 		t.Fatalf("good: %s", res.Log)
 	}
+}
+
+// An epoch close replaces an aggregate by the regulator's re-encryption of
+// its sums; later flows add onto it and the audit stays consistent.
+func TestEpochClose(t *testing.T) {
+	sk, pk := heKeys()
+	f := newFixtureWith(t, pk)
+	src := &appSource{f: f, txs: map[TxID][]byte{}}
+	pay := func(amount uint64) {
+		tx, amt := f.transfer(f.a, f.b, amount)
+		f.a.spend(amt)
+		if res := f.block(tx.Encode()); res.TxResults[0].Code != CodeOK {
+			t.Fatalf("block: %s", res.TxResults[0].Log)
+		}
+		src.txs[tx.ID()] = tx.Encode()
+	}
+	pay(700)
+	pay(300)
+	aud := NewAuditor(src, sk, DefaultFXRates())
+	closeTx := f.closeTx(t, aud, "out/USD/bank-a", "in/USD/bank-b")
+	if res := f.block(closeTx.Encode()); res.TxResults[0].Code != CodeOK {
+		t.Fatalf("epoch close: %s", res.TxResults[0].Log)
+	}
+	var info AggregateInfo
+	f.query("/aggregate", "out/USD/bank-a", &info)
+	if len(info.Txs) != 0 {
+		t.Fatalf("bisection index not restarted: %v", info.Txs)
+	}
+	pay(25)
+	rep, err := aud.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rep.Aggregates {
+		if a.Key == "out/USD/bank-a" && (a.Amount != "10.25" || a.Flows != 1) {
+			t.Fatalf("after close: %+v", a)
+		}
+	}
+	if !rep.Consistent {
+		t.Fatalf("audit after epoch close: %+v", rep.Aggregates)
+	}
+	// A cheater after the close is still named: bisection starts from the
+	// epoch's base.
+	f.flows = cheatSealer{f.flows.(*HESealer)}
+	tx, amt := f.transfer(f.a, f.b, 5)
+	f.flows = NewHESealer(pk)
+	f.a.spend(amt)
+	if res := f.block(tx.Encode()); res.TxResults[0].Code != CodeOK {
+		t.Fatal(res.TxResults[0].Log)
+	}
+	src.txs[tx.ID()] = tx.Encode()
+	rep, err = aud.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Consistent || len(rep.Culprits) != 4 {
+		t.Fatalf("cheater after an epoch close: consistent %v, culprits %+v", rep.Consistent, rep.Culprits)
+	}
+	for _, c := range rep.Culprits {
+		if c.TxID != tx.ID().String() {
+			t.Fatalf("culprit %+v, want %s", c, tx.ID())
+		}
+	}
+	// Only the regulator may close.
+	bad := &Tx{Kind: KindEpochClose, Sender: "bank-a", Nonce: f.a.nonce, Body: closeTx.Body}
+	bad.Sign(testChain, f.a.id.Sign)
+	if res := f.checkTx(bad.Encode()); res.Code != CodeUnauthorized {
+		t.Fatalf("bank closes an epoch: code %d", res.Code)
+	}
+}
+
+// closeTx builds the regulator's epoch close the way Auditor.Close does.
+func (f *fixture) closeTx(t *testing.T, aud *Auditor, keys ...string) *Tx {
+	t.Helper()
+	_, pk := heKeys()
+	enc := he.NewEncryptor(pk)
+	body := &EpochClose{}
+	for _, k := range keys {
+		info, err := aud.src.Aggregate(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct := he.Zero(he.DefaultParams())
+		ct.UnmarshalBinary(info.Ciphertext)
+		sums, err := aud.dec.Decrypt(ct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, _ := enc.EncryptSums(map[int]he.GroupSum{flowGroup: sums[flowGroup]})
+		raw, _ := fresh.MarshalBinary()
+		body.Aggregates = append(body.Aggregates, ClosedAggregate{Key: k, Ciphertext: raw})
+	}
+	tx := &Tx{Kind: KindEpochClose, Sender: "regulator", Nonce: f.reg.nonce, Body: body}
+	tx.Sign(testChain, f.reg.id.Sign)
+	f.reg.nonce++
+	return tx
 }

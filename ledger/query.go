@@ -204,6 +204,10 @@ type AggregateInfo struct {
 	Commitment string   `json:"commitment"` // Σ C_amt of the flows in it
 	Ciphertext []byte   `json:"ciphertext,omitempty"`
 	Txs        []string `json:"txs,omitempty"` // since the last epoch close, in order
+	// Base is the aggregate as the regulator re-encrypted it at its last
+	// epoch close, standing for BaseCommitment; empty if never closed.
+	Base           []byte `json:"base,omitempty"`
+	BaseCommitment string `json:"base_commitment,omitempty"`
 }
 
 func queryAggregates(v view) (any, uint32, string) {
@@ -235,6 +239,14 @@ func queryAggregate(v view, key string) (any, uint32, string) {
 		return nil, QueryCodeBadQuery, err.Error()
 	}
 	info := AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
+	if raw, err := v.o.get(aggBaseKey(key)); err == nil && raw != nil {
+		r := &reader{b: raw}
+		base := r.commitment()
+		info.Base = r.blob(MaxFlowSize)
+		if r.done() == nil {
+			info.BaseCommitment = base.String()
+		}
+	}
 	txs, err := v.o.scan(aggTxPrefix(key))
 	if err != nil {
 		return nil, QueryCodeBadQuery, err.Error()

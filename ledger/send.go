@@ -372,3 +372,13 @@ func (s *Sender) RegisterBeneficiary(ctx context.Context, c Currency, class uint
 	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: zeroOpening()})
 	return token, id, err
 }
+
+// EpochClose submits replacements for aggregates (the regulator only).
+func (s *Sender) EpochClose(ctx context.Context, aggs []ClosedAggregate) (TxID, error) {
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return TxID{}, err
+	}
+	tx := &Tx{Kind: KindEpochClose, Sender: s.W.id.Config.ID, Nonce: nonce, Body: &EpochClose{Aggregates: aggs}}
+	return s.submit(ctx, tx, &inflight{Debit: zeroOpening(), Credit: zeroOpening()})
+}

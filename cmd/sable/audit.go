@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,12 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
 )
 
 func newAuditCmd() *cobra.Command {
 	var node, keys, fx string
-	var asJSON bool
+	var asJSON, closeEpoch bool
 	cmd := &cobra.Command{
 		Use:   "audit --node URL --keys DIR [--json] [--fx SGD=0.74,…]",
 		Short: "Decrypt the encrypted aggregates and check them against the on-ledger commitments (regulator)",
@@ -49,6 +51,9 @@ func newAuditCmd() *cobra.Command {
 			if !rep.Consistent {
 				return &cliError{err: fmt.Errorf("%d aggregates inconsistent with their commitments; %d transactions named", countInconsistent(rep), len(rep.Culprits)), code: 1}
 			}
+			if closeEpoch {
+				return closeAll(cmd, ctx, keys, node, sk, rates, rep)
+			}
 			return nil
 		},
 	}
@@ -56,6 +61,7 @@ func newAuditCmd() *cobra.Command {
 	cmd.Flags().StringVar(&keys, "keys", "", "the regulator's key directory (holds he.sk)")
 	cmd.Flags().StringVar(&fx, "fx", "", "USD rates overriding the defaults, e.g. SGD=0.74,JPY=0.0067")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().BoolVar(&closeEpoch, "close", false, "after a consistent audit, close the epoch: re-encrypt every aggregate's sums and submit them, signed by the regulator")
 	return cmd
 }
 
@@ -108,4 +114,29 @@ func printAudit(w io.Writer, rep *ledger.AuditReport) {
 	for _, c := range rep.Culprits {
 		fmt.Fprintf(w, "CULPRIT %s: transaction %s from %s encrypted a flow that does not match its commitment\n", c.Aggregate, c.TxID, c.Sender)
 	}
+}
+
+// closeAll submits epoch closes for every aggregate of a consistent audit,
+// signed with the regulator's key from its home.
+func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, sk *he.SecretKey, rates ledger.FXRates, rep *ledger.AuditReport) error {
+	s, err := openSession(home, node)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	keys := make([]string, len(rep.Aggregates))
+	for i, a := range rep.Aggregates {
+		keys[i] = a.Key
+	}
+	ids, err := ledger.NewAuditor(s.client, sk, rates).Close(ctx, s.sender(), keys)
+	if err != nil {
+		return ledgerError(err)
+	}
+	for _, id := range ids {
+		if err := waitFor(cmd, ctx, s, id); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "epoch closed: %d aggregates re-encrypted in %d transactions\n", len(keys), len(ids))
+	return nil
 }
