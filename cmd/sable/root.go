@@ -37,6 +37,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newMintCmd(false),
 		newMintCmd(true),
 		newAuditCmd(),
+		newMonitorCmd(),
 		newBenchCmd(),
 	)
 	return root
