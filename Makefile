@@ -3,7 +3,7 @@ GO      ?= go
 JS      := tools/js
 JS_DONE := $(JS)/node_modules/.installed
 
-.PHONY: build demo test lint js bench clean
+.PHONY: build demo test lint js browser bench clean
 
 build:
 	$(GO) build -o bin/sable ./cmd/sable
@@ -17,8 +17,12 @@ $(JS_DONE): $(JS)/package.json $(JS)/package-lock.json
 	npm ci --prefix $(JS) --no-audit --no-fund
 	touch $@
 
-test: lint js
-	SABLE_REQUIRE_JS=1 $(GO) test -timeout 15m ./...
+# The dashboard's browser test drives headless Chromium (Debian's package).
+browser:
+	sh .ci/install-chromium.sh
+
+test: lint js browser
+	SABLE_REQUIRE_JS=1 SABLE_REQUIRE_BROWSER=1 $(GO) test -timeout 15m ./...
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
