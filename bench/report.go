@@ -8,11 +8,6 @@ import (
 	"text/tabwriter"
 )
 
-// Ledger explains why `sable bench ledger` is not part of the report.
-const LedgerNote = "not part of this harness yet: the node code (ledger/node.go, ledger/testnet.go) now exists and " +
-	"the ledger's own 4-validator network test (ledger/network_test.go) logs submit→commit latencies, but no " +
-	"`sable bench ledger` drives a network for tps, p50/p99 and a validator killed halfway"
-
 func yes(b bool) string {
 	if b {
 		return "met"
@@ -73,8 +68,48 @@ func (r *HEResult) WriteText(w io.Writer) {
 	})
 }
 
-// Markdown renders bench/results.md. Either result may be nil.
+// WriteText renders the ledger benchmark for a person.
+func (r *LedgerResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "Ledger — %d validators on loopback (one process each), %d banks paying pipelined transfers for %.0f s\n\n", r.Validators, r.Banks, r.DurationS)
+	rows := [][]string{{"", "validators", "s", "submitted", "committed", "rejected", "tps", "p50", "p99"}}
+	for _, p := range r.Phases {
+		rows = append(rows, []string{p.Name, fmt.Sprint(p.Validators), f1(p.DurationS), fmt.Sprint(p.Submitted), fmt.Sprint(p.Committed), fmt.Sprint(p.Rejected), f1(p.TPS), f1(p.P50Ms) + " ms", f1(p.P99Ms) + " ms"})
+	}
+	rows = append(rows, []string{"whole run", "", f1(r.DurationS), fmt.Sprint(r.Submitted), fmt.Sprint(r.Committed), fmt.Sprint(r.Rejected), f1(r.TPS), f1(r.P50Ms) + " ms", f1(r.P99Ms) + " ms"})
+	table(w, rows)
+	b := r.Bytes
+	fmt.Fprintf(w, "\nbytes per transfer: %d = proof %d + commitments %d + memo %d + audit memo %d + HE ciphertext %d + other %d\n", b.Total, b.Proof, b.Commitments, b.Memo, b.AuditMemo, b.HE, b.Other)
+	if r.Lost > 0 {
+		fmt.Fprintf(w, "%d accepted transfers were not seen committed by the end\n", r.Lost)
+	}
+	fmt.Fprintf(w, "%s\n", r.Note)
+}
+
+func ledgerMarkdown(b *bytes.Buffer, r *LedgerResult) {
+	fmt.Fprintf(b, "%d validators on loopback, each a `sable node` process, %d banks each sending pipelined transfers (proved with the wallet's prover, gnark's) through a validator of its own for %.0f s", r.Validators, r.Banks, r.DurationS)
+	if len(r.Phases) > 1 {
+		fmt.Fprintf(b, "; the last validator is killed (SIGKILL) halfway")
+	}
+	fmt.Fprintf(b, ". %s.\n\n| | validators | s | submitted | committed | rejected | tps | p50 | p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", r.Note)
+	for _, p := range r.Phases {
+		fmt.Fprintf(b, "| %s | %d | %.1f | %d | %d | %d | %.1f | %.0f ms | %.0f ms |\n", p.Name, p.Validators, p.DurationS, p.Submitted, p.Committed, p.Rejected, p.TPS, p.P50Ms, p.P99Ms)
+	}
+	fmt.Fprintf(b, "| whole run | | %.1f | %d | %d | %d | %.1f | %.0f ms | %.0f ms |\n\n", r.DurationS, r.Submitted, r.Committed, r.Rejected, r.TPS, r.P50Ms, r.P99Ms)
+	x := r.Bytes
+	fmt.Fprintf(b, "Bytes per transfer on the wire: %d = proof %d + commitments %d + memo %d + audit memo %d + HE flow ciphertext %d + other fields and signature %d.\n\n", x.Total, x.Proof, x.Commitments, x.Memo, x.AuditMemo, x.HE, x.Other)
+	if r.Lost > 0 {
+		fmt.Fprintf(b, "%d accepted transfers were not seen committed by the end of the run.\n\n", r.Lost)
+	}
+	b.WriteString("Two cores carry the four validators and the banks' provers at once, so throughput is bound by proving and by the validators' CPU, not by consensus.\n")
+}
+
+// Markdown renders bench/results.md. Any result may be nil.
 func Markdown(p *ProveResult, h *HEResult, heErr error) []byte {
+	return MarkdownAll(p, h, heErr, nil, nil)
+}
+
+// MarkdownAll is Markdown with the ledger's result or error.
+func MarkdownAll(p *ProveResult, h *HEResult, heErr error, l *LedgerResult, lErr error) []byte {
 	var b bytes.Buffer
 	m := ThisMachine()
 	if p != nil {
@@ -95,7 +130,15 @@ func Markdown(p *ProveResult, h *HEResult, heErr error) []byte {
 	} else if heErr != nil {
 		fmt.Fprintf(&b, "Not measured: %v\n\n", heErr)
 	}
-	fmt.Fprintf(&b, "## Ledger (`sable bench ledger`)\n\n%s.\n", strings.ToUpper(LedgerNote[:1])+LedgerNote[1:])
+	b.WriteString("## Ledger (`sable bench ledger`)\n\n")
+	switch {
+	case l != nil:
+		ledgerMarkdown(&b, l)
+	case lErr != nil:
+		fmt.Fprintf(&b, "Not measured: %v\n", lErr)
+	default:
+		b.WriteString("Not measured in this run (`sable bench ledger`).\n")
+	}
 	return b.Bytes()
 }
 

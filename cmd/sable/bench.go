@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,11 @@ type benchFlags struct {
 	json, quick, check, noProgress bool
 	rounds, batch                  int
 	results                        string
+
+	validators int
+	duration   time.Duration
+	noKill     bool
+	skipLedger bool
 }
 
 func (f *benchFlags) register(cmd *cobra.Command) {
@@ -32,18 +38,25 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.results, "results", "", "also write the Markdown report to this file (e.g. bench/results.md)")
 }
 
+func (f *benchFlags) registerLedger(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.validators, "validators", 4, "validators of the loopback network")
+	fl.DurationVar(&f.duration, "duration", 0, "how long the banks pay (default 30s, quick 12s)")
+	fl.BoolVar(&f.noKill, "no-kill", false, "keep every validator up (by default the last one is stopped halfway)")
+}
+
 func newBenchCmd() *cobra.Command {
 	var f benchFlags
 	cmd := &cobra.Command{
-		Use:   "bench [prove|he]",
-		Short: "Measure the proving path and HE aggregation against baselines, in one run",
+		Use:   "bench [prove|he|ledger]",
+		Short: "Measure the proving path, HE aggregation and the ledger against baselines, in one run",
 		Long: `Measure Sable's hot paths. Every figure that matters is a ratio of two
 measurements taken in the same process, interleaved, because shared
 machines are noisy: the transfer prover against the naive baseline circuit
 and against its MSM floor, batched against single verification.
 
-'sable bench' runs everything; 'sable bench prove' and 'sable bench he' one
-part each. The 4-validator ledger benchmark is not part of this harness yet.`,
+'sable bench' runs everything; 'sable bench prove', 'sable bench he' and
+'sable bench ledger' one part each.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := runProveBench(cmd, &f)
@@ -51,35 +64,52 @@ part each. The 4-validator ledger benchmark is not part of this harness yet.`,
 				return err
 			}
 			h, heErr := runHEBench(cmd, &f)
+			var l *bench.LedgerResult
+			var lErr error
+			if !f.skipLedger {
+				l, lErr = runLedgerBench(cmd, &f)
+			}
 			if f.json {
-				out := map[string]any{"prove": p, "he": h, "ledger": bench.LedgerNote}
+				out := map[string]any{"prove": p, "he": h, "ledger": l}
 				if heErr != nil {
 					out["he_error"] = heErr.Error()
+				}
+				if lErr != nil {
+					out["ledger_error"] = lErr.Error()
 				}
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			} else {
-				p.WriteText(cmd.OutOrStdout())
-				fmt.Fprintln(cmd.OutOrStdout())
+				w := cmd.OutOrStdout()
+				p.WriteText(w)
+				fmt.Fprintln(w)
 				if h != nil {
-					h.WriteText(cmd.OutOrStdout())
+					h.WriteText(w)
 				}
 				if heErr != nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "HE benchmark failed: %v\n", heErr)
+					fmt.Fprintf(w, "HE benchmark failed: %v\n", heErr)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "\nLedger: %s.\n", bench.LedgerNote)
+				fmt.Fprintln(w)
+				if l != nil {
+					l.WriteText(w)
+				}
+				if lErr != nil {
+					fmt.Fprintf(w, "Ledger benchmark failed: %v\n", lErr)
+				}
 			}
-			if err := writeResults(cmd, &f, p, h, heErr); err != nil {
+			if err := writeResults(cmd, &f, p, h, heErr, l, lErr); err != nil {
 				return err
 			}
-			if heErr != nil {
-				return failf("%v", heErr)
+			if err := errors.Join(heErr, lErr); err != nil {
+				return failf("%v", err)
 			}
 			return checkTargets(&f, p)
 		},
 	}
 	f.register(cmd)
+	f.registerLedger(cmd)
+	cmd.Flags().BoolVar(&f.skipLedger, "skip-ledger", false, "leave out the ledger benchmark")
 
 	prove := &cobra.Command{
 		Use:   "prove",
@@ -97,7 +127,7 @@ part each. The 4-validator ledger benchmark is not part of this harness yet.`,
 			} else {
 				p.WriteText(cmd.OutOrStdout())
 			}
-			if err := writeResults(cmd, &f, p, nil, nil); err != nil {
+			if err := writeResults(cmd, &f, p, nil, nil, nil, nil); err != nil {
 				return err
 			}
 			return checkTargets(&f, p)
@@ -119,10 +149,30 @@ part each. The 4-validator ledger benchmark is not part of this harness yet.`,
 			} else {
 				h.WriteText(cmd.OutOrStdout())
 			}
-			return writeResults(cmd, &f, nil, h, nil)
+			return writeResults(cmd, &f, nil, h, nil, nil, nil)
 		},
 	}
-	cmd.AddCommand(prove, he)
+	ledgerCmd := &cobra.Command{
+		Use:   "ledger [--validators 4] [--duration 30s]",
+		Short: "A loopback network of validators (sable node processes): tps and submit→commit latency, with one validator killed halfway",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := runLedgerBench(cmd, &f)
+			if err != nil {
+				return failf("%v", err)
+			}
+			if f.json {
+				if err := printJSON(cmd.OutOrStdout(), l); err != nil {
+					return err
+				}
+			} else {
+				l.WriteText(cmd.OutOrStdout())
+			}
+			return writeResults(cmd, &f, nil, nil, nil, l, nil)
+		},
+	}
+	f.registerLedger(ledgerCmd)
+	cmd.AddCommand(prove, he, ledgerCmd)
 	return cmd
 }
 
@@ -142,6 +192,17 @@ func runHEBench(cmd *cobra.Command, f *benchFlags) (*bench.HEResult, error) {
 	return bench.HE(bench.HEOptions{Quick: f.quick, Progress: pr})
 }
 
+func runLedgerBench(cmd *cobra.Command, f *benchFlags) (*bench.LedgerResult, error) {
+	pr := newProgress(cmd.ErrOrStderr(), f.noProgress)
+	defer pr.done()
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return bench.Ledger(bench.LedgerOptions{Quick: f.quick, Validators: f.validators, Duration: f.duration, Kill: !f.noKill,
+		Node: []string{self, "node"}, Progress: pr})
+}
+
 func printJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -151,11 +212,11 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-func writeResults(cmd *cobra.Command, f *benchFlags, p *bench.ProveResult, h *bench.HEResult, heErr error) error {
+func writeResults(cmd *cobra.Command, f *benchFlags, p *bench.ProveResult, h *bench.HEResult, heErr error, l *bench.LedgerResult, lErr error) error {
 	if f.results == "" {
 		return nil
 	}
-	if err := atomicfile.Write(f.results, bench.Markdown(p, h, heErr), 0o644); err != nil {
+	if err := atomicfile.Write(f.results, bench.MarkdownAll(p, h, heErr, l, lErr), 0o644); err != nil {
 		return failf("%v", err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "sable: wrote %s\n", f.results)
