@@ -96,7 +96,11 @@ func ledgerMarkdown(b *bytes.Buffer, r *LedgerResult) {
 	}
 	fmt.Fprintf(b, "| whole run | | %.1f | %d | %d | %d | %.1f | %.0f ms | %.0f ms |\n\n", r.DurationS, r.Submitted, r.Committed, r.Rejected, r.TPS, r.P50Ms, r.P99Ms)
 	x := r.Bytes
-	fmt.Fprintf(b, "Bytes per transfer on the wire: %d = proof %d + commitments %d + memo %d + audit memo %d + HE flow ciphertext %d + other fields and signature %d.\n\n", x.Total, x.Proof, x.Commitments, x.Memo, x.AuditMemo, x.HE, x.Other)
+	fmt.Fprintf(b, "Bytes per transfer on the wire: %d = proof %d + commitments %d + memo %d + audit memo %d + HE flow ciphertext %d + other fields and signature %d.", x.Total, x.Proof, x.Commitments, x.Memo, x.AuditMemo, x.HE, x.Other)
+	if x.Total > 0 {
+		fmt.Fprintf(b, " The HE ciphertext is %.1f%% of it: the wallet sends one flow per ciphertext; the batch form (one ciphertext for a bank's payments of a block, see `sable bench he`) would bring it to a few hundred bytes per payment.", 100*float64(x.HE)/float64(x.Total))
+	}
+	b.WriteString("\n\n")
 	if r.Lost > 0 {
 		fmt.Fprintf(b, "%d accepted transfers were not seen committed by the end of the run.\n\n", r.Lost)
 	}
