@@ -63,7 +63,7 @@ func (s pageState) height() int64 {
 func TestDashboardInBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
 	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 
 	dir := t.TempDir()
