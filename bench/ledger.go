@@ -199,7 +199,7 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 	obs.waitAll(warm, time.Minute)
 
 	res := &LedgerResult{Machine: ThisMachine(), Validators: opt.Validators, Banks: len(banks),
-		Note: "latency is from the broadcast's return (pre-validated, after proving) to the block seen committed by validator 0, polled every 20 ms"}
+		Note: "Latency runs from the broadcast's return (pre-validated, after proving) to the block seen committed by validator 0, polled every 20 ms"}
 	type sent struct {
 		id    ledger.TxID
 		at    time.Time

@@ -104,7 +104,7 @@ func ledgerMarkdown(b *bytes.Buffer, r *LedgerResult) {
 	if r.Lost > 0 {
 		fmt.Fprintf(b, "%d accepted transfers were not seen committed by the end of the run.\n\n", r.Lost)
 	}
-	b.WriteString("Two cores carry the four validators and the banks' provers at once, so throughput is bound by proving and by the validators' CPU, not by consensus.\n")
+	b.WriteString("The two cores carry all the validators and the banks' provers at once: these figures are for a saturated machine, not for consensus alone. With one validator killed, fewer processes share the CPU (throughput can rise) while every round whose proposer is the dead validator waits out the propose timeout (latency rises).\n")
 }
 
 // Markdown renders bench/results.md. Any result may be nil.
