@@ -225,3 +225,24 @@ func TestMSMInputs(t *testing.T) {
 		t.Fatal("no MSM time")
 	}
 }
+
+// One prover, several goroutines, one worker each: the tables are shared.
+func TestFastProverConcurrent(t *testing.T) {
+	p, vk := proverFor(t, Transfer)
+	one := p.WithWorkers(1)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[i] = one.ProveTransfer(randomTransfer(t, 5+i), vk)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
