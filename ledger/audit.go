@@ -142,12 +142,41 @@ type opened struct {
 	ok     bool
 }
 
+// Withheld stands in the report for the amount of an aggregate that holds a
+// single payment: the regulator reads aggregates, not payments. It is still
+// decrypted and checked.
+const Withheld = "withheld (1 flow)"
+
+// single reports whether the aggregate is one payment and nothing else (no
+// genesis funding, no epoch base).
+func (o *opened) single(funded map[string]bool) bool {
+	return len(o.info.Txs) == 1 && o.info.Base == nil && !funded[o.info.Key]
+}
+
+// fundedKeys lists the aggregates that start with genesis funding.
+func fundedKeys(g *Genesis) map[string]bool {
+	out := map[string]bool{}
+	for _, acct := range g.Accounts {
+		if acct.Flow != "" {
+			c, _ := ParseCurrency(acct.Currency)
+			out[aggIn(c, acct.Party)] = true
+			out[aggCurrency(c, "funded")] = true
+		}
+	}
+	return out
+}
+
 // Run audits every aggregate.
 func (a *Auditor) Run(ctx context.Context) (*AuditReport, error) {
 	list, err := a.src.Aggregates(ctx)
 	if err != nil {
 		return nil, err
 	}
+	g, err := a.src.Genesis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	funded := fundedKeys(g)
 	rep := &AuditReport{Consistent: true, Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.sk.Params().CiphertextSize()}
 	byKey := map[string]*opened{}
 	for _, entry := range list { // sorted by key: the query scans in order
@@ -156,7 +185,11 @@ func (a *Auditor) Run(ctx context.Context) (*AuditReport, error) {
 			return nil, err
 		}
 		byKey[entry.Key] = o
-		rep.Aggregates = append(rep.Aggregates, AggregateResult{Key: entry.Key, Amount: a.format(entry.Key, o.amount), Flows: len(o.info.Txs), Consistent: o.ok})
+		res := AggregateResult{Key: entry.Key, Amount: a.format(entry.Key, o.amount), Flows: len(o.info.Txs), Consistent: o.ok}
+		if o.single(funded) {
+			res.Amount = Withheld
+		}
+		rep.Aggregates = append(rep.Aggregates, res)
 		if !o.ok {
 			rep.Consistent = false
 			culprits, err := a.bisect(ctx, o)
@@ -166,7 +199,7 @@ func (a *Auditor) Run(ctx context.Context) (*AuditReport, error) {
 			rep.Culprits = append(rep.Culprits, culprits...)
 		}
 	}
-	a.positions(rep, byKey)
+	a.positions(rep, byKey, funded)
 	if err := a.totals(rep, byKey); err != nil {
 		return nil, err
 	}
@@ -340,7 +373,7 @@ func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
 
 // positions derives each account's position (inflow − outflow) and the
 // corridor volumes from the decrypted aggregates.
-func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened) {
+func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened, funded map[string]bool) {
 	net := map[string]map[Currency]*big.Int{}
 	for key, o := range byKey {
 		parts := strings.Split(key, "/")
@@ -360,7 +393,11 @@ func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened) {
 			}
 		case "corridor":
 			from, to, _ := strings.Cut(parts[2], "-")
-			rep.Corridors = append(rep.Corridors, CorridorVolume{From: from, To: to, Currency: c.String(), Volume: FormatBig(c, o.amount)})
+			vol := FormatBig(c, o.amount)
+			if o.single(funded) {
+				vol = Withheld
+			}
+			rep.Corridors = append(rep.Corridors, CorridorVolume{From: from, To: to, Currency: c.String(), Volume: vol})
 		}
 	}
 	sort.Slice(rep.Corridors, func(i, j int) bool {
