@@ -127,9 +127,14 @@ func (d *demo) stop() {
 		p.wallet.Close()
 	}
 	d.parties = map[string]*party{}
+	// All at once: a validator stopping while its peers still gossip to it
+	// is where CometBFT's shutdown is fragile.
+	var wg sync.WaitGroup
 	for _, n := range d.nodes {
-		n.Stop()
+		wg.Add(1)
+		go func() { defer wg.Done(); n.Stop() }()
 	}
+	wg.Wait()
 	d.nodes = nil
 }
 
