@@ -226,12 +226,29 @@ func (a *Auditor) check(ct *he.Ciphertext, commitment string) (*big.Int, bool) {
 	if err != nil {
 		return new(big.Int), false // limbs no honest sum produces
 	}
-	g := sums[flowGroup]
+	g := total(sums)
 	if !g.Amount.IsUint64() {
 		return g.Amount, false
 	}
 	r := new(big.Int).Mod(g.Blinding, zkp.Order())
 	return g.Amount, zkp.Commit(g.Amount.Uint64(), r).String() == commitment
+}
+
+// total adds up every group of a decrypted aggregate: a transfer's flow
+// sits in group 0 (zeros elsewhere), a bulk transfer's payment j in group j.
+// Blinding stays nil for an FX-scaled ciphertext.
+func total(sums []he.GroupSum) he.GroupSum {
+	t := he.GroupSum{Amount: new(big.Int)}
+	if len(sums) > 0 && sums[0].Blinding != nil {
+		t.Blinding = new(big.Int)
+	}
+	for _, g := range sums {
+		t.Amount.Add(t.Amount, g.Amount)
+		if t.Blinding != nil && g.Blinding != nil {
+			t.Blinding.Add(t.Blinding, g.Blinding)
+		}
+	}
+	return t
 }
 
 func (a *Auditor) format(key string, amount *big.Int) string {
@@ -357,6 +374,11 @@ func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
 	switch b := tx.Body.(type) {
 	case *Transfer:
 		flow, com = b.Flow, b.Amount
+	case *BulkTransfer:
+		flow, com = b.Flow, zkp.ZeroCommitment()
+		for _, p := range b.Payments {
+			com = com.Add(p.Amount)
+		}
 	case *Mint:
 		flow, com = b.Flow, b.Amount
 	case *Burn:
@@ -461,7 +483,7 @@ func (a *Auditor) fxAmount(ct *he.Ciphertext) (*big.Int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: FX total: %w", err)
 	}
-	return sums[flowGroup].Amount, nil
+	return total(sums).Amount, nil
 }
 
 // Close re-encrypts the named aggregates' checked sums and submits them in
@@ -497,7 +519,7 @@ func (a *Auditor) Close(ctx context.Context, s *Sender, keys []string) ([]TxID, 
 		if err != nil {
 			return ids, err
 		}
-		fresh, err := enc.EncryptSums(map[int]he.GroupSum{flowGroup: sums[flowGroup]})
+		fresh, err := enc.EncryptSums(map[int]he.GroupSum{flowGroup: total(sums)})
 		if err != nil {
 			return ids, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
 		}

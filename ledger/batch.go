@@ -40,6 +40,22 @@ func statement(tx *Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, bool) {
 	return zkp.Public{}, [zkp.ProofSize]byte{}, false
 }
 
+// bulkStatements returns a bulk transfer's statements, as bulkTransfer
+// checks them: payment j against Available − Σ_{i<j} Amount_i.
+func bulkStatements(tx *Tx, chainID string) []batchItem {
+	b, ok := tx.Body.(*BulkTransfer)
+	if !ok {
+		return nil
+	}
+	items := make([]batchItem, len(b.Payments))
+	avail := b.Available
+	for j, p := range b.Payments {
+		items[j] = batchItem{pub: zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: p.Amount, Context: tx.PaymentContext(chainID, j)}, raw: p.Proof}
+		avail = avail.Sub(p.Amount)
+	}
+	return items
+}
+
 // preverify batch-verifies the proofs of the block's transactions that
 // decode, and caches the verdicts.
 func (e *executor) preverify(txs [][]byte) {
@@ -52,6 +68,7 @@ func (e *executor) preverify(txs [][]byte) {
 		if pub, proof, ok := statement(tx, e.chainID); ok {
 			items = append(items, batchItem{pub: pub, raw: proof})
 		}
+		items = append(items, bulkStatements(tx, e.chainID)...)
 	}
 	e.verifier.checkBatch(items)
 }

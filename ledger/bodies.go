@@ -73,6 +73,33 @@ type Transfer struct {
 	Flow        []byte // HE ciphertext of the flow, for the regulator
 }
 
+// BulkTransfer pays several payments from the sender's available balance
+// into one receiver's pending balance in one currency, with a single flow
+// ciphertext: payment j's flow sits in slot group j. Payment j's proof is a
+// transfer proof against Available − Σ_{i<j} Amount_i, bound to
+// tx.PaymentContext(chainID, j). Each payment is pending, and applied, on
+// its own, under PaymentID(txid, j).
+type BulkTransfer struct {
+	To        string
+	Currency  Currency
+	Available zkp.Commitment // the sender's available balance before the first payment
+	Payments  []BulkPayment  // 1 to MaxBulkPayments
+	Flow      []byte         // HE ciphertext of every payment's flow, payment j in group j
+}
+
+// BulkPayment is one payment of a bulk transfer.
+type BulkPayment struct {
+	Beneficiary [32]byte // a registered token of the receiver, or zero: bank to bank
+	Amount      zkp.Commitment
+	Proof       [zkp.ProofSize]byte
+	Memo        []byte // the opening, sealed to the receiver
+	AuditMemo   []byte // optional: the opening sealed to the regulator
+}
+
+// MaxBulkPayments bounds the payments of one bulk transfer (and is below
+// the HE parameters' slot groups).
+const MaxBulkPayments = 64
+
 // ApplyPending moves the named payments from the sender's pending balance
 // into its available one. The wallet names only payments whose openings it
 // holds, so a payer who sends a memo that does not open cannot block the
@@ -92,6 +119,7 @@ func (*Mint) kind() Kind                { return KindMint }
 func (*Burn) kind() Kind                { return KindBurn }
 func (*Transfer) kind() Kind            { return KindTransfer }
 func (*ApplyPending) kind() Kind        { return KindApplyPending }
+func (*BulkTransfer) kind() Kind        { return KindBulkTransfer }
 
 func (b *RegisterBank) encode(w *writer) {
 	w.str(b.ID)
@@ -183,6 +211,43 @@ func (b *Transfer) decode(r *reader) {
 	r.proof(&b.Proof)
 	b.Memo = r.blob(MaxMemoSize)
 	b.AuditMemo = r.blob(MaxMemoSize)
+	b.Flow = r.blob(MaxFlowSize)
+}
+
+func (b *BulkTransfer) encode(w *writer) {
+	w.str(b.To)
+	w.fixed(b.Currency[:])
+	w.commitment(b.Available)
+	w.u8(uint8(len(b.Payments)))
+	for i := range b.Payments {
+		p := &b.Payments[i]
+		w.fixed(p.Beneficiary[:])
+		w.commitment(p.Amount)
+		w.fixed(p.Proof[:])
+		w.blob(p.Memo)
+		w.blob(p.AuditMemo)
+	}
+	w.blob(b.Flow)
+}
+
+func (b *BulkTransfer) decode(r *reader) {
+	b.To = r.id()
+	b.Currency = r.currency()
+	b.Available = r.commitment()
+	n := int(r.u8())
+	if r.err == nil && (n == 0 || n > MaxBulkPayments) {
+		r.err = fmt.Errorf("bulk transfer carries %d payments, want 1 to %d", n, MaxBulkPayments)
+		return
+	}
+	for i := 0; i < n && r.err == nil; i++ {
+		var p BulkPayment
+		r.fixed(p.Beneficiary[:])
+		p.Amount = r.commitment()
+		r.proof(&p.Proof)
+		p.Memo = r.blob(MaxMemoSize)
+		p.AuditMemo = r.blob(MaxMemoSize)
+		b.Payments = append(b.Payments, p)
+	}
 	b.Flow = r.blob(MaxFlowSize)
 }
 

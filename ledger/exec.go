@@ -95,6 +95,8 @@ func (e *executor) applyBody(v view, tx *Tx, sender *Party, st *TxStatus) *Rejec
 		return e.burn(v, tx, sender, b, st)
 	case *Transfer:
 		return e.transfer(v, tx, sender, b, st)
+	case *BulkTransfer:
+		return e.bulkTransfer(v, tx, sender, b, st)
 	case *ApplyPending:
 		return e.applyPending(v, sender, b, st)
 	case *EpochClose:
@@ -215,7 +217,7 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 	if rej != nil {
 		return rej
 	}
-	if rej := e.checkBeneficiary(v, b); rej != nil {
+	if rej := e.checkBeneficiary(v, b.Beneficiary, b.To, b.Currency); rej != nil {
 		return rej
 	}
 	if rej := checkMemos(b.Memo, b.AuditMemo); rej != nil {
@@ -234,6 +236,71 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 		return rej
 	}
 	return e.record(v, tx, st, flow, b.Amount, aggOut(b.Currency, sender.ID), aggIn(b.Currency, b.To),
+		aggCorridor(b.Currency, sender.Country, recv.Country), aggCurrency(b.Currency, "transfers"))
+}
+
+// bulkTransfer pays each of a bulk transfer's payments into the receiver's
+// pending balance, each on its own (as a transfer would), and records the
+// single flow ciphertext once into the aggregates with the sum of the
+// amounts: every aggregate it enters receives all of its payments.
+func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, st *TxStatus) *Rejection {
+	if b.To == sender.ID {
+		return reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+	}
+	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
+	if rej != nil {
+		return rej
+	}
+	for j := range b.Payments {
+		p := &b.Payments[j]
+		if rej := e.checkBeneficiary(v, p.Beneficiary, b.To, b.Currency); rej != nil {
+			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
+		}
+		if rej := checkMemos(p.Memo, p.AuditMemo); rej != nil {
+			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
+		}
+	}
+	flow, rej := e.flows.decode(b.Flow)
+	if rej != nil {
+		return rej
+	}
+	acct, err := v.account(b.Currency, sender.ID)
+	if err != nil {
+		return internal(err)
+	}
+	if acct == nil {
+		return reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
+	}
+	if !acct.Available.Equal(b.Available) {
+		return reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
+	}
+	total := zkp.ZeroCommitment()
+	for j := range b.Payments {
+		p := &b.Payments[j]
+		pub := zkp.Public{Circuit: zkp.Transfer, Available: acct.Available, Amount: p.Amount, Context: tx.PaymentContext(e.chainID, j)}
+		if rej := e.verifier.check(pub, p.Proof); rej != nil {
+			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
+		}
+		acct.Available = acct.Available.Sub(p.Amount)
+		total = total.Add(p.Amount)
+	}
+	v.putAccount(b.Currency, sender.ID, acct)
+	txid := tx.ID()
+	for j := range b.Payments {
+		p := &b.Payments[j]
+		id := PaymentID(txid, j)
+		to.Pending = to.Pending.Add(p.Amount)
+		in := &Incoming{TxID: id, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: b.Currency,
+			Amount: p.Amount, Memo: p.Memo, Height: st.Height, Payment: uint32(j)}
+		v.o.set(incomingPaymentKey(b.To, st.Height, st.Index, j), in.encode())
+		amt := p.Amount.Bytes()
+		v.o.set(unappliedKey(b.To, b.Currency, id), amt[:])
+		ps := &TxStatus{Height: st.Height, Index: st.Index, Kind: tx.Kind, Sender: tx.Sender, To: b.To, Currency: b.Currency}
+		v.o.set(statusKey(id), ps.encode())
+	}
+	v.putAccount(b.Currency, b.To, to)
+	st.To, st.Currency = b.To, b.Currency
+	return e.record(v, tx, st, flow, total, aggOut(b.Currency, sender.ID), aggIn(b.Currency, b.To),
 		aggCorridor(b.Currency, sender.Country, recv.Country), aggCurrency(b.Currency, "transfers"))
 }
 
@@ -337,16 +404,16 @@ func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Part
 	return p, a, nil
 }
 
-func (e *executor) checkBeneficiary(v view, b *Transfer) *Rejection {
-	if b.Beneficiary == ([32]byte{}) {
+func (e *executor) checkBeneficiary(v view, token [32]byte, to string, c Currency) *Rejection {
+	if token == ([32]byte{}) {
 		return nil // bank to bank
 	}
-	ben, err := v.beneficiary(b.Beneficiary)
+	ben, err := v.beneficiary(token)
 	if err != nil {
 		return internal(err)
 	}
-	if ben == nil || ben.Owner != b.To || ben.Currency != b.Currency {
-		return reject(CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", b.To, b.Currency)
+	if ben == nil || ben.Owner != to || ben.Currency != c {
+		return reject(CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", to, c)
 	}
 	return nil
 }

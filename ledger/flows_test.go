@@ -27,7 +27,7 @@ func openAggregate(t *testing.T, info AggregateInfo) (amount *big.Int, ok bool) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := sums[flowGroup]
+	g := total(sums)
 	if !g.Amount.IsUint64() {
 		return g.Amount, false
 	}
@@ -205,7 +205,7 @@ func (f *fixture) closeTx(t *testing.T, aud *Auditor, keys ...string) *Tx {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fresh, _ := enc.EncryptSums(map[int]he.GroupSum{flowGroup: sums[flowGroup]})
+		fresh, _ := enc.EncryptSums(map[int]he.GroupSum{flowGroup: total(sums)})
 		raw, _ := fresh.MarshalBinary()
 		body.Aggregates = append(body.Aggregates, ClosedAggregate{Key: k, Ciphertext: raw})
 	}

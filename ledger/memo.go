@@ -129,3 +129,8 @@ func MemoAAD(chainID, sender, receiver string, c Currency, nonce uint64) []byte 
 	w.u64(nonce)
 	return w.b
 }
+
+// BulkMemoAAD binds a memo to payment j of a bulk transfer: MemoAAD and j.
+func BulkMemoAAD(chainID, sender, receiver string, c Currency, nonce uint64, j int) []byte {
+	return binary.BigEndian.AppendUint32(MemoAAD(chainID, sender, receiver, c, nonce), uint32(j))
+}

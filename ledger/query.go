@@ -54,6 +54,7 @@ type IncomingInfo struct {
 	Amount   string `json:"amount"`
 	Memo     []byte `json:"memo"`
 	Height   int64  `json:"height"`
+	Payment  uint32 `json:"payment,omitempty"` // a bulk transfer's payment index; TxID is then its PaymentID
 }
 
 // SupplyInfo is the /supply answer.
@@ -173,7 +174,7 @@ func queryIncoming(v view, data string) (any, uint32, string) {
 			continue
 		}
 		out = append(out, IncomingInfo{TxID: in.TxID.String(), Kind: in.Kind.String(), Sender: in.Sender, Nonce: in.Nonce,
-			Currency: in.Currency.String(), Amount: in.Amount.String(), Memo: in.Memo, Height: in.Height})
+			Currency: in.Currency.String(), Amount: in.Amount.String(), Memo: in.Memo, Height: in.Height, Payment: in.Payment})
 		if len(out) == maxIncoming {
 			break
 		}

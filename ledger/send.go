@@ -74,9 +74,28 @@ func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
 	return ct.MarshalBinary()
 }
 
-// sealFlow encrypts a flow if the chain has an HE key (read from genesis
-// once), and returns nil otherwise.
-func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int) ([]byte, error) {
+// BulkFlowSealer encrypts several payments' flows into one ciphertext,
+// flow j in slot group j.
+type BulkFlowSealer interface {
+	SealFlows(flows []he.Flow) ([]byte, error)
+}
+
+// SealFlows encrypts flows[j] in group j of one ciphertext.
+func (h *HESealer) SealFlows(flows []he.Flow) ([]byte, error) {
+	m := make(map[int]he.Flow, len(flows))
+	for j, f := range flows {
+		m[j] = f
+	}
+	ct, err := h.enc.Encrypt(m)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: encrypt flows: %w", err)
+	}
+	return ct.MarshalBinary()
+}
+
+// flowSealer returns the sealer, set up from the chain's genesis HE key
+// (read once); nil when the chain has none.
+func (s *Sender) flowSealer(ctx context.Context) (FlowSealer, error) {
 	if s.Flows == nil && !s.flowsChecked {
 		g, err := s.genesis(ctx)
 		if err != nil {
@@ -91,10 +110,17 @@ func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int)
 			s.Flows = NewHESealer(book.pk)
 		}
 	}
-	if s.Flows == nil {
-		return nil, nil
+	return s.Flows, nil
+}
+
+// sealFlow encrypts a flow if the chain has an HE key, and returns nil
+// otherwise.
+func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int) ([]byte, error) {
+	f, err := s.flowSealer(ctx)
+	if err != nil || f == nil {
+		return nil, err
 	}
-	return s.Flows.SealFlow(amount, blinding)
+	return f.SealFlow(amount, blinding)
 }
 
 // Sender builds, proves, signs and submits a party's transactions.
@@ -191,6 +217,97 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (TxID, error
 	}
 	body.Proof = proof.Bytes()
 	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: zeroOpening()})
+}
+
+// BulkTransfer pays amounts, each its own payment, to one bank in one
+// currency in a single transaction carrying one flow ciphertext. Payment
+// j is proved against the projected available balance less the payments
+// before it.
+func (s *Sender) BulkTransfer(ctx context.Context, to string, c Currency, amounts []uint64) (TxID, error) {
+	if len(amounts) == 0 || len(amounts) > MaxBulkPayments {
+		return TxID{}, fmt.Errorf("ledger: a bulk transfer carries 1 to %d payments, not %d", MaxBulkPayments, len(amounts))
+	}
+	me := s.W.id.Config
+	avail, err := s.W.Projected(c)
+	if err != nil {
+		return TxID{}, err
+	}
+	sum := uint64(0)
+	for _, a := range amounts {
+		if a == 0 {
+			return TxID{}, errors.New("ledger: amount is zero")
+		}
+		if sum+a < sum {
+			return TxID{}, errors.New("ledger: bulk transfer total overflows 2^64 minor units")
+		}
+		sum += a
+	}
+	if avail.Value < sum {
+		return TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, c,
+			FormatAmount(c, avail.Value), FormatAmount(c, sum))
+	}
+	recv, err := s.C.Party(ctx, to)
+	if err != nil {
+		return TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return TxID{}, err
+	}
+	body := &BulkTransfer{To: to, Currency: c, Available: avail.Commitment(), Payments: make([]BulkPayment, len(amounts))}
+	amts := make([]Opening, len(amounts))
+	flows := make([]he.Flow, len(amounts))
+	debit := zeroOpening()
+	for j, a := range amounts {
+		amt := Opening{Value: a}
+		if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
+			return TxID{}, err
+		}
+		amts[j], flows[j] = amt, he.Flow{Amount: a, Blinding: amt.Blinding}
+		if debit, err = debit.plus(amt); err != nil {
+			return TxID{}, err
+		}
+		p := &body.Payments[j]
+		p.Amount = amt.Commitment()
+		aad := BulkMemoAAD(me.ChainID, me.ID, to, c, nonce, j)
+		if p.Memo, err = SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
+			return TxID{}, err
+		}
+		if p.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
+			return TxID{}, err
+		}
+	}
+	sealer, err := s.flowSealer(ctx)
+	if err != nil {
+		return TxID{}, err
+	}
+	if sealer != nil {
+		bulk, ok := sealer.(BulkFlowSealer)
+		if !ok {
+			return TxID{}, errors.New("ledger: the flow sealer cannot seal a bulk transfer's flows")
+		}
+		if body.Flow, err = bulk.SealFlows(flows); err != nil {
+			return TxID{}, err
+		}
+	}
+	tx := &Tx{Kind: KindBulkTransfer, Sender: me.ID, Nonce: nonce, Body: body}
+	pk, vk, err := s.P.Keys(zkp.Transfer)
+	if err != nil {
+		return TxID{}, err
+	}
+	left := avail
+	for j, amt := range amts {
+		_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
+			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: tx.PaymentContext(me.ChainID, j)}, vk)
+		if err != nil {
+			return TxID{}, err
+		}
+		body.Payments[j].Proof = proof.Bytes()
+		if left, err = left.minus(amt); err != nil {
+			return TxID{}, err
+		}
+	}
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: debit, Credit: zeroOpening()})
 }
 
 func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, error) {

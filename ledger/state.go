@@ -59,6 +59,7 @@ type Incoming struct {
 	Amount   zkp.Commitment
 	Memo     []byte
 	Height   int64
+	Payment  uint32 // a bulk transfer's payment index (encoded for bulk transfers only)
 }
 
 // Key layout. Every key is a prefix and fixed-format fields, so prefix scans
@@ -79,6 +80,13 @@ func incomingKey(to string, height int64, index uint32) []byte {
 	k = binary.BigEndian.AppendUint64(k, uint64(height))
 	return binary.BigEndian.AppendUint32(k, index)
 }
+
+// incomingPaymentKey is payment j of the bulk transfer at (height, index):
+// the transaction's key extended by j, so keys stay unique and in order.
+func incomingPaymentKey(to string, height int64, index uint32, j int) []byte {
+	return binary.BigEndian.AppendUint32(incomingKey(to, height, index), uint32(j))
+}
+
 func incomingPrefix(to string) []byte { return []byte("r/" + to + "/") }
 
 // unapplied indexes the receiver's payments still in pending, per currency.
@@ -161,6 +169,9 @@ func (in *Incoming) encode() []byte {
 	w.commitment(in.Amount)
 	w.blob(in.Memo)
 	w.u64(uint64(in.Height))
+	if in.Kind == KindBulkTransfer {
+		w.fixed(binary.BigEndian.AppendUint32(nil, in.Payment))
+	}
 	return w.b
 }
 
@@ -175,6 +186,11 @@ func decodeIncoming(b []byte) (*Incoming, error) {
 	in.Amount = r.commitment()
 	in.Memo = r.blob(MaxMemoSize)
 	in.Height = int64(r.u64())
+	if in.Kind == KindBulkTransfer {
+		var j [4]byte
+		r.fixed(j[:])
+		in.Payment = binary.BigEndian.Uint32(j[:])
+	}
 	return in, stateErr("incoming", r.done())
 }
 

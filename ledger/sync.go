@@ -160,6 +160,9 @@ func (w *Wallet) accept(in IncomingInfo, rep *SyncReport) error {
 		return err
 	}
 	aad := MemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce)
+	if in.Kind == KindBulkTransfer.String() {
+		aad = BulkMemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce, int(in.Payment))
+	}
 	op, err := OpenMemo(w.id.MemoKey, in.Memo, aad)
 	var bad string
 	switch {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -34,12 +35,14 @@ const (
 	KindTransfer            Kind = 6
 	KindApplyPending        Kind = 7
 	KindEpochClose          Kind = 8
+	KindBulkTransfer        Kind = 9
 )
 
 var kindNames = map[Kind]string{
 	KindRegisterBank: "register-bank", KindRegisterAccount: "register-account",
 	KindRegisterBeneficiary: "register-beneficiary", KindMint: "mint", KindBurn: "burn",
 	KindTransfer: "transfer", KindApplyPending: "apply-pending", KindEpochClose: "epoch-close",
+	KindBulkTransfer: "bulk-transfer",
 }
 
 func (k Kind) String() string {
@@ -125,6 +128,17 @@ func (tx *Tx) Sign(chainID string, key ed25519.PrivateKey) {
 // Context is what a transaction's proof is bound to: the chain id and every
 // field but the proof and the signature.
 func (tx *Tx) Context(chainID string) zkp.Context {
+	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), tx.unproved())
+}
+
+// PaymentContext is what payment j of a bulk transfer is proved against:
+// the chain id, every field but the proofs and the signature, and j.
+func (tx *Tx) PaymentContext(chainID string, j int) zkp.Context {
+	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), tx.unproved(), binary.BigEndian.AppendUint32(nil, uint32(j)))
+}
+
+// unproved is the unsigned encoding with every proof zeroed.
+func (tx *Tx) unproved() []byte {
 	c := *tx
 	switch b := tx.Body.(type) {
 	case *Transfer:
@@ -139,8 +153,26 @@ func (tx *Tx) Context(chainID string) zkp.Context {
 		bb := *b
 		bb.Proof = [zkp.ProofSize]byte{}
 		c.Body = &bb
+	case *BulkTransfer:
+		bb := *b
+		bb.Payments = make([]BulkPayment, len(b.Payments))
+		copy(bb.Payments, b.Payments)
+		for i := range bb.Payments {
+			bb.Payments[i].Proof = [zkp.ProofSize]byte{}
+		}
+		c.Body = &bb
 	}
-	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), c.unsigned())
+	return c.unsigned()
+}
+
+// PaymentID names payment j of bulk transfer txid: its receiver's incoming
+// entry, its unapplied index and its status are kept under it.
+func PaymentID(txid TxID, j int) TxID {
+	h := sha256.New()
+	h.Write([]byte("sable/payment/v1"))
+	h.Write(txid[:])
+	h.Write(binary.BigEndian.AppendUint32(nil, uint32(j)))
+	return TxID(h.Sum(nil))
 }
 
 // Decoding errors. Each becomes its own rejection code.
@@ -205,6 +237,8 @@ func newBody(k Kind) Body {
 		return &ApplyPending{}
 	case KindEpochClose:
 		return &EpochClose{}
+	case KindBulkTransfer:
+		return &BulkTransfer{}
 	}
 	return nil
 }
