@@ -133,6 +133,10 @@ type Sender struct {
 	gen          *Genesis
 
 	NoAudit bool // leave out the memo to the regulator
+
+	// Sent counts the bytes of the transactions this sender has broadcast
+	// and the nodes accepted (a Sender is used by one goroutine at a time).
+	Sent int64
 }
 
 // ErrInsufficient is a payment larger than the projected available balance.
@@ -358,6 +362,7 @@ func (s *Sender) submit(ctx context.Context, tx *Tx, f *inflight) (TxID, error) 
 		// 'wallet sync' settles it either way
 		return TxID{}, fmt.Errorf("%w (transaction %s may still commit; run 'sable wallet sync')", err, tx.ID())
 	}
+	s.Sent += int64(len(tx.Encode()))
 	return id, nil
 }
 
