@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -212,9 +213,19 @@ func newTransferCmd() *cobra.Command {
 		Short: "Pay another bank; prints the transaction id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, amt, err := parseMoney(currency, amount)
-			if err != nil {
-				return err
+			// Several comma-separated amounts make one bulk transfer: k
+			// payments under one HE flow ciphertext.
+			var amts []uint64
+			var c ledger.Currency
+			for _, a := range strings.Split(amount, ",") {
+				cur, amt, err := parseMoney(currency, strings.TrimSpace(a))
+				if err != nil {
+					return err
+				}
+				c, amts = cur, append(amts, amt)
+			}
+			if len(amts) > 1 && beneficiary != "" {
+				return failf("--beneficiary applies to a single payment; give one --amount")
 			}
 			if !ledger.ValidID(to) {
 				return failf("--to %q is not a bank id such as bank-hk", to)
@@ -234,7 +245,12 @@ func newTransferCmd() *cobra.Command {
 			defer done()
 			snd := s.sender()
 			snd.NoAudit = noAudit
-			id, err := snd.Transfer(ctx, ledger.TransferRequest{To: to, Currency: c, Amount: amt, Beneficiary: ben})
+			var id ledger.TxID
+			if len(amts) > 1 {
+				id, err = snd.BulkTransfer(ctx, to, c, amts)
+			} else {
+				id, err = snd.Transfer(ctx, ledger.TransferRequest{To: to, Currency: c, Amount: amts[0], Beneficiary: ben})
+			}
 			if err != nil {
 				return ledgerError(err)
 			}
@@ -244,7 +260,7 @@ func newTransferCmd() *cobra.Command {
 	partyFlags(cmd, &home, &node)
 	cmd.Flags().StringVar(&to, "to", "", "receiving bank")
 	cmd.Flags().StringVar(&currency, "currency", "", "USD SGD HKD THB EUR JPY CNY")
-	cmd.Flags().StringVar(&amount, "amount", "", "decimal amount in major units, e.g. 1250.50 (JPY: whole yen)")
+	cmd.Flags().StringVar(&amount, "amount", "", "decimal amount in major units, e.g. 1250.50 (JPY: whole yen); several, comma-separated, make one bulk transfer")
 	cmd.Flags().StringVar(&beneficiary, "beneficiary", "", "receiver's registered beneficiary token (hex); without it the payment settles bank to bank")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the payment is committed")
 	cmd.Flags().BoolVar(&noAudit, "no-audit-memo", false, "do not seal the opening to the regulator")
