@@ -15,12 +15,18 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// Prover holds the proving keys a party needs, loaded on first use.
+// Prover holds the proving keys a party needs, loaded on first use. With
+// Fast, it proves with zkp.Prover's precomputed tables (about 1.8× faster
+// per proof, after 0.3–1.2 s and ~15 MB of tables per circuit): for
+// long-running senders, not for one-shot commands.
 type Prover struct {
 	dir  string
+	Fast bool
+
 	once map[zkp.Circuit]*sync.Once
 	pk   map[zkp.Circuit]*zkp.ProvingKey
 	vk   map[zkp.Circuit]*zkp.VerifyingKey
+	fast map[zkp.Circuit]*zkp.Prover
 	err  map[zkp.Circuit]error
 	mu   sync.Mutex
 }
@@ -28,7 +34,7 @@ type Prover struct {
 // NewProver reads keys from dir (written by 'sable setup') when needed.
 func NewProver(dir string) *Prover {
 	p := &Prover{dir: dir, once: map[zkp.Circuit]*sync.Once{}, pk: map[zkp.Circuit]*zkp.ProvingKey{},
-		vk: map[zkp.Circuit]*zkp.VerifyingKey{}, err: map[zkp.Circuit]error{}}
+		vk: map[zkp.Circuit]*zkp.VerifyingKey{}, fast: map[zkp.Circuit]*zkp.Prover{}, err: map[zkp.Circuit]error{}}
 	for _, c := range zkp.Circuits() {
 		p.once[c] = new(sync.Once)
 	}
@@ -44,13 +50,61 @@ func (p *Prover) Keys(c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error)
 		if err == nil {
 			pk, err = zkp.ReadProvingKey(pkPath, c)
 		}
+		var fast *zkp.Prover
+		if err == nil && p.Fast {
+			fast, err = zkp.NewProver(pk)
+		}
 		p.mu.Lock()
-		p.pk[c], p.vk[c], p.err[c] = pk, vk, err
+		p.pk[c], p.vk[c], p.fast[c], p.err[c] = pk, vk, fast, err
 		p.mu.Unlock()
 	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.pk[c], p.vk[c], p.err[c]
+}
+
+// spend proves that amt can be paid out of avail, bound to ctx.
+func (p *Prover) spend(avail, amt Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
+	pk, vk, err := p.Keys(zkp.Transfer)
+	if err != nil {
+		return [zkp.ProofSize]byte{}, err
+	}
+	in := zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding, Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx}
+	var proof *zkp.Proof
+	if f := p.fastProver(zkp.Transfer); f != nil {
+		_, proof, err = f.ProveTransfer(in, vk)
+	} else {
+		_, proof, err = pk.ProveTransfer(in, vk)
+	}
+	if err != nil {
+		return [zkp.ProofSize]byte{}, err
+	}
+	return proof.Bytes(), nil
+}
+
+// mint proves that amt is a valid amount to issue, bound to ctx.
+func (p *Prover) mint(amt Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
+	pk, vk, err := p.Keys(zkp.Mint)
+	if err != nil {
+		return [zkp.ProofSize]byte{}, err
+	}
+	in := zkp.MintInput{Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx}
+	var proof *zkp.Proof
+	if f := p.fastProver(zkp.Mint); f != nil {
+		_, proof, err = f.ProveMint(in, vk)
+	} else {
+		_, proof, err = pk.ProveMint(in, vk)
+	}
+	if err != nil {
+		return [zkp.ProofSize]byte{}, err
+	}
+	return proof.Bytes(), nil
+}
+
+func (p *Prover) fastProver(c zkp.Circuit) *zkp.Prover {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fast[c]
 }
 
 // FlowSealer encrypts a payment's flow for the regulator (HE).
@@ -210,16 +264,9 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (TxID, error
 		return TxID{}, err
 	}
 	tx := &Tx{Kind: KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
-	pk, vk, err := s.P.Keys(zkp.Transfer)
-	if err != nil {
+	if body.Proof, err = s.P.spend(avail, amt, tx.Context(me.ChainID)); err != nil {
 		return TxID{}, err
 	}
-	_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
-		Amount: amt.Value, AmountBlinding: amt.Blinding, Context: tx.Context(me.ChainID)}, vk)
-	if err != nil {
-		return TxID{}, err
-	}
-	body.Proof = proof.Bytes()
 	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: zeroOpening()})
 }
 
@@ -295,18 +342,11 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c Currency, amount
 		}
 	}
 	tx := &Tx{Kind: KindBulkTransfer, Sender: me.ID, Nonce: nonce, Body: body}
-	pk, vk, err := s.P.Keys(zkp.Transfer)
-	if err != nil {
-		return TxID{}, err
-	}
 	left := avail
 	for j, amt := range amts {
-		_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
-			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: tx.PaymentContext(me.ChainID, j)}, vk)
-		if err != nil {
+		if body.Payments[j].Proof, err = s.P.spend(left, amt, tx.PaymentContext(me.ChainID, j)); err != nil {
 			return TxID{}, err
 		}
-		body.Payments[j].Proof = proof.Bytes()
 		if left, err = left.minus(amt); err != nil {
 			return TxID{}, err
 		}
@@ -430,15 +470,9 @@ func (s *Sender) Mint(ctx context.Context, to string, c Currency, amount uint64)
 		return TxID{}, err
 	}
 	tx := &Tx{Kind: KindMint, Sender: me.ID, Nonce: nonce, Body: body}
-	pk, vk, err := s.P.Keys(zkp.Mint)
-	if err != nil {
+	if body.Proof, err = s.P.mint(amt, tx.Context(me.ChainID)); err != nil {
 		return TxID{}, err
 	}
-	_, proof, err := pk.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: amt.Blinding, Context: tx.Context(me.ChainID)}, vk)
-	if err != nil {
-		return TxID{}, err
-	}
-	body.Proof = proof.Bytes()
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: zeroOpening()})
 }
 
@@ -465,16 +499,9 @@ func (s *Sender) Burn(ctx context.Context, c Currency, amount uint64) (TxID, err
 		return TxID{}, err
 	}
 	tx := &Tx{Kind: KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
-	pk, vk, err := s.P.Keys(zkp.Transfer)
-	if err != nil {
+	if body.Proof, err = s.P.spend(avail, amt, tx.Context(me.ChainID)); err != nil {
 		return TxID{}, err
 	}
-	_, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
-		Amount: amount, AmountBlinding: amt.Blinding, Context: tx.Context(me.ChainID)}, vk)
-	if err != nil {
-		return TxID{}, err
-	}
-	body.Proof = proof.Bytes()
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: zeroOpening()})
 }
 
