@@ -49,8 +49,9 @@ func bulkStatements(tx *Tx, chainID string) []batchItem {
 	}
 	items := make([]batchItem, len(b.Payments))
 	avail := b.Available
+	contexts := tx.PaymentContexts(chainID)
 	for j, p := range b.Payments {
-		items[j] = batchItem{pub: zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: p.Amount, Context: tx.PaymentContext(chainID, j)}, raw: p.Proof}
+		items[j] = batchItem{pub: zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: p.Amount, Context: contexts[j]}, raw: p.Proof}
 		avail = avail.Sub(p.Amount)
 	}
 	return items

@@ -77,7 +77,7 @@ type Transfer struct {
 // into one receiver's pending balance in one currency, with a single flow
 // ciphertext: payment j's flow sits in slot group j. Payment j's proof is a
 // transfer proof against Available − Σ_{i<j} Amount_i, bound to
-// tx.PaymentContext(chainID, j). Each payment is pending, and applied, on
+// tx.PaymentContexts(chainID)[j]. Each payment is pending, and applied, on
 // its own, under PaymentID(txid, j).
 type BulkTransfer struct {
 	To        string

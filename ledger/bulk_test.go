@@ -39,9 +39,10 @@ func (f *fixture) bulk(p *party, to *party, amounts []uint64, cheat int) (*Tx, O
 	}
 	tx := &Tx{Kind: KindBulkTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
 	left := avail
+	contexts := tx.PaymentContexts(testChain)
 	for j, amt := range amts {
 		_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
-			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: tx.PaymentContext(testChain, j)}, testKeys.keys.Transfer)
+			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: contexts[j]}, testKeys.keys.Transfer)
 		if err != nil {
 			f.t.Fatal(err)
 		}

@@ -43,23 +43,24 @@ func decode(raw []byte) (*Tx, *Rejection) {
 func (e *executor) apply(o *overlay, tx *Tx, height int64, index uint32) *Rejection {
 	c := o.child()
 	v := view{c}
-	sender, rej := e.authenticate(v, tx)
+	// The id hashes the whole encoding (up to a megabyte): computed once.
+	st := &TxStatus{Height: height, Index: index, Kind: tx.Kind, Sender: tx.Sender, id: tx.ID()}
+	sender, rej := e.authenticate(v, tx, st.id)
 	if rej != nil {
 		return rej
 	}
-	st := &TxStatus{Height: height, Index: index, Kind: tx.Kind, Sender: tx.Sender}
 	if rej := e.applyBody(v, tx, sender, st); rej != nil {
 		return rej
 	}
 	sender.Nonce++
 	v.putParty(sender)
-	c.set(statusKey(tx.ID()), st.encode())
+	c.set(statusKey(st.id), st.encode())
 	c.merge()
 	return nil
 }
 
 // authenticate checks sender, signature, duplicate and nonce, in that order.
-func (e *executor) authenticate(v view, tx *Tx) (*Party, *Rejection) {
+func (e *executor) authenticate(v view, tx *Tx, id TxID) (*Party, *Rejection) {
 	sender, err := v.party(tx.Sender)
 	if err != nil {
 		return nil, internal(err)
@@ -70,10 +71,10 @@ func (e *executor) authenticate(v view, tx *Tx) (*Party, *Rejection) {
 	if !ed25519.Verify(sender.SignKey[:], tx.SigningBytes(e.chainID), tx.Sig[:]) {
 		return nil, reject(CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
 	}
-	if st, err := v.status(tx.ID()); err != nil {
+	if st, err := v.status(id); err != nil {
 		return nil, internal(err)
 	} else if st != nil {
-		return nil, reject(CodeDuplicateTx, "transaction %s is already committed at height %d", tx.ID(), st.Height)
+		return nil, reject(CodeDuplicateTx, "transaction %s is already committed at height %d", id, st.Height)
 	}
 	if tx.Nonce != sender.Nonce {
 		return nil, reject(CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
@@ -181,7 +182,7 @@ func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *R
 
 // record adds a flow to its aggregates; the last step of a transaction.
 func (e *executor) record(v view, tx *Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, keys ...string) *Rejection {
-	if err := e.flows.record(v, keys, flow, amount, st.Height, st.Index, tx.ID()); err != nil {
+	if err := e.flows.record(v, keys, flow, amount, st.Height, st.Index, st.id); err != nil {
 		return internal(err)
 	}
 	return nil
@@ -275,9 +276,10 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 		return reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
 	}
 	total := zkp.ZeroCommitment()
+	contexts := tx.PaymentContexts(e.chainID)
 	for j := range b.Payments {
 		p := &b.Payments[j]
-		pub := zkp.Public{Circuit: zkp.Transfer, Available: acct.Available, Amount: p.Amount, Context: tx.PaymentContext(e.chainID, j)}
+		pub := zkp.Public{Circuit: zkp.Transfer, Available: acct.Available, Amount: p.Amount, Context: contexts[j]}
 		if rej := e.verifier.check(pub, p.Proof); rej != nil {
 			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
@@ -285,7 +287,7 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 		total = total.Add(p.Amount)
 	}
 	v.putAccount(b.Currency, sender.ID, acct)
-	txid := tx.ID()
+	txid := st.id
 	for j := range b.Payments {
 		p := &b.Payments[j]
 		id := PaymentID(txid, j)
@@ -330,7 +332,7 @@ func (e *executor) debit(v view, tx *Tx, payer string, c Currency, avail, amount
 func (e *executor) credit(v view, tx *Tx, id string, to *Account, c Currency, amount zkp.Commitment, memo []byte, st *TxStatus) *Rejection {
 	to.Pending = to.Pending.Add(amount)
 	v.putAccount(c, id, to)
-	txid := tx.ID()
+	txid := st.id
 	in := &Incoming{TxID: txid, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: c, Amount: amount, Memo: memo, Height: st.Height}
 	v.o.set(incomingKey(id, st.Height, st.Index), in.encode())
 	amt := amount.Bytes()

@@ -343,8 +343,9 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c Currency, amount
 	}
 	tx := &Tx{Kind: KindBulkTransfer, Sender: me.ID, Nonce: nonce, Body: body}
 	left := avail
+	contexts := tx.PaymentContexts(me.ChainID) // proofs are zeroed in them: fill in any order
 	for j, amt := range amts {
-		if body.Payments[j].Proof, err = s.P.spend(left, amt, tx.PaymentContext(me.ChainID, j)); err != nil {
+		if body.Payments[j].Proof, err = s.P.spend(left, amt, contexts[j]); err != nil {
 			return TxID{}, err
 		}
 		if left, err = left.minus(amt); err != nil {

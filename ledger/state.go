@@ -46,6 +46,8 @@ type TxStatus struct {
 	To       string
 	Currency Currency
 	Applied  int64 // height at which the receiver applied it to available; 0 while pending
+
+	id TxID // the transaction's id while it is applied (not stored: it is the key)
 }
 
 // Incoming is a payment into a party's pending balance, kept so that its

@@ -131,10 +131,20 @@ func (tx *Tx) Context(chainID string) zkp.Context {
 	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), tx.unproved())
 }
 
-// PaymentContext is what payment j of a bulk transfer is proved against:
-// the chain id, every field but the proofs and the signature, and j.
-func (tx *Tx) PaymentContext(chainID string, j int) zkp.Context {
-	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), tx.unproved(), binary.BigEndian.AppendUint32(nil, uint32(j)))
+// PaymentContexts are what the payments of a bulk transfer are proved
+// against: payment j's is the chain id, every field but the proofs and the
+// signature, and j. The encoding is made once for all of them.
+func (tx *Tx) PaymentContexts(chainID string) []zkp.Context {
+	b, ok := tx.Body.(*BulkTransfer)
+	if !ok {
+		return nil
+	}
+	unproved := tx.unproved()
+	out := make([]zkp.Context, len(b.Payments))
+	for j := range out {
+		out[j] = zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), unproved, binary.BigEndian.AppendUint32(nil, uint32(j)))
+	}
+	return out
 }
 
 // unproved is the unsigned encoding with every proof zeroed.
