@@ -97,21 +97,68 @@ func digits(scalars []fr.Element, c, m int, workers int) []int32 {
 	return d
 }
 
-// g1Table holds the windowed multiples of a vector of G1 points.
-type g1Table struct {
+// tableShape is what a table of windowed multiples, in G1 or G2, knows of
+// its vector: window width c, m windows per scalar, n points, and which of
+// them are at infinity.
+type tableShape struct {
 	c, m     int
 	n        int
-	points   []bn254.G1Affine // points[i·m + j] = 2^{c·j}·P_i
-	infinity []int            // the i with P_i at infinity: their digits are dropped
+	infinity []int // the i with P_i at infinity: their digits are dropped
 }
 
-func newG1Table(P []bn254.G1Affine, c int) *g1Table {
-	t := &g1Table{c: c, m: windows(c), n: len(P)}
-	for i := range P {
-		if P[i].IsInfinity() {
+func newTableShape(n, c int, atInfinity func(i int) bool) tableShape {
+	t := tableShape{c: c, m: windows(c), n: n}
+	for i := 0; i < n; i++ {
+		if atInfinity(i) {
 			t.infinity = append(t.infinity, i)
 		}
 	}
+	return t
+}
+
+// digits recodes the scalars for the table, with no digit for a point at
+// infinity.
+func (t *tableShape) digits(scalars []fr.Element, workers int) []int32 {
+	d := digits(scalars, t.c, t.m, workers)
+	for _, i := range t.infinity {
+		clear(d[i*t.m : (i+1)*t.m])
+	}
+	return d
+}
+
+// jacobian is a Jacobian point type of either group, as a pointer.
+type jacobian[J any] interface {
+	*J
+	AddAssign(*J) *J
+}
+
+// tableMSM returns Σ scalars[i]·P_i for a table whose bucket pass over
+// buckets [lo, hi) is accumulate.
+func tableMSM[J any, PJ jacobian[J]](t *tableShape, scalars []fr.Element, workers int, accumulate func(d []int32, lo, hi int) J) J {
+	if len(scalars) != t.n {
+		panic("zkp: msm: scalars do not match the table")
+	}
+	d := t.digits(scalars, workers)
+	nb := 1 << (t.c - 1)
+	workers = max(1, min(workers, nb/64))
+	parts := make([]J, workers)
+	parallel(nb, workers, func(w, lo, hi int) {
+		parts[w] = accumulate(d, lo, hi)
+	})
+	for w := 1; w < workers; w++ {
+		PJ(&parts[0]).AddAssign(&parts[w])
+	}
+	return parts[0]
+}
+
+// g1Table holds the windowed multiples of a vector of G1 points.
+type g1Table struct {
+	tableShape
+	points []bn254.G1Affine // points[i·m + j] = 2^{c·j}·P_i
+}
+
+func newG1Table(P []bn254.G1Affine, c int) *g1Table {
+	t := &g1Table{tableShape: newTableShape(len(P), c, func(i int) bool { return P[i].IsInfinity() })}
 	t.points = make([]bn254.G1Affine, len(P)*t.m)
 	parallel(len(P), max(1, min(runtime.GOMAXPROCS(0), len(P)/64)), func(_, lo, hi int) {
 		jac := make([]bn254.G1Jac, hi-lo)
@@ -138,32 +185,9 @@ func newG1Table(P []bn254.G1Affine, c int) *g1Table {
 	return t
 }
 
-// digits recodes the scalars for the table, with no digit for a point at
-// infinity.
-func (t *g1Table) digits(scalars []fr.Element, workers int) []int32 {
-	d := digits(scalars, t.c, t.m, workers)
-	for _, i := range t.infinity {
-		clear(d[i*t.m : (i+1)*t.m])
-	}
-	return d
-}
-
 // msm returns Σ scalars[i]·P_i.
 func (t *g1Table) msm(scalars []fr.Element, workers int) bn254.G1Jac {
-	if len(scalars) != t.n {
-		panic("zkp: msm: scalars do not match the table")
-	}
-	d := t.digits(scalars, workers)
-	nb := 1 << (t.c - 1)
-	workers = max(1, min(workers, nb/64))
-	parts := make([]bn254.G1Jac, workers)
-	parallel(nb, workers, func(w, lo, hi int) {
-		parts[w] = t.accumulate(d, lo, hi)
-	})
-	for w := 1; w < workers; w++ {
-		parts[0].AddAssign(&parts[w])
-	}
-	return parts[0]
+	return tableMSM(&t.tableShape, scalars, workers, t.accumulate)
 }
 
 // batchSize bounds the affine additions that share one inversion.

@@ -13,19 +13,12 @@ import (
 
 // g2Table holds the windowed multiples of a vector of G2 points.
 type g2Table struct {
-	c, m     int
-	n        int
-	points   []bn254.G2Affine // points[i·m + j] = 2^{c·j}·P_i
-	infinity []int            // the i with P_i at infinity: their digits are dropped
+	tableShape
+	points []bn254.G2Affine // points[i·m + j] = 2^{c·j}·P_i
 }
 
 func newG2Table(P []bn254.G2Affine, c int) *g2Table {
-	t := &g2Table{c: c, m: windows(c), n: len(P)}
-	for i := range P {
-		if P[i].IsInfinity() {
-			t.infinity = append(t.infinity, i)
-		}
-	}
+	t := &g2Table{tableShape: newTableShape(len(P), c, func(i int) bool { return P[i].IsInfinity() })}
 	t.points = make([]bn254.G2Affine, len(P)*t.m)
 	parallel(len(P), max(1, min(runtime.GOMAXPROCS(0), len(P)/64)), func(_, lo, hi int) {
 		jac := make([]bn254.G2Jac, hi-lo)
@@ -52,32 +45,9 @@ func newG2Table(P []bn254.G2Affine, c int) *g2Table {
 	return t
 }
 
-// digits recodes the scalars for the table, with no digit for a point at
-// infinity.
-func (t *g2Table) digits(scalars []fr.Element, workers int) []int32 {
-	d := digits(scalars, t.c, t.m, workers)
-	for _, i := range t.infinity {
-		clear(d[i*t.m : (i+1)*t.m])
-	}
-	return d
-}
-
 // msm returns Σ scalars[i]·P_i.
 func (t *g2Table) msm(scalars []fr.Element, workers int) bn254.G2Jac {
-	if len(scalars) != t.n {
-		panic("zkp: msm: scalars do not match the table")
-	}
-	d := t.digits(scalars, workers)
-	nb := 1 << (t.c - 1)
-	workers = max(1, min(workers, nb/64))
-	parts := make([]bn254.G2Jac, workers)
-	parallel(nb, workers, func(w, lo, hi int) {
-		parts[w] = t.accumulate(d, lo, hi)
-	})
-	for w := 1; w < workers; w++ {
-		parts[0].AddAssign(&parts[w])
-	}
-	return parts[0]
+	return tableMSM(&t.tableShape, scalars, workers, t.accumulate)
 }
 
 // accumulate returns Σ_{k ∈ [lo, hi)} (k+1)·B_k, where bucket B_k sums the

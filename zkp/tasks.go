@@ -102,17 +102,22 @@ func split(nb, k int) [][2]int {
 	return out
 }
 
-// g1Job is one G1 table's MSM as tasks: recode, then one task per bucket
-// range.
-type g1Job struct {
-	t     *g1Table
-	parts []bn254.G1Jac
-	cpu   cpuTimer
+// msmJob is one table's MSM as tasks: recode, then one task per bucket
+// range. J is the table's Jacobian point type (G1 or G2).
+type msmJob[J any, PJ jacobian[J]] struct {
+	t          *tableShape
+	accumulate func(d []int32, lo, hi int) J
+	parts      []J
+	cpu        cpuTimer
+}
+
+func newMSMJob[J any, PJ jacobian[J]](t *tableShape, accumulate func(d []int32, lo, hi int) J) *msmJob[J, PJ] {
+	return &msmJob[J, PJ]{t: t, accumulate: accumulate}
 }
 
 // start returns the task that recodes scalars (from get, called in the
 // task) and queues the bucket-range tasks at the front.
-func (j *g1Job) start(q *taskQueue, k int, get func() []fr.Element) func() {
+func (j *msmJob[J, PJ]) start(q *taskQueue, k int, get func() []fr.Element) func() {
 	return j.cpu.time(func() {
 		s := get()
 		if len(s) != j.t.n {
@@ -120,51 +125,19 @@ func (j *g1Job) start(q *taskQueue, k int, get func() []fr.Element) func() {
 		}
 		d := j.t.digits(s, 1)
 		ranges := split(1<<(j.t.c-1), k)
-		j.parts = make([]bn254.G1Jac, len(ranges))
+		j.parts = make([]J, len(ranges))
 		tasks := make([]func(), len(ranges))
 		for i, r := range ranges {
-			tasks[i] = j.cpu.time(func() { j.parts[i] = j.t.accumulate(d, r[0], r[1]) })
+			tasks[i] = j.cpu.time(func() { j.parts[i] = j.accumulate(d, r[0], r[1]) })
 		}
 		q.pushFront(tasks...)
 	})
 }
 
-func (j *g1Job) sum() bn254.G1Jac {
-	var s bn254.G1Jac
+func (j *msmJob[J, PJ]) sum() J {
+	var s J
 	for i := range j.parts {
-		s.AddAssign(&j.parts[i])
-	}
-	return s
-}
-
-// g2Job is g1Job in G2.
-type g2Job struct {
-	t     *g2Table
-	parts []bn254.G2Jac
-	cpu   cpuTimer
-}
-
-func (j *g2Job) start(q *taskQueue, k int, get func() []fr.Element) func() {
-	return j.cpu.time(func() {
-		s := get()
-		if len(s) != j.t.n {
-			panic("zkp: msm: scalars do not match the table")
-		}
-		d := j.t.digits(s, 1)
-		ranges := split(1<<(j.t.c-1), k)
-		j.parts = make([]bn254.G2Jac, len(ranges))
-		tasks := make([]func(), len(ranges))
-		for i, r := range ranges {
-			tasks[i] = j.cpu.time(func() { j.parts[i] = j.t.accumulate(d, r[0], r[1]) })
-		}
-		q.pushFront(tasks...)
-	})
-}
-
-func (j *g2Job) sum() bn254.G2Jac {
-	var s bn254.G2Jac
-	for i := range j.parts {
-		s.AddAssign(&j.parts[i])
+		PJ(&s).AddAssign(&j.parts[i])
 	}
 	return s
 }
@@ -180,7 +153,8 @@ type msmResults struct {
 // tasks, on the critical path, jump the queue.
 func (p *Prover) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timings) msmResults {
 	q := newTaskQueue()
-	a, b1, b2, z := &g1Job{t: p.a}, &g1Job{t: p.b1}, &g2Job{t: p.b2}, &g1Job{t: p.kz}
+	a, b1, z := newMSMJob(&p.a.tableShape, p.a.accumulate), newMSMJob(&p.b1.tableShape, p.b1.accumulate), newMSMJob(&p.kz.tableShape, p.kz.accumulate)
+	b2 := newMSMJob(&p.b2.tableShape, p.b2.accumulate)
 	// Tasks, not a split of each MSM: KZ (about half the work) in one part
 	// per worker, B in G2 (a fifth) in one per two workers, A and B in G1
 	// whole. Fewer buckets per part would mean smaller batches.
