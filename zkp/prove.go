@@ -14,7 +14,6 @@ import (
 
 	"github.com/sable-settlement/sable/circuits/mint"
 	"github.com/sable-settlement/sable/circuits/transfer"
-	"github.com/sable-settlement/sable/internal/pedersen"
 )
 
 // Errors returned for prover inputs outside the statement.
@@ -58,28 +57,10 @@ func (k *ProvingKey) ProveTransfer(in TransferInput, vk *VerifyingKey) (Public, 
 	if k.circuit != Transfer {
 		return Public{}, nil, ErrWrongCircuit
 	}
-	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
+	pub, assignment, err := transferStatement(in)
+	if err != nil {
 		return Public{}, nil, err
 	}
-	if in.BalanceBlinding == nil || in.BalanceBlinding.Sign() < 0 || in.BalanceBlinding.Cmp(Order()) >= 0 {
-		return Public{}, nil, fmt.Errorf("%w: balance blinding must be in [0, ℓ)", ErrBlindingRange)
-	}
-	if in.Balance < in.Amount {
-		return Public{}, nil, ErrInsufficientBalance
-	}
-	pub := Public{
-		Circuit:   Transfer,
-		Available: Commit(in.Balance, in.BalanceBlinding),
-		Amount:    Commit(in.Amount, in.AmountBlinding),
-		Context:   in.Context,
-	}
-	remBlinding := new(big.Int).Sub(in.BalanceBlinding, in.AmountBlinding)
-	remBlinding.Mod(remBlinding, pedersen.Order())
-	assignment := transferAssignment(pub)
-	assignment.Value = in.Amount
-	assignment.Blinding = in.AmountBlinding
-	assignment.Remainder = in.Balance - in.Amount
-	assignment.RemainderBlinding = remBlinding
 	proof, err := k.prove(assignment, pub, vk)
 	return pub, proof, err
 }
@@ -90,13 +71,10 @@ func (k *ProvingKey) ProveMint(in MintInput, vk *VerifyingKey) (Public, *Proof, 
 	if k.circuit != Mint {
 		return Public{}, nil, ErrWrongCircuit
 	}
-	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
+	pub, assignment, err := mintStatement(in)
+	if err != nil {
 		return Public{}, nil, err
 	}
-	pub := Public{Circuit: Mint, Amount: Commit(in.Amount, in.AmountBlinding), Context: in.Context}
-	assignment := mintAssignment(pub)
-	assignment.Value = in.Amount
-	assignment.Blinding = in.AmountBlinding
 	proof, err := k.prove(assignment, pub, vk)
 	return pub, proof, err
 }

@@ -163,7 +163,7 @@ func (p *Prover) ProveMint(in MintInput, vk *VerifyingKey) (Public, *Proof, erro
 }
 
 // transferStatement checks a transfer's secret and returns its statement
-// and full assignment, as ProvingKey.ProveTransfer builds them.
+// and full assignment, for both provers.
 func transferStatement(in TransferInput) (Public, frontend.Circuit, error) {
 	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
 		return Public{}, nil, err
