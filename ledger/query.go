@@ -125,14 +125,7 @@ func queryParty(v view, id string) (any, uint32, string) {
 	if err != nil || p == nil {
 		return nil, QueryCodeNotFound, "no party " + strconv.Quote(id)
 	}
-	return struct {
-		ID      string `json:"id"`
-		Role    uint8  `json:"role"`
-		Country string `json:"country"`
-		SignKey []byte `json:"sign_key"`
-		MemoKey []byte `json:"memo_key"`
-		Nonce   uint64 `json:"nonce"`
-	}{p.ID, p.Role, string(p.Country[:]), p.SignKey[:], p.MemoKey[:], p.Nonce}, 0, ""
+	return PartyInfo{p.ID, p.Role, string(p.Country[:]), p.SignKey[:], p.MemoKey[:], p.Nonce}, 0, ""
 }
 
 func queryStatus(v view, data string) (any, uint32, string) {
