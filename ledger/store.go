@@ -64,27 +64,50 @@ func (s *Store) Committed() (int64, []byte, error) {
 }
 
 func (s *Store) get(key []byte) ([]byte, error) {
-	v, closer, err := s.db.Get(key)
+	v, err := dbGet(s.db, key)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read state: %w", err)
+	}
+	return v, nil
+}
+
+// scan returns the committed key/values under prefix.
+func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
+	entries, err := dbScan(s.db, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: scan state: %w", err)
+	}
+	out := make(map[string][]byte, len(entries))
+	for _, e := range entries {
+		out[e.key] = e.value
+	}
+	return out, nil
+}
+
+// dbGet reads a copy of key's value, or nil if there is none. The state
+// store and the wallets read their Pebble databases through it.
+func dbGet(db *pebble.DB, key []byte) ([]byte, error) {
+	v, closer, err := db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ledger: read state: %w", err)
+		return nil, err
 	}
 	defer closer.Close()
 	return append([]byte(nil), v...), nil
 }
 
-// scan returns the committed key/values under prefix, in key order.
-func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+// dbScan returns copies of the key/values under prefix, in key order.
+func dbScan(db *pebble.DB, prefix []byte) ([]kv, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return nil, fmt.Errorf("ledger: scan state: %w", err)
+		return nil, err
 	}
 	defer it.Close()
-	out := map[string][]byte{}
+	var out []kv
 	for it.First(); it.Valid(); it.Next() {
-		out[string(it.Key())] = append([]byte(nil), it.Value()...)
+		out = append(out, kv{string(it.Key()), append([]byte(nil), it.Value()...)})
 	}
 	return out, it.Error()
 }

@@ -45,28 +45,19 @@ func (w *Wallet) Close() error { return w.db.Close() }
 func (w *Wallet) Identity() *Identity { return w.id }
 
 func (w *Wallet) get(key []byte) ([]byte, error) {
-	v, c, err := w.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
+	v, err := dbGet(w.db, key)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: wallet: %w", err)
 	}
-	defer c.Close()
-	return append([]byte(nil), v...), nil
+	return v, nil
 }
 
 func (w *Wallet) scan(prefix []byte) ([]kv, error) {
-	it, err := w.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	out, err := dbScan(w.db, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: wallet: %w", err)
 	}
-	defer it.Close()
-	var out []kv
-	for it.First(); it.Valid(); it.Next() {
-		out = append(out, kv{string(it.Key()), append([]byte(nil), it.Value()...)})
-	}
-	return out, it.Error()
+	return out, nil
 }
 
 func (w *Wallet) write(fn func(b *pebble.Batch) error) error {
