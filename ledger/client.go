@@ -149,6 +149,20 @@ type Outcome struct {
 // Track finds a transaction: committed (app state), rejected in a block
 // (CometBFT's tx index), waiting in the mempool, or unknown.
 func (c *Client) Track(ctx context.Context, id TxID) (Outcome, error) {
+	o, err := c.settled(ctx, id)
+	if err != nil || o.State != "unknown" {
+		return o, err
+	}
+	if c.inMempool(ctx, id) {
+		return Outcome{State: "pre-validated"}, nil
+	}
+	return o, nil
+}
+
+// settled finds a transaction that is committed (app state) or was
+// rejected in a block (CometBFT's tx index); otherwise the state is
+// "unknown". It does not look in the mempool.
+func (c *Client) settled(ctx context.Context, id TxID) (Outcome, error) {
 	s, err := c.Status(ctx, id)
 	if err == nil {
 		return Outcome{State: "committed", Status: s, Height: s.Height}, nil
@@ -159,15 +173,24 @@ func (c *Client) Track(ctx context.Context, id TxID) (Outcome, error) {
 	if res, err := c.rpc.Tx(ctx, id[:], false); err == nil && res.TxResult.Code != CodeOK {
 		return Outcome{State: "rejected", Code: res.TxResult.Code, Reason: res.TxResult.Log, Height: res.Height}, nil
 	}
+	return Outcome{State: "unknown"}, nil
+}
+
+// inMempool reports whether the node's mempool holds the transaction. The
+// RPC has no lookup by hash, so this fetches whole transactions (flow
+// ciphertexts included): kept off polling loops.
+func (c *Client) inMempool(ctx context.Context, id TxID) bool {
 	limit := 1000
-	if un, err := c.rpc.UnconfirmedTxs(ctx, &limit); err == nil {
-		for _, tx := range un.Txs {
-			if TxID(tx.Hash()) == id {
-				return Outcome{State: "pre-validated"}, nil
-			}
+	un, err := c.rpc.UnconfirmedTxs(ctx, &limit)
+	if err != nil {
+		return false
+	}
+	for _, tx := range un.Txs {
+		if TxID(tx.Hash()) == id {
+			return true
 		}
 	}
-	return Outcome{State: "unknown"}, nil
+	return false
 }
 
 // WaitCommitted polls until the transaction is committed or rejected.
@@ -175,7 +198,7 @@ func (c *Client) WaitCommitted(ctx context.Context, id TxID, timeout time.Durati
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		o, err := c.Track(ctx, id)
+		o, err := c.settled(ctx, id)
 		if err == nil && (o.State == "committed" || o.State == "rejected") {
 			return o, nil
 		}

@@ -51,7 +51,7 @@ func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport)
 		return err
 	}
 	for _, f := range fs {
-		o, err := c.Track(ctx, f.TxID)
+		o, err := c.settled(ctx, f.TxID)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport)
 			reason = fmt.Sprintf("rejected at height %d, code %d: %s", o.Height, o.Code, o.Reason)
 		case o.State == "unknown" && me.Nonce > f.Nonce:
 			reason = fmt.Sprintf("nonce %d was used by another transaction", f.Nonce)
-		case o.State == "unknown" && time.Since(time.Unix(f.Created, 0)) > inflightGrace:
+		case o.State == "unknown" && time.Since(time.Unix(f.Created, 0)) > inflightGrace && !c.inMempool(ctx, f.TxID):
 			reason = fmt.Sprintf("not on the ledger nor in the node's mempool %s after it was sent", inflightGrace)
 		}
 		if reason != "" {
