@@ -226,7 +226,7 @@ func BenchmarkProverInit(b *testing.B) {
 	t := transfer(b)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := zkp.NewProver(t.pk); err != nil {
+		if _, err := zkp.NewTableProver(t.pk); err != nil {
 			b.Fatal(err)
 		}
 	}

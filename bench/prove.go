@@ -81,7 +81,7 @@ type ProveResult struct {
 	ProofsPerSSingle float64 `json:"proofs_per_s_single"` // one proof at a time (1 ÷ p50)
 	PKLoadMs         float64 `json:"pk_load_ms"`          // zkp.ReadProvingKey, median
 	PKBytes          int64   `json:"pk_bytes"`
-	ProverInitMs     float64 `json:"prover_init_ms"` // zkp.NewProver: building the tables, once per process
+	ProverInitMs     float64 `json:"prover_init_ms"` // zkp.NewTableProver: building the tables, once per process
 
 	Targets []Target `json:"targets"`
 }
@@ -152,9 +152,9 @@ type prover struct {
 type transferSetup struct {
 	pk       *zkp.ProvingKey
 	vk       *zkp.VerifyingKey
-	fast     *zkp.Prover
+	fast     *zkp.TableProver
 	pkPath   string
-	initTime time.Duration // zkp.NewProver
+	initTime time.Duration // zkp.NewTableProver
 }
 
 func newTransferSetup(dir string, pr Progress) (*transferSetup, error) {
@@ -174,7 +174,7 @@ func newTransferSetup(dir string, pr Progress) (*transferSetup, error) {
 		return nil, err
 	}
 	start := time.Now()
-	if t.fast, err = zkp.NewProver(t.pk); err != nil {
+	if t.fast, err = zkp.NewTableProver(t.pk); err != nil {
 		return nil, err
 	}
 	t.initTime = time.Since(start)

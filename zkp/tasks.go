@@ -151,7 +151,7 @@ type msmResults struct {
 // runMSMs computes the four MSMs on the prover's workers. kz is called in
 // a task (it may compute h) and returns the KZ table's scalars; the KZ
 // tasks, on the critical path, jump the queue.
-func (p *Prover) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timings) msmResults {
+func (p *TableProver) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timings) msmResults {
 	q := newTaskQueue()
 	a, b1, z := newMSMJob(&p.a.tableShape, p.a.accumulate), newMSMJob(&p.b1.tableShape, p.b1.accumulate), newMSMJob(&p.kz.tableShape, p.kz.accumulate)
 	b2 := newMSMJob(&p.b2.tableShape, p.b2.accumulate)

@@ -15,27 +15,26 @@ import (
 	"github.com/consensys/gnark/backend/witness"
 	cs "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/frontend"
-
-	"github.com/sable-settlement/sable/internal/pedersen"
 )
 
-// Prover is a Groth16 prover specialised for Sable's small circuits. Its
-// proofs are ordinary Groth16 proofs under the same keys: they verify with
-// gnark's groth16.Verify and VerifyingKey.Verify, and are distributed like
-// gnark's (fresh r and s for every proof).
+// TableProver is the table engine: a Groth16 prover specialised for
+// Sable's small circuits. Its proofs are ordinary Groth16 proofs under the
+// same keys: they verify with gnark's groth16.Verify and
+// VerifyingKey.Verify, and are distributed like gnark's (fresh r and s for
+// every proof).
 //
 // gnark's prover spends nearly all of its time in multi-scalar
 // multiplications over the proving key's points, recomputing for every
-// proof what depends only on the key. A Prover precomputes once, for each
-// of the key's point vectors, the multiples 2^{c·j}·P_i (see msm.go), so
+// proof what depends only on the key. A TableProver precomputes once, for
+// each of the key's point vectors, the multiples 2^{c·j}·P_i (see msm.go), so
 // that each MSM is a single bucket pass with batched affine additions and
 // one reduction, and folds the key's fixed terms (α, β, and δ times the
 // random r, s and −rs) into the same passes. Witness solving, the quotient
 // h and the two final scalar multiplications s·A and r·B are as in gnark.
 //
 // The tables cost about 15 MB for the transfer circuit and a few hundred
-// milliseconds to build (InitTime); a Prover is safe for concurrent use.
-type Prover struct {
+// milliseconds to build (InitTime); a TableProver is safe for concurrent use.
+type TableProver struct {
 	key      *ProvingKey
 	ccs      *cs.R1CS
 	nbPublic int
@@ -52,10 +51,20 @@ type Prover struct {
 }
 
 // ErrUnsupportedKey reports a proving key this prover cannot use.
-var ErrUnsupportedKey = errors.New("zkp: the fast prover does not support this proving key")
+var ErrUnsupportedKey = errors.New("zkp: the table prover does not support this proving key")
 
-// NewProver builds the tables of a prover for k.
-func NewProver(k *ProvingKey) (*Prover, error) {
+// Prover is the table engine's former name.
+//
+// Deprecated: use OpenProver, or TableProver for the engine itself.
+type Prover = TableProver
+
+// NewProver is NewTableProver.
+//
+// Deprecated: use OpenProver, which picks the engine and caches the tables.
+func NewProver(k *ProvingKey) (*TableProver, error) { return NewTableProver(k) }
+
+// NewTableProver builds the tables of a prover for k.
+func NewTableProver(k *ProvingKey) (*TableProver, error) {
 	start := time.Now()
 	ccs, err := k.circuit.Compile()
 	if err != nil {
@@ -76,7 +85,7 @@ func NewProver(k *ProvingKey) (*Prover, error) {
 		len(pk.G1.A) != nbWires-int(pk.NbInfinityA) || len(pk.G1.B) != nbWires-int(pk.NbInfinityB) || len(pk.G2.B) != len(pk.G1.B) {
 		return nil, fmt.Errorf("%w: the key does not match the %s circuit", ErrUnsupportedKey, k.circuit)
 	}
-	p := &Prover{key: k, ccs: r1cs, nbPublic: nbPublic, workers: runtime.GOMAXPROCS(0)}
+	p := &TableProver{key: k, ccs: r1cs, nbPublic: nbPublic, workers: runtime.GOMAXPROCS(0)}
 
 	// Window sizes from the digits of a real witness: most wires are 0 or 1
 	// (bits of the scalars the circuit decomposes), the rest full-width.
@@ -107,7 +116,7 @@ func NewProver(k *ProvingKey) (*Prover, error) {
 
 // WithWorkers returns a prover sharing p's tables whose MSMs use n
 // goroutines (at least 1): 1 suits a proof per core in parallel.
-func (p *Prover) WithWorkers(n int) *Prover {
+func (p *TableProver) WithWorkers(n int) *TableProver {
 	q := *p
 	q.workers = max(1, n)
 	return &q
@@ -123,7 +132,7 @@ type TableInfo struct {
 }
 
 // Tables describes the prover's tables.
-func (p *Prover) Tables() []TableInfo {
+func (p *TableProver) Tables() []TableInfo {
 	g1 := func(name string, t *g1Table) TableInfo {
 		return TableInfo{name, t.n, t.c, t.m, len(t.points) * bn254.SizeOfG1AffineUncompressed}
 	}
@@ -132,12 +141,12 @@ func (p *Prover) Tables() []TableInfo {
 }
 
 // Circuit returns the circuit the prover proves.
-func (p *Prover) Circuit() Circuit { return p.key.circuit }
+func (p *TableProver) Circuit() Circuit { return p.key.circuit }
 
 // ProveTransfer is ProvingKey.ProveTransfer on the fast prover: the same
 // checks, statement and witness, and the proof is verified before it is
 // returned if vk is not nil.
-func (p *Prover) ProveTransfer(in TransferInput, vk *VerifyingKey) (Public, *Proof, error) {
+func (p *TableProver) ProveTransfer(in TransferInput, vk *VerifyingKey) (Public, *Proof, error) {
 	if p.key.circuit != Transfer {
 		return Public{}, nil, ErrWrongCircuit
 	}
@@ -150,7 +159,7 @@ func (p *Prover) ProveTransfer(in TransferInput, vk *VerifyingKey) (Public, *Pro
 }
 
 // ProveMint is ProvingKey.ProveMint on the fast prover.
-func (p *Prover) ProveMint(in MintInput, vk *VerifyingKey) (Public, *Proof, error) {
+func (p *TableProver) ProveMint(in MintInput, vk *VerifyingKey) (Public, *Proof, error) {
 	if p.key.circuit != Mint {
 		return Public{}, nil, ErrWrongCircuit
 	}
@@ -162,51 +171,7 @@ func (p *Prover) ProveMint(in MintInput, vk *VerifyingKey) (Public, *Proof, erro
 	return pub, proof, err
 }
 
-// transferStatement checks a transfer's secret and returns its statement
-// and full assignment, for both provers.
-func transferStatement(in TransferInput) (Public, frontend.Circuit, error) {
-	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
-		return Public{}, nil, err
-	}
-	if in.BalanceBlinding == nil || in.BalanceBlinding.Sign() < 0 || in.BalanceBlinding.Cmp(Order()) >= 0 {
-		return Public{}, nil, fmt.Errorf("%w: balance blinding must be in [0, ℓ)", ErrBlindingRange)
-	}
-	if in.Balance < in.Amount {
-		return Public{}, nil, ErrInsufficientBalance
-	}
-	pub := Public{
-		Circuit:   Transfer,
-		Available: Commit(in.Balance, in.BalanceBlinding),
-		Amount:    Commit(in.Amount, in.AmountBlinding),
-		Context:   in.Context,
-	}
-	assignment := transferAssignment(pub)
-	assignment.Value = in.Amount
-	assignment.Blinding = in.AmountBlinding
-	assignment.Remainder = in.Balance - in.Amount
-	assignment.RemainderBlinding = remainderBlinding(in)
-	return pub, assignment, nil
-}
-
-// mintStatement is transferStatement for a mint.
-func mintStatement(in MintInput) (Public, frontend.Circuit, error) {
-	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
-		return Public{}, nil, err
-	}
-	pub := Public{Circuit: Mint, Amount: Commit(in.Amount, in.AmountBlinding), Context: in.Context}
-	assignment := mintAssignment(pub)
-	assignment.Value = in.Amount
-	assignment.Blinding = in.AmountBlinding
-	return pub, assignment, nil
-}
-
-// remainderBlinding is r_rem = r_bal − r_amt mod ℓ.
-func remainderBlinding(in TransferInput) *big.Int {
-	r := new(big.Int).Sub(in.BalanceBlinding, in.AmountBlinding)
-	return r.Mod(r, pedersen.Order())
-}
-
-func (p *Prover) prove(assignment frontend.Circuit, pub Public, vk *VerifyingKey) (*Proof, error) {
+func (p *TableProver) prove(assignment frontend.Circuit, pub Public, vk *VerifyingKey) (*Proof, error) {
 	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, fmt.Errorf("zkp: witness: %w", err)
@@ -215,10 +180,8 @@ func (p *Prover) prove(assignment frontend.Circuit, pub Public, vk *VerifyingKey
 	if err != nil {
 		return nil, err
 	}
-	if vk != nil {
-		if err := vk.Verify(pub, proof); err != nil {
-			return nil, fmt.Errorf("zkp: fresh proof does not verify: is the proving key from the same setup as the verifying key? %w", err)
-		}
+	if err := selfCheck(vk, pub, proof); err != nil {
+		return nil, err
 	}
 	return proof, nil
 }
@@ -237,7 +200,7 @@ type Timings struct {
 }
 
 // proveTimed proves for a full witness (public and secret parts).
-func (p *Prover) proveTimed(w witness.Witness) (*Proof, Timings, error) {
+func (p *TableProver) proveTimed(w witness.Witness) (*Proof, Timings, error) {
 	var tm Timings
 	start := time.Now()
 	solved, err := p.ccs.Solve(w)
@@ -251,7 +214,7 @@ func (p *Prover) proveTimed(w witness.Witness) (*Proof, Timings, error) {
 
 // proveSolution proves from a solved witness: the wires and the
 // constraints' evaluations A, B, C (consumed).
-func (p *Prover) proveSolution(sol *cs.R1CSSolution, tm *Timings) (*Proof, error) {
+func (p *TableProver) proveSolution(sol *cs.R1CSSolution, tm *Timings) (*Proof, error) {
 	wires := []fr.Element(sol.W)
 	pk := p.key.pk
 	var r, s, kr fr.Element
@@ -297,7 +260,7 @@ func (p *Prover) proveSolution(sol *cs.R1CSSolution, tm *Timings) (*Proof, error
 
 // ProveTransferTimed is ProveTransfer without the self-check, reporting
 // where the time went; for benchmarks.
-func (p *Prover) ProveTransferTimed(in TransferInput) (Public, *Proof, Timings, error) {
+func (p *TableProver) ProveTransferTimed(in TransferInput) (Public, *Proof, Timings, error) {
 	if p.key.circuit != Transfer {
 		return Public{}, nil, Timings{}, ErrWrongCircuit
 	}
@@ -323,7 +286,7 @@ type MSMInputs struct {
 
 // TransferMSMInputs solves the witness of a transfer and returns its MSM
 // scalars; for benchmarks that time the MSMs alone.
-func (p *Prover) TransferMSMInputs(in TransferInput) (*MSMInputs, error) {
+func (p *TableProver) TransferMSMInputs(in TransferInput) (*MSMInputs, error) {
 	if p.key.circuit != Transfer {
 		return nil, ErrWrongCircuit
 	}
@@ -353,7 +316,7 @@ func (p *Prover) TransferMSMInputs(in TransferInput) (*MSMInputs, error) {
 
 // RunMSMs runs this prover's four MSMs on in's scalars (with random r and
 // s), as a proof does, and returns their times.
-func (p *Prover) RunMSMs(in *MSMInputs) Timings {
+func (p *TableProver) RunMSMs(in *MSMInputs) Timings {
 	var r, s, kr, one fr.Element
 	r.SetRandom()
 	s.SetRandom()
@@ -369,7 +332,7 @@ func (p *Prover) RunMSMs(in *MSMInputs) Timings {
 
 // wireScalars returns the scalars of the A and B tables: the wires whose
 // key points are not at infinity, then 1 (α or β) and r or s (δ).
-func (p *Prover) wireScalars(wires []fr.Element, r, s fr.Element) (sa, sb []fr.Element) {
+func (p *TableProver) wireScalars(wires []fr.Element, r, s fr.Element) (sa, sb []fr.Element) {
 	pk := p.key.pk
 	sa = make([]fr.Element, 0, len(pk.G1.A)+2)
 	sb = make([]fr.Element, 0, len(pk.G1.B)+2)
@@ -388,7 +351,7 @@ func (p *Prover) wireScalars(wires []fr.Element, r, s fr.Element) (sa, sb []fr.E
 
 // kzScalars returns the scalars of the KZ table: the private wires, h, and
 // −rs (δ).
-func (p *Prover) kzScalars(wires, h []fr.Element, kr fr.Element) []fr.Element {
+func (p *TableProver) kzScalars(wires, h []fr.Element, kr fr.Element) []fr.Element {
 	pk := p.key.pk
 	skz := make([]fr.Element, 0, len(pk.G1.K)+len(pk.G1.Z)+1)
 	skz = append(skz, wires[p.nbPublic:]...)
@@ -402,7 +365,7 @@ type sampleScalars struct{ a, b, kz []fr.Element }
 // returns the scalars its MSMs would take (with a random h, r and s). A real
 // proof's scalars have the same shapes: the same wires are 0, 1, small or
 // full-width.
-func (p *Prover) sampleScalars() (sampleScalars, error) {
+func (p *TableProver) sampleScalars() (sampleScalars, error) {
 	var assignment frontend.Circuit
 	rb, err := RandomBlinding()
 	if err != nil {

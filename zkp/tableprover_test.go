@@ -13,15 +13,15 @@ import (
 	"github.com/consensys/gnark/frontend"
 )
 
-var testProvers sync.Map // Circuit → *Prover
+var testProvers sync.Map // Circuit → *TableProver
 
-func proverFor(t testing.TB, c Circuit) (*Prover, *VerifyingKey) {
+func proverFor(t testing.TB, c Circuit) (*TableProver, *VerifyingKey) {
 	t.Helper()
 	pk, vk := setupFor(t, c)
 	if p, ok := testProvers.Load(c); ok {
-		return p.(*Prover), vk
+		return p.(*TableProver), vk
 	}
-	p, err := NewProver(pk)
+	p, err := NewTableProver(pk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func gnarkPublic(pub Public) frontend.Circuit {
 	return mintAssignment(pub)
 }
 
-func TestFastProverTransfer(t *testing.T) {
+func TestTableProverTransfer(t *testing.T) {
 	p, vk := proverFor(t, Transfer)
 	var pubs []Public
 	var proofs []*Proof
@@ -87,7 +87,7 @@ func TestFastProverTransfer(t *testing.T) {
 	}
 }
 
-func TestFastProverChecksInputs(t *testing.T) {
+func TestTableProverChecksInputs(t *testing.T) {
 	p, vk := proverFor(t, Transfer)
 	in := randomTransfer(t, 1)
 	in.Balance = in.Amount - 1
@@ -106,7 +106,7 @@ func TestFastProverChecksInputs(t *testing.T) {
 
 // A wrong witness, one that the solver did not produce, gives a proof that
 // does not verify.
-func TestFastProverWrongWitness(t *testing.T) {
+func TestTableProverWrongWitness(t *testing.T) {
 	p, vk := proverFor(t, Transfer)
 	in := randomTransfer(t, 2)
 	pub, _, err := p.ProveTransfer(in, nil)
@@ -166,7 +166,7 @@ func TestFastProverWrongWitness(t *testing.T) {
 	}
 }
 
-func TestFastProverMint(t *testing.T) {
+func TestTableProverMint(t *testing.T) {
 	p, vk := proverFor(t, Mint)
 	for i := range 2 {
 		in := randomTransfer(t, i)
@@ -181,7 +181,7 @@ func TestFastProverMint(t *testing.T) {
 }
 
 // Proofs from the fast prover and from gnark's verify alike in a batch.
-func TestFastProverMixedBatch(t *testing.T) {
+func TestTableProverMixedBatch(t *testing.T) {
 	vk, pubs, proofs := transferBatch(t, 2)
 	p, _ := proverFor(t, Transfer)
 	pub, proof, err := p.ProveTransfer(randomTransfer(t, 5), vk)
@@ -227,7 +227,7 @@ func TestMSMInputs(t *testing.T) {
 }
 
 // One prover, several goroutines, one worker each: the tables are shared.
-func TestFastProverConcurrent(t *testing.T) {
+func TestTableProverConcurrent(t *testing.T) {
 	p, vk := proverFor(t, Transfer)
 	one := p.WithWorkers(1)
 	var wg sync.WaitGroup
