@@ -1,6 +1,7 @@
 package zkp
 
 import (
+	"fmt"
 	"math/big"
 	"testing"
 
@@ -150,5 +151,41 @@ func TestReduce(t *testing.T) {
 	got2, sum2 := reduceG2(append([]bn254.G2Affine(nil), Q...), side2)
 	if !got2.Equal(&want2) || !sum2.Equal(&run2) {
 		t.Fatal("G2: batched reduction differs")
+	}
+}
+
+// BenchmarkTableMSM times each table's MSM of a transfer proof on the real
+// key and a real witness's scalars, on one worker (the bucket pass alone)
+// and on all cores.
+func BenchmarkTableMSM(b *testing.B) {
+	p, _ := proverFor(b, Transfer)
+	in, err := p.TransferMSMInputs(randomTransfer(b, 3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r, s, kr, one fr.Element
+	r.SetRandom()
+	s.SetRandom()
+	kr.SetRandom()
+	one.SetOne()
+	sa := append(append([]fr.Element(nil), in.A...), one, r)
+	sb := append(append([]fr.Element(nil), in.B...), one, s)
+	skz := append(append(append([]fr.Element(nil), in.K...), in.H...), kr)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("G1-A/w%d", workers), func(b *testing.B) {
+			for range b.N {
+				p.a.msm(sa, workers)
+			}
+		})
+		b.Run(fmt.Sprintf("G1-KZ/w%d", workers), func(b *testing.B) {
+			for range b.N {
+				p.kz.msm(skz, workers)
+			}
+		})
+		b.Run(fmt.Sprintf("G2-B/w%d", workers), func(b *testing.B) {
+			for range b.N {
+				p.b2.msm(sb, workers)
+			}
+		})
 	}
 }
