@@ -89,7 +89,7 @@ func (a *App) loadChain() error {
 	if err := a.checkKeys(gen); err != nil {
 		return err
 	}
-	a.exec.flows, err = gen.flowBook()
+	a.exec.flows, err = genesisFlowBook(gen)
 	return err
 }
 
@@ -141,12 +141,12 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	a.exec.chainID = req.ChainId
-	if a.exec.flows, err = g.flowBook(); err != nil {
+	if a.exec.flows, err = genesisFlowBook(g); err != nil {
 		return nil, err
 	}
 	o := newOverlay(a.store)
 	o.set(keyChainID, []byte(req.ChainId))
-	if err := g.write(o, req.AppStateBytes); err != nil {
+	if err := writeGenesis(g, o, req.AppStateBytes); err != nil {
 		return nil, err
 	}
 	a.genesis = o

@@ -151,7 +151,7 @@ func (f *fixture) transfer(p *party, to *party, amount uint64) (*Tx, Opening) {
 
 // spend updates the test's own book after a transfer it expects to commit.
 func (p *party) spend(amt Opening) {
-	left, _ := p.avail[usd].minus(amt)
+	left, _ := p.avail[usd].Minus(amt)
 	p.avail[usd] = left
 	p.nonce++
 }

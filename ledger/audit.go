@@ -71,7 +71,7 @@ func ParseFXRates(s string) (FXRates, error) {
 // of c, scaled by 10^6: the multiplier applied to c's aggregates.
 func (r FXRates) minorRate(c Currency) uint64 {
 	rate := r[c]
-	switch minor := c.minor(); {
+	switch minor := c.MinorDigits(); {
 	case minor < 2:
 		for i := minor; i < 2; i++ {
 			rate *= 10
@@ -159,8 +159,8 @@ func fundedKeys(g *Genesis) map[string]bool {
 	for _, acct := range g.Accounts {
 		if acct.Flow != "" {
 			c, _ := ParseCurrency(acct.Currency)
-			out[aggIn(c, acct.Party)] = true
-			out[aggCurrency(c, "funded")] = true
+			out[AggIn(c, acct.Party)] = true
+			out[AggCurrency(c, "funded")] = true
 		}
 	}
 	return out
@@ -442,7 +442,7 @@ func (a *Auditor) totals(rep *AuditReport, byKey map[string]*opened) error {
 	for _, k := range Currencies {
 		total := new(big.Int)
 		for _, what := range []string{"funded", "minted", "burned"} {
-			o := byKey[aggCurrency(k.Code, what)]
+			o := byKey[AggCurrency(k.Code, what)]
 			if o == nil {
 				continue
 			}
@@ -457,7 +457,7 @@ func (a *Auditor) totals(rep *AuditReport, byKey map[string]*opened) error {
 				return fmt.Errorf("ledger: FX total: %w", err)
 			}
 		}
-		if total.Sign() != 0 || byKey[aggCurrency(k.Code, "minted")] != nil || byKey[aggCurrency(k.Code, "funded")] != nil {
+		if total.Sign() != 0 || byKey[AggCurrency(k.Code, "minted")] != nil || byKey[AggCurrency(k.Code, "funded")] != nil {
 			rep.Totals[k.Code.String()] = FormatBig(k.Code, total)
 		}
 	}
@@ -496,11 +496,11 @@ func (a *Auditor) Close(ctx context.Context, s *Sender, keys []string) ([]TxID, 
 	if err != nil {
 		return nil, err
 	}
-	book, err := g.flowBook()
-	if err != nil || book == nil {
+	pk, err := g.HEKey()
+	if err != nil || pk == nil {
 		return nil, fmt.Errorf("ledger: this chain has no HE key to close epochs with")
 	}
-	enc := he.NewEncryptor(book.pk)
+	enc := he.NewEncryptor(pk)
 	var ids []TxID
 	var batch []ClosedAggregate
 	for i, key := range keys {
@@ -519,7 +519,7 @@ func (a *Auditor) Close(ctx context.Context, s *Sender, keys []string) ([]TxID, 
 		if err != nil {
 			return ids, err
 		}
-		fresh, err := enc.EncryptSums(map[int]he.GroupSum{flowGroup: total(sums)})
+		fresh, err := enc.EncryptSums(map[int]he.GroupSum{FlowGroup: total(sums)})
 		if err != nil {
 			return ids, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -121,157 +122,157 @@ func (*Transfer) kind() Kind            { return KindTransfer }
 func (*ApplyPending) kind() Kind        { return KindApplyPending }
 func (*BulkTransfer) kind() Kind        { return KindBulkTransfer }
 
-func (b *RegisterBank) encode(w *writer) {
-	w.str(b.ID)
-	w.fixed(b.Country[:])
-	w.fixed(b.SignKey[:])
-	w.fixed(b.MemoKey[:])
+func (b *RegisterBank) encode(w *codec.Writer) {
+	w.Str(b.ID)
+	w.Fixed(b.Country[:])
+	w.Fixed(b.SignKey[:])
+	w.Fixed(b.MemoKey[:])
 }
 
-func (b *RegisterBank) decode(r *reader) {
-	b.ID = r.id()
-	r.fixed(b.Country[:])
-	r.fixed(b.SignKey[:])
-	r.fixed(b.MemoKey[:])
-	if r.err == nil && !(isUpper(b.Country[0]) && isUpper(b.Country[1])) {
-		r.err = errCountry
+func (b *RegisterBank) decode(r *codec.Reader) {
+	b.ID = readID(r)
+	r.Fixed(b.Country[:])
+	r.Fixed(b.SignKey[:])
+	r.Fixed(b.MemoKey[:])
+	if r.Err() == nil && !(isUpper(b.Country[0]) && isUpper(b.Country[1])) {
+		r.Fail(errCountry)
 	}
 }
 
-func (b *RegisterAccount) encode(w *writer) { w.fixed(b.Currency[:]) }
-func (b *RegisterAccount) decode(r *reader) { b.Currency = r.currency() }
+func (b *RegisterAccount) encode(w *codec.Writer) { w.Fixed(b.Currency[:]) }
+func (b *RegisterAccount) decode(r *codec.Reader) { b.Currency = readCurrency(r) }
 
-func (b *RegisterBeneficiary) encode(w *writer) {
-	w.fixed(b.Token[:])
-	w.fixed(b.Currency[:])
-	w.u8(b.Class)
+func (b *RegisterBeneficiary) encode(w *codec.Writer) {
+	w.Fixed(b.Token[:])
+	w.Fixed(b.Currency[:])
+	w.U8(b.Class)
 }
 
-func (b *RegisterBeneficiary) decode(r *reader) {
-	r.fixed(b.Token[:])
-	b.Currency = r.currency()
-	b.Class = r.u8()
-	if r.err == nil && (b.Class < ClassCorporate || b.Class > ClassVirtual) {
-		r.err = errClass
+func (b *RegisterBeneficiary) decode(r *codec.Reader) {
+	r.Fixed(b.Token[:])
+	b.Currency = readCurrency(r)
+	b.Class = r.U8()
+	if r.Err() == nil && (b.Class < ClassCorporate || b.Class > ClassVirtual) {
+		r.Fail(errClass)
 	}
 }
 
-func (b *Mint) encode(w *writer) {
-	w.str(b.To)
-	w.fixed(b.Currency[:])
-	w.commitment(b.Amount)
-	w.fixed(b.Proof[:])
-	w.blob(b.Memo)
-	w.blob(b.Flow)
+func (b *Mint) encode(w *codec.Writer) {
+	w.Str(b.To)
+	w.Fixed(b.Currency[:])
+	w.Commitment(b.Amount)
+	w.Fixed(b.Proof[:])
+	w.Blob(b.Memo)
+	w.Blob(b.Flow)
 }
 
-func (b *Mint) decode(r *reader) {
-	b.To = r.id()
-	b.Currency = r.currency()
-	b.Amount = r.commitment()
-	r.proof(&b.Proof)
-	b.Memo = r.blob(MaxMemoSize)
-	b.Flow = r.blob(MaxFlowSize)
+func (b *Mint) decode(r *codec.Reader) {
+	b.To = readID(r)
+	b.Currency = readCurrency(r)
+	b.Amount = r.Commitment()
+	readProof(r, &b.Proof)
+	b.Memo = r.Blob(MaxMemoSize)
+	b.Flow = r.Blob(MaxFlowSize)
 }
 
-func (b *Burn) encode(w *writer) {
-	w.fixed(b.Currency[:])
-	w.commitment(b.Available)
-	w.commitment(b.Amount)
-	w.fixed(b.Proof[:])
-	w.blob(b.Flow)
+func (b *Burn) encode(w *codec.Writer) {
+	w.Fixed(b.Currency[:])
+	w.Commitment(b.Available)
+	w.Commitment(b.Amount)
+	w.Fixed(b.Proof[:])
+	w.Blob(b.Flow)
 }
 
-func (b *Burn) decode(r *reader) {
-	b.Currency = r.currency()
-	b.Available = r.commitment()
-	b.Amount = r.commitment()
-	r.proof(&b.Proof)
-	b.Flow = r.blob(MaxFlowSize)
+func (b *Burn) decode(r *codec.Reader) {
+	b.Currency = readCurrency(r)
+	b.Available = r.Commitment()
+	b.Amount = r.Commitment()
+	readProof(r, &b.Proof)
+	b.Flow = r.Blob(MaxFlowSize)
 }
 
-func (b *Transfer) encode(w *writer) {
-	w.str(b.To)
-	w.fixed(b.Currency[:])
-	w.fixed(b.Beneficiary[:])
-	w.commitment(b.Available)
-	w.commitment(b.Amount)
-	w.fixed(b.Proof[:])
-	w.blob(b.Memo)
-	w.blob(b.AuditMemo)
-	w.blob(b.Flow)
+func (b *Transfer) encode(w *codec.Writer) {
+	w.Str(b.To)
+	w.Fixed(b.Currency[:])
+	w.Fixed(b.Beneficiary[:])
+	w.Commitment(b.Available)
+	w.Commitment(b.Amount)
+	w.Fixed(b.Proof[:])
+	w.Blob(b.Memo)
+	w.Blob(b.AuditMemo)
+	w.Blob(b.Flow)
 }
 
-func (b *Transfer) decode(r *reader) {
-	b.To = r.id()
-	b.Currency = r.currency()
-	r.fixed(b.Beneficiary[:])
-	b.Available = r.commitment()
-	b.Amount = r.commitment()
-	r.proof(&b.Proof)
-	b.Memo = r.blob(MaxMemoSize)
-	b.AuditMemo = r.blob(MaxMemoSize)
-	b.Flow = r.blob(MaxFlowSize)
+func (b *Transfer) decode(r *codec.Reader) {
+	b.To = readID(r)
+	b.Currency = readCurrency(r)
+	r.Fixed(b.Beneficiary[:])
+	b.Available = r.Commitment()
+	b.Amount = r.Commitment()
+	readProof(r, &b.Proof)
+	b.Memo = r.Blob(MaxMemoSize)
+	b.AuditMemo = r.Blob(MaxMemoSize)
+	b.Flow = r.Blob(MaxFlowSize)
 }
 
-func (b *BulkTransfer) encode(w *writer) {
-	w.str(b.To)
-	w.fixed(b.Currency[:])
-	w.commitment(b.Available)
-	w.u8(uint8(len(b.Payments)))
+func (b *BulkTransfer) encode(w *codec.Writer) {
+	w.Str(b.To)
+	w.Fixed(b.Currency[:])
+	w.Commitment(b.Available)
+	w.U8(uint8(len(b.Payments)))
 	for i := range b.Payments {
 		p := &b.Payments[i]
-		w.fixed(p.Beneficiary[:])
-		w.commitment(p.Amount)
-		w.fixed(p.Proof[:])
-		w.blob(p.Memo)
-		w.blob(p.AuditMemo)
+		w.Fixed(p.Beneficiary[:])
+		w.Commitment(p.Amount)
+		w.Fixed(p.Proof[:])
+		w.Blob(p.Memo)
+		w.Blob(p.AuditMemo)
 	}
-	w.blob(b.Flow)
+	w.Blob(b.Flow)
 }
 
-func (b *BulkTransfer) decode(r *reader) {
-	b.To = r.id()
-	b.Currency = r.currency()
-	b.Available = r.commitment()
-	n := int(r.u8())
-	if r.err == nil && (n == 0 || n > MaxBulkPayments) {
-		r.err = fmt.Errorf("bulk transfer carries %d payments, want 1 to %d", n, MaxBulkPayments)
+func (b *BulkTransfer) decode(r *codec.Reader) {
+	b.To = readID(r)
+	b.Currency = readCurrency(r)
+	b.Available = r.Commitment()
+	n := int(r.U8())
+	if r.Err() == nil && (n == 0 || n > MaxBulkPayments) {
+		r.Fail(fmt.Errorf("bulk transfer carries %d payments, want 1 to %d", n, MaxBulkPayments))
 		return
 	}
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err() == nil; i++ {
 		var p BulkPayment
-		r.fixed(p.Beneficiary[:])
-		p.Amount = r.commitment()
-		r.proof(&p.Proof)
-		p.Memo = r.blob(MaxMemoSize)
-		p.AuditMemo = r.blob(MaxMemoSize)
+		r.Fixed(p.Beneficiary[:])
+		p.Amount = r.Commitment()
+		readProof(r, &p.Proof)
+		p.Memo = r.Blob(MaxMemoSize)
+		p.AuditMemo = r.Blob(MaxMemoSize)
 		b.Payments = append(b.Payments, p)
 	}
-	b.Flow = r.blob(MaxFlowSize)
+	b.Flow = r.Blob(MaxFlowSize)
 }
 
-func (b *ApplyPending) encode(w *writer) {
-	w.fixed(b.Currency[:])
-	w.u64(uint64(len(b.Payments)))
+func (b *ApplyPending) encode(w *codec.Writer) {
+	w.Fixed(b.Currency[:])
+	w.U64(uint64(len(b.Payments)))
 	for _, id := range b.Payments {
-		w.fixed(id[:])
+		w.Fixed(id[:])
 	}
 }
 
-func (b *ApplyPending) decode(r *reader) {
-	b.Currency = r.currency()
-	n := r.u64()
-	if r.err == nil && (n == 0 || n > MaxApplyPayments) {
-		r.err = fmt.Errorf("apply-pending names %d payments, want 1 to %d", n, MaxApplyPayments)
+func (b *ApplyPending) decode(r *codec.Reader) {
+	b.Currency = readCurrency(r)
+	n := r.U64()
+	if r.Err() == nil && (n == 0 || n > MaxApplyPayments) {
+		r.Fail(fmt.Errorf("apply-pending names %d payments, want 1 to %d", n, MaxApplyPayments))
 		return
 	}
 	seen := map[TxID]bool{}
-	for i := uint64(0); i < n && r.err == nil; i++ {
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
 		var id TxID
-		r.fixed(id[:])
+		r.Fixed(id[:])
 		if seen[id] {
-			r.err = errors.New("apply-pending names a payment twice")
+			r.Fail(errors.New("apply-pending names a payment twice"))
 		}
 		seen[id] = true
 		b.Payments = append(b.Payments, id)
@@ -279,3 +280,46 @@ func (b *ApplyPending) decode(r *reader) {
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+// EpochClose replaces aggregates by the regulator's re-encryptions of their
+// decrypted, checked and normalised sums, so that limbs never overflow.
+// The commitment sums stay; the bisection index restarts.
+type EpochClose struct {
+	Aggregates []ClosedAggregate
+}
+
+// ClosedAggregate is one replaced aggregate.
+type ClosedAggregate struct {
+	Key        string
+	Ciphertext []byte
+}
+
+// MaxClosePerTx bounds the aggregates one epoch close replaces.
+const MaxClosePerTx = 8
+
+func (*EpochClose) kind() Kind { return KindEpochClose }
+
+func (b *EpochClose) encode(w *codec.Writer) {
+	w.U8(uint8(len(b.Aggregates)))
+	for _, a := range b.Aggregates {
+		w.Str(a.Key)
+		w.Blob(a.Ciphertext)
+	}
+}
+
+func (b *EpochClose) decode(r *codec.Reader) {
+	n := int(r.U8())
+	if r.Err() == nil && (n == 0 || n > MaxClosePerTx) {
+		r.Fail(fmt.Errorf("epoch close names %d aggregates, want 1 to %d", n, MaxClosePerTx))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i < n && r.Err() == nil; i++ {
+		a := ClosedAggregate{Key: r.Str(64), Ciphertext: r.Blob(MaxFlowSize)}
+		if r.Err() == nil && (!ValidAggregateKey(a.Key) || seen[a.Key]) {
+			r.Fail(fmt.Errorf("epoch close: aggregate key %q is not valid or repeated", a.Key))
+		}
+		seen[a.Key] = true
+		b.Aggregates = append(b.Aggregates, a)
+	}
+}

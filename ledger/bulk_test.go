@@ -22,7 +22,7 @@ func (f *fixture) bulk(p *party, to *party, amounts []uint64, cheat int) (*Tx, O
 	for j, a := range amounts {
 		r, _ := zkp.RandomAmountBlinding()
 		amts[j] = Opening{Value: a, Blinding: r}
-		total, _ = total.plus(amts[j])
+		total, _ = total.Plus(amts[j])
 		flows[j] = he.Flow{Amount: a, Blinding: r}
 		if j == cheat {
 			flows[j].Amount++
@@ -47,7 +47,7 @@ func (f *fixture) bulk(p *party, to *party, amounts []uint64, cheat int) (*Tx, O
 			f.t.Fatal(err)
 		}
 		body.Payments[j].Proof = proof.Bytes()
-		left, _ = left.minus(amt)
+		left, _ = left.Minus(amt)
 	}
 	tx.Sign(testChain, p.id.Sign)
 	return tx, total

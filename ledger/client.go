@@ -55,16 +55,6 @@ func (c *Client) Account(ctx context.Context, id string, cur Currency) (AccountI
 	return a, err
 }
 
-// PartyInfo is the /party answer.
-type PartyInfo struct {
-	ID      string `json:"id"`
-	Role    uint8  `json:"role"`
-	Country string `json:"country"`
-	SignKey []byte `json:"sign_key"`
-	MemoKey []byte `json:"memo_key"`
-	Nonce   uint64 `json:"nonce"`
-}
-
 // Party returns a registered party.
 func (c *Client) Party(ctx context.Context, id string) (PartyInfo, error) {
 	var p PartyInfo

@@ -41,6 +41,6 @@ type Rejection struct {
 
 func (r *Rejection) Error() string { return fmt.Sprintf("code %d: %s", r.Code, r.Msg) }
 
-func reject(code uint32, format string, a ...any) *Rejection {
+func Reject(code uint32, format string, a ...any) *Rejection {
 	return &Rejection{Code: code, Msg: fmt.Sprintf(format, a...)}
 }

@@ -27,9 +27,9 @@ var Currencies = []struct {
 func (c Currency) String() string { return string(c[:]) }
 
 // Known reports whether c is one of Currencies.
-func (c Currency) Known() bool { return c.minor() >= 0 }
+func (c Currency) Known() bool { return c.MinorDigits() >= 0 }
 
-func (c Currency) minor() int {
+func (c Currency) MinorDigits() int {
 	for _, k := range Currencies {
 		if k.Code == c {
 			return k.Minor
@@ -55,7 +55,7 @@ func ParseCurrency(s string) (Currency, error) {
 // minor units (125050). It refuses more decimals than c has, signs,
 // exponents and anything at or beyond 2^64 minor units.
 func ParseAmount(c Currency, s string) (uint64, error) {
-	minor := c.minor()
+	minor := c.MinorDigits()
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || strings.ContainsAny(whole+frac, "+-eE_ ") || (hasDot && frac == "") {
 		return 0, fmt.Errorf("ledger: amount %q is not a decimal number like 1250.50", s)
@@ -81,7 +81,7 @@ func FormatAmount(c Currency, v uint64) string {
 
 // FormatBig renders a (possibly large or negative) count of minor units.
 func FormatBig(c Currency, v *big.Int) string {
-	minor := c.minor()
+	minor := c.MinorDigits()
 	s := new(big.Int).Abs(v).String()
 	sign := ""
 	if v.Sign() < 0 {

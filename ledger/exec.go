@@ -24,17 +24,17 @@ func decode(raw []byte) (*Tx, *Rejection) {
 	case err == nil:
 		return tx, nil
 	case errors.Is(err, ErrTxTooLarge):
-		return nil, reject(CodeTooLarge, "%v", err)
+		return nil, Reject(CodeTooLarge, "%v", err)
 	case errors.Is(err, ErrTxVersion):
-		return nil, reject(CodeVersion, "%v", err)
+		return nil, Reject(CodeVersion, "%v", err)
 	case errors.Is(err, ErrTxKind):
-		return nil, reject(CodeUnknownKind, "%v", err)
+		return nil, Reject(CodeUnknownKind, "%v", err)
 	case errors.Is(err, ErrTxPoint):
-		return nil, reject(CodeBadPoint, "%v", err)
+		return nil, Reject(CodeBadPoint, "%v", err)
 	case errors.Is(err, ErrTxProofFormat):
-		return nil, reject(CodeBadProofFormat, "%v", err)
+		return nil, Reject(CodeBadProofFormat, "%v", err)
 	}
-	return nil, reject(CodeEncoding, "%v", err)
+	return nil, Reject(CodeEncoding, "%v", err)
 }
 
 // apply validates tx against the state seen through o and, only if every
@@ -66,18 +66,18 @@ func (e *executor) authenticate(v view, tx *Tx, id TxID) (*Party, *Rejection) {
 		return nil, internal(err)
 	}
 	if sender == nil {
-		return nil, reject(CodeUnknownSender, "sender %q is not registered", tx.Sender)
+		return nil, Reject(CodeUnknownSender, "sender %q is not registered", tx.Sender)
 	}
 	if !ed25519.Verify(sender.SignKey[:], tx.SigningBytes(e.chainID), tx.Sig[:]) {
-		return nil, reject(CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
+		return nil, Reject(CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
 	}
 	if st, err := v.status(id); err != nil {
 		return nil, internal(err)
 	} else if st != nil {
-		return nil, reject(CodeDuplicateTx, "transaction %s is already committed at height %d", id, st.Height)
+		return nil, Reject(CodeDuplicateTx, "transaction %s is already committed at height %d", id, st.Height)
 	}
 	if tx.Nonce != sender.Nonce {
-		return nil, reject(CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
+		return nil, Reject(CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
 	}
 	return sender, nil
 }
@@ -103,17 +103,17 @@ func (e *executor) applyBody(v view, tx *Tx, sender *Party, st *TxStatus) *Rejec
 	case *EpochClose:
 		return e.epochClose(v, sender, b, st)
 	}
-	return reject(CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
+	return Reject(CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
 }
 
 func (e *executor) registerBank(v view, sender *Party, b *RegisterBank, st *TxStatus) *Rejection {
 	if sender.Role != RoleRegulator {
-		return reject(CodeUnauthorized, "only the regulator registers banks")
+		return Reject(CodeUnauthorized, "only the regulator registers banks")
 	}
 	if p, err := v.party(b.ID); err != nil {
 		return internal(err)
 	} else if p != nil {
-		return reject(CodeAlreadyExists, "party %q is already registered", b.ID)
+		return Reject(CodeAlreadyExists, "party %q is already registered", b.ID)
 	}
 	v.putParty(&Party{ID: b.ID, Role: RoleBank, Country: b.Country, SignKey: b.SignKey, MemoKey: b.MemoKey})
 	st.To = b.ID
@@ -122,12 +122,12 @@ func (e *executor) registerBank(v view, sender *Party, b *RegisterBank, st *TxSt
 
 func (e *executor) registerAccount(v view, sender *Party, b *RegisterAccount, st *TxStatus) *Rejection {
 	if sender.Role != RoleBank {
-		return reject(CodeUnauthorized, "only banks open accounts")
+		return Reject(CodeUnauthorized, "only banks open accounts")
 	}
 	if a, err := v.account(b.Currency, sender.ID); err != nil {
 		return internal(err)
 	} else if a != nil {
-		return reject(CodeAlreadyExists, "%s already has a %s account", sender.ID, b.Currency)
+		return Reject(CodeAlreadyExists, "%s already has a %s account", sender.ID, b.Currency)
 	}
 	v.putAccount(b.Currency, sender.ID, &Account{Available: zkp.ZeroCommitment(), Pending: zkp.ZeroCommitment()})
 	st.Currency = b.Currency
@@ -138,12 +138,12 @@ func (e *executor) registerBeneficiary(v view, sender *Party, b *RegisterBenefic
 	if a, err := v.account(b.Currency, sender.ID); err != nil {
 		return internal(err)
 	} else if a == nil {
-		return reject(CodeUnknownAccount, "%s has no %s account; register it first", sender.ID, b.Currency)
+		return Reject(CodeUnknownAccount, "%s has no %s account; register it first", sender.ID, b.Currency)
 	}
 	if old, err := v.beneficiary(b.Token); err != nil {
 		return internal(err)
 	} else if old != nil {
-		return reject(CodeAlreadyExists, "beneficiary token is already registered")
+		return Reject(CodeAlreadyExists, "beneficiary token is already registered")
 	}
 	v.o.set(beneficiaryKey(b.Token), (&Beneficiary{Owner: sender.ID, Currency: b.Currency, Class: b.Class}).encode())
 	st.Currency = b.Currency
@@ -177,7 +177,7 @@ func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *R
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
 		return rej
 	}
-	return e.record(v, tx, st, flow, b.Amount, aggIn(b.Currency, b.To), aggCurrency(b.Currency, "minted"))
+	return e.record(v, tx, st, flow, b.Amount, AggIn(b.Currency, b.To), AggCurrency(b.Currency, "minted"))
 }
 
 // record adds a flow to its aggregates; the last step of a transaction.
@@ -207,12 +207,12 @@ func (e *executor) burn(v view, tx *Tx, sender *Party, b *Burn, st *TxStatus) *R
 	v.putSupply(b.Currency, supply.Sub(b.Amount))
 	v.putAccount(b.Currency, sender.ID, acct)
 	st.Currency = b.Currency
-	return e.record(v, tx, st, flow, b.Amount, aggOut(b.Currency, sender.ID), aggCurrency(b.Currency, "burned"))
+	return e.record(v, tx, st, flow, b.Amount, AggOut(b.Currency, sender.ID), AggCurrency(b.Currency, "burned"))
 }
 
 func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxStatus) *Rejection {
 	if b.To == sender.ID {
-		return reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+		return Reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
 	}
 	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
 	if rej != nil {
@@ -236,8 +236,8 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
 		return rej
 	}
-	return e.record(v, tx, st, flow, b.Amount, aggOut(b.Currency, sender.ID), aggIn(b.Currency, b.To),
-		aggCorridor(b.Currency, sender.Country, recv.Country), aggCurrency(b.Currency, "transfers"))
+	return e.record(v, tx, st, flow, b.Amount, AggOut(b.Currency, sender.ID), AggIn(b.Currency, b.To),
+		AggCorridor(b.Currency, sender.Country, recv.Country), AggCurrency(b.Currency, "transfers"))
 }
 
 // bulkTransfer pays each of a bulk transfer's payments into the receiver's
@@ -246,7 +246,7 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 // amounts: every aggregate it enters receives all of its payments.
 func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, st *TxStatus) *Rejection {
 	if b.To == sender.ID {
-		return reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+		return Reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
 	}
 	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
 	if rej != nil {
@@ -255,10 +255,10 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 	for j := range b.Payments {
 		p := &b.Payments[j]
 		if rej := e.checkBeneficiary(v, p.Beneficiary, b.To, b.Currency); rej != nil {
-			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			return Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		if rej := checkMemos(p.Memo, p.AuditMemo); rej != nil {
-			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			return Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 	}
 	flow, rej := e.flows.decode(b.Flow)
@@ -270,10 +270,10 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 		return internal(err)
 	}
 	if acct == nil {
-		return reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
+		return Reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
 	}
 	if !acct.Available.Equal(b.Available) {
-		return reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
+		return Reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
 	}
 	total := zkp.ZeroCommitment()
 	contexts := tx.PaymentContexts(e.chainID)
@@ -281,7 +281,7 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 		p := &b.Payments[j]
 		pub := zkp.Public{Circuit: zkp.Transfer, Available: acct.Available, Amount: p.Amount, Context: contexts[j]}
 		if rej := e.verifier.check(pub, p.Proof); rej != nil {
-			return reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			return Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		acct.Available = acct.Available.Sub(p.Amount)
 		total = total.Add(p.Amount)
@@ -302,8 +302,8 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 	}
 	v.putAccount(b.Currency, b.To, to)
 	st.To, st.Currency = b.To, b.Currency
-	return e.record(v, tx, st, flow, total, aggOut(b.Currency, sender.ID), aggIn(b.Currency, b.To),
-		aggCorridor(b.Currency, sender.Country, recv.Country), aggCurrency(b.Currency, "transfers"))
+	return e.record(v, tx, st, flow, total, AggOut(b.Currency, sender.ID), AggIn(b.Currency, b.To),
+		AggCorridor(b.Currency, sender.Country, recv.Country), AggCurrency(b.Currency, "transfers"))
 }
 
 // debit checks a transfer proof against the payer's current available
@@ -314,10 +314,10 @@ func (e *executor) debit(v view, tx *Tx, payer string, c Currency, avail, amount
 		return nil, internal(err)
 	}
 	if acct == nil {
-		return nil, reject(CodeUnknownAccount, "%s has no %s account", payer, c)
+		return nil, Reject(CodeUnknownAccount, "%s has no %s account", payer, c)
 	}
 	if !acct.Available.Equal(avail) {
-		return nil, reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", c)
+		return nil, Reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", c)
 	}
 	pub := zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: amount, Context: tx.Context(e.chainID)}
 	if rej := e.verifier.check(pub, proof); rej != nil {
@@ -347,7 +347,7 @@ func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxSt
 		return internal(err)
 	}
 	if acct == nil {
-		return reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
+		return Reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
 	}
 	for _, id := range b.Payments {
 		key := unappliedKey(sender.ID, b.Currency, id)
@@ -356,7 +356,7 @@ func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxSt
 			return internal(err)
 		}
 		if raw == nil {
-			return reject(CodeUnknownPayment, "payment %s is not pending in %s's %s account", id, sender.ID, b.Currency)
+			return Reject(CodeUnknownPayment, "payment %s is not pending in %s's %s account", id, sender.ID, b.Currency)
 		}
 		amount, err := zkp.DecodeCommitment(raw)
 		if err != nil {
@@ -383,7 +383,7 @@ func (e *executor) checkIssuer(v view, sender *Party, c Currency) *Rejection {
 		return internal(err)
 	}
 	if issuer != sender.ID {
-		return reject(CodeUnauthorized, "%s is not the issuer of %s", sender.ID, c)
+		return Reject(CodeUnauthorized, "%s is not the issuer of %s", sender.ID, c)
 	}
 	return nil
 }
@@ -394,14 +394,14 @@ func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Part
 		return nil, nil, internal(err)
 	}
 	if p == nil || p.Role == RoleRegulator {
-		return nil, nil, reject(CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
+		return nil, nil, Reject(CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
 	}
 	a, err := v.account(c, id)
 	if err != nil {
 		return nil, nil, internal(err)
 	}
 	if a == nil {
-		return nil, nil, reject(CodeUnknownAccount, "receiver %s has no %s account", id, c)
+		return nil, nil, Reject(CodeUnknownAccount, "receiver %s has no %s account", id, c)
 	}
 	return p, a, nil
 }
@@ -415,19 +415,19 @@ func (e *executor) checkBeneficiary(v view, token [32]byte, to string, c Currenc
 		return internal(err)
 	}
 	if ben == nil || ben.Owner != to || ben.Currency != c {
-		return reject(CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", to, c)
+		return Reject(CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", to, c)
 	}
 	return nil
 }
 
 func checkMemos(memo, audit []byte) *Rejection {
 	if len(memo) != MemoSize {
-		return reject(CodeBadMemo, "memo is %d bytes, want %d", len(memo), MemoSize)
+		return Reject(CodeBadMemo, "memo is %d bytes, want %d", len(memo), MemoSize)
 	}
 	if len(audit) != 0 && len(audit) != MemoSize {
-		return reject(CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), MemoSize)
+		return Reject(CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), MemoSize)
 	}
 	return nil
 }
 
-func internal(err error) *Rejection { return reject(CodeInternal, "%v", err) }
+func internal(err error) *Rejection { return Reject(CodeInternal, "%v", err) }

@@ -2,12 +2,11 @@ package ledger
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -27,16 +26,8 @@ import (
 //	currency/<CUR>/funded (the opening balances at genesis)
 //
 // and, for bisection, the transactions that entered each since its last
-// epoch close at hx/<key>/<height><index>. A flow sits in slot group 0.
-const flowGroup = 0
-
-// Aggregate key helpers.
-func aggIn(c Currency, p string) string  { return "in/" + c.String() + "/" + p }
-func aggOut(c Currency, p string) string { return "out/" + c.String() + "/" + p }
-func aggCorridor(c Currency, from, to [2]byte) string {
-	return "corridor/" + c.String() + "/" + string(from[:]) + "-" + string(to[:])
-}
-func aggCurrency(c Currency, what string) string { return "currency/" + c.String() + "/" + what }
+// epoch close at hx/<key>/<height><index>. A flow sits in slot group
+// ledger.FlowGroup.
 
 func aggKey(k string) []byte    { return []byte("h/" + k) }
 func aggSumKey(k string) []byte { return []byte("hc/" + k) }
@@ -50,26 +41,6 @@ func aggTxPrefix(k string) []byte { return []byte("hx/" + k + "/") }
 // regulator's ciphertext and the commitment sum it stands for, the first
 // element of any later bisection.
 func aggBaseKey(k string) []byte { return []byte("hb/" + k) }
-
-// ValidAggregateKey reports whether k names an aggregate.
-func ValidAggregateKey(k string) bool {
-	parts := strings.Split(k, "/")
-	if len(parts) != 3 {
-		return false
-	}
-	if _, err := ParseCurrency(parts[1]); err != nil {
-		return false
-	}
-	switch parts[0] {
-	case "in", "out":
-		return ValidID(parts[2])
-	case "corridor":
-		return len(parts[2]) == 5 && parts[2][2] == '-'
-	case "currency":
-		return parts[2] == "transfers" || parts[2] == "minted" || parts[2] == "burned" || parts[2] == "funded"
-	}
-	return false
-}
 
 // flowBook validates flow ciphertexts and, during FinalizeBlock, collects
 // them for the block's aggregates.
@@ -95,28 +66,9 @@ func newFlowBook(pk *he.PublicKey) *flowBook {
 // regulator's parameters, load 1 (a single fresh encryption).
 func (f *flowBook) decode(b []byte) (*he.Ciphertext, *Rejection) {
 	if f == nil {
-		if len(b) != 0 {
-			return nil, reject(CodeFlowMalformed, "this chain has no regulator HE key; send no flow ciphertext")
-		}
-		return nil, nil
+		return DecodeFlow(nil, b)
 	}
-	if len(b) == 0 {
-		return nil, reject(CodeFlowMalformed, "flow ciphertext missing: every payment must carry its flow encrypted to the regulator")
-	}
-	ct := he.Zero(f.params)
-	if err := ct.UnmarshalBinary(b); err != nil {
-		switch {
-		case errors.Is(err, he.ErrOversize):
-			return nil, reject(CodeFlowTooLarge, "%v", err)
-		case errors.Is(err, he.ErrParams):
-			return nil, reject(CodeFlowParams, "%v", err)
-		}
-		return nil, reject(CodeFlowMalformed, "%v", err)
-	}
-	if ct.Load() != 1 {
-		return nil, reject(CodeFlowMalformed, "flow ciphertext claims load %d, want a single fresh encryption (1)", ct.Load())
-	}
-	return ct, nil
+	return DecodeFlow(f.params, b)
 }
 
 // record books one flow into aggregates: commitment sums and the tx index
@@ -208,61 +160,18 @@ func (f *flowBook) load(o *overlay, k string) (*he.Ciphertext, error) {
 	return ct, nil
 }
 
-// EpochClose replaces aggregates by the regulator's re-encryptions of their
-// decrypted, checked and normalised sums, so that limbs never overflow.
-// The commitment sums stay; the bisection index restarts.
-type EpochClose struct {
-	Aggregates []ClosedAggregate
-}
-
-// ClosedAggregate is one replaced aggregate.
-type ClosedAggregate struct {
-	Key        string
-	Ciphertext []byte
-}
-
-// MaxClosePerTx bounds the aggregates one epoch close replaces.
-const MaxClosePerTx = 8
-
-func (*EpochClose) kind() Kind { return KindEpochClose }
-
-func (b *EpochClose) encode(w *writer) {
-	w.u8(uint8(len(b.Aggregates)))
-	for _, a := range b.Aggregates {
-		w.str(a.Key)
-		w.blob(a.Ciphertext)
-	}
-}
-
-func (b *EpochClose) decode(r *reader) {
-	n := int(r.u8())
-	if r.err == nil && (n == 0 || n > MaxClosePerTx) {
-		r.err = fmt.Errorf("epoch close names %d aggregates, want 1 to %d", n, MaxClosePerTx)
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i < n && r.err == nil; i++ {
-		a := ClosedAggregate{Key: r.str(64), Ciphertext: r.blob(MaxFlowSize)}
-		if r.err == nil && (!ValidAggregateKey(a.Key) || seen[a.Key]) {
-			r.err = fmt.Errorf("epoch close: aggregate key %q is not valid or repeated", a.Key)
-		}
-		seen[a.Key] = true
-		b.Aggregates = append(b.Aggregates, a)
-	}
-}
-
 func (e *executor) epochClose(v view, sender *Party, b *EpochClose, st *TxStatus) *Rejection {
 	if sender.Role != RoleRegulator {
-		return reject(CodeUnauthorized, "only the regulator closes epochs")
+		return Reject(CodeUnauthorized, "only the regulator closes epochs")
 	}
 	if e.flows == nil {
-		return reject(CodeFlowMalformed, "this chain has no regulator HE key")
+		return Reject(CodeFlowMalformed, "this chain has no regulator HE key")
 	}
 	cts := make([]*he.Ciphertext, len(b.Aggregates))
 	for i, a := range b.Aggregates {
 		ct := he.Zero(e.flows.params)
 		if err := ct.UnmarshalBinary(a.Ciphertext); err != nil {
-			return reject(CodeFlowParams, "epoch close %s: %v", a.Key, err)
+			return Reject(CodeFlowParams, "epoch close %s: %v", a.Key, err)
 		}
 		cts[i] = ct
 	}
@@ -272,16 +181,16 @@ func (e *executor) epochClose(v view, sender *Party, b *EpochClose, st *TxStatus
 			return internal(err)
 		}
 		for _, en := range entries {
-			v.o.del([]byte(en.key))
+			v.o.del([]byte(en.Key))
 		}
 		sum, err := v.commitmentAt(aggSumKey(a.Key))
 		if err != nil {
 			return internal(err)
 		}
-		w := &writer{}
-		w.commitment(sum)
-		w.blob(a.Ciphertext)
-		v.o.set(aggBaseKey(a.Key), w.b)
+		w := &codec.Writer{}
+		w.Commitment(sum)
+		w.Blob(a.Ciphertext)
+		v.o.set(aggBaseKey(a.Key), w.B)
 		v.o.set(aggKey(a.Key), a.Ciphertext)
 		if e.flows.pending != nil {
 			e.flows.pending[a.Key] = &aggUpdate{base: cts[i]}

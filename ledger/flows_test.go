@@ -205,7 +205,7 @@ func (f *fixture) closeTx(t *testing.T, aud *Auditor, keys ...string) *Tx {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fresh, _ := enc.EncryptSums(map[int]he.GroupSum{flowGroup: total(sums)})
+		fresh, _ := enc.EncryptSums(map[int]he.GroupSum{FlowGroup: total(sums)})
 		raw, _ := fresh.MarshalBinary()
 		body.Aggregates = append(body.Aggregates, ClosedAggregate{Key: k, Ciphertext: raw})
 	}

@@ -58,7 +58,17 @@ type GenesisAccount struct {
 	Flow string `json:"flow,omitempty"`
 }
 
+// Roles a party can have.
+const (
+	RoleBank      uint8 = 1
+	RoleIssuer    uint8 = 2
+	RoleRegulator uint8 = 3
+)
+
 var roles = map[string]uint8{"bank": RoleBank, "issuer": RoleIssuer, "regulator": RoleRegulator}
+
+// ParseRole maps a genesis role name to its code.
+func ParseRole(s string) (uint8, bool) { r, ok := roles[s]; return r, ok }
 
 // ParseGenesis reads and checks the app state, reporting every problem at
 // once.
@@ -86,7 +96,7 @@ func (g *Genesis) problems() []string {
 	seen := map[string]string{}
 	regulators := 0
 	for _, p := range g.Parties {
-		if _, err := p.party(); err != nil {
+		if err := p.check(); err != nil {
 			bad("party %q: %v", p.ID, err)
 		}
 		if seen[p.ID] != "" {
@@ -132,13 +142,17 @@ func (g *Genesis) problems() []string {
 
 // flowProblems checks the HE key and the opening balances' flows.
 func (g *Genesis) flowProblems() []string {
-	book, err := g.flowBook()
+	pk, err := g.HEKey()
 	if err != nil {
 		return []string{err.Error()}
 	}
+	var params *he.Params
+	if pk != nil {
+		params = pk.Params()
+	}
 	var errs []string
 	for _, a := range g.Accounts {
-		if book == nil {
+		if params == nil {
 			if a.Flow != "" {
 				errs = append(errs, fmt.Sprintf("account %s/%s: a flow without he_public_key", a.Party, a.Currency))
 			}
@@ -155,15 +169,45 @@ func (g *Genesis) flowProblems() []string {
 			errs = append(errs, fmt.Sprintf("account %s/%s: flow is not hex", a.Party, a.Currency))
 			continue
 		}
-		if _, rej := book.decode(raw); rej != nil {
+		if _, rej := DecodeFlow(params, raw); rej != nil {
 			errs = append(errs, fmt.Sprintf("account %s/%s: flow: %s", a.Party, a.Currency, rej.Msg))
 		}
 	}
 	return errs
 }
 
-// flowBook returns the HE flow book for the genesis key, or nil without one.
-func (g *Genesis) flowBook() (*flowBook, error) {
+// check reports the first problem with a genesis party's fields.
+func (p GenesisParty) check() error {
+	if _, ok := roles[p.Role]; !ok {
+		return errors.New("role must be bank, issuer or regulator")
+	}
+	if !ValidID(p.ID) {
+		return errors.New("id must be lower-case letters, digits and dashes, at most 32")
+	}
+	if len(p.Country) != 2 || !isUpper(p.Country[0]) || !isUpper(p.Country[1]) {
+		return errors.New("country must be two upper-case letters")
+	}
+	for _, k := range []struct{ name, hex string }{{"sign_key", p.SignKey}, {"memo_key", p.MemoKey}} {
+		if b, err := hex.DecodeString(k.hex); err != nil || len(b) != 32 {
+			return fmt.Errorf("%s is not 32 bytes of hex", k.name)
+		}
+	}
+	return nil
+}
+
+// MemoPublicKey returns the party's X25519 memo key.
+func (p GenesisParty) MemoPublicKey() ([32]byte, error) {
+	var k [32]byte
+	b, err := hex.DecodeString(p.MemoKey)
+	if err != nil || len(b) != 32 {
+		return k, fmt.Errorf("ledger: party %q: memo_key is not 32 bytes of hex", p.ID)
+	}
+	copy(k[:], b)
+	return k, nil
+}
+
+// HEKey returns the regulator's HE public key, or nil if the chain has none.
+func (g *Genesis) HEKey() (*he.PublicKey, error) {
 	if g.HEPublicKey == "" {
 		return nil, nil
 	}
@@ -175,33 +219,7 @@ func (g *Genesis) flowBook() (*flowBook, error) {
 	if err := pk.UnmarshalBinary(raw); err != nil {
 		return nil, fmt.Errorf("he_public_key: %w", err)
 	}
-	return newFlowBook(&pk), nil
-}
-
-func (p GenesisParty) party() (*Party, error) {
-	role, ok := roles[p.Role]
-	if !ok {
-		return nil, errors.New("role must be bank, issuer or regulator")
-	}
-	if !ValidID(p.ID) {
-		return nil, errors.New("id must be lower-case letters, digits and dashes, at most 32")
-	}
-	if len(p.Country) != 2 || !isUpper(p.Country[0]) || !isUpper(p.Country[1]) {
-		return nil, errors.New("country must be two upper-case letters")
-	}
-	out := &Party{ID: p.ID, Role: role}
-	copy(out.Country[:], p.Country)
-	for _, k := range []struct {
-		name, hex string
-		dst       *[32]byte
-	}{{"sign_key", p.SignKey, &out.SignKey}, {"memo_key", p.MemoKey, &out.MemoKey}} {
-		b, err := hex.DecodeString(k.hex)
-		if err != nil || len(b) != 32 {
-			return nil, fmt.Errorf("%s is not 32 bytes of hex", k.name)
-		}
-		copy(k.dst[:], b)
-	}
-	return out, nil
+	return &pk, nil
 }
 
 // Regulator returns the regulator's genesis entry.
@@ -212,65 +230,4 @@ func (g *Genesis) Regulator() GenesisParty {
 		}
 	}
 	return GenesisParty{}
-}
-
-// write puts the genesis state into o. Supplies start as the sum of the
-// opening balances, so the turnstile holds from the first block.
-func (g *Genesis) write(o *overlay, raw []byte) error {
-	v := view{o}
-	o.set(keyGenesis, raw)
-	for _, gp := range g.Parties {
-		p, _ := gp.party() // checked by ParseGenesis
-		v.putParty(p)
-	}
-	for _, is := range g.Issuers {
-		c, _ := ParseCurrency(is.Currency)
-		o.set(issuerKey(c), []byte(is.Party))
-	}
-	supply := map[Currency]zkp.Commitment{}
-	book, err := g.flowBook()
-	if err != nil {
-		return err
-	}
-	funded := map[Currency]*he.Ciphertext{}
-	for _, a := range g.Accounts {
-		c, _ := ParseCurrency(a.Currency)
-		avail, _ := zkp.ParseCommitment(a.Available)
-		v.putAccount(c, a.Party, &Account{Available: avail, Pending: zkp.ZeroCommitment()})
-		if a.Flow != "" {
-			flow, _ := hex.DecodeString(a.Flow) // checked by ParseGenesis
-			k := aggIn(c, a.Party)
-			o.set(aggKey(k), flow)
-			b := avail.Bytes()
-			o.set(aggSumKey(k), b[:])
-			ct, _ := book.decode(flow)
-			if funded[c] == nil {
-				funded[c] = he.Zero(book.params)
-			}
-			if err := book.ev.Add(funded[c], ct); err != nil {
-				return err
-			}
-		}
-		if s, ok := supply[c]; ok {
-			supply[c] = s.Add(avail)
-		} else {
-			supply[c] = avail
-		}
-	}
-	for _, k := range Currencies { // fixed order, not the map's
-		if s, ok := supply[k.Code]; ok {
-			v.putSupply(k.Code, s)
-		}
-		if ct := funded[k.Code]; ct != nil {
-			key := aggCurrency(k.Code, "funded")
-			raw, err := ct.MarshalBinary()
-			if err != nil {
-				return err
-			}
-			o.set(aggKey(key), raw)
-			b := supply[k.Code].Bytes()
-			o.set(aggSumKey(key), b[:])
-		}
-	}
-	return nil
 }

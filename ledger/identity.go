@@ -120,7 +120,7 @@ func LoadIdentity(home string) (*Identity, error) {
 		return nil, err
 	}
 	copy(id.MemoKey[:], memo)
-	copy(id.MemoPub[:], mustX25519Pub(id.MemoKey))
+	copy(id.MemoPub[:], MemoPublicKey(id.MemoKey))
 	return id, nil
 }
 

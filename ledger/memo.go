@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/hkdf"
@@ -33,12 +34,6 @@ const openingSize = 8 + 32
 
 // ErrMemo reports a memo that does not open with the given key.
 var ErrMemo = errors.New("ledger: memo does not open")
-
-// Opening is a commitment's secret: its value and blinding.
-type Opening struct {
-	Value    uint64
-	Blinding *big.Int
-}
 
 // GenerateMemoKey returns a new X25519 key pair.
 func GenerateMemoKey() (priv, pub [32]byte, err error) {
@@ -109,7 +104,7 @@ func memoAEAD(shared, ephPub, recipientPub []byte) (cipher.AEAD, error) {
 	return chacha20poly1305.New(key)
 }
 
-func mustX25519Pub(priv [32]byte) []byte {
+func MemoPublicKey(priv [32]byte) []byte {
 	p, err := curve25519.X25519(priv[:], curve25519.Basepoint)
 	if err != nil {
 		return make([]byte, 32)
@@ -120,14 +115,14 @@ func mustX25519Pub(priv [32]byte) []byte {
 // MemoAAD binds a memo to its payment: chain, sender, receiver, currency,
 // and the sender's nonce.
 func MemoAAD(chainID, sender, receiver string, c Currency, nonce uint64) []byte {
-	w := &writer{}
-	w.fixed([]byte("sable/memo-aad/v1"))
-	w.str(chainID)
-	w.str(sender)
-	w.str(receiver)
-	w.fixed(c[:])
-	w.u64(nonce)
-	return w.b
+	w := &codec.Writer{}
+	w.Fixed([]byte("sable/memo-aad/v1"))
+	w.Str(chainID)
+	w.Str(sender)
+	w.Str(receiver)
+	w.Fixed(c[:])
+	w.U64(nonce)
+	return w.B
 }
 
 // BulkMemoAAD binds a memo to payment j of a bulk transfer: MemoAAD and j.

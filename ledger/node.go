@@ -37,7 +37,7 @@ import (
 //	zk/transfer.vk, zk/mint.vk   verifying keys, checked against genesis's hashes
 const (
 	nodeAppDir = "app"
-	nodeZKDir  = "zk"
+	ZKDir      = "zk"
 )
 
 // Node is one validator: CometBFT and the Sable application in one process.
@@ -118,7 +118,7 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 		c   zkp.Circuit
 		dst **zkp.VerifyingKey
 	}{{zkp.Transfer, &keys.Transfer}, {zkp.Mint, &keys.Mint}} {
-		_, path := zkp.KeyPaths(filepath.Join(home, nodeZKDir), k.c)
+		_, path := zkp.KeyPaths(filepath.Join(home, ZKDir), k.c)
 		if *k.dst, err = zkp.ReadVerifyingKey(path, k.c); err != nil {
 			return nil, fmt.Errorf("ledger: %s verifying key: %w", k.c, err)
 		}

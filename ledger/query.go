@@ -8,61 +8,9 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
-
-// Query paths. Each answers from the last committed state, in JSON.
-//
-//	/account   data "<party>/<CUR>"       available, pending, nonce
-//	/party     data "<party>"             role, country, keys, nonce
-//	/status    data "<txid hex>"          height, index, kind, sender, to, currency, applied
-//	/incoming  data "<party>/<fromHeight>" payments into the party from that height on, with memos
-//	/supply    data "<CUR>"               supply, and whether the turnstile holds
-//	/genesis                              the genesis app state
-//	/aggregates                           every HE aggregate's key and commitment sum
-//	/aggregate data "<key>"               one aggregate: ciphertext, commitment sum, its transactions
-const (
-	QueryCodeNotFound uint32 = 1
-	QueryCodeBadQuery uint32 = 2
-)
-
-// AccountInfo is the /account answer.
-type AccountInfo struct {
-	Available string `json:"available"`
-	Pending   string `json:"pending"`
-	Nonce     uint64 `json:"nonce"`
-}
-
-// StatusInfo is the /status answer.
-type StatusInfo struct {
-	Height   int64  `json:"height"`
-	Index    uint32 `json:"index"`
-	Kind     string `json:"kind"`
-	Sender   string `json:"sender"`
-	To       string `json:"to,omitempty"`
-	Currency string `json:"currency,omitempty"`
-	Applied  int64  `json:"applied,omitempty"`
-}
-
-// IncomingInfo is one entry of the /incoming answer.
-type IncomingInfo struct {
-	TxID     string `json:"txid"`
-	Kind     string `json:"kind"`
-	Sender   string `json:"sender"`
-	Nonce    uint64 `json:"nonce"`
-	Currency string `json:"currency"`
-	Amount   string `json:"amount"`
-	Memo     []byte `json:"memo"`
-	Height   int64  `json:"height"`
-	Payment  uint32 `json:"payment,omitempty"` // a bulk transfer's payment index; TxID is then its PaymentID
-}
-
-// SupplyInfo is the /supply answer.
-type SupplyInfo struct {
-	Currency  string `json:"currency"`
-	Supply    string `json:"supply"`
-	Turnstile bool   `json:"turnstile"`
-}
 
 // Query serves committed state.
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
@@ -144,9 +92,6 @@ func queryStatus(v view, data string) (any, uint32, string) {
 	return info, 0, ""
 }
 
-// maxIncoming bounds one /incoming answer; the wallet pages by height.
-const maxIncoming = 1000
-
 func queryIncoming(v view, data string) (any, uint32, string) {
 	id, from, _ := strings.Cut(data, "/")
 	fromHeight, err := strconv.ParseInt(from, 10, 64)
@@ -159,7 +104,7 @@ func queryIncoming(v view, data string) (any, uint32, string) {
 	}
 	out := []IncomingInfo{}
 	for _, e := range entries {
-		in, err := decodeIncoming(e.value)
+		in, err := decodeIncoming(e.Value)
 		if err != nil {
 			return nil, QueryCodeBadQuery, err.Error()
 		}
@@ -168,7 +113,7 @@ func queryIncoming(v view, data string) (any, uint32, string) {
 		}
 		out = append(out, IncomingInfo{TxID: in.TxID.String(), Kind: in.Kind.String(), Sender: in.Sender, Nonce: in.Nonce,
 			Currency: in.Currency.String(), Amount: in.Amount.String(), Memo: in.Memo, Height: in.Height, Payment: in.Payment})
-		if len(out) == maxIncoming {
+		if len(out) == MaxIncoming {
 			break
 		}
 	}
@@ -191,19 +136,6 @@ func querySupply(v view, data string) (any, uint32, string) {
 	return SupplyInfo{Currency: c.String(), Supply: s.String(), Turnstile: ok}, 0, ""
 }
 
-// AggregateInfo is an entry of /aggregates, or the /aggregate answer (with
-// Ciphertext and Txs).
-type AggregateInfo struct {
-	Key        string   `json:"key"`
-	Commitment string   `json:"commitment"` // Σ C_amt of the flows in it
-	Ciphertext []byte   `json:"ciphertext,omitempty"`
-	Txs        []string `json:"txs,omitempty"` // since the last epoch close, in order
-	// Base is the aggregate as the regulator re-encrypted it at its last
-	// epoch close, standing for BaseCommitment; empty if never closed.
-	Base           []byte `json:"base,omitempty"`
-	BaseCommitment string `json:"base_commitment,omitempty"`
-}
-
 func queryAggregates(v view) (any, uint32, string) {
 	entries, err := v.o.scan([]byte("hc/"))
 	if err != nil {
@@ -211,11 +143,11 @@ func queryAggregates(v view) (any, uint32, string) {
 	}
 	out := []AggregateInfo{}
 	for _, e := range entries {
-		c, err := zkp.DecodeCommitment(e.value)
+		c, err := zkp.DecodeCommitment(e.Value)
 		if err != nil {
 			return nil, QueryCodeBadQuery, err.Error()
 		}
-		out = append(out, AggregateInfo{Key: e.key[len("hc/"):], Commitment: c.String()})
+		out = append(out, AggregateInfo{Key: e.Key[len("hc/"):], Commitment: c.String()})
 	}
 	return out, 0, ""
 }
@@ -234,10 +166,10 @@ func queryAggregate(v view, key string) (any, uint32, string) {
 	}
 	info := AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
 	if raw, err := v.o.get(aggBaseKey(key)); err == nil && raw != nil {
-		r := &reader{b: raw}
-		base := r.commitment()
-		info.Base = r.blob(MaxFlowSize)
-		if r.done() == nil {
+		r := codec.NewReader(raw)
+		base := r.Commitment()
+		info.Base = r.Blob(MaxFlowSize)
+		if r.Done() == nil {
 			info.BaseCommitment = base.String()
 		}
 	}
@@ -246,7 +178,7 @@ func queryAggregate(v view, key string) (any, uint32, string) {
 		return nil, QueryCodeBadQuery, err.Error()
 	}
 	for _, t := range txs {
-		info.Txs = append(info.Txs, TxID(t.value).String())
+		info.Txs = append(info.Txs, TxID(t.Value).String())
 	}
 	return info, 0, ""
 }

@@ -121,7 +121,7 @@ func NewHESealer(pk *he.PublicKey) *HESealer { return &HESealer{enc: he.NewEncry
 
 // SealFlow encrypts one flow and returns its encoding.
 func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
-	ct, err := h.enc.Encrypt(map[int]he.Flow{flowGroup: {Amount: amount, Blinding: blinding}})
+	ct, err := h.enc.Encrypt(map[int]he.Flow{FlowGroup: {Amount: amount, Blinding: blinding}})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: encrypt flow: %w", err)
 	}
@@ -157,11 +157,11 @@ func (s *Sender) flowSealer(ctx context.Context) (FlowSealer, error) {
 		}
 		s.flowsChecked = true
 		if g.HEPublicKey != "" {
-			book, err := g.flowBook()
+			pk, err := g.HEKey()
 			if err != nil {
 				return nil, err
 			}
-			s.Flows = NewHESealer(book.pk)
+			s.Flows = NewHESealer(pk)
 		}
 	}
 	return s.Flows, nil
@@ -315,7 +315,7 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c Currency, amount
 			return TxID{}, err
 		}
 		amts[j], flows[j] = amt, he.Flow{Amount: a, Blinding: amt.Blinding}
-		if debit, err = debit.plus(amt); err != nil {
+		if debit, err = debit.Plus(amt); err != nil {
 			return TxID{}, err
 		}
 		p := &body.Payments[j]
@@ -348,7 +348,7 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c Currency, amount
 		if body.Payments[j].Proof, err = s.P.spend(left, amt, contexts[j]); err != nil {
 			return TxID{}, err
 		}
-		if left, err = left.minus(amt); err != nil {
+		if left, err = left.Minus(amt); err != nil {
 			return TxID{}, err
 		}
 	}
@@ -363,11 +363,11 @@ func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	reg, err := g.Regulator().party()
+	key, err := g.Regulator().MemoPublicKey()
 	if err != nil {
 		return nil, err
 	}
-	return SealOpening(reg.MemoKey, o, aad)
+	return SealOpening(key, o, aad)
 }
 
 // genesis fetches the chain's genesis once: it does not change, and with
@@ -431,7 +431,7 @@ func (s *Sender) ApplyPending(ctx context.Context, c Currency) (TxID, int, error
 			continue
 		}
 		body.Payments = append(body.Payments, p.TxID)
-		if credit, err = credit.plus(p.Opening); err != nil {
+		if credit, err = credit.Plus(p.Opening); err != nil {
 			return TxID{}, 0, err
 		}
 	}

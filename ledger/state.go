@@ -4,14 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
-)
-
-// Roles a party can have.
-const (
-	RoleBank      uint8 = 1
-	RoleIssuer    uint8 = 2
-	RoleRegulator uint8 = 3
 )
 
 // Party is a bank, an issuer or the regulator: anyone who signs.
@@ -102,114 +96,114 @@ func unappliedPrefix(to string, c Currency) []byte {
 var keyGenesis = []byte("g/genesis")
 
 func (p *Party) encode() []byte {
-	w := &writer{}
-	w.str(p.ID)
-	w.u8(p.Role)
-	w.fixed(p.Country[:])
-	w.fixed(p.SignKey[:])
-	w.fixed(p.MemoKey[:])
-	w.u64(p.Nonce)
-	return w.b
+	w := &codec.Writer{}
+	w.Str(p.ID)
+	w.U8(p.Role)
+	w.Fixed(p.Country[:])
+	w.Fixed(p.SignKey[:])
+	w.Fixed(p.MemoKey[:])
+	w.U64(p.Nonce)
+	return w.B
 }
 
 func decodeParty(b []byte) (*Party, error) {
-	r := &reader{b: b}
-	p := &Party{ID: r.str(MaxIDLen), Role: r.u8()}
-	r.fixed(p.Country[:])
-	r.fixed(p.SignKey[:])
-	r.fixed(p.MemoKey[:])
-	p.Nonce = r.u64()
-	return p, stateErr("party", r.done())
+	r := codec.NewReader(b)
+	p := &Party{ID: r.Str(MaxIDLen), Role: r.U8()}
+	r.Fixed(p.Country[:])
+	r.Fixed(p.SignKey[:])
+	r.Fixed(p.MemoKey[:])
+	p.Nonce = r.U64()
+	return p, stateErr("party", r.Done())
 }
 
 func (a *Account) encode() []byte {
-	w := &writer{}
-	w.commitment(a.Available)
-	w.commitment(a.Pending)
-	return w.b
+	w := &codec.Writer{}
+	w.Commitment(a.Available)
+	w.Commitment(a.Pending)
+	return w.B
 }
 
 func decodeAccount(b []byte) (*Account, error) {
-	r := &reader{b: b}
-	a := &Account{Available: r.commitment(), Pending: r.commitment()}
-	return a, stateErr("account", r.done())
+	r := codec.NewReader(b)
+	a := &Account{Available: r.Commitment(), Pending: r.Commitment()}
+	return a, stateErr("account", r.Done())
 }
 
 func (s *TxStatus) encode() []byte {
-	w := &writer{}
-	w.u64(uint64(s.Height))
-	w.fixed(binary.BigEndian.AppendUint32(nil, s.Index))
-	w.u8(uint8(s.Kind))
-	w.str(s.Sender)
-	w.str(s.To)
-	w.fixed(s.Currency[:])
-	w.u64(uint64(s.Applied))
-	return w.b
+	w := &codec.Writer{}
+	w.U64(uint64(s.Height))
+	w.Fixed(binary.BigEndian.AppendUint32(nil, s.Index))
+	w.U8(uint8(s.Kind))
+	w.Str(s.Sender)
+	w.Str(s.To)
+	w.Fixed(s.Currency[:])
+	w.U64(uint64(s.Applied))
+	return w.B
 }
 
 func decodeTxStatus(b []byte) (*TxStatus, error) {
-	r := &reader{b: b}
-	s := &TxStatus{Height: int64(r.u64())}
-	if idx := r.take(4); idx != nil {
+	r := codec.NewReader(b)
+	s := &TxStatus{Height: int64(r.U64())}
+	if idx := r.Take(4); idx != nil {
 		s.Index = binary.BigEndian.Uint32(idx)
 	}
-	s.Kind = Kind(r.u8())
-	s.Sender = r.str(MaxIDLen)
-	s.To = r.str(MaxIDLen)
-	r.fixed(s.Currency[:])
-	s.Applied = int64(r.u64())
-	return s, stateErr("status", r.done())
+	s.Kind = Kind(r.U8())
+	s.Sender = r.Str(MaxIDLen)
+	s.To = r.Str(MaxIDLen)
+	r.Fixed(s.Currency[:])
+	s.Applied = int64(r.U64())
+	return s, stateErr("status", r.Done())
 }
 
 func (in *Incoming) encode() []byte {
-	w := &writer{}
-	w.fixed(in.TxID[:])
-	w.u8(uint8(in.Kind))
-	w.str(in.Sender)
-	w.u64(in.Nonce)
-	w.fixed(in.Currency[:])
-	w.commitment(in.Amount)
-	w.blob(in.Memo)
-	w.u64(uint64(in.Height))
+	w := &codec.Writer{}
+	w.Fixed(in.TxID[:])
+	w.U8(uint8(in.Kind))
+	w.Str(in.Sender)
+	w.U64(in.Nonce)
+	w.Fixed(in.Currency[:])
+	w.Commitment(in.Amount)
+	w.Blob(in.Memo)
+	w.U64(uint64(in.Height))
 	if in.Kind == KindBulkTransfer {
-		w.fixed(binary.BigEndian.AppendUint32(nil, in.Payment))
+		w.Fixed(binary.BigEndian.AppendUint32(nil, in.Payment))
 	}
-	return w.b
+	return w.B
 }
 
 func decodeIncoming(b []byte) (*Incoming, error) {
-	r := &reader{b: b}
+	r := codec.NewReader(b)
 	in := &Incoming{}
-	r.fixed(in.TxID[:])
-	in.Kind = Kind(r.u8())
-	in.Sender = r.str(MaxIDLen)
-	in.Nonce = r.u64()
-	r.fixed(in.Currency[:])
-	in.Amount = r.commitment()
-	in.Memo = r.blob(MaxMemoSize)
-	in.Height = int64(r.u64())
+	r.Fixed(in.TxID[:])
+	in.Kind = Kind(r.U8())
+	in.Sender = r.Str(MaxIDLen)
+	in.Nonce = r.U64()
+	r.Fixed(in.Currency[:])
+	in.Amount = r.Commitment()
+	in.Memo = r.Blob(MaxMemoSize)
+	in.Height = int64(r.U64())
 	if in.Kind == KindBulkTransfer {
 		var j [4]byte
-		r.fixed(j[:])
+		r.Fixed(j[:])
 		in.Payment = binary.BigEndian.Uint32(j[:])
 	}
-	return in, stateErr("incoming", r.done())
+	return in, stateErr("incoming", r.Done())
 }
 
 func (b *Beneficiary) encode() []byte {
-	w := &writer{}
-	w.str(b.Owner)
-	w.fixed(b.Currency[:])
-	w.u8(b.Class)
-	return w.b
+	w := &codec.Writer{}
+	w.Str(b.Owner)
+	w.Fixed(b.Currency[:])
+	w.U8(b.Class)
+	return w.B
 }
 
 func decodeBeneficiary(v []byte) (*Beneficiary, error) {
-	r := &reader{b: v}
-	b := &Beneficiary{Owner: r.str(MaxIDLen)}
-	r.fixed(b.Currency[:])
-	b.Class = r.u8()
-	return b, stateErr("beneficiary", r.done())
+	r := codec.NewReader(v)
+	b := &Beneficiary{Owner: r.Str(MaxIDLen)}
+	r.Fixed(b.Currency[:])
+	b.Class = r.U8()
+	return b, stateErr("beneficiary", r.Done())
 }
 
 // stateErr marks corruption of our own database: never a client's fault.
@@ -291,7 +285,7 @@ func (v view) turnstile(c Currency) (bool, error) {
 	}
 	sum := zkp.ZeroCommitment()
 	for _, e := range accounts {
-		a, err := decodeAccount(e.value)
+		a, err := decodeAccount(e.Value)
 		if err != nil {
 			return false, err
 		}

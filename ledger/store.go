@@ -4,22 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
-
-// quietLogger keeps Pebble's routine messages (WAL replay and the like) out
-// of the node's output; fatal ones still stop the process.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...interface{}) {}
-func (quietLogger) Fatalf(format string, args ...interface{}) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
-}
 
 // Store is the application state in its own Pebble database. Reads go
 // through a stack of overlays: a transaction writes into its own overlay,
@@ -37,7 +28,7 @@ var (
 
 // OpenStore opens (or creates) the state database in dir.
 func OpenStore(dir string) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebblekv.QuietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: open state %s: %w", dir, err)
 	}
@@ -64,7 +55,7 @@ func (s *Store) Committed() (int64, []byte, error) {
 }
 
 func (s *Store) get(key []byte) ([]byte, error) {
-	v, err := dbGet(s.db, key)
+	v, err := pebblekv.Get(s.db, key)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: read state: %w", err)
 	}
@@ -73,54 +64,15 @@ func (s *Store) get(key []byte) ([]byte, error) {
 
 // scan returns the committed key/values under prefix.
 func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
-	entries, err := dbScan(s.db, prefix)
+	entries, err := pebblekv.Scan(s.db, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: scan state: %w", err)
 	}
 	out := make(map[string][]byte, len(entries))
 	for _, e := range entries {
-		out[e.key] = e.value
+		out[e.Key] = e.Value
 	}
 	return out, nil
-}
-
-// dbGet reads a copy of key's value, or nil if there is none. The state
-// store and the wallets read their Pebble databases through it.
-func dbGet(db *pebble.DB, key []byte) ([]byte, error) {
-	v, closer, err := db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	return append([]byte(nil), v...), nil
-}
-
-// dbScan returns copies of the key/values under prefix, in key order.
-func dbScan(db *pebble.DB, prefix []byte) ([]kv, error) {
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []kv
-	for it.First(); it.Valid(); it.Next() {
-		out = append(out, kv{string(it.Key()), append([]byte(nil), it.Value()...)})
-	}
-	return out, it.Error()
-}
-
-func prefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
 }
 
 // commit writes the overlay's changes, the height and the app hash in one
@@ -189,7 +141,7 @@ func (o *overlay) del(key []byte)        { o.writes[string(key)] = nil }
 
 // scan returns the keys and values under prefix as seen through every
 // layer, in key order.
-func (o *overlay) scan(prefix []byte) ([]kv, error) {
+func (o *overlay) scan(prefix []byte) ([]pebblekv.Pair, error) {
 	merged, err := o.store.scan(prefix)
 	if err != nil {
 		return nil, err
@@ -209,17 +161,12 @@ func (o *overlay) scan(prefix []byte) ([]kv, error) {
 			}
 		}
 	}
-	out := make([]kv, 0, len(merged))
+	out := make([]pebblekv.Pair, 0, len(merged))
 	for k, v := range merged {
-		out = append(out, kv{k, v})
+		out = append(out, pebblekv.Pair{Key: k, Value: v})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
-}
-
-type kv struct {
-	key   string
-	value []byte
 }
 
 func (o *overlay) sortedKeys() []string {

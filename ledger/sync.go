@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -85,16 +86,16 @@ func (w *Wallet) fold(f *inflight) error {
 	if err != nil {
 		return err
 	}
-	if base, err = base.minus(f.Debit); err != nil {
+	if base, err = base.Minus(f.Debit); err != nil {
 		return err
 	}
-	if base, err = base.plus(f.Credit); err != nil {
+	if base, err = base.Plus(f.Credit); err != nil {
 		return err
 	}
 	return w.write(func(b *pebble.Batch) error {
-		wr := &writer{}
+		wr := &codec.Writer{}
 		encodeOpening(wr, base)
-		if err := b.Set(baseKey(f.Currency), wr.b, nil); err != nil {
+		if err := b.Set(baseKey(f.Currency), wr.B, nil); err != nil {
 			return err
 		}
 		for _, id := range f.Applies {
@@ -137,7 +138,7 @@ func (w *Wallet) scanIncoming(ctx context.Context, c *Client, rep *SyncReport) e
 			}
 			from = in.Height
 		}
-		if fresh == 0 || len(page) < maxIncoming {
+		if fresh == 0 || len(page) < MaxIncoming {
 			break
 		}
 	}

@@ -218,7 +218,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 		v := TestnetValidator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(dir, "validators", fmt.Sprint(i)),
 			P2P: fmt.Sprintf("%s:%d", opts.Host, opts.BasePort+10*i+6),
 			RPC: fmt.Sprintf("http://%s:%d", opts.Host, opts.BasePort+10*i+7)}
-		for _, sub := range []string{"config", "data", nodeZKDir} {
+		for _, sub := range []string{"config", "data", ZKDir} {
 			if err := os.MkdirAll(filepath.Join(v.Home, sub), 0o700); err != nil {
 				return nil, fmt.Errorf("ledger: %w", err)
 			}
@@ -242,7 +242,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 		genVals[i] = types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: v.Name}
 		for _, c := range zkp.Circuits() {
 			_, src := zkp.KeyPaths(l.KeysDir, c)
-			_, dst := zkp.KeyPaths(filepath.Join(v.Home, nodeZKDir), c)
+			_, dst := zkp.KeyPaths(filepath.Join(v.Home, ZKDir), c)
 			if err := copyFile(src, dst, 0o644); err != nil {
 				return nil, err
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -70,8 +71,8 @@ type Tx struct {
 // Body is one kind's fields.
 type Body interface {
 	kind() Kind
-	encode(w *writer)
-	decode(r *reader)
+	encode(w *codec.Writer)
+	decode(r *codec.Reader)
 }
 
 // TxID identifies a transaction: the SHA-256 of its full encoding.
@@ -92,32 +93,32 @@ func ParseTxID(s string) (TxID, error) {
 
 // Encode returns the canonical encoding.
 func (tx *Tx) Encode() []byte {
-	w := &writer{b: tx.unsigned()}
-	w.fixed(tx.Sig[:])
-	return w.b
+	w := &codec.Writer{B: tx.unsigned()}
+	w.Fixed(tx.Sig[:])
+	return w.B
 }
 
 // ID returns the transaction's id.
 func (tx *Tx) ID() TxID { return sha256.Sum256(tx.Encode()) }
 
 func (tx *Tx) unsigned() []byte {
-	w := &writer{}
-	w.u8(TxVersion)
-	w.u8(uint8(tx.Kind))
-	w.str(tx.Sender)
-	w.u64(tx.Nonce)
+	w := &codec.Writer{}
+	w.U8(TxVersion)
+	w.U8(uint8(tx.Kind))
+	w.Str(tx.Sender)
+	w.U64(tx.Nonce)
 	tx.Body.encode(w)
-	return w.b
+	return w.B
 }
 
 // SigningBytes is what the sender signs: a versioned label, the chain id and
 // the whole unsigned transaction, so a signature is valid on one chain only.
 func (tx *Tx) SigningBytes(chainID string) []byte {
-	w := &writer{}
-	w.fixed([]byte("sable/tx-sig/v1"))
-	w.str(chainID)
-	w.fixed(tx.unsigned())
-	return w.b
+	w := &codec.Writer{}
+	w.Fixed([]byte("sable/tx-sig/v1"))
+	w.Str(chainID)
+	w.Fixed(tx.unsigned())
+	return w.B
 }
 
 // Sign sets the signature.
@@ -191,7 +192,7 @@ var (
 	ErrTxVersion     = errors.New("ledger: unsupported transaction version")
 	ErrTxKind        = errors.New("ledger: unknown transaction kind")
 	ErrTxEncoding    = errors.New("ledger: malformed transaction")
-	ErrTxPoint       = errors.New("ledger: commitment is not a valid curve point")
+	ErrTxPoint       = codec.ErrPoint
 	ErrTxProofFormat = errors.New("ledger: proof is not a valid encoding")
 )
 
@@ -202,22 +203,22 @@ func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTxTooLarge, len(b), MaxTxSize)
 	}
-	r := &reader{b: b}
-	if v := r.u8(); r.err == nil && v != TxVersion {
+	r := codec.NewReader(b)
+	if v := r.U8(); r.Err() == nil && v != TxVersion {
 		return nil, fmt.Errorf("%w: %d", ErrTxVersion, v)
 	}
-	tx := &Tx{Kind: Kind(r.u8())}
-	tx.Sender = r.str(MaxIDLen)
-	tx.Nonce = r.u64()
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, r.err)
+	tx := &Tx{Kind: Kind(r.U8())}
+	tx.Sender = r.Str(MaxIDLen)
+	tx.Nonce = r.U64()
+	if r.Err() != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, r.Err())
 	}
 	if tx.Body = newBody(tx.Kind); tx.Body == nil {
 		return nil, fmt.Errorf("%w: %d", ErrTxKind, tx.Kind)
 	}
 	tx.Body.decode(r)
-	r.fixed(tx.Sig[:])
-	if err := r.done(); err != nil {
+	r.Fixed(tx.Sig[:])
+	if err := r.Done(); err != nil {
 		if errors.Is(err, ErrTxPoint) || errors.Is(err, ErrTxProofFormat) {
 			return nil, err
 		}
@@ -251,45 +252,4 @@ func newBody(k Kind) Body {
 		return &BulkTransfer{}
 	}
 	return nil
-}
-
-// commitment reads a 32-byte commitment and checks it as a point.
-func (r *reader) commitment() zkp.Commitment {
-	b := r.take(zkp.CommitmentSize)
-	if b == nil {
-		return zkp.Commitment{}
-	}
-	c, err := zkp.DecodeCommitment(b)
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("%w: %w", ErrTxPoint, err)
-	}
-	return c
-}
-
-func (w *writer) commitment(c zkp.Commitment) { b := c.Bytes(); w.fixed(b[:]) }
-
-func (r *reader) currency() Currency {
-	var c Currency
-	r.fixed(c[:])
-	if r.err == nil && !c.Known() {
-		r.err = fmt.Errorf("unknown currency %q", c[:])
-	}
-	return c
-}
-
-func (r *reader) id() string {
-	s := r.str(MaxIDLen)
-	if r.err == nil && !ValidID(s) {
-		r.err = fmt.Errorf("identifier %q is not valid", s)
-	}
-	return s
-}
-
-func (r *reader) proof(dst *[zkp.ProofSize]byte) {
-	r.fixed(dst[:])
-	if r.err == nil {
-		if _, err := zkp.DecodeProof(dst[:]); err != nil {
-			r.err = fmt.Errorf("%w: %w", ErrTxProofFormat, err)
-		}
-	}
 }

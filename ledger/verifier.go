@@ -56,7 +56,7 @@ func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *Rejection {
 		v.remember(key, ok)
 	}
 	if !ok {
-		return reject(CodeBadProof, "%s proof does not verify for this transaction", pub.Circuit)
+		return Reject(CodeBadProof, "%s proof does not verify for this transaction", pub.Circuit)
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
-	"github.com/sable-settlement/sable/zkp"
+	"github.com/sable-settlement/sable/ledger/internal/codec"
+	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
 
 // Wallet is a party's private book: the openings of its commitments. It is
@@ -31,7 +32,7 @@ var ErrWalletSync = errors.New("ledger: wallet does not match the ledger")
 
 // OpenWallet opens (or creates) the wallet in the party's home.
 func OpenWallet(id *Identity) (*Wallet, error) {
-	db, err := pebble.Open(filepath.Join(id.Home, "wallet"), &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(filepath.Join(id.Home, "wallet"), &pebble.Options{Logger: pebblekv.QuietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: open wallet (is another sable command using it?): %w", err)
 	}
@@ -45,15 +46,15 @@ func (w *Wallet) Close() error { return w.db.Close() }
 func (w *Wallet) Identity() *Identity { return w.id }
 
 func (w *Wallet) get(key []byte) ([]byte, error) {
-	v, err := dbGet(w.db, key)
+	v, err := pebblekv.Get(w.db, key)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: wallet: %w", err)
 	}
 	return v, nil
 }
 
-func (w *Wallet) scan(prefix []byte) ([]kv, error) {
-	out, err := dbScan(w.db, prefix)
+func (w *Wallet) scan(prefix []byte) ([]pebblekv.Pair, error) {
+	out, err := pebblekv.Scan(w.db, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: wallet: %w", err)
 	}
@@ -72,40 +73,20 @@ func (w *Wallet) write(fn func(b *pebble.Batch) error) error {
 	return nil
 }
 
-func encodeOpening(wr *writer, o Opening) {
-	wr.u64(o.Value)
+func encodeOpening(wr *codec.Writer, o Opening) {
+	wr.U64(o.Value)
 	var b [32]byte
 	o.Blinding.FillBytes(b[:])
-	wr.fixed(b[:])
+	wr.Fixed(b[:])
 }
 
-func decodeOpening(r *reader) Opening {
-	o := Opening{Value: r.u64()}
-	o.Blinding = new(big.Int).SetBytes(r.take(32))
+func decodeOpening(r *codec.Reader) Opening {
+	o := Opening{Value: r.U64()}
+	o.Blinding = new(big.Int).SetBytes(r.Take(32))
 	return o
 }
 
 func zeroOpening() Opening { return Opening{Blinding: new(big.Int)} }
-
-// Commitment returns Com(value, blinding).
-func (o Opening) Commitment() zkp.Commitment { return zkp.Commit(o.Value, o.Blinding) }
-
-// plus and minus combine openings; blindings wrap modulo ℓ like the points.
-func (o Opening) plus(p Opening) (Opening, error) {
-	if o.Value+p.Value < o.Value {
-		return o, errors.New("ledger: balance overflows 2^64 minor units")
-	}
-	b := new(big.Int).Add(o.Blinding, p.Blinding)
-	return Opening{o.Value + p.Value, b.Mod(b, zkp.Order())}, nil
-}
-
-func (o Opening) minus(p Opening) (Opening, error) {
-	if o.Value < p.Value {
-		return o, errors.New("ledger: balance would go negative")
-	}
-	b := new(big.Int).Sub(o.Blinding, p.Blinding)
-	return Opening{o.Value - p.Value, b.Mod(b, zkp.Order())}, nil
-}
 
 func baseKey(c Currency) []byte { return []byte("o/" + c.String()) }
 
@@ -115,18 +96,18 @@ func (w *Wallet) Base(c Currency) (Opening, error) {
 	if err != nil || raw == nil {
 		return zeroOpening(), err
 	}
-	r := &reader{b: raw}
+	r := codec.NewReader(raw)
 	o := decodeOpening(r)
-	return o, stateErr("wallet opening", r.done())
+	return o, stateErr("wallet opening", r.Done())
 }
 
 // SetBase records the opening of the committed available balance (used at
 // genesis, when the balance was funded).
 func (w *Wallet) SetBase(c Currency, o Opening) error {
 	return w.write(func(b *pebble.Batch) error {
-		wr := &writer{}
+		wr := &codec.Writer{}
 		encodeOpening(wr, o)
-		return b.Set(baseKey(c), wr.b, nil)
+		return b.Set(baseKey(c), wr.B, nil)
 	})
 }
 
@@ -146,37 +127,37 @@ type inflight struct {
 func inflightKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("f/"), n) }
 
 func (f *inflight) encode() []byte {
-	wr := &writer{}
-	wr.u64(f.Nonce)
-	wr.fixed(f.TxID[:])
-	wr.u8(uint8(f.Kind))
-	wr.fixed(f.Currency[:])
+	wr := &codec.Writer{}
+	wr.U64(f.Nonce)
+	wr.Fixed(f.TxID[:])
+	wr.U8(uint8(f.Kind))
+	wr.Fixed(f.Currency[:])
 	encodeOpening(wr, f.Debit)
 	encodeOpening(wr, f.Credit)
-	wr.u64(uint64(len(f.Applies)))
+	wr.U64(uint64(len(f.Applies)))
 	for _, id := range f.Applies {
-		wr.fixed(id[:])
+		wr.Fixed(id[:])
 	}
-	wr.u64(uint64(f.Created))
-	return wr.b
+	wr.U64(uint64(f.Created))
+	return wr.B
 }
 
 func decodeInflight(raw []byte) (*inflight, error) {
-	r := &reader{b: raw}
-	f := &inflight{Nonce: r.u64()}
-	r.fixed(f.TxID[:])
-	f.Kind = Kind(r.u8())
-	r.fixed(f.Currency[:])
+	r := codec.NewReader(raw)
+	f := &inflight{Nonce: r.U64()}
+	r.Fixed(f.TxID[:])
+	f.Kind = Kind(r.U8())
+	r.Fixed(f.Currency[:])
 	f.Debit = decodeOpening(r)
 	f.Credit = decodeOpening(r)
-	n := r.u64()
-	for i := uint64(0); i < n && r.err == nil && i <= MaxApplyPayments; i++ {
+	n := r.U64()
+	for i := uint64(0); i < n && r.Err() == nil && i <= MaxApplyPayments; i++ {
 		var id TxID
-		r.fixed(id[:])
+		r.Fixed(id[:])
 		f.Applies = append(f.Applies, id)
 	}
-	f.Created = int64(r.u64())
-	return f, stateErr("wallet in-flight", r.done())
+	f.Created = int64(r.U64())
+	return f, stateErr("wallet in-flight", r.Done())
 }
 
 func (w *Wallet) inflights() ([]*inflight, error) {
@@ -186,7 +167,7 @@ func (w *Wallet) inflights() ([]*inflight, error) {
 	}
 	out := make([]*inflight, 0, len(entries))
 	for _, e := range entries {
-		f, err := decodeInflight(e.value)
+		f, err := decodeInflight(e.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -210,10 +191,10 @@ func (w *Wallet) Projected(c Currency) (Opening, error) {
 		if f.Currency != c {
 			continue
 		}
-		if o, err = o.minus(f.Debit); err != nil {
+		if o, err = o.Minus(f.Debit); err != nil {
 			return o, err
 		}
-		if o, err = o.plus(f.Credit); err != nil {
+		if o, err = o.Plus(f.Credit); err != nil {
 			return o, err
 		}
 	}
@@ -231,22 +212,22 @@ type received struct {
 func receivedKey(c Currency, id TxID) []byte { return append([]byte("p/"+c.String()+"/"), id[:]...) }
 
 func (p *received) encode() []byte {
-	wr := &writer{}
-	wr.fixed(p.TxID[:])
-	wr.fixed(p.Currency[:])
+	wr := &codec.Writer{}
+	wr.Fixed(p.TxID[:])
+	wr.Fixed(p.Currency[:])
 	encodeOpening(wr, p.Opening)
-	wr.u64(uint64(p.Height))
-	return wr.b
+	wr.U64(uint64(p.Height))
+	return wr.B
 }
 
 func decodeReceived(raw []byte) (*received, error) {
-	r := &reader{b: raw}
+	r := codec.NewReader(raw)
 	p := &received{}
-	r.fixed(p.TxID[:])
-	r.fixed(p.Currency[:])
+	r.Fixed(p.TxID[:])
+	r.Fixed(p.Currency[:])
 	p.Opening = decodeOpening(r)
-	p.Height = int64(r.u64())
-	return p, stateErr("wallet payment", r.done())
+	p.Height = int64(r.U64())
+	return p, stateErr("wallet payment", r.Done())
 }
 
 // Received lists the payments in c's pending balance that the wallet can
@@ -258,7 +239,7 @@ func (w *Wallet) Received(c Currency) ([]*received, error) {
 	}
 	var out []*received
 	for _, e := range entries {
-		p, err := decodeReceived(e.value)
+		p, err := decodeReceived(e.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +256,7 @@ func (w *Wallet) PendingSum(c Currency) (Opening, error) {
 	}
 	sum := zeroOpening()
 	for _, p := range ps {
-		if sum, err = sum.plus(p.Opening); err != nil {
+		if sum, err = sum.Plus(p.Opening); err != nil {
 			return sum, err
 		}
 	}

@@ -1,0 +1,80 @@
+package ledger
+
+// Query paths. Each answers from the last committed state, in JSON.
+//
+//	/account   data "<party>/<CUR>"       available, pending, nonce
+//	/party     data "<party>"             role, country, keys, nonce
+//	/status    data "<txid hex>"          height, index, kind, sender, to, currency, applied
+//	/incoming  data "<party>/<fromHeight>" payments into the party from that height on, with memos
+//	/supply    data "<CUR>"               supply, and whether the turnstile holds
+//	/genesis                              the genesis app state
+//	/aggregates                           every HE aggregate's key and commitment sum
+//	/aggregate data "<key>"               one aggregate: ciphertext, commitment sum, its transactions
+const (
+	QueryCodeNotFound uint32 = 1
+	QueryCodeBadQuery uint32 = 2
+)
+
+// AccountInfo is the /account answer.
+type AccountInfo struct {
+	Available string `json:"available"`
+	Pending   string `json:"pending"`
+	Nonce     uint64 `json:"nonce"`
+}
+
+// StatusInfo is the /status answer.
+type StatusInfo struct {
+	Height   int64  `json:"height"`
+	Index    uint32 `json:"index"`
+	Kind     string `json:"kind"`
+	Sender   string `json:"sender"`
+	To       string `json:"to,omitempty"`
+	Currency string `json:"currency,omitempty"`
+	Applied  int64  `json:"applied,omitempty"`
+}
+
+// IncomingInfo is one entry of the /incoming answer.
+type IncomingInfo struct {
+	TxID     string `json:"txid"`
+	Kind     string `json:"kind"`
+	Sender   string `json:"sender"`
+	Nonce    uint64 `json:"nonce"`
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
+	Memo     []byte `json:"memo"`
+	Height   int64  `json:"height"`
+	Payment  uint32 `json:"payment,omitempty"` // a bulk transfer's payment index; TxID is then its PaymentID
+}
+
+// SupplyInfo is the /supply answer.
+type SupplyInfo struct {
+	Currency  string `json:"currency"`
+	Supply    string `json:"supply"`
+	Turnstile bool   `json:"turnstile"`
+}
+
+// PartyInfo is the /party answer.
+type PartyInfo struct {
+	ID      string `json:"id"`
+	Role    uint8  `json:"role"`
+	Country string `json:"country"`
+	SignKey []byte `json:"sign_key"`
+	MemoKey []byte `json:"memo_key"`
+	Nonce   uint64 `json:"nonce"`
+}
+
+// AggregateInfo is an entry of /aggregates, or the /aggregate answer (with
+// Ciphertext and Txs).
+type AggregateInfo struct {
+	Key        string   `json:"key"`
+	Commitment string   `json:"commitment"` // Σ C_amt of the flows in it
+	Ciphertext []byte   `json:"ciphertext,omitempty"`
+	Txs        []string `json:"txs,omitempty"` // since the last epoch close, in order
+	// Base is the aggregate as the regulator re-encrypted it at its last
+	// epoch close, standing for BaseCommitment; empty if never closed.
+	Base           []byte `json:"base,omitempty"`
+	BaseCommitment string `json:"base_commitment,omitempty"`
+}
+
+// MaxIncoming bounds one /incoming answer; the wallet pages by height.
+const MaxIncoming = 1000

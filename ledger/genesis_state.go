@@ -1,0 +1,106 @@
+package ledger
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// flowBook returns the HE flow book for the genesis key, or nil without one.
+func genesisFlowBook(g *Genesis) (*flowBook, error) {
+	pk, err := g.HEKey()
+	if err != nil || pk == nil {
+		return nil, err
+	}
+	return newFlowBook(pk), nil
+}
+
+func partyOf(p GenesisParty) (*Party, error) {
+	role, ok := ParseRole(p.Role)
+	if !ok {
+		return nil, errors.New("role must be bank, issuer or regulator")
+	}
+	if !ValidID(p.ID) {
+		return nil, errors.New("id must be lower-case letters, digits and dashes, at most 32")
+	}
+	if len(p.Country) != 2 || !isUpper(p.Country[0]) || !isUpper(p.Country[1]) {
+		return nil, errors.New("country must be two upper-case letters")
+	}
+	out := &Party{ID: p.ID, Role: role}
+	copy(out.Country[:], p.Country)
+	for _, k := range []struct {
+		name, hex string
+		dst       *[32]byte
+	}{{"sign_key", p.SignKey, &out.SignKey}, {"memo_key", p.MemoKey, &out.MemoKey}} {
+		b, err := hex.DecodeString(k.hex)
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("%s is not 32 bytes of hex", k.name)
+		}
+		copy(k.dst[:], b)
+	}
+	return out, nil
+}
+
+// write puts the genesis state into o. Supplies start as the sum of the
+// opening balances, so the turnstile holds from the first block.
+func writeGenesis(g *Genesis, o *overlay, raw []byte) error {
+	v := view{o}
+	o.set(keyGenesis, raw)
+	for _, gp := range g.Parties {
+		p, _ := partyOf(gp) // checked by ParseGenesis
+		v.putParty(p)
+	}
+	for _, is := range g.Issuers {
+		c, _ := ParseCurrency(is.Currency)
+		o.set(issuerKey(c), []byte(is.Party))
+	}
+	supply := map[Currency]zkp.Commitment{}
+	book, err := genesisFlowBook(g)
+	if err != nil {
+		return err
+	}
+	funded := map[Currency]*he.Ciphertext{}
+	for _, a := range g.Accounts {
+		c, _ := ParseCurrency(a.Currency)
+		avail, _ := zkp.ParseCommitment(a.Available)
+		v.putAccount(c, a.Party, &Account{Available: avail, Pending: zkp.ZeroCommitment()})
+		if a.Flow != "" {
+			flow, _ := hex.DecodeString(a.Flow) // checked by ParseGenesis
+			k := AggIn(c, a.Party)
+			o.set(aggKey(k), flow)
+			b := avail.Bytes()
+			o.set(aggSumKey(k), b[:])
+			ct, _ := book.decode(flow)
+			if funded[c] == nil {
+				funded[c] = he.Zero(book.params)
+			}
+			if err := book.ev.Add(funded[c], ct); err != nil {
+				return err
+			}
+		}
+		if s, ok := supply[c]; ok {
+			supply[c] = s.Add(avail)
+		} else {
+			supply[c] = avail
+		}
+	}
+	for _, k := range Currencies { // fixed order, not the map's
+		if s, ok := supply[k.Code]; ok {
+			v.putSupply(k.Code, s)
+		}
+		if ct := funded[k.Code]; ct != nil {
+			key := AggCurrency(k.Code, "funded")
+			raw, err := ct.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			o.set(aggKey(key), raw)
+			b := supply[k.Code].Bytes()
+			o.set(aggSumKey(key), b[:])
+		}
+	}
+	return nil
+}

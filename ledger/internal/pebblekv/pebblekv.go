@@ -1,0 +1,67 @@
+// Package pebblekv is the one way the ledger's packages read their Pebble
+// databases: a copying point read and a copying prefix scan in key order.
+// Each database's key schema lives with the package that owns it; this
+// package knows none of them.
+package pebblekv
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble"
+)
+
+// Pair is one key and its value.
+type Pair struct {
+	Key   string
+	Value []byte
+}
+
+// Get reads a copy of key's value, or nil if there is none.
+func Get(db *pebble.DB, key []byte) ([]byte, error) {
+	v, closer, err := db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
+// Scan returns copies of the key/values under prefix, in key order.
+func Scan(db *pebble.DB, prefix []byte) ([]Pair, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: PrefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Pair
+	for it.First(); it.Valid(); it.Next() {
+		out = append(out, Pair{Key: string(it.Key()), Value: append([]byte(nil), it.Value()...)})
+	}
+	return out, it.Error()
+}
+
+// PrefixEnd is the smallest key above every key that starts with p, or nil
+// if there is none.
+func PrefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// QuietLogger keeps Pebble's routine messages (WAL replay and the like) out
+// of a command's output; fatal ones still stop the process.
+type QuietLogger struct{}
+
+func (QuietLogger) Infof(string, ...interface{}) {}
+func (QuietLogger) Fatalf(format string, args ...interface{}) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
