@@ -103,21 +103,20 @@ func split(nb, k int) [][2]int {
 }
 
 // msmJob is one table's MSM as tasks: recode, then one task per bucket
-// range. J is the table's Jacobian point type (G1 or G2).
-type msmJob[J any, PJ jacobian[J]] struct {
-	t          *tableShape
-	accumulate func(d []int32, lo, hi int) J
-	parts      []J
-	cpu        cpuTimer
+// range.
+type msmJob[A, J, F any, G group[A, J, F]] struct {
+	t     *table[A, J, F, G]
+	parts []J
+	cpu   cpuTimer
 }
 
-func newMSMJob[J any, PJ jacobian[J]](t *tableShape, accumulate func(d []int32, lo, hi int) J) *msmJob[J, PJ] {
-	return &msmJob[J, PJ]{t: t, accumulate: accumulate}
+func newMSMJob[A, J, F any, G group[A, J, F]](t *table[A, J, F, G]) *msmJob[A, J, F, G] {
+	return &msmJob[A, J, F, G]{t: t}
 }
 
 // start returns the task that recodes scalars (from get, called in the
 // task) and queues the bucket-range tasks at the front.
-func (j *msmJob[J, PJ]) start(q *taskQueue, k int, get func() []fr.Element) func() {
+func (j *msmJob[A, J, F, G]) start(q *taskQueue, k int, get func() []fr.Element) func() {
 	return j.cpu.time(func() {
 		s := get()
 		if len(s) != j.t.n {
@@ -128,16 +127,17 @@ func (j *msmJob[J, PJ]) start(q *taskQueue, k int, get func() []fr.Element) func
 		j.parts = make([]J, len(ranges))
 		tasks := make([]func(), len(ranges))
 		for i, r := range ranges {
-			tasks[i] = j.cpu.time(func() { j.parts[i] = j.accumulate(d, r[0], r[1]) })
+			tasks[i] = j.cpu.time(func() { j.parts[i] = j.t.accumulate(d, r[0], r[1]) })
 		}
 		q.pushFront(tasks...)
 	})
 }
 
-func (j *msmJob[J, PJ]) sum() J {
+func (j *msmJob[A, J, F, G]) sum() J {
+	var g G
 	var s J
 	for i := range j.parts {
-		PJ(&s).AddAssign(&j.parts[i])
+		g.add(&s, &j.parts[i])
 	}
 	return s
 }
@@ -153,8 +153,7 @@ type msmResults struct {
 // tasks, on the critical path, jump the queue.
 func (p *TableProver) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timings) msmResults {
 	q := newTaskQueue()
-	a, b1, z := newMSMJob(&p.a.tableShape, p.a.accumulate), newMSMJob(&p.b1.tableShape, p.b1.accumulate), newMSMJob(&p.kz.tableShape, p.kz.accumulate)
-	b2 := newMSMJob(&p.b2.tableShape, p.b2.accumulate)
+	a, b1, z, b2 := newMSMJob(p.a), newMSMJob(p.b1), newMSMJob(p.kz), newMSMJob(p.b2)
 	// Tasks, not a split of each MSM: KZ (about half the work) in one part
 	// per worker, B in G2 (a fifth) in one per two workers, A and B in G1
 	// whole. Fewer buckets per part would mean smaller batches.
