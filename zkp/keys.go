@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
@@ -46,6 +47,13 @@ type ProvingKey struct {
 	pk      *groth16bn254.ProvingKey
 	// LoadTime is how long reading the key took, when it came from a file.
 	LoadTime time.Duration
+
+	// hash is the SHA-256 of the key's payload in its file (what the file's
+	// frame carries), which binds a table cache to the key. Known on read;
+	// computed on first use for a key made by SetupDev.
+	hashOnce sync.Once
+	hash     [32]byte
+	hashErr  error
 }
 
 // VerifyingKey is a circuit's Groth16 verifying key.
@@ -141,7 +149,7 @@ func WriteVerifyingKey(path string, k *VerifyingKey) error {
 // keys are our own files, and every proof is verified before it leaves.
 func ReadProvingKey(path string, c Circuit) (*ProvingKey, error) {
 	start := time.Now()
-	payload, err := readKeyFile(path, kindProving, c)
+	payload, sum, err := readKeyFile(path, kindProving, c)
 	if err != nil {
 		return nil, err
 	}
@@ -149,13 +157,29 @@ func ReadProvingKey(path string, c Circuit) (*ProvingKey, error) {
 	if _, err := pk.UnsafeReadFrom(bytes.NewReader(payload)); err != nil {
 		return nil, fmt.Errorf("zkp: %s: proving key payload: %w", path, err)
 	}
-	return &ProvingKey{circuit: c, pk: pk, LoadTime: time.Since(start)}, nil
+	k := &ProvingKey{circuit: c, pk: pk, LoadTime: time.Since(start), hash: sum}
+	k.hashOnce.Do(func() {})
+	return k, nil
+}
+
+// payloadHash returns the SHA-256 of the key's file payload (gnark's raw
+// encoding), computing it if the key did not come from a file.
+func (k *ProvingKey) payloadHash() ([32]byte, error) {
+	k.hashOnce.Do(func() {
+		h := sha256.New()
+		if _, err := k.pk.WriteRawTo(h); err != nil {
+			k.hashErr = fmt.Errorf("zkp: hash proving key: %w", err)
+			return
+		}
+		h.Sum(k.hash[:0])
+	})
+	return k.hash, k.hashErr
 }
 
 // ReadVerifyingKey reads a verifying key for circuit c with gnark's checked
 // reader (every point on its curve and in its subgroup).
 func ReadVerifyingKey(path string, c Circuit) (*VerifyingKey, error) {
-	payload, err := readKeyFile(path, kindVerifying, c)
+	payload, _, err := readKeyFile(path, kindVerifying, c)
 	if err != nil {
 		return nil, err
 	}
@@ -185,50 +209,49 @@ func frameKey(kind byte, c Circuit, payload []byte) []byte {
 	return b.Bytes()
 }
 
-func readKeyFile(path string, kind byte, c Circuit) ([]byte, error) {
+func readKeyFile(path string, kind byte, c Circuit) (payload []byte, sum [32]byte, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("zkp: %w", err)
+		return nil, sum, fmt.Errorf("zkp: %w", err)
 	}
 	r := bytes.NewReader(data)
 	head := make([]byte, len(keyMagic)+3)
 	if _, err := io.ReadFull(r, head); err != nil || string(head[:len(keyMagic)]) != keyMagic {
-		return nil, fmt.Errorf("%w: %s", ErrNotAKeyFile, path)
+		return nil, sum, fmt.Errorf("%w: %s", ErrNotAKeyFile, path)
 	}
 	if head[len(keyMagic)] != 1 {
-		return nil, fmt.Errorf("zkp: %s: unsupported key file version %d", path, head[len(keyMagic)])
+		return nil, sum, fmt.Errorf("zkp: %s: unsupported key file version %d", path, head[len(keyMagic)])
 	}
 	name := make([]byte, head[len(keyMagic)+2])
 	if _, err := io.ReadFull(r, name); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
+		return nil, sum, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
 	}
 	gotKind := head[len(keyMagic)+1]
 	if gotKind != kind {
-		return nil, fmt.Errorf("zkp: %s is a %s key, want a %s key", path, kindName(gotKind), kindName(kind))
+		return nil, sum, fmt.Errorf("zkp: %s is a %s key, want a %s key", path, kindName(gotKind), kindName(kind))
 	}
 	if Circuit(name) != c {
-		return nil, fmt.Errorf("zkp: %s is a key for the %q circuit, want %s", path, name, c)
+		return nil, sum, fmt.Errorf("zkp: %s is a key for the %q circuit, want %s", path, name, c)
 	}
 	var n [8]byte
-	var sum [32]byte
 	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
+		return nil, sum, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
 	}
 	if _, err := io.ReadFull(r, sum[:]); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
+		return nil, sum, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
 	}
 	size := binary.BigEndian.Uint64(n[:])
 	if size != uint64(r.Len()) {
 		if size > uint64(r.Len()) {
-			return nil, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
+			return nil, sum, fmt.Errorf("%w: %s", ErrKeyTruncated, path)
 		}
-		return nil, fmt.Errorf("zkp: %s has trailing bytes after the key", path)
+		return nil, sum, fmt.Errorf("zkp: %s has trailing bytes after the key", path)
 	}
-	payload := data[len(data)-int(size):]
+	payload = data[len(data)-int(size):]
 	if sha256.Sum256(payload) != sum {
-		return nil, fmt.Errorf("%w: %s", ErrKeyCorrupted, path)
+		return nil, sum, fmt.Errorf("%w: %s", ErrKeyCorrupted, path)
 	}
-	return payload, nil
+	return payload, sum, nil
 }
 
 func kindName(k byte) string {

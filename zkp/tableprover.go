@@ -66,6 +66,31 @@ func NewProver(k *ProvingKey) (*TableProver, error) { return NewTableProver(k) }
 // NewTableProver builds the tables of a prover for k.
 func NewTableProver(k *ProvingKey) (*TableProver, error) {
 	start := time.Now()
+	p, err := newTableProver(k)
+	if err != nil {
+		return nil, err
+	}
+	// Window sizes from the digits of a real witness: most wires are 0 or 1
+	// (bits of the scalars the circuit decomposes), the rest full-width.
+	sample, err := p.sampleScalars()
+	if err != nil {
+		return nil, err
+	}
+	v := p.vectors()
+	var wg sync.WaitGroup
+	build := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+	build(func() { p.a = newG1Table(v.a, chooseWindow(sample.a)) })
+	build(func() { p.b1 = newG1Table(v.b1, chooseWindow(sample.b)) })
+	build(func() { p.b2 = newG2Table(v.b2, chooseWindow(sample.b)) })
+	build(func() { p.kz = newG1Table(v.kz, chooseWindow(sample.kz)) })
+	wg.Wait()
+	p.InitTime = time.Since(start)
+	return p, nil
+}
+
+// newTableProver returns a prover for k without its tables, once k is
+// known to fit its circuit's constraint system.
+func newTableProver(k *ProvingKey) (*TableProver, error) {
 	ccs, err := k.circuit.Compile()
 	if err != nil {
 		return nil, err
@@ -85,33 +110,26 @@ func NewTableProver(k *ProvingKey) (*TableProver, error) {
 		len(pk.G1.A) != nbWires-int(pk.NbInfinityA) || len(pk.G1.B) != nbWires-int(pk.NbInfinityB) || len(pk.G2.B) != len(pk.G1.B) {
 		return nil, fmt.Errorf("%w: the key does not match the %s circuit", ErrUnsupportedKey, k.circuit)
 	}
-	p := &TableProver{key: k, ccs: r1cs, nbPublic: nbPublic, workers: runtime.GOMAXPROCS(0)}
+	return &TableProver{key: k, ccs: r1cs, nbPublic: nbPublic, workers: runtime.GOMAXPROCS(0)}, nil
+}
 
-	// Window sizes from the digits of a real witness: most wires are 0 or 1
-	// (bits of the scalars the circuit decomposes), the rest full-width.
-	sample, err := p.sampleScalars()
-	if err != nil {
-		return nil, err
+// keyVectors are the point vectors of the four tables, in table order.
+type keyVectors struct {
+	a, b1, kz []bn254.G1Affine
+	b2        []bn254.G2Affine
+}
+
+// vectors returns the key's vectors with the fixed terms folded in: A_i
+// then α, δ; B_i then β, δ (in G1 and G2); K_i, then Z_i, then δ.
+func (p *TableProver) vectors() keyVectors {
+	pk := p.key.pk
+	kz := make([]bn254.G1Affine, 0, len(pk.G1.K)+len(pk.G1.Z)+1)
+	return keyVectors{
+		a:  append(append([]bn254.G1Affine(nil), pk.G1.A...), pk.G1.Alpha, pk.G1.Delta),
+		b1: append(append([]bn254.G1Affine(nil), pk.G1.B...), pk.G1.Beta, pk.G1.Delta),
+		b2: append(append([]bn254.G2Affine(nil), pk.G2.B...), pk.G2.Beta, pk.G2.Delta),
+		kz: append(append(append(kz, pk.G1.K...), pk.G1.Z...), pk.G1.Delta),
 	}
-	var wg sync.WaitGroup
-	build := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-	build(func() {
-		p.a = newG1Table(append(append([]bn254.G1Affine(nil), pk.G1.A...), pk.G1.Alpha, pk.G1.Delta), chooseWindow(sample.a))
-	})
-	build(func() {
-		p.b1 = newG1Table(append(append([]bn254.G1Affine(nil), pk.G1.B...), pk.G1.Beta, pk.G1.Delta), chooseWindow(sample.b))
-	})
-	build(func() {
-		p.b2 = newG2Table(append(append([]bn254.G2Affine(nil), pk.G2.B...), pk.G2.Beta, pk.G2.Delta), chooseWindow(sample.b))
-	})
-	build(func() {
-		kz := make([]bn254.G1Affine, 0, len(pk.G1.K)+len(pk.G1.Z)+1)
-		kz = append(append(append(kz, pk.G1.K...), pk.G1.Z...), pk.G1.Delta)
-		p.kz = newG1Table(kz, chooseWindow(sample.kz))
-	})
-	wg.Wait()
-	p.InitTime = time.Since(start)
-	return p, nil
 }
 
 // WithWorkers returns a prover sharing p's tables whose MSMs use n
