@@ -16,7 +16,7 @@ import (
 //
 //   - tables (TableProver): MSMs over tables precomputed from the proving
 //     key, about 1.8× faster per proof, but the tables (6 MB for mint, 13
-//     MB for transfer) take 0.25–0.55 s to build, or 10–20 ms to load from
+//     MB for transfer) take 0.15–0.6 s to build, or 4–10 ms to load from
 //     the cache beside the key (TablesPath);
 //   - gnark (ProvingKey.ProveTransfer): gnark's prover, nothing to prepare.
 //

@@ -1,6 +1,7 @@
 package zkp
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unsafe"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fp"
@@ -31,9 +33,10 @@ import (
 //	uint32be(points n) ‖ uint32be(window c) ‖ n·m points, m = windows(c)
 //
 // point i's m multiples 2^{c·j}·P_i in order. A coordinate is its four
-// 64-bit Montgomery limbs, little-endian (gnark-crypto's form in memory, so
-// that loading is a copy); a G1 point is x ‖ y, a G2 point x.A0 ‖ x.A1 ‖
-// y.A0 ‖ y.A1; the point at infinity is all zeros.
+// 64-bit Montgomery limbs, little-endian: gnark-crypto's form in memory,
+// so that loading is a read into the tables' memory. A G1 point is x ‖ y,
+// a G2 point x.A0 ‖ x.A1 ‖ y.A0 ‖ y.A1; the point at infinity is all
+// zeros.
 //
 // A cache is never trusted. ReadTableProver refuses, each with its own
 // error, a file that is not a table file, is truncated, fails its checksum,
@@ -43,9 +46,11 @@ import (
 // verified before it leaves (see Proving), which catches anything else.
 //
 // The checksum is CRC-32C, not SHA-256: it is there for accidents (a
-// SHA-256 of the transfer tables' 13 MB took half of the 21 ms load, the
-// CRC well under a millisecond), and neither would stop someone who can
+// SHA-256 of the transfer tables' 13 MB took 10 ms, half of the load as it
+// then was; the CRC takes 1 ms), and neither would stop someone who can
 // write the key directory, who could as well replace the proving key.
+// Loading the transfer tables takes about 7–10 ms (mint: 4–5 ms): the
+// read, the CRC, zeroing the new tables and the checks.
 const tablesMagic = "SABLETBL"
 
 const tablesVersion = 1
@@ -108,7 +113,8 @@ func (p *TableProver) WriteTables(path string) error {
 }
 
 // ReadTableProver returns a prover for k with the tables of the file at
-// path, after the checks above; InitTime is the time it took.
+// path, after the checks above; InitTime is the time it took. The tables
+// are read straight into their memory; the checksum is computed on the way.
 func ReadTableProver(path string, k *ProvingKey) (*TableProver, error) {
 	start := time.Now()
 	keyHash, err := k.payloadHash()
@@ -119,99 +125,137 @@ func ReadTableProver(path string, k *ProvingKey) (*TableProver, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("zkp: %w", err)
 	}
-	payload, err := tablesPayload(data, k.circuit, keyHash)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", err, path)
-	}
-	if err := p.decodeTables(payload); err != nil {
+	defer f.Close()
+	if err := p.readTables(f, keyHash); err != nil {
 		return nil, fmt.Errorf("%w: %s", err, path)
 	}
 	p.InitTime = time.Since(start)
 	return p, nil
 }
 
-// tablesPayload checks a table file's frame and returns its payload.
-func tablesPayload(data []byte, c Circuit, keyHash [32]byte) ([]byte, error) {
-	r := bytes.NewReader(data)
+// readTables reads a table file's frame and tables, then checks the
+// checksum and the tables against the key.
+func (p *TableProver) readTables(f *os.File, keyHash [32]byte) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("zkp: %w", err)
+	}
+	r := bufio.NewReaderSize(f, 4096)
+	size, sum, err := readTablesFrame(r, p.key.circuit, keyHash)
+	if err != nil {
+		return err
+	}
+	switch rest := uint64(st.Size() - int64(tablesFrameLen(p.key.circuit))); {
+	case size > rest:
+		return ErrTablesTruncated
+	case size < rest:
+		return fmt.Errorf("%w: trailing bytes", ErrTablesCorrupted)
+	}
+	crc := crc32.New(castagnoli)
+	tr := io.TeeReader(r, crc)
+	v := p.vectors()
+	if p.a, err = readTable[bn254.G1Affine, bn254.G1Jac, fp.Element, g1](tr, v.a, g1Bytes, decodeG1); err != nil {
+		return fmt.Errorf("%w (table A)", err)
+	}
+	if p.b1, err = readTable[bn254.G1Affine, bn254.G1Jac, fp.Element, g1](tr, v.b1, g1Bytes, decodeG1); err != nil {
+		return fmt.Errorf("%w (table B1)", err)
+	}
+	if p.b2, err = readTable[bn254.G2Affine, bn254.G2Jac, bn254.E2, g2](tr, v.b2, g2Bytes, decodeG2); err != nil {
+		return fmt.Errorf("%w (table B2)", err)
+	}
+	if p.kz, err = readTable[bn254.G1Affine, bn254.G1Jac, fp.Element, g1](tr, v.kz, g1Bytes, decodeG1); err != nil {
+		return fmt.Errorf("%w (table KZ)", err)
+	}
+	if n, _ := tr.Read(make([]byte, 1)); n != 0 {
+		return fmt.Errorf("%w: bytes after the tables", ErrTablesCorrupted)
+	}
+	if crc.Sum32() != sum {
+		return fmt.Errorf("%w: checksum mismatch", ErrTablesCorrupted)
+	}
+	return errors.Join(checkTable(p.a, v.a, doubleG1), checkTable(p.b1, v.b1, doubleG1),
+		checkTable(p.b2, v.b2, doubleG2), checkTable(p.kz, v.kz, doubleG1))
+}
+
+// tablesFrameLen is the length of c's table file before the payload.
+func tablesFrameLen(c Circuit) int { return len(tablesMagic) + 2 + len(c) + 32 + 8 + 4 }
+
+// readTablesFrame reads a table file's frame up to its payload and returns
+// the payload's declared size and checksum.
+func readTablesFrame(r io.Reader, c Circuit, keyHash [32]byte) (size uint64, sum uint32, err error) {
 	head := make([]byte, len(tablesMagic)+2)
 	if _, err := io.ReadFull(r, head); err != nil || string(head[:len(tablesMagic)]) != tablesMagic {
-		return nil, ErrNotATablesFile
+		return 0, 0, ErrNotATablesFile
 	}
 	if v := head[len(tablesMagic)]; v != tablesVersion {
-		return nil, fmt.Errorf("%w: version %d", ErrNotATablesFile, v)
+		return 0, 0, fmt.Errorf("%w: version %d", ErrNotATablesFile, v)
 	}
 	name := make([]byte, head[len(tablesMagic)+1])
 	var forKey [32]byte
 	var n [8]byte
-	var sum [4]byte
-	for _, field := range [][]byte{name, forKey[:], n[:], sum[:]} {
+	var crc [4]byte
+	for _, field := range [][]byte{name, forKey[:], n[:], crc[:]} {
 		if _, err := io.ReadFull(r, field); err != nil {
-			return nil, ErrTablesTruncated
+			return 0, 0, ErrTablesTruncated
 		}
 	}
 	if Circuit(name) != c {
-		return nil, fmt.Errorf("%w: tables of the %q circuit, want %s", ErrTablesStale, name, c)
+		return 0, 0, fmt.Errorf("%w: tables of the %q circuit, want %s", ErrTablesStale, name, c)
 	}
 	if forKey != keyHash {
-		return nil, ErrTablesStale
+		return 0, 0, ErrTablesStale
 	}
-	size := binary.BigEndian.Uint64(n[:])
-	switch {
-	case size > uint64(r.Len()):
-		return nil, ErrTablesTruncated
-	case size < uint64(r.Len()):
-		return nil, fmt.Errorf("%w: trailing bytes", ErrTablesCorrupted)
-	}
-	payload := data[len(data)-int(size):]
-	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(sum[:]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrTablesCorrupted)
-	}
-	return payload, nil
+	return binary.BigEndian.Uint64(n[:]), binary.BigEndian.Uint32(crc[:]), nil
 }
 
-// decodeTables reads the four tables from payload and checks them against
-// the key's vectors.
-func (p *TableProver) decodeTables(payload []byte) error {
-	v := p.vectors()
-	var err error
-	if p.a, payload, err = decodeG1Table(payload, v.a); err != nil {
-		return fmt.Errorf("%w (table A)", err)
+// readTable reads one table of points P's multiples.
+func readTable[A comparable, J, F any, G group[A, J, F]](r io.Reader, P []A, pointBytes int, decode func([]byte, *A)) (*table[A, J, F, G], error) {
+	var h [8]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, fmt.Errorf("%w: tables longer than the payload", ErrTablesCorrupted)
 	}
-	if p.b1, payload, err = decodeG1Table(payload, v.b1); err != nil {
-		return fmt.Errorf("%w (table B1)", err)
+	n, c := int(binary.BigEndian.Uint32(h[:])), int(binary.BigEndian.Uint32(h[4:]))
+	if n != len(P) || c < 4 || c > 16 {
+		return nil, fmt.Errorf("%w: %d points with window %d, want %d points", ErrTablesCorrupted, n, c, len(P))
 	}
-	if p.b2, payload, err = decodeG2Table(payload, v.b2); err != nil {
-		return fmt.Errorf("%w (table B2)", err)
+	var g G
+	t := &table[A, J, F, G]{tableShape: newTableShape(n, c, func(i int) bool { return g.isInfinity(&P[i]) })}
+	t.points = make([]A, n*t.m)
+	if err := readPoints(r, t.points, pointBytes, decode); err != nil {
+		return nil, fmt.Errorf("%w: tables longer than the payload", ErrTablesCorrupted)
 	}
-	if p.kz, payload, err = decodeG1Table(payload, v.kz); err != nil {
-		return fmt.Errorf("%w (table KZ)", err)
+	return t, nil
+}
+
+// littleEndian: the file's limbs are the points' memory on this machine.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// readPoints fills points from r: on a little-endian machine by reading
+// into their memory (a point is its limbs, with no padding), elsewhere by
+// decoding.
+func readPoints[A any](r io.Reader, points []A, pointBytes int, decode func([]byte, *A)) error {
+	if len(points) == 0 {
+		return nil
 	}
-	if len(payload) != 0 {
-		return fmt.Errorf("%w: bytes after the tables", ErrTablesCorrupted)
+	if littleEndian && int(unsafe.Sizeof(points[0])) == pointBytes {
+		_, err := io.ReadFull(r, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(points))), len(points)*pointBytes))
+		return err
+	}
+	buf := make([]byte, 1024*pointBytes)
+	for len(points) > 0 {
+		k := min(len(points), 1024)
+		if _, err := io.ReadFull(r, buf[:k*pointBytes]); err != nil {
+			return err
+		}
+		for i := range k {
+			decode(buf[i*pointBytes:], &points[i])
+		}
+		points = points[k:]
 	}
 	return nil
-}
-
-// tableHeader reads a table's point count and window and returns the
-// number of point entries and the rest of the payload.
-func tableHeader(payload []byte, want, pointBytes int) (c, entries int, rest []byte, err error) {
-	if len(payload) < 8 {
-		return 0, 0, nil, fmt.Errorf("%w: table header", ErrTablesCorrupted)
-	}
-	n := int(binary.BigEndian.Uint32(payload))
-	c = int(binary.BigEndian.Uint32(payload[4:]))
-	if n != want || c < 4 || c > 16 {
-		return 0, 0, nil, fmt.Errorf("%w: %d points with window %d, want %d points", ErrTablesCorrupted, n, c, want)
-	}
-	entries = n * windows(c)
-	if len(payload)-8 < entries*pointBytes {
-		return 0, 0, nil, fmt.Errorf("%w: table shorter than its header says", ErrTablesCorrupted)
-	}
-	return c, entries, payload[8:], nil
 }
 
 // spotChecks is how many multiples of each table are checked against the
@@ -239,6 +283,24 @@ func checkTable[A comparable, J, F any, G group[A, J, F]](t *table[A, J, F, G], 
 	return nil
 }
 
+func doubleG1(p *bn254.G1Affine, n int) bn254.G1Affine {
+	var j bn254.G1Jac
+	j.FromAffine(p)
+	g1{}.doubleTimes(&j, n)
+	var q bn254.G1Affine
+	q.FromJacobian(&j)
+	return q
+}
+
+func doubleG2(p *bn254.G2Affine, n int) bn254.G2Affine {
+	var j bn254.G2Jac
+	j.FromAffine(p)
+	g2{}.doubleTimes(&j, n)
+	var q bn254.G2Affine
+	q.FromJacobian(&j)
+	return q
+}
+
 func appendG1Table(b []byte, t *g1Table) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(t.n))
 	b = binary.BigEndian.AppendUint32(b, uint32(t.c))
@@ -260,53 +322,16 @@ func appendG2Table(b []byte, t *g2Table) []byte {
 	return b
 }
 
-func decodeG1Table(payload []byte, P []bn254.G1Affine) (*g1Table, []byte, error) {
-	c, entries, payload, err := tableHeader(payload, len(P), g1Bytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	points := make([]bn254.G1Affine, entries)
-	for i := range points {
-		readLimbs(&points[i].X, payload)
-		readLimbs(&points[i].Y, payload[fp.Bytes:])
-		payload = payload[g1Bytes:]
-	}
-	t := &g1Table{tableShape: newTableShape(len(P), c, func(i int) bool { return P[i].IsInfinity() }), points: points}
-	double := func(p *bn254.G1Affine, n int) bn254.G1Affine {
-		var j bn254.G1Jac
-		j.FromAffine(p)
-		g1{}.doubleTimes(&j, n)
-		var q bn254.G1Affine
-		q.FromJacobian(&j)
-		return q
-	}
-	return t, payload, checkTable(t, P, double)
+func decodeG1(b []byte, p *bn254.G1Affine) {
+	readLimbs(&p.X, b)
+	readLimbs(&p.Y, b[fp.Bytes:])
 }
 
-func decodeG2Table(payload []byte, P []bn254.G2Affine) (*g2Table, []byte, error) {
-	c, entries, payload, err := tableHeader(payload, len(P), g2Bytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	points := make([]bn254.G2Affine, entries)
-	for i := range points {
-		q := &points[i]
-		readLimbs(&q.X.A0, payload)
-		readLimbs(&q.X.A1, payload[fp.Bytes:])
-		readLimbs(&q.Y.A0, payload[2*fp.Bytes:])
-		readLimbs(&q.Y.A1, payload[3*fp.Bytes:])
-		payload = payload[g2Bytes:]
-	}
-	t := &g2Table{tableShape: newTableShape(len(P), c, func(i int) bool { return P[i].IsInfinity() }), points: points}
-	double := func(p *bn254.G2Affine, n int) bn254.G2Affine {
-		var j bn254.G2Jac
-		j.FromAffine(p)
-		g2{}.doubleTimes(&j, n)
-		var q bn254.G2Affine
-		q.FromJacobian(&j)
-		return q
-	}
-	return t, payload, checkTable(t, P, double)
+func decodeG2(b []byte, p *bn254.G2Affine) {
+	readLimbs(&p.X.A0, b)
+	readLimbs(&p.X.A1, b[fp.Bytes:])
+	readLimbs(&p.Y.A0, b[2*fp.Bytes:])
+	readLimbs(&p.Y.A1, b[3*fp.Bytes:])
 }
 
 func appendLimbs(b []byte, e *fp.Element) []byte {
