@@ -60,7 +60,7 @@ func inputs(b *testing.B, n int) []zkp.TransferInput {
 }
 
 // BenchmarkProveTransfer is prove_ms_p50: the transfer circuit on Sable's
-// prover.
+// table engine.
 func BenchmarkProveTransfer(b *testing.B) {
 	t := transfer(b)
 	ins := inputs(b, 8)
@@ -80,6 +80,23 @@ func BenchmarkProveTransferGnark(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		if _, _, err := t.pk.ProveTransfer(ins[i%len(ins)], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkProveTransferOnePath is the transfer circuit on the one proving
+// path, as a long-running sender has it (tables_prove_ms of one_path): the
+// table engine, and the check of the fresh proof.
+func BenchmarkProveTransferOnePath(b *testing.B) {
+	t := transfer(b)
+	if e := t.proving.Engine(zkp.Transfer); e != zkp.EngineTables {
+		b.Fatalf("served by %q", e)
+	}
+	ins := inputs(b, 8)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := t.proving.ProveTransfer(ins[i%len(ins)]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -216,6 +233,18 @@ func BenchmarkPKLoad(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		if _, err := zkp.ReadProvingKey(t.pkPath, zkp.Transfer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTablesLoad is tables_load_ms of one_path: loading and checking
+// the transfer circuit's table cache.
+func BenchmarkTablesLoad(b *testing.B) {
+	t := transfer(b)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := zkp.ReadTableProver(zkp.TablesPath(t.dir, zkp.Transfer), t.pk); err != nil {
 			b.Fatal(err)
 		}
 	}

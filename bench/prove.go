@@ -44,7 +44,7 @@ type ProveResult struct {
 	Wires       int `json:"wires"`
 	Domain      int `json:"domain"` // FFT domain size
 
-	ProveMsP50      float64 `json:"prove_ms_p50"`       // transfer, Sable's prover (zkp.Prover)
+	ProveMsP50      float64 `json:"prove_ms_p50"`       // transfer, Sable's table engine (zkp.TableProver)
 	ProveMsP90      float64 `json:"prove_ms_p90"`       //
 	GnarkProveMsP50 float64 `json:"gnark_prove_ms_p50"` // transfer, gnark's prover (zkp.ProvingKey.ProveTransfer)
 	ProveCPUMsP50   float64 `json:"prove_cpu_ms_p50"`   // process CPU time of a transfer proof, all cores
@@ -83,7 +83,34 @@ type ProveResult struct {
 	PKBytes          int64   `json:"pk_bytes"`
 	ProverInitMs     float64 `json:"prover_init_ms"` // zkp.NewTableProver: building the tables, once per process
 
+	// OnePath is the one proving path (zkp.OpenProver), per circuit: what
+	// its choice of engine weighs.
+	OnePath []EngineCosts `json:"one_path"`
+
 	Targets []Target `json:"targets"`
+}
+
+// EngineCosts are one circuit's costs on each engine of zkp.OpenProver
+// (medians). Proofs here are the API's: verified before they return.
+type EngineCosts struct {
+	Circuit       string  `json:"circuit"`
+	TablesBytes   int64   `json:"tables_bytes"`    // the table cache file
+	BuildMs       float64 `json:"tables_build_ms"` // zkp.NewTableProver
+	WriteMs       float64 `json:"tables_write_ms"` // TableProver.WriteTables
+	LoadMs        float64 `json:"tables_load_ms"`  // zkp.ReadTableProver, checks included
+	TablesProveMs float64 `json:"tables_prove_ms"` // a proof on a prover with its tables
+	GnarkProveMs  float64 `json:"gnark_prove_ms"`  // a proof on gnark's engine
+	// BreakEven is how many proofs pay for building the tables:
+	// build ÷ (gnark − tables).
+	BreakEven float64 `json:"break_even_proofs"`
+	// A one-shot process: a fresh default prover's first proof, keys read
+	// and (if the cache is there) tables loaded, and the engine it used.
+	OneShotCachedMs  float64 `json:"one_shot_cached_ms"`
+	OneShotCachedBy  string  `json:"one_shot_cached_engine"`
+	OneShotNoCacheMs float64 `json:"one_shot_no_cache_ms"`
+	OneShotNoCacheBy string  `json:"one_shot_no_cache_engine"`
+	// LongRunningBy is the engine a LongRunning prover serves with.
+	LongRunningBy string `json:"long_running_engine"`
 }
 
 // MSMs times each multi-scalar multiplication of a proof.
@@ -146,15 +173,19 @@ type prover struct {
 	*baselineSetup
 }
 
-// transferSetup is the transfer circuit's dev setup: its proving key
-// written to a file and read back (the key every prover here uses), and
-// the fast prover's tables.
+// transferSetup is the transfer circuit's dev setup: its keys written to a
+// directory and the proving key read back (the key every prover here
+// uses); the one proving path on that directory, LongRunning as a sender
+// is, which builds the tables and writes their cache; and the table engine
+// loaded from that cache, for the measuring hooks.
 type transferSetup struct {
 	pk       *zkp.ProvingKey
 	vk       *zkp.VerifyingKey
+	dir      string
+	proving  *zkp.Proving
 	fast     *zkp.TableProver
 	pkPath   string
-	initTime time.Duration // zkp.NewTableProver
+	initTime time.Duration // building the tables
 }
 
 func newTransferSetup(dir string, pr Progress) (*transferSetup, error) {
@@ -165,21 +196,37 @@ func newTransferSetup(dir string, pr Progress) (*transferSetup, error) {
 		return nil, err
 	}
 	pr.Step()
-	t := &transferSetup{vk: vk}
-	t.pkPath, _ = zkp.KeyPaths(dir, zkp.Transfer)
-	if err := zkp.WriteProvingKey(t.pkPath, pk); err != nil {
+	t := &transferSetup{vk: vk, dir: dir}
+	if err := writeKeys(dir, pk, vk); err != nil {
 		return nil, err
 	}
+	t.pkPath, _ = zkp.KeyPaths(dir, zkp.Transfer)
 	if t.pk, err = zkp.ReadProvingKey(t.pkPath, zkp.Transfer); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	if t.fast, err = zkp.NewTableProver(t.pk); err != nil {
+	t.proving = zkp.OpenProver(dir, zkp.LongRunning())
+	if _, _, err := t.proving.Keys(zkp.Transfer); err != nil {
 		return nil, err
 	}
-	t.initTime = time.Since(start)
+	st := t.proving.Stats(zkp.Transfer)
+	if st.Engine != zkp.EngineTables || st.CacheErr != nil {
+		return nil, fmt.Errorf("bench: the long-running prover serves with %q (cache: %v, tables: %v)", st.Engine, st.CacheErr, st.TablesErr)
+	}
+	t.initTime = st.TablesTime
+	if t.fast, err = zkp.ReadTableProver(zkp.TablesPath(dir, zkp.Transfer), t.pk); err != nil {
+		return nil, err
+	}
 	pr.Step()
 	return t, nil
+}
+
+// writeKeys writes a circuit's keys where zkp.OpenProver reads them.
+func writeKeys(dir string, pk *zkp.ProvingKey, vk *zkp.VerifyingKey) error {
+	pkPath, vkPath := zkp.KeyPaths(dir, pk.Circuit())
+	if err := zkp.WriteProvingKey(pkPath, pk); err != nil {
+		return err
+	}
+	return zkp.WriteVerifyingKey(vkPath, vk)
 }
 
 // baselineSetup is the naive circuit's dev setup.
@@ -431,6 +478,9 @@ func Prove(opt ProveOptions) (*ProveResult, error) {
 	if err := p.verifyBench(res, pubs, proofs, rounds, pr); err != nil {
 		return nil, err
 	}
+	if res.OnePath, err = onePath(dir, max(3, rounds/3), pr); err != nil {
+		return nil, err
+	}
 	res.Targets = []Target{
 		{Name: "speedup", Want: fmt.Sprintf("≥ %g", TargetSpeedup), Value: res.Speedup, Met: res.Speedup >= TargetSpeedup},
 		{Name: "floor_ratio", Want: fmt.Sprintf("≤ %g", TargetFloorRatio), Value: res.FloorRatio, Met: res.FloorRatio > 0 && res.FloorRatio <= TargetFloorRatio},
@@ -569,4 +619,119 @@ func (p *transferSetup) verifyBench(res *ProveResult, pubs []zkp.Public, proofs 
 	res.BatchSpeedup = ratio(par.p50(), batch.p50())
 	res.BatchSpeedupSeq = ratio(seq.p50(), batch.p50())
 	return nil
+}
+
+// onePath measures both circuits on the one proving path. dir holds the
+// transfer circuit's keys; the mint circuit's are made here.
+func onePath(dir string, rounds int, pr Progress) ([]EngineCosts, error) {
+	pr.Stage("setup: mint circuit", 1)
+	pk, vk, err := zkp.SetupDev(zkp.Mint)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeKeys(dir, pk, vk); err != nil {
+		return nil, err
+	}
+	pr.Step()
+	var out []EngineCosts
+	for _, c := range zkp.Circuits() {
+		e, err := engineCosts(dir, c, rounds, pr)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", c, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// proveOne proves the i-th random statement of c with p.
+func proveOne(p *zkp.Proving, c zkp.Circuit, i int) error {
+	in, err := randomTransfer(i)
+	if err != nil {
+		return err
+	}
+	if c == zkp.Transfer {
+		_, _, err = p.ProveTransfer(in)
+	} else {
+		_, _, err = p.ProveMint(zkp.MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context})
+	}
+	return err
+}
+
+// engineCosts measures c's tables (build, write, load) and, in interleaved
+// rounds, a proof on each engine of a long-lived prover and the first proof
+// of a fresh one-shot prover with the cache and without it.
+func engineCosts(dir string, c zkp.Circuit, rounds int, pr Progress) (EngineCosts, error) {
+	pr.Stage(fmt.Sprintf("one proving path: %s", c), rounds+3)
+	e := EngineCosts{Circuit: string(c)}
+	pkPath, _ := zkp.KeyPaths(dir, c)
+	pk, err := zkp.ReadProvingKey(pkPath, c)
+	if err != nil {
+		return e, err
+	}
+	path := zkp.TablesPath(dir, c)
+	var build, write, load samples
+	for range 3 {
+		start := time.Now()
+		t, err := zkp.NewTableProver(pk)
+		if err != nil {
+			return e, err
+		}
+		build = append(build, time.Since(start))
+		start = time.Now()
+		if err := t.WriteTables(path); err != nil {
+			return e, err
+		}
+		write = append(write, time.Since(start))
+		start = time.Now()
+		if _, err := zkp.ReadTableProver(path, pk); err != nil {
+			return e, err
+		}
+		load = append(load, time.Since(start))
+		pr.Step()
+	}
+	if st, err := os.Stat(path); err == nil {
+		e.TablesBytes = st.Size()
+	}
+	e.BuildMs, e.WriteMs, e.LoadMs = ms(build.p50()), ms(write.p50()), ms(load.p50())
+
+	long := zkp.OpenProver(dir, zkp.LongRunning())
+	gnark := zkp.OpenProver(dir, zkp.WithEngine(zkp.EngineGnark))
+	for _, p := range []*zkp.Proving{long, gnark} { // keys read, tables loaded
+		if err := proveOne(p, c, 0); err != nil {
+			return e, err
+		}
+	}
+	e.LongRunningBy = string(long.Engine(c))
+	var tablesT, gnarkT, cached, noCache samples
+	timed := func(s *samples, p *zkp.Proving, i int) error {
+		start := time.Now()
+		if err := proveOne(p, c, i); err != nil {
+			return err
+		}
+		*s = append(*s, time.Since(start))
+		return nil
+	}
+	for r := range rounds {
+		oneShot, oneShotNoCache := zkp.OpenProver(dir), zkp.OpenProver(dir, zkp.WithoutTablesCache())
+		steps := []func() error{
+			func() error { return timed(&tablesT, long, r+1) },
+			func() error { return timed(&gnarkT, gnark, r+1) },
+			func() error { return timed(&cached, oneShot, r+1) },
+			func() error { return timed(&noCache, oneShotNoCache, r+1) },
+		}
+		for i := range steps {
+			if err := steps[(i+r)%len(steps)](); err != nil {
+				return e, err
+			}
+		}
+		e.OneShotCachedBy, e.OneShotNoCacheBy = string(oneShot.Engine(c)), string(oneShotNoCache.Engine(c))
+		pr.Step()
+	}
+	e.TablesProveMs, e.GnarkProveMs = ms(tablesT.p50()), ms(gnarkT.p50())
+	e.OneShotCachedMs, e.OneShotNoCacheMs = ms(cached.p50()), ms(noCache.p50())
+	if saved := gnarkT.p50() - tablesT.p50(); saved > 0 {
+		e.BreakEven = round(float64(build.p50())/float64(saved), 1)
+	}
+	return e, nil
 }

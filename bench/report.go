@@ -31,7 +31,7 @@ func (r *ProveResult) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "Proving — %s, %d cores, %d interleaved rounds (medians)\n\n", r.Machine.CPU, r.Machine.Cores, r.Rounds)
 	table(w, [][]string{
 		{"", "constraints", "domain", "prove p50"},
-		{"transfer, Sable's prover", fmt.Sprint(r.Constraints), fmt.Sprint(r.Domain), f2(r.ProveMsP50) + " ms"},
+		{"transfer, Sable's table engine", fmt.Sprint(r.Constraints), fmt.Sprint(r.Domain), f2(r.ProveMsP50) + " ms"},
 		{"transfer, gnark's prover", fmt.Sprint(r.Constraints), fmt.Sprint(r.Domain), f2(r.GnarkProveMsP50) + " ms"},
 		{"baseline (naive), gnark's prover", fmt.Sprint(r.BaselineConstraints), fmt.Sprint(r.BaselineDomain), f2(r.BaselineProveMsP50) + " ms"},
 	})
@@ -48,6 +48,16 @@ func (r *ProveResult) WriteText(w io.Writer) {
 		{"proving key load", f2(r.PKLoadMs) + " ms", fmt.Sprintf("%d bytes; prover tables built once in %s ms", r.PKBytes, f1(r.ProverInitMs))},
 	})
 	fmt.Fprintln(w)
+	if len(r.OnePath) > 0 {
+		rows := [][]string{{"one proving path", "tables: build", "write", "load", "MB", "prove: tables", "gnark", "break-even", "one-shot: cached", "no cache"}}
+		for _, e := range r.OnePath {
+			rows = append(rows, []string{e.Circuit, f1(e.BuildMs) + " ms", f1(e.WriteMs) + " ms", f1(e.LoadMs) + " ms", f1(float64(e.TablesBytes) / 1e6),
+				f1(e.TablesProveMs) + " ms", f1(e.GnarkProveMs) + " ms", f1(e.BreakEven) + " proofs",
+				fmt.Sprintf("%s ms (%s)", f1(e.OneShotCachedMs), e.OneShotCachedBy), fmt.Sprintf("%s ms (%s)", f1(e.OneShotNoCacheMs), e.OneShotNoCacheBy)})
+		}
+		table(w, rows)
+		fmt.Fprintln(w)
+	}
 	for _, t := range r.Targets {
 		fmt.Fprintf(w, "target %-14s %-6s %6s  %s\n", t.Name, t.Want, f2(t.Value), yes(t.Met))
 	}
@@ -149,7 +159,7 @@ func MarkdownAll(p *ProveResult, h *HEResult, heErr error, l *LedgerResult, lErr
 func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 	fmt.Fprintf(b, "## Proving (`sable bench prove`)\n\n%d interleaved rounds, medians.\n\n", r.Rounds)
 	fmt.Fprintf(b, "| | constraints | FFT domain | prove p50 |\n|---|---:|---:|---:|\n")
-	fmt.Fprintf(b, "| transfer, Sable's prover (`zkp.Prover`) | %d | %d | %.2f ms |\n", r.Constraints, r.Domain, r.ProveMsP50)
+	fmt.Fprintf(b, "| transfer, Sable's table engine (`zkp.TableProver`) | %d | %d | %.2f ms |\n", r.Constraints, r.Domain, r.ProveMsP50)
 	fmt.Fprintf(b, "| transfer, gnark's prover (`zkp.ProvingKey.ProveTransfer`) | %d | %d | %.2f ms |\n", r.Constraints, r.Domain, r.GnarkProveMsP50)
 	fmt.Fprintf(b, "| baseline: naive circuit (`bench/baseline`), gnark's prover | %d | %d | %.2f ms |\n\n", r.BaselineConstraints, r.BaselineDomain, r.BaselineProveMsP50)
 
@@ -160,10 +170,11 @@ func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 	fmt.Fprintf(b, "\n- `speedup` = baseline ÷ transfer p50 = %.2f× (median of the per-round ratios: %.2f×; in process CPU time, %.2f ms against %.2f ms: %.2f×). It is the product of the circuit (%.2f×: both on gnark's prover) and of the prover (%.2f×: gnark's prover ÷ Sable's on the transfer circuit).\n", r.Speedup, r.SpeedupPaired, r.BaselineCPUMsP50, r.ProveCPUMsP50, r.SpeedupCPU, r.CircuitSpeedup, r.ProverSpeedup)
 	fmt.Fprintf(b, "- `msm_floor_ms` = %.2f ms: gnark-crypto's `MultiExp` of the proving key's vectors by this circuit's solved witness — A %.2f, B %.2f (G1), B %.2f (G2), K %.2f, Z·h %.2f ms, one after another, each on all cores. `floor_ratio` = prove ÷ floor = %.2f: Sable's prover is faster than the MSMs it would need with `MultiExp`, because its MSMs run on tables precomputed from the key.\n", r.MSMFloorMs, r.FloorDetail.A, r.FloorDetail.B1, r.FloorDetail.B2, r.FloorDetail.K, r.FloorDetail.Z, r.FloorRatio)
 	fmt.Fprintf(b, "- The prover's own MSMs on the same scalars take %.2f ms of wall time (their tasks: A %.2f, B %.2f, B₂ %.2f, K+Z·h %.2f ms, on both cores): prove ÷ own MSMs = %.2f, the honest measure of what proving adds to its MSMs.\n", r.OwnMSMMs, r.OwnDetail.A, r.OwnDetail.B1, r.OwnDetail.B2, r.OwnDetail.KZ, r.OwnMSMRatio)
-	fmt.Fprintf(b, "- Sable's prover is `zkp.Prover` (`zkp.NewProver(pk)`, then `ProveTransfer`/`ProveMint`); `zkp.ProvingKey.ProveTransfer`, which the wallet and the CLI call today, still runs gnark's prover. Both produce ordinary Groth16 proofs for the same keys.\n")
+	fmt.Fprintf(b, "- Both engines make ordinary Groth16 proofs for the same keys, and both sit behind the one proving path, `zkp.OpenProver` (below), which picks the faster. The figures above are the engines alone, without the check of each fresh proof that the path adds.\n")
 	fmt.Fprintf(b, "- Verification: %.1f µs per proof alone; a block of %d proofs in one batch (random linear combination, one multi-pairing) %.1f µs per proof: %.2f× cheaper than %d single verifications spread over all cores, %.2f× cheaper than one after another.\n", r.VerifyUs, r.BatchSize, r.BatchVerifyUsPerProof, r.BatchSpeedup, r.BatchSize, r.BatchSpeedupSeq)
 	fmt.Fprintf(b, "- Throughput: %.1f proofs/s with one proof per core on all %d cores (%.1f/s one at a time).\n", r.ProofsPerS, r.Machine.GOMAXPROCS, r.ProofsPerSSingle)
-	fmt.Fprintf(b, "- Proving key: %d bytes, read in %.2f ms (checksummed raw format); the prover's tables are built from it once per process in %.0f ms.\n\n", r.PKBytes, r.PKLoadMs, r.ProverInitMs)
+	fmt.Fprintf(b, "- Proving key: %d bytes, read in %.2f ms (checksummed raw format); the table engine's tables are built from it in %.0f ms, or loaded from their cache (below).\n\n", r.PKBytes, r.PKLoadMs, r.ProverInitMs)
+	onePathMarkdown(b, r.OnePath)
 
 	fmt.Fprintf(b, "### Where the time goes\n\nOne transfer proof, by phase (medians; h runs concurrently with the A and B MSMs):\n\n")
 	fmt.Fprintf(b, "| phase | ms | share of the proof |\n|---|---:|---:|\n")
@@ -190,6 +201,22 @@ func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 	b.WriteString(whereTimeGoes)
 }
 
+// onePathMarkdown renders the costs that zkp.OpenProver's policy weighs.
+func onePathMarkdown(b *bytes.Buffer, costs []EngineCosts) {
+	if len(costs) == 0 {
+		return
+	}
+	b.WriteString("### One proving path (`zkp.OpenProver`)\n\n")
+	b.WriteString("The wallet, the CLI, the demo and these benchmarks prove through `zkp.OpenProver(dir, ...)`, which serves each circuit with the table engine when that is faster end to end: when the table cache beside the proving key (`<circuit>.tables`) is valid, from the first use of a `LongRunning` prover, or once a prover has made enough proofs with gnark's to pay for building the tables. Proofs here include the check of each fresh proof against the verifying key. Medians.\n\n")
+	b.WriteString("| circuit | tables: build | write | load | size | proof: tables | proof: gnark | build pays after | one-shot, cache present | one-shot, no cache | long-running |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, e := range costs {
+		fmt.Fprintf(b, "| %s | %.0f ms | %.1f ms | %.1f ms | %.1f MB | %.1f ms | %.1f ms | %.1f proofs | %.1f ms (%s) | %.1f ms (%s) | %s |\n",
+			e.Circuit, e.BuildMs, e.WriteMs, e.LoadMs, float64(e.TablesBytes)/1e6, e.TablesProveMs, e.GnarkProveMs, e.BreakEven,
+			e.OneShotCachedMs, e.OneShotCachedBy, e.OneShotNoCacheMs, e.OneShotNoCacheBy, e.LongRunningBy)
+	}
+	b.WriteString("\nA one-shot figure is a fresh prover's first proof: reading the keys, loading the tables if the cache is there, and the proof.\n\n")
+}
+
 // whereTimeGoes is the analysis behind the numbers above, from pprof of
 // both provers.
 const whereTimeGoes = `What is left is multi-scalar multiplication, and its size is fixed by the circuit.
@@ -201,7 +228,7 @@ the quotient h is seven FFTs of the domain. gnark's prover repeats no domain or 
 MSMs are ` + "`MultiExp`" + ` calls that redo, for every proof, the doublings and per-window bucket reductions of a key
 that never changes, and it cannot use more than the cores' parallelism it already has.
 
-Sable's prover (` + "`zkp.Prover`" + `) keeps gnark's solver and the FFTs and replaces the MSMs: for each key point it stores
+Sable's table engine (` + "`zkp.TableProver`" + `) keeps gnark's solver and the FFTs and replaces the MSMs: for each key point it stores
 the multiples 2^{c·j}·P (one table per vector, built once per process; the window c is chosen from the digits of a
 sample witness), so an MSM is one pass that drops every non-zero signed c-bit digit into one of 2^{c−1} buckets with
 affine additions batched under one field inversion (a batch takes up to a fifth of the buckets; about 6 field
