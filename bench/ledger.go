@@ -17,6 +17,9 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/testnet"
 )
 
 // LedgerOptions configures Ledger.
@@ -110,7 +113,7 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := ledger.WriteTestnet(dir, ledger.TestnetOptions{Validators: opt.Validators, Fund: "1000000000", BasePort: base})
+	l, err := testnet.Write(dir, testnet.Options{Validators: opt.Validators, Fund: "1000000000", BasePort: base})
 	if err != nil {
 		return nil, err
 	}
@@ -156,8 +159,8 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 	}
 	type bank struct {
 		id     string
-		sender *ledger.Sender
-		wallet *ledger.Wallet
+		sender *party.Sender
+		wallet *party.Wallet
 	}
 	var banks []*bank
 	defer func() {
@@ -166,20 +169,20 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 		}
 	}()
 	for i, tp := range l.Banks {
-		id, err := ledger.LoadIdentity(tp.Home)
+		id, err := party.LoadIdentity(tp.Home)
 		if err != nil {
 			return nil, err
 		}
-		w, err := ledger.OpenWallet(id)
+		w, err := party.OpenWallet(id)
 		if err != nil {
 			return nil, err
 		}
-		c, err := ledger.Dial(l.Validators[i%up].RPC)
+		c, err := client.Dial(l.Validators[i%up].RPC)
 		if err != nil {
 			w.Close()
 			return nil, err
 		}
-		banks = append(banks, &bank{id: tp.ID, wallet: w, sender: &ledger.Sender{W: w, C: c, P: ledger.NewProver(id.ZKKeysDir())}})
+		banks = append(banks, &bank{id: tp.ID, wallet: w, sender: &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}})
 	}
 
 	// Warm-up, off the clock: every bank's first transfer loads its proving
@@ -188,7 +191,7 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 	var warm []ledger.TxID
 	for i, b := range banks {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		id, err := b.sender.Transfer(ctx, ledger.TransferRequest{To: banks[(i+1)%len(banks)].id, Currency: ledger.Currencies[0].Code, Amount: 1})
+		id, err := b.sender.Transfer(ctx, party.TransferRequest{To: banks[(i+1)%len(banks)].id, Currency: ledger.Currencies[0].Code, Amount: 1})
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("bench: warm-up transfer from %s: %w", b.id, err)
@@ -230,7 +233,7 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 			for k := 0; time.Now().Before(end); k++ {
 				to := banks[(i+1+k%(len(banks)-1))%len(banks)].id
 				cur := ledger.Currencies[r.IntN(len(ledger.Currencies))].Code
-				id, err := b.sender.Transfer(ctx, ledger.TransferRequest{To: to, Currency: cur, Amount: 1 + r.Uint64N(1_000_000)})
+				id, err := b.sender.Transfer(ctx, party.TransferRequest{To: to, Currency: cur, Amount: 1 + r.Uint64N(1_000_000)})
 				now := time.Now()
 				mu.Lock()
 				var rej *ledger.Rejection
@@ -344,7 +347,7 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 }
 
 // txBytes splits a committed transfer's encoding.
-func txBytes(c *ledger.Client, id ledger.TxID) (TxBytes, error) {
+func txBytes(c *client.Client, id ledger.TxID) (TxBytes, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	raw, err := c.RawTx(ctx, id)

@@ -161,3 +161,19 @@ func joinLimbs(limbs []uint64, width uint, bound uint64) (*big.Int, int) {
 	}
 	return v, 0
 }
+
+// Total adds the sums of every slot group: the whole of what a ciphertext
+// holds. Blinding is nil when the first group carries none.
+func Total(sums []GroupSum) GroupSum {
+	t := GroupSum{Amount: new(big.Int)}
+	if len(sums) > 0 && sums[0].Blinding != nil {
+		t.Blinding = new(big.Int)
+	}
+	for _, g := range sums {
+		t.Amount.Add(t.Amount, g.Amount)
+		if t.Blinding != nil && g.Blinding != nil {
+			t.Blinding.Add(t.Blinding, g.Blinding)
+		}
+	}
+	return t
+}

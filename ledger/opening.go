@@ -13,6 +13,9 @@ type Opening struct {
 	Blinding *big.Int
 }
 
+// ZeroOpening opens the zero commitment.
+func ZeroOpening() Opening { return Opening{Blinding: new(big.Int)} }
+
 // Commitment returns Com(value, blinding).
 func (o Opening) Commitment() zkp.Commitment { return zkp.Commit(o.Value, o.Blinding) }
 

@@ -16,6 +16,11 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/node"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/testnet"
 	"github.com/sable-settlement/sable/monitor"
 )
 
@@ -67,18 +72,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	defer cancel()
 
 	dir := t.TempDir()
-	l, err := ledger.WriteTestnet(filepath.Join(dir, "net"), ledger.TestnetOptions{Validators: 1, Fund: "1000000",
+	l, err := testnet.Write(filepath.Join(dir, "net"), testnet.Options{Validators: 1, Fund: "1000000",
 		BasePort: freeBasePort(t), TimeoutCommit: 100 * time.Millisecond, EmptyBlockInterval: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := ledger.StartNode(ctx, l.Validators[0].Home, quiet)
+	n, err := node.Start(ctx, l.Validators[0].Home, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Stop()
-	c, err := ledger.Dial(n.RPCAddr())
+	c, err := client.Dial(n.RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +95,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	sk, err := ledger.LoadHESecretKey(l.Regulator.Home)
+	sk, err := party.LoadHESecretKey(l.Regulator.Home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := monitor.New(monitor.Config{Node: c, Audit: ledger.NewAuditor(c, sk, ledger.DefaultFXRates()).Run, Poll: 200 * time.Millisecond})
+	srv, err := monitor.New(monitor.Config{Node: c, Audit: audit.New(c, sk, audit.DefaultFXRates()).Run, Poll: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,20 +144,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	// It keeps following new (empty) blocks.
 	read("a newer block", func(s pageState) bool { return s.height() > first.height() })
 
-	id, err := ledger.LoadIdentity(l.Banks[0].Home) // bank-sg
+	id, err := party.LoadIdentity(l.Banks[0].Home) // bank-sg
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := ledger.OpenWallet(id)
+	w, err := party.OpenWallet(id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	sender := &ledger.Sender{W: w, C: c, P: ledger.NewProver(id.ZKKeysDir())}
+	sender := &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}
 	sgd, _ := ledger.ParseCurrency("SGD")
 	pay := func(amount uint64) int64 {
 		t.Helper()
-		txid, err := sender.Transfer(ctx, ledger.TransferRequest{To: "bank-hk", Currency: sgd, Amount: amount})
+		txid, err := sender.Transfer(ctx, party.TransferRequest{To: "bank-hk", Currency: sgd, Amount: amount})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,22 +208,22 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// The SGD issuer mints 3141.59 and 1618.03 into bank-th: the supply and
 	// the USD-equivalent total move once both are in.
-	var issuer ledger.TestnetParty
+	var issuer testnet.Party
 	for _, is := range l.Issuers {
 		if is.Currency == "SGD" {
 			issuer = is
 		}
 	}
-	iid, err := ledger.LoadIdentity(issuer.Home)
+	iid, err := party.LoadIdentity(issuer.Home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	iw, err := ledger.OpenWallet(iid)
+	iw, err := party.OpenWallet(iid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer iw.Close()
-	minter := &ledger.Sender{W: iw, C: c, P: ledger.NewProver(iid.ZKKeysDir())}
+	minter := &party.Sender{W: iw, C: c, P: party.NewProver(iid.ZKKeysDir())}
 	mint := func(amount uint64) int64 {
 		t.Helper()
 		txid, err := minter.Mint(ctx, "bank-th", sgd, amount)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 )
 
 // Node is what the monitor polls: a validator's height, and its list of
@@ -34,14 +35,14 @@ type Node interface {
 	Aggregates(ctx context.Context) ([]ledger.AggregateInfo, error)
 }
 
-// AuditFunc runs the regulator's audit, e.g. ledger.NewAuditor(...).Run.
-type AuditFunc func(ctx context.Context) (*ledger.AuditReport, error)
+// AuditFunc runs the regulator's audit, e.g. audit.New(...).Run.
+type AuditFunc func(ctx context.Context) (*audit.Report, error)
 
 // Config sets up a Server.
 type Config struct {
 	Node  Node
 	Audit AuditFunc
-	Rates ledger.FXRates // for USD equivalents shown next to native amounts
+	Rates audit.FXRates // for USD equivalents shown next to native amounts
 	// MinFlows is the disclosure threshold, at least 2 (the default).
 	MinFlows int
 	// Poll is how often the node's height is read; default 500ms.
@@ -99,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Timeout = 2 * time.Minute
 	}
 	if cfg.Rates == nil {
-		cfg.Rates = ledger.DefaultFXRates()
+		cfg.Rates = audit.DefaultFXRates()
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 )
 
 // fakeNode is a node whose height and aggregate list the test sets.
@@ -40,7 +41,7 @@ func (n *fakeNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
 	return append([]ledger.AggregateInfo{}, n.aggs...), n.err
 }
 
-func (n *fakeNode) set(h int64, rep *ledger.AuditReport, err error) {
+func (n *fakeNode) set(h int64, rep *audit.Report, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.height, n.err = h, err
@@ -53,11 +54,11 @@ func (n *fakeNode) set(h int64, rep *ledger.AuditReport, err error) {
 // fakeAudit returns whatever report the test last set, counting runs.
 type fakeAudit struct {
 	mu   sync.Mutex
-	rep  *ledger.AuditReport
+	rep  *audit.Report
 	runs atomic.Int32
 }
 
-func (f *fakeAudit) run(context.Context) (*ledger.AuditReport, error) {
+func (f *fakeAudit) run(context.Context) (*audit.Report, error) {
 	f.runs.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -86,7 +87,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 // at sets the ledger to height with rep's aggregates.
-func (h *harness) at(height int64, rep *ledger.AuditReport) {
+func (h *harness) at(height int64, rep *audit.Report) {
 	h.audit.mu.Lock()
 	h.audit.rep = rep
 	h.audit.mu.Unlock()
@@ -95,13 +96,13 @@ func (h *harness) at(height int64, rep *ledger.AuditReport) {
 
 // report is a small network: two banks funded in SGD at genesis, SG→HK
 // transfers in SGD (amounts given per flow count), one JPY mint.
-func report(corridorFlows int, corridor string, consistent bool) *ledger.AuditReport {
-	out := ledger.AggregateResult{Key: "out/SGD/bank-sg", Amount: corridor, Flows: corridorFlows, Consistent: true}
-	rep := &ledger.AuditReport{
+func report(corridorFlows int, corridor string, consistent bool) *audit.Report {
+	out := audit.AggregateResult{Key: "out/SGD/bank-sg", Amount: corridor, Flows: corridorFlows, Consistent: true}
+	rep := &audit.Report{
 		Consistent: consistent,
 		USDTotal:   "1480000.00",
 		FlowBytes:  12345,
-		Aggregates: []ledger.AggregateResult{
+		Aggregates: []audit.AggregateResult{
 			{Key: "corridor/SGD/SG-HK", Amount: corridor, Flows: corridorFlows, Consistent: consistent},
 			{Key: "currency/SGD/funded", Amount: "2000000.00", Consistent: true},
 			{Key: "currency/SGD/transfers", Amount: corridor, Flows: corridorFlows, Consistent: true},
@@ -111,7 +112,7 @@ func report(corridorFlows int, corridor string, consistent bool) *ledger.AuditRe
 		},
 	}
 	if !consistent {
-		rep.Culprits = []ledger.Culprit{{Aggregate: "corridor/SGD/SG-HK", TxID: "AB12", Sender: "bank-sg"}}
+		rep.Culprits = []audit.Culprit{{Aggregate: "corridor/SGD/SG-HK", TxID: "AB12", Sender: "bank-sg"}}
 	}
 	return rep
 }
@@ -260,7 +261,7 @@ func TestSinglePaymentWithheld(t *testing.T) {
 
 	// An aggregate that appears later starts from a disclosed zero.
 	rep := report(4, "8540.15", true)
-	rep.Aggregates = append(rep.Aggregates, ledger.AggregateResult{Key: "currency/SGD/minted", Amount: "5.00", Flows: 1, Consistent: true})
+	rep.Aggregates = append(rep.Aggregates, audit.AggregateResult{Key: "currency/SGD/minted", Amount: "5.00", Flows: 1, Consistent: true})
 	h.at(7, rep)
 	h.srv.tick(context.Background())
 	s := h.srv.State()

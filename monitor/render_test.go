@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/monitor"
 )
 
@@ -28,10 +29,10 @@ func (staticNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error) { 
 func TestDashboardShowsCulprits(t *testing.T) {
 	chromium := chromiumPath(t)
 	evil := `<img src=x onerror="window.pwned=1">`
-	rep := &ledger.AuditReport{
+	rep := &audit.Report{
 		USDTotal:  "1480000.00",
 		FlowBytes: 95249,
-		Aggregates: []ledger.AggregateResult{
+		Aggregates: []audit.AggregateResult{
 			{Key: "corridor/SGD/SG-HK", Amount: "9.99", Flows: 1},
 			{Key: "corridor/USD/US-TH", Amount: "250000.00", Flows: 3, Consistent: true},
 			{Key: "currency/SGD/funded", Amount: "2000000.00", Consistent: true},
@@ -42,10 +43,10 @@ func TestDashboardShowsCulprits(t *testing.T) {
 			{Key: "out/SGD/bank-sg", Amount: "9.99", Flows: 1},
 			{Key: "out/USD/" + evil, Amount: "250000.00", Flows: 3, Consistent: true},
 		},
-		Culprits: []ledger.Culprit{{Aggregate: "corridor/SGD/SG-HK", TxID: "9F3C0A", Sender: evil}},
+		Culprits: []audit.Culprit{{Aggregate: "corridor/SGD/SG-HK", TxID: "9F3C0A", Sender: evil}},
 	}
 	srv, err := monitor.New(monitor.Config{Node: staticNode{42},
-		Audit: func(context.Context) (*ledger.AuditReport, error) { return rep, nil }})
+		Audit: func(context.Context) (*audit.Report, error) { return rep, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 )
 
 // Snapshot is what the dashboard shows at one block: the audit's
@@ -37,7 +38,7 @@ type Snapshot struct {
 	Positions  []Position        `json:"positions"`
 	Corridors  []Corridor        `json:"corridors"`
 	Aggregates []Aggregate       `json:"aggregates"`
-	Culprits   []ledger.Culprit  `json:"culprits"`
+	Culprits   []audit.Culprit   `json:"culprits"`
 	Rates      map[string]string `json:"rates"` // USD per unit
 	// History is the USD-equivalent total over time since the monitor
 	// started (at most maxHistory points, thinned evenly). Server-sent
@@ -132,7 +133,7 @@ func newDiscloser(min int) *discloser {
 
 // apply returns each aggregate's disclosed amount ("" if never disclosed)
 // and its pending flows.
-func (d *discloser) apply(aggs []ledger.AggregateResult) map[string]view {
+func (d *discloser) apply(aggs []audit.AggregateResult) map[string]view {
 	out := map[string]view{}
 	for _, a := range aggs {
 		prev, seen := d.shown[a.Key]
@@ -189,22 +190,22 @@ type view struct {
 
 // builder turns an audit report into a snapshot.
 type builder struct {
-	rates    ledger.FXRates
+	rates    audit.FXRates
 	d        *discloser
 	lastUSD  string // last disclosed USD-equivalent total
 	usdShown bool
 }
 
-func (b *builder) build(rep *ledger.AuditReport) *Snapshot {
+func (b *builder) build(rep *audit.Report) *Snapshot {
 	s := &Snapshot{Audited: true, Consistent: rep.Consistent, FlowBytes: rep.FlowBytes, MinFlows: b.d.min,
 		Culprits: rep.Culprits, Rates: map[string]string{}}
 	if s.Culprits == nil {
-		s.Culprits = []ledger.Culprit{}
+		s.Culprits = []audit.Culprit{}
 	}
 	views := b.d.apply(rep.Aggregates)
 	currencies := map[string]bool{}
 	parties := map[string]bool{}
-	byKey := map[string]ledger.AggregateResult{}
+	byKey := map[string]audit.AggregateResult{}
 	for _, a := range rep.Aggregates {
 		byKey[a.Key] = a
 		parts := strings.SplitN(a.Key, "/", 3)

@@ -11,6 +11,9 @@ import (
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
 )
 
 func newAuditCmd() *cobra.Command {
@@ -24,21 +27,21 @@ func newAuditCmd() *cobra.Command {
 			if node == "" || keys == "" {
 				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
 			}
-			rates, err := ledger.ParseFXRates(fx)
+			rates, err := audit.ParseFXRates(fx)
 			if err != nil {
 				return failf("--fx: %v", err)
 			}
-			sk, err := ledger.LoadHESecretKey(keys)
+			sk, err := party.LoadHESecretKey(keys)
 			if err != nil {
 				return failf("%v", err)
 			}
-			c, err := ledger.Dial(node)
+			c, err := client.Dial(node)
 			if err != nil {
 				return failf("%v", err)
 			}
 			ctx, cancel := commandContext()
 			defer cancel()
-			rep, err := ledger.NewAuditor(c, sk, rates).Run(ctx)
+			rep, err := audit.New(c, sk, rates).Run(ctx)
 			if err != nil {
 				return failf("%v", err)
 			}
@@ -65,7 +68,7 @@ func newAuditCmd() *cobra.Command {
 	return cmd
 }
 
-func countInconsistent(rep *ledger.AuditReport) int {
+func countInconsistent(rep *audit.Report) int {
 	n := 0
 	for _, a := range rep.Aggregates {
 		if !a.Consistent {
@@ -75,7 +78,7 @@ func countInconsistent(rep *ledger.AuditReport) int {
 	return n
 }
 
-func printAudit(w io.Writer, rep *ledger.AuditReport) {
+func printAudit(w io.Writer, rep *audit.Report) {
 	fmt.Fprintf(w, "%-28s %22s %6s  %s\n", "aggregate", "amount", "flows", "check")
 	for _, a := range rep.Aggregates {
 		check := "consistent"
@@ -118,7 +121,7 @@ func printAudit(w io.Writer, rep *ledger.AuditReport) {
 
 // closeAll submits epoch closes for every aggregate of a consistent audit,
 // signed with the regulator's key from its home.
-func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, sk *he.SecretKey, rates ledger.FXRates, rep *ledger.AuditReport) error {
+func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, sk *he.SecretKey, rates audit.FXRates, rep *audit.Report) error {
 	s, err := openSession(home, node)
 	if err != nil {
 		return err
@@ -128,7 +131,7 @@ func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, sk *he
 	for i, a := range rep.Aggregates {
 		keys[i] = a.Key
 	}
-	ids, err := ledger.NewAuditor(s.client, sk, rates).Close(ctx, s.sender(), keys)
+	ids, err := audit.New(s.client, sk, rates).Close(ctx, s.sender(), keys)
 	if err != nil {
 		return ledgerError(err)
 	}

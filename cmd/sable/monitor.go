@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/monitor"
 )
 
@@ -32,7 +34,7 @@ func newMonitorCmd() *cobra.Command {
 			if node == "" || keys == "" {
 				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
 			}
-			rates, err := ledger.ParseFXRates(fx)
+			rates, err := audit.ParseFXRates(fx)
 			if err != nil {
 				return failf("--fx: %v", err)
 			}
@@ -42,11 +44,11 @@ func newMonitorCmd() *cobra.Command {
 			if _, _, err := net.SplitHostPort(listen); err != nil {
 				return withHint(failf("--listen %q: %v", listen, err), "give host:port, e.g. 127.0.0.1:8080")
 			}
-			sk, err := ledger.LoadHESecretKey(keys)
+			sk, err := party.LoadHESecretKey(keys)
 			if err != nil {
 				return withHint(failf("%v", err), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
 			}
-			c, err := ledger.Dial(node)
+			c, err := client.Dial(node)
 			if err != nil {
 				return failf("--node: %v", err)
 			}
@@ -55,7 +57,7 @@ func newMonitorCmd() *cobra.Command {
 				level = slog.LevelInfo
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			srv, err := monitor.New(monitor.Config{Node: c, Audit: ledger.NewAuditor(c, sk, rates).Run, Rates: rates, MinFlows: minFlows, Log: log})
+			srv, err := monitor.New(monitor.Config{Node: c, Audit: audit.New(c, sk, rates).Run, Rates: rates, MinFlows: minFlows, Log: log})
 			if err != nil {
 				return failf("%v", err)
 			}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/he"
-	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/party"
 )
 
 func TestMonitorErrors(t *testing.T) {
@@ -19,7 +19,7 @@ func TestMonitorErrors(t *testing.T) {
 
 	home := filepath.Join(t.TempDir(), "regulator")
 	sk, pk := he.GenerateKeys(he.DefaultParams())
-	if err := ledger.WriteHEKeys(home, sk, pk); err != nil {
+	if err := party.WriteHEKeys(home, sk, pk); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

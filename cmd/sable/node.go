@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/node"
 )
 
 // crashEnv names the test-only hook: the node SIGKILLs itself in Commit at
@@ -38,18 +38,18 @@ against the hashes genesis pins). The RPC is CometBFT's standard one.`,
 			if err != nil {
 				return err
 			}
-			var opts []ledger.NodeOption
+			var opts []node.Option
 			if v := os.Getenv(crashEnv); v != "" {
 				h, err := strconv.ParseInt(v, 10, 64)
 				if err != nil || h < 1 {
 					return failf("%s=%q is not a block height", crashEnv, v)
 				}
 				log.Warn("test hook armed: the node kills itself before committing", "height", h)
-				opts = append(opts, ledger.WithCrashBeforeCommit(h))
+				opts = append(opts, node.WithCrashBeforeCommit(h))
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			n, err := ledger.StartNode(ctx, home, log, opts...)
+			n, err := node.Start(ctx, home, log, opts...)
 			if err != nil {
 				return failf("%v", err)
 			}

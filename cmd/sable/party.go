@@ -14,31 +14,33 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
 )
 
 // session is a party's home opened for one command: identity, wallet, node.
 type session struct {
-	id     *ledger.Identity
-	wallet *ledger.Wallet
-	client *ledger.Client
+	id     *party.Identity
+	wallet *party.Wallet
+	client *client.Client
 }
 
 func openSession(home, node string) (*session, error) {
 	if home == "" {
 		return nil, withHint(failf("--home is required"), "a bank's home is written by 'sable testnet', e.g. DIR/banks/bank-sg")
 	}
-	id, err := ledger.LoadIdentity(home)
+	id, err := party.LoadIdentity(home)
 	if err != nil {
 		return nil, failf("%v", err)
 	}
 	if node == "" {
 		node = id.Config.Node
 	}
-	c, err := ledger.Dial(node)
+	c, err := client.Dial(node)
 	if err != nil {
 		return nil, failf("%v", err)
 	}
-	w, err := ledger.OpenWallet(id)
+	w, err := party.OpenWallet(id)
 	if err != nil {
 		return nil, failf("%v", err)
 	}
@@ -91,8 +93,8 @@ func submitted(cmd *cobra.Command, ctx context.Context, s *session, id ledger.Tx
 	return nil
 }
 
-func (s *session) sender() *ledger.Sender {
-	return &ledger.Sender{W: s.wallet, C: s.client, P: ledger.NewProver(s.id.ZKKeysDir())}
+func (s *session) sender() *party.Sender {
+	return &party.Sender{W: s.wallet, C: s.client, P: party.NewProver(s.id.ZKKeysDir())}
 }
 
 // partyFlags are --home and --node, shared by every command that acts as a
@@ -112,7 +114,7 @@ func ledgerError(err error) error {
 	if errors.As(err, &rej) {
 		return withHint(failf("rejected (code %d): %s", rej.Code, rej.Msg), "run 'sable wallet sync' and try again if the balance or nonce moved")
 	}
-	if errors.Is(err, ledger.ErrWalletSync) {
+	if errors.Is(err, party.ErrWalletSync) {
 		return withHint(failf("%v", err), "run 'sable wallet sync'")
 	}
 	return failf("%v", err)
@@ -249,7 +251,7 @@ func newTransferCmd() *cobra.Command {
 			if len(amts) > 1 {
 				id, err = snd.BulkTransfer(ctx, to, c, amts)
 			} else {
-				id, err = snd.Transfer(ctx, ledger.TransferRequest{To: to, Currency: c, Amount: amts[0], Beneficiary: ben})
+				id, err = snd.Transfer(ctx, party.TransferRequest{To: to, Currency: c, Amount: amts[0], Beneficiary: ben})
 			}
 			if err != nil {
 				return ledgerError(err)
@@ -352,7 +354,7 @@ func newStatusCmd() *cobra.Command {
 				return failf("%v", err)
 			}
 			if node == "" && home != "" {
-				pid, err := ledger.LoadIdentity(home)
+				pid, err := party.LoadIdentity(home)
 				if err != nil {
 					return failf("%v", err)
 				}
@@ -361,7 +363,7 @@ func newStatusCmd() *cobra.Command {
 			if node == "" {
 				return failf("give --node URL or --home DIR")
 			}
-			c, err := ledger.Dial(node)
+			c, err := client.Dial(node)
 			if err != nil {
 				return failf("%v", err)
 			}
@@ -388,7 +390,7 @@ func newStatusCmd() *cobra.Command {
 	return cmd
 }
 
-func describe(o ledger.Outcome) string {
+func describe(o client.Outcome) string {
 	switch o.State {
 	case "committed":
 		s := o.Status

@@ -7,11 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/testnet"
 )
 
 func newTestnetCmd() *cobra.Command {
-	var opts ledger.TestnetOptions
+	var opts testnet.Options
 	var out string
 	cmd := &cobra.Command{
 		Use:   "testnet --validators N [--fund AMOUNT] --out DIR",
@@ -38,7 +38,7 @@ ledger with its opening in the bank's wallet.`,
 				return withHint(failf("--validators must be at least 1"), "4 validators tolerate one faulty or stopped node")
 			}
 			start := time.Now()
-			l, err := ledger.WriteTestnet(out, opts)
+			l, err := testnet.Write(out, opts)
 			if err != nil {
 				return failf("%v", err)
 			}
@@ -48,7 +48,7 @@ ledger with its opening in the bank's wallet.`,
 			for _, v := range l.Validators {
 				fmt.Fprintf(w, "  %-12s rpc %-24s p2p %-20s %s\n", v.Name, v.RPC, v.P2P, rel(l.Dir, v.Home))
 			}
-			parties := append(append(append([]ledger.TestnetParty{}, l.Banks...), l.Issuers...), l.Regulator)
+			parties := append(append(append([]testnet.Party{}, l.Banks...), l.Issuers...), l.Regulator)
 			for _, p := range parties {
 				fmt.Fprintf(w, "  %-12s %-9s %s  node %-24s %s\n", p.ID, p.Role, p.Country, p.Node, rel(l.Dir, p.Home))
 			}
@@ -63,7 +63,7 @@ ledger with its opening in the bank's wallet.`,
 	f.IntVar(&opts.Validators, "validators", 4, "number of validators")
 	f.StringVar(&opts.Fund, "fund", "", "each bank's genesis balance in every currency, in major units (e.g. 1000000)")
 	f.StringVar(&out, "out", "", "directory to write the network into")
-	f.IntVar(&opts.BasePort, "base-port", ledger.DefaultBasePort, "first port; validator n uses BASE+10n+6 (p2p) and BASE+10n+7 (RPC)")
+	f.IntVar(&opts.BasePort, "base-port", testnet.DefaultBasePort, "first port; validator n uses BASE+10n+6 (p2p) and BASE+10n+7 (RPC)")
 	f.StringVar(&opts.ChainID, "chain-id", "sable-testnet", "chain id")
 	f.StringVar(&opts.KeysFrom, "keys", "", "reuse the proving and verifying keys in DIR (from 'sable setup --dev') instead of a fresh setup")
 	f.DurationVar(&opts.TimeoutCommit, "timeout-commit", 300*time.Millisecond, "CometBFT's timeout_commit")

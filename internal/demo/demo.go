@@ -22,6 +22,11 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/node"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/testnet"
 )
 
 // Options shape a demo run.
@@ -39,26 +44,26 @@ type Result struct {
 	Elapsed     time.Duration
 	Balances    map[string]map[string]string // bank → currency → major units
 	AmountsSeen int                          // amounts found in validators' files: must be 0
-	Audit       *ledger.AuditReport
+	Audit       *audit.Report
 }
 
 // demo is one run's state.
 type demo struct {
 	w       io.Writer
 	opts    Options
-	layout  *ledger.TestnetLayout
-	nodes   []*ledger.Node
-	parties map[string]*party
+	layout  *testnet.Layout
+	nodes   []*node.Node
+	parties map[string]*member
 	minted  map[ledger.Currency]uint64
 	amounts []uint64 // every amount that moved, for the disk scan
 	mu      sync.Mutex
 }
 
-type party struct {
+type member struct {
 	id     string
 	home   string
-	sender *ledger.Sender
-	wallet *ledger.Wallet
+	sender *party.Sender
+	wallet *party.Wallet
 }
 
 // Run runs the demo and prints a readable account of it to w.
@@ -67,7 +72,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) (*Result, error) {
 		opts.Payments = 50
 	}
 	start := time.Now()
-	d := &demo{w: w, opts: opts, parties: map[string]*party{}, minted: map[ledger.Currency]uint64{}}
+	d := &demo{w: w, opts: opts, parties: map[string]*member{}, minted: map[ledger.Currency]uint64{}}
 	defer d.stop()
 	steps := []func(context.Context) error{d.start, d.open, d.mint, d.applyAll, d.pay, d.applyAll}
 	for _, step := range steps {
@@ -105,13 +110,13 @@ func (d *demo) start(ctx context.Context) error {
 		return err
 	}
 	t0 := time.Now()
-	d.layout, err = ledger.WriteTestnet(d.opts.Dir, ledger.TestnetOptions{Validators: 4, ChainID: "sable-demo", BasePort: port})
+	d.layout, err = testnet.Write(d.opts.Dir, testnet.Options{Validators: 4, ChainID: "sable-demo", BasePort: port})
 	if err != nil {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, v := range d.layout.Validators {
-		n, err := ledger.StartNode(ctx, v.Home, quiet)
+		n, err := node.Start(ctx, v.Home, quiet)
 		if err != nil {
 			return err
 		}
@@ -126,7 +131,7 @@ func (d *demo) stop() {
 	for _, p := range d.parties {
 		p.wallet.Close()
 	}
-	d.parties = map[string]*party{}
+	d.parties = map[string]*member{}
 	// All at once: a validator stopping while its peers still gossip to it
 	// is where CometBFT's shutdown is fragile.
 	var wg sync.WaitGroup
@@ -139,7 +144,7 @@ func (d *demo) stop() {
 }
 
 func (d *demo) waitHeight(ctx context.Context, h int64) error {
-	c, err := ledger.Dial(d.layout.Validators[0].RPC)
+	c, err := client.Dial(d.layout.Validators[0].RPC)
 	if err != nil {
 		return err
 	}
@@ -155,28 +160,28 @@ func (d *demo) waitHeight(ctx context.Context, h int64) error {
 
 // open loads every bank's and issuer's home: identity, wallet, node client.
 func (d *demo) open(context.Context) error {
-	for _, tp := range append(append([]ledger.TestnetParty{}, d.layout.Banks...), d.layout.Issuers...) {
-		id, err := ledger.LoadIdentity(tp.Home)
+	for _, tp := range append(append([]testnet.Party{}, d.layout.Banks...), d.layout.Issuers...) {
+		id, err := party.LoadIdentity(tp.Home)
 		if err != nil {
 			return err
 		}
-		w, err := ledger.OpenWallet(id)
+		w, err := party.OpenWallet(id)
 		if err != nil {
 			return err
 		}
-		c, err := ledger.Dial(tp.Node)
+		c, err := client.Dial(tp.Node)
 		if err != nil {
 			return err
 		}
-		d.parties[tp.ID] = &party{id: tp.ID, home: tp.Home, wallet: w,
-			sender: &ledger.Sender{W: w, C: c, P: ledger.NewProver(id.ZKKeysDir())}}
+		d.parties[tp.ID] = &member{id: tp.ID, home: tp.Home, wallet: w,
+			sender: &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}}
 	}
 	return nil
 }
 
 // each runs fn for every party in ids concurrently (each party pipelines
 // its own transactions) and returns the first error.
-func (d *demo) each(ids []string, fn func(p *party) error) error {
+func (d *demo) each(ids []string, fn func(p *member) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(ids))
 	for i, id := range ids {
@@ -217,7 +222,7 @@ func (d *demo) mint(ctx context.Context) error {
 			plan[is.ID] = append(plan[is.ID], 50_000_000+rng.Uint64N(40_000_000)) // 500,000–900,000 major units (cents)
 		}
 	}
-	err := d.each(issuers, func(p *party) error {
+	err := d.each(issuers, func(p *member) error {
 		c, _ := ledger.ParseCurrency(issuerCurrency(d.layout, p.id))
 		var last ledger.TxID
 		for i, b := range d.layout.Banks {
@@ -244,7 +249,7 @@ func (d *demo) mint(ctx context.Context) error {
 	return nil
 }
 
-func issuerCurrency(l *ledger.TestnetLayout, id string) string {
+func issuerCurrency(l *testnet.Layout, id string) string {
 	for _, is := range l.Issuers {
 		if is.ID == id {
 			return is.Currency
@@ -260,7 +265,7 @@ func (d *demo) record(amt uint64) {
 }
 
 // await waits for a party's transaction and syncs its wallet.
-func (d *demo) await(ctx context.Context, p *party, id ledger.TxID) error {
+func (d *demo) await(ctx context.Context, p *member, id ledger.TxID) error {
 	o, err := p.sender.C.WaitCommitted(ctx, id, 60*time.Second)
 	if err != nil {
 		return err
@@ -278,7 +283,7 @@ func (d *demo) applyAll(ctx context.Context) error {
 	t0 := time.Now()
 	moved := 0
 	var mu sync.Mutex
-	err := d.each(d.bankIDs(), func(p *party) error {
+	err := d.each(d.bankIDs(), func(p *member) error {
 		rep, err := p.wallet.Sync(ctx, p.sender.C)
 		if err != nil {
 			return err
@@ -350,13 +355,13 @@ func (d *demo) pay(ctx context.Context) error {
 	for _, id := range banks {
 		sent -= d.parties[id].sender.Sent
 	}
-	err := d.each(banks, func(p *party) error {
+	err := d.each(banks, func(p *member) error {
 		var last ledger.TxID
 		for _, pm := range plan[p.id] {
 			var id ledger.TxID
 			var err error
 			if len(pm.amounts) == 1 {
-				id, err = p.sender.Transfer(ctx, ledger.TransferRequest{To: pm.to, Currency: pm.cur, Amount: pm.amounts[0]})
+				id, err = p.sender.Transfer(ctx, party.TransferRequest{To: pm.to, Currency: pm.cur, Amount: pm.amounts[0]})
 			} else {
 				id, err = p.sender.BulkTransfer(ctx, pm.to, pm.cur, pm.amounts)
 			}
@@ -427,7 +432,7 @@ func (d *demo) agree(ctx context.Context, res *Result) error {
 		var hs []int64
 		var hashes []string
 		for _, v := range d.layout.Validators {
-			c, err := ledger.Dial(v.RPC)
+			c, err := client.Dial(v.RPC)
 			if err != nil {
 				return err
 			}
@@ -512,17 +517,17 @@ func freeBasePort(validators int) (int, error) {
 
 // audit runs the regulator's audit of the network: decrypt every aggregate,
 // check it against the commitments, total per currency.
-func (d *demo) audit(ctx context.Context) (*ledger.AuditReport, error) {
+func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	t0 := time.Now()
-	sk, err := ledger.LoadHESecretKey(d.layout.Regulator.Home)
+	sk, err := party.LoadHESecretKey(d.layout.Regulator.Home)
 	if err != nil {
 		return nil, err
 	}
-	c, err := ledger.Dial(d.layout.Regulator.Node)
+	c, err := client.Dial(d.layout.Regulator.Node)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := ledger.NewAuditor(c, sk, ledger.DefaultFXRates()).Run(ctx)
+	rep, err := audit.New(c, sk, audit.DefaultFXRates()).Run(ctx)
 	if err != nil {
 		return nil, err
 	}

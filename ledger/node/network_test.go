@@ -1,4 +1,4 @@
-package ledger_test
+package node_test
 
 // Four real validators on loopback, each a separate 'sable node' process:
 // payments from several banks commit and balances add up; a validator
@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +38,12 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/state"
+	"github.com/sable-settlement/sable/ledger/testnet"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -268,12 +272,12 @@ func TestNetwork(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		state := n.waitExit(2, 60*time.Second)
-		ws, ok := state.Sys().(syscall.WaitStatus)
+		ps := n.waitExit(2, 60*time.Second)
+		ws, ok := ps.Sys().(syscall.WaitStatus)
 		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-			t.Fatalf("validator 2 exited with %v, want SIGKILL from the test hook", state)
+			t.Fatalf("validator 2 exited with %v, want SIGKILL from the test hook", ps)
 		}
-		store, err := ledger.OpenStore(filepath.Join(n.l.Validators[2].Home, "app"))
+		store, err := state.OpenStore(filepath.Join(n.l.Validators[2].Home, "app"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +302,7 @@ func TestNetwork(t *testing.T) {
 
 	t.Run("balances", func(t *testing.T) {
 		b.settle(t, 1)
-		for _, bank := range ledger.TestnetBanks {
+		for _, bank := range testnet.Banks {
 			for _, k := range ledger.Currencies {
 				got, err := b.w[bank.ID].Base(k.Code)
 				if err != nil {
@@ -311,13 +315,13 @@ func TestNetwork(t *testing.T) {
 			}
 		}
 		// Value is conserved: the banks' balances add up to their funding.
-		fund, _ := ledger.ParseFund(netFund)
+		fund, _ := testnet.ParseFund(netFund)
 		for _, k := range ledger.Currencies {
 			sum := new(big.Int)
-			for _, bank := range ledger.TestnetBanks {
+			for _, bank := range testnet.Banks {
 				sum.Add(sum, b.expect[bank.ID][k.Code])
 			}
-			want := new(big.Int).Mul(new(big.Int).SetUint64(fund[k.Code]), big.NewInt(int64(len(ledger.TestnetBanks))))
+			want := new(big.Int).Mul(new(big.Int).SetUint64(fund[k.Code]), big.NewInt(int64(len(testnet.Banks))))
 			if sum.Cmp(want) != 0 {
 				t.Errorf("%s: banks hold %s, funded %s", k.Code, sum, want)
 			}
@@ -384,17 +388,17 @@ func refusedAsDuplicate(res *ctypes.ResultBroadcastTx, err error) bool {
 	return strings.Contains(err.Error(), "already exists in cache")
 }
 
-// testNet is a network of 'sable node' processes written by WriteTestnet.
+// testNet is a network of 'sable node' processes written by testnet.Write.
 type testNet struct {
 	t     *testing.T
 	bin   string
 	dir   string
-	l     *ledger.TestnetLayout
+	l     *testnet.Layout
 	procs []*exec.Cmd
 	exit  []chan struct{}
 	logs  []string
 	rpc   []*rpchttp.HTTP
-	cl    []*ledger.Client
+	cl    []*client.Client
 	runs  []int
 }
 
@@ -405,7 +409,7 @@ func newTestNet(t *testing.T, validators int) *testNet {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	l, err := ledger.WriteTestnet(filepath.Join(dir, "net"), ledger.TestnetOptions{
+	l, err := testnet.Write(filepath.Join(dir, "net"), testnet.Options{
 		Validators: validators, Fund: netFund, BasePort: freeBasePort(t, validators), ChainID: "sable-test",
 		NoHE: os.Getenv("SABLE_NET_NOHE") == "1"})
 	if err != nil {
@@ -420,7 +424,7 @@ func newTestNet(t *testing.T, validators int) *testNet {
 			t.Fatal(err)
 		}
 		n.rpc = append(n.rpc, r)
-		c, err := ledger.Dial(v.RPC)
+		c, err := client.Dial(v.RPC)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -463,29 +467,11 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // freeBasePort picks a base port whose validator ports are all free now.
 func freeBasePort(t *testing.T, validators int) int {
-	for range 100 {
-		base := 20000 + 10*rand.IntN(1200) // below Linux's ephemeral ports
-		var ls []net.Listener
-		ok := true
-		for i := range validators {
-			for _, p := range []int{base + 10*i + 6, base + 10*i + 7} {
-				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, l)
-			}
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base
-		}
+	base, err := localnet.FreeBasePort(validators)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free ports")
-	return 0
+	return base
 }
 
 // start runs validator i as its own process, appending to its log.
@@ -666,9 +652,9 @@ func (n *testNet) sameAppHash(nodes []int, min int64, timeout time.Duration) (in
 type banks struct {
 	t       *testing.T
 	n       *testNet
-	prover  *ledger.Prover
-	w       map[string]*ledger.Wallet
-	s       map[string]*ledger.Sender
+	prover  *party.Prover
+	w       map[string]*party.Wallet
+	s       map[string]*party.Sender
 	expect  map[string]map[ledger.Currency]*big.Int
 	amounts []uint64
 
@@ -679,22 +665,22 @@ type banks struct {
 }
 
 func newBanks(t *testing.T, n *testNet) *banks {
-	b := &banks{t: t, n: n, prover: ledger.NewProver(n.l.KeysDir), w: map[string]*ledger.Wallet{},
-		s: map[string]*ledger.Sender{}, expect: map[string]map[ledger.Currency]*big.Int{},
+	b := &banks{t: t, n: n, prover: party.NewProver(n.l.KeysDir), w: map[string]*party.Wallet{},
+		s: map[string]*party.Sender{}, expect: map[string]map[ledger.Currency]*big.Int{},
 		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
-	fund, _ := ledger.ParseFund(netFund)
+	fund, _ := testnet.ParseFund(netFund)
 	for i, bank := range n.l.Banks {
-		id, err := ledger.LoadIdentity(bank.Home)
+		id, err := party.LoadIdentity(bank.Home)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := ledger.OpenWallet(id)
+		w, err := party.OpenWallet(id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { w.Close() })
 		b.w[bank.ID] = w
-		b.s[bank.ID] = &ledger.Sender{W: w, C: n.cl[i%len(n.cl)], P: b.prover}
+		b.s[bank.ID] = &party.Sender{W: w, C: n.cl[i%len(n.cl)], P: b.prover}
 		b.expect[bank.ID] = map[ledger.Currency]*big.Int{}
 		for _, k := range ledger.Currencies {
 			b.expect[bank.ID][k.Code] = new(big.Int).SetUint64(fund[k.Code])
@@ -720,9 +706,9 @@ func (b *banks) book(from, to string, c ledger.Currency, amt uint64) {
 	b.expect[to][c].Add(b.expect[to][c], a)
 }
 
-// transfer pays through the bank's own node with ledger.Sender.
+// transfer pays through the bank's own node with party.Sender.
 func (b *banks) transfer(from, to string, c ledger.Currency, amt uint64) (ledger.TxID, error) {
-	id, err := b.s[from].Transfer(context.Background(), ledger.TransferRequest{To: to, Currency: c, Amount: amt})
+	id, err := b.s[from].Transfer(context.Background(), party.TransferRequest{To: to, Currency: c, Amount: amt})
 	if err != nil {
 		return id, err
 	}
@@ -740,7 +726,7 @@ func (b *banks) transfer(from, to string, c ledger.Currency, amt uint64) (ledger
 func (b *banks) transferVia(node int, from, to string, c ledger.Currency, amt uint64) (ledger.TxID, error) {
 	s := *b.s[from]
 	s.C = b.n.cl[node]
-	id, err := s.Transfer(context.Background(), ledger.TransferRequest{To: to, Currency: c, Amount: amt})
+	id, err := s.Transfer(context.Background(), party.TransferRequest{To: to, Currency: c, Amount: amt})
 	if err == nil {
 		b.book(from, to, c, amt)
 	}
@@ -800,9 +786,9 @@ func (b *banks) chain(t *testing.T, from string, count int) [][]byte {
 	}
 	var pays []payment
 	for i := range count {
-		to := ledger.TestnetBanks[i%len(ledger.TestnetBanks)].ID
+		to := testnet.Banks[i%len(testnet.Banks)].ID
 		if to == from {
-			to = ledger.TestnetBanks[(i+1)%len(ledger.TestnetBanks)].ID
+			to = testnet.Banks[(i+1)%len(testnet.Banks)].ID
 		}
 		pays = append(pays, payment{to, c, b.amount()})
 	}
@@ -838,7 +824,7 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 	var regKey [32]byte
 	k, _ := hex.DecodeString(g.Regulator().MemoKey)
 	copy(regKey[:], k)
-	var flows ledger.FlowSealer // when the chain has the regulator's HE key
+	var flows party.FlowSealer // when the chain has the regulator's HE key
 	if g.HEPublicKey != "" {
 		raw, _ := hex.DecodeString(g.HEPublicKey)
 		var pk he.PublicKey
@@ -846,7 +832,7 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 			t.Error(err)
 			return nil, nil
 		}
-		flows = ledger.NewHESealer(&pk)
+		flows = party.NewHESealer(&pk)
 	}
 	rest := map[ledger.Currency]ledger.Opening{pays[0].cur: avail}
 	var raws [][]byte
@@ -905,10 +891,10 @@ func (b *banks) settle(t *testing.T, node int) {
 	c := b.n.cl[node]
 	for round := 0; ; round++ {
 		var ids []ledger.TxID
-		for _, bank := range ledger.TestnetBanks {
+		for _, bank := range testnet.Banks {
 			w := b.w[bank.ID]
 			rep, err := w.Sync(ctx, c)
-			if err != nil && !errors.Is(err, ledger.ErrWalletSync) {
+			if err != nil && !errors.Is(err, party.ErrWalletSync) {
 				t.Fatalf("%s sync: %v", bank.ID, err)
 			}
 			if len(rep.Dropped) > 0 || len(rep.Bad) > 0 {
@@ -938,7 +924,7 @@ func (b *banks) settle(t *testing.T, node int) {
 			}
 		}
 	}
-	for _, bank := range ledger.TestnetBanks {
+	for _, bank := range testnet.Banks {
 		if _, err := b.w[bank.ID].Sync(ctx, c); err != nil {
 			t.Fatalf("%s: %v", bank.ID, err)
 		}
@@ -1126,7 +1112,7 @@ func testReplay(t *testing.T, n *testNet, b *banks) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys ledger.Keys
+	var keys state.Keys
 	if _, keys.Transfer, err = b.prover.Keys(zkp.Transfer); err != nil {
 		t.Fatal(err)
 	}
@@ -1138,13 +1124,13 @@ func testReplay(t *testing.T, n *testNet, b *banks) {
 		txs += len(r.block.Txs)
 	}
 
-	replay := func(name string) (hashes [][]byte, app *ledger.App) {
-		store, err := ledger.OpenStore(filepath.Join(t.TempDir(), "app"))
+	replay := func(name string) (hashes [][]byte, app *state.App) {
+		store, err := state.OpenStore(filepath.Join(t.TempDir(), "app"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close() })
-		app, err = ledger.NewApp(store, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		app, err = state.NewApp(store, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1225,7 +1211,7 @@ func testReplay(t *testing.T, n *testNet, b *banks) {
 }
 
 // queryAll renders a party's nonce and every account through Query.
-func queryAll(t *testing.T, app *ledger.App, party string) string {
+func queryAll(t *testing.T, app *state.App, party string) string {
 	var sb strings.Builder
 	q := func(path, data string) {
 		res, err := app.Query(context.Background(), &abci.QueryRequest{Path: path, Data: []byte(data)})

@@ -1,4 +1,4 @@
-package ledger
+package party
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -24,7 +26,7 @@ type SyncReport struct {
 // transactions into the balance, drops rejected ones, opens new incoming
 // memos (checking each opening against the on-ledger commitment), and then
 // checks every account's available balance against its opening.
-func (w *Wallet) Sync(ctx context.Context, c *Client) (SyncReport, error) {
+func (w *Wallet) Sync(ctx context.Context, c *client.Client) (SyncReport, error) {
 	var rep SyncReport
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
@@ -42,7 +44,7 @@ func (w *Wallet) Sync(ctx context.Context, c *Client) (SyncReport, error) {
 	return rep, err
 }
 
-func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport) error {
+func (w *Wallet) settleInflight(ctx context.Context, c *client.Client, rep *SyncReport) error {
 	fs, err := w.inflights()
 	if err != nil || len(fs) == 0 {
 		return err
@@ -52,7 +54,7 @@ func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport)
 		return err
 	}
 	for _, f := range fs {
-		o, err := c.settled(ctx, f.TxID)
+		o, err := c.Settled(ctx, f.TxID)
 		if err != nil {
 			return err
 		}
@@ -67,7 +69,7 @@ func (w *Wallet) settleInflight(ctx context.Context, c *Client, rep *SyncReport)
 			reason = fmt.Sprintf("rejected at height %d, code %d: %s", o.Height, o.Code, o.Reason)
 		case o.State == "unknown" && me.Nonce > f.Nonce:
 			reason = fmt.Sprintf("nonce %d was used by another transaction", f.Nonce)
-		case o.State == "unknown" && time.Since(time.Unix(f.Created, 0)) > inflightGrace && !c.inMempool(ctx, f.TxID):
+		case o.State == "unknown" && time.Since(time.Unix(f.Created, 0)) > inflightGrace && !c.InMempool(ctx, f.TxID):
 			reason = fmt.Sprintf("not on the ledger nor in the node's mempool %s after it was sent", inflightGrace)
 		}
 		if reason != "" {
@@ -113,7 +115,7 @@ const inflightGrace = 2 * time.Minute
 
 var keyScan = []byte("m/scan")
 
-func (w *Wallet) scanIncoming(ctx context.Context, c *Client, rep *SyncReport) error {
+func (w *Wallet) scanIncoming(ctx context.Context, c *client.Client, rep *SyncReport) error {
 	from := int64(0)
 	if raw, err := w.get(keyScan); err != nil {
 		return err
@@ -133,12 +135,12 @@ func (w *Wallet) scanIncoming(ctx context.Context, c *Client, rep *SyncReport) e
 				continue
 			}
 			fresh++
-			if err := w.accept(in, rep); err != nil {
+			if err := w.Accept(in, rep); err != nil {
 				return err
 			}
 			from = in.Height
 		}
-		if fresh == 0 || len(page) < MaxIncoming {
+		if fresh == 0 || len(page) < ledger.MaxIncoming {
 			break
 		}
 	}
@@ -149,22 +151,22 @@ func (w *Wallet) scanIncoming(ctx context.Context, c *Client, rep *SyncReport) e
 
 func scannedKey(txid string) []byte { return []byte("s/" + txid) }
 
-// accept opens one incoming memo and, if it matches the commitment, books
+// Accept opens one incoming memo and, if it matches the commitment, books
 // the payment into pending.
-func (w *Wallet) accept(in IncomingInfo, rep *SyncReport) error {
-	cur, err := ParseCurrency(in.Currency)
+func (w *Wallet) Accept(in ledger.IncomingInfo, rep *SyncReport) error {
+	cur, err := ledger.ParseCurrency(in.Currency)
 	if err != nil {
 		return err
 	}
-	id, err := ParseTxID(in.TxID)
+	id, err := ledger.ParseTxID(in.TxID)
 	if err != nil {
 		return err
 	}
-	aad := MemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce)
-	if in.Kind == KindBulkTransfer.String() {
-		aad = BulkMemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce, int(in.Payment))
+	aad := ledger.MemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce)
+	if in.Kind == ledger.KindBulkTransfer.String() {
+		aad = ledger.BulkMemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce, int(in.Payment))
 	}
-	op, err := OpenMemo(w.id.MemoKey, in.Memo, aad)
+	op, err := ledger.OpenMemo(w.id.MemoKey, in.Memo, aad)
 	var bad string
 	switch {
 	case err != nil:
@@ -196,7 +198,7 @@ func mustCommitment(s string) zkp.Commitment {
 
 // Check compares every account's committed available balance with the
 // wallet's opening of it.
-func (w *Wallet) Check(ctx context.Context, c *Client) error {
+func (w *Wallet) Check(ctx context.Context, c *client.Client) error {
 	curs, err := w.Accounts(ctx, c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"encoding/hex"
@@ -6,11 +6,12 @@ import (
 	"fmt"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
 // flowBook returns the HE flow book for the genesis key, or nil without one.
-func genesisFlowBook(g *Genesis) (*flowBook, error) {
+func genesisFlowBook(g *ledger.Genesis) (*flowBook, error) {
 	pk, err := g.HEKey()
 	if err != nil || pk == nil {
 		return nil, err
@@ -18,16 +19,15 @@ func genesisFlowBook(g *Genesis) (*flowBook, error) {
 	return newFlowBook(pk), nil
 }
 
-func partyOf(p GenesisParty) (*Party, error) {
-	role, ok := ParseRole(p.Role)
+// partyOf turns a genesis entry (checked by ledger.ParseGenesis) into a
+// party record.
+func partyOf(p ledger.GenesisParty) (*Party, error) {
+	role, ok := ledger.ParseRole(p.Role)
 	if !ok {
 		return nil, errors.New("role must be bank, issuer or regulator")
 	}
-	if !ValidID(p.ID) {
+	if !ledger.ValidID(p.ID) {
 		return nil, errors.New("id must be lower-case letters, digits and dashes, at most 32")
-	}
-	if len(p.Country) != 2 || !isUpper(p.Country[0]) || !isUpper(p.Country[1]) {
-		return nil, errors.New("country must be two upper-case letters")
 	}
 	out := &Party{ID: p.ID, Role: role}
 	copy(out.Country[:], p.Country)
@@ -46,7 +46,7 @@ func partyOf(p GenesisParty) (*Party, error) {
 
 // write puts the genesis state into o. Supplies start as the sum of the
 // opening balances, so the turnstile holds from the first block.
-func writeGenesis(g *Genesis, o *overlay, raw []byte) error {
+func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte) error {
 	v := view{o}
 	o.set(keyGenesis, raw)
 	for _, gp := range g.Parties {
@@ -54,22 +54,22 @@ func writeGenesis(g *Genesis, o *overlay, raw []byte) error {
 		v.putParty(p)
 	}
 	for _, is := range g.Issuers {
-		c, _ := ParseCurrency(is.Currency)
+		c, _ := ledger.ParseCurrency(is.Currency)
 		o.set(issuerKey(c), []byte(is.Party))
 	}
-	supply := map[Currency]zkp.Commitment{}
+	supply := map[ledger.Currency]zkp.Commitment{}
 	book, err := genesisFlowBook(g)
 	if err != nil {
 		return err
 	}
-	funded := map[Currency]*he.Ciphertext{}
+	funded := map[ledger.Currency]*he.Ciphertext{}
 	for _, a := range g.Accounts {
-		c, _ := ParseCurrency(a.Currency)
+		c, _ := ledger.ParseCurrency(a.Currency)
 		avail, _ := zkp.ParseCommitment(a.Available)
 		v.putAccount(c, a.Party, &Account{Available: avail, Pending: zkp.ZeroCommitment()})
 		if a.Flow != "" {
 			flow, _ := hex.DecodeString(a.Flow) // checked by ParseGenesis
-			k := AggIn(c, a.Party)
+			k := ledger.AggIn(c, a.Party)
 			o.set(aggKey(k), flow)
 			b := avail.Bytes()
 			o.set(aggSumKey(k), b[:])
@@ -87,12 +87,12 @@ func writeGenesis(g *Genesis, o *overlay, raw []byte) error {
 			supply[c] = avail
 		}
 	}
-	for _, k := range Currencies { // fixed order, not the map's
+	for _, k := range ledger.Currencies { // fixed order, not the map's
 		if s, ok := supply[k.Code]; ok {
 			v.putSupply(k.Code, s)
 		}
 		if ct := funded[k.Code]; ct != nil {
-			key := AggCurrency(k.Code, "funded")
+			key := ledger.AggCurrency(k.Code, "funded")
 			raw, err := ct.MarshalBinary()
 			if err != nil {
 				return err

@@ -1,10 +1,11 @@
-package ledger
+package state
 
 import (
 	"crypto/ed25519"
 	"errors"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -18,29 +19,29 @@ type executor struct {
 }
 
 // decode maps decoding errors to their codes.
-func decode(raw []byte) (*Tx, *Rejection) {
-	tx, err := DecodeTx(raw)
+func decode(raw []byte) (*ledger.Tx, *ledger.Rejection) {
+	tx, err := ledger.DecodeTx(raw)
 	switch {
 	case err == nil:
 		return tx, nil
-	case errors.Is(err, ErrTxTooLarge):
-		return nil, Reject(CodeTooLarge, "%v", err)
-	case errors.Is(err, ErrTxVersion):
-		return nil, Reject(CodeVersion, "%v", err)
-	case errors.Is(err, ErrTxKind):
-		return nil, Reject(CodeUnknownKind, "%v", err)
-	case errors.Is(err, ErrTxPoint):
-		return nil, Reject(CodeBadPoint, "%v", err)
-	case errors.Is(err, ErrTxProofFormat):
-		return nil, Reject(CodeBadProofFormat, "%v", err)
+	case errors.Is(err, ledger.ErrTxTooLarge):
+		return nil, ledger.Reject(ledger.CodeTooLarge, "%v", err)
+	case errors.Is(err, ledger.ErrTxVersion):
+		return nil, ledger.Reject(ledger.CodeVersion, "%v", err)
+	case errors.Is(err, ledger.ErrTxKind):
+		return nil, ledger.Reject(ledger.CodeUnknownKind, "%v", err)
+	case errors.Is(err, ledger.ErrTxPoint):
+		return nil, ledger.Reject(ledger.CodeBadPoint, "%v", err)
+	case errors.Is(err, ledger.ErrTxProofFormat):
+		return nil, ledger.Reject(ledger.CodeBadProofFormat, "%v", err)
 	}
-	return nil, Reject(CodeEncoding, "%v", err)
+	return nil, ledger.Reject(ledger.CodeEncoding, "%v", err)
 }
 
 // apply validates tx against the state seen through o and, only if every
 // check passes, writes its effects into o. A rejected transaction leaves o
 // untouched: effects go to a child overlay merged at the end.
-func (e *executor) apply(o *overlay, tx *Tx, height int64, index uint32) *Rejection {
+func (e *executor) apply(o *overlay, tx *ledger.Tx, height int64, index uint32) *ledger.Rejection {
 	c := o.child()
 	v := view{c}
 	// The id hashes the whole encoding (up to a megabyte): computed once.
@@ -60,97 +61,97 @@ func (e *executor) apply(o *overlay, tx *Tx, height int64, index uint32) *Reject
 }
 
 // authenticate checks sender, signature, duplicate and nonce, in that order.
-func (e *executor) authenticate(v view, tx *Tx, id TxID) (*Party, *Rejection) {
+func (e *executor) authenticate(v view, tx *ledger.Tx, id ledger.TxID) (*Party, *ledger.Rejection) {
 	sender, err := v.party(tx.Sender)
 	if err != nil {
 		return nil, internal(err)
 	}
 	if sender == nil {
-		return nil, Reject(CodeUnknownSender, "sender %q is not registered", tx.Sender)
+		return nil, ledger.Reject(ledger.CodeUnknownSender, "sender %q is not registered", tx.Sender)
 	}
 	if !ed25519.Verify(sender.SignKey[:], tx.SigningBytes(e.chainID), tx.Sig[:]) {
-		return nil, Reject(CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
+		return nil, ledger.Reject(ledger.CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
 	}
 	if st, err := v.status(id); err != nil {
 		return nil, internal(err)
 	} else if st != nil {
-		return nil, Reject(CodeDuplicateTx, "transaction %s is already committed at height %d", id, st.Height)
+		return nil, ledger.Reject(ledger.CodeDuplicateTx, "transaction %s is already committed at height %d", id, st.Height)
 	}
 	if tx.Nonce != sender.Nonce {
-		return nil, Reject(CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
+		return nil, ledger.Reject(ledger.CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
 	}
 	return sender, nil
 }
 
-func (e *executor) applyBody(v view, tx *Tx, sender *Party, st *TxStatus) *Rejection {
+func (e *executor) applyBody(v view, tx *ledger.Tx, sender *Party, st *TxStatus) *ledger.Rejection {
 	switch b := tx.Body.(type) {
-	case *RegisterBank:
+	case *ledger.RegisterBank:
 		return e.registerBank(v, sender, b, st)
-	case *RegisterAccount:
+	case *ledger.RegisterAccount:
 		return e.registerAccount(v, sender, b, st)
-	case *RegisterBeneficiary:
+	case *ledger.RegisterBeneficiary:
 		return e.registerBeneficiary(v, sender, b, st)
-	case *Mint:
+	case *ledger.Mint:
 		return e.mint(v, tx, sender, b, st)
-	case *Burn:
+	case *ledger.Burn:
 		return e.burn(v, tx, sender, b, st)
-	case *Transfer:
+	case *ledger.Transfer:
 		return e.transfer(v, tx, sender, b, st)
-	case *BulkTransfer:
+	case *ledger.BulkTransfer:
 		return e.bulkTransfer(v, tx, sender, b, st)
-	case *ApplyPending:
+	case *ledger.ApplyPending:
 		return e.applyPending(v, sender, b, st)
-	case *EpochClose:
+	case *ledger.EpochClose:
 		return e.epochClose(v, sender, b, st)
 	}
-	return Reject(CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
+	return ledger.Reject(ledger.CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
 }
 
-func (e *executor) registerBank(v view, sender *Party, b *RegisterBank, st *TxStatus) *Rejection {
-	if sender.Role != RoleRegulator {
-		return Reject(CodeUnauthorized, "only the regulator registers banks")
+func (e *executor) registerBank(v view, sender *Party, b *ledger.RegisterBank, st *TxStatus) *ledger.Rejection {
+	if sender.Role != ledger.RoleRegulator {
+		return ledger.Reject(ledger.CodeUnauthorized, "only the regulator registers banks")
 	}
 	if p, err := v.party(b.ID); err != nil {
 		return internal(err)
 	} else if p != nil {
-		return Reject(CodeAlreadyExists, "party %q is already registered", b.ID)
+		return ledger.Reject(ledger.CodeAlreadyExists, "party %q is already registered", b.ID)
 	}
-	v.putParty(&Party{ID: b.ID, Role: RoleBank, Country: b.Country, SignKey: b.SignKey, MemoKey: b.MemoKey})
+	v.putParty(&Party{ID: b.ID, Role: ledger.RoleBank, Country: b.Country, SignKey: b.SignKey, MemoKey: b.MemoKey})
 	st.To = b.ID
 	return nil
 }
 
-func (e *executor) registerAccount(v view, sender *Party, b *RegisterAccount, st *TxStatus) *Rejection {
-	if sender.Role != RoleBank {
-		return Reject(CodeUnauthorized, "only banks open accounts")
+func (e *executor) registerAccount(v view, sender *Party, b *ledger.RegisterAccount, st *TxStatus) *ledger.Rejection {
+	if sender.Role != ledger.RoleBank {
+		return ledger.Reject(ledger.CodeUnauthorized, "only banks open accounts")
 	}
 	if a, err := v.account(b.Currency, sender.ID); err != nil {
 		return internal(err)
 	} else if a != nil {
-		return Reject(CodeAlreadyExists, "%s already has a %s account", sender.ID, b.Currency)
+		return ledger.Reject(ledger.CodeAlreadyExists, "%s already has a %s account", sender.ID, b.Currency)
 	}
 	v.putAccount(b.Currency, sender.ID, &Account{Available: zkp.ZeroCommitment(), Pending: zkp.ZeroCommitment()})
 	st.Currency = b.Currency
 	return nil
 }
 
-func (e *executor) registerBeneficiary(v view, sender *Party, b *RegisterBeneficiary, st *TxStatus) *Rejection {
+func (e *executor) registerBeneficiary(v view, sender *Party, b *ledger.RegisterBeneficiary, st *TxStatus) *ledger.Rejection {
 	if a, err := v.account(b.Currency, sender.ID); err != nil {
 		return internal(err)
 	} else if a == nil {
-		return Reject(CodeUnknownAccount, "%s has no %s account; register it first", sender.ID, b.Currency)
+		return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account; register it first", sender.ID, b.Currency)
 	}
 	if old, err := v.beneficiary(b.Token); err != nil {
 		return internal(err)
 	} else if old != nil {
-		return Reject(CodeAlreadyExists, "beneficiary token is already registered")
+		return ledger.Reject(ledger.CodeAlreadyExists, "beneficiary token is already registered")
 	}
 	v.o.set(beneficiaryKey(b.Token), (&Beneficiary{Owner: sender.ID, Currency: b.Currency, Class: b.Class}).encode())
 	st.Currency = b.Currency
 	return nil
 }
 
-func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *Rejection {
+func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st *TxStatus) *ledger.Rejection {
 	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
 		return rej
 	}
@@ -177,18 +178,18 @@ func (e *executor) mint(v view, tx *Tx, sender *Party, b *Mint, st *TxStatus) *R
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
 		return rej
 	}
-	return e.record(v, tx, st, flow, b.Amount, AggIn(b.Currency, b.To), AggCurrency(b.Currency, "minted"))
+	return e.record(v, tx, st, flow, b.Amount, ledger.AggIn(b.Currency, b.To), ledger.AggCurrency(b.Currency, "minted"))
 }
 
 // record adds a flow to its aggregates; the last step of a transaction.
-func (e *executor) record(v view, tx *Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, keys ...string) *Rejection {
+func (e *executor) record(v view, tx *ledger.Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, keys ...string) *ledger.Rejection {
 	if err := e.flows.record(v, keys, flow, amount, st.Height, st.Index, st.id); err != nil {
 		return internal(err)
 	}
 	return nil
 }
 
-func (e *executor) burn(v view, tx *Tx, sender *Party, b *Burn, st *TxStatus) *Rejection {
+func (e *executor) burn(v view, tx *ledger.Tx, sender *Party, b *ledger.Burn, st *TxStatus) *ledger.Rejection {
 	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
 		return rej
 	}
@@ -207,12 +208,12 @@ func (e *executor) burn(v view, tx *Tx, sender *Party, b *Burn, st *TxStatus) *R
 	v.putSupply(b.Currency, supply.Sub(b.Amount))
 	v.putAccount(b.Currency, sender.ID, acct)
 	st.Currency = b.Currency
-	return e.record(v, tx, st, flow, b.Amount, AggOut(b.Currency, sender.ID), AggCurrency(b.Currency, "burned"))
+	return e.record(v, tx, st, flow, b.Amount, ledger.AggOut(b.Currency, sender.ID), ledger.AggCurrency(b.Currency, "burned"))
 }
 
-func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxStatus) *Rejection {
+func (e *executor) transfer(v view, tx *ledger.Tx, sender *Party, b *ledger.Transfer, st *TxStatus) *ledger.Rejection {
 	if b.To == sender.ID {
-		return Reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot pay itself", sender.ID)
 	}
 	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
 	if rej != nil {
@@ -236,17 +237,17 @@ func (e *executor) transfer(v view, tx *Tx, sender *Party, b *Transfer, st *TxSt
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
 		return rej
 	}
-	return e.record(v, tx, st, flow, b.Amount, AggOut(b.Currency, sender.ID), AggIn(b.Currency, b.To),
-		AggCorridor(b.Currency, sender.Country, recv.Country), AggCurrency(b.Currency, "transfers"))
+	return e.record(v, tx, st, flow, b.Amount, ledger.AggOut(b.Currency, sender.ID), ledger.AggIn(b.Currency, b.To),
+		ledger.AggCorridor(b.Currency, sender.Country, recv.Country), ledger.AggCurrency(b.Currency, "transfers"))
 }
 
 // bulkTransfer pays each of a bulk transfer's payments into the receiver's
 // pending balance, each on its own (as a transfer would), and records the
 // single flow ciphertext once into the aggregates with the sum of the
 // amounts: every aggregate it enters receives all of its payments.
-func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, st *TxStatus) *Rejection {
+func (e *executor) bulkTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger.BulkTransfer, st *TxStatus) *ledger.Rejection {
 	if b.To == sender.ID {
-		return Reject(CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot pay itself", sender.ID)
 	}
 	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
 	if rej != nil {
@@ -255,10 +256,10 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 	for j := range b.Payments {
 		p := &b.Payments[j]
 		if rej := e.checkBeneficiary(v, p.Beneficiary, b.To, b.Currency); rej != nil {
-			return Reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		if rej := checkMemos(p.Memo, p.AuditMemo); rej != nil {
-			return Reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 	}
 	flow, rej := e.flows.decode(b.Flow)
@@ -270,10 +271,10 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 		return internal(err)
 	}
 	if acct == nil {
-		return Reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
+		return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
 	}
 	if !acct.Available.Equal(b.Available) {
-		return Reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
+		return ledger.Reject(ledger.CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
 	}
 	total := zkp.ZeroCommitment()
 	contexts := tx.PaymentContexts(e.chainID)
@@ -281,7 +282,7 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 		p := &b.Payments[j]
 		pub := zkp.Public{Circuit: zkp.Transfer, Available: acct.Available, Amount: p.Amount, Context: contexts[j]}
 		if rej := e.verifier.check(pub, p.Proof); rej != nil {
-			return Reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		acct.Available = acct.Available.Sub(p.Amount)
 		total = total.Add(p.Amount)
@@ -290,7 +291,7 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 	txid := st.id
 	for j := range b.Payments {
 		p := &b.Payments[j]
-		id := PaymentID(txid, j)
+		id := ledger.PaymentID(txid, j)
 		to.Pending = to.Pending.Add(p.Amount)
 		in := &Incoming{TxID: id, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: b.Currency,
 			Amount: p.Amount, Memo: p.Memo, Height: st.Height, Payment: uint32(j)}
@@ -302,22 +303,22 @@ func (e *executor) bulkTransfer(v view, tx *Tx, sender *Party, b *BulkTransfer, 
 	}
 	v.putAccount(b.Currency, b.To, to)
 	st.To, st.Currency = b.To, b.Currency
-	return e.record(v, tx, st, flow, total, AggOut(b.Currency, sender.ID), AggIn(b.Currency, b.To),
-		AggCorridor(b.Currency, sender.Country, recv.Country), AggCurrency(b.Currency, "transfers"))
+	return e.record(v, tx, st, flow, total, ledger.AggOut(b.Currency, sender.ID), ledger.AggIn(b.Currency, b.To),
+		ledger.AggCorridor(b.Currency, sender.Country, recv.Country), ledger.AggCurrency(b.Currency, "transfers"))
 }
 
 // debit checks a transfer proof against the payer's current available
 // balance and returns the account with the amount taken out.
-func (e *executor) debit(v view, tx *Tx, payer string, c Currency, avail, amount zkp.Commitment, proof [zkp.ProofSize]byte) (*Account, *Rejection) {
+func (e *executor) debit(v view, tx *ledger.Tx, payer string, c ledger.Currency, avail, amount zkp.Commitment, proof [zkp.ProofSize]byte) (*Account, *ledger.Rejection) {
 	acct, err := v.account(c, payer)
 	if err != nil {
 		return nil, internal(err)
 	}
 	if acct == nil {
-		return nil, Reject(CodeUnknownAccount, "%s has no %s account", payer, c)
+		return nil, ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", payer, c)
 	}
 	if !acct.Available.Equal(avail) {
-		return nil, Reject(CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", c)
+		return nil, ledger.Reject(ledger.CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", c)
 	}
 	pub := zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: amount, Context: tx.Context(e.chainID)}
 	if rej := e.verifier.check(pub, proof); rej != nil {
@@ -329,7 +330,7 @@ func (e *executor) debit(v view, tx *Tx, payer string, c Currency, avail, amount
 
 // credit adds amount to the receiver's pending balance and indexes the
 // payment for the receiver's wallet.
-func (e *executor) credit(v view, tx *Tx, id string, to *Account, c Currency, amount zkp.Commitment, memo []byte, st *TxStatus) *Rejection {
+func (e *executor) credit(v view, tx *ledger.Tx, id string, to *Account, c ledger.Currency, amount zkp.Commitment, memo []byte, st *TxStatus) *ledger.Rejection {
 	to.Pending = to.Pending.Add(amount)
 	v.putAccount(c, id, to)
 	txid := st.id
@@ -341,13 +342,13 @@ func (e *executor) credit(v view, tx *Tx, id string, to *Account, c Currency, am
 	return nil
 }
 
-func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxStatus) *Rejection {
+func (e *executor) applyPending(v view, sender *Party, b *ledger.ApplyPending, st *TxStatus) *ledger.Rejection {
 	acct, err := v.account(b.Currency, sender.ID)
 	if err != nil {
 		return internal(err)
 	}
 	if acct == nil {
-		return Reject(CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
+		return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
 	}
 	for _, id := range b.Payments {
 		key := unappliedKey(sender.ID, b.Currency, id)
@@ -356,7 +357,7 @@ func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxSt
 			return internal(err)
 		}
 		if raw == nil {
-			return Reject(CodeUnknownPayment, "payment %s is not pending in %s's %s account", id, sender.ID, b.Currency)
+			return ledger.Reject(ledger.CodeUnknownPayment, "payment %s is not pending in %s's %s account", id, sender.ID, b.Currency)
 		}
 		amount, err := zkp.DecodeCommitment(raw)
 		if err != nil {
@@ -377,36 +378,36 @@ func (e *executor) applyPending(v view, sender *Party, b *ApplyPending, st *TxSt
 	return nil
 }
 
-func (e *executor) checkIssuer(v view, sender *Party, c Currency) *Rejection {
+func (e *executor) checkIssuer(v view, sender *Party, c ledger.Currency) *ledger.Rejection {
 	issuer, err := v.issuer(c)
 	if err != nil {
 		return internal(err)
 	}
 	if issuer != sender.ID {
-		return Reject(CodeUnauthorized, "%s is not the issuer of %s", sender.ID, c)
+		return ledger.Reject(ledger.CodeUnauthorized, "%s is not the issuer of %s", sender.ID, c)
 	}
 	return nil
 }
 
-func (e *executor) receiver(v view, sender *Party, id string, c Currency) (*Party, *Account, *Rejection) {
+func (e *executor) receiver(v view, sender *Party, id string, c ledger.Currency) (*Party, *Account, *ledger.Rejection) {
 	p, err := v.party(id)
 	if err != nil {
 		return nil, nil, internal(err)
 	}
-	if p == nil || p.Role == RoleRegulator {
-		return nil, nil, Reject(CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
+	if p == nil || p.Role == ledger.RoleRegulator {
+		return nil, nil, ledger.Reject(ledger.CodeUnknownReceiver, "receiver %q is not a registered bank or issuer", id)
 	}
 	a, err := v.account(c, id)
 	if err != nil {
 		return nil, nil, internal(err)
 	}
 	if a == nil {
-		return nil, nil, Reject(CodeUnknownAccount, "receiver %s has no %s account", id, c)
+		return nil, nil, ledger.Reject(ledger.CodeUnknownAccount, "receiver %s has no %s account", id, c)
 	}
 	return p, a, nil
 }
 
-func (e *executor) checkBeneficiary(v view, token [32]byte, to string, c Currency) *Rejection {
+func (e *executor) checkBeneficiary(v view, token [32]byte, to string, c ledger.Currency) *ledger.Rejection {
 	if token == ([32]byte{}) {
 		return nil // bank to bank
 	}
@@ -415,19 +416,19 @@ func (e *executor) checkBeneficiary(v view, token [32]byte, to string, c Currenc
 		return internal(err)
 	}
 	if ben == nil || ben.Owner != to || ben.Currency != c {
-		return Reject(CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", to, c)
+		return ledger.Reject(ledger.CodeUnknownBeneficiary, "beneficiary token is not registered by %s for %s", to, c)
 	}
 	return nil
 }
 
-func checkMemos(memo, audit []byte) *Rejection {
-	if len(memo) != MemoSize {
-		return Reject(CodeBadMemo, "memo is %d bytes, want %d", len(memo), MemoSize)
+func checkMemos(memo, audit []byte) *ledger.Rejection {
+	if len(memo) != ledger.MemoSize {
+		return ledger.Reject(ledger.CodeBadMemo, "memo is %d bytes, want %d", len(memo), ledger.MemoSize)
 	}
-	if len(audit) != 0 && len(audit) != MemoSize {
-		return Reject(CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), MemoSize)
+	if len(audit) != 0 && len(audit) != ledger.MemoSize {
+		return ledger.Reject(ledger.CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), ledger.MemoSize)
 	}
 	return nil
 }
 
-func internal(err error) *Rejection { return Reject(CodeInternal, "%v", err) }
+func internal(err error) *ledger.Rejection { return ledger.Reject(ledger.CodeInternal, "%v", err) }

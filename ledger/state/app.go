@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -82,7 +83,7 @@ func (a *App) loadChain() error {
 	if err != nil {
 		return err
 	}
-	gen, err := ParseGenesis(g)
+	gen, err := ledger.ParseGenesis(g)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (a *App) loadChain() error {
 
 var keyChainID = []byte("g/chain-id")
 
-func (a *App) checkKeys(g *Genesis) error {
+func (a *App) checkKeys(g *ledger.Genesis) error {
 	for _, k := range []struct {
 		name, want string
 		vk         *zkp.VerifyingKey
@@ -133,7 +134,7 @@ func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, erro
 func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	g, err := ParseGenesis(req.AppStateBytes)
+	g, err := ledger.ParseGenesis(req.AppStateBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if rej != nil {
 		return &abci.CheckTxResponse{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}, nil
 	}
-	return &abci.CheckTxResponse{Code: CodeOK, GasWanted: 1}, nil
+	return &abci.CheckTxResponse{Code: ledger.CodeOK, GasWanted: 1}, nil
 }
 
 // PrepareProposal keeps the transactions that pass in order, within the
@@ -233,7 +234,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			results[i] = &abci.ExecTxResult{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}
 			continue
 		}
-		results[i] = &abci.ExecTxResult{Code: CodeOK, Events: txEvents(tx)}
+		results[i] = &abci.ExecTxResult{Code: ledger.CodeOK, Events: txEvents(tx)}
 	}
 	if err := a.exec.flows.flush(o); err != nil {
 		return nil, err
@@ -267,7 +268,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 // accounts or supply the block changed (the others hold from before).
 func (a *App) assertTurnstile(o *overlay) error {
 	v := view{o}
-	for _, k := range Currencies {
+	for _, k := range ledger.Currencies {
 		if !o.touches(accountPrefix(k.Code)) && !o.touches(supplyKey(k.Code)) {
 			continue
 		}
@@ -282,7 +283,7 @@ func (a *App) assertTurnstile(o *overlay) error {
 	return nil
 }
 
-func txEvents(tx *Tx) []abci.Event {
+func txEvents(tx *ledger.Tx) []abci.Event {
 	return []abci.Event{{Type: "sable", Attributes: []abci.EventAttribute{
 		{Key: "kind", Value: tx.Kind.String(), Index: true},
 		{Key: "sender", Value: tx.Sender, Index: true},

@@ -1,4 +1,4 @@
-package ledger
+package party
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/cockroachdb/pebble"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -64,7 +66,7 @@ func (p *Prover) Keys(c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error)
 }
 
 // spend proves that amt can be paid out of avail, bound to ctx.
-func (p *Prover) spend(avail, amt Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
+func (p *Prover) spend(avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
 	pk, vk, err := p.Keys(zkp.Transfer)
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
@@ -83,7 +85,7 @@ func (p *Prover) spend(avail, amt Opening, ctx zkp.Context) ([zkp.ProofSize]byte
 }
 
 // mint proves that amt is a valid amount to issue, bound to ctx.
-func (p *Prover) mint(amt Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
+func (p *Prover) mint(amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
 	pk, vk, err := p.Keys(zkp.Mint)
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
@@ -121,7 +123,7 @@ func NewHESealer(pk *he.PublicKey) *HESealer { return &HESealer{enc: he.NewEncry
 
 // SealFlow encrypts one flow and returns its encoding.
 func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
-	ct, err := h.enc.Encrypt(map[int]he.Flow{FlowGroup: {Amount: amount, Blinding: blinding}})
+	ct, err := h.enc.Encrypt(map[int]he.Flow{ledger.FlowGroup: {Amount: amount, Blinding: blinding}})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: encrypt flow: %w", err)
 	}
@@ -180,11 +182,11 @@ func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int)
 // Sender builds, proves, signs and submits a party's transactions.
 type Sender struct {
 	W            *Wallet
-	C            *Client
+	C            *client.Client
 	P            *Prover
 	Flows        FlowSealer // default: from the chain's genesis HE key
 	flowsChecked bool
-	gen          *Genesis
+	gen          *ledger.Genesis
 
 	NoAudit bool // leave out the memo to the regulator
 
@@ -218,7 +220,7 @@ func (s *Sender) nextNonce(ctx context.Context) (uint64, error) {
 // TransferRequest is a payment to make.
 type TransferRequest struct {
 	To          string
-	Currency    Currency
+	Currency    ledger.Currency
 	Amount      uint64
 	Beneficiary [32]byte
 }
@@ -226,136 +228,136 @@ type TransferRequest struct {
 // Transfer pays another bank. The proof is made against the available
 // balance that the sender's in-flight transactions leave, so payments can
 // be pipelined without waiting for each commit.
-func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (TxID, error) {
+func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (ledger.TxID, error) {
 	if req.Amount == 0 {
-		return TxID{}, errors.New("ledger: amount is zero")
+		return ledger.TxID{}, errors.New("ledger: amount is zero")
 	}
 	me := s.W.id.Config
 	avail, err := s.W.Projected(req.Currency)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	if avail.Value < req.Amount {
-		return TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, req.Currency,
-			FormatAmount(req.Currency, avail.Value), FormatAmount(req.Currency, req.Amount))
+		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, req.Currency,
+			ledger.FormatAmount(req.Currency, avail.Value), ledger.FormatAmount(req.Currency, req.Amount))
 	}
 	to, err := s.C.Party(ctx, req.To)
 	if err != nil {
-		return TxID{}, fmt.Errorf("ledger: receiver %q: %w", req.To, err)
+		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", req.To, err)
 	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	amt := Opening{Value: req.Amount}
+	amt := ledger.Opening{Value: req.Amount}
 	if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	body := &Transfer{To: req.To, Currency: req.Currency, Beneficiary: req.Beneficiary,
+	body := &ledger.Transfer{To: req.To, Currency: req.Currency, Beneficiary: req.Beneficiary,
 		Available: avail.Commitment(), Amount: amt.Commitment()}
-	aad := MemoAAD(me.ChainID, me.ID, req.To, req.Currency, nonce)
-	if body.Memo, err = SealOpening([32]byte(to.MemoKey), amt, aad); err != nil {
-		return TxID{}, err
+	aad := ledger.MemoAAD(me.ChainID, me.ID, req.To, req.Currency, nonce)
+	if body.Memo, err = ledger.SealOpening([32]byte(to.MemoKey), amt, aad); err != nil {
+		return ledger.TxID{}, err
 	}
 	if body.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	if body.Flow, err = s.sealFlow(ctx, amt.Value, amt.Blinding); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	tx := &Tx{Kind: KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
+	tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
 	if body.Proof, err = s.P.spend(avail, amt, tx.Context(me.ChainID)); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: zeroOpening()})
+	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: ledger.ZeroOpening()})
 }
 
 // BulkTransfer pays amounts, each its own payment, to one bank in one
 // currency in a single transaction carrying one flow ciphertext. Payment
 // j is proved against the projected available balance less the payments
 // before it.
-func (s *Sender) BulkTransfer(ctx context.Context, to string, c Currency, amounts []uint64) (TxID, error) {
-	if len(amounts) == 0 || len(amounts) > MaxBulkPayments {
-		return TxID{}, fmt.Errorf("ledger: a bulk transfer carries 1 to %d payments, not %d", MaxBulkPayments, len(amounts))
+func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency, amounts []uint64) (ledger.TxID, error) {
+	if len(amounts) == 0 || len(amounts) > ledger.MaxBulkPayments {
+		return ledger.TxID{}, fmt.Errorf("ledger: a bulk transfer carries 1 to %d payments, not %d", ledger.MaxBulkPayments, len(amounts))
 	}
 	me := s.W.id.Config
 	avail, err := s.W.Projected(c)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	sum := uint64(0)
 	for _, a := range amounts {
 		if a == 0 {
-			return TxID{}, errors.New("ledger: amount is zero")
+			return ledger.TxID{}, errors.New("ledger: amount is zero")
 		}
 		if sum+a < sum {
-			return TxID{}, errors.New("ledger: bulk transfer total overflows 2^64 minor units")
+			return ledger.TxID{}, errors.New("ledger: bulk transfer total overflows 2^64 minor units")
 		}
 		sum += a
 	}
 	if avail.Value < sum {
-		return TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, c,
-			FormatAmount(c, avail.Value), FormatAmount(c, sum))
+		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, c,
+			ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, sum))
 	}
 	recv, err := s.C.Party(ctx, to)
 	if err != nil {
-		return TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
+		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
 	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	body := &BulkTransfer{To: to, Currency: c, Available: avail.Commitment(), Payments: make([]BulkPayment, len(amounts))}
-	amts := make([]Opening, len(amounts))
+	body := &ledger.BulkTransfer{To: to, Currency: c, Available: avail.Commitment(), Payments: make([]ledger.BulkPayment, len(amounts))}
+	amts := make([]ledger.Opening, len(amounts))
 	flows := make([]he.Flow, len(amounts))
-	debit := zeroOpening()
+	debit := ledger.ZeroOpening()
 	for j, a := range amounts {
-		amt := Opening{Value: a}
+		amt := ledger.Opening{Value: a}
 		if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
-			return TxID{}, err
+			return ledger.TxID{}, err
 		}
 		amts[j], flows[j] = amt, he.Flow{Amount: a, Blinding: amt.Blinding}
 		if debit, err = debit.Plus(amt); err != nil {
-			return TxID{}, err
+			return ledger.TxID{}, err
 		}
 		p := &body.Payments[j]
 		p.Amount = amt.Commitment()
-		aad := BulkMemoAAD(me.ChainID, me.ID, to, c, nonce, j)
-		if p.Memo, err = SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
-			return TxID{}, err
+		aad := ledger.BulkMemoAAD(me.ChainID, me.ID, to, c, nonce, j)
+		if p.Memo, err = ledger.SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
+			return ledger.TxID{}, err
 		}
 		if p.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
-			return TxID{}, err
+			return ledger.TxID{}, err
 		}
 	}
 	sealer, err := s.flowSealer(ctx)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	if sealer != nil {
 		bulk, ok := sealer.(BulkFlowSealer)
 		if !ok {
-			return TxID{}, errors.New("ledger: the flow sealer cannot seal a bulk transfer's flows")
+			return ledger.TxID{}, errors.New("ledger: the flow sealer cannot seal a bulk transfer's flows")
 		}
 		if body.Flow, err = bulk.SealFlows(flows); err != nil {
-			return TxID{}, err
+			return ledger.TxID{}, err
 		}
 	}
-	tx := &Tx{Kind: KindBulkTransfer, Sender: me.ID, Nonce: nonce, Body: body}
+	tx := &ledger.Tx{Kind: ledger.KindBulkTransfer, Sender: me.ID, Nonce: nonce, Body: body}
 	left := avail
 	contexts := tx.PaymentContexts(me.ChainID) // proofs are zeroed in them: fill in any order
 	for j, amt := range amts {
 		if body.Payments[j].Proof, err = s.P.spend(left, amt, contexts[j]); err != nil {
-			return TxID{}, err
+			return ledger.TxID{}, err
 		}
 		if left, err = left.Minus(amt); err != nil {
-			return TxID{}, err
+			return ledger.TxID{}, err
 		}
 	}
-	return s.submit(ctx, tx, &inflight{Currency: c, Debit: debit, Credit: zeroOpening()})
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: debit, Credit: ledger.ZeroOpening()})
 }
 
-func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, error) {
+func (s *Sender) auditMemo(ctx context.Context, o ledger.Opening, aad []byte) ([]byte, error) {
 	if s.NoAudit {
 		return nil, nil
 	}
@@ -367,12 +369,12 @@ func (s *Sender) auditMemo(ctx context.Context, o Opening, aad []byte) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	return SealOpening(key, o, aad)
+	return ledger.SealOpening(key, o, aad)
 }
 
 // genesis fetches the chain's genesis once: it does not change, and with
 // HE flows it runs to megabytes.
-func (s *Sender) genesis(ctx context.Context) (*Genesis, error) {
+func (s *Sender) genesis(ctx context.Context) (*ledger.Genesis, error) {
 	if s.gen == nil {
 		g, err := s.C.Genesis(ctx)
 		if err != nil {
@@ -385,23 +387,23 @@ func (s *Sender) genesis(ctx context.Context) (*Genesis, error) {
 
 // submit records the transaction as in flight (synced) before it leaves,
 // so that a crash cannot lose track of it, then broadcasts it.
-func (s *Sender) submit(ctx context.Context, tx *Tx, f *inflight) (TxID, error) {
+func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger.TxID, error) {
 	tx.Sign(s.W.id.Config.ChainID, s.W.id.Sign)
 	f.Nonce, f.TxID, f.Kind, f.Created = tx.Nonce, tx.ID(), tx.Kind, time.Now().Unix()
 	if err := s.W.write(func(b *pebble.Batch) error { return b.Set(inflightKey(f.Nonce), f.encode(), nil) }); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	id, err := s.C.Broadcast(ctx, tx)
-	var rej *Rejection
+	var rej *ledger.Rejection
 	if errors.As(err, &rej) {
 		// refused at pre-validation: it will never commit
 		_ = s.W.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) })
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	if err != nil {
 		// a transport failure: the transaction may still be in a mempool;
 		// 'wallet sync' settles it either way
-		return TxID{}, fmt.Errorf("%w (transaction %s may still commit; run 'sable wallet sync')", err, tx.ID())
+		return ledger.TxID{}, fmt.Errorf("%w (transaction %s may still commit; run 'sable wallet sync')", err, tx.ID())
 	}
 	s.Sent += int64(len(tx.Encode()))
 	return id, nil
@@ -409,126 +411,126 @@ func (s *Sender) submit(ctx context.Context, tx *Tx, f *inflight) (TxID, error) 
 
 // ApplyPending moves every received payment in c that the wallet can open
 // into the available balance.
-func (s *Sender) ApplyPending(ctx context.Context, c Currency) (TxID, int, error) {
+func (s *Sender) ApplyPending(ctx context.Context, c ledger.Currency) (ledger.TxID, int, error) {
 	ps, err := s.W.Received(c)
 	if err != nil {
-		return TxID{}, 0, err
+		return ledger.TxID{}, 0, err
 	}
 	fs, err := s.W.inflights()
 	if err != nil {
-		return TxID{}, 0, err
+		return ledger.TxID{}, 0, err
 	}
-	busy := map[TxID]bool{}
+	busy := map[ledger.TxID]bool{}
 	for _, f := range fs {
 		for _, id := range f.Applies {
 			busy[id] = true
 		}
 	}
-	body := &ApplyPending{Currency: c}
-	credit := zeroOpening()
+	body := &ledger.ApplyPending{Currency: c}
+	credit := ledger.ZeroOpening()
 	for _, p := range ps {
-		if busy[p.TxID] || len(body.Payments) == MaxApplyPayments {
+		if busy[p.TxID] || len(body.Payments) == ledger.MaxApplyPayments {
 			continue
 		}
 		body.Payments = append(body.Payments, p.TxID)
 		if credit, err = credit.Plus(p.Opening); err != nil {
-			return TxID{}, 0, err
+			return ledger.TxID{}, 0, err
 		}
 	}
 	if len(body.Payments) == 0 {
-		return TxID{}, 0, nil
+		return ledger.TxID{}, 0, nil
 	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return TxID{}, 0, err
+		return ledger.TxID{}, 0, err
 	}
-	tx := &Tx{Kind: KindApplyPending, Sender: s.W.id.Config.ID, Nonce: nonce, Body: body}
-	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: credit, Applies: body.Payments})
+	tx := &ledger.Tx{Kind: ledger.KindApplyPending, Sender: s.W.id.Config.ID, Nonce: nonce, Body: body}
+	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: ledger.ZeroOpening(), Credit: credit, Applies: body.Payments})
 	return id, len(body.Payments), err
 }
 
 // Mint creates amount in c and pays it into a bank's pending balance. Only
 // the currency's issuer can.
-func (s *Sender) Mint(ctx context.Context, to string, c Currency, amount uint64) (TxID, error) {
+func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount uint64) (ledger.TxID, error) {
 	me := s.W.id.Config
 	recv, err := s.C.Party(ctx, to)
 	if err != nil {
-		return TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
+		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
 	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	amt := Opening{Value: amount}
+	amt := ledger.Opening{Value: amount}
 	if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	body := &Mint{To: to, Currency: c, Amount: amt.Commitment()}
-	if body.Memo, err = SealOpening([32]byte(recv.MemoKey), amt, MemoAAD(me.ChainID, me.ID, to, c, nonce)); err != nil {
-		return TxID{}, err
+	body := &ledger.Mint{To: to, Currency: c, Amount: amt.Commitment()}
+	if body.Memo, err = ledger.SealOpening([32]byte(recv.MemoKey), amt, ledger.MemoAAD(me.ChainID, me.ID, to, c, nonce)); err != nil {
+		return ledger.TxID{}, err
 	}
 	if body.Flow, err = s.sealFlow(ctx, amount, amt.Blinding); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	tx := &Tx{Kind: KindMint, Sender: me.ID, Nonce: nonce, Body: body}
+	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: me.ID, Nonce: nonce, Body: body}
 	if body.Proof, err = s.P.mint(amt, tx.Context(me.ChainID)); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	return s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: zeroOpening()})
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()})
 }
 
 // Burn destroys amount from the issuer's own available balance in c.
-func (s *Sender) Burn(ctx context.Context, c Currency, amount uint64) (TxID, error) {
+func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (ledger.TxID, error) {
 	me := s.W.id.Config
 	avail, err := s.W.Projected(c)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
 	if avail.Value < amount {
-		return TxID{}, fmt.Errorf("%w: %s %s available, %s to burn", ErrInsufficient, c, FormatAmount(c, avail.Value), FormatAmount(c, amount))
+		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s to burn", ErrInsufficient, c, ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, amount))
 	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	amt := Opening{Value: amount}
+	amt := ledger.Opening{Value: amount}
 	if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	body := &Burn{Currency: c, Available: avail.Commitment(), Amount: amt.Commitment()}
+	body := &ledger.Burn{Currency: c, Available: avail.Commitment(), Amount: amt.Commitment()}
 	if body.Flow, err = s.sealFlow(ctx, amount, amt.Blinding); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	tx := &Tx{Kind: KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
+	tx := &ledger.Tx{Kind: ledger.KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
 	if body.Proof, err = s.P.spend(avail, amt, tx.Context(me.ChainID)); err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: zeroOpening()})
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: ledger.ZeroOpening()})
 }
 
 // RegisterBeneficiary publishes a fresh random token for one of the bank's
 // customer accounts in c and returns it; payers quote it in transfers.
-func (s *Sender) RegisterBeneficiary(ctx context.Context, c Currency, class uint8) ([32]byte, TxID, error) {
+func (s *Sender) RegisterBeneficiary(ctx context.Context, c ledger.Currency, class uint8) ([32]byte, ledger.TxID, error) {
 	var token [32]byte
 	if _, err := rand.Read(token[:]); err != nil {
-		return token, TxID{}, fmt.Errorf("ledger: beneficiary token: %w", err)
+		return token, ledger.TxID{}, fmt.Errorf("ledger: beneficiary token: %w", err)
 	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return token, TxID{}, err
+		return token, ledger.TxID{}, err
 	}
-	tx := &Tx{Kind: KindRegisterBeneficiary, Sender: s.W.id.Config.ID, Nonce: nonce,
-		Body: &RegisterBeneficiary{Token: token, Currency: c, Class: class}}
-	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: zeroOpening(), Credit: zeroOpening()})
+	tx := &ledger.Tx{Kind: ledger.KindRegisterBeneficiary, Sender: s.W.id.Config.ID, Nonce: nonce,
+		Body: &ledger.RegisterBeneficiary{Token: token, Currency: c, Class: class}}
+	id, err := s.submit(ctx, tx, &inflight{Currency: c, Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()})
 	return token, id, err
 }
 
 // EpochClose submits replacements for aggregates (the regulator only).
-func (s *Sender) EpochClose(ctx context.Context, aggs []ClosedAggregate) (TxID, error) {
+func (s *Sender) EpochClose(ctx context.Context, aggs []ledger.ClosedAggregate) (ledger.TxID, error) {
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
-		return TxID{}, err
+		return ledger.TxID{}, err
 	}
-	tx := &Tx{Kind: KindEpochClose, Sender: s.W.id.Config.ID, Nonce: nonce, Body: &EpochClose{Aggregates: aggs}}
-	return s.submit(ctx, tx, &inflight{Debit: zeroOpening(), Credit: zeroOpening()})
+	tx := &ledger.Tx{Kind: ledger.KindEpochClose, Sender: s.W.id.Config.ID, Nonce: nonce, Body: &ledger.EpochClose{Aggregates: aggs}}
+	return s.submit(ctx, tx, &inflight{Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()})
 }

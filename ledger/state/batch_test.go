@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"context"
@@ -6,18 +6,19 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
 // mint builds a signed mint of amount from the issuer to p.
-func (f *fixture) mint(to *party, amount uint64) *Tx {
+func (f *fixture) mint(to *member, amount uint64) *ledger.Tx {
 	f.t.Helper()
 	rAmt, _ := zkp.RandomAmountBlinding()
-	amt := Opening{Value: amount, Blinding: rAmt}
-	body := &Mint{To: to.id.Config.ID, Currency: usd, Amount: amt.Commitment()}
-	aad := MemoAAD(testChain, f.issuer.id.Config.ID, to.id.Config.ID, usd, f.issuer.nonce)
-	body.Memo, _ = SealOpening(to.id.MemoPub, amt, aad)
-	tx := &Tx{Kind: KindMint, Sender: f.issuer.id.Config.ID, Nonce: f.issuer.nonce, Body: body}
+	amt := ledger.Opening{Value: amount, Blinding: rAmt}
+	body := &ledger.Mint{To: to.id.Config.ID, Currency: usd, Amount: amt.Commitment()}
+	aad := ledger.MemoAAD(testChain, f.issuer.id.Config.ID, to.id.Config.ID, usd, f.issuer.nonce)
+	body.Memo, _ = ledger.SealOpening(to.id.MemoPub, amt, aad)
+	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: f.issuer.id.Config.ID, Nonce: f.issuer.nonce, Body: body}
 	_, proof, err := testKeys.mintPK.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: rAmt, Context: tx.Context(testChain)}, testKeys.keys.Mint)
 	if err != nil {
 		f.t.Fatal(err)
@@ -40,7 +41,7 @@ func blockWithOneBadProof(f *fixture) (txs [][]byte, bad int) {
 	txs = append(txs, f.mint(f.b, 5000).Encode())
 	tx, _ := f.transfer(f.a, f.b, 300)
 	other, _ := f.transfer(f.a, f.b, 301)
-	tx.Body.(*Transfer).Proof = other.Body.(*Transfer).Proof
+	tx.Body.(*ledger.Transfer).Proof = other.Body.(*ledger.Transfer).Proof
 	tx.Sign(testChain, f.a.id.Sign)
 	txs = append(txs, tx.Encode(), f.mint(f.b, 7000).Encode())
 	return txs, 3
@@ -69,9 +70,9 @@ func TestBlockBatchVerificationNamesTheBadProof(t *testing.T) {
 
 	res := f.block(txs...)
 	for i, r := range res.TxResults {
-		want := uint32(CodeOK)
+		want := uint32(ledger.CodeOK)
 		if i == bad {
-			want = CodeBadProof
+			want = ledger.CodeBadProof
 		}
 		if r.Code != want {
 			t.Errorf("tx %d: code %d (%s), want %d", i, r.Code, r.Log, want)
@@ -105,7 +106,7 @@ func TestBlockBatchVerificationAcceptsValidBlock(t *testing.T) {
 	}
 	res := f.block(txs...)
 	for i, r := range res.TxResults {
-		if r.Code != CodeOK {
+		if r.Code != ledger.CodeOK {
 			t.Fatalf("tx %d: %s", i, r.Log)
 		}
 	}
@@ -121,8 +122,8 @@ func TestBlockBatchVerificationSwappedProofs(t *testing.T) {
 	tx1, amt1 := f.transfer(f.a, f.b, 100)
 	f.a.spend(amt1)
 	tx2, _ := f.transfer(f.a, f.b, 200)
-	p1, p2 := tx1.Body.(*Transfer).Proof, tx2.Body.(*Transfer).Proof
-	tx1.Body.(*Transfer).Proof, tx2.Body.(*Transfer).Proof = p2, p1
+	p1, p2 := tx1.Body.(*ledger.Transfer).Proof, tx2.Body.(*ledger.Transfer).Proof
+	tx1.Body.(*ledger.Transfer).Proof, tx2.Body.(*ledger.Transfer).Proof = p2, p1
 	tx1.Sign(testChain, f.a.id.Sign)
 	tx2.Sign(testChain, f.a.id.Sign)
 	txs := [][]byte{tx1.Encode(), tx2.Encode()}
@@ -131,7 +132,7 @@ func TestBlockBatchVerificationSwappedProofs(t *testing.T) {
 		t.Fatal("ProcessProposal accepted swapped proofs")
 	}
 	v := f.app.exec.verifier
-	for _, tx := range []*Tx{tx1, tx2} {
+	for _, tx := range []*ledger.Tx{tx1, tx2} {
 		pub, raw, _ := statement(tx, testChain)
 		v.mu.Lock()
 		ok, seen := v.valid[cacheKey(pub, raw)]
@@ -141,7 +142,7 @@ func TestBlockBatchVerificationSwappedProofs(t *testing.T) {
 		}
 	}
 	res := f.block(txs...)
-	if res.TxResults[0].Code != CodeBadProof {
+	if res.TxResults[0].Code != ledger.CodeBadProof {
 		t.Fatalf("tx 0: code %d, want CodeBadProof", res.TxResults[0].Code)
 	}
 }

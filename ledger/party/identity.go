@@ -1,4 +1,4 @@
-package ledger
+package party
 
 import (
 	"crypto/ed25519"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/atomicfile"
+	"github.com/sable-settlement/sable/ledger"
 )
 
 // A party's home directory holds:
@@ -27,8 +28,8 @@ const (
 	memoFile  = "memo.key"
 )
 
-// PartyConfig is party.json.
-type PartyConfig struct {
+// Config is party.json.
+type Config struct {
 	ID      string `json:"id"`
 	Role    string `json:"role"` // bank, issuer or regulator
 	Country string `json:"country"`
@@ -40,19 +41,19 @@ type PartyConfig struct {
 // Identity is a party's configuration and secret keys.
 type Identity struct {
 	Home    string
-	Config  PartyConfig
+	Config  Config
 	Sign    ed25519.PrivateKey
 	MemoKey [32]byte // X25519 private
 	MemoPub [32]byte
 }
 
 // NewIdentity generates fresh keys for a party.
-func NewIdentity(cfg PartyConfig) (*Identity, error) {
+func NewIdentity(cfg Config) (*Identity, error) {
 	_, sign, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: signing key: %w", err)
 	}
-	priv, pub, err := GenerateMemoKey()
+	priv, pub, err := ledger.GenerateMemoKey()
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +68,9 @@ func (id *Identity) SignPub() [32]byte {
 }
 
 // GenesisParty renders the identity's public part for genesis.
-func (id *Identity) GenesisParty() GenesisParty {
+func (id *Identity) GenesisParty() ledger.GenesisParty {
 	sp := id.SignPub()
-	return GenesisParty{ID: id.Config.ID, Role: id.Config.Role, Country: id.Config.Country,
+	return ledger.GenesisParty{ID: id.Config.ID, Role: id.Config.Role, Country: id.Config.Country,
 		SignKey: hex.EncodeToString(sp[:]), MemoKey: hex.EncodeToString(id.MemoPub[:])}
 }
 
@@ -120,7 +121,7 @@ func LoadIdentity(home string) (*Identity, error) {
 		return nil, err
 	}
 	copy(id.MemoKey[:], memo)
-	copy(id.MemoPub[:], MemoPublicKey(id.MemoKey))
+	copy(id.MemoPub[:], ledger.MemoPublicKey(id.MemoKey))
 	return id, nil
 }
 

@@ -1,4 +1,4 @@
-package ledger
+package testnet
 
 import (
 	"encoding/hex"
@@ -17,16 +17,19 @@ import (
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/atomicfile"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/node"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// TestnetBanks are the banks of a local testnet, one per country.
-var TestnetBanks = []struct{ ID, Country string }{
+// Banks are the banks of a local testnet, one per country.
+var Banks = []struct{ ID, Country string }{
 	{"bank-sg", "SG"}, {"bank-hk", "HK"}, {"bank-us", "US"}, {"bank-th", "TH"},
 }
 
-// TestnetRegulator is the regulator's id on a local testnet.
-const TestnetRegulator = "regulator"
+// RegulatorID is the regulator's id on a local testnet.
+const RegulatorID = "regulator"
 
 // issuerCountry is where each currency's testnet issuer sits.
 var issuerCountry = map[string]string{
@@ -34,15 +37,15 @@ var issuerCountry = map[string]string{
 }
 
 // IssuerID is the testnet issuer of currency c, e.g. issuer-usd.
-func IssuerID(c Currency) string { return "issuer-" + strings.ToLower(c.String()) }
+func IssuerID(c ledger.Currency) string { return "issuer-" + strings.ToLower(c.String()) }
 
 // DefaultBasePort is the first port a testnet uses. Validator i listens for
 // peers on base+10i+6 and serves RPC on base+10i+7 (so 26606 and 26607 for
 // the first), which leaves room for several testnets side by side.
 const DefaultBasePort = 26600
 
-// TestnetOptions shapes a local network.
-type TestnetOptions struct {
+// Options shapes a local network.
+type Options struct {
 	Validators int    // at least 1; 4 tolerates one fault
 	ChainID    string // default "sable-testnet"
 	// Fund is each bank's opening balance in every currency, a decimal in
@@ -63,26 +66,26 @@ type TestnetOptions struct {
 	EmptyBlockInterval time.Duration // 1s: an empty block at least this often
 }
 
-// TestnetLayout says where everything of a written testnet is. It is also
+// Layout says where everything of a written testnet is. It is also
 // saved as DIR/testnet.json (no secrets in it).
-type TestnetLayout struct {
-	Dir         string             `json:"dir"`
-	ChainID     string             `json:"chain_id"`
-	GenesisFile string             `json:"genesis_file"`
-	KeysDir     string             `json:"keys_dir"`
-	Validators  []TestnetValidator `json:"validators"`
-	Banks       []TestnetParty     `json:"banks"`   // TestnetBanks order
-	Issuers     []TestnetParty     `json:"issuers"` // Currencies order
-	Regulator   TestnetParty       `json:"regulator"`
+type Layout struct {
+	Dir         string      `json:"dir"`
+	ChainID     string      `json:"chain_id"`
+	GenesisFile string      `json:"genesis_file"`
+	KeysDir     string      `json:"keys_dir"`
+	Validators  []Validator `json:"validators"`
+	Banks       []Party     `json:"banks"`   // Banks order
+	Issuers     []Party     `json:"issuers"` // Currencies order
+	Regulator   Party       `json:"regulator"`
 	// Fund is each bank's genesis balance per currency in minor units
 	// (absent without funding).
 	Fund map[string]uint64 `json:"fund,omitempty"`
 
-	Genesis *Genesis `json:"-"`
+	Genesis *ledger.Genesis `json:"-"`
 }
 
-// TestnetValidator is one validator's home and addresses.
-type TestnetValidator struct {
+// Validator is one validator's home and addresses.
+type Validator struct {
 	Name   string `json:"name"`
 	Home   string `json:"home"`
 	NodeID string `json:"node_id"`
@@ -90,8 +93,8 @@ type TestnetValidator struct {
 	RPC    string `json:"rpc"` // http://host:port
 }
 
-// TestnetParty is a bank's, issuer's or the regulator's home.
-type TestnetParty struct {
+// Party is a bank's, issuer's or the regulator's home.
+type Party struct {
 	ID       string `json:"id"`
 	Role     string `json:"role"`
 	Country  string `json:"country"`
@@ -101,32 +104,32 @@ type TestnetParty struct {
 }
 
 // Bank returns the bank's entry by id.
-func (l *TestnetLayout) Bank(id string) (TestnetParty, bool) {
+func (l *Layout) Bank(id string) (Party, bool) {
 	for _, b := range l.Banks {
 		if b.ID == id {
 			return b, true
 		}
 	}
-	return TestnetParty{}, false
+	return Party{}, false
 }
 
 // Issuer returns the issuer of currency c.
-func (l *TestnetLayout) Issuer(c Currency) (TestnetParty, bool) {
+func (l *Layout) Issuer(c ledger.Currency) (Party, bool) {
 	for _, p := range l.Issuers {
 		if p.Currency == c.String() {
 			return p, true
 		}
 	}
-	return TestnetParty{}, false
+	return Party{}, false
 }
 
-// ReadTestnet reads DIR/testnet.json.
-func ReadTestnet(dir string) (*TestnetLayout, error) {
+// Read reads DIR/testnet.json.
+func Read(dir string) (*Layout, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "testnet.json"))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %s is not a testnet written by 'sable testnet': %w", dir, err)
 	}
-	var l TestnetLayout
+	var l Layout
 	if err := json.Unmarshal(raw, &l); err != nil {
 		return nil, fmt.Errorf("ledger: %s: %w", filepath.Join(dir, "testnet.json"), err)
 	}
@@ -136,9 +139,9 @@ func ReadTestnet(dir string) (*TestnetLayout, error) {
 // ParseFund reads a funding amount for every currency. Trailing zero
 // decimals are dropped first, so "1000000.00" also funds JPY (no minor
 // units) with 1000000; a fraction JPY cannot hold is an error.
-func ParseFund(s string) (map[Currency]uint64, error) {
-	out := map[Currency]uint64{}
-	for _, k := range Currencies {
+func ParseFund(s string) (map[ledger.Currency]uint64, error) {
+	out := map[ledger.Currency]uint64{}
+	for _, k := range ledger.Currencies {
 		v := s
 		if whole, frac, ok := strings.Cut(s, "."); ok && len(frac) > k.Minor {
 			trimmed := strings.TrimRight(frac[k.Minor:], "0")
@@ -149,7 +152,7 @@ func ParseFund(s string) (map[Currency]uint64, error) {
 				}
 			}
 		}
-		amt, err := ParseAmount(k.Code, v)
+		amt, err := ledger.ParseAmount(k.Code, v)
 		if err != nil {
 			return nil, fmt.Errorf("%w (the same amount funds every currency)", err)
 		}
@@ -158,11 +161,11 @@ func ParseFund(s string) (map[Currency]uint64, error) {
 	return out, nil
 }
 
-// WriteTestnet writes a local network into dir: validator homes, one
+// Write writes a local network into dir: validator homes, one
 // genesis, development ZK keys, and the home of every party (four banks,
 // an issuer per currency, the regulator) with keys and a wallet. dir must
 // not hold a testnet already.
-func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
+func Write(dir string, opts Options) (*Layout, error) {
 	if opts.Validators < 1 {
 		return nil, errors.New("ledger: a testnet needs at least one validator")
 	}
@@ -187,7 +190,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	def(&opts.TimeoutVote, 300*time.Millisecond)
 	def(&opts.TimeoutCommit, 300*time.Millisecond)
 	def(&opts.EmptyBlockInterval, time.Second)
-	fund := map[Currency]uint64{}
+	fund := map[ledger.Currency]uint64{}
 	if opts.Fund != "" {
 		var err error
 		if fund, err = ParseFund(opts.Fund); err != nil {
@@ -204,7 +207,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	l := &TestnetLayout{Dir: dir, ChainID: opts.ChainID, GenesisFile: filepath.Join(dir, "genesis.json"),
+	l := &Layout{Dir: dir, ChainID: opts.ChainID, GenesisFile: filepath.Join(dir, "genesis.json"),
 		KeysDir: filepath.Join(dir, "keys")}
 
 	vks, err := testnetKeys(l.KeysDir, opts.KeysFrom)
@@ -215,10 +218,10 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	// Validators: keys first, so that every config can name its peers.
 	genVals := make([]types.GenesisValidator, opts.Validators)
 	for i := range opts.Validators {
-		v := TestnetValidator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(dir, "validators", fmt.Sprint(i)),
+		v := Validator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(dir, "validators", fmt.Sprint(i)),
 			P2P: fmt.Sprintf("%s:%d", opts.Host, opts.BasePort+10*i+6),
 			RPC: fmt.Sprintf("http://%s:%d", opts.Host, opts.BasePort+10*i+7)}
-		for _, sub := range []string{"config", "data", ZKDir} {
+		for _, sub := range []string{"config", "data", node.ZKDir} {
 			if err := os.MkdirAll(filepath.Join(v.Home, sub), 0o700); err != nil {
 				return nil, fmt.Errorf("ledger: %w", err)
 			}
@@ -242,7 +245,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 		genVals[i] = types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: v.Name}
 		for _, c := range zkp.Circuits() {
 			_, src := zkp.KeyPaths(l.KeysDir, c)
-			_, dst := zkp.KeyPaths(filepath.Join(v.Home, ZKDir), c)
+			_, dst := zkp.KeyPaths(filepath.Join(v.Home, node.ZKDir), c)
 			if err := copyFile(src, dst, 0o644); err != nil {
 				return nil, err
 			}
@@ -251,39 +254,39 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	}
 
 	// Parties.
-	type party struct {
-		id  *Identity
-		tp  TestnetParty
-		cur Currency
+	type member struct {
+		id  *party.Identity
+		tp  Party
+		cur ledger.Currency
 	}
-	var parties []party
+	var parties []member
 	node := func(i int) string { return l.Validators[i%len(l.Validators)].RPC }
-	addParty := func(tp TestnetParty, cur Currency) error {
+	addParty := func(tp Party, cur ledger.Currency) error {
 		rel, err := filepath.Rel(tp.Home, l.KeysDir)
 		if err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
-		id, err := NewIdentity(PartyConfig{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: opts.ChainID,
+		id, err := party.NewIdentity(party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: opts.ChainID,
 			Node: tp.Node, ZKKeys: rel})
 		if err != nil {
 			return err
 		}
-		parties = append(parties, party{id, tp, cur})
+		parties = append(parties, member{id, tp, cur})
 		return nil
 	}
-	l.Regulator = TestnetParty{ID: TestnetRegulator, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator"), Node: node(0)}
-	if err := addParty(l.Regulator, Currency{}); err != nil {
+	l.Regulator = Party{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator"), Node: node(0)}
+	if err := addParty(l.Regulator, ledger.Currency{}); err != nil {
 		return nil, err
 	}
-	for i, b := range TestnetBanks {
-		tp := TestnetParty{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID), Node: node(i)}
+	for i, b := range Banks {
+		tp := Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID), Node: node(i)}
 		l.Banks = append(l.Banks, tp)
-		if err := addParty(tp, Currency{}); err != nil {
+		if err := addParty(tp, ledger.Currency{}); err != nil {
 			return nil, err
 		}
 	}
-	for i, k := range Currencies {
-		tp := TestnetParty{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Currency: k.Code.String(),
+	for i, k := range ledger.Currencies {
+		tp := Party{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Currency: k.Code.String(),
 			Home: filepath.Join(dir, "issuers", k.Code.String()), Node: node(i)}
 		l.Issuers = append(l.Issuers, tp)
 		if err := addParty(tp, k.Code); err != nil {
@@ -294,11 +297,11 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	// Genesis app state; funded banks get Com(fund, r) and keep (fund, r);
 	// with HE, the regulator's key pair goes to its home and each funding
 	// enters the account's inflow aggregate as an encrypted flow.
-	g := &Genesis{VKHashes: GenesisKeys{Transfer: vks[zkp.Transfer].HashHex(), Mint: vks[zkp.Mint].HashHex()}}
-	var sealer *HESealer
+	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: vks[zkp.Transfer].HashHex(), Mint: vks[zkp.Mint].HashHex()}}
+	var sealer *party.HESealer
 	if !opts.NoHE {
 		sk, pk := he.GenerateKeys(he.DefaultParams())
-		if err := WriteHEKeys(l.Regulator.Home, sk, pk); err != nil {
+		if err := party.WriteHEKeys(l.Regulator.Home, sk, pk); err != nil {
 			return nil, err
 		}
 		raw, err := pk.MarshalBinary()
@@ -306,25 +309,25 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 			return nil, fmt.Errorf("ledger: HE key: %w", err)
 		}
 		g.HEPublicKey = hex.EncodeToString(raw)
-		sealer = NewHESealer(pk)
+		sealer = party.NewHESealer(pk)
 	}
-	openings := map[string]map[Currency]Opening{}
+	openings := map[string]map[ledger.Currency]ledger.Opening{}
 	for _, p := range parties {
 		g.Parties = append(g.Parties, p.id.GenesisParty())
 		switch p.tp.Role {
 		case "issuer":
-			g.Issuers = append(g.Issuers, GenesisIssuer{Currency: p.cur.String(), Party: p.tp.ID})
-			g.Accounts = append(g.Accounts, GenesisAccount{Party: p.tp.ID, Currency: p.cur.String(), Available: zkp.ZeroCommitment().String()})
+			g.Issuers = append(g.Issuers, ledger.GenesisIssuer{Currency: p.cur.String(), Party: p.tp.ID})
+			g.Accounts = append(g.Accounts, ledger.GenesisAccount{Party: p.tp.ID, Currency: p.cur.String(), Available: zkp.ZeroCommitment().String()})
 		case "bank":
-			openings[p.tp.ID] = map[Currency]Opening{}
-			for _, k := range Currencies {
-				acct := GenesisAccount{Party: p.tp.ID, Currency: k.Code.String(), Available: zkp.ZeroCommitment().String()}
+			openings[p.tp.ID] = map[ledger.Currency]ledger.Opening{}
+			for _, k := range ledger.Currencies {
+				acct := ledger.GenesisAccount{Party: p.tp.ID, Currency: k.Code.String(), Available: zkp.ZeroCommitment().String()}
 				if amt := fund[k.Code]; amt > 0 {
 					r, err := zkp.RandomAmountBlinding() // a flow's blinding: 128 bits
 					if err != nil {
 						return nil, err
 					}
-					o := Opening{Value: amt, Blinding: r}
+					o := ledger.Opening{Value: amt, Blinding: r}
 					openings[p.tp.ID][k.Code] = o
 					acct.Available = o.Commitment().String()
 					if sealer != nil {
@@ -343,7 +346,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: genesis: %w", err)
 	}
-	if _, err := ParseGenesis(appState); err != nil {
+	if _, err := ledger.ParseGenesis(appState); err != nil {
 		return nil, err // a bug here, not the user's
 	}
 	l.Genesis = g
@@ -389,11 +392,11 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 		if err := p.id.Write(p.tp.Home); err != nil {
 			return nil, err
 		}
-		w, err := OpenWallet(p.id)
+		w, err := party.OpenWallet(p.id)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range Currencies {
+		for _, k := range ledger.Currencies {
 			if o, ok := openings[p.tp.ID][k.Code]; ok {
 				if err := w.SetBase(k.Code, o); err != nil {
 					w.Close()
@@ -414,7 +417,7 @@ func WriteTestnet(dir string, opts TestnetOptions) (*TestnetLayout, error) {
 }
 
 // testnetConfig is CometBFT's configuration for one local validator.
-func testnetConfig(opts TestnetOptions, v TestnetValidator) *cfg.Config {
+func testnetConfig(opts Options, v Validator) *cfg.Config {
 	conf := cfg.DefaultConfig()
 	conf.SetRoot(v.Home)
 	conf.Moniker = v.Name
@@ -443,7 +446,7 @@ func testnetConfig(opts TestnetOptions, v TestnetValidator) *cfg.Config {
 	c.PeerGossipSleepDuration = 10 * time.Millisecond
 	conf.Mempool.Recheck = true // a transaction that no longer passes leaves the mempool
 	conf.Mempool.Broadcast = true
-	conf.Mempool.MaxTxBytes = MaxTxSize
+	conf.Mempool.MaxTxBytes = ledger.MaxTxSize
 	conf.Mempool.MaxTxsBytes = 256 << 20
 	conf.Storage.DiscardABCIResponses = false // keep /block_results
 	conf.TxIndex.Indexer = "kv"               // /tx finds rejected transactions

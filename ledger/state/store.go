@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/pebble"
+
 	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
 

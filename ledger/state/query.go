@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -44,49 +45,49 @@ func (a *App) query(v view, path, data string) (any, uint32, string) {
 	case "/genesis":
 		raw, err := v.o.get(keyGenesis)
 		if err != nil || raw == nil {
-			return nil, QueryCodeNotFound, "no genesis yet"
+			return nil, ledger.QueryCodeNotFound, "no genesis yet"
 		}
 		return json.RawMessage(raw), 0, ""
 	}
-	return nil, QueryCodeBadQuery, "unknown query path " + strconv.Quote(path)
+	return nil, ledger.QueryCodeBadQuery, "unknown query path " + strconv.Quote(path)
 }
 
 func queryAccount(v view, data string) (any, uint32, string) {
 	id, cur, _ := strings.Cut(data, "/")
-	c, err := ParseCurrency(cur)
+	c, err := ledger.ParseCurrency(cur)
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
 	acct, err := v.account(c, id)
 	if err != nil || acct == nil {
-		return nil, QueryCodeNotFound, "no account " + data
+		return nil, ledger.QueryCodeNotFound, "no account " + data
 	}
 	p, err := v.party(id)
 	if err != nil || p == nil {
-		return nil, QueryCodeNotFound, "no party " + id
+		return nil, ledger.QueryCodeNotFound, "no party " + id
 	}
-	return AccountInfo{Available: acct.Available.String(), Pending: acct.Pending.String(), Nonce: p.Nonce}, 0, ""
+	return ledger.AccountInfo{Available: acct.Available.String(), Pending: acct.Pending.String(), Nonce: p.Nonce}, 0, ""
 }
 
 func queryParty(v view, id string) (any, uint32, string) {
 	p, err := v.party(id)
 	if err != nil || p == nil {
-		return nil, QueryCodeNotFound, "no party " + strconv.Quote(id)
+		return nil, ledger.QueryCodeNotFound, "no party " + strconv.Quote(id)
 	}
-	return PartyInfo{p.ID, p.Role, string(p.Country[:]), p.SignKey[:], p.MemoKey[:], p.Nonce}, 0, ""
+	return ledger.PartyInfo{ID: p.ID, Role: p.Role, Country: string(p.Country[:]), SignKey: p.SignKey[:], MemoKey: p.MemoKey[:], Nonce: p.Nonce}, 0, ""
 }
 
 func queryStatus(v view, data string) (any, uint32, string) {
-	id, err := ParseTxID(data)
+	id, err := ledger.ParseTxID(data)
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
 	s, err := v.status(id)
 	if err != nil || s == nil {
-		return nil, QueryCodeNotFound, "transaction " + data + " is not committed"
+		return nil, ledger.QueryCodeNotFound, "transaction " + data + " is not committed"
 	}
-	info := StatusInfo{Height: s.Height, Index: s.Index, Kind: s.Kind.String(), Sender: s.Sender, To: s.To, Applied: s.Applied}
-	if s.Currency != (Currency{}) {
+	info := ledger.StatusInfo{Height: s.Height, Index: s.Index, Kind: s.Kind.String(), Sender: s.Sender, To: s.To, Applied: s.Applied}
+	if s.Currency != (ledger.Currency{}) {
 		info.Currency = s.Currency.String()
 	}
 	return info, 0, ""
@@ -95,25 +96,25 @@ func queryStatus(v view, data string) (any, uint32, string) {
 func queryIncoming(v view, data string) (any, uint32, string) {
 	id, from, _ := strings.Cut(data, "/")
 	fromHeight, err := strconv.ParseInt(from, 10, 64)
-	if err != nil || !ValidID(id) {
-		return nil, QueryCodeBadQuery, "want <party>/<fromHeight>"
+	if err != nil || !ledger.ValidID(id) {
+		return nil, ledger.QueryCodeBadQuery, "want <party>/<fromHeight>"
 	}
 	entries, err := v.o.scan(incomingPrefix(id))
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
-	out := []IncomingInfo{}
+	out := []ledger.IncomingInfo{}
 	for _, e := range entries {
 		in, err := decodeIncoming(e.Value)
 		if err != nil {
-			return nil, QueryCodeBadQuery, err.Error()
+			return nil, ledger.QueryCodeBadQuery, err.Error()
 		}
 		if in.Height < fromHeight {
 			continue
 		}
-		out = append(out, IncomingInfo{TxID: in.TxID.String(), Kind: in.Kind.String(), Sender: in.Sender, Nonce: in.Nonce,
+		out = append(out, ledger.IncomingInfo{TxID: in.TxID.String(), Kind: in.Kind.String(), Sender: in.Sender, Nonce: in.Nonce,
 			Currency: in.Currency.String(), Amount: in.Amount.String(), Memo: in.Memo, Height: in.Height, Payment: in.Payment})
-		if len(out) == MaxIncoming {
+		if len(out) == ledger.MaxIncoming {
 			break
 		}
 	}
@@ -121,64 +122,64 @@ func queryIncoming(v view, data string) (any, uint32, string) {
 }
 
 func querySupply(v view, data string) (any, uint32, string) {
-	c, err := ParseCurrency(data)
+	c, err := ledger.ParseCurrency(data)
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
 	s, err := v.supply(c)
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
 	ok, err := v.turnstile(c)
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
-	return SupplyInfo{Currency: c.String(), Supply: s.String(), Turnstile: ok}, 0, ""
+	return ledger.SupplyInfo{Currency: c.String(), Supply: s.String(), Turnstile: ok}, 0, ""
 }
 
 func queryAggregates(v view) (any, uint32, string) {
 	entries, err := v.o.scan([]byte("hc/"))
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
-	out := []AggregateInfo{}
+	out := []ledger.AggregateInfo{}
 	for _, e := range entries {
 		c, err := zkp.DecodeCommitment(e.Value)
 		if err != nil {
-			return nil, QueryCodeBadQuery, err.Error()
+			return nil, ledger.QueryCodeBadQuery, err.Error()
 		}
-		out = append(out, AggregateInfo{Key: e.Key[len("hc/"):], Commitment: c.String()})
+		out = append(out, ledger.AggregateInfo{Key: e.Key[len("hc/"):], Commitment: c.String()})
 	}
 	return out, 0, ""
 }
 
 func queryAggregate(v view, key string) (any, uint32, string) {
-	if !ValidAggregateKey(key) {
-		return nil, QueryCodeBadQuery, "not an aggregate key: " + strconv.Quote(key)
+	if !ledger.ValidAggregateKey(key) {
+		return nil, ledger.QueryCodeBadQuery, "not an aggregate key: " + strconv.Quote(key)
 	}
 	ct, err := v.o.get(aggKey(key))
 	if err != nil || ct == nil {
-		return nil, QueryCodeNotFound, "no aggregate " + key
+		return nil, ledger.QueryCodeNotFound, "no aggregate " + key
 	}
 	sum, err := v.commitmentAt(aggSumKey(key))
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
-	info := AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
+	info := ledger.AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
 	if raw, err := v.o.get(aggBaseKey(key)); err == nil && raw != nil {
 		r := codec.NewReader(raw)
 		base := r.Commitment()
-		info.Base = r.Blob(MaxFlowSize)
+		info.Base = r.Blob(ledger.MaxFlowSize)
 		if r.Done() == nil {
 			info.BaseCommitment = base.String()
 		}
 	}
 	txs, err := v.o.scan(aggTxPrefix(key))
 	if err != nil {
-		return nil, QueryCodeBadQuery, err.Error()
+		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
 	for _, t := range txs {
-		info.Txs = append(info.Txs, TxID(t.Value).String())
+		info.Txs = append(info.Txs, ledger.TxID(t.Value).String())
 	}
 	return info, 0, ""
 }

@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -40,31 +42,31 @@ func TestMain(m *testing.M) {
 
 const testChain = "sable-test"
 
-// party is a test participant: its keys and its openings.
-type party struct {
-	id    *Identity
+// member is a test participant: its keys and its openings.
+type member struct {
+	id    *party.Identity
 	nonce uint64
-	avail map[Currency]Opening
+	avail map[ledger.Currency]ledger.Opening
 }
 
-func newParty(t testing.TB, id, role, country string) *party {
-	ident, err := NewIdentity(PartyConfig{ID: id, Role: role, Country: country, ChainID: testChain})
+func newParty(t testing.TB, id, role, country string) *member {
+	ident, err := party.NewIdentity(party.Config{ID: id, Role: role, Country: country, ChainID: testChain})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &party{id: ident, avail: map[Currency]Opening{}}
+	return &member{id: ident, avail: map[ledger.Currency]ledger.Opening{}}
 }
 
-var usd = Currency{'U', 'S', 'D'}
+var usd = ledger.Currency{'U', 'S', 'D'}
 
 // fixture is an app over a fresh store with a regulator, two banks (bank-a
 // funded with USD 1,000.00) and a USD issuer.
 type fixture struct {
-	flows             FlowSealer // nil: a chain without an HE key
+	flows             party.FlowSealer // nil: a chain without an HE key
 	t                 testing.TB
 	app               *App
 	dir               string
-	reg, a, b, issuer *party
+	reg, a, b, issuer *member
 	genesis           []byte
 	height            int64
 }
@@ -80,20 +82,20 @@ func newFixtureWith(t testing.TB, hePK *he.PublicKey) *fixture {
 	f.b = newParty(t, "bank-b", "bank", "HK")
 	f.issuer = newParty(t, "issuer-usd", "issuer", "US")
 	r, _ := zkp.RandomAmountBlinding() // genesis funding is a flow: 128-bit blinding
-	f.a.avail[usd] = Opening{Value: 100000, Blinding: r}
-	g := Genesis{VKHashes: GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex()}}
-	for _, p := range []*party{f.reg, f.a, f.b, f.issuer} {
+	f.a.avail[usd] = ledger.Opening{Value: 100000, Blinding: r}
+	g := ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex()}}
+	for _, p := range []*member{f.reg, f.a, f.b, f.issuer} {
 		g.Parties = append(g.Parties, p.id.GenesisParty())
 	}
-	g.Issuers = []GenesisIssuer{{Currency: "USD", Party: "issuer-usd"}}
+	g.Issuers = []ledger.GenesisIssuer{{Currency: "USD", Party: "issuer-usd"}}
 	zero := zkp.ZeroCommitment().String()
-	g.Accounts = []GenesisAccount{
+	g.Accounts = []ledger.GenesisAccount{
 		{Party: "bank-a", Currency: "USD", Available: f.a.avail[usd].Commitment().String()},
 		{Party: "bank-b", Currency: "USD", Available: zero},
 		{Party: "issuer-usd", Currency: "USD", Available: zero},
 	}
 	if hePK != nil {
-		f.flows = NewHESealer(hePK)
+		f.flows = party.NewHESealer(hePK)
 		pk, _ := hePK.MarshalBinary()
 		g.HEPublicKey = hex.EncodeToString(pk)
 		flow, err := f.flows.SealFlow(f.a.avail[usd].Value, f.a.avail[usd].Blinding)
@@ -102,8 +104,8 @@ func newFixtureWith(t testing.TB, hePK *he.PublicKey) *fixture {
 		}
 		g.Accounts[0].Flow = hex.EncodeToString(flow)
 	}
-	f.b.avail[usd] = zeroOpening()
-	f.issuer.avail[usd] = zeroOpening()
+	f.b.avail[usd] = ledger.ZeroOpening()
+	f.issuer.avail[usd] = ledger.ZeroOpening()
 	f.genesis, _ = json.Marshal(g)
 	f.open()
 	if _, err := f.app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, AppStateBytes: f.genesis}); err != nil {
@@ -127,18 +129,18 @@ func (f *fixture) open() {
 }
 
 // transfer builds a signed transfer of amount from p's current opening.
-func (f *fixture) transfer(p *party, to *party, amount uint64) (*Tx, Opening) {
+func (f *fixture) transfer(p *member, to *member, amount uint64) (*ledger.Tx, ledger.Opening) {
 	f.t.Helper()
 	avail := p.avail[usd]
 	rAmt, _ := zkp.RandomAmountBlinding()
-	amt := Opening{Value: amount, Blinding: rAmt}
-	body := &Transfer{To: to.id.Config.ID, Currency: usd, Available: avail.Commitment(), Amount: amt.Commitment()}
-	aad := MemoAAD(testChain, p.id.Config.ID, to.id.Config.ID, usd, p.nonce)
-	body.Memo, _ = SealOpening(to.id.MemoPub, amt, aad)
+	amt := ledger.Opening{Value: amount, Blinding: rAmt}
+	body := &ledger.Transfer{To: to.id.Config.ID, Currency: usd, Available: avail.Commitment(), Amount: amt.Commitment()}
+	aad := ledger.MemoAAD(testChain, p.id.Config.ID, to.id.Config.ID, usd, p.nonce)
+	body.Memo, _ = ledger.SealOpening(to.id.MemoPub, amt, aad)
 	if f.flows != nil {
 		body.Flow, _ = f.flows.SealFlow(amt.Value, amt.Blinding)
 	}
-	tx := &Tx{Kind: KindTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
+	tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
 	_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
 		Amount: amount, AmountBlinding: rAmt, Context: tx.Context(testChain)}, testKeys.keys.Transfer)
 	if err != nil {
@@ -150,7 +152,7 @@ func (f *fixture) transfer(p *party, to *party, amount uint64) (*Tx, Opening) {
 }
 
 // spend updates the test's own book after a transfer it expects to commit.
-func (p *party) spend(amt Opening) {
+func (p *member) spend(amt ledger.Opening) {
 	left, _ := p.avail[usd].Minus(amt)
 	p.avail[usd] = left
 	p.nonce++
@@ -191,8 +193,8 @@ func (f *fixture) query(path, data string, out any) uint32 {
 	return res.Code
 }
 
-func (f *fixture) account(p *party) AccountInfo {
-	var a AccountInfo
+func (f *fixture) account(p *member) ledger.AccountInfo {
+	var a ledger.AccountInfo
 	if code := f.query("/account", p.id.Config.ID+"/USD", &a); code != 0 {
 		f.t.Fatalf("no account for %s", p.id.Config.ID)
 	}
@@ -202,11 +204,11 @@ func (f *fixture) account(p *party) AccountInfo {
 func TestTransferLifecycle(t *testing.T) {
 	f := newFixture(t)
 	tx, amt := f.transfer(f.a, f.b, 25050)
-	if res := f.checkTx(tx.Encode()); res.Code != CodeOK {
+	if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeOK {
 		t.Fatalf("CheckTx: %d %s", res.Code, res.Log)
 	}
 	res := f.block(tx.Encode())
-	if res.TxResults[0].Code != CodeOK {
+	if res.TxResults[0].Code != ledger.CodeOK {
 		t.Fatalf("FinalizeBlock: %s", res.TxResults[0].Log)
 	}
 	f.a.spend(amt)
@@ -216,23 +218,23 @@ func TestTransferLifecycle(t *testing.T) {
 	if got := f.account(f.b); got.Pending != amt.Commitment().String() {
 		t.Fatal("receiver's pending is not the amount commitment")
 	}
-	var st StatusInfo
+	var st ledger.StatusInfo
 	if f.query("/status", tx.ID().String(), &st) != 0 || st.Height != 2 || st.Applied != 0 || st.To != "bank-b" {
 		t.Fatalf("status %+v", st)
 	}
-	var in []IncomingInfo
+	var in []ledger.IncomingInfo
 	f.query("/incoming", "bank-b/0", &in)
 	if len(in) != 1 {
 		t.Fatalf("incoming %+v", in)
 	}
-	op, err := OpenMemo(f.b.id.MemoKey, in[0].Memo, MemoAAD(testChain, "bank-a", "bank-b", usd, in[0].Nonce))
+	op, err := ledger.OpenMemo(f.b.id.MemoKey, in[0].Memo, ledger.MemoAAD(testChain, "bank-a", "bank-b", usd, in[0].Nonce))
 	if err != nil || op.Value != 25050 || !op.Commitment().Equal(amt.Commitment()) {
 		t.Fatalf("memo opens to %+v, %v", op, err)
 	}
 
-	apply := &Tx{Kind: KindApplyPending, Sender: "bank-b", Nonce: 0, Body: &ApplyPending{Currency: usd, Payments: []TxID{tx.ID()}}}
+	apply := &ledger.Tx{Kind: ledger.KindApplyPending, Sender: "bank-b", Nonce: 0, Body: &ledger.ApplyPending{Currency: usd, Payments: []ledger.TxID{tx.ID()}}}
 	apply.Sign(testChain, f.b.id.Sign)
-	if res := f.block(apply.Encode()); res.TxResults[0].Code != CodeOK {
+	if res := f.block(apply.Encode()); res.TxResults[0].Code != ledger.CodeOK {
 		t.Fatalf("apply-pending: %s", res.TxResults[0].Log)
 	}
 	if got := f.account(f.b); got.Available != amt.Commitment().String() || got.Pending != zkp.ZeroCommitment().String() {
@@ -242,7 +244,7 @@ func TestTransferLifecycle(t *testing.T) {
 	if st.Applied != 3 {
 		t.Fatalf("status after apply %+v, want applied at 3", st)
 	}
-	var sup SupplyInfo
+	var sup ledger.SupplyInfo
 	if f.query("/supply", "USD", &sup) != 0 || !sup.Turnstile {
 		t.Fatalf("supply %+v", sup)
 	}
@@ -254,8 +256,8 @@ func TestPipelinedTransfersInOneBlock(t *testing.T) {
 	tx1, amt1 := f.transfer(f.a, f.b, 100)
 	f.a.spend(amt1)
 	tx2, amt2 := f.transfer(f.a, f.b, 200)
-	for _, tx := range []*Tx{tx1, tx2} {
-		if res := f.checkTx(tx.Encode()); res.Code != CodeOK {
+	for _, tx := range []*ledger.Tx{tx1, tx2} {
+		if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeOK {
 			t.Fatalf("CheckTx: %s", res.Log)
 		}
 	}
@@ -265,7 +267,7 @@ func TestPipelinedTransfersInOneBlock(t *testing.T) {
 	}
 	res := f.block(tx1.Encode(), tx2.Encode())
 	for i, r := range res.TxResults {
-		if r.Code != CodeOK {
+		if r.Code != ledger.CodeOK {
 			t.Fatalf("tx %d: %s", i, r.Log)
 		}
 	}
@@ -285,94 +287,94 @@ func TestRejections(t *testing.T) {
 	f := newFixture(t)
 	good, _ := f.transfer(f.a, f.b, 500)
 
-	resign := func(tx *Tx) []byte { tx.Sign(testChain, f.a.id.Sign); return tx.Encode() }
-	clone := func() *Tx {
-		c, err := DecodeTx(good.Encode())
+	resign := func(tx *ledger.Tx) []byte { tx.Sign(testChain, f.a.id.Sign); return tx.Encode() }
+	clone := func() *ledger.Tx {
+		c, err := ledger.DecodeTx(good.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	body := func(tx *Tx) *Transfer { return tx.Body.(*Transfer) }
+	body := func(tx *ledger.Tx) *ledger.Transfer { return tx.Body.(*ledger.Transfer) }
 	cases := []struct {
 		name string
 		code uint32
 		raw  func() []byte
 	}{
-		{"proof for another transaction", CodeBadProof, func() []byte {
+		{"proof for another transaction", ledger.CodeBadProof, func() []byte {
 			other, _ := f.transfer(f.a, f.b, 500)
 			tx := clone()
 			body(tx).Proof = body(other).Proof
 			return resign(tx)
 		}},
-		{"tampered proof", CodeBadProofFormat, func() []byte {
+		{"tampered proof", ledger.CodeBadProofFormat, func() []byte {
 			raw := good.Encode()
-			off := len(raw) - 64 - 4*3 - MemoSize - zkp.ProofSize
+			off := len(raw) - 64 - 4*3 - ledger.MemoSize - zkp.ProofSize
 			for i := off; i < off+32; i++ {
 				raw[i] = 0xff // A's x beyond the field modulus
 			}
 			return raw
 		}},
-		{"stale available commitment", CodeStaleBalance, func() []byte {
+		{"stale available commitment", ledger.CodeStaleBalance, func() []byte {
 			tx := clone()
 			body(tx).Available = zkp.Commit(1, big.NewInt(1))
 			return resign(tx)
 		}},
-		{"valid points, forged proof, re-signed", CodeBadProof, func() []byte {
+		{"valid points, forged proof, re-signed", ledger.CodeBadProof, func() []byte {
 			tx := clone()
 			p := body(tx).Proof
 			copy(body(tx).Proof[:32], p[96:]) // A := C
 			return resign(tx)
 		}},
-		{"replayed nonce", CodeBadNonce, func() []byte { tx := clone(); tx.Nonce = 7; return resign(tx) }},
-		{"unknown beneficiary", CodeUnknownBeneficiary, func() []byte {
+		{"replayed nonce", ledger.CodeBadNonce, func() []byte { tx := clone(); tx.Nonce = 7; return resign(tx) }},
+		{"unknown beneficiary", ledger.CodeUnknownBeneficiary, func() []byte {
 			tx := clone()
 			copy(body(tx).Beneficiary[:], randomBytes(32))
 			return resign(tx)
 		}},
-		{"unknown receiver", CodeUnknownReceiver, func() []byte { tx := clone(); body(tx).To = "bank-zz"; return resign(tx) }},
-		{"unknown account", CodeUnknownAccount, func() []byte {
+		{"unknown receiver", ledger.CodeUnknownReceiver, func() []byte { tx := clone(); body(tx).To = "bank-zz"; return resign(tx) }},
+		{"unknown account", ledger.CodeUnknownAccount, func() []byte {
 			tx := clone()
-			body(tx).Currency = Currency{'E', 'U', 'R'}
+			body(tx).Currency = ledger.Currency{'E', 'U', 'R'}
 			return resign(tx)
 		}},
-		{"amount off the curve", CodeBadPoint, func() []byte {
+		{"amount off the curve", ledger.CodeBadPoint, func() []byte {
 			raw := good.Encode()
 			i := indexOf(raw, body(good).Amount)
 			copy(raw[i:], offCurve())
 			return raw
 		}},
-		{"amount outside the subgroup", CodeBadPoint, func() []byte {
+		{"amount outside the subgroup", ledger.CodeBadPoint, func() []byte {
 			raw := good.Encode()
 			i := indexOf(raw, body(good).Amount)
 			copy(raw[i:], smallOrder())
 			return raw
 		}},
-		{"wrong signature", CodeBadSignature, func() []byte {
+		{"wrong signature", ledger.CodeBadSignature, func() []byte {
 			tx := clone()
 			tx.Sign(testChain, f.b.id.Sign)
 			return tx.Encode()
 		}},
-		{"another chain's signature", CodeBadSignature, func() []byte {
+		{"another chain's signature", ledger.CodeBadSignature, func() []byte {
 			tx := clone()
 			tx.Sign("other-chain", f.a.id.Sign)
 			return tx.Encode()
 		}},
-		{"unknown sender", CodeUnknownSender, func() []byte {
+		{"unknown sender", ledger.CodeUnknownSender, func() []byte {
 			tx := clone()
 			tx.Sender = "bank-x"
 			_, k, _ := ed25519.GenerateKey(rand.Reader)
 			tx.Sign(testChain, k)
 			return tx.Encode()
 		}},
-		{"oversize", CodeTooLarge, func() []byte { return append(good.Encode(), make([]byte, MaxTxSize)...) }},
-		{"truncated", CodeEncoding, func() []byte { raw := good.Encode(); return raw[:len(raw)-10] }},
-		{"trailing bytes", CodeEncoding, func() []byte { return append(good.Encode(), 0) }},
-		{"unknown version", CodeVersion, func() []byte { raw := good.Encode(); raw[0] = 9; return raw }},
-		{"memo of the wrong size", CodeBadMemo, func() []byte { tx := clone(); body(tx).Memo = []byte{1, 2, 3}; return resign(tx) }},
-		{"self transfer", CodeSelfTransfer, func() []byte { tx := clone(); body(tx).To = "bank-a"; return resign(tx) }},
-		{"mint by a bank", CodeUnauthorized, func() []byte {
-			tx := &Tx{Kind: KindMint, Sender: "bank-a", Body: &Mint{To: "bank-b", Currency: usd, Amount: body(good).Amount, Proof: body(good).Proof, Memo: body(good).Memo}}
+		{"oversize", ledger.CodeTooLarge, func() []byte { return append(good.Encode(), make([]byte, ledger.MaxTxSize)...) }},
+		{"truncated", ledger.CodeEncoding, func() []byte { raw := good.Encode(); return raw[:len(raw)-10] }},
+		{"trailing bytes", ledger.CodeEncoding, func() []byte { return append(good.Encode(), 0) }},
+		{"unknown version", ledger.CodeVersion, func() []byte { raw := good.Encode(); raw[0] = 9; return raw }},
+		{"memo of the wrong size", ledger.CodeBadMemo, func() []byte { tx := clone(); body(tx).Memo = []byte{1, 2, 3}; return resign(tx) }},
+		{"self transfer", ledger.CodeSelfTransfer, func() []byte { tx := clone(); body(tx).To = "bank-a"; return resign(tx) }},
+		{"mint by a bank", ledger.CodeUnauthorized, func() []byte {
+			tx := &ledger.Tx{Kind: ledger.KindMint, Sender: "bank-a", Body: &ledger.Mint{To: "bank-b", Currency: usd, Amount: body(good).Amount, Proof: body(good).Proof, Memo: body(good).Memo}}
 			tx.Sign(testChain, f.a.id.Sign)
 			return tx.Encode()
 		}},
@@ -399,10 +401,10 @@ func TestRejections(t *testing.T) {
 		})
 	}
 	// The good one still goes through, exactly once.
-	if res := f.block(good.Encode(), good.Encode()); res.TxResults[0].Code != CodeOK || res.TxResults[1].Code != CodeDuplicateTx {
+	if res := f.block(good.Encode(), good.Encode()); res.TxResults[0].Code != ledger.CodeOK || res.TxResults[1].Code != ledger.CodeDuplicateTx {
 		t.Fatalf("good tx twice in a block: %d, %d", res.TxResults[0].Code, res.TxResults[1].Code)
 	}
-	if res := f.block(good.Encode()); res.TxResults[0].Code != CodeDuplicateTx {
+	if res := f.block(good.Encode()); res.TxResults[0].Code != ledger.CodeDuplicateTx {
 		t.Fatalf("good tx in a later block: %d", res.TxResults[0].Code)
 	}
 }
@@ -410,11 +412,11 @@ func TestRejections(t *testing.T) {
 // snapshot renders the observable state: accounts, nonces, supply.
 func (f *fixture) snapshot() string {
 	var s string
-	for _, p := range []*party{f.a, f.b, f.issuer} {
+	for _, p := range []*member{f.a, f.b, f.issuer} {
 		a := f.account(p)
 		s += p.id.Config.ID + ":" + a.Available + "/" + a.Pending + "/" + string(rune('0'+a.Nonce)) + " "
 	}
-	var sup SupplyInfo
+	var sup ledger.SupplyInfo
 	f.query("/supply", "USD", &sup)
 	return s + sup.Supply
 }
@@ -487,10 +489,10 @@ func FuzzCheckTx(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		res := fx.checkTx(raw)
-		if res.Code != CodeOK && res.Log == "" {
+		if res.Code != ledger.CodeOK && res.Log == "" {
 			t.Fatalf("code %d without a message", res.Code)
 		}
-		if _, err := DecodeTx(raw); err == nil && res.Code == CodeEncoding {
+		if _, err := ledger.DecodeTx(raw); err == nil && res.Code == ledger.CodeEncoding {
 			t.Fatal("decodable transaction rejected as malformed")
 		}
 	})
@@ -500,10 +502,10 @@ func FuzzDecodeTx(f *testing.F) {
 	fx := newFixture(f)
 	good, _ := fx.transfer(fx.a, fx.b, 5)
 	f.Add(good.Encode())
-	apply := &Tx{Kind: KindApplyPending, Sender: "bank-b", Body: &ApplyPending{Currency: usd, Payments: []TxID{{1}}}}
+	apply := &ledger.Tx{Kind: ledger.KindApplyPending, Sender: "bank-b", Body: &ledger.ApplyPending{Currency: usd, Payments: []ledger.TxID{{1}}}}
 	f.Add(apply.Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		tx, err := DecodeTx(raw)
+		tx, err := ledger.DecodeTx(raw)
 		if err != nil {
 			return
 		}

@@ -1,9 +1,10 @@
-package ledger
+package state
 
 import (
 	"runtime"
 	"sync"
 
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -28,13 +29,13 @@ import (
 
 // statement returns the statement and proof a transaction's body carries,
 // as the executor checks them (mint, burn and transfer in exec.go).
-func statement(tx *Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, bool) {
+func statement(tx *ledger.Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, bool) {
 	switch b := tx.Body.(type) {
-	case *Transfer:
+	case *ledger.Transfer:
 		return zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
-	case *Burn:
+	case *ledger.Burn:
 		return zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
-	case *Mint:
+	case *ledger.Mint:
 		return zkp.Public{Circuit: zkp.Mint, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
 	}
 	return zkp.Public{}, [zkp.ProofSize]byte{}, false
@@ -42,8 +43,8 @@ func statement(tx *Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, bool) {
 
 // bulkStatements returns a bulk transfer's statements, as bulkTransfer
 // checks them: payment j against Available − Σ_{i<j} Amount_i.
-func bulkStatements(tx *Tx, chainID string) []batchItem {
-	b, ok := tx.Body.(*BulkTransfer)
+func bulkStatements(tx *ledger.Tx, chainID string) []batchItem {
+	b, ok := tx.Body.(*ledger.BulkTransfer)
 	if !ok {
 		return nil
 	}

@@ -1,9 +1,10 @@
-package ledger
+package state
 
 import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -27,7 +28,7 @@ type Account struct {
 // Beneficiary is a registered token's owner.
 type Beneficiary struct {
 	Owner    string
-	Currency Currency
+	Currency ledger.Currency
 	Class    uint8
 }
 
@@ -35,23 +36,23 @@ type Beneficiary struct {
 type TxStatus struct {
 	Height   int64
 	Index    uint32
-	Kind     Kind
+	Kind     ledger.Kind
 	Sender   string
 	To       string
-	Currency Currency
+	Currency ledger.Currency
 	Applied  int64 // height at which the receiver applied it to available; 0 while pending
 
-	id TxID // the transaction's id while it is applied (not stored: it is the key)
+	id ledger.TxID // the transaction's id while it is applied (not stored: it is the key)
 }
 
 // Incoming is a payment into a party's pending balance, kept so that its
 // wallet can find and open the memo.
 type Incoming struct {
-	TxID     TxID
-	Kind     Kind
+	TxID     ledger.TxID
+	Kind     ledger.Kind
 	Sender   string
 	Nonce    uint64
-	Currency Currency
+	Currency ledger.Currency
 	Amount   zkp.Commitment
 	Memo     []byte
 	Height   int64
@@ -61,16 +62,16 @@ type Incoming struct {
 // Key layout. Every key is a prefix and fixed-format fields, so prefix scans
 // are exact.
 func partyKey(id string) []byte { return []byte("p/" + id) }
-func accountKey(c Currency, id string) []byte {
+func accountKey(c ledger.Currency, id string) []byte {
 	return []byte("a/" + c.String() + "/" + id)
 }
-func accountPrefix(c Currency) []byte { return []byte("a/" + c.String() + "/") }
-func issuerKey(c Currency) []byte     { return []byte("i/" + c.String()) }
-func supplyKey(c Currency) []byte     { return []byte("s/" + c.String()) }
+func accountPrefix(c ledger.Currency) []byte { return []byte("a/" + c.String() + "/") }
+func issuerKey(c ledger.Currency) []byte     { return []byte("i/" + c.String()) }
+func supplyKey(c ledger.Currency) []byte     { return []byte("s/" + c.String()) }
 func beneficiaryKey(t [32]byte) []byte {
 	return append([]byte("t/"), t[:]...)
 }
-func statusKey(id TxID) []byte { return append([]byte("x/"), id[:]...) }
+func statusKey(id ledger.TxID) []byte { return append([]byte("x/"), id[:]...) }
 func incomingKey(to string, height int64, index uint32) []byte {
 	k := []byte("r/" + to + "/")
 	k = binary.BigEndian.AppendUint64(k, uint64(height))
@@ -86,10 +87,10 @@ func incomingPaymentKey(to string, height int64, index uint32, j int) []byte {
 func incomingPrefix(to string) []byte { return []byte("r/" + to + "/") }
 
 // unapplied indexes the receiver's payments still in pending, per currency.
-func unappliedKey(to string, c Currency, id TxID) []byte {
+func unappliedKey(to string, c ledger.Currency, id ledger.TxID) []byte {
 	return append([]byte("u/"+to+"/"+c.String()+"/"), id[:]...)
 }
-func unappliedPrefix(to string, c Currency) []byte {
+func unappliedPrefix(to string, c ledger.Currency) []byte {
 	return []byte("u/" + to + "/" + c.String() + "/")
 }
 
@@ -108,7 +109,7 @@ func (p *Party) encode() []byte {
 
 func decodeParty(b []byte) (*Party, error) {
 	r := codec.NewReader(b)
-	p := &Party{ID: r.Str(MaxIDLen), Role: r.U8()}
+	p := &Party{ID: r.Str(ledger.MaxIDLen), Role: r.U8()}
 	r.Fixed(p.Country[:])
 	r.Fixed(p.SignKey[:])
 	r.Fixed(p.MemoKey[:])
@@ -147,9 +148,9 @@ func decodeTxStatus(b []byte) (*TxStatus, error) {
 	if idx := r.Take(4); idx != nil {
 		s.Index = binary.BigEndian.Uint32(idx)
 	}
-	s.Kind = Kind(r.U8())
-	s.Sender = r.Str(MaxIDLen)
-	s.To = r.Str(MaxIDLen)
+	s.Kind = ledger.Kind(r.U8())
+	s.Sender = r.Str(ledger.MaxIDLen)
+	s.To = r.Str(ledger.MaxIDLen)
 	r.Fixed(s.Currency[:])
 	s.Applied = int64(r.U64())
 	return s, stateErr("status", r.Done())
@@ -165,7 +166,7 @@ func (in *Incoming) encode() []byte {
 	w.Commitment(in.Amount)
 	w.Blob(in.Memo)
 	w.U64(uint64(in.Height))
-	if in.Kind == KindBulkTransfer {
+	if in.Kind == ledger.KindBulkTransfer {
 		w.Fixed(binary.BigEndian.AppendUint32(nil, in.Payment))
 	}
 	return w.B
@@ -175,14 +176,14 @@ func decodeIncoming(b []byte) (*Incoming, error) {
 	r := codec.NewReader(b)
 	in := &Incoming{}
 	r.Fixed(in.TxID[:])
-	in.Kind = Kind(r.U8())
-	in.Sender = r.Str(MaxIDLen)
+	in.Kind = ledger.Kind(r.U8())
+	in.Sender = r.Str(ledger.MaxIDLen)
 	in.Nonce = r.U64()
 	r.Fixed(in.Currency[:])
 	in.Amount = r.Commitment()
-	in.Memo = r.Blob(MaxMemoSize)
+	in.Memo = r.Blob(ledger.MaxMemoSize)
 	in.Height = int64(r.U64())
-	if in.Kind == KindBulkTransfer {
+	if in.Kind == ledger.KindBulkTransfer {
 		var j [4]byte
 		r.Fixed(j[:])
 		in.Payment = binary.BigEndian.Uint32(j[:])
@@ -200,7 +201,7 @@ func (b *Beneficiary) encode() []byte {
 
 func decodeBeneficiary(v []byte) (*Beneficiary, error) {
 	r := codec.NewReader(v)
-	b := &Beneficiary{Owner: r.Str(MaxIDLen)}
+	b := &Beneficiary{Owner: r.Str(ledger.MaxIDLen)}
 	r.Fixed(b.Currency[:])
 	b.Class = r.U8()
 	return b, stateErr("beneficiary", r.Done())
@@ -227,7 +228,7 @@ func (v view) party(id string) (*Party, error) {
 
 func (v view) putParty(p *Party) { v.o.set(partyKey(p.ID), p.encode()) }
 
-func (v view) account(c Currency, id string) (*Account, error) {
+func (v view) account(c ledger.Currency, id string) (*Account, error) {
 	b, err := v.o.get(accountKey(c, id))
 	if err != nil || b == nil {
 		return nil, err
@@ -235,7 +236,7 @@ func (v view) account(c Currency, id string) (*Account, error) {
 	return decodeAccount(b)
 }
 
-func (v view) putAccount(c Currency, id string, a *Account) {
+func (v view) putAccount(c ledger.Currency, id string, a *Account) {
 	v.o.set(accountKey(c, id), a.encode())
 }
 
@@ -248,14 +249,14 @@ func (v view) commitmentAt(key []byte) (zkp.Commitment, error) {
 	return c, stateErr("commitment", err)
 }
 
-func (v view) supply(c Currency) (zkp.Commitment, error) { return v.commitmentAt(supplyKey(c)) }
+func (v view) supply(c ledger.Currency) (zkp.Commitment, error) { return v.commitmentAt(supplyKey(c)) }
 
-func (v view) putSupply(c Currency, s zkp.Commitment) {
+func (v view) putSupply(c ledger.Currency, s zkp.Commitment) {
 	b := s.Bytes()
 	v.o.set(supplyKey(c), b[:])
 }
 
-func (v view) issuer(c Currency) (string, error) {
+func (v view) issuer(c ledger.Currency) (string, error) {
 	b, err := v.o.get(issuerKey(c))
 	return string(b), err
 }
@@ -268,7 +269,7 @@ func (v view) beneficiary(t [32]byte) (*Beneficiary, error) {
 	return decodeBeneficiary(b)
 }
 
-func (v view) status(id TxID) (*TxStatus, error) {
+func (v view) status(id ledger.TxID) (*TxStatus, error) {
 	b, err := v.o.get(statusKey(id))
 	if err != nil || b == nil {
 		return nil, err
@@ -278,7 +279,7 @@ func (v view) status(id TxID) (*TxStatus, error) {
 
 // turnstile checks, for currency c, that the accounts hold exactly what was
 // minted minus what was burned: Σ (available + pending) == supply, as points.
-func (v view) turnstile(c Currency) (bool, error) {
+func (v view) turnstile(c ledger.Currency) (bool, error) {
 	accounts, err := v.o.scan(accountPrefix(c))
 	if err != nil {
 		return false, err

@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -16,7 +19,7 @@ var heKeys = sync.OnceValues(func() (*he.SecretKey, *he.PublicKey) {
 
 // openAggregate decrypts an aggregate and checks it against its
 // commitment sum, as the regulator's audit does.
-func openAggregate(t *testing.T, info AggregateInfo) (amount *big.Int, ok bool) {
+func openAggregate(t *testing.T, info ledger.AggregateInfo) (amount *big.Int, ok bool) {
 	t.Helper()
 	sk, _ := heKeys()
 	ct := he.Zero(he.DefaultParams())
@@ -27,7 +30,7 @@ func openAggregate(t *testing.T, info AggregateInfo) (amount *big.Int, ok bool) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := total(sums)
+	g := he.Total(sums)
 	if !g.Amount.IsUint64() {
 		return g.Amount, false
 	}
@@ -42,15 +45,15 @@ func TestFlowsAggregate(t *testing.T) {
 	f.a.spend(amt1)
 	tx2, amt2 := f.transfer(f.a, f.b, 34)
 	f.a.spend(amt2)
-	for _, tx := range []*Tx{tx1, tx2} {
-		if res := f.checkTx(tx.Encode()); res.Code != CodeOK {
+	for _, tx := range []*ledger.Tx{tx1, tx2} {
+		if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeOK {
 			t.Fatalf("CheckTx: %s", res.Log)
 		}
 	}
-	if res := f.block(tx1.Encode(), tx2.Encode()); res.TxResults[0].Code != CodeOK || res.TxResults[1].Code != CodeOK {
+	if res := f.block(tx1.Encode(), tx2.Encode()); res.TxResults[0].Code != ledger.CodeOK || res.TxResults[1].Code != ledger.CodeOK {
 		t.Fatalf("block: %+v", res.TxResults)
 	}
-	var list []AggregateInfo
+	var list []ledger.AggregateInfo
 	f.query("/aggregates", "", &list)
 	want := map[string]uint64{
 		"in/USD/bank-a": 100000, "out/USD/bank-a": 1234, "in/USD/bank-b": 1234,
@@ -60,7 +63,7 @@ func TestFlowsAggregate(t *testing.T) {
 		t.Fatalf("aggregates %+v", list)
 	}
 	for _, a := range list {
-		var info AggregateInfo
+		var info ledger.AggregateInfo
 		if code := f.query("/aggregate", a.Key, &info); code != 0 {
 			t.Fatalf("aggregate %s: code %d", a.Key, code)
 		}
@@ -78,10 +81,10 @@ func TestFlowRejections(t *testing.T) {
 	_, pk := heKeys()
 	f := newFixtureWith(t, pk)
 	good, _ := f.transfer(f.a, f.b, 10)
-	flow := good.Body.(*Transfer).Flow
+	flow := good.Body.(*ledger.Transfer).Flow
 	with := func(flow []byte) []byte {
-		tx, _ := DecodeTx(good.Encode())
-		tx.Body.(*Transfer).Flow = flow
+		tx, _ := ledger.DecodeTx(good.Encode())
+		tx.Body.(*ledger.Transfer).Flow = flow
 		tx.Sign(testChain, f.a.id.Sign)
 		return tx.Encode()
 	}
@@ -96,11 +99,11 @@ func TestFlowRejections(t *testing.T) {
 		flow []byte
 		code uint32
 	}{
-		{"missing", nil, CodeFlowMalformed},
-		{"truncated", flow[:len(flow)/2], CodeFlowMalformed},
-		{"other parameters", otherParams, CodeFlowParams},
-		{"oversize", make([]byte, MaxFlowSize), CodeFlowTooLarge},
-		{"a sum, not one encryption", twiceRaw, CodeFlowMalformed},
+		{"missing", nil, ledger.CodeFlowMalformed},
+		{"truncated", flow[:len(flow)/2], ledger.CodeFlowMalformed},
+		{"other parameters", otherParams, ledger.CodeFlowParams},
+		{"oversize", make([]byte, ledger.MaxFlowSize), ledger.CodeFlowTooLarge},
+		{"a sum, not one encryption", twiceRaw, ledger.CodeFlowMalformed},
 	}
 	before := f.snapshot()
 	for _, tc := range cases {
@@ -114,7 +117,7 @@ func TestFlowRejections(t *testing.T) {
 	if f.snapshot() != before {
 		t.Fatal("state changed")
 	}
-	if res := f.checkTx(good.Encode()); res.Code != CodeOK {
+	if res := f.checkTx(good.Encode()); res.Code != ledger.CodeOK {
 		t.Fatalf("good: %s", res.Log)
 	}
 }
@@ -124,23 +127,23 @@ func TestFlowRejections(t *testing.T) {
 func TestEpochClose(t *testing.T) {
 	sk, pk := heKeys()
 	f := newFixtureWith(t, pk)
-	src := &appSource{f: f, txs: map[TxID][]byte{}}
+	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
 	pay := func(amount uint64) {
 		tx, amt := f.transfer(f.a, f.b, amount)
 		f.a.spend(amt)
-		if res := f.block(tx.Encode()); res.TxResults[0].Code != CodeOK {
+		if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
 			t.Fatalf("block: %s", res.TxResults[0].Log)
 		}
 		src.txs[tx.ID()] = tx.Encode()
 	}
 	pay(700)
 	pay(300)
-	aud := NewAuditor(src, sk, DefaultFXRates())
+	aud := audit.New(src, sk, audit.DefaultFXRates())
 	closeTx := f.closeTx(t, aud, "out/USD/bank-a", "in/USD/bank-b")
-	if res := f.block(closeTx.Encode()); res.TxResults[0].Code != CodeOK {
+	if res := f.block(closeTx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
 		t.Fatalf("epoch close: %s", res.TxResults[0].Log)
 	}
-	var info AggregateInfo
+	var info ledger.AggregateInfo
 	f.query("/aggregate", "out/USD/bank-a", &info)
 	if len(info.Txs) != 0 {
 		t.Fatalf("bisection index not restarted: %v", info.Txs)
@@ -160,11 +163,11 @@ func TestEpochClose(t *testing.T) {
 	}
 	// A cheater after the close is still named: bisection starts from the
 	// epoch's base.
-	f.flows = cheatSealer{f.flows.(*HESealer)}
+	f.flows = cheatSealer{f.flows.(*party.HESealer)}
 	tx, amt := f.transfer(f.a, f.b, 5)
-	f.flows = NewHESealer(pk)
+	f.flows = party.NewHESealer(pk)
 	f.a.spend(amt)
-	if res := f.block(tx.Encode()); res.TxResults[0].Code != CodeOK {
+	if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
 		t.Fatal(res.TxResults[0].Log)
 	}
 	src.txs[tx.ID()] = tx.Encode()
@@ -181,35 +184,22 @@ func TestEpochClose(t *testing.T) {
 		}
 	}
 	// Only the regulator may close.
-	bad := &Tx{Kind: KindEpochClose, Sender: "bank-a", Nonce: f.a.nonce, Body: closeTx.Body}
+	bad := &ledger.Tx{Kind: ledger.KindEpochClose, Sender: "bank-a", Nonce: f.a.nonce, Body: closeTx.Body}
 	bad.Sign(testChain, f.a.id.Sign)
-	if res := f.checkTx(bad.Encode()); res.Code != CodeUnauthorized {
+	if res := f.checkTx(bad.Encode()); res.Code != ledger.CodeUnauthorized {
 		t.Fatalf("bank closes an epoch: code %d", res.Code)
 	}
 }
 
 // closeTx builds the regulator's epoch close the way Auditor.Close does.
-func (f *fixture) closeTx(t *testing.T, aud *Auditor, keys ...string) *Tx {
+func (f *fixture) closeTx(t *testing.T, aud *audit.Auditor, keys ...string) *ledger.Tx {
 	t.Helper()
-	_, pk := heKeys()
-	enc := he.NewEncryptor(pk)
-	body := &EpochClose{}
-	for _, k := range keys {
-		info, err := aud.src.Aggregate(context.Background(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ct := he.Zero(he.DefaultParams())
-		ct.UnmarshalBinary(info.Ciphertext)
-		sums, err := aud.dec.Decrypt(ct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fresh, _ := enc.EncryptSums(map[int]he.GroupSum{FlowGroup: total(sums)})
-		raw, _ := fresh.MarshalBinary()
-		body.Aggregates = append(body.Aggregates, ClosedAggregate{Key: k, Ciphertext: raw})
+	aggs, err := aud.Reencrypt(context.Background(), keys)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tx := &Tx{Kind: KindEpochClose, Sender: "regulator", Nonce: f.reg.nonce, Body: body}
+	body := &ledger.EpochClose{Aggregates: aggs}
+	tx := &ledger.Tx{Kind: ledger.KindEpochClose, Sender: "regulator", Nonce: f.reg.nonce, Body: body}
 	tx.Sign(testChain, f.reg.id.Sign)
 	f.reg.nonce++
 	return tx

@@ -1,4 +1,4 @@
-package ledger
+package state
 
 import (
 	"encoding/binary"
@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -64,17 +65,17 @@ func newFlowBook(pk *he.PublicKey) *flowBook {
 
 // decode checks a transaction's flow ciphertext: well formed, made for the
 // regulator's parameters, load 1 (a single fresh encryption).
-func (f *flowBook) decode(b []byte) (*he.Ciphertext, *Rejection) {
+func (f *flowBook) decode(b []byte) (*he.Ciphertext, *ledger.Rejection) {
 	if f == nil {
-		return DecodeFlow(nil, b)
+		return ledger.DecodeFlow(nil, b)
 	}
-	return DecodeFlow(f.params, b)
+	return ledger.DecodeFlow(f.params, b)
 }
 
 // record books one flow into aggregates: commitment sums and the tx index
 // go to the overlay now (they are small); ciphertexts are added at the end
 // of the block, when collecting (FinalizeBlock only).
-func (f *flowBook) record(v view, keys []string, ct *he.Ciphertext, amount zkp.Commitment, height int64, index uint32, txid TxID) error {
+func (f *flowBook) record(v view, keys []string, ct *he.Ciphertext, amount zkp.Commitment, height int64, index uint32, txid ledger.TxID) error {
 	if f == nil || ct == nil {
 		return nil
 	}
@@ -160,18 +161,18 @@ func (f *flowBook) load(o *overlay, k string) (*he.Ciphertext, error) {
 	return ct, nil
 }
 
-func (e *executor) epochClose(v view, sender *Party, b *EpochClose, st *TxStatus) *Rejection {
-	if sender.Role != RoleRegulator {
-		return Reject(CodeUnauthorized, "only the regulator closes epochs")
+func (e *executor) epochClose(v view, sender *Party, b *ledger.EpochClose, st *TxStatus) *ledger.Rejection {
+	if sender.Role != ledger.RoleRegulator {
+		return ledger.Reject(ledger.CodeUnauthorized, "only the regulator closes epochs")
 	}
 	if e.flows == nil {
-		return Reject(CodeFlowMalformed, "this chain has no regulator HE key")
+		return ledger.Reject(ledger.CodeFlowMalformed, "this chain has no regulator HE key")
 	}
 	cts := make([]*he.Ciphertext, len(b.Aggregates))
 	for i, a := range b.Aggregates {
 		ct := he.Zero(e.flows.params)
 		if err := ct.UnmarshalBinary(a.Ciphertext); err != nil {
-			return Reject(CodeFlowParams, "epoch close %s: %v", a.Key, err)
+			return ledger.Reject(ledger.CodeFlowParams, "epoch close %s: %v", a.Key, err)
 		}
 		cts[i] = ct
 	}

@@ -1,4 +1,4 @@
-package ledger
+package client
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/sable-settlement/sable/ledger"
 )
 
 // Client talks to a node through the standard CometBFT RPC.
@@ -42,68 +44,68 @@ func (c *Client) query(ctx context.Context, path, data string, out any) error {
 	switch res.Response.Code {
 	case 0:
 		return json.Unmarshal(res.Response.Value, out)
-	case QueryCodeNotFound:
+	case ledger.QueryCodeNotFound:
 		return fmt.Errorf("%w: %s", ErrNotFound, res.Response.Log)
 	}
 	return fmt.Errorf("ledger: query %s: %s", path, res.Response.Log)
 }
 
 // Account returns a party's account in a currency.
-func (c *Client) Account(ctx context.Context, id string, cur Currency) (AccountInfo, error) {
-	var a AccountInfo
+func (c *Client) Account(ctx context.Context, id string, cur ledger.Currency) (ledger.AccountInfo, error) {
+	var a ledger.AccountInfo
 	err := c.query(ctx, "/account", id+"/"+cur.String(), &a)
 	return a, err
 }
 
 // Party returns a registered party.
-func (c *Client) Party(ctx context.Context, id string) (PartyInfo, error) {
-	var p PartyInfo
+func (c *Client) Party(ctx context.Context, id string) (ledger.PartyInfo, error) {
+	var p ledger.PartyInfo
 	err := c.query(ctx, "/party", id, &p)
 	return p, err
 }
 
 // Status returns a committed transaction's status, or ErrNotFound.
-func (c *Client) Status(ctx context.Context, id TxID) (StatusInfo, error) {
-	var s StatusInfo
+func (c *Client) Status(ctx context.Context, id ledger.TxID) (ledger.StatusInfo, error) {
+	var s ledger.StatusInfo
 	err := c.query(ctx, "/status", id.String(), &s)
 	return s, err
 }
 
 // Incoming lists payments into a party from a height on.
-func (c *Client) Incoming(ctx context.Context, id string, from int64) ([]IncomingInfo, error) {
-	var in []IncomingInfo
+func (c *Client) Incoming(ctx context.Context, id string, from int64) ([]ledger.IncomingInfo, error) {
+	var in []ledger.IncomingInfo
 	err := c.query(ctx, "/incoming", id+"/"+strconv.FormatInt(from, 10), &in)
 	return in, err
 }
 
 // Supply returns a currency's supply and whether the turnstile holds.
-func (c *Client) Supply(ctx context.Context, cur Currency) (SupplyInfo, error) {
-	var s SupplyInfo
+func (c *Client) Supply(ctx context.Context, cur ledger.Currency) (ledger.SupplyInfo, error) {
+	var s ledger.SupplyInfo
 	err := c.query(ctx, "/supply", cur.String(), &s)
 	return s, err
 }
 
 // Genesis returns the chain's genesis app state.
-func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
+func (c *Client) Genesis(ctx context.Context) (*ledger.Genesis, error) {
 	var raw json.RawMessage
 	if err := c.query(ctx, "/genesis", "", &raw); err != nil {
 		return nil, err
 	}
-	return ParseGenesis(raw)
+	return ledger.ParseGenesis(raw)
 }
 
 // Broadcast submits a transaction and waits for its pre-validation
 // (CheckTx). A rejection comes back as *Rejection.
-func (c *Client) Broadcast(ctx context.Context, tx *Tx) (TxID, error) {
+func (c *Client) Broadcast(ctx context.Context, tx *ledger.Tx) (ledger.TxID, error) {
 	res, err := c.rpc.BroadcastTxSync(ctx, tx.Encode())
 	if err != nil {
 		if rej := rejectionFromRPC(err); rej != nil {
-			return TxID{}, rej
+			return ledger.TxID{}, rej
 		}
-		return TxID{}, fmt.Errorf("ledger: broadcast: %w", err)
+		return ledger.TxID{}, fmt.Errorf("ledger: broadcast: %w", err)
 	}
-	if res.Code != CodeOK {
-		return TxID{}, &Rejection{Code: res.Code, Msg: res.Log}
+	if res.Code != ledger.CodeOK {
+		return ledger.TxID{}, &ledger.Rejection{Code: res.Code, Msg: res.Log}
 	}
 	return tx.ID(), nil
 }
@@ -115,14 +117,14 @@ var checkTxError = regexp.MustCompile(`is invalid: code=(\d+), data=[^,]*, log='
 // rejectionFromRPC recovers the app's rejection from a broadcast error, or
 // returns nil for a transport failure (after which the transaction may still
 // be in a mempool). A transaction already in the node's cache is a duplicate.
-func rejectionFromRPC(err error) *Rejection {
+func rejectionFromRPC(err error) *ledger.Rejection {
 	msg := err.Error()
 	if m := checkTxError.FindStringSubmatch(msg); m != nil {
 		code, _ := strconv.ParseUint(m[1], 10, 32)
-		return &Rejection{Code: uint32(code), Msg: m[2]}
+		return &ledger.Rejection{Code: uint32(code), Msg: m[2]}
 	}
 	if strings.Contains(msg, "tx already exists in cache") {
-		return &Rejection{Code: CodeDuplicateTx, Msg: "the node has already seen this transaction"}
+		return &ledger.Rejection{Code: ledger.CodeDuplicateTx, Msg: "the node has already seen this transaction"}
 	}
 	return nil
 }
@@ -130,7 +132,7 @@ func rejectionFromRPC(err error) *Rejection {
 // Outcome says where a transaction is in its life.
 type Outcome struct {
 	State  string // "committed", "rejected", "pre-validated" or "unknown"
-	Status StatusInfo
+	Status ledger.StatusInfo
 	Code   uint32
 	Reason string
 	Height int64
@@ -138,21 +140,21 @@ type Outcome struct {
 
 // Track finds a transaction: committed (app state), rejected in a block
 // (CometBFT's tx index), waiting in the mempool, or unknown.
-func (c *Client) Track(ctx context.Context, id TxID) (Outcome, error) {
-	o, err := c.settled(ctx, id)
+func (c *Client) Track(ctx context.Context, id ledger.TxID) (Outcome, error) {
+	o, err := c.Settled(ctx, id)
 	if err != nil || o.State != "unknown" {
 		return o, err
 	}
-	if c.inMempool(ctx, id) {
+	if c.InMempool(ctx, id) {
 		return Outcome{State: "pre-validated"}, nil
 	}
 	return o, nil
 }
 
-// settled finds a transaction that is committed (app state) or was
+// Settled finds a transaction that is committed (app state) or was
 // rejected in a block (CometBFT's tx index); otherwise the state is
 // "unknown". It does not look in the mempool.
-func (c *Client) settled(ctx context.Context, id TxID) (Outcome, error) {
+func (c *Client) Settled(ctx context.Context, id ledger.TxID) (Outcome, error) {
 	s, err := c.Status(ctx, id)
 	if err == nil {
 		return Outcome{State: "committed", Status: s, Height: s.Height}, nil
@@ -160,23 +162,23 @@ func (c *Client) settled(ctx context.Context, id TxID) (Outcome, error) {
 	if !errors.Is(err, ErrNotFound) {
 		return Outcome{}, err
 	}
-	if res, err := c.rpc.Tx(ctx, id[:], false); err == nil && res.TxResult.Code != CodeOK {
+	if res, err := c.rpc.Tx(ctx, id[:], false); err == nil && res.TxResult.Code != ledger.CodeOK {
 		return Outcome{State: "rejected", Code: res.TxResult.Code, Reason: res.TxResult.Log, Height: res.Height}, nil
 	}
 	return Outcome{State: "unknown"}, nil
 }
 
-// inMempool reports whether the node's mempool holds the transaction. The
+// InMempool reports whether the node's mempool holds the transaction. The
 // RPC has no lookup by hash, so this fetches whole transactions (flow
 // ciphertexts included): kept off polling loops.
-func (c *Client) inMempool(ctx context.Context, id TxID) bool {
+func (c *Client) InMempool(ctx context.Context, id ledger.TxID) bool {
 	limit := 1000
 	un, err := c.rpc.UnconfirmedTxs(ctx, &limit)
 	if err != nil {
 		return false
 	}
 	for _, tx := range un.Txs {
-		if TxID(tx.Hash()) == id {
+		if ledger.TxID(tx.Hash()) == id {
 			return true
 		}
 	}
@@ -184,11 +186,11 @@ func (c *Client) inMempool(ctx context.Context, id TxID) bool {
 }
 
 // WaitCommitted polls until the transaction is committed or rejected.
-func (c *Client) WaitCommitted(ctx context.Context, id TxID, timeout time.Duration) (Outcome, error) {
+func (c *Client) WaitCommitted(ctx context.Context, id ledger.TxID, timeout time.Duration) (Outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		o, err := c.settled(ctx, id)
+		o, err := c.Settled(ctx, id)
 		if err == nil && (o.State == "committed" || o.State == "rejected") {
 			return o, nil
 		}
@@ -210,21 +212,21 @@ func (c *Client) Height(ctx context.Context) (int64, []byte, error) {
 }
 
 // Aggregates lists the HE aggregates with their commitment sums.
-func (c *Client) Aggregates(ctx context.Context) ([]AggregateInfo, error) {
-	var out []AggregateInfo
+func (c *Client) Aggregates(ctx context.Context) ([]ledger.AggregateInfo, error) {
+	var out []ledger.AggregateInfo
 	err := c.query(ctx, "/aggregates", "", &out)
 	return out, err
 }
 
 // Aggregate returns one aggregate with its ciphertext and transactions.
-func (c *Client) Aggregate(ctx context.Context, key string) (AggregateInfo, error) {
-	var out AggregateInfo
+func (c *Client) Aggregate(ctx context.Context, key string) (ledger.AggregateInfo, error) {
+	var out ledger.AggregateInfo
 	err := c.query(ctx, "/aggregate", key, &out)
 	return out, err
 }
 
 // RawTx returns a committed transaction's bytes from CometBFT's tx index.
-func (c *Client) RawTx(ctx context.Context, id TxID) ([]byte, error) {
+func (c *Client) RawTx(ctx context.Context, id ledger.TxID) ([]byte, error) {
 	res, err := c.rpc.Tx(ctx, id[:], false)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: tx %s: %w", id, err)

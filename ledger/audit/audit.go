@@ -1,4 +1,4 @@
-package ledger
+package audit
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -19,23 +20,23 @@ import (
 // A mismatch means some sender encrypted a flow that is not its payment;
 // bisection over sub-aggregates of the aggregate's transactions names it.
 
-// AuditSource is what the audit reads: a node, or a test's app.
-type AuditSource interface {
-	Aggregates(ctx context.Context) ([]AggregateInfo, error)
-	Aggregate(ctx context.Context, key string) (AggregateInfo, error)
-	RawTx(ctx context.Context, id TxID) ([]byte, error)
-	Genesis(ctx context.Context) (*Genesis, error)
+// Source is what the audit reads: a node, or a test's app.
+type Source interface {
+	Aggregates(ctx context.Context) ([]ledger.AggregateInfo, error)
+	Aggregate(ctx context.Context, key string) (ledger.AggregateInfo, error)
+	RawTx(ctx context.Context, id ledger.TxID) ([]byte, error)
+	Genesis(ctx context.Context) (*ledger.Genesis, error)
 }
 
 // FXRates are units of a reference currency per unit of each currency,
 // as integers scaled by 10^6 (USD per unit: SGD 0.74 → 740000).
-type FXRates map[Currency]uint64
+type FXRates map[ledger.Currency]uint64
 
 // DefaultFXRates are indicative USD rates, for a demo.
 func DefaultFXRates() FXRates {
 	r := FXRates{}
 	for code, v := range map[string]uint64{"USD": 1_000_000, "SGD": 740_000, "HKD": 128_000, "THB": 28_000, "EUR": 1_080_000, "JPY": 6_700, "CNY": 138_000} {
-		c, _ := ParseCurrency(code)
+		c, _ := ledger.ParseCurrency(code)
 		r[c] = v
 	}
 	return r
@@ -49,7 +50,7 @@ func ParseFXRates(s string) (FXRates, error) {
 	}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		c, err := ParseCurrency(k)
+		c, err := ledger.ParseCurrency(k)
 		if !ok || err != nil {
 			return nil, fmt.Errorf("ledger: FX rate %q: want CUR=rate, e.g. SGD=0.74", kv)
 		}
@@ -69,7 +70,7 @@ func ParseFXRates(s string) (FXRates, error) {
 
 // minorRate converts a rate per major unit into USD cents per minor unit
 // of c, scaled by 10^6: the multiplier applied to c's aggregates.
-func (r FXRates) minorRate(c Currency) uint64 {
+func (r FXRates) minorRate(c ledger.Currency) uint64 {
 	rate := r[c]
 	switch minor := c.MinorDigits(); {
 	case minor < 2:
@@ -84,8 +85,8 @@ func (r FXRates) minorRate(c Currency) uint64 {
 	return rate
 }
 
-// AuditReport is the audit's result.
-type AuditReport struct {
+// Report is the audit's result.
+type Report struct {
 	Consistent bool                         `json:"consistent"`
 	Totals     map[string]string            `json:"totals"`    // per currency, major units: funded + minted − burned
 	USDTotal   string                       `json:"usd_total"` // at the given rates, computed homomorphically
@@ -122,21 +123,21 @@ type Culprit struct {
 
 // Auditor decrypts and checks aggregates with the regulator's key.
 type Auditor struct {
-	src   AuditSource
+	src   Source
 	sk    *he.SecretKey
 	dec   *he.Decryptor
 	ev    *he.Evaluator
 	rates FXRates
 }
 
-// NewAuditor returns an auditor reading from src.
-func NewAuditor(src AuditSource, sk *he.SecretKey, rates FXRates) *Auditor {
+// New returns an auditor reading from src.
+func New(src Source, sk *he.SecretKey, rates FXRates) *Auditor {
 	return &Auditor{src: src, sk: sk, dec: he.NewDecryptor(sk), ev: he.NewEvaluator(sk.Params()), rates: rates}
 }
 
 // opened is an aggregate after decryption.
 type opened struct {
-	info   AggregateInfo
+	info   ledger.AggregateInfo
 	ct     *he.Ciphertext
 	amount *big.Int
 	ok     bool
@@ -154,20 +155,20 @@ func (o *opened) single(funded map[string]bool) bool {
 }
 
 // fundedKeys lists the aggregates that start with genesis funding.
-func fundedKeys(g *Genesis) map[string]bool {
+func fundedKeys(g *ledger.Genesis) map[string]bool {
 	out := map[string]bool{}
 	for _, acct := range g.Accounts {
 		if acct.Flow != "" {
-			c, _ := ParseCurrency(acct.Currency)
-			out[AggIn(c, acct.Party)] = true
-			out[AggCurrency(c, "funded")] = true
+			c, _ := ledger.ParseCurrency(acct.Currency)
+			out[ledger.AggIn(c, acct.Party)] = true
+			out[ledger.AggCurrency(c, "funded")] = true
 		}
 	}
 	return out
 }
 
 // Run audits every aggregate.
-func (a *Auditor) Run(ctx context.Context) (*AuditReport, error) {
+func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 	list, err := a.src.Aggregates(ctx)
 	if err != nil {
 		return nil, err
@@ -177,7 +178,7 @@ func (a *Auditor) Run(ctx context.Context) (*AuditReport, error) {
 		return nil, err
 	}
 	funded := fundedKeys(g)
-	rep := &AuditReport{Consistent: true, Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.sk.Params().CiphertextSize()}
+	rep := &Report{Consistent: true, Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.sk.Params().CiphertextSize()}
 	byKey := map[string]*opened{}
 	for _, entry := range list { // sorted by key: the query scans in order
 		o, err := a.open(ctx, entry.Key)
@@ -226,7 +227,7 @@ func (a *Auditor) check(ct *he.Ciphertext, commitment string) (*big.Int, bool) {
 	if err != nil {
 		return new(big.Int), false // limbs no honest sum produces
 	}
-	g := total(sums)
+	g := he.Total(sums)
 	if !g.Amount.IsUint64() {
 		return g.Amount, false
 	}
@@ -234,26 +235,9 @@ func (a *Auditor) check(ct *he.Ciphertext, commitment string) (*big.Int, bool) {
 	return g.Amount, zkp.Commit(g.Amount.Uint64(), r).String() == commitment
 }
 
-// total adds up every group of a decrypted aggregate: a transfer's flow
-// sits in group 0 (zeros elsewhere), a bulk transfer's payment j in group j.
-// Blinding stays nil for an FX-scaled ciphertext.
-func total(sums []he.GroupSum) he.GroupSum {
-	t := he.GroupSum{Amount: new(big.Int)}
-	if len(sums) > 0 && sums[0].Blinding != nil {
-		t.Blinding = new(big.Int)
-	}
-	for _, g := range sums {
-		t.Amount.Add(t.Amount, g.Amount)
-		if t.Blinding != nil && g.Blinding != nil {
-			t.Blinding.Add(t.Blinding, g.Blinding)
-		}
-	}
-	return t
-}
-
 func (a *Auditor) format(key string, amount *big.Int) string {
-	c, _ := ParseCurrency(strings.Split(key, "/")[1])
-	return FormatBig(c, amount)
+	c, _ := ledger.ParseCurrency(strings.Split(key, "/")[1])
+	return ledger.FormatBig(c, amount)
 }
 
 // element is one flow of an aggregate for bisection.
@@ -343,7 +327,7 @@ func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
 	return es, nil
 }
 
-func (a *Auditor) genesisElement(acct GenesisAccount) (element, error) {
+func (a *Auditor) genesisElement(acct ledger.GenesisAccount) (element, error) {
 	raw, _ := hex.DecodeString(acct.Flow)
 	ct := he.Zero(a.sk.Params())
 	if err := ct.UnmarshalBinary(raw); err != nil {
@@ -357,7 +341,7 @@ func (a *Auditor) genesisElement(acct GenesisAccount) (element, error) {
 }
 
 func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
-	txid, err := ParseTxID(id)
+	txid, err := ledger.ParseTxID(id)
 	if err != nil {
 		return element{}, err
 	}
@@ -365,23 +349,23 @@ func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
 	if err != nil {
 		return element{}, err
 	}
-	tx, err := DecodeTx(raw)
+	tx, err := ledger.DecodeTx(raw)
 	if err != nil {
 		return element{}, fmt.Errorf("ledger: transaction %s: %w", id, err)
 	}
 	var flow []byte
 	var com zkp.Commitment
 	switch b := tx.Body.(type) {
-	case *Transfer:
+	case *ledger.Transfer:
 		flow, com = b.Flow, b.Amount
-	case *BulkTransfer:
+	case *ledger.BulkTransfer:
 		flow, com = b.Flow, zkp.ZeroCommitment()
 		for _, p := range b.Payments {
 			com = com.Add(p.Amount)
 		}
-	case *Mint:
+	case *ledger.Mint:
 		flow, com = b.Flow, b.Amount
-	case *Burn:
+	case *ledger.Burn:
 		flow, com = b.Flow, b.Amount
 	default:
 		return element{}, fmt.Errorf("ledger: transaction %s carries no flow", id)
@@ -395,15 +379,15 @@ func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
 
 // positions derives each account's position (inflow − outflow) and the
 // corridor volumes from the decrypted aggregates.
-func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened, funded map[string]bool) {
-	net := map[string]map[Currency]*big.Int{}
+func (a *Auditor) positions(rep *Report, byKey map[string]*opened, funded map[string]bool) {
+	net := map[string]map[ledger.Currency]*big.Int{}
 	for key, o := range byKey {
 		parts := strings.Split(key, "/")
-		c, _ := ParseCurrency(parts[1])
+		c, _ := ledger.ParseCurrency(parts[1])
 		switch parts[0] {
 		case "in", "out":
 			if net[parts[2]] == nil {
-				net[parts[2]] = map[Currency]*big.Int{}
+				net[parts[2]] = map[ledger.Currency]*big.Int{}
 			}
 			if net[parts[2]][c] == nil {
 				net[parts[2]][c] = new(big.Int)
@@ -415,7 +399,7 @@ func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened, funded m
 			}
 		case "corridor":
 			from, to, _ := strings.Cut(parts[2], "-")
-			vol := FormatBig(c, o.amount)
+			vol := ledger.FormatBig(c, o.amount)
 			if o.single(funded) {
 				vol = Withheld
 			}
@@ -429,7 +413,7 @@ func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened, funded m
 	for party, m := range net {
 		rep.Positions[party] = map[string]string{}
 		for c, v := range m {
-			rep.Positions[party][c.String()] = FormatBig(c, v)
+			rep.Positions[party][c.String()] = ledger.FormatBig(c, v)
 		}
 	}
 }
@@ -437,12 +421,12 @@ func (a *Auditor) positions(rep *AuditReport, byKey map[string]*opened, funded m
 // totals computes each currency's total (funded + minted − burned) and the
 // USD equivalent: Σ rate·(funded + minted) and Σ rate·burned, each formed
 // homomorphically and decrypted once.
-func (a *Auditor) totals(rep *AuditReport, byKey map[string]*opened) error {
+func (a *Auditor) totals(rep *Report, byKey map[string]*opened) error {
 	issued, burned := he.Zero(a.sk.Params()), he.Zero(a.sk.Params())
-	for _, k := range Currencies {
+	for _, k := range ledger.Currencies {
 		total := new(big.Int)
 		for _, what := range []string{"funded", "minted", "burned"} {
-			o := byKey[AggCurrency(k.Code, what)]
+			o := byKey[ledger.AggCurrency(k.Code, what)]
 			if o == nil {
 				continue
 			}
@@ -457,8 +441,8 @@ func (a *Auditor) totals(rep *AuditReport, byKey map[string]*opened) error {
 				return fmt.Errorf("ledger: FX total: %w", err)
 			}
 		}
-		if total.Sign() != 0 || byKey[AggCurrency(k.Code, "minted")] != nil || byKey[AggCurrency(k.Code, "funded")] != nil {
-			rep.Totals[k.Code.String()] = FormatBig(k.Code, total)
+		if total.Sign() != 0 || byKey[ledger.AggCurrency(k.Code, "minted")] != nil || byKey[ledger.AggCurrency(k.Code, "funded")] != nil {
+			rep.Totals[k.Code.String()] = ledger.FormatBig(k.Code, total)
 		}
 	}
 	in, err := a.fxAmount(issued)
@@ -471,7 +455,7 @@ func (a *Auditor) totals(rep *AuditReport, byKey map[string]*opened) error {
 	}
 	usd := new(big.Int).Sub(in, out)
 	usd.Quo(usd, big.NewInt(1_000_000)) // rates are scaled by 10^6
-	rep.USDTotal = FormatBig(Currency{'U', 'S', 'D'}, usd)
+	rep.USDTotal = ledger.FormatBig(ledger.Currency{'U', 'S', 'D'}, usd)
 	return nil
 }
 
@@ -483,15 +467,41 @@ func (a *Auditor) fxAmount(ct *he.Ciphertext) (*big.Int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: FX total: %w", err)
 	}
-	return total(sums).Amount, nil
+	return he.Total(sums).Amount, nil
+}
+
+// EpochCloser submits an epoch close signed by the regulator; a
+// party.Sender holding the regulator's identity is one.
+type EpochCloser interface {
+	EpochClose(ctx context.Context, aggs []ledger.ClosedAggregate) (ledger.TxID, error)
 }
 
 // Close re-encrypts the named aggregates' checked sums and submits them in
-// epoch-close transactions signed by the regulator (s sends as the
-// regulator), so that their limbs start again from one unit. An aggregate
-// that is not consistent is refused: closing it would erase the trail that
-// names its culprit.
-func (a *Auditor) Close(ctx context.Context, s *Sender, keys []string) ([]TxID, error) {
+// epoch-close transactions of at most ledger.MaxClosePerTx aggregates each,
+// so that their limbs start again from one unit. Nothing is submitted
+// unless every named aggregate checks.
+func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]ledger.TxID, error) {
+	aggs, err := a.Reencrypt(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var ids []ledger.TxID
+	for len(aggs) > 0 {
+		n := min(len(aggs), ledger.MaxClosePerTx)
+		id, err := s.EpochClose(ctx, aggs[:n])
+		if err != nil {
+			return ids, err
+		}
+		ids, aggs = append(ids, id), aggs[n:]
+	}
+	return ids, nil
+}
+
+// Reencrypt decrypts each named aggregate, checks it against its
+// commitment sum and encrypts the sum afresh for an epoch close. An
+// aggregate that is not consistent is refused: closing it would erase the
+// trail that names its culprit.
+func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.ClosedAggregate, error) {
 	g, err := a.src.Genesis(ctx)
 	if err != nil {
 		return nil, err
@@ -501,40 +511,32 @@ func (a *Auditor) Close(ctx context.Context, s *Sender, keys []string) ([]TxID, 
 		return nil, fmt.Errorf("ledger: this chain has no HE key to close epochs with")
 	}
 	enc := he.NewEncryptor(pk)
-	var ids []TxID
-	var batch []ClosedAggregate
-	for i, key := range keys {
+	var out []ledger.ClosedAggregate
+	for _, key := range keys {
 		info, err := a.src.Aggregate(ctx, key)
 		if err != nil {
-			return ids, err
+			return nil, err
 		}
 		ct := he.Zero(a.sk.Params())
 		if err := ct.UnmarshalBinary(info.Ciphertext); err != nil {
-			return ids, fmt.Errorf("ledger: aggregate %s: %w", key, err)
+			return nil, fmt.Errorf("ledger: aggregate %s: %w", key, err)
 		}
 		if _, ok := a.check(ct, info.Commitment); !ok {
-			return ids, fmt.Errorf("ledger: aggregate %s is inconsistent; audit it before closing its epoch", key)
+			return nil, fmt.Errorf("ledger: aggregate %s is inconsistent; audit it before closing its epoch", key)
 		}
 		sums, err := a.dec.Decrypt(ct)
 		if err != nil {
-			return ids, err
+			return nil, err
 		}
-		fresh, err := enc.EncryptSums(map[int]he.GroupSum{FlowGroup: total(sums)})
+		fresh, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: he.Total(sums)})
 		if err != nil {
-			return ids, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
+			return nil, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
 		}
 		raw, err := fresh.MarshalBinary()
 		if err != nil {
-			return ids, err
+			return nil, err
 		}
-		batch = append(batch, ClosedAggregate{Key: key, Ciphertext: raw})
-		if len(batch) == MaxClosePerTx || i == len(keys)-1 {
-			id, err := s.EpochClose(ctx, batch)
-			if err != nil {
-				return ids, err
-			}
-			ids, batch = append(ids, id), nil
-		}
+		out = append(out, ledger.ClosedAggregate{Key: key, Ciphertext: raw})
 	}
-	return ids, nil
+	return out, nil
 }

@@ -1,4 +1,4 @@
-package ledger_test
+package testnet_test
 
 import (
 	"context"
@@ -13,7 +13,13 @@ import (
 
 	"github.com/cometbft/cometbft/types"
 
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/node"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/state"
+	"github.com/sable-settlement/sable/ledger/testnet"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -30,7 +36,7 @@ func TestParseFund(t *testing.T) {
 		{in: "-5", err: "not a decimal"},
 		{in: "1e6", err: "not a decimal"},
 	} {
-		got, err := ledger.ParseFund(tc.in)
+		got, err := testnet.ParseFund(tc.in)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("ParseFund(%q): %v, want an error about %q", tc.in, err, tc.err)
@@ -47,7 +53,7 @@ func TestParseFund(t *testing.T) {
 
 func TestWriteTestnet(t *testing.T) {
 	dir := t.TempDir()
-	l, err := ledger.WriteTestnet(dir, ledger.TestnetOptions{Validators: 4, Fund: "2500.00", BasePort: 31000})
+	l, err := testnet.Write(dir, testnet.Options{Validators: 4, Fund: "2500.00", BasePort: 31000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,14 +85,14 @@ func TestWriteTestnet(t *testing.T) {
 		available[a.Party+"/"+a.Currency] = a.Available
 	}
 	for _, k := range ledger.Currencies {
-		is := ledger.IssuerID(k.Code)
+		is := testnet.IssuerID(k.Code)
 		if available[is+"/"+k.Code.String()] != zkp.ZeroCommitment().String() {
 			t.Errorf("%s's own account is not Com(0,0)", is)
 		}
 	}
 
 	for i, v := range l.Validators {
-		conf, err := ledger.LoadNodeConfig(v.Home)
+		conf, err := node.LoadConfig(v.Home)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,22 +132,22 @@ func TestWriteTestnet(t *testing.T) {
 
 	// Every party can act: keys, node, proving keys, and (banks) the
 	// openings of their funded genesis balances.
-	fund, _ := ledger.ParseFund("2500.00")
-	for _, p := range append(append(append([]ledger.TestnetParty{}, l.Banks...), l.Issuers...), l.Regulator) {
-		id, err := ledger.LoadIdentity(p.Home)
+	fund, _ := testnet.ParseFund("2500.00")
+	for _, p := range append(append(append([]testnet.Party{}, l.Banks...), l.Issuers...), l.Regulator) {
+		id, err := party.LoadIdentity(p.Home)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if id.Config.ID != p.ID || id.Config.ChainID != l.ChainID || id.Config.Node != p.Node {
 			t.Errorf("%s: party.json %+v", p.ID, id.Config)
 		}
-		if _, vk := zkp.KeyPaths(id.ZKKeysDir(), zkp.Transfer); !fileExists(vk) {
+		if _, vk := zkp.KeyPaths(id.ZKKeysDir(), zkp.Transfer); !exists(vk) {
 			t.Errorf("%s: no proving keys at %s", p.ID, id.ZKKeysDir())
 		}
 		if p.Role != "bank" {
 			continue
 		}
-		w, err := ledger.OpenWallet(id)
+		w, err := party.OpenWallet(id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +166,7 @@ func TestWriteTestnet(t *testing.T) {
 		t.Errorf("banks are not spread over the validators: %+v", l.Banks)
 	}
 
-	back, err := ledger.ReadTestnet(dir)
+	back, err := testnet.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +175,7 @@ func TestWriteTestnet(t *testing.T) {
 	if string(a) != string(b) {
 		t.Errorf("testnet.json does not round-trip")
 	}
-	if _, err := ledger.WriteTestnet(dir, ledger.TestnetOptions{Validators: 4}); err == nil {
+	if _, err := testnet.Write(dir, testnet.Options{Validators: 4}); err == nil {
 		t.Error("a second testnet written over the first")
 	}
 }
@@ -178,23 +184,23 @@ func TestWriteTestnet(t *testing.T) {
 // through it, stops it, and starts it again on the same state.
 func TestNodeInProcess(t *testing.T) {
 	dir := t.TempDir()
-	l, err := ledger.WriteTestnet(dir, ledger.TestnetOptions{Validators: 1, Fund: "1000", BasePort: freeBasePort(t, 1),
+	l, err := testnet.Write(dir, testnet.Options{Validators: 1, Fund: "1000", BasePort: freeBase(t),
 		TimeoutCommit: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
-	n, err := ledger.StartNode(ctx, l.Validators[0].Home, quiet)
+	n, err := node.Start(ctx, l.Validators[0].Home, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Stop()
-	c, err := ledger.Dial(n.RPCAddr())
+	c, err := client.Dial(n.RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitApp := func(c *ledger.Client, min int64) (int64, []byte) {
+	waitApp := func(c *client.Client, min int64) (int64, []byte) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
@@ -210,18 +216,18 @@ func TestNodeInProcess(t *testing.T) {
 	}
 	waitApp(c, 2)
 
-	id, err := ledger.LoadIdentity(l.Banks[0].Home)
+	id, err := party.LoadIdentity(l.Banks[0].Home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := ledger.OpenWallet(id)
+	w, err := party.OpenWallet(id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	s := &ledger.Sender{W: w, C: c, P: ledger.NewProver(id.ZKKeysDir())}
+	s := &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}
 	sgd, _ := ledger.ParseCurrency("SGD")
-	txid, err := s.Transfer(ctx, ledger.TransferRequest{To: "bank-hk", Currency: sgd, Amount: 12345})
+	txid, err := s.Transfer(ctx, party.TransferRequest{To: "bank-hk", Currency: sgd, Amount: 12345})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +247,7 @@ func TestNodeInProcess(t *testing.T) {
 	if err := n.Stop(); err != nil { // twice is fine
 		t.Fatal(err)
 	}
-	store, err := ledger.OpenStore(filepath.Join(l.Validators[0].Home, "app"))
+	store, err := state.OpenStore(filepath.Join(l.Validators[0].Home, "app"))
 	if err != nil {
 		t.Fatal(err) // the node must have closed it
 	}
@@ -251,14 +257,14 @@ func TestNodeInProcess(t *testing.T) {
 		t.Fatalf("app state after stop: height %d, %v", h1, err)
 	}
 
-	n2, err := ledger.StartNode(ctx, l.Validators[0].Home, quiet)
+	n2, err := node.Start(ctx, l.Validators[0].Home, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n2.Stop()
 	// A new client: CometBFT's Stop closes the RPC listener but not the
 	// kept-alive connections, which the old node would go on answering.
-	c, err = ledger.Dial(n2.RPCAddr())
+	c, err = client.Dial(n2.RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,4 +273,14 @@ func TestNodeInProcess(t *testing.T) {
 		t.Fatalf("after restart, the transfer's status: %+v %v", st, err)
 	}
 	t.Logf("stopped at height %d (app hash %X), restarted and went on to %d", h1, hash1, h2)
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func freeBase(t *testing.T) int {
+	base, err := localnet.FreeBasePort(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
 }

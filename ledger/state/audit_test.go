@@ -1,43 +1,50 @@
-package ledger
+package state
 
 import (
 	"context"
 	"math/big"
 	"testing"
+
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
 )
 
 // appSource serves the audit from a test fixture's app.
 type appSource struct {
 	f   *fixture
-	txs map[TxID][]byte
+	txs map[ledger.TxID][]byte
 }
 
-func (s *appSource) Aggregates(context.Context) ([]AggregateInfo, error) {
-	var out []AggregateInfo
+func (s *appSource) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
+	var out []ledger.AggregateInfo
 	s.f.query("/aggregates", "", &out)
 	return out, nil
 }
 
-func (s *appSource) Aggregate(_ context.Context, key string) (AggregateInfo, error) {
-	var out AggregateInfo
+func (s *appSource) Aggregate(_ context.Context, key string) (ledger.AggregateInfo, error) {
+	var out ledger.AggregateInfo
 	if code := s.f.query("/aggregate", key, &out); code != 0 {
-		return out, ErrNotFound
+		return out, client.ErrNotFound
 	}
 	return out, nil
 }
 
-func (s *appSource) RawTx(_ context.Context, id TxID) ([]byte, error) {
+func (s *appSource) RawTx(_ context.Context, id ledger.TxID) ([]byte, error) {
 	raw, ok := s.txs[id]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, client.ErrNotFound
 	}
 	return raw, nil
 }
 
-func (s *appSource) Genesis(context.Context) (*Genesis, error) { return ParseGenesis(s.f.genesis) }
+func (s *appSource) Genesis(context.Context) (*ledger.Genesis, error) {
+	return ledger.ParseGenesis(s.f.genesis)
+}
 
 // cheatSealer encrypts one more minor unit than the payment.
-type cheatSealer struct{ honest *HESealer }
+type cheatSealer struct{ honest *party.HESealer }
 
 func (c cheatSealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
 	return c.honest.SealFlow(amount+1, blinding)
@@ -46,16 +53,16 @@ func (c cheatSealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) 
 func TestAuditNamesCheater(t *testing.T) {
 	sk, pk := heKeys()
 	f := newFixtureWith(t, pk)
-	src := &appSource{f: f, txs: map[TxID][]byte{}}
-	send := func(amount uint64, cheat bool) TxID {
+	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
+	send := func(amount uint64, cheat bool) ledger.TxID {
 		honest := f.flows
 		if cheat {
-			f.flows = cheatSealer{honest.(*HESealer)}
+			f.flows = cheatSealer{honest.(*party.HESealer)}
 		}
 		tx, amt := f.transfer(f.a, f.b, amount)
 		f.flows = honest
 		f.a.spend(amt)
-		if res := f.block(tx.Encode()); res.TxResults[0].Code != CodeOK {
+		if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
 			t.Fatalf("block: %s", res.TxResults[0].Log)
 		}
 		src.txs[tx.ID()] = tx.Encode()
@@ -64,7 +71,7 @@ func TestAuditNamesCheater(t *testing.T) {
 	for _, amt := range []uint64{500, 1250, 75} {
 		send(amt, false)
 	}
-	rep, err := NewAuditor(src, sk, DefaultFXRates()).Run(context.Background())
+	rep, err := audit.New(src, sk, audit.DefaultFXRates()).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +80,7 @@ func TestAuditNamesCheater(t *testing.T) {
 	}
 	cheat := send(300, true)
 	send(40, false)
-	rep, err = NewAuditor(src, sk, DefaultFXRates()).Run(context.Background())
+	rep, err = audit.New(src, sk, audit.DefaultFXRates()).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
-package ledger
+package state
 
 import (
 	"crypto/sha256"
 	"sync"
 	"sync/atomic"
 
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -46,7 +47,7 @@ func cacheKey(pub zkp.Public, proof [zkp.ProofSize]byte) [32]byte {
 }
 
 // check verifies proof for pub, or rejects with CodeBadProof.
-func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *Rejection {
+func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *ledger.Rejection {
 	key := cacheKey(pub, proof)
 	v.mu.Lock()
 	ok, seen := v.valid[key]
@@ -56,7 +57,7 @@ func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *Rejection {
 		v.remember(key, ok)
 	}
 	if !ok {
-		return Reject(CodeBadProof, "%s proof does not verify for this transaction", pub.Circuit)
+		return ledger.Reject(ledger.CodeBadProof, "%s proof does not verify for this transaction", pub.Circuit)
 	}
 	return nil
 }

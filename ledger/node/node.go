@@ -1,4 +1,4 @@
-package ledger
+package node
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"github.com/cometbft/cometbft/proxy"
 	"github.com/spf13/viper"
 
+	"github.com/sable-settlement/sable/ledger/state"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -43,9 +44,9 @@ const (
 // Node is one validator: CometBFT and the Sable application in one process.
 type Node struct {
 	cmt   *nm.Node
-	app   *App
+	app   *state.App
 	abci  *nodeApp
-	store *Store
+	store *state.Store
 	dbs   *nodeDBs
 	conf  *cfg.Config
 	log   *slog.Logger
@@ -54,8 +55,8 @@ type Node struct {
 	stopErr  error
 }
 
-// NodeOption changes how StartNode runs a node.
-type NodeOption func(*nodeOptions)
+// Option changes how Start runs a node.
+type Option func(*nodeOptions)
 
 type nodeOptions struct {
 	crashBeforeCommit int64
@@ -64,14 +65,14 @@ type nodeOptions struct {
 // WithCrashBeforeCommit makes the process SIGKILL itself inside Commit at
 // the given height, after FinalizeBlock and before the state batch is
 // written. It exists for crash-recovery tests only.
-func WithCrashBeforeCommit(height int64) NodeOption {
+func WithCrashBeforeCommit(height int64) Option {
 	return func(o *nodeOptions) { o.crashBeforeCommit = height }
 }
 
-// LoadNodeConfig reads home/config/config.toml the way CometBFT's own
+// LoadConfig reads home/config/config.toml the way CometBFT's own
 // command does (defaults for anything the file leaves out) and roots it at
 // home.
-func LoadNodeConfig(home string) (*cfg.Config, error) {
+func LoadConfig(home string) (*cfg.Config, error) {
 	path := filepath.Join(home, "config", "config.toml")
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("ledger: %s is not a validator home (no config/config.toml; 'sable testnet' writes them)", home)
@@ -92,11 +93,11 @@ func LoadNodeConfig(home string) (*cfg.Config, error) {
 	return conf, nil
 }
 
-// StartNode starts the validator whose home is home and returns once it
+// Start starts the validator whose home is home and returns once it
 // runs: its RPC is listening and consensus has started (after CometBFT's
 // handshake has replayed any blocks the app had not committed). ctx bounds
 // the start-up only; the node runs until Stop.
-func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeOption) (*Node, error) {
+func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -104,7 +105,7 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 	for _, opt := range opts {
 		opt(&o)
 	}
-	conf, err := LoadNodeConfig(home)
+	conf, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 			return nil, fmt.Errorf("ledger: validator home %s is incomplete: %w", home, err)
 		}
 	}
-	var keys Keys
+	var keys state.Keys
 	for _, k := range []struct {
 		c   zkp.Circuit
 		dst **zkp.VerifyingKey
@@ -123,11 +124,11 @@ func StartNode(ctx context.Context, home string, log *slog.Logger, opts ...NodeO
 			return nil, fmt.Errorf("ledger: %s verifying key: %w", k.c, err)
 		}
 	}
-	store, err := OpenStore(filepath.Join(home, nodeAppDir))
+	store, err := state.OpenStore(filepath.Join(home, nodeAppDir))
 	if err != nil {
 		return nil, err
 	}
-	app, err := NewApp(store, keys, log.With("module", "app"))
+	app, err := state.NewApp(store, keys, log.With("module", "app"))
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -174,7 +175,7 @@ func (n *Node) RPCAddr() string { return rpcHTTP(n.conf.RPC.ListenAddress) }
 func (n *Node) Config() *cfg.Config { return n.conf }
 
 // App returns the node's application.
-func (n *Node) App() *App { return n.app }
+func (n *Node) App() *state.App { return n.app }
 
 // Stop stops consensus, p2p and RPC, waits for them, and closes the app
 // state. It is safe to call more than once.
@@ -210,7 +211,7 @@ func rpcHTTP(laddr string) string {
 // FinalizeBlock, with CometBFT's results saved, before the app's batch is
 // written, so that on restart CometBFT's handshake must replay the block.
 type nodeApp struct {
-	*App
+	*state.App
 	crashAt int64
 	log     *slog.Logger
 

@@ -1,4 +1,4 @@
-package ledger
+package party
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
@@ -73,37 +75,35 @@ func (w *Wallet) write(fn func(b *pebble.Batch) error) error {
 	return nil
 }
 
-func encodeOpening(wr *codec.Writer, o Opening) {
+func encodeOpening(wr *codec.Writer, o ledger.Opening) {
 	wr.U64(o.Value)
 	var b [32]byte
 	o.Blinding.FillBytes(b[:])
 	wr.Fixed(b[:])
 }
 
-func decodeOpening(r *codec.Reader) Opening {
-	o := Opening{Value: r.U64()}
+func decodeOpening(r *codec.Reader) ledger.Opening {
+	o := ledger.Opening{Value: r.U64()}
 	o.Blinding = new(big.Int).SetBytes(r.Take(32))
 	return o
 }
 
-func zeroOpening() Opening { return Opening{Blinding: new(big.Int)} }
-
-func baseKey(c Currency) []byte { return []byte("o/" + c.String()) }
+func baseKey(c ledger.Currency) []byte { return []byte("o/" + c.String()) }
 
 // Base returns the opening of the committed available balance in c.
-func (w *Wallet) Base(c Currency) (Opening, error) {
+func (w *Wallet) Base(c ledger.Currency) (ledger.Opening, error) {
 	raw, err := w.get(baseKey(c))
 	if err != nil || raw == nil {
-		return zeroOpening(), err
+		return ledger.ZeroOpening(), err
 	}
 	r := codec.NewReader(raw)
 	o := decodeOpening(r)
-	return o, stateErr("wallet opening", r.Done())
+	return o, corrupt("wallet opening", r.Done())
 }
 
 // SetBase records the opening of the committed available balance (used at
 // genesis, when the balance was funded).
-func (w *Wallet) SetBase(c Currency, o Opening) error {
+func (w *Wallet) SetBase(c ledger.Currency, o ledger.Opening) error {
 	return w.write(func(b *pebble.Batch) error {
 		wr := &codec.Writer{}
 		encodeOpening(wr, o)
@@ -115,13 +115,13 @@ func (w *Wallet) SetBase(c Currency, o Opening) error {
 // takes from (debit) and adds to (credit) the available balance.
 type inflight struct {
 	Nonce    uint64
-	TxID     TxID
-	Kind     Kind
-	Currency Currency
-	Debit    Opening
-	Credit   Opening
-	Applies  []TxID // for apply-pending: the payments it moves
-	Created  int64  // unix seconds: when it was submitted
+	TxID     ledger.TxID
+	Kind     ledger.Kind
+	Currency ledger.Currency
+	Debit    ledger.Opening
+	Credit   ledger.Opening
+	Applies  []ledger.TxID // for apply-pending: the payments it moves
+	Created  int64         // unix seconds: when it was submitted
 }
 
 func inflightKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("f/"), n) }
@@ -146,18 +146,18 @@ func decodeInflight(raw []byte) (*inflight, error) {
 	r := codec.NewReader(raw)
 	f := &inflight{Nonce: r.U64()}
 	r.Fixed(f.TxID[:])
-	f.Kind = Kind(r.U8())
+	f.Kind = ledger.Kind(r.U8())
 	r.Fixed(f.Currency[:])
 	f.Debit = decodeOpening(r)
 	f.Credit = decodeOpening(r)
 	n := r.U64()
-	for i := uint64(0); i < n && r.Err() == nil && i <= MaxApplyPayments; i++ {
-		var id TxID
+	for i := uint64(0); i < n && r.Err() == nil && i <= ledger.MaxApplyPayments; i++ {
+		var id ledger.TxID
 		r.Fixed(id[:])
 		f.Applies = append(f.Applies, id)
 	}
 	f.Created = int64(r.U64())
-	return f, stateErr("wallet in-flight", r.Done())
+	return f, corrupt("wallet in-flight", r.Done())
 }
 
 func (w *Wallet) inflights() ([]*inflight, error) {
@@ -178,7 +178,7 @@ func (w *Wallet) inflights() ([]*inflight, error) {
 
 // Projected returns the available balance in c after every in-flight
 // transaction: what the next proof must be made against.
-func (w *Wallet) Projected(c Currency) (Opening, error) {
+func (w *Wallet) Projected(c ledger.Currency) (ledger.Opening, error) {
 	o, err := w.Base(c)
 	if err != nil {
 		return o, err
@@ -203,13 +203,15 @@ func (w *Wallet) Projected(c Currency) (Opening, error) {
 
 // received is a payment into pending whose opening the wallet holds.
 type received struct {
-	TxID     TxID
-	Currency Currency
-	Opening  Opening
+	TxID     ledger.TxID
+	Currency ledger.Currency
+	Opening  ledger.Opening
 	Height   int64
 }
 
-func receivedKey(c Currency, id TxID) []byte { return append([]byte("p/"+c.String()+"/"), id[:]...) }
+func receivedKey(c ledger.Currency, id ledger.TxID) []byte {
+	return append([]byte("p/"+c.String()+"/"), id[:]...)
+}
 
 func (p *received) encode() []byte {
 	wr := &codec.Writer{}
@@ -227,12 +229,12 @@ func decodeReceived(raw []byte) (*received, error) {
 	r.Fixed(p.Currency[:])
 	p.Opening = decodeOpening(r)
 	p.Height = int64(r.U64())
-	return p, stateErr("wallet payment", r.Done())
+	return p, corrupt("wallet payment", r.Done())
 }
 
 // Received lists the payments in c's pending balance that the wallet can
 // open, oldest first.
-func (w *Wallet) Received(c Currency) ([]*received, error) {
+func (w *Wallet) Received(c ledger.Currency) ([]*received, error) {
 	entries, err := w.scan([]byte("p/" + c.String() + "/"))
 	if err != nil {
 		return nil, err
@@ -249,12 +251,12 @@ func (w *Wallet) Received(c Currency) ([]*received, error) {
 }
 
 // PendingSum returns the opening of the sum of the received payments in c.
-func (w *Wallet) PendingSum(c Currency) (Opening, error) {
+func (w *Wallet) PendingSum(c ledger.Currency) (ledger.Opening, error) {
 	ps, err := w.Received(c)
 	if err != nil {
-		return zeroOpening(), err
+		return ledger.ZeroOpening(), err
 	}
-	sum := zeroOpening()
+	sum := ledger.ZeroOpening()
 	for _, p := range ps {
 		if sum, err = sum.Plus(p.Opening); err != nil {
 			return sum, err
@@ -265,11 +267,11 @@ func (w *Wallet) PendingSum(c Currency) (Opening, error) {
 
 // Accounts returns the currencies in which the party has an account on the
 // ledger, in Currencies order.
-func (w *Wallet) Accounts(ctx context.Context, c *Client) ([]Currency, error) {
-	var out []Currency
-	for _, k := range Currencies {
+func (w *Wallet) Accounts(ctx context.Context, c *client.Client) ([]ledger.Currency, error) {
+	var out []ledger.Currency
+	for _, k := range ledger.Currencies {
 		_, err := c.Account(ctx, w.id.Config.ID, k.Code)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, client.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -278,4 +280,12 @@ func (w *Wallet) Accounts(ctx context.Context, c *Client) ([]Currency, error) {
 		out = append(out, k.Code)
 	}
 	return out, nil
+}
+
+// corrupt marks a damaged record of the wallet's own database.
+func corrupt(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("ledger: corrupt %s record in the wallet: %w", what, err)
 }
