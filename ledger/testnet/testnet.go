@@ -166,8 +166,69 @@ func ParseFund(s string) (map[ledger.Currency]uint64, error) {
 // an issuer per currency, the regulator) with keys and a wallet. dir must
 // not hold a testnet already.
 func Write(dir string, opts Options) (*Layout, error) {
+	w, err := newWriter(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range []func() error{
+		w.zkKeys, w.validatorKeys, w.identities, w.genesis, w.validatorConfigs, w.partyHomes, w.layoutFile,
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return w.l, nil
+}
+
+// writer carries one Write from step to step.
+type writer struct {
+	opts     Options
+	fund     map[ledger.Currency]uint64
+	l        *Layout
+	vks      map[zkp.Circuit]*zkp.VerifyingKey
+	genVals  []types.GenesisValidator
+	members  []member
+	openings map[string]map[ledger.Currency]ledger.Opening // funded banks' genesis balances
+}
+
+// member is a party being written: its identity, its place in the layout
+// and, for an issuer, its currency.
+type member struct {
+	id  *party.Identity
+	tp  Party
+	cur ledger.Currency
+}
+
+// newWriter checks the options, fills in defaults and claims dir.
+func newWriter(dir string, opts Options) (*writer, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	fund := map[ledger.Currency]uint64{}
+	if opts.Fund != "" {
+		if fund, err = ParseFund(opts.Fund); err != nil {
+			return nil, err
+		}
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
+		return nil, fmt.Errorf("ledger: %s already holds a testnet; choose an empty directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	l := &Layout{Dir: dir, ChainID: opts.ChainID, GenesisFile: filepath.Join(dir, "genesis.json"),
+		KeysDir: filepath.Join(dir, "keys")}
+	return &writer{opts: opts, fund: fund, l: l, openings: map[string]map[ledger.Currency]ledger.Opening{}}, nil
+}
+
+// withDefaults checks the options and fills in what was left zero.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.Validators < 1 {
-		return nil, errors.New("ledger: a testnet needs at least one validator")
+		return opts, errors.New("ledger: a testnet needs at least one validator")
 	}
 	if opts.ChainID == "" {
 		opts.ChainID = "sable-testnet"
@@ -176,7 +237,7 @@ func Write(dir string, opts Options) (*Layout, error) {
 		opts.BasePort = DefaultBasePort
 	}
 	if opts.BasePort < 1024 || opts.BasePort+10*opts.Validators > 65535 {
-		return nil, fmt.Errorf("ledger: base port %d leaves no room for %d validators (ports base+6 … base+%d)", opts.BasePort, opts.Validators, 10*opts.Validators-3)
+		return opts, fmt.Errorf("ledger: base port %d leaves no room for %d validators (ports base+6 … base+%d)", opts.BasePort, opts.Validators, 10*opts.Validators-3)
 	}
 	if opts.Host == "" {
 		opts.Host = "127.0.0.1"
@@ -190,230 +251,278 @@ func Write(dir string, opts Options) (*Layout, error) {
 	def(&opts.TimeoutVote, 300*time.Millisecond)
 	def(&opts.TimeoutCommit, 300*time.Millisecond)
 	def(&opts.EmptyBlockInterval, time.Second)
-	fund := map[ledger.Currency]uint64{}
-	if opts.Fund != "" {
-		var err error
-		if fund, err = ParseFund(opts.Fund); err != nil {
-			return nil, err
-		}
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
-		return nil, fmt.Errorf("ledger: %s already holds a testnet; choose an empty directory", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	l := &Layout{Dir: dir, ChainID: opts.ChainID, GenesisFile: filepath.Join(dir, "genesis.json"),
-		KeysDir: filepath.Join(dir, "keys")}
+	return opts, nil
+}
 
-	vks, err := testnetKeys(l.KeysDir, opts.KeysFrom)
-	if err != nil {
-		return nil, err
-	}
+// zkKeys makes (or copies) the circuits' keys into the testnet's keys dir.
+func (w *writer) zkKeys() (err error) {
+	w.vks, err = testnetKeys(w.l.KeysDir, w.opts.KeysFrom)
+	return err
+}
 
-	// Validators: keys first, so that every config can name its peers.
-	genVals := make([]types.GenesisValidator, opts.Validators)
-	for i := range opts.Validators {
-		v := Validator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(dir, "validators", fmt.Sprint(i)),
-			P2P: fmt.Sprintf("%s:%d", opts.Host, opts.BasePort+10*i+6),
-			RPC: fmt.Sprintf("http://%s:%d", opts.Host, opts.BasePort+10*i+7)}
-		for _, sub := range []string{"config", "data", node.ZKDir} {
-			if err := os.MkdirAll(filepath.Join(v.Home, sub), 0o700); err != nil {
-				return nil, fmt.Errorf("ledger: %w", err)
-			}
-		}
-		conf := cfg.DefaultConfig()
-		conf.SetRoot(v.Home)
-		pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), nil)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: validator key: %w", err)
-		}
-		pv.Save()
-		nk, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
-		if err != nil {
-			return nil, fmt.Errorf("ledger: node key: %w", err)
-		}
-		v.NodeID = string(nk.ID())
-		pub, err := pv.GetPubKey()
-		if err != nil {
-			return nil, fmt.Errorf("ledger: validator key: %w", err)
-		}
-		genVals[i] = types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: v.Name}
-		for _, c := range zkp.Circuits() {
-			_, src := zkp.KeyPaths(l.KeysDir, c)
-			_, dst := zkp.KeyPaths(filepath.Join(v.Home, node.ZKDir), c)
-			if err := copyFile(src, dst, 0o644); err != nil {
-				return nil, err
-			}
-		}
-		l.Validators = append(l.Validators, v)
-	}
-
-	// Parties.
-	type member struct {
-		id  *party.Identity
-		tp  Party
-		cur ledger.Currency
-	}
-	var parties []member
-	node := func(i int) string { return l.Validators[i%len(l.Validators)].RPC }
-	addParty := func(tp Party, cur ledger.Currency) error {
-		rel, err := filepath.Rel(tp.Home, l.KeysDir)
-		if err != nil {
-			return fmt.Errorf("ledger: %w", err)
-		}
-		id, err := party.NewIdentity(party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: opts.ChainID,
-			Node: tp.Node, ZKKeys: rel})
+// validatorKeys makes each validator's home, consensus and node keys, and
+// gives it the verifying keys; keys come first so that every config can
+// name its peers.
+func (w *writer) validatorKeys() error {
+	w.genVals = make([]types.GenesisValidator, w.opts.Validators)
+	for i := range w.opts.Validators {
+		v := Validator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(w.l.Dir, "validators", fmt.Sprint(i)),
+			P2P: fmt.Sprintf("%s:%d", w.opts.Host, w.opts.BasePort+10*i+6),
+			RPC: fmt.Sprintf("http://%s:%d", w.opts.Host, w.opts.BasePort+10*i+7)}
+		gv, err := w.validatorHome(&v)
 		if err != nil {
 			return err
 		}
-		parties = append(parties, member{id, tp, cur})
-		return nil
+		w.genVals[i] = gv
+		w.l.Validators = append(w.l.Validators, v)
 	}
-	l.Regulator = Party{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator"), Node: node(0)}
-	if err := addParty(l.Regulator, ledger.Currency{}); err != nil {
-		return nil, err
+	return nil
+}
+
+// validatorHome writes one validator's directories and keys and records
+// its node ID.
+func (w *writer) validatorHome(v *Validator) (types.GenesisValidator, error) {
+	var gv types.GenesisValidator
+	for _, sub := range []string{"config", "data", node.ZKDir} {
+		if err := os.MkdirAll(filepath.Join(v.Home, sub), 0o700); err != nil {
+			return gv, fmt.Errorf("ledger: %w", err)
+		}
+	}
+	conf := cfg.DefaultConfig()
+	conf.SetRoot(v.Home)
+	pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), nil)
+	if err != nil {
+		return gv, fmt.Errorf("ledger: validator key: %w", err)
+	}
+	pv.Save()
+	nk, err := p2p.LoadOrGenNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return gv, fmt.Errorf("ledger: node key: %w", err)
+	}
+	v.NodeID = string(nk.ID())
+	pub, err := pv.GetPubKey()
+	if err != nil {
+		return gv, fmt.Errorf("ledger: validator key: %w", err)
+	}
+	for _, c := range zkp.Circuits() {
+		_, src := zkp.KeyPaths(w.l.KeysDir, c)
+		_, dst := zkp.KeyPaths(filepath.Join(v.Home, node.ZKDir), c)
+		if err := copyFile(src, dst, 0o644); err != nil {
+			return gv, err
+		}
+	}
+	return types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: v.Name}, nil
+}
+
+// identities makes the keys of the regulator, every bank and every
+// currency's issuer; parties are spread over the validators' RPCs.
+func (w *writer) identities() error {
+	nodeRPC := func(i int) string { return w.l.Validators[i%len(w.l.Validators)].RPC }
+	w.l.Regulator = Party{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(w.l.Dir, "regulator"), Node: nodeRPC(0)}
+	if err := w.addMember(w.l.Regulator, ledger.Currency{}); err != nil {
+		return err
 	}
 	for i, b := range Banks {
-		tp := Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID), Node: node(i)}
-		l.Banks = append(l.Banks, tp)
-		if err := addParty(tp, ledger.Currency{}); err != nil {
-			return nil, err
+		tp := Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(w.l.Dir, "banks", b.ID), Node: nodeRPC(i)}
+		w.l.Banks = append(w.l.Banks, tp)
+		if err := w.addMember(tp, ledger.Currency{}); err != nil {
+			return err
 		}
 	}
 	for i, k := range ledger.Currencies {
 		tp := Party{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Currency: k.Code.String(),
-			Home: filepath.Join(dir, "issuers", k.Code.String()), Node: node(i)}
-		l.Issuers = append(l.Issuers, tp)
-		if err := addParty(tp, k.Code); err != nil {
-			return nil, err
+			Home: filepath.Join(w.l.Dir, "issuers", k.Code.String()), Node: nodeRPC(i)}
+		w.l.Issuers = append(w.l.Issuers, tp)
+		if err := w.addMember(tp, k.Code); err != nil {
+			return err
 		}
 	}
+	return nil
+}
 
-	// Genesis app state; funded banks get Com(fund, r) and keep (fund, r);
-	// with HE, the regulator's key pair goes to its home and each funding
-	// enters the account's inflow aggregate as an encrypted flow.
-	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: vks[zkp.Transfer].HashHex(), Mint: vks[zkp.Mint].HashHex()}}
-	var sealer *party.HESealer
-	if !opts.NoHE {
-		sk, pk := he.GenerateKeys(he.DefaultParams())
-		if err := party.WriteHEKeys(l.Regulator.Home, sk, pk); err != nil {
-			return nil, err
-		}
-		raw, err := pk.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("ledger: HE key: %w", err)
-		}
-		g.HEPublicKey = hex.EncodeToString(raw)
-		sealer = party.NewHESealer(pk)
+func (w *writer) addMember(tp Party, cur ledger.Currency) error {
+	rel, err := filepath.Rel(tp.Home, w.l.KeysDir)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
 	}
-	openings := map[string]map[ledger.Currency]ledger.Opening{}
-	for _, p := range parties {
+	id, err := party.NewIdentity(party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: w.opts.ChainID,
+		Node: tp.Node, ZKKeys: rel})
+	if err != nil {
+		return err
+	}
+	w.members = append(w.members, member{id, tp, cur})
+	return nil
+}
+
+// genesis writes the chain's genesis: the app state (parties, issuers,
+// accounts, the verifying keys' hashes, the regulator's HE key) inside
+// CometBFT's genesis document.
+func (w *writer) genesis() error {
+	g, err := w.appState()
+	if err != nil {
+		return err
+	}
+	appState, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return fmt.Errorf("ledger: genesis: %w", err)
+	}
+	if _, err := ledger.ParseGenesis(appState); err != nil {
+		return err // a bug here, not the user's
+	}
+	w.l.Genesis = g
+	if w.opts.Fund != "" {
+		w.l.Fund = map[string]uint64{}
+		for c, v := range w.fund {
+			w.l.Fund[c.String()] = v
+		}
+	}
+	params := types.DefaultConsensusParams()
+	params.Block.MaxBytes = 8 << 20
+	doc := &types.GenesisDoc{GenesisTime: time.Now().UTC().Round(time.Millisecond), ChainID: w.opts.ChainID, InitialHeight: 1,
+		ConsensusParams: params, Validators: w.genVals, AppState: appState}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return fmt.Errorf("ledger: genesis: %w", err)
+	}
+	if err := doc.SaveAs(w.l.GenesisFile); err != nil {
+		return fmt.Errorf("ledger: genesis: %w", err)
+	}
+	return nil
+}
+
+// appState is the genesis app state. Funded banks get Com(fund, r) and
+// keep (fund, r); with HE, the regulator's key pair goes to its home and
+// each funding enters the account's inflow aggregate as an encrypted flow.
+func (w *writer) appState() (*ledger.Genesis, error) {
+	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: w.vks[zkp.Transfer].HashHex(), Mint: w.vks[zkp.Mint].HashHex()}}
+	sealer, err := w.regulatorHEKeys(g)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range w.members {
 		g.Parties = append(g.Parties, p.id.GenesisParty())
 		switch p.tp.Role {
 		case "issuer":
 			g.Issuers = append(g.Issuers, ledger.GenesisIssuer{Currency: p.cur.String(), Party: p.tp.ID})
 			g.Accounts = append(g.Accounts, ledger.GenesisAccount{Party: p.tp.ID, Currency: p.cur.String(), Available: zkp.ZeroCommitment().String()})
 		case "bank":
-			openings[p.tp.ID] = map[ledger.Currency]ledger.Opening{}
-			for _, k := range ledger.Currencies {
-				acct := ledger.GenesisAccount{Party: p.tp.ID, Currency: k.Code.String(), Available: zkp.ZeroCommitment().String()}
-				if amt := fund[k.Code]; amt > 0 {
-					r, err := zkp.RandomAmountBlinding() // a flow's blinding: 128 bits
-					if err != nil {
-						return nil, err
-					}
-					o := ledger.Opening{Value: amt, Blinding: r}
-					openings[p.tp.ID][k.Code] = o
-					acct.Available = o.Commitment().String()
-					if sealer != nil {
-						flow, err := sealer.SealFlow(amt, r)
-						if err != nil {
-							return nil, err
-						}
-						acct.Flow = hex.EncodeToString(flow)
-					}
+			accts, err := w.fundBank(p.tp.ID, sealer)
+			if err != nil {
+				return nil, err
+			}
+			g.Accounts = append(g.Accounts, accts...)
+		}
+	}
+	return g, nil
+}
+
+// regulatorHEKeys makes the regulator's HE key pair unless the testnet has
+// none, writes it to the regulator's home and puts the public key in g.
+func (w *writer) regulatorHEKeys(g *ledger.Genesis) (*party.HESealer, error) {
+	if w.opts.NoHE {
+		return nil, nil
+	}
+	sk, pk := he.GenerateKeys(he.DefaultParams())
+	if err := party.WriteHEKeys(w.l.Regulator.Home, sk, pk); err != nil {
+		return nil, err
+	}
+	raw, err := pk.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("ledger: HE key: %w", err)
+	}
+	g.HEPublicKey = hex.EncodeToString(raw)
+	return party.NewHESealer(pk), nil
+}
+
+// fundBank opens a bank's account in every currency, funded as the options
+// say, and keeps the openings for its wallet.
+func (w *writer) fundBank(id string, sealer *party.HESealer) ([]ledger.GenesisAccount, error) {
+	w.openings[id] = map[ledger.Currency]ledger.Opening{}
+	var out []ledger.GenesisAccount
+	for _, k := range ledger.Currencies {
+		acct := ledger.GenesisAccount{Party: id, Currency: k.Code.String(), Available: zkp.ZeroCommitment().String()}
+		if amt := w.fund[k.Code]; amt > 0 {
+			r, err := zkp.RandomAmountBlinding() // a flow's blinding: 128 bits
+			if err != nil {
+				return nil, err
+			}
+			o := ledger.Opening{Value: amt, Blinding: r}
+			w.openings[id][k.Code] = o
+			acct.Available = o.Commitment().String()
+			if sealer != nil {
+				flow, err := sealer.SealFlow(amt, r)
+				if err != nil {
+					return nil, err
 				}
-				g.Accounts = append(g.Accounts, acct)
+				acct.Flow = hex.EncodeToString(flow)
 			}
 		}
+		out = append(out, acct)
 	}
-	appState, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("ledger: genesis: %w", err)
-	}
-	if _, err := ledger.ParseGenesis(appState); err != nil {
-		return nil, err // a bug here, not the user's
-	}
-	l.Genesis = g
-	if opts.Fund != "" {
-		l.Fund = map[string]uint64{}
-		for c, v := range fund {
-			l.Fund[c.String()] = v
-		}
-	}
-	params := types.DefaultConsensusParams()
-	params.Block.MaxBytes = 8 << 20
-	doc := &types.GenesisDoc{GenesisTime: time.Now().UTC().Round(time.Millisecond), ChainID: opts.ChainID, InitialHeight: 1,
-		ConsensusParams: params, Validators: genVals, AppState: appState}
-	if err := doc.ValidateAndComplete(); err != nil {
-		return nil, fmt.Errorf("ledger: genesis: %w", err)
-	}
-	if err := doc.SaveAs(l.GenesisFile); err != nil {
-		return nil, fmt.Errorf("ledger: genesis: %w", err)
-	}
+	return out, nil
+}
 
-	// Validator configs: loopback ports, every other validator a persistent
-	// peer, fast blocks for local use, Pebble for CometBFT's own stores.
-	for i, v := range l.Validators {
-		conf := testnetConfig(opts, v)
+// validatorConfigs writes each validator's config.toml and genesis:
+// loopback ports, every other validator a persistent peer, fast blocks for
+// local use, Pebble for CometBFT's own stores.
+func (w *writer) validatorConfigs() error {
+	for i, v := range w.l.Validators {
+		conf := testnetConfig(w.opts, v)
 		var peers []string
-		for j, w := range l.Validators {
+		for j, o := range w.l.Validators {
 			if j != i {
-				peers = append(peers, w.NodeID+"@"+w.P2P)
+				peers = append(peers, o.NodeID+"@"+o.P2P)
 			}
 		}
 		conf.P2P.PersistentPeers = strings.Join(peers, ",")
-		if err := copyFile(l.GenesisFile, conf.GenesisFile(), 0o644); err != nil {
-			return nil, err
+		if err := copyFile(w.l.GenesisFile, conf.GenesisFile(), 0o644); err != nil {
+			return err
 		}
 		if err := conf.ValidateBasic(); err != nil {
-			return nil, fmt.Errorf("ledger: validator %d config: %w", i, err)
+			return fmt.Errorf("ledger: validator %d config: %w", i, err)
 		}
 		cfg.WriteConfigFile(filepath.Join(v.Home, "config", "config.toml"), conf)
 	}
+	return nil
+}
 
-	// Party homes: identity, keys, wallet (with genesis openings).
-	for _, p := range parties {
+// partyHomes writes every party's identity and keys, and a wallet holding
+// its genesis openings.
+func (w *writer) partyHomes() error {
+	for _, p := range w.members {
 		if err := p.id.Write(p.tp.Home); err != nil {
-			return nil, err
+			return err
 		}
-		w, err := party.OpenWallet(p.id)
-		if err != nil {
-			return nil, err
+		if err := w.seedWallet(p); err != nil {
+			return err
 		}
-		for _, k := range ledger.Currencies {
-			if o, ok := openings[p.tp.ID][k.Code]; ok {
-				if err := w.SetBase(k.Code, o); err != nil {
-					w.Close()
-					return nil, err
-				}
+	}
+	return nil
+}
+
+func (w *writer) seedWallet(p member) error {
+	wal, err := party.OpenWallet(p.id)
+	if err != nil {
+		return err
+	}
+	for _, k := range ledger.Currencies {
+		if o, ok := w.openings[p.tp.ID][k.Code]; ok {
+			if err := wal.SetBase(k.Code, o); err != nil {
+				wal.Close()
+				return err
 			}
 		}
-		if err := w.Close(); err != nil {
-			return nil, fmt.Errorf("ledger: wallet: %w", err)
-		}
 	}
+	if err := wal.Close(); err != nil {
+		return fmt.Errorf("ledger: wallet: %w", err)
+	}
+	return nil
+}
 
-	raw, _ := json.MarshalIndent(l, "", "  ")
-	if err := atomicfile.Write(filepath.Join(dir, "testnet.json"), append(raw, '\n'), 0o644); err != nil {
-		return nil, err
-	}
-	return l, nil
+// layoutFile writes testnet.json, last: its presence marks a complete
+// testnet.
+func (w *writer) layoutFile() error {
+	raw, _ := json.MarshalIndent(w.l, "", "  ")
+	return atomicfile.Write(filepath.Join(w.l.Dir, "testnet.json"), append(raw, '\n'), 0o644)
 }
 
 // testnetConfig is CometBFT's configuration for one local validator.
