@@ -16,7 +16,7 @@ import (
 //
 //   - tables (TableProver): MSMs over tables precomputed from the proving
 //     key, about 1.8× faster per proof, but the tables (6 MB for mint, 13
-//     MB for transfer) take 0.15–0.6 s to build, or 4–10 ms to load from
+//     MB for transfer) take 0.15–0.65 s to build, or 5–11 ms to load from
 //     the cache beside the key (TablesPath);
 //   - gnark (ProvingKey.ProveTransfer): gnark's prover, nothing to prepare.
 //
@@ -52,12 +52,13 @@ const (
 	EngineGnark  Engine = "gnark"  // gnark's prover
 )
 
-// buildTablesAfter is how many gnark proofs a Prover that is not
+// buildTablesAfter is how many gnark proofs a prover that is not
 // LongRunning makes before it builds the tables. Measured on the 2-core
-// machine: building costs about 6.5 (transfer) to 8.5 (mint) gnark proofs
-// and each table proof saves about 0.45 of one, so the build pays for
-// itself after 14 to 20 proofs; building after that many gnark proofs
-// never costs more than twice the best choice made knowing the future.
+// machine (bench: one_path), building costs 4 to 8.5 gnark proofs and each
+// table proof saves 0.3 to 0.45 of one, so the build pays for itself after
+// 10 to 20 proofs. Building once gnark has cost about as much extra as the
+// build (rent, then buy) costs at most about twice the best choice made
+// knowing how many proofs will follow.
 const buildTablesAfter = 16
 
 // ProverOption configures OpenProver.
@@ -126,8 +127,9 @@ type keyPair struct {
 	vk *VerifyingKey
 }
 
-// Keys returns the proving and verifying keys of circuit c, reading them on
-// first use. A failed read is retried on the next call.
+// Keys returns the proving and verifying keys of circuit c. On first use it
+// reads them and sets up c's engine (which may load or build tables); a
+// failure is retried on the next call.
 func (p *Proving) Keys(c Circuit) (*ProvingKey, *VerifyingKey, error) {
 	cp, err := p.circuit(c)
 	if err != nil {
@@ -232,6 +234,9 @@ func (p *Proving) load(cp *circuitProver) (*keyPair, error) {
 	defer cp.mu.Unlock()
 	if kp := cp.keys.Load(); kp != nil {
 		return kp, nil
+	}
+	if e := p.cfg.engine; e != "" && e != EngineTables && e != EngineGnark {
+		return nil, fmt.Errorf("zkp: unknown proving engine %q", e)
 	}
 	start := time.Now()
 	pkPath, vkPath := KeyPaths(p.dir, cp.circuit)

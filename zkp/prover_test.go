@@ -80,6 +80,9 @@ func TestProvingEngines(t *testing.T) {
 	if _, err := os.Stat(TablesPath(dir, Transfer)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("a prover without the cache wrote one")
 	}
+	if _, _, err := OpenProver(dir, WithEngine("fast")).Keys(Mint); err == nil {
+		t.Fatal("an unknown engine is accepted")
+	}
 }
 
 // A one-shot prover uses the cache when there is one, gnark otherwise; a
