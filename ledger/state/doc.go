@@ -1,0 +1,41 @@
+// Package state is Sable's state machine: the ABCI 2.0 application
+// ([App]) that CometBFT drives, and the Pebble store it keeps its state in
+// ([Store]).
+//
+// # The flow of a transaction
+//
+//	CheckTx          decode, then authenticate and apply against the committed state in a throwaway overlay
+//	PrepareProposal  drop what no longer applies, in the order received
+//	ProcessProposal  refuse a block holding any transaction that does not apply
+//	FinalizeBlock    batch-verify the block's proofs per circuit, then apply each transaction in order
+//	Commit           write the block's changes, the height and the app hash in one synced Pebble batch
+//	Query            answer from the last committed state (paths in the ledger package's answers.go)
+//
+// A transaction is applied inside its own overlay, merged into the block's
+// only if it succeeds, so a rejected transaction changes nothing.
+//
+// # Determinism
+//
+// Nothing in FinalizeBlock depends on a map's order, the clock, randomness
+// or floating point: the app hash chains the previous hash, the height and
+// the block's writes in key order; HE aggregates are added in transaction
+// order; genesis is written in the currencies' fixed order.
+//
+// # Key schema (its own Pebble database, app/ in a validator's home)
+//
+//	p/<party>                 party: role, country, keys, nonce
+//	a/<CUR>/<party>           account: available and pending commitments
+//	i/<CUR>                   the currency's issuer
+//	s/<CUR>                   the currency's supply commitment
+//	t/<token>                 a registered beneficiary token
+//	x/<txid>                  a committed transaction's status
+//	r/<party>/<height><index> an incoming payment with its memo
+//	u/<party>/<CUR>/<txid>    a payment still in pending
+//	h/, hc/, hx/, hb/<agg>    HE aggregates, their commitment sums, their transactions, their epoch base
+//	g/genesis, g/chain-id     the genesis app state
+//	m/height, m/apphash       the last committed block
+//
+// This package must never be imported by a party's or the regulator's
+// code: they read the ledger through ledger/client. It never decrypts a
+// flow and never sees an amount.
+package state
