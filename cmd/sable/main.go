@@ -1,5 +1,9 @@
-// Command sable is the command-line interface to Sable: dev setup, commitments,
-// proofs, verification and exports. It parses flags and calls the packages.
+// Command sable is the command-line interface to Sable for every role: keys
+// and proofs (setup, circuits, commit, prove, verify, export), a bank's or
+// an issuer's commands on the network (wallet, balance, transfer,
+// apply-pending, status, beneficiary, mint, burn), the regulator's (audit,
+// monitor), the operator's (node, testnet, demo) and the engineer's
+// (bench). It parses flags and calls the packages.
 package main
 
 import (

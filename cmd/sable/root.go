@@ -9,7 +9,10 @@ import (
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sable",
-		Short:         "Confidential interbank settlement: proofs, keys and verification",
+		Short:         "Confidential interbank settlement on a BFT ledger",
+		Long: `Sable settles payments between banks with every amount hidden: Groth16
+proofs show each hidden amount is in range and affordable, the regulator's
+homomorphic key aggregates flows blind, and a CometBFT network is the ledger.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -18,27 +21,32 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cliError{err: err, hint: "see 'sable " + c.Name() + " --help'", code: 2}
 	})
-	root.AddCommand(
-		newSetupCmd(),
-		newCircuitsCmd(),
-		newCommitCmd(),
-		newProveCmd(),
-		newVerifyCmd(),
-		newExportCmd(),
-		newDemoCmd(),
-		newNodeCmd(),
-		newTestnetCmd(),
-		newWalletCmd(),
-		newBalanceCmd(),
-		newTransferCmd(),
-		newApplyPendingCmd(),
-		newStatusCmd(),
-		newBeneficiaryCmd(),
-		newMintCmd(false),
-		newMintCmd(true),
-		newAuditCmd(),
-		newMonitorCmd(),
-		newBenchCmd(),
-	)
+	for _, g := range commandGroups() {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, c := range g.cmds {
+			c.GroupID = g.id
+			root.AddCommand(c)
+		}
+	}
 	return root
+}
+
+type commandGroup struct {
+	id, title string
+	cmds      []*cobra.Command
+}
+
+// commandGroups lists the commands by who runs them, as 'sable --help'
+// shows them.
+func commandGroups() []commandGroup {
+	return []commandGroup{
+		{"proofs", "Keys and proofs:", []*cobra.Command{
+			newSetupCmd(), newCircuitsCmd(), newCommitCmd(), newProveCmd(), newVerifyCmd(), newExportCmd()}},
+		{"bank", "A bank or an issuer on the network:", []*cobra.Command{
+			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newApplyPendingCmd(), newStatusCmd(),
+			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true)}},
+		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd()}},
+		{"operator", "Validator operators:", []*cobra.Command{newNodeCmd(), newTestnetCmd(), newDemoCmd()}},
+		{"engineer", "Measuring:", []*cobra.Command{newBenchCmd()}},
+	}
 }
