@@ -8,8 +8,8 @@ import (
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sable",
-		Short:         "Confidential interbank settlement on a BFT ledger",
+		Use:   "sable",
+		Short: "Confidential interbank settlement on a BFT ledger",
 		Long: `Sable settles payments between banks with every amount hidden: Groth16
 proofs show each hidden amount is in range and affordable, the regulator's
 homomorphic key aggregates flows blind, and a CometBFT network is the ledger.`,
