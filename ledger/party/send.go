@@ -17,67 +17,44 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// Prover holds the proving keys a party needs, loaded on first use. With
-// Fast, it proves with zkp.Prover's precomputed tables (about 1.8× faster
-// per proof, after 0.3–1.2 s and ~15 MB of tables per circuit): for
-// long-running senders, not for one-shot commands.
+// Prover is the party's handle on zkp's one proving path, opened on first
+// use. With Fast (a long-running sender), the table engine is built at
+// first use when no table cache sits beside the keys; otherwise zkp picks
+// the engine by its own policy.
 type Prover struct {
 	dir  string
 	Fast bool
 
-	once map[zkp.Circuit]*sync.Once
-	pk   map[zkp.Circuit]*zkp.ProvingKey
-	vk   map[zkp.Circuit]*zkp.VerifyingKey
-	fast map[zkp.Circuit]*zkp.Prover
-	err  map[zkp.Circuit]error
-	mu   sync.Mutex
+	once sync.Once
+	p    *zkp.Proving
 }
 
 // NewProver reads keys from dir (written by 'sable setup') when needed.
-func NewProver(dir string) *Prover {
-	p := &Prover{dir: dir, once: map[zkp.Circuit]*sync.Once{}, pk: map[zkp.Circuit]*zkp.ProvingKey{},
-		vk: map[zkp.Circuit]*zkp.VerifyingKey{}, fast: map[zkp.Circuit]*zkp.Prover{}, err: map[zkp.Circuit]error{}}
-	for _, c := range zkp.Circuits() {
-		p.once[c] = new(sync.Once)
-	}
-	return p
+func NewProver(dir string) *Prover { return &Prover{dir: dir} }
+
+func (p *Prover) proving() *zkp.Proving {
+	p.once.Do(func() {
+		var opts []zkp.ProverOption
+		if p.Fast {
+			opts = append(opts, zkp.LongRunning())
+		}
+		p.p = zkp.OpenProver(p.dir, opts...)
+	})
+	return p.p
 }
 
 // Keys returns the proving and verifying keys of circuit c.
 func (p *Prover) Keys(c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error) {
-	p.once[c].Do(func() {
-		pkPath, vkPath := zkp.KeyPaths(p.dir, c)
-		vk, err := zkp.ReadVerifyingKey(vkPath, c)
-		var pk *zkp.ProvingKey
-		if err == nil {
-			pk, err = zkp.ReadProvingKey(pkPath, c)
-		}
-		var fast *zkp.Prover
-		if err == nil && p.Fast {
-			fast, err = zkp.NewProver(pk)
-		}
-		p.mu.Lock()
-		p.pk[c], p.vk[c], p.fast[c], p.err[c] = pk, vk, fast, err
-		p.mu.Unlock()
-	})
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pk[c], p.vk[c], p.err[c]
+	return p.proving().Keys(c)
 }
+
+// Engine says which engine served circuit c's proofs ("" before the first).
+func (p *Prover) Engine(c zkp.Circuit) zkp.Engine { return p.proving().Engine(c) }
 
 // spend proves that amt can be paid out of avail, bound to ctx.
 func (p *Prover) spend(avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
-	pk, vk, err := p.Keys(zkp.Transfer)
-	if err != nil {
-		return [zkp.ProofSize]byte{}, err
-	}
 	in := zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding, Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx}
-	var proof *zkp.Proof
-	if f := p.fastProver(zkp.Transfer); f != nil {
-		_, proof, err = f.ProveTransfer(in, vk)
-	} else {
-		_, proof, err = pk.ProveTransfer(in, vk)
-	}
+	_, proof, err := p.proving().ProveTransfer(in)
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
 	}
@@ -86,27 +63,11 @@ func (p *Prover) spend(avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSi
 
 // mint proves that amt is a valid amount to issue, bound to ctx.
 func (p *Prover) mint(amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
-	pk, vk, err := p.Keys(zkp.Mint)
-	if err != nil {
-		return [zkp.ProofSize]byte{}, err
-	}
-	in := zkp.MintInput{Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx}
-	var proof *zkp.Proof
-	if f := p.fastProver(zkp.Mint); f != nil {
-		_, proof, err = f.ProveMint(in, vk)
-	} else {
-		_, proof, err = pk.ProveMint(in, vk)
-	}
+	_, proof, err := p.proving().ProveMint(zkp.MintInput{Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx})
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
 	}
 	return proof.Bytes(), nil
-}
-
-func (p *Prover) fastProver(c zkp.Circuit) *zkp.Prover {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.fast[c]
 }
 
 // FlowSealer encrypts a payment's flow for the regulator (HE).
