@@ -16,7 +16,8 @@ import (
 // proveFlags are the flags that both prove commands share.
 type proveFlags struct {
 	keys, amount, amountBlinding, context, out, openingOut string
-	loaded, proved                                         time.Duration
+	stats                                                  zkp.ProverStats
+	proved                                                 time.Duration
 }
 
 func (f *proveFlags) register(cmd *cobra.Command) {
@@ -79,18 +80,30 @@ func (f *proveFlags) write(cmd *cobra.Command, vk *zkp.VerifyingKey, pub zkp.Pub
 	if err := atomicfile.Write(f.out, zkp.NewBundle(vk, pub, proof).Marshal(), 0o644); err != nil {
 		return failf("%v", err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "proving key loaded in %s, proved in %s\n", f.loaded.Round(time.Microsecond), f.proved.Round(time.Millisecond))
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s\n", describeProving(f.stats, f.proved))
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s proof, amount commitment %s)\n", f.out, pub.Circuit, pub.Amount)
 	return nil
 }
 
-func loadKeys(dir string, c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error) {
-	vk, err := loadVK(dir, c)
+// openProver opens zkp's one proving path on dir and reads circuit c's keys.
+func openProver(dir string, c zkp.Circuit) (*zkp.Proving, *zkp.VerifyingKey, error) {
+	p := zkp.OpenProver(dir)
+	_, vk, err := p.Keys(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, withHint(err, "run 'sable setup --dev --out "+dir+"' to create keys")
 	}
-	pk, err := loadPK(dir, c)
-	return pk, vk, err
+	return p, vk, nil
+}
+
+// describeProving says where the time went: keys and tables (read before
+// the proof), the proof, and which engine made it.
+func describeProving(st zkp.ProverStats, proved time.Duration) string {
+	tables := ""
+	if st.Tables != "" {
+		tables = fmt.Sprintf(", tables %s in %s", st.Tables, st.TablesTime.Round(time.Microsecond))
+	}
+	return fmt.Sprintf("proving key loaded in %s%s, proved in %s (%s engine)", st.KeysTime.Round(time.Microsecond), tables,
+		proved.Round(time.Millisecond), st.Engine)
 }
 
 func newProveCmd() *cobra.Command {
@@ -128,17 +141,16 @@ func newProveTransferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pk, vk, err := loadKeys(f.keys, zkp.Transfer)
+			p, vk, err := openProver(f.keys, zkp.Transfer)
 			if err != nil {
 				return err
 			}
-			f.loaded = pk.LoadTime
 			start := time.Now()
-			pub, proof, err := pk.ProveTransfer(zkp.TransferInput{Balance: bal, BalanceBlinding: rbal, Amount: amount, AmountBlinding: blinding, Context: ctx}, vk)
+			pub, proof, err := p.ProveTransfer(zkp.TransferInput{Balance: bal, BalanceBlinding: rbal, Amount: amount, AmountBlinding: blinding, Context: ctx})
 			if err != nil {
 				return failf("%v", err)
 			}
-			f.proved = time.Since(start)
+			f.proved, f.stats = time.Since(start), p.Stats(zkp.Transfer)
 			return f.write(cmd, vk, pub, proof, amount, blinding)
 		},
 	}
@@ -159,17 +171,16 @@ func newProveMintCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pk, vk, err := loadKeys(f.keys, zkp.Mint)
+			p, vk, err := openProver(f.keys, zkp.Mint)
 			if err != nil {
 				return err
 			}
-			f.loaded = pk.LoadTime
 			start := time.Now()
-			pub, proof, err := pk.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: blinding, Context: ctx}, vk)
+			pub, proof, err := p.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: blinding, Context: ctx})
 			if err != nil {
 				return failf("%v", err)
 			}
-			f.proved = time.Since(start)
+			f.proved, f.stats = time.Since(start), p.Stats(zkp.Mint)
 			return f.write(cmd, vk, pub, proof, amount, blinding)
 		},
 	}

@@ -37,7 +37,7 @@ func newSetupCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&dev, "dev", false, "single-party setup for development (NOT for production)")
-	cmd.Flags().StringVar(&out, "out", "", "directory for <circuit>.pk and <circuit>.vk")
+	cmd.Flags().StringVar(&out, "out", "", "directory for <circuit>.pk, <circuit>.vk and the prover's <circuit>.tables")
 	return cmd
 }
 
@@ -52,6 +52,11 @@ func setupOne(cmd *cobra.Command, c zkp.Circuit, dir string) error {
 		return failf("%v", err)
 	}
 	if err := zkp.WriteVerifyingKey(vkPath, vk); err != nil {
+		return failf("%v", err)
+	}
+	// Tables beside the keys let one-shot commands prove with the faster
+	// engine from their first proof.
+	if err := zkp.OpenProver(dir).WriteTables(c); err != nil {
 		return failf("%v", err)
 	}
 	ccs, _ := c.Compile()
