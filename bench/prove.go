@@ -182,7 +182,7 @@ type transferSetup struct {
 	pk       *zkp.ProvingKey
 	vk       *zkp.VerifyingKey
 	dir      string
-	proving  *zkp.Proving
+	proving  *zkp.Prover
 	fast     *zkp.TableProver
 	pkPath   string
 	initTime time.Duration // building the tables
@@ -645,7 +645,7 @@ func onePath(dir string, rounds int, pr Progress) ([]EngineCosts, error) {
 }
 
 // proveOne proves the i-th random statement of c with p.
-func proveOne(p *zkp.Proving, c zkp.Circuit, i int) error {
+func proveOne(p *zkp.Prover, c zkp.Circuit, i int) error {
 	in, err := randomTransfer(i)
 	if err != nil {
 		return err
@@ -697,14 +697,14 @@ func engineCosts(dir string, c zkp.Circuit, rounds int, pr Progress) (EngineCost
 
 	long := zkp.OpenProver(dir, zkp.LongRunning())
 	gnark := zkp.OpenProver(dir, zkp.WithEngine(zkp.EngineGnark))
-	for _, p := range []*zkp.Proving{long, gnark} { // keys read, tables loaded
+	for _, p := range []*zkp.Prover{long, gnark} { // keys read, tables loaded
 		if err := proveOne(p, c, 0); err != nil {
 			return e, err
 		}
 	}
 	e.LongRunningBy = string(long.Engine(c))
 	var tablesT, gnarkT, cached, noCache samples
-	timed := func(s *samples, p *zkp.Proving, i int) error {
+	timed := func(s *samples, p *zkp.Prover, i int) error {
 		start := time.Now()
 		if err := proveOne(p, c, i); err != nil {
 			return err

@@ -38,10 +38,10 @@
 // # Proving
 //
 // There is one way to prove: [OpenProver] on a key directory returns a
-// prover ([Proving], to be renamed Prover) that the wallet, the CLI, the demo
-// and the benchmarks share. It reads a circuit's keys on first use, is safe
-// for concurrent use, and verifies every proof before returning it. Two
-// engines sit behind it, making the same Groth16 proofs under the same keys:
+// [Prover] that the wallet, the CLI, the demo and the benchmarks share. It
+// reads a circuit's keys on first use, is safe for concurrent use, and
+// verifies every proof before returning it. Two engines sit behind it,
+// making the same Groth16 proofs under the same keys:
 //
 //   - the table engine ([TableProver]) precomputes, for every point P of the
 //     proving key, the multiples 2^{c·j}·P, so that each MSM is one pass of
@@ -62,9 +62,9 @@
 // proves with gnark until it has made buildTablesAfter (16) proofs, about
 // what the build costs in what the tables save per proof (10 to 20 proofs
 // in our runs), and then builds them. A prover that builds tables writes the cache for the next
-// process; [Proving.WriteTables] writes it on request, say after a setup.
+// process; [Prover.WriteTables] writes it on request, say after a setup.
 // [WithEngine] forces one engine, for cross-checks and baselines;
-// [Proving.Stats] says which engine serves a circuit and why.
+// [Prover.Stats] says which engine serves a circuit and why.
 //
 // The cache file is framed like a key file, with the SHA-256 of the proving
 // key it was built from and a CRC-32C of its tables. A cache that is

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Proving is Sable's one proving path: the wallet, the CLI, the demo and
+// Prover is Sable's one proving path: the wallet, the CLI, the demo and
 // the benchmarks all prove through it. It reads each circuit's keys from a
 // key directory on first use and serves every proof with the faster of two
 // engines that make the same proofs under the same keys:
@@ -34,11 +34,8 @@ import (
 // Every proof is verified with the verifying key before it is returned. If
 // the table engine ever makes one that does not verify, the proof is made
 // again with gnark and the tables are dropped, unless WithEngine forced
-// them. A Proving is safe for concurrent use.
-//
-// Proving is the one API's temporary name: it becomes Prover once no code
-// outside zkp uses Prover for the table engine.
-type Proving struct {
+// them. A Prover is safe for concurrent use.
+type Prover struct {
 	dir      string
 	cfg      proverConfig
 	circuits map[Circuit]*circuitProver
@@ -84,8 +81,8 @@ func WithoutTablesCache() ProverOption { return func(c *proverConfig) { c.noCach
 
 // OpenProver returns the prover for the keys in dir (KeyPaths and
 // TablesPath). It reads nothing until a circuit is first used.
-func OpenProver(dir string, opts ...ProverOption) *Proving {
-	p := &Proving{dir: dir, circuits: map[Circuit]*circuitProver{}}
+func OpenProver(dir string, opts ...ProverOption) *Prover {
+	p := &Prover{dir: dir, circuits: map[Circuit]*circuitProver{}}
 	for _, o := range opts {
 		o(&p.cfg)
 	}
@@ -130,7 +127,7 @@ type keyPair struct {
 // Keys returns the proving and verifying keys of circuit c. On first use it
 // reads them and sets up c's engine (which may load or build tables); a
 // failure is retried on the next call.
-func (p *Proving) Keys(c Circuit) (*ProvingKey, *VerifyingKey, error) {
+func (p *Prover) Keys(c Circuit) (*ProvingKey, *VerifyingKey, error) {
 	cp, err := p.circuit(c)
 	if err != nil {
 		return nil, nil, err
@@ -144,10 +141,10 @@ func (p *Proving) Keys(c Circuit) (*ProvingKey, *VerifyingKey, error) {
 
 // Engine returns the engine that will serve c's next proof, or "" if c has
 // not been used yet.
-func (p *Proving) Engine(c Circuit) Engine { return p.Stats(c).Engine }
+func (p *Prover) Engine(c Circuit) Engine { return p.Stats(c).Engine }
 
 // Stats reports how c's proofs are served.
-func (p *Proving) Stats(c Circuit) ProverStats {
+func (p *Prover) Stats(c Circuit) ProverStats {
 	cp, ok := p.circuits[c]
 	if !ok {
 		return ProverStats{}
@@ -169,14 +166,14 @@ func (p *Proving) Stats(c Circuit) ProverStats {
 
 // ProveTransfer proves a transfer (see ProvingKey.ProveTransfer for the
 // statement) and verifies the proof before returning it.
-func (p *Proving) ProveTransfer(in TransferInput) (Public, *Proof, error) {
+func (p *Prover) ProveTransfer(in TransferInput) (Public, *Proof, error) {
 	return p.prove(Transfer,
 		func(t *TableProver, vk *VerifyingKey) (Public, *Proof, error) { return t.ProveTransfer(in, vk) },
 		func(k *ProvingKey, vk *VerifyingKey) (Public, *Proof, error) { return k.ProveTransfer(in, vk) })
 }
 
 // ProveMint proves a mint and verifies the proof before returning it.
-func (p *Proving) ProveMint(in MintInput) (Public, *Proof, error) {
+func (p *Prover) ProveMint(in MintInput) (Public, *Proof, error) {
 	return p.prove(Mint,
 		func(t *TableProver, vk *VerifyingKey) (Public, *Proof, error) { return t.ProveMint(in, vk) },
 		func(k *ProvingKey, vk *VerifyingKey) (Public, *Proof, error) { return k.ProveMint(in, vk) })
@@ -187,7 +184,7 @@ type (
 	gnarkProof func(*ProvingKey, *VerifyingKey) (Public, *Proof, error)
 )
 
-func (p *Proving) prove(c Circuit, withTables tableProof, withGnark gnarkProof) (Public, *Proof, error) {
+func (p *Prover) prove(c Circuit, withTables tableProof, withGnark gnarkProof) (Public, *Proof, error) {
 	cp, err := p.circuit(c)
 	if err != nil {
 		return Public{}, nil, err
@@ -217,7 +214,7 @@ func (p *Proving) prove(c Circuit, withTables tableProof, withGnark gnarkProof) 
 	return pub, proof, err
 }
 
-func (p *Proving) circuit(c Circuit) (*circuitProver, error) {
+func (p *Prover) circuit(c Circuit) (*circuitProver, error) {
 	cp, ok := p.circuits[c]
 	if !ok {
 		return nil, fmt.Errorf("zkp: unknown circuit %q", c)
@@ -226,7 +223,7 @@ func (p *Proving) circuit(c Circuit) (*circuitProver, error) {
 }
 
 // load reads cp's keys on first use and sets up its engine by the policy.
-func (p *Proving) load(cp *circuitProver) (*keyPair, error) {
+func (p *Prover) load(cp *circuitProver) (*keyPair, error) {
 	if kp := cp.keys.Load(); kp != nil {
 		return kp, nil
 	}
@@ -262,7 +259,7 @@ func (p *Proving) load(cp *circuitProver) (*keyPair, error) {
 // setUpTables loads the tables from the cache, or builds them if the
 // prover is LongRunning or forced onto the table engine. Only a forced
 // engine makes a failure an error. Called with cp.mu held.
-func (p *Proving) setUpTables(cp *circuitProver, pk *ProvingKey) error {
+func (p *Prover) setUpTables(cp *circuitProver, pk *ProvingKey) error {
 	if !p.cfg.noCache {
 		t, err := ReadTableProver(TablesPath(p.dir, cp.circuit), pk)
 		if err == nil {
@@ -284,7 +281,7 @@ func (p *Proving) setUpTables(cp *circuitProver, pk *ProvingKey) error {
 }
 
 // buildTables builds cp's tables, unless another goroutine has.
-func (p *Proving) buildTables(cp *circuitProver, pk *ProvingKey) {
+func (p *Prover) buildTables(cp *circuitProver, pk *ProvingKey) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	if cp.tables.Load() == nil {
@@ -295,7 +292,7 @@ func (p *Proving) buildTables(cp *circuitProver, pk *ProvingKey) {
 // buildTablesLocked builds the tables, puts them in use and writes the
 // cache. A cache that cannot be written is reported in Stats only. Called
 // with cp.mu held.
-func (p *Proving) buildTablesLocked(cp *circuitProver, pk *ProvingKey) error {
+func (p *Prover) buildTablesLocked(cp *circuitProver, pk *ProvingKey) error {
 	t, err := NewTableProver(pk)
 	if err != nil {
 		cp.setStats(func(s *ProverStats) { s.TablesErr = err })
@@ -314,7 +311,7 @@ func (p *Proving) buildTablesLocked(cp *circuitProver, pk *ProvingKey) error {
 // WriteTables writes c's table cache (TablesPath), building the tables if
 // the prover has none, and puts them in use unless gnark was forced. It is
 // for a setup or an installer, so that a one-shot prover finds the cache.
-func (p *Proving) WriteTables(c Circuit) error {
+func (p *Prover) WriteTables(c Circuit) error {
 	cp, err := p.circuit(c)
 	if err != nil {
 		return err

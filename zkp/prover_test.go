@@ -30,7 +30,7 @@ func keyDir(t *testing.T, circuits ...Circuit) string {
 
 // proveWith proves one statement of circuit c with p and checks the proof
 // with both verifiers.
-func proveWith(t *testing.T, p *Proving, c Circuit, i int) {
+func proveWith(t *testing.T, p *Prover, c Circuit, i int) {
 	t.Helper()
 	_, vk := setupFor(t, c)
 	if err := proveAndVerify(p, vk, randomTransfer(t, i)); err != nil {
@@ -40,7 +40,7 @@ func proveWith(t *testing.T, p *Proving, c Circuit, i int) {
 
 // proveAndVerify proves in (or its amount, as a mint, for vk's circuit)
 // with p and checks the proof with both verifiers.
-func proveAndVerify(p *Proving, vk *VerifyingKey, in TransferInput) error {
+func proveAndVerify(p *Prover, vk *VerifyingKey, in TransferInput) error {
 	var pub Public
 	var proof *Proof
 	var err error
@@ -58,7 +58,7 @@ func proveAndVerify(p *Proving, vk *VerifyingKey, in TransferInput) error {
 	return nil
 }
 
-func TestProvingEngines(t *testing.T) {
+func TestProverEngines(t *testing.T) {
 	dir := keyDir(t, Transfer, Mint)
 	for _, e := range []Engine{EngineTables, EngineGnark} {
 		p := OpenProver(dir, WithEngine(e), WithoutTablesCache())
@@ -87,7 +87,7 @@ func TestProvingEngines(t *testing.T) {
 
 // A one-shot prover uses the cache when there is one, gnark otherwise; a
 // long-running one builds the tables and writes the cache.
-func TestProvingPolicy(t *testing.T) {
+func TestProverPolicy(t *testing.T) {
 	dir := keyDir(t, Mint)
 	oneShot := OpenProver(dir)
 	proveWith(t, oneShot, Mint, 1)
@@ -113,7 +113,7 @@ func TestProvingPolicy(t *testing.T) {
 
 // Without the cache and without LongRunning, the prover builds the tables
 // once it has made buildTablesAfter proofs with gnark.
-func TestProvingBuildsWhenItPays(t *testing.T) {
+func TestProverBuildsWhenItPays(t *testing.T) {
 	dir := keyDir(t, Mint)
 	p := OpenProver(dir)
 	for i := range buildTablesAfter {
@@ -136,7 +136,7 @@ func TestProvingBuildsWhenItPays(t *testing.T) {
 }
 
 // WriteTables writes the cache a later one-shot prover loads.
-func TestProvingWriteTables(t *testing.T) {
+func TestProverWriteTables(t *testing.T) {
 	dir := keyDir(t, Mint)
 	if err := OpenProver(dir, WithEngine(EngineGnark)).WriteTables(Mint); err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestProvingWriteTables(t *testing.T) {
 
 // A bad cache is reported and ignored; proving works; a long-running
 // prover replaces it.
-func TestProvingBadCache(t *testing.T) {
+func TestProverBadCache(t *testing.T) {
 	other, _, err := SetupDev(Mint)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestProvingBadCache(t *testing.T) {
 
 // Tables that make a bad proof are dropped and the proof is made again with
 // gnark; forced tables report the failure instead.
-func TestProvingDropsBadTables(t *testing.T) {
+func TestProverDropsBadTables(t *testing.T) {
 	dir := keyDir(t, Mint)
 	good, _ := proverFor(t, Mint)
 	bad := *good
@@ -230,7 +230,7 @@ func TestProvingDropsBadTables(t *testing.T) {
 
 // Missing keys are an error that a later call, once the keys exist, does
 // not repeat.
-func TestProvingMissingKeys(t *testing.T) {
+func TestProverMissingKeys(t *testing.T) {
 	dir := t.TempDir()
 	p := OpenProver(dir)
 	if _, _, err := p.Keys(Mint); !errors.Is(err, fs.ErrNotExist) {
@@ -252,7 +252,7 @@ func TestProvingMissingKeys(t *testing.T) {
 
 // One prover, several goroutines, both circuits, from the first use: the
 // keys are read and the tables built once, and every proof verifies.
-func TestProvingConcurrent(t *testing.T) {
+func TestProverConcurrent(t *testing.T) {
 	dir := keyDir(t, Transfer, Mint)
 	p := OpenProver(dir, LongRunning())
 	_, tvk := setupFor(t, Transfer)

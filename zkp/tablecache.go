@@ -43,7 +43,7 @@ import (
 // was built from another proving key (stale), or whose tables do not fit
 // the key: each table's first multiples must be the key's own points, and
 // sampled multiples must be 2^c times the one before. Every proof is still
-// verified before it leaves (see Proving), which catches anything else.
+// verified before it leaves (see Prover), which catches anything else.
 //
 // The checksum is CRC-32C, not SHA-256: it is there for accidents (a
 // SHA-256 of the transfer tables' 13 MB took 10 ms, half of the load as it

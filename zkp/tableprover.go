@@ -53,16 +53,6 @@ type TableProver struct {
 // ErrUnsupportedKey reports a proving key this prover cannot use.
 var ErrUnsupportedKey = errors.New("zkp: the table prover does not support this proving key")
 
-// Prover is the table engine's former name.
-//
-// Deprecated: use OpenProver, or TableProver for the engine itself.
-type Prover = TableProver
-
-// NewProver is NewTableProver.
-//
-// Deprecated: use OpenProver, which picks the engine and caches the tables.
-func NewProver(k *ProvingKey) (*TableProver, error) { return NewTableProver(k) }
-
 // NewTableProver builds the tables of a prover for k.
 func NewTableProver(k *ProvingKey) (*TableProver, error) {
 	start := time.Now()

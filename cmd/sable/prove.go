@@ -86,7 +86,7 @@ func (f *proveFlags) write(cmd *cobra.Command, vk *zkp.VerifyingKey, pub zkp.Pub
 }
 
 // openProver opens zkp's one proving path on dir and reads circuit c's keys.
-func openProver(dir string, c zkp.Circuit) (*zkp.Proving, *zkp.VerifyingKey, error) {
+func openProver(dir string, c zkp.Circuit) (*zkp.Prover, *zkp.VerifyingKey, error) {
 	p := zkp.OpenProver(dir)
 	_, vk, err := p.Keys(c)
 	if err != nil {

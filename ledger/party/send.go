@@ -26,13 +26,13 @@ type Prover struct {
 	Fast bool
 
 	once sync.Once
-	p    *zkp.Proving
+	p    *zkp.Prover
 }
 
 // NewProver reads keys from dir (written by 'sable setup') when needed.
 func NewProver(dir string) *Prover { return &Prover{dir: dir} }
 
-func (p *Prover) proving() *zkp.Proving {
+func (p *Prover) proving() *zkp.Prover {
 	p.once.Do(func() {
 		var opts []zkp.ProverOption
 		if p.Fast {
