@@ -2,10 +2,12 @@ package he
 
 import (
 	"fmt"
+	"math/big"
 	"sync"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
+	"github.com/tuneinsight/lattigo/v5/ring"
 )
 
 // Decryptor opens aggregates with the regulator's secret key. It is safe
@@ -21,6 +23,9 @@ type decWorker struct {
 	ecd   *heint.Encoder
 	pt    *rlwe.Plaintext
 	slots []uint64
+
+	buf    ring.Poly  // Noise's coefficient buffer, made on first use
+	coeffs []*big.Int // Noise's centred coefficients
 }
 
 // NewDecryptor returns a decryptor with sk.

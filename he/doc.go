@@ -57,6 +57,14 @@
 //	aggregate of load L                     std 3.9 + ½·log2 L; at most 11.0 + log2 L
 //	FX total, Σ rate·load = W, rates ≤ R    std ≤ 3.9 + ½·log2(R·W)
 //
+// Noise is measurable by the key holder: Decryptor.Noise returns the
+// largest |e| of a ciphertext exactly (noise.go defines it). An honest
+// fresh flow never has noise above Params.NoiseBound = 2052 (≈ 2^11.0,
+// the worst case above, derived from N, q2, the Gaussian's truncation at
+// 6σ and the ternary secret, with no probability in it); a sum of load L
+// never above SumNoiseBound(L) = L·2053 − 1; decryption is exact up to
+// Params.MaxNoise = ⌊(q0·q1 − t)/(2t)⌋ = 8,796,092,975,745 (≈ 2^43.0).
+//
 // Measured (TestCapacity, Lattigo's noise estimator): a fresh flow has
 // std 2^3.92, max 2^5.8; 100,000 additions cycling through 1,024 distinct
 // ciphertexts std 2^15.5 (K/√M·σ, worse than the √K·σ = 2^12.2 of
@@ -72,8 +80,12 @@
 // exact while every limb stays below t and the noise within budget:
 //
 //   - Plain aggregates: L ≤ MaxLoad = ⌊(t−1)/(2^24−1)⌋ = 33,554,433 flows.
-//     The noise then is at most 2^36, under 2^43 in the worst case, without
-//     any probabilistic argument. Add refuses to go further (ErrCapacity).
+//     The noise then is at most MaxLoad·(NoiseBound + 1) ≈ 2^36, under
+//     MaxNoise ≈ 2^43 in the worst case, without any probabilistic
+//     argument: any sum of honest flows up to the capacity decrypts
+//     exactly, and so does any sum of flows whose measured noise is at
+//     most NoiseBound, honest or not. Add refuses to go further
+//     (ErrCapacity).
 //   - FX totals (below): Σ rate·L ≤ RateBudget = ⌊(t−1)/255⌋ ≈ 2.2·10^12
 //     and every rate ≤ MaxRate = 2^24−1. Then 12σ of the noise is 2^40.0, 3
 //     bits under the budget; honest flows carry independent noise, so the
@@ -134,11 +146,18 @@
 //
 // # Dishonest senders
 //
-// Nothing here can tell an honest flow ciphertext from any other string of
-// residues. A sender may encrypt a wrong flow or pure noise; every
-// aggregate it enters then fails the audit (Decrypt returns
-// ErrInconsistent, or the sums differ from the commitments), and bisection
-// over sub-aggregates names the transaction.
+// Without the key nothing tells an honest flow ciphertext from any other
+// string of residues, with one exception: Ciphertext.CheckNondegenerate
+// refuses (ErrDegenerate) a ciphertext whose polynomials are visibly not
+// uniform, such as the noiseless c1 = 0 that anyone can read. A sender may
+// encrypt a wrong flow, limbs out of range, values outside every group,
+// pure noise, or a right flow flooded with noise that decrypts alone but
+// wraps every aggregate it enters. The key holder tells them apart: a
+// flow is honest-looking when it decrypts within its limbs' bounds, matches
+// its commitment and has noise at most NoiseBound; a sum of honest-looking
+// flows up to the capacity always decrypts exactly (Capacity), so an
+// aggregate that does not may always be bisected down to a flow that is
+// not. Forger makes each of these attacks, for tests.
 //
 // # Concurrency
 //
@@ -152,6 +171,7 @@
 // # Errors
 //
 // Errors start with "he: " and wrap ErrMalformed, ErrParams, ErrOversize,
-// ErrRange, ErrCapacity, ErrInconsistent or ErrScaled where one applies.
+// ErrRange, ErrCapacity, ErrInconsistent, ErrScaled or ErrDegenerate where
+// one applies.
 // No error or log message contains an amount, a blinding or key material.
 package he

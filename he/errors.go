@@ -33,4 +33,9 @@ var (
 
 	// ErrScaled: the operation is not defined on an FX-scaled ciphertext.
 	ErrScaled = errors.New("he: ciphertext is FX-scaled")
+
+	// ErrDegenerate: a well-formed ciphertext that visibly is no
+	// encryption (a zero or structured polynomial, e.g. c1 = 0: a
+	// noiseless encryption anyone can read).
+	ErrDegenerate = errors.New("he: degenerate ciphertext")
 )

@@ -64,6 +64,8 @@ type Params struct {
 	groups     int
 	maxLoad    uint64
 	rateBudget uint64
+	noiseBound uint64 // NoiseBound (noise.go)
+	maxNoise   uint64 // MaxNoise (noise.go)
 }
 
 var (
@@ -129,6 +131,9 @@ func buildParams(set ParamSet) (*Params, error) {
 	p.maxLoad = (t - 1) / blindingUnit
 	p.rateBudget = (t - 1) / amountUnit
 	p.fp = fingerprint(hp)
+	if err := p.deriveNoise(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
