@@ -50,8 +50,12 @@ func ValidAggregateKey(k string) bool {
 }
 
 // DecodeFlow checks a transaction's flow ciphertext: well formed, made for
-// the regulator's parameters, load 1 (a single fresh encryption). With nil
-// params the chain has no HE key and a flow must be absent.
+// the regulator's parameters, load 1 (a single fresh encryption), and not
+// degenerate (CodeFlowDegenerate: c1 = 0 or any polynomial visibly not
+// uniform, which makes a noiseless or readable encryption; see
+// he.Ciphertext.CheckNondegenerate). With nil params the chain has no HE
+// key and a flow must be absent. What needs the key (a wrong value, limbs
+// out of range, flooded noise) is the audit's to find.
 func DecodeFlow(params *he.Params, b []byte) (*he.Ciphertext, *Rejection) {
 	if params == nil {
 		if len(b) != 0 {
@@ -74,6 +78,9 @@ func DecodeFlow(params *he.Params, b []byte) (*he.Ciphertext, *Rejection) {
 	}
 	if ct.Load() != 1 {
 		return nil, Reject(CodeFlowMalformed, "flow ciphertext claims load %d, want a single fresh encryption (1)", ct.Load())
+	}
+	if err := ct.CheckNondegenerate(); err != nil {
+		return nil, Reject(CodeFlowDegenerate, "%v; encrypt the flow to the regulator's public key", err)
 	}
 	return ct, nil
 }

@@ -29,6 +29,8 @@ const (
 	CodeUnknownPayment     uint32 = 21 // apply-pending names a payment that is not pending
 	CodeFlowParams         uint32 = 22 // HE flow ciphertext made for other parameters
 	CodeFlowTooLarge       uint32 = 23 // HE flow ciphertext over the size limit
+	CodeFlowDegenerate     uint32 = 24 // HE flow ciphertext visibly no encryption (e.g. c1 = 0: noiseless, readable by anyone)
+	CodeAggregateFull      uint32 = 25 // an HE aggregate the flow would enter is at its capacity until the regulator closes its epoch
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 )
 
