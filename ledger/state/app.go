@@ -45,7 +45,19 @@ type App struct {
 	blockAt int64
 	blockH  []byte
 	check   *overlay // CheckTx's view: committed state + accepted mempool txs
+
+	capacity uint64 // aggregates' capacity; 0: he's MaxLoad
 }
+
+// Option configures an App.
+type Option func(*App)
+
+// WithAggregateCapacity sets the largest load an HE aggregate may reach
+// before a transaction whose flow would enter it is rejected
+// (ledger.CodeAggregateFull) until the regulator closes its epoch. The
+// default, and the most it can be, is he's MaxLoad. It decides which
+// transactions apply, so every validator of a chain must use the same.
+func WithAggregateCapacity(n uint64) Option { return func(a *App) { a.capacity = n } }
 
 // Keys are the verifying keys a node checks proofs with.
 type Keys struct {
@@ -53,7 +65,7 @@ type Keys struct {
 }
 
 // NewApp opens the application over its state store.
-func NewApp(store *Store, keys Keys, log *slog.Logger) (*App, error) {
+func NewApp(store *Store, keys Keys, log *slog.Logger, opts ...Option) (*App, error) {
 	if keys.Transfer == nil || keys.Mint == nil {
 		return nil, errors.New("ledger: verifying keys for transfer and mint are required")
 	}
@@ -63,6 +75,9 @@ func NewApp(store *Store, keys Keys, log *slog.Logger) (*App, error) {
 	}
 	a := &App{store: store, log: log, height: h, appHash: hash,
 		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint)}}
+	for _, o := range opts {
+		o(a)
+	}
 	if h > 0 {
 		if err := a.loadChain(); err != nil {
 			return nil, err
@@ -90,7 +105,7 @@ func (a *App) loadChain() error {
 	if err := a.checkKeys(gen); err != nil {
 		return err
 	}
-	a.exec.flows, err = genesisFlowBook(gen)
+	a.exec.flows, err = genesisFlowBook(gen, a.capacity)
 	return err
 }
 
@@ -142,12 +157,12 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	a.exec.chainID = req.ChainId
-	if a.exec.flows, err = genesisFlowBook(g); err != nil {
+	if a.exec.flows, err = genesisFlowBook(g, a.capacity); err != nil {
 		return nil, err
 	}
 	o := newOverlay(a.store)
 	o.set(keyChainID, []byte(req.ChainId))
-	if err := writeGenesis(g, o, req.AppStateBytes); err != nil {
+	if err := writeGenesis(g, o, req.AppStateBytes, a.exec.flows); err != nil {
 		return nil, err
 	}
 	a.genesis = o

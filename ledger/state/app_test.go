@@ -69,14 +69,15 @@ type fixture struct {
 	reg, a, b, issuer *member
 	genesis           []byte
 	height            int64
+	opts              []Option
 }
 
 func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
 
 // newFixtureWith builds the fixture; with an HE public key every payment
 // carries its flow, and bank-a's funding enters its inflow aggregate.
-func newFixtureWith(t testing.TB, hePK *he.PublicKey) *fixture {
-	f := &fixture{t: t, dir: t.TempDir()}
+func newFixtureWith(t testing.TB, hePK *he.PublicKey, opts ...Option) *fixture {
+	f := &fixture{t: t, dir: t.TempDir(), opts: opts}
 	f.reg = newParty(t, "regulator", "regulator", "SG")
 	f.a = newParty(t, "bank-a", "bank", "SG")
 	f.b = newParty(t, "bank-b", "bank", "HK")
@@ -120,7 +121,7 @@ func (f *fixture) open() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	app, err := NewApp(store, testKeys.keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := NewApp(store, testKeys.keys, slog.New(slog.NewTextHandler(io.Discard, nil)), f.opts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -32,6 +32,7 @@
 //	r/<party>/<height><index> an incoming payment with its memo
 //	u/<party>/<CUR>/<txid>    a payment still in pending
 //	h/, hc/, hx/, hb/<agg>    HE aggregates, their commitment sums, their transactions, their epoch base
+//	hl/<agg>                  an HE aggregate's load, checked against the capacity as flows are recorded
 //	g/genesis, g/chain-id     the genesis app state
 //	m/height, m/apphash       the last committed block
 //

@@ -183,10 +183,7 @@ func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st
 
 // record adds a flow to its aggregates; the last step of a transaction.
 func (e *executor) record(v view, tx *ledger.Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, keys ...string) *ledger.Rejection {
-	if err := e.flows.record(v, keys, flow, amount, st.Height, st.Index, st.id); err != nil {
-		return internal(err)
-	}
-	return nil
+	return e.flows.record(v, keys, flow, amount, st.Height, st.Index, st.id)
 }
 
 func (e *executor) burn(v view, tx *ledger.Tx, sender *Party, b *ledger.Burn, st *TxStatus) *ledger.Rejection {

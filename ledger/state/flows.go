@@ -29,6 +29,17 @@ import (
 // and, for bisection, the transactions that entered each since its last
 // epoch close at hx/<key>/<height><index>. A flow sits in slot group
 // ledger.FlowGroup.
+//
+// Capacity. Each aggregate's load (the number of flows summed into its
+// ciphertext, the epoch base counting for its own load) is kept at
+// hl/<key> and counted as each flow is recorded, in CheckTx as in
+// FinalizeBlock. A transaction that would take any of its aggregates past
+// the app's capacity (he's MaxLoad unless set lower) is rejected with
+// ledger.CodeAggregateFull, in CheckTx and in apply alike, before it
+// changes anything; so the ciphertext additions made when the block is
+// flushed never exceed what he accepts and FinalizeBlock never fails for
+// capacity. An epoch close sets the load back to that of the regulator's
+// re-encryption.
 
 func aggKey(k string) []byte    { return []byte("h/" + k) }
 func aggSumKey(k string) []byte { return []byte("hc/" + k) }
@@ -38,6 +49,9 @@ func aggTxKey(k string, height int64, index uint32) []byte {
 }
 func aggTxPrefix(k string) []byte { return []byte("hx/" + k + "/") }
 
+// aggLoadKey holds an aggregate's load, big-endian.
+func aggLoadKey(k string) []byte { return []byte("hl/" + k) }
+
 // aggBaseKey holds an aggregate's state at its last epoch close: the
 // regulator's ciphertext and the commitment sum it stands for, the first
 // element of any later bisection.
@@ -46,9 +60,10 @@ func aggBaseKey(k string) []byte { return []byte("hb/" + k) }
 // flowBook validates flow ciphertexts and, during FinalizeBlock, collects
 // them for the block's aggregates.
 type flowBook struct {
-	pk     *he.PublicKey
-	params *he.Params
-	ev     *he.Evaluator
+	pk       *he.PublicKey
+	params   *he.Params
+	ev       *he.Evaluator
+	capacity uint64 // the largest load an aggregate may reach, ≤ params.MaxLoad()
 	// pending holds, per aggregate touched in the current block, an
 	// optional replacement (epoch close) and the flows to add, in order.
 	pending map[string]*aggUpdate
@@ -59,8 +74,14 @@ type aggUpdate struct {
 	adds []*he.Ciphertext
 }
 
-func newFlowBook(pk *he.PublicKey) *flowBook {
-	return &flowBook{pk: pk, params: pk.Params(), ev: he.NewEvaluator(pk.Params())}
+// newFlowBook returns the book for the regulator's key; capacity 0 or
+// above he's MaxLoad means MaxLoad.
+func newFlowBook(pk *he.PublicKey, capacity uint64) *flowBook {
+	p := pk.Params()
+	if capacity == 0 || capacity > p.MaxLoad() {
+		capacity = p.MaxLoad()
+	}
+	return &flowBook{pk: pk, params: p, ev: he.NewEvaluator(p), capacity: capacity}
 }
 
 // decode checks a transaction's flow ciphertext: well formed, made for the
@@ -72,27 +93,62 @@ func (f *flowBook) decode(b []byte) (*he.Ciphertext, *ledger.Rejection) {
 	return ledger.DecodeFlow(f.params, b)
 }
 
-// record books one flow into aggregates: commitment sums and the tx index
-// go to the overlay now (they are small); ciphertexts are added at the end
-// of the block, when collecting (FinalizeBlock only).
-func (f *flowBook) record(v view, keys []string, ct *he.Ciphertext, amount zkp.Commitment, height int64, index uint32, txid ledger.TxID) error {
+// record books one flow into aggregates: commitment sums, loads and the
+// tx index go to the overlay now (they are small); ciphertexts are added
+// at the end of the block, when collecting (FinalizeBlock only). It first
+// checks every aggregate's capacity and, if one is full, rejects the
+// transaction having changed nothing.
+func (f *flowBook) record(v view, keys []string, ct *he.Ciphertext, amount zkp.Commitment, height int64, index uint32, txid ledger.TxID) *ledger.Rejection {
 	if f == nil || ct == nil {
 		return nil
 	}
-	for _, k := range keys {
+	loads := make([]uint64, len(keys))
+	for i, k := range keys {
+		n, err := f.loadOf(v, k)
+		if err != nil {
+			return internal(err)
+		}
+		if n >= f.capacity || ct.Load() > f.capacity-n {
+			return ledger.Reject(ledger.CodeAggregateFull, "aggregate %s holds %d flows, its capacity; the regulator must close its epoch before it takes more", k, n)
+		}
+		loads[i] = n + ct.Load()
+	}
+	for i, k := range keys {
 		sum, err := v.commitmentAt(aggSumKey(k))
 		if err != nil {
-			return err
+			return internal(err)
 		}
 		b := sum.Add(amount).Bytes()
 		v.o.set(aggSumKey(k), b[:])
 		v.o.set(aggTxKey(k, height, index), txid[:])
+		v.o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, loads[i]))
 		if f.pending != nil {
 			u := f.update(k)
 			u.adds = append(u.adds, ct)
 		}
 	}
 	return nil
+}
+
+// loadOf returns an aggregate's load: its counter, or for a state written
+// before counters were kept the load its stored ciphertext carries, or 0
+// for an aggregate never touched.
+func (f *flowBook) loadOf(v view, k string) (uint64, error) {
+	raw, err := v.o.get(aggLoadKey(k))
+	if err != nil {
+		return 0, err
+	}
+	if raw != nil {
+		if len(raw) != 8 {
+			return 0, stateErr("aggregate load", fmt.Errorf("%d bytes", len(raw)))
+		}
+		return binary.BigEndian.Uint64(raw), nil
+	}
+	ct, err := f.load(v.o, k)
+	if err != nil {
+		return 0, err
+	}
+	return ct.Load(), nil
 }
 
 func (f *flowBook) update(k string) *aggUpdate {
@@ -132,8 +188,11 @@ func (f *flowBook) flush(o *overlay) error {
 			}
 		}
 		for _, ct := range u.adds {
+			// record refused every flow past the capacity, so this fails
+			// only if the loads kept in state disagree with the
+			// ciphertexts: a broken invariant, which must halt the node.
 			if err := f.ev.Add(agg, ct); err != nil {
-				return fmt.Errorf("ledger: aggregate %s: %w (an epoch close is overdue)", k, err)
+				return fmt.Errorf("ledger: aggregate %s: %w", k, err)
 			}
 		}
 		b, err := agg.MarshalBinary()
@@ -193,6 +252,7 @@ func (e *executor) epochClose(v view, sender *Party, b *ledger.EpochClose, st *T
 		w.Blob(a.Ciphertext)
 		v.o.set(aggBaseKey(a.Key), w.B)
 		v.o.set(aggKey(a.Key), a.Ciphertext)
+		v.o.set(aggLoadKey(a.Key), binary.BigEndian.AppendUint64(nil, cts[i].Load()))
 		if e.flows.pending != nil {
 			e.flows.pending[a.Key] = &aggUpdate{base: cts[i]}
 		}

@@ -3,8 +3,11 @@ package state
 import (
 	"context"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
@@ -94,6 +97,13 @@ func TestFlowRejections(t *testing.T) {
 	twice.UnmarshalBinary(flow)
 	he.NewEvaluator(he.DefaultParams()).Add(twice, twice.Copy())
 	twiceRaw, _ := twice.MarshalBinary()
+	forger := he.NewForger(pk)
+	slots, _ := forger.Slots(map[int]he.Flow{ledger.FlowGroup: {Amount: 10, Blinding: big.NewInt(1)}})
+	trivial, err := forger.Trivial(slots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trivialRaw, _ := trivial.MarshalBinary()
 	cases := []struct {
 		name string
 		flow []byte
@@ -104,6 +114,7 @@ func TestFlowRejections(t *testing.T) {
 		{"other parameters", otherParams, ledger.CodeFlowParams},
 		{"oversize", make([]byte, ledger.MaxFlowSize), ledger.CodeFlowTooLarge},
 		{"a sum, not one encryption", twiceRaw, ledger.CodeFlowMalformed},
+		{"noiseless (c1 = 0)", trivialRaw, ledger.CodeFlowDegenerate},
 	}
 	before := f.snapshot()
 	for _, tc := range cases {
@@ -203,4 +214,60 @@ func (f *fixture) closeTx(t *testing.T, aud *audit.Auditor, keys ...string) *led
 	tx.Sign(testChain, f.reg.id.Sign)
 	f.reg.nonce++
 	return tx
+}
+
+// TestAggregateCapacity: with a capacity of 3 flows per aggregate, the
+// fourth transfer into the same aggregates is rejected at CheckTx (counting
+// the mempool) and inside a block, where it changes nothing and does not
+// halt the chain; after an epoch close it goes through.
+func TestAggregateCapacity(t *testing.T) {
+	sk, pk := heKeys()
+	f := newFixtureWith(t, pk, WithAggregateCapacity(3))
+	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
+	var txs []*ledger.Tx
+	for _, amount := range []uint64{100, 200, 300, 400} {
+		tx, amt := f.transfer(f.a, f.b, amount)
+		f.a.spend(amt)
+		txs = append(txs, tx)
+		src.txs[tx.ID()] = tx.Encode()
+	}
+	if res := f.block(txs[0].Encode()); res.TxResults[0].Code != ledger.CodeOK {
+		t.Fatalf("first transfer: %s", res.TxResults[0].Log)
+	}
+	for i, want := range []uint32{ledger.CodeOK, ledger.CodeOK, ledger.CodeAggregateFull} {
+		if res := f.checkTx(txs[i+1].Encode()); res.Code != want {
+			t.Fatalf("CheckTx of transfer %d: code %d (%s), want %d", i+2, res.Code, res.Log, want)
+		}
+	}
+	before := f.snapshot()
+	prop, _ := f.app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: f.height + 1, Txs: [][]byte{txs[1].Encode(), txs[2].Encode(), txs[3].Encode()}})
+	if prop.Status != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+		t.Fatal("a proposal overflowing an aggregate is accepted")
+	}
+	res := f.block(txs[1].Encode(), txs[2].Encode(), txs[3].Encode()) // fails the test if FinalizeBlock errs
+	if res.TxResults[0].Code != ledger.CodeOK || res.TxResults[1].Code != ledger.CodeOK || res.TxResults[2].Code != ledger.CodeAggregateFull {
+		t.Fatalf("block: %+v", res.TxResults)
+	}
+	if !strings.Contains(res.TxResults[2].Log, "capacity") {
+		t.Fatalf("rejection says %q", res.TxResults[2].Log)
+	}
+	if after := f.snapshot(); after == before {
+		t.Fatal("the two transfers that fit did not apply")
+	}
+	mid := f.snapshot()
+	if res := f.block(txs[3].Encode()); res.TxResults[0].Code != ledger.CodeAggregateFull || f.snapshot() != mid {
+		t.Fatalf("full aggregate: code %d, state changed %v", res.TxResults[0].Code, f.snapshot() != mid)
+	}
+	aud := audit.New(src, sk, audit.DefaultFXRates())
+	closeTx := f.closeTx(t, aud, "out/USD/bank-a", "in/USD/bank-b", "corridor/USD/SG-HK", "currency/USD/transfers")
+	if res := f.block(closeTx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
+		t.Fatalf("epoch close: %s", res.TxResults[0].Log)
+	}
+	if res := f.block(txs[3].Encode()); res.TxResults[0].Code != ledger.CodeOK {
+		t.Fatalf("after the epoch close: %s", res.TxResults[0].Log)
+	}
+	rep, err := aud.Run(context.Background())
+	if err != nil || !rep.Consistent {
+		t.Fatalf("audit: %v %+v", err, rep)
+	}
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,13 +11,14 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// flowBook returns the HE flow book for the genesis key, or nil without one.
-func genesisFlowBook(g *ledger.Genesis) (*flowBook, error) {
+// genesisFlowBook returns the HE flow book for the genesis key, or nil
+// without one; capacity as for newFlowBook.
+func genesisFlowBook(g *ledger.Genesis, capacity uint64) (*flowBook, error) {
 	pk, err := g.HEKey()
 	if err != nil || pk == nil {
 		return nil, err
 	}
-	return newFlowBook(pk), nil
+	return newFlowBook(pk, capacity), nil
 }
 
 // partyOf turns a genesis entry (checked by ledger.ParseGenesis) into a
@@ -44,9 +46,10 @@ func partyOf(p ledger.GenesisParty) (*Party, error) {
 	return out, nil
 }
 
-// write puts the genesis state into o. Supplies start as the sum of the
-// opening balances, so the turnstile holds from the first block.
-func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte) error {
+// writeGenesis puts the genesis state into o. Supplies start as the sum of
+// the opening balances, so the turnstile holds from the first block. book
+// is the chain's flow book (nil without an HE key).
+func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte, book *flowBook) error {
 	v := view{o}
 	o.set(keyGenesis, raw)
 	for _, gp := range g.Parties {
@@ -58,10 +61,6 @@ func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte) error {
 		o.set(issuerKey(c), []byte(is.Party))
 	}
 	supply := map[ledger.Currency]zkp.Commitment{}
-	book, err := genesisFlowBook(g)
-	if err != nil {
-		return err
-	}
 	funded := map[ledger.Currency]*he.Ciphertext{}
 	for _, a := range g.Accounts {
 		c, _ := ledger.ParseCurrency(a.Currency)
@@ -74,11 +73,12 @@ func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte) error {
 			b := avail.Bytes()
 			o.set(aggSumKey(k), b[:])
 			ct, _ := book.decode(flow)
+			o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, ct.Load()))
 			if funded[c] == nil {
 				funded[c] = he.Zero(book.params)
 			}
-			if err := book.ev.Add(funded[c], ct); err != nil {
-				return err
+			if err := book.ev.Add(funded[c], ct); err != nil || funded[c].Load() > book.capacity {
+				return fmt.Errorf("ledger: genesis funds more %s accounts than an aggregate holds (%d)", c, book.capacity)
 			}
 		}
 		if s, ok := supply[c]; ok {
@@ -100,6 +100,7 @@ func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte) error {
 			o.set(aggKey(key), raw)
 			b := supply[k.Code].Bytes()
 			o.set(aggSumKey(key), b[:])
+			o.set(aggLoadKey(key), binary.BigEndian.AppendUint64(nil, ct.Load()))
 		}
 	}
 	return nil
