@@ -18,10 +18,11 @@ import (
 	"github.com/sable-settlement/sable/ledger/party"
 )
 
-// session is a party's home opened for one command: identity, wallet, node.
+// session is a party's home opened for one command (party.Open). The
+// client field and the sender method are the names audit.go and
+// beneficiary.go still use for the session's Client and Sender.
 type session struct {
-	id     *party.Identity
-	wallet *party.Wallet
+	*party.Session
 	client *client.Client
 }
 
@@ -29,25 +30,14 @@ func openSession(home, node string) (*session, error) {
 	if home == "" {
 		return nil, withHint(failf("--home is required"), "a bank's home is written by 'sable testnet', e.g. DIR/banks/bank-sg")
 	}
-	id, err := party.LoadIdentity(home)
+	s, err := party.Open(home, node)
 	if err != nil {
 		return nil, failf("%v", err)
 	}
-	if node == "" {
-		node = id.Config.Node
-	}
-	c, err := client.Dial(node)
-	if err != nil {
-		return nil, failf("%v", err)
-	}
-	w, err := party.OpenWallet(id)
-	if err != nil {
-		return nil, failf("%v", err)
-	}
-	return &session{id: id, wallet: w, client: c}, nil
+	return &session{Session: s, client: s.Client}, nil
 }
 
-func (s *session) Close() { s.wallet.Close() }
+func (s *session) sender() *party.Sender { return s.Sender }
 
 // begin opens a party's session and a context cancelled by Ctrl-C; done
 // releases both.
@@ -60,9 +50,27 @@ func begin(home, node string) (*session, context.Context, func(), error) {
 	return s, ctx, func() { cancel(); s.Close() }, nil
 }
 
+// inSession is a command's RunE that opens the party's session, brings
+// its wallet up to the ledger first when synced, and runs fn in it.
+func inSession(home, node *string, synced bool, fn func(cmd *cobra.Command, ctx context.Context, s *session) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		s, ctx, done, err := begin(*home, *node)
+		if err != nil {
+			return err
+		}
+		defer done()
+		if synced {
+			if err := s.sync(ctx); err != nil {
+				return err
+			}
+		}
+		return fn(cmd, ctx, s)
+	}
+}
+
 // sync brings the wallet up to the ledger.
 func (s *session) sync(ctx context.Context) error {
-	if _, err := s.wallet.Sync(ctx, s.client); err != nil {
+	if _, err := s.Wallet.Sync(ctx, s.Client); err != nil {
 		return ledgerError(err)
 	}
 	return nil
@@ -91,10 +99,6 @@ func submitted(cmd *cobra.Command, ctx context.Context, s *session, id ledger.Tx
 		return waitFor(cmd, ctx, s, id)
 	}
 	return nil
-}
-
-func (s *session) sender() *party.Sender {
-	return &party.Sender{W: s.wallet, C: s.client, P: party.NewProver(s.id.ZKKeysDir())}
 }
 
 // partyFlags are --home and --node, shared by every command that acts as a
@@ -127,13 +131,8 @@ func newWalletCmd() *cobra.Command {
 		Use:   "sync --home DIR",
 		Short: "Fold committed transactions, open incoming memos and check the balances against the ledger",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, ctx, done, err := begin(home, node)
-			if err != nil {
-				return err
-			}
-			defer done()
-			rep, err := s.wallet.Sync(ctx, s.client)
+		RunE: inSession(&home, &node, false, func(cmd *cobra.Command, ctx context.Context, s *session) error {
+			rep, err := s.Wallet.Sync(ctx, s.Client)
 			for _, d := range rep.Dropped {
 				fmt.Fprintf(cmd.ErrOrStderr(), "sable: dropped %s\n", d)
 			}
@@ -145,7 +144,7 @@ func newWalletCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "synced: %d own transactions committed, %d payments received\n", rep.Committed, rep.Received)
 			return nil
-		},
+		}),
 	}
 	partyFlags(sync, &home, &node)
 	cmd.AddCommand(sync)
@@ -159,17 +158,9 @@ func newBalanceCmd() *cobra.Command {
 		Use:   "balance --home DIR [--json]",
 		Short: "Balances per currency from the wallet, checked against the ledger",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, ctx, done, err := begin(home, node)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := s.sync(ctx); err != nil {
-				return err
-			}
+		RunE: inSession(&home, &node, true, func(cmd *cobra.Command, ctx context.Context, s *session) error {
 			return printBalances(cmd, ctx, s, asJSON)
-		},
+		}),
 	}
 	partyFlags(cmd, &home, &node)
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"USD":"1234.56",…}: available plus received pending, per currency`)
@@ -177,7 +168,7 @@ func newBalanceCmd() *cobra.Command {
 }
 
 func printBalances(cmd *cobra.Command, ctx context.Context, s *session, asJSON bool) error {
-	curs, err := s.wallet.Accounts(ctx, s.client)
+	curs, err := s.Wallet.Accounts(ctx, s.Client)
 	if err != nil {
 		return ledgerError(err)
 	}
@@ -187,11 +178,11 @@ func printBalances(cmd *cobra.Command, ctx context.Context, s *session, asJSON b
 		fmt.Fprintf(out, "%-4s %22s %22s\n", "", "available", "pending")
 	}
 	for _, c := range curs {
-		avail, err := s.wallet.Projected(c)
+		avail, err := s.Wallet.Projected(c)
 		if err != nil {
 			return ledgerError(err)
 		}
-		pend, err := s.wallet.PendingSum(c)
+		pend, err := s.Wallet.PendingSum(c)
 		if err != nil {
 			return ledgerError(err)
 		}
@@ -245,7 +236,7 @@ func newTransferCmd() *cobra.Command {
 				return err
 			}
 			defer done()
-			snd := s.sender()
+			snd := s.Sender
 			snd.NoAudit = noAudit
 			var id ledger.TxID
 			if len(amts) > 1 {
@@ -270,7 +261,7 @@ func newTransferCmd() *cobra.Command {
 }
 
 func waitFor(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID) error {
-	o, err := s.client.WaitCommitted(ctx, id, 60*time.Second)
+	o, err := s.Client.WaitCommitted(ctx, id, 60*time.Second)
 	if err != nil {
 		return failf("%v", err)
 	}
@@ -291,16 +282,8 @@ func newApplyPendingCmd() *cobra.Command {
 		Use:   "apply-pending --home DIR [--currency CUR] [--wait]",
 		Short: "Move received payments from pending into available",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, ctx, done, err := begin(home, node)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := s.sync(ctx); err != nil {
-				return err
-			}
-			curs, err := s.wallet.Accounts(ctx, s.client)
+		RunE: inSession(&home, &node, true, func(cmd *cobra.Command, ctx context.Context, s *session) error {
+			curs, err := s.Wallet.Accounts(ctx, s.Client)
 			if err != nil {
 				return ledgerError(err)
 			}
@@ -313,7 +296,7 @@ func newApplyPendingCmd() *cobra.Command {
 			}
 			var ids []ledger.TxID
 			for _, c := range curs {
-				id, n, err := s.sender().ApplyPending(ctx, c)
+				id, n, err := s.Sender.ApplyPending(ctx, c)
 				if err != nil {
 					return ledgerError(err)
 				}
@@ -333,7 +316,7 @@ func newApplyPendingCmd() *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	partyFlags(cmd, &home, &node)
 	cmd.Flags().StringVar(&currency, "currency", "", "only this currency")
@@ -437,9 +420,9 @@ func newMintCmd(burn bool) *cobra.Command {
 			defer done()
 			var id ledger.TxID
 			if burn {
-				id, err = s.sender().Burn(ctx, c, amt)
+				id, err = s.Sender.Burn(ctx, c, amt)
 			} else {
-				id, err = s.sender().Mint(ctx, to, c, amt)
+				id, err = s.Sender.Mint(ctx, to, c, amt)
 			}
 			if err != nil {
 				return ledgerError(err)
