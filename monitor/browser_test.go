@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -15,10 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/audit"
-	"github.com/sable-settlement/sable/ledger/client"
-	"github.com/sable-settlement/sable/ledger/node"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/testnet"
 	"github.com/sable-settlement/sable/monitor"
@@ -71,29 +68,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 
-	dir := t.TempDir()
-	l, err := testnet.Write(filepath.Join(dir, "net"), testnet.Options{Validators: 1, Fund: "1000000",
-		BasePort: freeBasePort(t), TimeoutCommit: 100 * time.Millisecond, EmptyBlockInterval: 500 * time.Millisecond})
+	network, err := localnet.New(filepath.Join(t.TempDir(), "net"), localnet.Options{Options: testnet.Options{Validators: 1, Fund: "1000000",
+		TimeoutCommit: 100 * time.Millisecond, EmptyBlockInterval: 500 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.Start(ctx, l.Validators[0].Home, quiet)
-	if err != nil {
+	defer network.Close()
+	if err := network.StartAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer n.Stop()
-	c, err := client.Dial(n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
+	deadline, _ := ctx.Deadline()
+	if err := network.WaitHeight([]int{0}, 2, time.Until(deadline)); err != nil {
+		t.Fatalf("the network did not start: %v", err)
 	}
-	for h := int64(0); h < 2; {
-		h, _, _ = c.Height(ctx)
-		if ctx.Err() != nil {
-			t.Fatal("the network did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	l, c := network.Layout, network.Client(0)
 
 	sk, err := party.LoadHESecretKey(l.Regulator.Home)
 	if err != nil {
@@ -144,28 +132,29 @@ func TestDashboardInBrowser(t *testing.T) {
 	// It keeps following new (empty) blocks.
 	read("a newer block", func(s pageState) bool { return s.height() > first.height() })
 
-	id, err := party.LoadIdentity(l.Banks[0].Home) // bank-sg
+	bank, err := party.Open(l.Banks[0].Home, "") // bank-sg
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := party.OpenWallet(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	sender := &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}
+	defer bank.Close()
+	sender := bank.Sender
 	sgd, _ := ledger.ParseCurrency("SGD")
-	pay := func(amount uint64) int64 {
+	// committed waits for a submitted transaction and returns its height.
+	committed := func(what string, txid ledger.TxID, err error) int64 {
 		t.Helper()
-		txid, err := sender.Transfer(ctx, party.TransferRequest{To: "bank-hk", Currency: sgd, Amount: amount})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o, err := c.WaitCommitted(ctx, txid, 30*time.Second)
 		if err != nil || o.State != "committed" {
-			t.Fatalf("payment: %+v %v", o, err)
+			t.Fatalf("%s: %+v %v", what, o, err)
 		}
 		return o.Height
+	}
+	pay := func(amount uint64) int64 {
+		t.Helper()
+		txid, err := sender.Transfer(ctx, party.TransferRequest{To: "bank-hk", Currency: sgd, Amount: amount})
+		return committed("payment", txid, err)
 	}
 	// Single payments: 4321.87 and 2718.28 SGD; together 7040.15.
 	singles := []string{"4321.87", "4,321.87", "432187", "2718.28", "2,718.28", "271828"}
@@ -214,27 +203,16 @@ func TestDashboardInBrowser(t *testing.T) {
 			issuer = is
 		}
 	}
-	iid, err := party.LoadIdentity(issuer.Home)
+	iss, err := party.Open(issuer.Home, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	iw, err := party.OpenWallet(iid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer iw.Close()
-	minter := &party.Sender{W: iw, C: c, P: party.NewProver(iid.ZKKeysDir())}
+	defer iss.Close()
+	minter := iss.Sender
 	mint := func(amount uint64) int64 {
 		t.Helper()
 		txid, err := minter.Mint(ctx, "bank-th", sgd, amount)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o, err := c.WaitCommitted(ctx, txid, 30*time.Second)
-		if err != nil || o.State != "committed" {
-			t.Fatalf("mint: %+v %v", o, err)
-		}
-		return o.Height
+		return committed("mint", txid, err)
 	}
 	singles = append(singles, "3141.59", "3,141.59", "314159", "1618.03", "1,618.03", "161803")
 	h3 := mint(314159)
@@ -271,28 +249,6 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("screenshot is %d bytes", len(png))
 	}
 	t.Logf("screenshot: %s (%d bytes); total %s", shot, len(png), time.Since(t0).Round(time.Millisecond))
-}
-
-// freeBasePort picks a base port whose validator ports (base+6, base+7)
-// are free now.
-func freeBasePort(t *testing.T) int {
-	for range 100 {
-		base := 20000 + 10*rand.IntN(1200) // below Linux's ephemeral ports
-		ok := true
-		for _, port := range []int{base + 6, base + 7} {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err != nil {
-				ok = false
-				break
-			}
-			l.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free ports")
-	return 0
 }
 
 func tailText(s string) string {

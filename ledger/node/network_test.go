@@ -40,7 +40,6 @@ import (
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
-	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/state"
 	"github.com/sable-settlement/sable/ledger/testnet"
@@ -167,7 +166,7 @@ func TestNetwork(t *testing.T) {
 				defer wg.Done()
 				for _, raw := range raws[k] {
 					obs.submittedAt([32]byte(types.Tx(raw).Hash()), time.Now())
-					res, err := n.rpc[node].BroadcastTxSync(context.Background(), raw)
+					res, err := n.RPC(node).BroadcastTxSync(context.Background(), raw)
 					if err != nil || res.Code != ledger.CodeOK {
 						t.Errorf("burst broadcast: %v %+v", err, res)
 						return
@@ -202,14 +201,14 @@ func TestNetwork(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := n.rpc[node].BroadcastTxSync(context.Background(), raw)
+				res, err := n.RPC(node).BroadcastTxSync(context.Background(), raw)
 				results[k] = describe(res, err)
 			}()
 		}
 		wg.Wait()
 		t.Logf("sent to validators 0 and 1 at once: %q, %q", results[0], results[1])
 		id := ledger.TxID(types.Tx(raw).Hash())
-		o, err := n.cl[0].WaitCommitted(context.Background(), id, 20*time.Second)
+		o, err := n.Client(0).WaitCommitted(context.Background(), id, 20*time.Second)
 		if err != nil || o.State != "committed" {
 			t.Fatalf("not committed: %+v %v", o, err)
 		}
@@ -220,7 +219,7 @@ func TestNetwork(t *testing.T) {
 		}
 		// Sent again after it committed, into a later block: the mempool's
 		// cache or the app refuses it.
-		res, err := n.rpc[2].BroadcastTxSync(context.Background(), raw)
+		res, err := n.RPC(2).BroadcastTxSync(context.Background(), raw)
 		if !refusedAsDuplicate(res, err) {
 			t.Fatalf("resent after commit: %s", describe(res, err))
 		}
@@ -240,7 +239,7 @@ func TestNetwork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o, err := n.cl[0].WaitCommitted(context.Background(), id, 20*time.Second); err != nil || o.State != "committed" {
+		if o, err := n.Client(0).WaitCommitted(context.Background(), id, 20*time.Second); err != nil || o.State != "committed" {
 			t.Fatalf("payment while validator 3 is down: %+v %v", o, err)
 		}
 		n.waitHeight([]int{0, 1, 2}, h0+5, 20*time.Second)
@@ -253,7 +252,7 @@ func TestNetwork(t *testing.T) {
 		// The same transaction again, after the restart emptied the
 		// node's mempool cache: the app refuses it.
 		n.waitCaughtUp(3, 30*time.Second)
-		res, err := n.rpc[3].BroadcastTxSync(context.Background(), dup)
+		res, err := n.RPC(3).BroadcastTxSync(context.Background(), dup)
 		if code, ok := checkTxCode(res, err); !ok || (code != ledger.CodeDuplicateTx && code != ledger.CodeBadNonce) {
 			t.Fatalf("committed transaction resent to a restarted node: %s", describe(res, err))
 		}
@@ -291,7 +290,7 @@ func TestNetwork(t *testing.T) {
 		h, hash := n.sameAppHash([]int{0, 1, 2, 3}, at+1, 60*time.Second)
 		// The handshake, before consensus or block sync started, replayed
 		// the one block the app had not committed.
-		runs := strings.Split(n.logText(2), "==== run ")
+		runs := strings.Split(n.Log(2), "==== run ")
 		want := fmt.Sprintf("app_height=%d replayed=1 ", at)
 		if last := runs[len(runs)-1]; !strings.Contains(last, want) {
 			t.Fatalf("restarted validator 2's log lacks %q:\n%s", want, tail(last, 10))
@@ -325,7 +324,7 @@ func TestNetwork(t *testing.T) {
 			if sum.Cmp(want) != 0 {
 				t.Errorf("%s: banks hold %s, funded %s", k.Code, sum, want)
 			}
-			s, err := n.cl[1].Supply(context.Background(), k.Code)
+			s, err := n.Client(1).Supply(context.Background(), k.Code)
 			if err != nil || !s.Turnstile {
 				t.Errorf("%s supply turnstile: %+v %v", k.Code, s, err)
 			}
@@ -388,64 +387,37 @@ func refusedAsDuplicate(res *ctypes.ResultBroadcastTx, err error) bool {
 	return strings.Contains(err.Error(), "already exists in cache")
 }
 
-// testNet is a network of 'sable node' processes written by testnet.Write.
+// testNet is a localnet.Net of 'sable node' processes whose failures fail
+// the test.
 type testNet struct {
-	t     *testing.T
-	bin   string
-	dir   string
-	l     *testnet.Layout
-	procs []*exec.Cmd
-	exit  []chan struct{}
-	logs  []string
-	rpc   []*rpchttp.HTTP
-	cl    []*client.Client
-	runs  []int
+	*localnet.Net
+	t   *testing.T
+	bin string // the sable binary
+	dir string
+	l   *testnet.Layout
 }
 
 func newTestNet(t *testing.T, validators int) *testNet {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sable")
-	build := exec.Command(goTool(), "build", "-o", bin, "github.com/sable-settlement/sable/cmd/sable")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	l, err := testnet.Write(filepath.Join(dir, "net"), testnet.Options{
-		Validators: validators, Fund: netFund, BasePort: freeBasePort(t, validators), ChainID: "sable-test",
-		NoHE: os.Getenv("SABLE_NET_NOHE") == "1"})
+	bin, err := localnet.BuildSable(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNet{t: t, bin: bin, dir: dir, l: l, procs: make([]*exec.Cmd, validators), exit: make([]chan struct{}, validators),
-		logs: make([]string, validators), runs: make([]int, validators)}
-	for i, v := range l.Validators {
-		n.logs[i] = filepath.Join(dir, fmt.Sprintf("node%d.log", i))
-		r, err := rpchttp.New(v.RPC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.rpc = append(n.rpc, r)
-		c, err := client.Dial(v.RPC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.cl = append(n.cl, c)
+	net, err := localnet.New(filepath.Join(dir, "net"), localnet.Options{Sable: bin, Options: testnet.Options{
+		Validators: validators, Fund: netFund, ChainID: "sable-test", NoHE: os.Getenv("SABLE_NET_NOHE") == "1"}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	n := &testNet{Net: net, t: t, bin: bin, dir: dir, l: net.Layout}
 	t.Cleanup(func() {
-		for i := range n.procs {
-			if n.procs[i] != nil {
-				_ = n.procs[i].Process.Kill()
-				<-n.exit[i]
-			}
-		}
+		net.Close()
 		if t.Failed() {
-			for i := range n.logs {
-				t.Logf("---- validator %d log (tail) ----\n%s", i, tail(n.logText(i), 40))
+			for i := range validators {
+				t.Logf("---- validator %d log (tail) ----\n%s", i, tail(net.Log(i), 40))
 			}
 		}
 	})
-	for i := range l.Validators {
-		n.start(i)
-	}
+	n.must(net.StartAll(context.Background()))
 	return n
 }
 
@@ -456,91 +428,6 @@ func rel(base, path string) string {
 	return path
 }
 
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// freeBasePort picks a base port whose validator ports are all free now.
-func freeBasePort(t *testing.T, validators int) int {
-	base, err := localnet.FreeBasePort(validators)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base
-}
-
-// start runs validator i as its own process, appending to its log.
-func (n *testNet) start(i int, env ...string) {
-	n.t.Helper()
-	if n.procs[i] != nil {
-		n.t.Fatalf("validator %d is already running", i)
-	}
-	logf, err := os.OpenFile(n.logs[i], os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.runs[i]++
-	fmt.Fprintf(logf, "==== run %d %v\n", n.runs[i], env)
-	cmd := exec.Command(n.bin, "node", "--home", n.l.Validators[i].Home)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
-	if err := cmd.Start(); err != nil {
-		n.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logf.Close()
-		close(done)
-	}()
-	n.procs[i], n.exit[i] = cmd, done
-}
-
-// kill SIGKILLs validator i and waits for it to die.
-func (n *testNet) kill(i int) { n.signal(i, syscall.SIGKILL) }
-
-// stop asks validator i to shut down cleanly and waits.
-func (n *testNet) stop(i int) { n.signal(i, syscall.SIGTERM) }
-
-func (n *testNet) signal(i int, sig syscall.Signal) {
-	n.t.Helper()
-	if n.procs[i] == nil {
-		return
-	}
-	_ = n.procs[i].Process.Signal(sig)
-	n.waitExit(i, 30*time.Second)
-}
-
-// waitExit waits for validator i's process to end by itself.
-func (n *testNet) waitExit(i int, timeout time.Duration) *os.ProcessState {
-	n.t.Helper()
-	select {
-	case <-n.exit[i]:
-	case <-time.After(timeout):
-		n.t.Fatalf("validator %d still running after %s", i, timeout)
-	}
-	st := n.procs[i].ProcessState
-	n.procs[i] = nil
-	return st
-}
-
-func (n *testNet) stopAll() {
-	for i := range n.procs {
-		n.stop(i)
-	}
-}
-
-func (n *testNet) logText(i int) string {
-	b, _ := os.ReadFile(n.logs[i])
-	return string(b)
-}
-
 func tail(s string, lines int) string {
 	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(parts) > lines {
@@ -549,110 +436,69 @@ func tail(s string, lines int) string {
 	return strings.Join(parts, "\n")
 }
 
-func (n *testNet) info(i int) (int64, []byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	res, err := n.rpc[i].ABCIInfo(ctx)
+// The harness's calls, failing the test on an error.
+
+func (n *testNet) must(err error) {
+	n.t.Helper()
 	if err != nil {
-		return 0, nil, err
+		n.t.Fatal(err)
 	}
-	return res.Response.LastBlockHeight, res.Response.LastBlockAppHash, nil
+}
+
+// start runs validator i as its own process, appending to its log.
+func (n *testNet) start(i int, env ...string) {
+	n.t.Helper()
+	n.must(n.Start(context.Background(), i, env...))
+}
+
+// kill SIGKILLs validator i and waits for it to die.
+func (n *testNet) kill(i int) { n.t.Helper(); n.must(n.Kill(i)) }
+
+// stop asks validator i to shut down cleanly and waits.
+func (n *testNet) stop(i int) { n.t.Helper(); n.must(n.Stop(i)) }
+
+func (n *testNet) stopAll() { n.t.Helper(); n.must(n.StopAll()) }
+
+// waitExit waits for validator i's process to end by itself.
+func (n *testNet) waitExit(i int, timeout time.Duration) *os.ProcessState {
+	n.t.Helper()
+	st, err := n.WaitExit(i, timeout)
+	n.must(err)
+	return st
 }
 
 // waitHeight waits until every node in nodes has committed height h.
 func (n *testNet) waitHeight(nodes []int, h int64, timeout time.Duration) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for _, i := range nodes {
-		for {
-			got, _, err := n.info(i)
-			if err == nil && got >= h {
-				break
-			}
-			if time.Now().After(deadline) {
-				n.t.Fatalf("validator %d at height %d (%v), want %d within %s", i, got, err, h, timeout)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	n.must(n.WaitHeight(nodes, h, timeout))
 }
 
-// waitCaughtUp waits until validator i has left block sync (its RPC
-// refuses transactions until then).
+// waitCaughtUp waits until validator i has left block sync.
 func (n *testNet) waitCaughtUp(i int, timeout time.Duration) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		st, err := n.rpc[i].Status(context.Background())
-		if err == nil && !st.SyncInfo.CatchingUp {
-			return
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("validator %d still catching up after %s (%v)", i, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	n.must(n.WaitCaughtUp(i, timeout))
 }
 
 func (n *testNet) maxHeight(nodes []int) int64 {
 	n.t.Helper()
-	var m int64
-	for _, i := range nodes {
-		h, _, err := n.info(i)
-		if err != nil {
-			n.t.Fatalf("validator %d: %v", i, err)
-		}
-		m = max(m, h)
-	}
-	return m
+	h, err := n.MaxHeight(nodes)
+	n.must(err)
+	return h
 }
 
-// sameAppHash polls /abci_info on the nodes until all of them have been
-// seen at one height ≥ min with the same app hash. Different hashes at the
-// same height fail at once.
+// sameAppHash waits until the nodes have been seen at one height ≥ min
+// with the same app hash; different hashes at one height fail at once.
 func (n *testNet) sameAppHash(nodes []int, min int64, timeout time.Duration) (int64, []byte) {
 	n.t.Helper()
-	seen := make([]map[int64][]byte, len(nodes))
-	for k := range seen {
-		seen[k] = map[int64][]byte{}
-	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		for k, i := range nodes {
-			if h, hash, err := n.info(i); err == nil {
-				seen[k][h] = hash
-			}
-		}
-		for h, hash := range seen[0] {
-			if h < min {
-				continue
-			}
-			all := true
-			for k := 1; k < len(nodes); k++ {
-				other, ok := seen[k][h]
-				if !ok {
-					all = false
-					continue
-				}
-				if !bytes.Equal(other, hash) {
-					n.t.Fatalf("app hashes differ at height %d: validator %d %X, validator %d %X", h, nodes[0], hash, nodes[k], other)
-				}
-			}
-			if all {
-				return h, hash
-			}
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
-	n.t.Fatalf("validators %v did not agree on an app hash at a height ≥ %d within %s", nodes, min, timeout)
-	return 0, nil
+	h, hash, err := n.SameAppHash(nodes, min, timeout)
+	n.must(err)
+	return h, hash
 }
 
-// banks are the four banks' wallets, with what each should hold.
+// banks are the four banks' sessions, with what each should hold.
 type banks struct {
 	t       *testing.T
 	n       *testNet
-	prover  *party.Prover
 	w       map[string]*party.Wallet
 	s       map[string]*party.Sender
 	expect  map[string]map[ledger.Currency]*big.Int
@@ -665,22 +511,18 @@ type banks struct {
 }
 
 func newBanks(t *testing.T, n *testNet) *banks {
-	b := &banks{t: t, n: n, prover: party.NewProver(n.l.KeysDir), w: map[string]*party.Wallet{},
+	b := &banks{t: t, n: n, w: map[string]*party.Wallet{},
 		s: map[string]*party.Sender{}, expect: map[string]map[ledger.Currency]*big.Int{},
 		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
 	fund, _ := testnet.ParseFund(netFund)
 	for i, bank := range n.l.Banks {
-		id, err := party.LoadIdentity(bank.Home)
+		s, err := party.Open(bank.Home, n.l.Validators[i%len(n.l.Validators)].RPC)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := party.OpenWallet(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		b.w[bank.ID] = w
-		b.s[bank.ID] = &party.Sender{W: w, C: n.cl[i%len(n.cl)], P: b.prover}
+		t.Cleanup(func() { s.Close() })
+		b.w[bank.ID] = s.Wallet
+		b.s[bank.ID] = s.Sender
 		b.expect[bank.ID] = map[ledger.Currency]*big.Int{}
 		for _, k := range ledger.Currencies {
 			b.expect[bank.ID][k.Code] = new(big.Int).SetUint64(fund[k.Code])
@@ -688,6 +530,9 @@ func newBanks(t *testing.T, n *testNet) *banks {
 	}
 	return b
 }
+
+// prover is a bank's prover, for keys.
+func (b *banks) prover() *party.Prover { return b.s[testnet.Banks[0].ID].P }
 
 // amount is a fresh payment amount in [2^40, 2^42) minor units.
 func (b *banks) amount() uint64 {
@@ -725,7 +570,7 @@ func (b *banks) transfer(from, to string, c ledger.Currency, amt uint64) (ledger
 // transferVia pays through validator node (when the bank's own is down).
 func (b *banks) transferVia(node int, from, to string, c ledger.Currency, amt uint64) (ledger.TxID, error) {
 	s := *b.s[from]
-	s.C = b.n.cl[node]
+	s.C = b.n.Client(node)
 	id, err := s.Transfer(context.Background(), party.TransferRequest{To: to, Currency: c, Amount: amt})
 	if err == nil {
 		b.book(from, to, c, amt)
@@ -741,7 +586,7 @@ func (b *banks) submitted() [][32]byte {
 
 func (b *banks) nonce(t *testing.T, id string) uint64 {
 	t.Helper()
-	p, err := b.n.cl[0].Party(context.Background(), id)
+	p, err := b.n.Client(0).Party(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -792,7 +637,7 @@ func (b *banks) chain(t *testing.T, from string, count int) [][]byte {
 		}
 		pays = append(pays, payment{to, c, b.amount()})
 	}
-	party, err := b.n.cl[0].Party(context.Background(), from)
+	party, err := b.n.Client(0).Party(context.Background(), from)
 	if err != nil {
 		t.Error(err)
 		return nil
@@ -811,12 +656,12 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 	ctx := context.Background()
 	id := b.w[from].Identity()
 	chain := id.Config.ChainID
-	pk, vk, err := b.prover.Keys(zkp.Transfer)
+	pk, vk, err := b.prover().Keys(zkp.Transfer)
 	if err != nil {
 		t.Error(err)
 		return nil, nil
 	}
-	g, err := b.n.cl[0].Genesis(ctx)
+	g, err := b.n.Client(0).Genesis(ctx)
 	if err != nil {
 		t.Error(err)
 		return nil, nil
@@ -838,7 +683,7 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 	var raws [][]byte
 	for i, p := range pays {
 		cur := rest[p.cur]
-		to, err := b.n.cl[0].Party(ctx, p.to)
+		to, err := b.n.Client(0).Party(ctx, p.to)
 		if err != nil {
 			t.Error(err)
 			return nil, nil
@@ -888,7 +733,7 @@ func (b *banks) buildChain(t *testing.T, from string, nonce uint64, avail ledger
 func (b *banks) settle(t *testing.T, node int) {
 	t.Helper()
 	ctx := context.Background()
-	c := b.n.cl[node]
+	c := b.n.Client(node)
 	for round := 0; ; round++ {
 		var ids []ledger.TxID
 		for _, bank := range testnet.Banks {
@@ -939,13 +784,9 @@ func (b *banks) settle(t *testing.T, node int) {
 // observer watches one node's blocks and notes when each transaction
 // was first seen committed.
 type observer struct {
-	n    *testNet
-	node int
-
-	mu     sync.Mutex
-	sent   map[[32]byte]time.Time
-	seen   map[[32]byte]seenTx
-	height int64
+	mu   sync.Mutex
+	sent map[[32]byte]time.Time
+	seen map[[32]byte]seenTx
 }
 
 type seenTx struct {
@@ -955,49 +796,31 @@ type seenTx struct {
 }
 
 func (n *testNet) observe(node int) *observer {
-	o := &observer{n: n, node: node, sent: map[[32]byte]time.Time{}, seen: map[[32]byte]seenTx{}}
-	o.height, _, _ = n.info(node)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	n.t.Cleanup(func() { close(stop); <-done })
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			o.poll()
-		}
-	}()
+	o := &observer{sent: map[[32]byte]time.Time{}, seen: map[[32]byte]seenTx{}}
+	from, _, _ := n.Height(node)
+	rpc := n.RPC(node)
+	n.t.Cleanup(localnet.Follow(rpc, from, 20*time.Millisecond, func(ctx context.Context, h int64, at time.Time) error {
+		return o.block(ctx, rpc, h, at)
+	}))
 	return o
 }
 
-func (o *observer) poll() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	st, err := o.n.rpc[o.node].Status(ctx)
+// block notes block h's transactions, with their result codes.
+func (o *observer) block(ctx context.Context, rpc *rpchttp.HTTP, h int64, at time.Time) error {
+	blk, err := rpc.Block(ctx, &h)
 	if err != nil {
-		return
+		return err
 	}
-	now := time.Now()
-	for h := o.height + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
-		blk, err := o.n.rpc[o.node].Block(ctx, &h)
-		if err != nil {
-			return
-		}
-		res, err := o.n.rpc[o.node].BlockResults(ctx, &h)
-		if err != nil {
-			return
-		}
-		o.mu.Lock()
-		for i, tx := range blk.Block.Txs {
-			o.seen[[32]byte(tx.Hash())] = seenTx{at: now, height: h, code: res.TxResults[i].Code}
-		}
-		o.height = h
-		o.mu.Unlock()
+	res, err := rpc.BlockResults(ctx, &h)
+	if err != nil {
+		return err
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i, tx := range blk.Block.Txs {
+		o.seen[[32]byte(tx.Hash())] = seenTx{at: at, height: h, code: res.TxResults[i].Code}
+	}
+	return nil
 }
 
 func (o *observer) reset() {
@@ -1094,11 +917,11 @@ func testReplay(t *testing.T, n *testNet, b *banks) {
 	}
 	blocks := make([]recorded, end+2)
 	for h := int64(1); h <= end+1; h++ {
-		blk, err := n.rpc[0].Block(ctx, &h)
+		blk, err := n.RPC(0).Block(ctx, &h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := n.rpc[0].BlockResults(ctx, &h)
+		res, err := n.RPC(0).BlockResults(ctx, &h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1113,10 +936,10 @@ func testReplay(t *testing.T, n *testNet, b *banks) {
 		t.Fatal(err)
 	}
 	var keys state.Keys
-	if _, keys.Transfer, err = b.prover.Keys(zkp.Transfer); err != nil {
+	if _, keys.Transfer, err = b.prover().Keys(zkp.Transfer); err != nil {
 		t.Fatal(err)
 	}
-	if _, keys.Mint, err = b.prover.Keys(zkp.Mint); err != nil {
+	if _, keys.Mint, err = b.prover().Keys(zkp.Mint); err != nil {
 		t.Fatal(err)
 	}
 	txs := 0
@@ -1231,106 +1054,26 @@ func queryAll(t *testing.T, app *state.App, party string) string {
 // payment amounts: decimal (minor units, and major units with two
 // decimals), and 8-byte little- and big-endian.
 func checkNoAmounts(t *testing.T, n *testNet, amounts []uint64) {
-	sc := newAmountScanner(amounts)
+	sc := localnet.NewAmountScanner(amounts)
 	// The scanner finds what it looks for: each form of an amount, planted.
 	a := amounts[len(amounts)/2]
 	for _, form := range [][]byte{binary.LittleEndian.AppendUint64(nil, a), binary.BigEndian.AppendUint64(nil, a),
 		[]byte(fmt.Sprint(a)), []byte(ledger.FormatAmount(ledger.Currencies[0].Code, a))} {
 		data := append(append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 'x'}, form...), 0xff, 0, 0, 0, 0, 0, 0, 0, 0)
-		if len(sc.find(data)) == 0 {
+		if len(sc.Find(data)) == 0 {
 			t.Fatalf("the scanner misses %x planted in %x", form, data)
 		}
 	}
-	files, size := 0, int64(0)
-	for _, v := range n.l.Validators {
-		err := filepath.WalkDir(v.Home, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			files++
-			size += int64(len(data))
-			for _, hit := range sc.find(data) {
-				t.Errorf("%s: %s", path, hit)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	scan, err := n.ScanDisks(amounts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if files == 0 {
+	for _, hit := range scan.Hits {
+		t.Errorf("%s: %s", hit.Path, hit.What)
+	}
+	if scan.Files == 0 {
 		t.Fatal("no files scanned")
 	}
 	t.Logf("scanned %d files (%.1f MB) in %d validator homes for %d amounts (decimal, major-unit decimal, 8-byte LE and BE): none found",
-		files, float64(size)/1e6, len(n.l.Validators), len(amounts))
-}
-
-// amountScanner finds amounts in one pass over the data: each 8-byte window
-// is looked up as both integers (after a cheap filter on the high-order
-// bytes that are zero in every amount), and each run of digits and dots is
-// searched for the decimal forms.
-type amountScanner struct {
-	ints       map[uint64]bool
-	decimals   [][]byte
-	zeros      int
-	minDecimal int
-}
-
-func newAmountScanner(amounts []uint64) *amountScanner {
-	sc := &amountScanner{ints: map[uint64]bool{}, minDecimal: 1 << 30}
-	var hi uint64
-	for _, a := range amounts {
-		sc.ints[a] = true
-		hi = max(hi, a)
-		sc.decimals = append(sc.decimals, []byte(fmt.Sprint(a)), []byte(ledger.FormatAmount(ledger.Currencies[0].Code, a)))
-	}
-	for _, d := range sc.decimals {
-		sc.minDecimal = min(sc.minDecimal, len(d))
-	}
-	for sc.zeros < 7 && hi>>(8*(8-sc.zeros-1)) == 0 {
-		sc.zeros++
-	}
-	return sc
-}
-
-func (sc *amountScanner) find(data []byte) []string {
-	var hits []string
-	for i := 0; i+8 <= len(data); i++ {
-		w := data[i : i+8]
-		le, be := true, true
-		for z := 0; z < sc.zeros; z++ {
-			le = le && w[7-z] == 0
-			be = be && w[z] == 0
-		}
-		if le && sc.ints[binary.LittleEndian.Uint64(w)] {
-			hits = append(hits, fmt.Sprintf("amount %d, 8-byte little-endian, at offset %d", binary.LittleEndian.Uint64(w), i))
-		}
-		if be && sc.ints[binary.BigEndian.Uint64(w)] {
-			hits = append(hits, fmt.Sprintf("amount %d, 8-byte big-endian, at offset %d", binary.BigEndian.Uint64(w), i))
-		}
-	}
-	isDec := func(c byte) bool { return c >= '0' && c <= '9' || c == '.' }
-	for i := 0; i < len(data); {
-		if !isDec(data[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(data) && isDec(data[j]) {
-			j++
-		}
-		if run := data[i:j]; len(run) >= sc.minDecimal {
-			for _, d := range sc.decimals {
-				if k := bytes.Index(run, d); k >= 0 {
-					hits = append(hits, fmt.Sprintf("amount %q in decimal at offset %d", d, i+k))
-				}
-			}
-		}
-		i = j
-	}
-	return hits
+		scan.Files, float64(scan.Bytes)/1e6, len(n.l.Validators), len(amounts))
 }

@@ -3,7 +3,6 @@ package testnet_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -183,49 +182,33 @@ func TestWriteTestnet(t *testing.T) {
 // TestNodeInProcess runs one validator in the test's own process, pays
 // through it, stops it, and starts it again on the same state.
 func TestNodeInProcess(t *testing.T) {
-	dir := t.TempDir()
-	l, err := testnet.Write(dir, testnet.Options{Validators: 1, Fund: "1000", BasePort: freeBase(t),
-		TimeoutCommit: 100 * time.Millisecond})
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	n, err := node.Start(ctx, l.Validators[0].Home, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Stop()
-	c, err := client.Dial(n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
 	waitApp := func(c *client.Client, min int64) (int64, []byte) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			h, hash, err := c.Height(ctx)
-			if err == nil && h >= min {
-				return h, hash
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("height %d (%v), want %d", h, err, min)
-			}
-			time.Sleep(50 * time.Millisecond)
+		h, hash, err := localnet.WaitHeight(c, min, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return h, hash
 	}
+	bank, err := party.Open(l.Banks[0].Home, n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bank.Close()
+	c, w, s := bank.Client, bank.Wallet, bank.Sender
 	waitApp(c, 2)
 
-	id, err := party.LoadIdentity(l.Banks[0].Home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := party.OpenWallet(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	s := &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}
 	sgd, _ := ledger.ParseCurrency("SGD")
 	txid, err := s.Transfer(ctx, party.TransferRequest{To: "bank-hk", Currency: sgd, Amount: 12345})
 	if err != nil {
@@ -276,11 +259,3 @@ func TestNodeInProcess(t *testing.T) {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-func freeBase(t *testing.T) int {
-	base, err := localnet.FreeBasePort(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base
-}
