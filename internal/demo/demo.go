@@ -5,26 +5,18 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
-	"io/fs"
-	"log/slog"
 	"math/rand/v2"
-	"net"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/client"
-	"github.com/sable-settlement/sable/ledger/node"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/testnet"
 )
@@ -51,8 +43,8 @@ type Result struct {
 type demo struct {
 	w       io.Writer
 	opts    Options
+	net     *localnet.Net
 	layout  *testnet.Layout
-	nodes   []*node.Node
 	parties map[string]*member
 	minted  map[ledger.Currency]uint64
 	amounts []uint64 // every amount that moved, for the disk scan
@@ -60,10 +52,8 @@ type demo struct {
 }
 
 type member struct {
-	id     string
-	home   string
-	sender *party.Sender
-	wallet *party.Wallet
+	id string
+	*party.Session
 }
 
 // Run runs the demo and prints a readable account of it to w.
@@ -105,76 +95,42 @@ func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.w, format, a...) 
 // start writes a 4-validator testnet and starts every validator in this
 // process.
 func (d *demo) start(ctx context.Context) error {
-	port, err := freeBasePort(4)
-	if err != nil {
-		return err
-	}
 	t0 := time.Now()
-	d.layout, err = testnet.Write(d.opts.Dir, testnet.Options{Validators: 4, ChainID: "sable-demo", BasePort: port})
+	n, err := localnet.New(d.opts.Dir, localnet.Options{Options: testnet.Options{Validators: 4, ChainID: "sable-demo"}})
 	if err != nil {
 		return err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, v := range d.layout.Validators {
-		n, err := node.Start(ctx, v.Home, quiet)
-		if err != nil {
-			return err
-		}
-		d.nodes = append(d.nodes, n)
+	d.net, d.layout = n, n.Layout
+	if err := n.StartAll(ctx); err != nil {
+		return err
 	}
 	d.printf("network   4 validators on loopback (chain %s), dev setup, genesis with %d banks and %d issuers (%s)\n",
 		d.layout.ChainID, len(d.layout.Banks), len(d.layout.Issuers), time.Since(t0).Round(time.Millisecond))
-	return d.waitHeight(ctx, 2)
+	// Every validator, not only the first: a node answers queries from
+	// the state of its first committed block on, and every party talks to
+	// its own.
+	return n.WaitHeight(n.All(), 2, 30*time.Second)
 }
 
+// stop closes the parties' wallets and stops the network.
 func (d *demo) stop() {
 	for _, p := range d.parties {
-		p.wallet.Close()
+		p.Close()
 	}
 	d.parties = map[string]*member{}
-	// All at once: a validator stopping while its peers still gossip to it
-	// is where CometBFT's shutdown is fragile.
-	var wg sync.WaitGroup
-	for _, n := range d.nodes {
-		wg.Add(1)
-		go func() { defer wg.Done(); n.Stop() }()
+	if d.net != nil {
+		d.net.Close()
 	}
-	wg.Wait()
-	d.nodes = nil
 }
 
-func (d *demo) waitHeight(ctx context.Context, h int64) error {
-	c, err := client.Dial(d.layout.Validators[0].RPC)
-	if err != nil {
-		return err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if got, _, err := c.Height(ctx); err == nil && got >= h {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("demo: the network did not reach height %d", h)
-}
-
-// open loads every bank's and issuer's home: identity, wallet, node client.
+// open opens every bank's and issuer's session.
 func (d *demo) open(context.Context) error {
 	for _, tp := range append(append([]testnet.Party{}, d.layout.Banks...), d.layout.Issuers...) {
-		id, err := party.LoadIdentity(tp.Home)
+		s, err := party.Open(tp.Home, tp.Node)
 		if err != nil {
 			return err
 		}
-		w, err := party.OpenWallet(id)
-		if err != nil {
-			return err
-		}
-		c, err := client.Dial(tp.Node)
-		if err != nil {
-			return err
-		}
-		d.parties[tp.ID] = &member{id: tp.ID, home: tp.Home, wallet: w,
-			sender: &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}}
+		d.parties[tp.ID] = &member{id: tp.ID, Session: s}
 	}
 	return nil
 }
@@ -230,7 +186,7 @@ func (d *demo) mint(ctx context.Context) error {
 			if c.String() == "JPY" {
 				amt *= 10 // yen have no minor unit: mint a comparable float
 			}
-			id, err := p.sender.Mint(ctx, b.ID, c, amt)
+			id, err := p.Sender.Mint(ctx, b.ID, c, amt)
 			if err != nil {
 				return fmt.Errorf("demo: %s mints %s to %s: %w", p.id, c, b.ID, err)
 			}
@@ -266,14 +222,14 @@ func (d *demo) record(amt uint64) {
 
 // await waits for a party's transaction and syncs its wallet.
 func (d *demo) await(ctx context.Context, p *member, id ledger.TxID) error {
-	o, err := p.sender.C.WaitCommitted(ctx, id, 60*time.Second)
+	o, err := p.Client.WaitCommitted(ctx, id, 60*time.Second)
 	if err != nil {
 		return err
 	}
 	if o.State != "committed" {
 		return fmt.Errorf("demo: %s's transaction %s rejected (code %d): %s", p.id, id, o.Code, o.Reason)
 	}
-	_, err = p.wallet.Sync(ctx, p.sender.C)
+	_, err = p.Wallet.Sync(ctx, p.Client)
 	return err
 }
 
@@ -284,7 +240,7 @@ func (d *demo) applyAll(ctx context.Context) error {
 	moved := 0
 	var mu sync.Mutex
 	err := d.each(d.bankIDs(), func(p *member) error {
-		rep, err := p.wallet.Sync(ctx, p.sender.C)
+		rep, err := p.Wallet.Sync(ctx, p.Client)
 		if err != nil {
 			return err
 		}
@@ -293,7 +249,7 @@ func (d *demo) applyAll(ctx context.Context) error {
 		}
 		var last ledger.TxID
 		for _, k := range ledger.Currencies {
-			id, n, err := p.sender.ApplyPending(ctx, k.Code)
+			id, n, err := p.Sender.ApplyPending(ctx, k.Code)
 			if err != nil {
 				return err
 			}
@@ -353,7 +309,7 @@ func (d *demo) pay(ctx context.Context) error {
 	}
 	var sent int64 // bytes broadcast for the payments
 	for _, id := range banks {
-		sent -= d.parties[id].sender.Sent
+		sent -= d.parties[id].Sender.Sent
 	}
 	err := d.each(banks, func(p *member) error {
 		var last ledger.TxID
@@ -361,9 +317,9 @@ func (d *demo) pay(ctx context.Context) error {
 			var id ledger.TxID
 			var err error
 			if len(pm.amounts) == 1 {
-				id, err = p.sender.Transfer(ctx, party.TransferRequest{To: pm.to, Currency: pm.cur, Amount: pm.amounts[0]})
+				id, err = p.Sender.Transfer(ctx, party.TransferRequest{To: pm.to, Currency: pm.cur, Amount: pm.amounts[0]})
 			} else {
-				id, err = p.sender.BulkTransfer(ctx, pm.to, pm.cur, pm.amounts)
+				id, err = p.Sender.BulkTransfer(ctx, pm.to, pm.cur, pm.amounts)
 			}
 			if err != nil {
 				return fmt.Errorf("demo: %s pays %s %s: %w", p.id, pm.to, pm.cur, err)
@@ -380,7 +336,7 @@ func (d *demo) pay(ctx context.Context) error {
 	}
 	el := time.Since(t0)
 	for _, id := range banks {
-		sent += d.parties[id].sender.Sent
+		sent += d.parties[id].Sender.Sent
 	}
 	d.printf("pay       %d cross-border payments across 7 currencies in %d transactions (up to %d payments to one bank in one currency share one HE flow ciphertext), each payment proved, pipelined per bank and committed (%s, %.1f payments/s, %d bytes per payment)\n",
 		d.opts.Payments, txs, paymentsPerBulk, el.Round(time.Millisecond), float64(d.opts.Payments)/el.Seconds(), sent/int64(d.opts.Payments))
@@ -400,13 +356,13 @@ func (d *demo) report(ctx context.Context) (*Result, error) {
 	totals := map[ledger.Currency]uint64{}
 	for _, id := range d.bankIDs() {
 		p := d.parties[id]
-		if err := p.wallet.Check(ctx, p.sender.C); err != nil {
+		if err := p.Wallet.Check(ctx, p.Client); err != nil {
 			return nil, err
 		}
 		res.Balances[id] = map[string]string{}
 		d.printf("%-8s", id)
 		for _, k := range ledger.Currencies {
-			o, err := p.wallet.Projected(k.Code)
+			o, err := p.Wallet.Projected(k.Code)
 			if err != nil {
 				return nil, err
 			}
@@ -422,97 +378,36 @@ func (d *demo) report(ctx context.Context) (*Result, error) {
 		}
 	}
 	d.printf("every currency's balances add up to what its issuer minted\n\n")
-	return res, d.agree(ctx, res)
+	return res, d.agree(res)
 }
 
-// agree waits until all validators report the same height and app hash.
-func (d *demo) agree(ctx context.Context, res *Result) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		var hs []int64
-		var hashes []string
-		for _, v := range d.layout.Validators {
-			c, err := client.Dial(v.RPC)
-			if err != nil {
-				return err
-			}
-			h, hash, err := c.Height(ctx)
-			if err != nil {
-				return err
-			}
-			hs, hashes = append(hs, h), append(hashes, fmt.Sprintf("%X", hash))
-		}
-		same := true
-		for i := range hs {
-			same = same && hs[i] == hs[0] && hashes[i] == hashes[0]
-		}
-		if same {
-			res.Height, res.AppHash = hs[0], hashes[0]
-			d.printf("chain     all 4 validators at height %d, app hash %s\n", hs[0], hashes[0])
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
+// agree waits until all validators have been seen at the latest height
+// with the same app hash.
+func (d *demo) agree(res *Result) error {
+	top, err := d.net.MaxHeight(d.net.All())
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("demo: validators do not agree on the app hash")
+	h, hash, err := d.net.SameAppHash(d.net.All(), top, 20*time.Second)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	res.Height, res.AppHash = h, fmt.Sprintf("%X", hash)
+	d.printf("chain     all 4 validators at height %d, app hash %s\n", res.Height, res.AppHash)
+	return nil
 }
 
-// scanDisks searches every validator's files for every amount, as decimal
-// text (minor units and major units) and as 8-byte little- and big-endian
-// integers.
+// scanDisks searches every validator's files for every amount that moved
+// (localnet.ScanForAmounts) and prints where it found any.
 func (d *demo) scanDisks() (int, error) {
-	var needles [][]byte
-	for _, a := range d.amounts {
-		le := binary.LittleEndian.AppendUint64(nil, a)
-		be := binary.BigEndian.AppendUint64(nil, a)
-		dec := strconv.FormatUint(a, 10)
-		major := dec[:len(dec)-2] + "." + dec[len(dec)-2:]
-		needles = append(needles, []byte(dec), []byte(major), le, be)
+	scan, err := d.net.ScanDisks(d.amounts)
+	if err != nil {
+		return 0, err
 	}
-	found := 0
-	for _, v := range d.layout.Validators {
-		err := filepath.WalkDir(v.Home, func(path string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, n := range needles {
-				if bytes.Contains(data, n) {
-					found++
-					d.printf("disk      amount bytes %x found in %s\n", n, path)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
+	for _, hit := range scan.Hits {
+		d.printf("disk      %s: %s\n", hit.Path, hit.What)
 	}
-	return found, nil
-}
-
-// freeBasePort finds a base port whose validator ports are all free.
-func freeBasePort(validators int) (int, error) {
-	for try := 0; try < 50; try++ {
-		base := 20000 + rand.IntN(30000)/10*10
-		ok := true
-		for i := 0; i < validators && ok; i++ {
-			for _, off := range []int{6, 7} {
-				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+10*i+off))
-				if err != nil {
-					ok = false
-					break
-				}
-				l.Close()
-			}
-		}
-		if ok {
-			return base, nil
-		}
-	}
-	return 0, fmt.Errorf("demo: no free loopback ports")
+	return len(scan.Hits), nil
 }
 
 // audit runs the regulator's audit of the network: decrypt every aggregate,
