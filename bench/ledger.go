@@ -4,18 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
-	"slices"
-	"sync"
-	"syscall"
 	"time"
 
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/party"
@@ -31,10 +23,10 @@ type LedgerOptions struct {
 	// bank's node), so the second half runs on the others.
 	Kill bool
 	Dir  string // where to write the network; default a temporary directory, removed after
-	// Node is the command that runs a validator given "--home DIR", e.g.
-	// the sable binary and "node": every validator is its own process, so
-	// that one can be killed (SIGKILL) like a crashed machine.
-	Node     []string
+	// Sable is the sable binary: every validator runs as its own 'sable
+	// node' process, so that one can be killed (SIGKILL) like a crashed
+	// machine.
+	Sable    string
 	Progress Progress
 }
 
@@ -86,7 +78,43 @@ type TxBytes struct {
 // latency, as seen by polling a validator for new blocks (every 20 ms).
 // Banks prove with the wallet's prover (zkp.ProvingKey.ProveTransfer).
 func Ledger(opt LedgerOptions) (*LedgerResult, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	pr := orSilent(opt.Progress)
+	dir, cleanup, err := networkDir(opt.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	net, err := startNetwork(dir, opt, pr)
+	if err != nil {
+		return nil, err
+	}
+	defer net.StopAll()
+	obs, err := watchCommits(net)
+	if err != nil {
+		return nil, err
+	}
+	defer obs.stop()
+	banks, err := openBanks(net, opt.Kill)
+	defer closeBanks(banks)
+	if err != nil {
+		return nil, err
+	}
+	if err := warmUp(banks, obs, pr); err != nil {
+		return nil, err
+	}
+	run, err := runLoad(net, banks, opt, pr)
+	if err != nil {
+		return nil, err
+	}
+	waitForLastCommits(run, obs, pr)
+	return report(run, obs, banks), nil
+}
+
+func (opt LedgerOptions) withDefaults() (LedgerOptions, error) {
 	if opt.Validators <= 0 {
 		opt.Validators = 4
 	}
@@ -97,253 +125,113 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 		}
 	}
 	if opt.Kill && opt.Validators < 4 {
-		return nil, errors.New("bench: killing a validator needs at least 4 (BFT tolerates f < n/3)")
+		return opt, errors.New("bench: killing a validator needs at least 4 (BFT tolerates f < n/3)")
 	}
-	dir := opt.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "sable-bench-net-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
+	if opt.Sable == "" {
+		return opt, errors.New("bench: no sable binary to run the validators (want the path of sable)")
 	}
-	pr.Stage(fmt.Sprintf("ledger: writing a %d-validator testnet (dev setup)", opt.Validators), 1)
-	base, err := freeBasePort(opt.Validators)
+	return opt, nil
+}
+
+// networkDir is dir, or a temporary directory that cleanup removes.
+func networkDir(dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	d, err := os.MkdirTemp("", "sable-bench-net-")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	l, err := testnet.Write(dir, testnet.Options{Validators: opt.Validators, Fund: "1000000000", BasePort: base})
+	return d, func() { os.RemoveAll(d) }, nil
+}
+
+// startNetwork writes a testnet whose banks are funded for the whole run,
+// starts every validator as a process, and waits for the chain to start.
+func startNetwork(dir string, opt LedgerOptions, pr Progress) (*localnet.Net, error) {
+	pr.Stage(fmt.Sprintf("ledger: writing a %d-validator testnet (dev setup)", opt.Validators), 1)
+	net, err := localnet.New(dir, localnet.Options{Options: testnet.Options{Validators: opt.Validators, Fund: "1000000000"},
+		Sable: opt.Sable, LogLevel: "error"})
 	if err != nil {
 		return nil, err
 	}
 	pr.Step()
-
-	if len(opt.Node) == 0 {
-		return nil, errors.New("bench: no command to run a validator (want e.g. sable node)")
-	}
 	pr.Stage("ledger: starting validators", opt.Validators)
-	procs := make([]*exec.Cmd, len(l.Validators))
-	defer func() {
-		for _, p := range procs {
-			if p != nil {
-				p.Process.Signal(syscall.SIGTERM)
-				p.Wait()
-			}
+	for i := range opt.Validators {
+		if err := net.Start(context.Background(), i); err != nil {
+			net.Close()
+			return nil, err
 		}
-	}()
-	for i, v := range l.Validators {
-		args := append(append([]string(nil), opt.Node[1:]...), "--home", v.Home, "--log-level", "error")
-		cmd := exec.Command(opt.Node[0], args...)
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("bench: start validator %d: %w", i, err)
-		}
-		procs[i] = cmd
 		pr.Step()
 	}
-	obs, err := newObserver(l.Validators[0].RPC)
-	if err != nil {
-		return nil, err
+	// Every validator: a node answers queries from the state of its first
+	// committed block on, and the banks talk to several.
+	if err := net.WaitHeight(net.All(), 2, time.Minute); err != nil {
+		net.Close()
+		return nil, fmt.Errorf("bench: %w", err)
 	}
-	if err := obs.waitHeight(2, time.Minute); err != nil {
-		return nil, err
-	}
-	stopObs := obs.run()
-	defer stopObs()
+	return net, nil
+}
 
-	// The banks, each on a validator that stays up.
-	up := len(l.Validators)
-	if opt.Kill {
+// bank is a testnet bank's session, on a validator that stays up.
+type bank struct {
+	id string
+	*party.Session
+}
+
+// openBanks opens every bank's session, bank i on validator i, skipping
+// the last validator when it is to be killed.
+func openBanks(net *localnet.Net, kill bool) ([]*bank, error) {
+	up := net.Validators()
+	if kill {
 		up--
 	}
-	type bank struct {
-		id     string
-		sender *party.Sender
-		wallet *party.Wallet
-	}
 	var banks []*bank
-	defer func() {
-		for _, b := range banks {
-			b.wallet.Close()
-		}
-	}()
-	for i, tp := range l.Banks {
-		id, err := party.LoadIdentity(tp.Home)
+	for i, tp := range net.Layout.Banks {
+		s, err := party.Open(tp.Home, net.Layout.Validators[i%up].RPC)
 		if err != nil {
-			return nil, err
+			return banks, err
 		}
-		w, err := party.OpenWallet(id)
-		if err != nil {
-			return nil, err
-		}
-		c, err := client.Dial(l.Validators[i%up].RPC)
-		if err != nil {
-			w.Close()
-			return nil, err
-		}
-		banks = append(banks, &bank{id: tp.ID, wallet: w, sender: &party.Sender{W: w, C: c, P: party.NewProver(id.ZKKeysDir())}})
+		banks = append(banks, &bank{id: tp.ID, Session: s})
 	}
+	return banks, nil
+}
 
-	// Warm-up, off the clock: every bank's first transfer loads its proving
-	// keys and the chain's genesis (megabytes with the HE key).
+func closeBanks(banks []*bank) {
+	for _, b := range banks {
+		b.Close()
+	}
+}
+
+// warmUp has every bank make one transfer, off the clock: the first loads
+// its proving keys and the chain's genesis (megabytes with the HE key).
+func warmUp(banks []*bank, obs *observer, pr Progress) error {
 	pr.Stage("ledger: warm-up, one transfer per bank", len(banks))
 	var warm []ledger.TxID
 	for i, b := range banks {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		id, err := b.sender.Transfer(ctx, party.TransferRequest{To: banks[(i+1)%len(banks)].id, Currency: ledger.Currencies[0].Code, Amount: 1})
+		id, err := b.Sender.Transfer(ctx, party.TransferRequest{To: banks[(i+1)%len(banks)].id, Currency: ledger.Currencies[0].Code, Amount: 1})
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("bench: warm-up transfer from %s: %w", b.id, err)
+			return fmt.Errorf("bench: warm-up transfer from %s: %w", b.id, err)
 		}
 		warm = append(warm, id)
 		pr.Step()
 	}
 	obs.waitAll(warm, time.Minute)
+	return nil
+}
 
-	res := &LedgerResult{Machine: ThisMachine(), Validators: opt.Validators, Banks: len(banks),
-		Note: "Latency runs from the broadcast's return (pre-validated, after proving) to the block seen committed by validator 0, polled every 20 ms"}
-	type sent struct {
-		id    ledger.TxID
-		at    time.Time
-		phase int
-	}
-	var mu sync.Mutex
-	var all []sent
-	rejected := make([]int, 2)
-	var sample ledger.TxID
-	start := time.Now()
-	half := start.Add(opt.Duration / 2)
-	end := start.Add(opt.Duration)
-	phaseOf := func(t time.Time) int {
-		if opt.Kill && !t.Before(half) {
-			return 1
-		}
-		return 0
-	}
-	pr.Stage(fmt.Sprintf("ledger: %d banks paying for %s", len(banks), opt.Duration), int(opt.Duration/time.Second))
-	ctx, cancel := context.WithDeadline(context.Background(), end.Add(5*time.Second))
-	defer cancel()
-	var wg sync.WaitGroup
-	for i, b := range banks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(i), 7))
-			for k := 0; time.Now().Before(end); k++ {
-				to := banks[(i+1+k%(len(banks)-1))%len(banks)].id
-				cur := ledger.Currencies[r.IntN(len(ledger.Currencies))].Code
-				id, err := b.sender.Transfer(ctx, party.TransferRequest{To: to, Currency: cur, Amount: 1 + r.Uint64N(1_000_000)})
-				now := time.Now()
-				mu.Lock()
-				var rej *ledger.Rejection
-				switch {
-				case err == nil:
-					all = append(all, sent{id, now, phaseOf(now)})
-					if sample == (ledger.TxID{}) {
-						sample = id
-					}
-				case errors.As(err, &rej):
-					rejected[phaseOf(now)]++
-				default:
-					mu.Unlock()
-					if ctx.Err() != nil {
-						return
-					}
-					time.Sleep(50 * time.Millisecond) // a transport failure: try again
-					continue
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	// Progress, and the kill at half time.
-	killed := false
-	for now := time.Now(); now.Before(end); now = time.Now() {
-		time.Sleep(min(time.Second, end.Sub(now)))
-		pr.Step()
-		if opt.Kill && !killed && !time.Now().Before(half) {
-			last := len(procs) - 1
-			if err := procs[last].Process.Kill(); err != nil {
-				return nil, fmt.Errorf("bench: kill validator %d: %w", last, err)
-			}
-			procs[last].Wait()
-			procs[last], killed = nil, true
-		}
-	}
-	wg.Wait()
-	// Let the last transfers commit.
-	pr.Stage("ledger: waiting for the last commits", 1)
-	mu.Lock()
-	ids := make([]ledger.TxID, len(all))
-	for i := range all {
-		ids[i] = all[i].id
-	}
-	mu.Unlock()
-	obs.waitAll(ids, 20*time.Second)
-	pr.Step()
-
-	// Figures.
-	res.DurationS = round(opt.Duration.Seconds(), 1)
-	phases := []LedgerPhase{{Name: "all validators", Validators: opt.Validators, DurationS: round(opt.Duration.Seconds(), 1)}}
-	windows := [][2]time.Time{{start, end}}
-	if opt.Kill {
-		phases = []LedgerPhase{
-			{Name: "all validators", Validators: opt.Validators, DurationS: round(half.Sub(start).Seconds(), 1)},
-			{Name: "one validator killed", Validators: opt.Validators - 1, DurationS: round(end.Sub(half).Seconds(), 1)},
-		}
-		windows = [][2]time.Time{{start, half}, {half, end}}
-	}
-	lat := make([]samples, len(phases))
-	var total samples
-	committedIn := make([]int, len(phases))
-	for _, s := range all {
-		ph := &phases[s.phase]
-		ph.Submitted++
-		res.Submitted++
-		at, ok := obs.get(s.id)
-		if !ok {
-			res.Lost++
-			continue
-		}
-		res.Committed++
-		ph.Committed++
-		d := at.Sub(s.at)
-		lat[s.phase] = append(lat[s.phase], d)
-		total = append(total, d)
-		for w := range windows {
-			if !at.Before(windows[w][0]) && at.Before(windows[w][1]) {
-				committedIn[w]++
-			}
-		}
-	}
-	// Transfers rejected in a block (the observer sees no id for them).
-	obs.mu.Lock()
-	for _, at := range obs.failed {
-		phases[phaseOf(at)].Rejected++
-		res.Rejected++
-	}
-	obs.mu.Unlock()
-	for i := range phases {
-		phases[i].Rejected += rejected[i]
-		phases[i].TPS = round(float64(committedIn[i])/windows[i][1].Sub(windows[i][0]).Seconds(), 1)
-		phases[i].P50Ms, phases[i].P99Ms = ms(lat[i].p50()), ms(lat[i].quantile(0.99))
-	}
-	res.Rejected += rejected[0] + rejected[1]
-	res.Phases = phases
-	sum := 0
-	for _, n := range committedIn {
-		sum += n
-	}
-	res.TPS = round(float64(sum)/opt.Duration.Seconds(), 1)
-	res.P50Ms, res.P99Ms = ms(total.p50()), ms(total.quantile(0.99))
-
-	if sample != (ledger.TxID{}) {
-		if b, err := txBytes(banks[0].sender.C, sample); err == nil {
+// report is the result of a run: its figures, and the split of one
+// committed transfer's bytes.
+func report(run *load, obs *observer, banks []*bank) *LedgerResult {
+	res := measure(run, obs)
+	res.Banks = len(banks)
+	if run.sample != (ledger.TxID{}) {
+		if b, err := txBytes(banks[0].Client, run.sample); err == nil {
 			res.Bytes = b
 		}
 	}
-	return res, nil
+	return res
 }
 
 // txBytes splits a committed transfer's encoding.
@@ -365,146 +253,4 @@ func txBytes(c *client.Client, id ledger.TxID) (TxBytes, error) {
 	b := TxBytes{Total: len(raw), Proof: len(t.Proof), Commitments: 64, Memo: len(t.Memo), AuditMemo: len(t.AuditMemo), HE: len(t.Flow)}
 	b.Other = b.Total - b.Proof - b.Commitments - b.Memo - b.AuditMemo - b.HE
 	return b, nil
-}
-
-// freeBasePort finds a base port whose validator ports are free.
-func freeBasePort(validators int) (int, error) {
-	for range 50 {
-		base := 20000 + 100*rand.IntN(400)
-		ok := true
-		var ls []net.Listener
-		for i := range validators {
-			for _, p := range []int{base + 10*i + 6, base + 10*i + 7} {
-				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-				if err != nil {
-					ok = false
-					break
-				}
-				ls = append(ls, l)
-			}
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base, nil
-		}
-	}
-	return 0, errors.New("bench: no free ports for a local testnet")
-}
-
-// observer records when each transaction is seen in a committed block.
-type observer struct {
-	rpc    *rpchttp.HTTP
-	mu     sync.Mutex
-	height int64
-	seen   map[ledger.TxID]time.Time
-	failed []time.Time // transactions rejected in a block, when seen
-}
-
-func newObserver(addr string) (*observer, error) {
-	c, err := rpchttp.New(addr)
-	if err != nil {
-		return nil, err
-	}
-	return &observer{rpc: c, seen: map[ledger.TxID]time.Time{}}, nil
-}
-
-func (o *observer) latest(ctx context.Context) (int64, error) {
-	st, err := o.rpc.Status(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return st.SyncInfo.LatestBlockHeight, nil
-}
-
-func (o *observer) waitHeight(h int64, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		got, err := o.latest(ctx)
-		cancel()
-		if err == nil && got >= h {
-			o.mu.Lock()
-			o.height = got
-			o.mu.Unlock()
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("bench: the network did not reach height %d in %s", h, timeout)
-}
-
-func (o *observer) run() (stop func()) {
-	done, quit := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-quit:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			o.poll()
-		}
-	}()
-	return func() { close(quit); <-done }
-}
-
-// poll reads the results of every new block: a committed transfer's
-// events name its id (blocks themselves, megabytes of HE ciphertexts, are
-// not fetched).
-func (o *observer) poll() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	latest, err := o.latest(ctx)
-	if err != nil {
-		return
-	}
-	now := time.Now()
-	o.mu.Lock()
-	from := o.height + 1
-	o.mu.Unlock()
-	for h := from; h <= latest; h++ {
-		res, err := o.rpc.BlockResults(ctx, &h)
-		if err != nil {
-			return
-		}
-		o.mu.Lock()
-		for _, r := range res.TxResults {
-			if r.Code != ledger.CodeOK {
-				o.failed = append(o.failed, now)
-				continue
-			}
-			for _, ev := range r.Events {
-				for _, a := range ev.Attributes {
-					if ev.Type == "sable" && a.Key == "txid" {
-						if id, err := ledger.ParseTxID(a.Value); err == nil {
-							o.seen[id] = now
-						}
-					}
-				}
-			}
-		}
-		o.height = h
-		o.mu.Unlock()
-	}
-}
-
-func (o *observer) get(id ledger.TxID) (time.Time, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	t, ok := o.seen[id]
-	return t, ok
-}
-
-// waitAll waits until every id is seen committed, or the timeout.
-func (o *observer) waitAll(ids []ledger.TxID, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if !slices.ContainsFunc(ids, func(id ledger.TxID) bool { _, ok := o.get(id); return !ok }) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

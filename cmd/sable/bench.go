@@ -200,7 +200,7 @@ func runLedgerBench(cmd *cobra.Command, f *benchFlags) (*bench.LedgerResult, err
 		return nil, err
 	}
 	return bench.Ledger(bench.LedgerOptions{Quick: f.quick, Validators: f.validators, Duration: f.duration, Kill: !f.noKill,
-		Node: []string{self, "node"}, Progress: pr})
+		Sable: self, Progress: pr})
 }
 
 func printJSON(w io.Writer, v any) error {
