@@ -43,12 +43,13 @@
 // verifies every proof before returning it. Two engines sit behind it,
 // making the same Groth16 proofs under the same keys:
 //
-//   - the table engine ([TableProver]) precomputes, for every point P of the
-//     proving key, the multiples 2^{c·j}·P, so that each MSM is one pass of
-//     batched affine additions; it proves about 1.8× faster (transfer: 51 ms
-//     against 91 ms on two shared cores), but its tables (6 MB for mint,
-//     13 MB for transfer) take 0.15–0.3 s (mint) or 0.35–0.65 s (transfer)
-//     to build;
+//   - the table engine ([TableProver], zkp/internal/tableprover)
+//     precomputes, for every point P of the proving key, the multiples
+//     2^{c·j}·P, so that each MSM is one pass of batched affine
+//     additions; it proves about 1.8× faster (transfer: 51 ms against
+//     91 ms on two shared cores), but its tables (6 MB for mint, 13 MB
+//     for transfer) take 0.15–0.3 s (mint) or 0.35–0.65 s (transfer) to
+//     build;
 //   - the gnark engine ([ProvingKey.ProveTransfer]) is gnark's own prover;
 //     it needs nothing beyond the key.
 //

@@ -7,8 +7,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-
-	"github.com/consensys/gnark-crypto/ecc/bn254"
 )
 
 // keyDir writes the dev keys of circuits to a fresh directory.
@@ -148,17 +146,29 @@ func TestProverWriteTables(t *testing.T) {
 	}
 }
 
+var foreign = sync.OnceValues(func() (*TableProver, error) {
+	other, _, err := SetupDev(Mint)
+	if err != nil {
+		return nil, err
+	}
+	return NewTableProver(other)
+})
+
+// foreignTables returns mint tables built from another setup's key than
+// setupFor's.
+func foreignTables(t *testing.T) *TableProver {
+	t.Helper()
+	p, err := foreign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // A bad cache is reported and ignored; proving works; a long-running
 // prover replaces it.
 func TestProverBadCache(t *testing.T) {
-	other, _, err := SetupDev(Mint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale, err := NewTableProver(other)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stale := foreignTables(t)
 	for _, tc := range []struct {
 		name  string
 		write func(path string, good []byte) error
@@ -198,19 +208,13 @@ func TestProverBadCache(t *testing.T) {
 // gnark; forced tables report the failure instead.
 func TestProverDropsBadTables(t *testing.T) {
 	dir := keyDir(t, Mint)
-	good, _ := proverFor(t, Mint)
-	bad := *good
-	badA := *good.a
-	badA.points = append([]bn254.G1Affine(nil), good.a.points...)
-	alpha := (badA.n - 2) * badA.m // α's first multiple, which every proof adds once
-	badA.points[alpha] = badA.points[0]
-	bad.a = &badA
+	bad := foreignTables(t) // its proofs do not verify under dir's keys
 
 	p := OpenProver(dir, WithoutTablesCache())
 	if _, _, err := p.Keys(Mint); err != nil {
 		t.Fatal(err)
 	}
-	p.circuits[Mint].tables.Store(&bad)
+	p.circuits[Mint].tables.Store(bad)
 	proveWith(t, p, Mint, 1)
 	s := p.Stats(Mint)
 	if s.Engine != EngineGnark || s.GnarkProofs != 1 || !errors.Is(s.TablesErr, ErrInvalidProof) {
@@ -221,7 +225,7 @@ func TestProverDropsBadTables(t *testing.T) {
 	if _, _, err := forced.Keys(Mint); err != nil {
 		t.Fatal(err)
 	}
-	forced.circuits[Mint].tables.Store(&bad)
+	forced.circuits[Mint].tables.Store(bad)
 	in := randomTransfer(t, 2)
 	if _, _, err := forced.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context}); !errors.Is(err, ErrInvalidProof) {
 		t.Fatalf("forced tables: got %v, want ErrInvalidProof", err)

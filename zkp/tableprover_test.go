@@ -2,14 +2,12 @@ package zkp
 
 import (
 	"errors"
+	"os"
 	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark-crypto/ecc/bn254"
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
-	cs "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/frontend"
 )
 
@@ -104,68 +102,6 @@ func TestTableProverChecksInputs(t *testing.T) {
 	}
 }
 
-// A wrong witness, one that the solver did not produce, gives a proof that
-// does not verify.
-func TestTableProverWrongWitness(t *testing.T) {
-	p, vk := proverFor(t, Transfer)
-	in := randomTransfer(t, 2)
-	pub, _, err := p.ProveTransfer(in, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	solve := func() *cs.R1CSSolution {
-		a := transferAssignment(pub)
-		a.Value = in.Amount
-		a.Blinding = in.AmountBlinding
-		a.Remainder = in.Balance - in.Amount
-		a.RemainderBlinding = remainderBlinding(in)
-		w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sol, err := p.ccs.Solve(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sol.(*cs.R1CSSolution)
-	}
-	var tm Timings
-	// The honest solution verifies.
-	proof, err := p.proveSolution(solve(), &tm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := verifyBoth(pub, proof, vk); err != nil {
-		t.Fatalf("honest solution: %v", err)
-	}
-	for _, tc := range []struct {
-		name   string
-		tamper func(*cs.R1CSSolution)
-	}{
-		{"an internal wire changed", func(s *cs.R1CSSolution) { s.W[len(s.W)/2].Add(&s.W[len(s.W)/2], &s.W[0]) }},
-		{"a secret input changed", func(s *cs.R1CSSolution) { s.W[p.nbPublic].SetUint64(12345) }},
-		{"a bit flipped", func(s *cs.R1CSSolution) {
-			for i := p.nbPublic; i < len(s.W); i++ {
-				if s.W[i].IsOne() {
-					s.W[i].SetZero()
-					return
-				}
-			}
-		}},
-		{"a constraint's evaluation changed", func(s *cs.R1CSSolution) { s.C[7].Add(&s.C[7], &s.W[0]) }},
-	} {
-		sol := solve()
-		tc.tamper(sol)
-		proof, err := p.proveSolution(sol, &tm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := verifyBoth(pub, proof, vk); err == nil {
-			t.Fatalf("%s: the proof verifies", tc.name)
-		}
-	}
-}
-
 func TestTableProverMint(t *testing.T) {
 	p, vk := proverFor(t, Mint)
 	for i := range 2 {
@@ -193,39 +129,6 @@ func TestTableProverMixedBatch(t *testing.T) {
 	}
 }
 
-// The MSM inputs are the key's vectors' scalars: the tables and gnark's
-// MultiExp agree on them.
-func TestMSMInputs(t *testing.T) {
-	p, _ := proverFor(t, Transfer)
-	in, err := p.TransferMSMInputs(randomTransfer(t, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk := p.key.pk
-	if len(in.A) != len(pk.G1.A) || len(in.B) != len(pk.G1.B) || len(in.K) != len(pk.G1.K) || len(in.H) != len(pk.G1.Z) {
-		t.Fatal("MSM inputs do not match the key's vectors")
-	}
-	var zero fr.Element
-	var want bn254.G1Jac
-	if _, err := want.MultiExp(pk.G1.A, in.A, ecc.MultiExpConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	if got := p.a.msm(append(append([]fr.Element(nil), in.A...), zero, zero), 2); !got.Equal(&want) {
-		t.Fatal("A: the table and MultiExp disagree")
-	}
-	kz := append(append(append([]fr.Element(nil), in.K...), in.H...), zero)
-	var k, z bn254.G1Jac
-	k.MultiExp(pk.G1.K, in.K, ecc.MultiExpConfig{})
-	z.MultiExp(pk.G1.Z, in.H, ecc.MultiExpConfig{})
-	k.AddAssign(&z)
-	if got := p.kz.msm(kz, 2); !got.Equal(&k) {
-		t.Fatal("KZ: the table and MultiExp disagree")
-	}
-	if tm := p.RunMSMs(in); tm.MSM <= 0 {
-		t.Fatal("no MSM time")
-	}
-}
-
 // One prover, several goroutines, one worker each: the tables are shared.
 func TestTableProverConcurrent(t *testing.T) {
 	p, vk := proverFor(t, Transfer)
@@ -242,6 +145,80 @@ func TestTableProverConcurrent(t *testing.T) {
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tablesFile writes c's dev keys and its tables to a fresh directory and
+// returns the directory and the bytes of the table file.
+func tablesFile(t *testing.T, c Circuit) (string, []byte) {
+	t.Helper()
+	dir := keyDir(t, c)
+	p, _ := proverFor(t, c)
+	path := TablesPath(dir, c)
+	if err := p.WriteTables(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, data
+}
+
+// The hash that binds a cache to a key is the same whether the key came
+// from SetupDev or from its file.
+func TestProvingKeyPayloadHash(t *testing.T) {
+	dir := keyDir(t, Mint)
+	pk, _ := setupFor(t, Mint)
+	pkPath, _ := KeyPaths(dir, Mint)
+	read, err := ReadProvingKey(pkPath, Mint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, err := pk.payloadHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := read.payloadHash()
+	if h1 != h2 {
+		t.Fatal("the key's hash depends on where the key came from")
+	}
+}
+
+// Tables written beside a key load for the key read from its file, and
+// prove as the tables they were written from.
+func TestTablesRoundTrip(t *testing.T) {
+	for _, c := range Circuits() {
+		dir, _ := tablesFile(t, c)
+		built, vk := proverFor(t, c)
+		pkPath, _ := KeyPaths(dir, c)
+		pk, err := ReadProvingKey(pkPath, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := ReadTableProver(TablesPath(dir, c), pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, info := range loaded.Tables() {
+			if info != built.Tables()[i] {
+				t.Fatalf("%s: table %s differs: %+v, built %+v", c, info.Name, info, built.Tables()[i])
+			}
+		}
+		in := randomTransfer(t, 1)
+		var pub Public
+		var proof *Proof
+		if c == Transfer {
+			pub, proof, err = loaded.ProveTransfer(in, vk)
+		} else {
+			pub, proof, err = loaded.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context}, vk)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verifyBoth(pub, proof, vk); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package zkp
+package tableprover
 
 import (
 	"fmt"
@@ -158,8 +158,9 @@ func TestReduce(t *testing.T) {
 // key and a real witness's scalars, on one worker (the bucket pass alone)
 // and on all cores.
 func BenchmarkTableMSM(b *testing.B) {
-	p, _ := proverFor(b, Transfer)
-	in, err := p.TransferMSMInputs(randomTransfer(b, 3))
+	f := fixtureFor(b, "transfer")
+	p := f.prover
+	in, err := p.MSMInputs(f.witness(b, 3))
 	if err != nil {
 		b.Fatal(err)
 	}

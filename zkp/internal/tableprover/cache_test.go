@@ -1,6 +1,7 @@
-package zkp
+package tableprover
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -10,53 +11,31 @@ import (
 	"testing"
 )
 
-// tablesFile writes c's dev keys and its tables to a fresh directory and
-// returns the directory and the bytes of the table file.
-func tablesFile(t *testing.T, c Circuit) (string, []byte) {
+// tablesFile writes the named fixture's tables to a fresh file and returns
+// its path and bytes.
+func tablesFile(t *testing.T, name string) (string, []byte) {
 	t.Helper()
-	dir := keyDir(t, c)
-	p, _ := proverFor(t, c)
-	path := TablesPath(dir, c)
-	if err := p.WriteTables(path); err != nil {
+	f := fixtureFor(t, name)
+	path := filepath.Join(t.TempDir(), name+".tables")
+	if err := f.prover.Write(path, keyHash(name)); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, data
+	return path, data
 }
 
-// The hash that binds a cache to a key is the same whether the key came
-// from SetupDev or from its file.
-func TestProvingKeyPayloadHash(t *testing.T) {
-	dir := keyDir(t, Mint)
-	pk, _ := setupFor(t, Mint)
-	pkPath, _ := KeyPaths(dir, Mint)
-	read, err := ReadProvingKey(pkPath, Mint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h1, err := pk.payloadHash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h2, _ := read.payloadHash()
-	if h1 != h2 {
-		t.Fatal("the key's hash depends on where the key came from")
-	}
-}
+// keyHash stands for the hash of the named fixture's key file.
+func keyHash(name string) [32]byte { return sha256.Sum256([]byte("key of " + name)) }
 
 func TestTablesRoundTrip(t *testing.T) {
-	for _, c := range Circuits() {
-		dir, _ := tablesFile(t, c)
-		built, vk := proverFor(t, c)
-		pkPath, _ := KeyPaths(dir, c)
-		pk, err := ReadProvingKey(pkPath, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loaded, err := ReadTableProver(TablesPath(dir, c), pk)
+	for _, name := range []string{"transfer", "mint"} {
+		path, _ := tablesFile(t, name)
+		f := fixtureFor(t, name)
+		built := f.prover
+		loaded, err := Read(path, f.key, keyHash(name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,48 +44,44 @@ func TestTablesRoundTrip(t *testing.T) {
 		}
 		for i, info := range loaded.Tables() {
 			if info != built.Tables()[i] {
-				t.Fatalf("%s: table %s differs: %+v, built %+v", c, info.Name, info, built.Tables()[i])
+				t.Fatalf("%s: table %s differs: %+v, built %+v", name, info.Name, info, built.Tables()[i])
 			}
 		}
 		for i := range built.b2.points {
 			if built.b2.points[i] != loaded.b2.points[i] {
-				t.Fatalf("%s: B2 entry %d differs", c, i)
+				t.Fatalf("%s: B2 entry %d differs", name, i)
 			}
 		}
 		for i := range built.kz.points {
 			if built.kz.points[i] != loaded.kz.points[i] {
-				t.Fatalf("%s: KZ entry %d differs", c, i)
+				t.Fatalf("%s: KZ entry %d differs", name, i)
 			}
 		}
-		in := randomTransfer(t, 1)
-		var pub Public
-		var proof *Proof
-		if c == Transfer {
-			pub, proof, err = loaded.ProveTransfer(in, vk)
-		} else {
-			pub, proof, err = loaded.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context}, vk)
-		}
+		w := f.witness(t, 1)
+		proof, _, err := loaded.Prove(w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := verifyBoth(pub, proof, vk); err != nil {
+		if err := f.verify(proof, w); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 // withCRC recomputes a table file's checksum after a change to its payload.
-func withCRC(c Circuit, data []byte) []byte {
-	h := tablesFrameLen(c)
+func withCRC(name string, data []byte) []byte {
+	h := tablesFrameLen(name)
 	binary.BigEndian.PutUint32(data[h-4:], crc32.Checksum(data[h:], castagnoli))
 	return data
 }
 
 func TestTablesRefused(t *testing.T) {
-	_, good := tablesFile(t, Mint)
-	h := tablesFrameLen(Mint)
-	change := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
-	aPoints, _ := proverFor(t, Mint)
+	const name = "mint"
+	_, good := tablesFile(t, name)
+	h := tablesFrameLen(name)
+	change := func(edit func(b []byte) []byte) []byte { return edit(append([]byte(nil), good...)) }
+	f := fixtureFor(t, name)
+	aPoints := f.prover
 	m := aPoints.a.m
 	cases := []struct {
 		name string
@@ -121,11 +96,11 @@ func TestTablesRefused(t *testing.T) {
 		{"one byte short", good[:len(good)-1], ErrTablesTruncated},
 		{"trailing bytes", append(append([]byte(nil), good...), 0), ErrTablesCorrupted},
 		{"a flipped bit", change(func(b []byte) []byte { b[len(b)/2] ^= 4; return b }), ErrTablesCorrupted},
-		{"another key", change(func(b []byte) []byte { b[len(tablesMagic)+2+len(Mint)] ^= 1; return b }), ErrTablesStale},
+		{"another key", change(func(b []byte) []byte { b[len(tablesMagic)+2+len(name)] ^= 1; return b }), ErrTablesStale},
 		{"another circuit", change(func(b []byte) []byte { copy(b[len(tablesMagic)+2:], "tint"); return b }), ErrTablesStale},
 		{"a key point changed, checksum redone", change(func(b []byte) []byte {
 			copy(b[h+8:], b[h+8+g1Bytes:h+8+2*g1Bytes]) // point 0's first entry := its second
-			return withCRC(Mint, b)
+			return withCRC(name, b)
 		}), ErrTablesStale},
 		{"the multiples changed, checksum redone", change(func(b []byte) []byte {
 			for i := range aPoints.a.n { // every entry of A := the key's point
@@ -134,39 +109,38 @@ func TestTablesRefused(t *testing.T) {
 					copy(b[first+j*g1Bytes:], b[first:first+g1Bytes])
 				}
 			}
-			return withCRC(Mint, b)
+			return withCRC(name, b)
 		}), ErrTablesCorrupted},
 		{"a window out of range, checksum redone", change(func(b []byte) []byte {
 			binary.BigEndian.PutUint32(b[h+4:], 40)
-			return withCRC(Mint, b)
+			return withCRC(name, b)
 		}), ErrTablesCorrupted},
 	}
-	pk, _ := setupFor(t, Mint)
 	for _, tc := range cases {
 		path := filepath.Join(t.TempDir(), "mint.tables")
 		if err := os.WriteFile(path, tc.data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadTableProver(path, pk); !errors.Is(err, tc.want) {
+		if _, err := Read(path, f.key, keyHash(name)); !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if _, err := ReadTableProver(filepath.Join(t.TempDir(), "none"), pk); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Read(filepath.Join(t.TempDir(), "none"), f.key, keyHash(name)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: got %v", err)
 	}
 }
 
 // The decoding path of big-endian machines reads the same tables.
 func TestTablesPortableDecode(t *testing.T) {
-	dir, _ := tablesFile(t, Mint)
-	pk, vk := setupFor(t, Mint)
-	fast, err := ReadTableProver(TablesPath(dir, Mint), pk)
+	path, _ := tablesFile(t, "mint")
+	f := fixtureFor(t, "mint")
+	fast, err := Read(path, f.key, keyHash("mint"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	littleEndian = false
 	defer func() { littleEndian = true }()
-	slow, err := ReadTableProver(TablesPath(dir, Mint), pk)
+	slow, err := Read(path, f.key, keyHash("mint"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +154,12 @@ func TestTablesPortableDecode(t *testing.T) {
 			t.Fatalf("A entry %d differs", i)
 		}
 	}
-	in := randomTransfer(t, 3)
-	if _, _, err := slow.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context}, vk); err != nil {
+	w := f.witness(t, 3)
+	proof, _, err := slow.Prove(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.verify(proof, w); err != nil {
 		t.Fatal(err)
 	}
 }

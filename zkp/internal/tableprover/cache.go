@@ -1,4 +1,4 @@
-package zkp
+package tableprover
 
 import (
 	"bufio"
@@ -10,8 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"time"
 	"unsafe"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
@@ -20,8 +18,7 @@ import (
 	"github.com/sable-settlement/sable/internal/atomicfile"
 )
 
-// Table files cache a TableProver's tables beside the proving key they were
-// built from (TablesPath), so that a process can start on the table engine
+// Table files cache a prover's tables, so that a process can start proving
 // without building them. A file is framed as
 //
 //	magic "SABLETBL" ‖ version 1 ‖ len(name) ‖ name ‖ SHA-256 of the proving
@@ -38,12 +35,12 @@ import (
 // a G2 point x.A0 ‖ x.A1 ‖ y.A0 ‖ y.A1; the point at infinity is all
 // zeros.
 //
-// A cache is never trusted. ReadTableProver refuses, each with its own
-// error, a file that is not a table file, is truncated, fails its checksum,
-// was built from another proving key (stale), or whose tables do not fit
-// the key: each table's first multiples must be the key's own points, and
-// sampled multiples must be 2^c times the one before. Every proof is still
-// verified before it leaves (see Prover), which catches anything else.
+// A cache is never trusted. Read refuses, each with its own error, a file
+// that is not a table file, is truncated, fails its checksum, was built
+// from another proving key (stale), or whose tables do not fit the key:
+// each table's first multiples must be the key's own points, and sampled
+// multiples must be 2^c times the one before. zkp verifies every proof
+// before it leaves, which catches anything else.
 //
 // The checksum is CRC-32C, not SHA-256: it is there for accidents (a
 // SHA-256 of the transfer tables' 13 MB took 10 ms, half of the load as it
@@ -66,23 +63,14 @@ var (
 	ErrTablesStale     = errors.New("zkp: table file was built from another proving key")
 )
 
-// TablesPath returns DIR/<circuit>.tables, the table cache beside the
-// proving key of KeyPaths.
-func TablesPath(dir string, c Circuit) string {
-	return filepath.Join(dir, string(c)+".tables")
-}
-
 const (
 	g1Bytes = 2 * fp.Bytes
 	g2Bytes = 4 * fp.Bytes
 )
 
-// WriteTables writes p's tables to path atomically, mode 0600.
-func (p *TableProver) WriteTables(path string) error {
-	keyHash, err := p.key.payloadHash()
-	if err != nil {
-		return err
-	}
+// Write writes p's tables to path atomically, mode 0600. keyHash is the
+// SHA-256 of the proving key's file payload: it binds the file to the key.
+func (p *Prover) Write(path string, keyHash [32]byte) error {
 	g1s := []*g1Table{p.a, p.b1}
 	size := 0
 	for _, t := range append(g1s, p.kz) {
@@ -97,11 +85,11 @@ func (p *TableProver) WriteTables(path string) error {
 	payload = appendG1Table(payload, p.kz)
 
 	var b bytes.Buffer
-	b.Grow(len(tablesMagic) + 2 + len(p.key.circuit) + 32 + 8 + 4 + len(payload))
+	b.Grow(tablesFrameLen(p.key.Name) + len(payload))
 	b.WriteString(tablesMagic)
 	b.WriteByte(tablesVersion)
-	b.WriteByte(byte(len(p.key.circuit)))
-	b.WriteString(string(p.key.circuit))
+	b.WriteByte(byte(len(p.key.Name)))
+	b.WriteString(p.key.Name)
 	b.Write(keyHash[:])
 	b.Write(binary.BigEndian.AppendUint64(nil, uint64(len(payload))))
 	b.Write(binary.BigEndian.AppendUint32(nil, crc32.Checksum(payload, castagnoli)))
@@ -112,16 +100,11 @@ func (p *TableProver) WriteTables(path string) error {
 	return nil
 }
 
-// ReadTableProver returns a prover for k with the tables of the file at
-// path, after the checks above; InitTime is the time it took. The tables
-// are read straight into their memory; the checksum is computed on the way.
-func ReadTableProver(path string, k *ProvingKey) (*TableProver, error) {
-	start := time.Now()
-	keyHash, err := k.payloadHash()
-	if err != nil {
-		return nil, err
-	}
-	p, err := newTableProver(k)
+// Read returns a prover for k with the tables of the file at path, after
+// the checks above; keyHash is as for Write. The tables are read straight
+// into their memory; the checksum is computed on the way.
+func Read(path string, k Key, keyHash [32]byte) (*Prover, error) {
+	p, err := newProver(k)
 	if err != nil {
 		return nil, err
 	}
@@ -133,23 +116,22 @@ func ReadTableProver(path string, k *ProvingKey) (*TableProver, error) {
 	if err := p.readTables(f, keyHash); err != nil {
 		return nil, fmt.Errorf("%w: %s", err, path)
 	}
-	p.InitTime = time.Since(start)
 	return p, nil
 }
 
 // readTables reads a table file's frame and tables, then checks the
 // checksum and the tables against the key.
-func (p *TableProver) readTables(f *os.File, keyHash [32]byte) error {
+func (p *Prover) readTables(f *os.File, keyHash [32]byte) error {
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("zkp: %w", err)
 	}
 	r := bufio.NewReaderSize(f, 4096)
-	size, sum, err := readTablesFrame(r, p.key.circuit, keyHash)
+	size, sum, err := readTablesFrame(r, p.key.Name, keyHash)
 	if err != nil {
 		return err
 	}
-	switch rest := uint64(st.Size() - int64(tablesFrameLen(p.key.circuit))); {
+	switch rest := uint64(st.Size() - int64(tablesFrameLen(p.key.Name))); {
 	case size > rest:
 		return ErrTablesTruncated
 	case size < rest:
@@ -180,12 +162,13 @@ func (p *TableProver) readTables(f *os.File, keyHash [32]byte) error {
 		checkTable(p.b2, v.b2, doubleG2), checkTable(p.kz, v.kz, doubleG1))
 }
 
-// tablesFrameLen is the length of c's table file before the payload.
-func tablesFrameLen(c Circuit) int { return len(tablesMagic) + 2 + len(c) + 32 + 8 + 4 }
+// tablesFrameLen is the length of a table file before the payload, for
+// the circuit named name.
+func tablesFrameLen(name string) int { return len(tablesMagic) + 2 + len(name) + 32 + 8 + 4 }
 
 // readTablesFrame reads a table file's frame up to its payload and returns
 // the payload's declared size and checksum.
-func readTablesFrame(r io.Reader, c Circuit, keyHash [32]byte) (size uint64, sum uint32, err error) {
+func readTablesFrame(r io.Reader, circuit string, keyHash [32]byte) (size uint64, sum uint32, err error) {
 	head := make([]byte, len(tablesMagic)+2)
 	if _, err := io.ReadFull(r, head); err != nil || string(head[:len(tablesMagic)]) != tablesMagic {
 		return 0, 0, ErrNotATablesFile
@@ -202,8 +185,8 @@ func readTablesFrame(r io.Reader, c Circuit, keyHash [32]byte) (size uint64, sum
 			return 0, 0, ErrTablesTruncated
 		}
 	}
-	if Circuit(name) != c {
-		return 0, 0, fmt.Errorf("%w: tables of the %q circuit, want %s", ErrTablesStale, name, c)
+	if string(name) != circuit {
+		return 0, 0, fmt.Errorf("%w: tables of the %q circuit, want %s", ErrTablesStale, name, circuit)
 	}
 	if forKey != keyHash {
 		return 0, 0, ErrTablesStale

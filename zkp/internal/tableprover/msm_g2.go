@@ -1,4 +1,4 @@
-package zkp
+package tableprover
 
 import (
 	"math/big"

@@ -1,4 +1,4 @@
-package zkp
+package tableprover
 
 import (
 	"sync"
@@ -151,7 +151,7 @@ type msmResults struct {
 // runMSMs computes the four MSMs on the prover's workers. kz is called in
 // a task (it may compute h) and returns the KZ table's scalars; the KZ
 // tasks, on the critical path, jump the queue.
-func (p *TableProver) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timings) msmResults {
+func (p *Prover) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timings) msmResults {
 	q := newTaskQueue()
 	a, b1, z, b2 := newMSMJob(p.a), newMSMJob(p.b1), newMSMJob(p.kz), newMSMJob(p.b2)
 	// Tasks, not a split of each MSM: KZ (about half the work) in one part
@@ -169,4 +169,23 @@ func (p *TableProver) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *T
 	tm.MSM = time.Since(start)
 	tm.A, tm.B1, tm.B2, tm.KZ = a.cpu.get(), b1.cpu.get(), b2.cpu.get(), z.cpu.get()
 	return msmResults{ar: a.sum(), bs1: b1.sum(), bs2: b2.sum(), krs: z.sum()}
+}
+
+// parallel runs f(i, lo, hi) over [0, n) split into k contiguous ranges,
+// 1 ≤ k ≤ n, concurrently.
+func parallel(n, k int, f func(i, lo, hi int)) {
+	if k <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < k; i++ {
+		lo, hi := i*n/k, (i+1)*n/k
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i, lo, hi)
+		}()
+	}
+	wg.Wait()
 }
