@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"sort"
@@ -85,15 +84,25 @@ func (r FXRates) minorRate(c ledger.Currency) uint64 {
 	return rate
 }
 
-// Report is the audit's result.
+// Report is the audit's result. Run always returns one unless the ledger
+// cannot be read: a flow that breaks an aggregate or a figure is named in
+// it, and the figures it does not touch stand.
 type Report struct {
+	// Consistent: every aggregate checks, no flow is named and every
+	// figure was computed.
 	Consistent bool                         `json:"consistent"`
 	Totals     map[string]string            `json:"totals"`    // per currency, major units: funded + minted − burned
-	USDTotal   string                       `json:"usd_total"` // at the given rates, computed homomorphically
+	USDTotal   string                       `json:"usd_total"` // at the given rates, computed homomorphically; empty if it failed
 	Positions  map[string]map[string]string `json:"positions"` // party → currency → inflow − outflow
 	Corridors  []CorridorVolume             `json:"corridors"`
 	Aggregates []AggregateResult            `json:"aggregates"`
-	Culprits   []Culprit                    `json:"culprits,omitempty"`
+	// Culprits names, per aggregate that is not clean, the flows that are
+	// not honest-looking (bisect.go), each with its reason.
+	Culprits []Culprit `json:"culprits,omitempty"`
+	// Failures lists the derived figures that could not be computed
+	// (left out of Totals, Positions and Corridors, or an empty
+	// USDTotal), each with the flows that broke it.
+	Failures []Failure `json:"failures,omitempty"`
 	// FlowBytes is the size of one transfer's flow ciphertext.
 	FlowBytes int `json:"he_bytes_per_transfer"`
 }
@@ -101,9 +110,13 @@ type Report struct {
 // AggregateResult is one aggregate, decrypted and checked.
 type AggregateResult struct {
 	Key        string `json:"key"`
-	Amount     string `json:"amount"` // major units
+	Amount     string `json:"amount"` // major units; meaningless when not Consistent
 	Flows      int    `json:"flows"`  // transactions since the last epoch close
 	Consistent bool   `json:"consistent"`
+	// Noisy: the aggregate checks, but its noise is above what its flows
+	// could have if each were an honest encryption; the flows responsible
+	// are named.
+	Noisy bool `json:"noisy,omitempty"`
 }
 
 // CorridorVolume is the volume sent from one country to another in a currency.
@@ -114,11 +127,27 @@ type CorridorVolume struct {
 	Volume   string `json:"volume"`
 }
 
-// Culprit is a transaction whose encrypted flow does not match its commitment.
+// Culprit is a transaction whose encrypted flow is not an honest encryption
+// of its payment: a wrong value, limbs out of bounds, a value outside its
+// slot groups, or more noise than an honest encryption has. Sender
+// "ledger" (with no TxID) names the validators, when the aggregate they
+// hold is not the sum of its flows.
 type Culprit struct {
 	Aggregate string `json:"aggregate"`
 	TxID      string `json:"txid"`
 	Sender    string `json:"sender"`
+	Reason    string `json:"reason,omitempty"`
+
+	noisy bool // named (also) for its noise
+}
+
+// Failure is a derived figure that could not be computed.
+type Failure struct {
+	// Figure is "usd_total", "total/<CUR>", "position/<party>/<CUR>" or
+	// "corridor/<CUR>/<SC>-<RC>".
+	Figure   string    `json:"figure"`
+	Reason   string    `json:"reason"`
+	Culprits []Culprit `json:"culprits,omitempty"`
 }
 
 // Auditor decrypts and checks aggregates with the regulator's key.
@@ -137,10 +166,13 @@ func New(src Source, sk *he.SecretKey, rates FXRates) *Auditor {
 
 // opened is an aggregate after decryption.
 type opened struct {
-	info   ledger.AggregateInfo
-	ct     *he.Ciphertext
-	amount *big.Int
-	ok     bool
+	info     ledger.AggregateInfo
+	ct       *he.Ciphertext // nil if the ledger's bytes do not decode
+	v        verdict
+	amount   *big.Int
+	ok       bool      // decrypts and opens its commitment sum
+	culprits []Culprit // named by bisection when it is not clean
+	total    *he.GroupSum
 }
 
 // Withheld stands in the report for the amount of an aggregate that holds a
@@ -167,7 +199,8 @@ func fundedKeys(g *ledger.Genesis) map[string]bool {
 	return out
 }
 
-// Run audits every aggregate.
+// Run audits every aggregate. It fails only when the ledger cannot be
+// read; whatever a flow does, it returns a report naming it.
 func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 	list, err := a.src.Aggregates(ctx)
 	if err != nil {
@@ -178,7 +211,7 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	funded := fundedKeys(g)
-	rep := &Report{Consistent: true, Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.sk.Params().CiphertextSize()}
+	rep := &Report{Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.sk.Params().CiphertextSize()}
 	byKey := map[string]*opened{}
 	for _, entry := range list { // sorted by key: the query scans in order
 		o, err := a.open(ctx, entry.Key)
@@ -186,53 +219,51 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		byKey[entry.Key] = o
-		res := AggregateResult{Key: entry.Key, Amount: a.format(entry.Key, o.amount), Flows: len(o.info.Txs), Consistent: o.ok}
+		res := AggregateResult{Key: entry.Key, Amount: a.format(entry.Key, o.amount), Flows: len(o.info.Txs), Consistent: o.ok, Noisy: o.ok && !o.v.noiseOK}
 		if o.single(funded) {
 			res.Amount = Withheld
 		}
 		rep.Aggregates = append(rep.Aggregates, res)
-		if !o.ok {
-			rep.Consistent = false
-			culprits, err := a.bisect(ctx, o)
-			if err != nil {
-				return nil, err
-			}
-			rep.Culprits = append(rep.Culprits, culprits...)
+		if o.v.clean() {
+			continue
 		}
+		if o.culprits, o.total, err = a.bisect(ctx, o); err != nil {
+			return nil, err
+		}
+		rep.Culprits = append(rep.Culprits, o.culprits...)
 	}
 	a.positions(rep, byKey, funded)
-	if err := a.totals(rep, byKey); err != nil {
+	if err := a.totals(ctx, rep, byKey); err != nil {
 		return nil, err
+	}
+	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Figure < rep.Failures[j].Figure })
+	rep.Consistent = len(rep.Culprits) == 0 && len(rep.Failures) == 0
+	for _, r := range rep.Aggregates {
+		rep.Consistent = rep.Consistent && r.Consistent && !r.Noisy
 	}
 	return rep, nil
 }
 
+// open reads an aggregate, decrypts it and measures its noise. An
+// aggregate whose bytes do not decode is not clean (bisection then names
+// the ledger); only a failure to read it is an error.
 func (a *Auditor) open(ctx context.Context, key string) (*opened, error) {
 	info, err := a.src.Aggregate(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	ct := he.Zero(a.sk.Params())
-	if err := ct.UnmarshalBinary(info.Ciphertext); err != nil {
-		return nil, fmt.Errorf("ledger: aggregate %s: %w", key, err)
-	}
-	o := &opened{info: info, ct: ct}
-	o.amount, o.ok = a.check(ct, info.Commitment)
-	return o, nil
-}
-
-// check decrypts ct and compares it with the commitment sum.
-func (a *Auditor) check(ct *he.Ciphertext, commitment string) (*big.Int, bool) {
-	sums, err := a.dec.Decrypt(ct)
+	o := &opened{info: info}
+	com, err := zkp.ParseCommitment(info.Commitment)
 	if err != nil {
-		return new(big.Int), false // limbs no honest sum produces
+		return nil, fmt.Errorf("ledger: aggregate %s: commitment sum: %w", key, err)
 	}
-	g := he.Total(sums)
-	if !g.Amount.IsUint64() {
-		return g.Amount, false
+	ct := he.Zero(a.sk.Params())
+	if ct.UnmarshalBinary(info.Ciphertext) == nil {
+		o.ct = ct
 	}
-	r := new(big.Int).Mod(g.Blinding, zkp.Order())
-	return g.Amount, zkp.Commit(g.Amount.Uint64(), r).String() == commitment
+	o.v = a.examine(o.ct, com)
+	o.amount, o.ok = o.v.total.Amount, o.v.value
+	return o, nil
 }
 
 func (a *Auditor) format(key string, amount *big.Int) string {
@@ -240,159 +271,40 @@ func (a *Auditor) format(key string, amount *big.Int) string {
 	return ledger.FormatBig(c, amount)
 }
 
-// element is one flow of an aggregate for bisection.
-type element struct {
-	ct     *he.Ciphertext
-	com    zkp.Commitment
-	txid   string
-	sender string
-}
-
-// bisect names the transactions of an inconsistent aggregate whose flow
-// does not match its commitment, decrypting sub-aggregates only.
-func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, error) {
-	elems, err := a.elements(ctx, o)
-	if err != nil {
-		return nil, err
+// failure records a figure that rests on aggregates that do not check.
+func failure(figure string, bad []*opened) Failure {
+	f := Failure{Figure: figure}
+	keys := make([]string, len(bad))
+	for i, o := range bad {
+		keys[i] = o.info.Key
+		f.Culprits = append(f.Culprits, o.culprits...)
 	}
-	var out []Culprit
-	var walk func(es []element)
-	walk = func(es []element) {
-		if len(es) == 0 || a.consistent(es) {
-			return
-		}
-		if len(es) == 1 {
-			out = append(out, Culprit{Aggregate: o.info.Key, TxID: es[0].txid, Sender: es[0].sender})
-			return
-		}
-		walk(es[:len(es)/2])
-		walk(es[len(es)/2:])
-	}
-	walk(elems)
-	return out, nil
-}
-
-func (a *Auditor) consistent(es []element) bool {
-	sum := he.Zero(a.sk.Params())
-	com := zkp.ZeroCommitment()
-	for _, e := range es {
-		if err := a.ev.Add(sum, e.ct); err != nil {
-			return false
-		}
-		com = com.Add(e.com)
-	}
-	_, ok := a.check(sum, com.String())
-	return ok
-}
-
-// elements lists an aggregate's flows: the genesis funding (for inflow and
-// funded aggregates) and each transaction since the last epoch close.
-func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
-	var es []element
-	parts := strings.Split(o.info.Key, "/")
-	if o.info.Base != nil {
-		// the regulator's own re-encryption at the last epoch close
-		ct := he.Zero(a.sk.Params())
-		com, err := zkp.ParseCommitment(o.info.BaseCommitment)
-		if err == nil {
-			err = ct.UnmarshalBinary(o.info.Base)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ledger: epoch base of %s: %w", o.info.Key, err)
-		}
-		es = append(es, element{ct: ct, com: com, txid: "epoch-close:" + o.info.Key, sender: "regulator"})
-	} else if parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded") {
-		g, err := a.src.Genesis(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, acct := range g.Accounts {
-			if acct.Flow == "" || acct.Currency != parts[1] || (parts[0] == "in" && acct.Party != parts[2]) {
-				continue
-			}
-			e, err := a.genesisElement(acct)
-			if err != nil {
-				return nil, err
-			}
-			es = append(es, e)
-		}
-	}
-	for _, id := range o.info.Txs {
-		e, err := a.txElement(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		es = append(es, e)
-	}
-	return es, nil
-}
-
-func (a *Auditor) genesisElement(acct ledger.GenesisAccount) (element, error) {
-	raw, _ := hex.DecodeString(acct.Flow)
-	ct := he.Zero(a.sk.Params())
-	if err := ct.UnmarshalBinary(raw); err != nil {
-		return element{}, fmt.Errorf("ledger: genesis flow of %s/%s: %w", acct.Party, acct.Currency, err)
-	}
-	com, err := zkp.ParseCommitment(acct.Available)
-	if err != nil {
-		return element{}, err
-	}
-	return element{ct: ct, com: com, txid: "genesis:" + acct.Party + "/" + acct.Currency, sender: "genesis"}, nil
-}
-
-func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
-	txid, err := ledger.ParseTxID(id)
-	if err != nil {
-		return element{}, err
-	}
-	raw, err := a.src.RawTx(ctx, txid)
-	if err != nil {
-		return element{}, err
-	}
-	tx, err := ledger.DecodeTx(raw)
-	if err != nil {
-		return element{}, fmt.Errorf("ledger: transaction %s: %w", id, err)
-	}
-	var flow []byte
-	var com zkp.Commitment
-	switch b := tx.Body.(type) {
-	case *ledger.Transfer:
-		flow, com = b.Flow, b.Amount
-	case *ledger.BulkTransfer:
-		flow, com = b.Flow, zkp.ZeroCommitment()
-		for _, p := range b.Payments {
-			com = com.Add(p.Amount)
-		}
-	case *ledger.Mint:
-		flow, com = b.Flow, b.Amount
-	case *ledger.Burn:
-		flow, com = b.Flow, b.Amount
-	default:
-		return element{}, fmt.Errorf("ledger: transaction %s carries no flow", id)
-	}
-	ct := he.Zero(a.sk.Params())
-	if err := ct.UnmarshalBinary(flow); err != nil {
-		return element{}, fmt.Errorf("ledger: transaction %s: flow: %w", id, err)
-	}
-	return element{ct: ct, com: com, txid: id, sender: tx.Sender}, nil
+	f.Reason = "it rests on aggregates that do not check: " + strings.Join(keys, ", ")
+	return f
 }
 
 // positions derives each account's position (inflow − outflow) and the
-// corridor volumes from the decrypted aggregates.
+// corridor volumes from the decrypted aggregates; a figure resting on an
+// aggregate that does not check is a failure instead.
 func (a *Auditor) positions(rep *Report, byKey map[string]*opened, funded map[string]bool) {
 	net := map[string]map[ledger.Currency]*big.Int{}
-	for key, o := range byKey {
+	bad := map[string]map[ledger.Currency][]*opened{}
+	for _, key := range sortedKeys(byKey) {
+		o := byKey[key]
 		parts := strings.Split(key, "/")
 		c, _ := ledger.ParseCurrency(parts[1])
 		switch parts[0] {
 		case "in", "out":
 			if net[parts[2]] == nil {
 				net[parts[2]] = map[ledger.Currency]*big.Int{}
+				bad[parts[2]] = map[ledger.Currency][]*opened{}
 			}
 			if net[parts[2]][c] == nil {
 				net[parts[2]][c] = new(big.Int)
 			}
-			if parts[0] == "in" {
+			if !o.ok {
+				bad[parts[2]][c] = append(bad[parts[2]][c], o)
+			} else if parts[0] == "in" {
 				net[parts[2]][c].Add(net[parts[2]][c], o.amount)
 			} else {
 				net[parts[2]][c].Sub(net[parts[2]][c], o.amount)
@@ -400,7 +312,11 @@ func (a *Auditor) positions(rep *Report, byKey map[string]*opened, funded map[st
 		case "corridor":
 			from, to, _ := strings.Cut(parts[2], "-")
 			vol := ledger.FormatBig(c, o.amount)
-			if o.single(funded) {
+			switch {
+			case !o.ok:
+				vol = ""
+				rep.Failures = append(rep.Failures, failure(key, []*opened{o}))
+			case o.single(funded):
 				vol = Withheld
 			}
 			rep.Corridors = append(rep.Corridors, CorridorVolume{From: from, To: to, Currency: c.String(), Volume: vol})
@@ -413,45 +329,99 @@ func (a *Auditor) positions(rep *Report, byKey map[string]*opened, funded map[st
 	for party, m := range net {
 		rep.Positions[party] = map[string]string{}
 		for c, v := range m {
+			if b := bad[party][c]; len(b) > 0 {
+				rep.Failures = append(rep.Failures, failure("position/"+party+"/"+c.String(), b))
+				continue
+			}
 			rep.Positions[party][c.String()] = ledger.FormatBig(c, v)
 		}
 	}
 }
 
+func sortedKeys(m map[string]*opened) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// fxPart is one aggregate in an FX total, at its rate.
+type fxPart struct {
+	o    *opened
+	rate uint64
+}
+
 // totals computes each currency's total (funded + minted − burned) and the
 // USD equivalent: Σ rate·(funded + minted) and Σ rate·burned, each formed
-// homomorphically and decrypted once.
-func (a *Auditor) totals(rep *Report, byKey map[string]*opened) error {
-	issued, burned := he.Zero(a.sk.Params()), he.Zero(a.sk.Params())
+// homomorphically and decrypted once, then checked against the same sums
+// of the aggregates' decrypted amounts. A total resting on an aggregate
+// that does not check fails; so does the USD total when its decryption
+// does not match, which only noise can cause (bisect.go): the flows whose
+// noise broke it are named.
+func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*opened) error {
+	p := a.sk.Params()
+	issued, burned := he.Zero(p), he.Zero(p)
+	wantIssued, wantBurned := new(big.Int), new(big.Int)
+	var parts []fxPart
+	var broken []*opened
+	capacity := ""
 	for _, k := range ledger.Currencies {
 		total := new(big.Int)
+		var bad []*opened
+		rate := a.rates.minorRate(k.Code)
 		for _, what := range []string{"funded", "minted", "burned"} {
 			o := byKey[ledger.AggCurrency(k.Code, what)]
 			if o == nil {
 				continue
 			}
-			acc := issued
+			if !o.ok {
+				bad = append(bad, o)
+				continue
+			}
+			acc, want := issued, wantIssued
 			if what == "burned" {
-				acc = burned
+				acc, want = burned, wantBurned
 				total.Sub(total, o.amount)
 			} else {
 				total.Add(total, o.amount)
 			}
-			if err := a.ev.MulRateThenAdd(acc, o.ct, a.rates.minorRate(k.Code)); err != nil {
-				return fmt.Errorf("ledger: FX total: %w", err)
+			want.Add(want, new(big.Int).Mul(o.amount, new(big.Int).SetUint64(rate)))
+			parts = append(parts, fxPart{o, rate})
+			if capacity == "" {
+				if err := a.ev.MulRateThenAdd(acc, o.ct, rate); err != nil {
+					capacity = err.Error()
+				}
 			}
+		}
+		if len(bad) > 0 {
+			rep.Failures = append(rep.Failures, failure("total/"+k.Code.String(), bad))
+			broken = append(broken, bad...)
+			continue
 		}
 		if total.Sign() != 0 || byKey[ledger.AggCurrency(k.Code, "minted")] != nil || byKey[ledger.AggCurrency(k.Code, "funded")] != nil {
 			rep.Totals[k.Code.String()] = ledger.FormatBig(k.Code, total)
 		}
 	}
-	in, err := a.fxAmount(issued)
-	if err != nil {
-		return err
+	switch {
+	case len(broken) > 0:
+		rep.Failures = append(rep.Failures, failure("usd_total", broken))
+		return nil
+	case capacity != "":
+		rep.Failures = append(rep.Failures, Failure{Figure: "usd_total", Reason: "the FX total is past its capacity (" + capacity + "); close the epoch of the minted and burned aggregates"})
+		return nil
 	}
-	out, err := a.fxAmount(burned)
-	if err != nil {
-		return err
+	in, okIn := a.fxAmount(issued, wantIssued)
+	out, okOut := a.fxAmount(burned, wantBurned)
+	if !okIn || !okOut {
+		culprits, err := a.fxCulprits(ctx, parts)
+		if err != nil {
+			return err
+		}
+		rep.Failures = append(rep.Failures, Failure{Figure: "usd_total", Culprits: culprits,
+			Reason: "the FX-weighted total does not decrypt to the rate-weighted sum of its aggregates, each of which checks: the noise of some flow, multiplied by its rate, broke it"})
+		return nil
 	}
 	usd := new(big.Int).Sub(in, out)
 	usd.Quo(usd, big.NewInt(1_000_000)) // rates are scaled by 10^6
@@ -459,15 +429,51 @@ func (a *Auditor) totals(rep *Report, byKey map[string]*opened) error {
 	return nil
 }
 
-func (a *Auditor) fxAmount(ct *he.Ciphertext) (*big.Int, error) {
+// fxAmount decrypts an FX total and checks it against want, the same sum
+// formed from the aggregates' decrypted amounts.
+func (a *Auditor) fxAmount(ct *he.Ciphertext, want *big.Int) (*big.Int, bool) {
 	if ct.Load() == 0 {
-		return new(big.Int), nil
+		return new(big.Int), want.Sign() == 0
 	}
 	sums, err := a.dec.Decrypt(ct)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: FX total: %w", err)
+		return nil, false
 	}
-	return he.Total(sums).Amount, nil
+	got := he.Total(sums).Amount
+	return got, got.Cmp(want) == 0
+}
+
+// fxCulprits names the flows whose noise broke an FX total: those already
+// named for their noise in its aggregates, else the noisiest flows of the
+// aggregate whose noise, at its rate, weighs most in the total.
+func (a *Auditor) fxCulprits(ctx context.Context, parts []fxPart) ([]Culprit, error) {
+	var out []Culprit
+	for _, pt := range parts {
+		for _, c := range pt.o.culprits {
+			if c.noisy {
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	var worst *fxPart
+	var weight *big.Int
+	for i := range parts {
+		w := new(big.Int).Mul(new(big.Int).SetUint64(parts[i].o.v.noise), new(big.Int).SetUint64(parts[i].rate))
+		if worst == nil || w.Cmp(weight) > 0 {
+			worst, weight = &parts[i], w
+		}
+	}
+	if worst == nil {
+		return nil, nil
+	}
+	es, err := a.elements(ctx, worst.o)
+	if err != nil {
+		return nil, err
+	}
+	return a.noisiest(worst.o.info.Key, es), nil
 }
 
 // EpochCloser submits an epoch close signed by the regulator; a
@@ -479,7 +485,7 @@ type EpochCloser interface {
 // Close re-encrypts the named aggregates' checked sums and submits them in
 // epoch-close transactions of at most ledger.MaxClosePerTx aggregates each,
 // so that their limbs start again from one unit. Nothing is submitted
-// unless every named aggregate checks.
+// unless every named aggregate's sum is known (see Reencrypt).
 func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]ledger.TxID, error) {
 	aggs, err := a.Reencrypt(ctx, keys)
 	if err != nil {
@@ -499,8 +505,15 @@ func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]le
 
 // Reencrypt decrypts each named aggregate, checks it against its
 // commitment sum and encrypts the sum afresh for an epoch close. An
-// aggregate that is not consistent is refused: closing it would erase the
-// trail that names its culprit.
+// aggregate that is not clean is bisected: if every flow it names decrypts
+// to its commitment (only its noise or slot groups are wrong, as with a
+// noise-flooded flow that wraps the aggregate), the sum of its flows is
+// known, checks against the commitment sum, and is re-encrypted, which
+// also rids the aggregate of the flooded noise; the caller should keep
+// the audit that named them (Run), since the close ends the aggregate's
+// trail. An aggregate in which a flow encrypts another value is refused:
+// its sum is unknown, and closing it would erase the trail that names its
+// culprit.
 func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.ClosedAggregate, error) {
 	g, err := a.src.Genesis(ctx)
 	if err != nil {
@@ -513,22 +526,20 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 	enc := he.NewEncryptor(pk)
 	var out []ledger.ClosedAggregate
 	for _, key := range keys {
-		info, err := a.src.Aggregate(ctx, key)
+		o, err := a.open(ctx, key)
 		if err != nil {
 			return nil, err
 		}
-		ct := he.Zero(a.sk.Params())
-		if err := ct.UnmarshalBinary(info.Ciphertext); err != nil {
-			return nil, fmt.Errorf("ledger: aggregate %s: %w", key, err)
+		total := &o.v.total
+		if !o.v.clean() {
+			if _, total, err = a.bisect(ctx, o); err != nil {
+				return nil, err
+			}
+			if total == nil || commitBig(total.Amount, total.Blinding).String() != o.info.Commitment {
+				return nil, fmt.Errorf("ledger: aggregate %s is inconsistent and a flow in it encrypts another value; audit it before closing its epoch", key)
+			}
 		}
-		if _, ok := a.check(ct, info.Commitment); !ok {
-			return nil, fmt.Errorf("ledger: aggregate %s is inconsistent; audit it before closing its epoch", key)
-		}
-		sums, err := a.dec.Decrypt(ct)
-		if err != nil {
-			return nil, err
-		}
-		fresh, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: he.Total(sums)})
+		fresh, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: *total})
 		if err != nil {
 			return nil, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
 		}

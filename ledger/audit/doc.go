@@ -1,19 +1,37 @@
 // Package audit is the regulator's audit. It reads the encrypted aggregates
 // through a [Source] (a ledger/client.Client is one), decrypts them with the
 // regulator's HE secret key, and checks each against the sum of its public
-// amount commitments: Com(Σ amount, Σ blinding) == Σ C_amt. When one does
-// not match, it bisects over the aggregate's transactions and names the one
-// whose sender encrypted a flow that is not its payment.
+// amount commitments: Com(Σ amount, Σ blinding) == Σ C_amt. It also
+// measures each aggregate's noise: an aggregate of load L made of honest
+// flows never has more than he's SumNoiseBound(L).
+//
+// When an aggregate does not check, or is noisier than honest flows can
+// make it, the audit bisects over the aggregate's flows and names every
+// flow that is not honest-looking (bisect.go): a wrong value, limbs out of
+// bounds, values outside its slot groups, or noise above he's NoiseBound,
+// even when its value is right. Honest-looking flows always sum to a clean
+// aggregate up to the capacity, so an aggregate that does not check always
+// ends with a name (the ledger's own, when every flow checks and the
+// aggregate it holds is not their sum).
 //
 // The [Report] gives positions per account, corridors, totals per currency
 // and a USD total computed on ciphertexts (plaintext multiplication by FX
-// rates) and decrypted once. A figure resting on a single flow is
-// withheld, so no single payment can be read off a report.
+// rates), decrypted once and checked against the same sum of the decrypted
+// aggregates. A figure that cannot be computed (it rests on an aggregate
+// that does not check, or noise multiplied by a rate broke the USD total)
+// is a [Failure] naming the flows that broke it; the rest of the report
+// stands. [Auditor.Run] returns a report whatever the flows do; it fails
+// only when the ledger cannot be read. A figure resting on a single flow
+// is withheld, so no single payment can be read off a report.
 //
 // An epoch close ([Auditor.Close]) re-encrypts checked sums so that limbs
-// never overflow; it refuses an aggregate that does not check, because
-// closing it would erase the trail that names its culprit.
+// and noise start afresh. An aggregate whose culprits only flooded noise
+// (their flows decrypt to their commitments) is closed on the sum its
+// flows recover; one in which a flow encrypts another value is refused,
+// because its sum is unknown and closing it would erase the trail that
+// names its culprit.
 //
 // This package must never import ledger/state, and never reports an
-// aggregate's figure that rests on one flow.
+// aggregate's figure that rests on one flow; a culprit's reason never
+// names an amount.
 package audit

@@ -1,0 +1,406 @@
+package audit
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// Naming culprits.
+//
+// Flows carry no proof of well-formedness: the audit enforces one by
+// decryption. A flow is honest-looking when, opened alone,
+//
+//  1. it decrypts with every limb within its bound and nothing outside its
+//     slot groups (he.Decryptor.Decrypt at its load),
+//  2. its slot groups are its payments' (a bulk transfer's payment j in
+//     group j, any other flow in ledger.FlowGroup), each matching its
+//     commitment, so that Com(Σ amount, Σ blinding) is its commitment, and
+//  3. its noise, measured with the key, is at most he's NoiseBound, the
+//     most an honest fresh encryption can have.
+//
+// A sub-aggregate (the homomorphic sum of some of an aggregate's flows, of
+// total load L) is clean when it satisfies 1 and the total of 2 (its
+// decrypted sums open the sum of its commitments) and its noise is at most
+// SumNoiseBound(L) = L·(NoiseBound + 1) − 1.
+//
+// Claim: if two sub-aggregates are clean, so is their sum (as long as the
+// load stays within he's MaxLoad, which the ledger's capacity ensures).
+// Proof: with v = [t·(c0 + c1·s)]_Q = m + t·e for each (m centred mod t,
+// |e| its noise), |v1 + v2| ≤ t − 1 + t·(L1 + L2)·(NoiseBound + 1) − 2t,
+// which is below Q/2 at any load up to MaxLoad (he: MaxLoad·(NoiseBound+1)
+// ≈ 2^36 < MaxNoise ≈ 2^43). So the sum's v is v1 + v2 exactly: its
+// plaintext is the sum of the two mod t, its noise |e1 + e2 + J| with a
+// carry |J| ≤ 1, at most SumNoiseBound(L1 + L2). Its slots are the sums of
+// the two's slots mod t, and those are below L1·unit and L2·unit, whose sum
+// stays below t: no slot wraps, so it decrypts within its bounds, its sums
+// are the two's sums, and its commitment is the sum of theirs.
+//
+// Hence an honest-looking flow is clean, and by induction any sum of
+// honest-looking flows is clean: in particular, honest flows never make an
+// aggregate that does not check, whatever their number up to the
+// capacity, and neither do dishonest flows that pass 1–3. Conversely,
+// when an aggregate (or any sub-aggregate) is not clean, at least one of
+// its halves is not clean, and bisection ends on at least one flow that
+// is not honest-looking: it is named, with the reason. If the sum of an
+// aggregate's flows is clean but the aggregate the ledger holds is not,
+// the ledger's aggregate is not the sum of its flows, and the ledger
+// itself is named. So an aggregate that does not check always ends with a
+// name.
+//
+// A flow is opened alone only when bisection reaches it, so a flow whose
+// value is right but misplaced in another payment's slot group (which
+// changes no figure, since every figure sums all groups) is named only
+// when it is opened: by bisection, or by CheckFlow.
+
+// Reasons a flow is named.
+const (
+	reasonLimbs    = "its flow decrypts to limbs above their bounds or to values outside every slot group"
+	reasonValue    = "its flow decrypts to another amount or blinding than its commitment's"
+	reasonLedger   = "the aggregate on the ledger is not the sum of its flows, each of which checks: the validators' fault"
+	reasonUnknown  = "the ledger's aggregate cannot be decoded"
+	senderLedger   = "ledger"
+	senderRegulate = "regulator"
+)
+
+// verdict is a decrypted ciphertext checked against a commitment.
+type verdict struct {
+	sums    []he.GroupSum // nil when the limbs are out of bounds
+	total   he.GroupSum
+	value   bool   // decrypts within bounds and opens the commitment
+	noise   uint64 // measured with the key
+	noiseOK bool   // noise ≤ SumNoiseBound(load)
+}
+
+func (v verdict) clean() bool { return v.value && v.noiseOK }
+
+// examine decrypts ct and measures its noise.
+func (a *Auditor) examine(ct *he.Ciphertext, com zkp.Commitment) verdict {
+	v := verdict{total: he.GroupSum{Amount: new(big.Int), Blinding: new(big.Int)}}
+	if ct == nil {
+		return v
+	}
+	if sums, err := a.dec.Decrypt(ct); err == nil {
+		v.sums, v.total = sums, he.Total(sums)
+		v.value = commitBig(v.total.Amount, v.total.Blinding).Equal(com)
+	}
+	n, err := a.dec.Noise(ct)
+	v.noise = n
+	v.noiseOK = err == nil && n <= a.sk.Params().SumNoiseBound(ct.Load())
+	return v
+}
+
+// commitBig is Com(amount, blinding) for an amount of any size: a sum of
+// flows may pass 2^64 minor units.
+func commitBig(amount, blinding *big.Int) zkp.Commitment {
+	if amount.IsUint64() {
+		return zkp.Commit(amount.Uint64(), blinding)
+	}
+	lo := new(big.Int).And(amount, new(big.Int).SetUint64(^uint64(0)))
+	hi := new(big.Int).Rsh(amount, 64)
+	two64 := zkp.Commit(1<<63, new(big.Int)).Add(zkp.Commit(1<<63, new(big.Int)))
+	acc := zkp.ZeroCommitment()
+	for i := hi.BitLen() - 1; i >= 0; i-- {
+		acc = acc.Add(acc)
+		if hi.Bit(i) == 1 {
+			acc = acc.Add(two64)
+		}
+	}
+	return zkp.Commit(lo.Uint64(), blinding).Add(acc)
+}
+
+// element is one flow of an aggregate for bisection.
+type element struct {
+	ct     *he.Ciphertext // nil: the flow on the ledger cannot be decoded (bad says why)
+	bad    string
+	com    zkp.Commitment   // the commitment its flow must open
+	groups []zkp.Commitment // a bulk transfer's payments, payment j in group j; nil: one flow in ledger.FlowGroup
+	txid   string
+	sender string
+}
+
+// leaf opens one flow and says what is wrong with it ("" if nothing). Its
+// sums are usable (total non-nil) when it decrypts within bounds to its
+// commitment, whatever its noise or slot groups.
+func (a *Auditor) leaf(e element) (why string, total *he.GroupSum, noisy bool) {
+	if e.ct == nil {
+		return e.bad, nil, false
+	}
+	v := a.examine(e.ct, e.com)
+	var reasons []string
+	if v.sums == nil {
+		reasons = append(reasons, reasonLimbs)
+	} else {
+		reasons = append(reasons, a.shape(e, v)...)
+		if !v.value {
+			reasons = append(reasons, reasonValue)
+		} else {
+			total = &v.total
+		}
+	}
+	if b := a.sk.Params().NoiseBound(); v.noise > b {
+		reasons = append(reasons, fmt.Sprintf("its flow's noise %d is above %d, the most an honest encryption has", v.noise, b))
+		noisy = true
+	}
+	return strings.Join(reasons, "; "), total, noisy
+}
+
+// culprit names e in aggregate key.
+func culprit(key string, e element, why string, noisy bool) Culprit {
+	return Culprit{Aggregate: key, TxID: e.txid, Sender: e.sender, Reason: why, noisy: noisy}
+}
+
+// shape checks that a flow's values sit in its payments' slot groups.
+func (a *Auditor) shape(e element, v verdict) []string {
+	for g, s := range v.sums {
+		own := g == ledger.FlowGroup
+		if e.groups != nil {
+			own = g < len(e.groups)
+		}
+		if !own {
+			if s.Amount.Sign() != 0 || s.Blinding.Sign() != 0 {
+				return []string{fmt.Sprintf("its flow puts a value in slot group %d, which holds none of its payments", g)}
+			}
+			continue
+		}
+		if e.groups != nil && !commitBig(s.Amount, s.Blinding).Equal(e.groups[g]) {
+			return []string{fmt.Sprintf("its flow's slot group %d does not match payment %d's commitment", g, g)}
+		}
+	}
+	return nil
+}
+
+// sum adds es's flows and commitments.
+func (a *Auditor) sum(es []element) (*he.Ciphertext, zkp.Commitment, bool) {
+	sum := he.Zero(a.sk.Params())
+	com := zkp.ZeroCommitment()
+	for _, e := range es {
+		if e.ct == nil || a.ev.Add(sum, e.ct) != nil {
+			return nil, com, false
+		}
+		com = com.Add(e.com)
+	}
+	return sum, com, true
+}
+
+// walk bisects es: a clean sub-aggregate ends the search, a single flow
+// is opened and named if it is not honest-looking. It returns the sum of
+// es's flows when every flow it had to open decrypts to its commitment
+// (only its noise or slot groups may be wrong), so that the sum is known.
+func (a *Auditor) walk(key string, es []element, out *[]Culprit) *he.GroupSum {
+	if len(es) == 1 {
+		why, total, noisy := a.leaf(es[0])
+		if why != "" {
+			*out = append(*out, culprit(key, es[0], why, noisy))
+		}
+		return total
+	}
+	if ct, com, ok := a.sum(es); ok {
+		if v := a.examine(ct, com); v.clean() {
+			return &v.total
+		}
+	}
+	l := a.walk(key, es[:len(es)/2], out)
+	r := a.walk(key, es[len(es)/2:], out)
+	if l == nil || r == nil {
+		return nil
+	}
+	return &he.GroupSum{Amount: new(big.Int).Add(l.Amount, r.Amount), Blinding: new(big.Int).Add(l.Blinding, r.Blinding)}
+}
+
+// bisect names the flows of an aggregate that is not clean, and returns
+// the true sum of its flows when that is known (see walk).
+func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSum, error) {
+	elems, err := a.elements(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Culprit
+	var total *he.GroupSum
+	if len(elems) > 0 {
+		total = a.walk(o.info.Key, elems, &out)
+	} else {
+		total = &he.GroupSum{Amount: new(big.Int), Blinding: new(big.Int)}
+	}
+	if len(out) == 0 {
+		why := reasonLedger
+		if o.ct == nil {
+			why = reasonUnknown
+		}
+		out = append(out, Culprit{Aggregate: o.info.Key, Sender: senderLedger, Reason: why})
+	}
+	return out, total, nil
+}
+
+// noisiest looks, among the flows of an aggregate whose noise broke an FX
+// total, for the flows that broke it: every flow above NoiseBound inside a
+// sub-aggregate whose noise is above what honest flows can have, or, if
+// there is none (noise hidden in a large aggregate, or spread over flows
+// each within the bound), the flow at the end of the path that always
+// takes the noisier half, named as the noisiest.
+func (a *Auditor) noisiest(key string, es []element) []Culprit {
+	var out []Culprit
+	var certain func(es []element)
+	certain = func(es []element) {
+		if len(es) == 1 {
+			if why, _, noisy := a.leaf(es[0]); why != "" {
+				out = append(out, culprit(key, es[0], why, noisy))
+			}
+			return
+		}
+		if ct, _, ok := a.sum(es); ok {
+			if n, err := a.dec.Noise(ct); err == nil && n <= a.sk.Params().SumNoiseBound(ct.Load()) {
+				return
+			}
+		}
+		certain(es[:len(es)/2])
+		certain(es[len(es)/2:])
+	}
+	certain(es)
+	if len(out) > 0 || len(es) == 0 {
+		return out
+	}
+	for len(es) > 1 {
+		l, r := es[:len(es)/2], es[len(es)/2:]
+		if a.noiseOf(l) >= a.noiseOf(r) {
+			es = l
+		} else {
+			es = r
+		}
+	}
+	why, _, _ := a.leaf(es[0])
+	if why == "" {
+		n := a.noiseOf(es)
+		why = fmt.Sprintf("its flow is the noisiest of the aggregate whose noise broke the FX total (noise %d, within the bound %d of an honest encryption; many such flows aligned break it)", n, a.sk.Params().NoiseBound())
+	}
+	return []Culprit{culprit(key, es[0], why, true)}
+}
+
+// noiseOf measures the noise of the sum of es (0 if it cannot be formed).
+func (a *Auditor) noiseOf(es []element) uint64 {
+	ct, _, ok := a.sum(es)
+	if !ok {
+		return 0
+	}
+	n, _ := a.dec.Noise(ct)
+	return n
+}
+
+// elements lists an aggregate's flows: the genesis funding (for inflow and
+// funded aggregates) and each transaction since the last epoch close.
+func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
+	var es []element
+	parts := strings.Split(o.info.Key, "/")
+	if o.info.Base != nil {
+		// the regulator's own re-encryption at the last epoch close
+		ct := he.Zero(a.sk.Params())
+		com, err := zkp.ParseCommitment(o.info.BaseCommitment)
+		if err == nil {
+			err = ct.UnmarshalBinary(o.info.Base)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ledger: epoch base of %s: %w", o.info.Key, err)
+		}
+		es = append(es, element{ct: ct, com: com, txid: "epoch-close:" + o.info.Key, sender: senderRegulate})
+	} else if parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded") {
+		g, err := a.src.Genesis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, acct := range g.Accounts {
+			if acct.Flow == "" || acct.Currency != parts[1] || (parts[0] == "in" && acct.Party != parts[2]) {
+				continue
+			}
+			e, err := a.genesisElement(acct)
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, e)
+		}
+	}
+	for _, id := range o.info.Txs {
+		e, err := a.txElement(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+func (a *Auditor) genesisElement(acct ledger.GenesisAccount) (element, error) {
+	raw, _ := hex.DecodeString(acct.Flow)
+	ct := he.Zero(a.sk.Params())
+	if err := ct.UnmarshalBinary(raw); err != nil {
+		return element{}, fmt.Errorf("ledger: genesis flow of %s/%s: %w", acct.Party, acct.Currency, err)
+	}
+	com, err := zkp.ParseCommitment(acct.Available)
+	if err != nil {
+		return element{}, err
+	}
+	return element{ct: ct, com: com, txid: "genesis:" + acct.Party + "/" + acct.Currency, sender: "genesis"}, nil
+}
+
+func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
+	txid, err := ledger.ParseTxID(id)
+	if err != nil {
+		return element{}, err
+	}
+	raw, err := a.src.RawTx(ctx, txid)
+	if err != nil {
+		return element{}, err
+	}
+	tx, err := ledger.DecodeTx(raw)
+	if err != nil {
+		return element{}, fmt.Errorf("ledger: transaction %s: %w", id, err)
+	}
+	e := element{txid: id, sender: tx.Sender}
+	var flow []byte
+	switch b := tx.Body.(type) {
+	case *ledger.Transfer:
+		flow, e.com = b.Flow, b.Amount
+	case *ledger.BulkTransfer:
+		flow, e.com = b.Flow, zkp.ZeroCommitment()
+		for _, p := range b.Payments {
+			e.com = e.com.Add(p.Amount)
+			e.groups = append(e.groups, p.Amount)
+		}
+	case *ledger.Mint:
+		flow, e.com = b.Flow, b.Amount
+	case *ledger.Burn:
+		flow, e.com = b.Flow, b.Amount
+	default:
+		return element{}, fmt.Errorf("ledger: transaction %s carries no flow", id)
+	}
+	ct := he.Zero(a.sk.Params())
+	if err := ct.UnmarshalBinary(flow); err != nil {
+		e.bad = fmt.Sprintf("its flow cannot be decoded: %v", err)
+		return e, nil
+	}
+	e.ct = ct
+	return e, nil
+}
+
+// CheckFlow opens one transaction's flow, as bisection does when it
+// reaches it, and returns what is wrong with it (nil if it is
+// honest-looking: within its limbs' bounds, in its payments' slot groups,
+// opening its commitment, with noise at most NoiseBound). It decrypts a
+// single payment: the regulator uses it to investigate a transaction, and
+// the answer names no amount.
+func (a *Auditor) CheckFlow(ctx context.Context, id ledger.TxID) (*Culprit, error) {
+	e, err := a.txElement(ctx, id.String())
+	if err != nil {
+		return nil, err
+	}
+	if why, _, noisy := a.leaf(e); why != "" {
+		c := culprit("", e, why, noisy)
+		return &c, nil
+	}
+	return nil, nil
+}
