@@ -284,6 +284,11 @@ func (b *builder) build(rep *audit.Report) *Snapshot {
 	}
 	// The USD total is the audit's homomorphic one when every supply
 	// aggregate is disclosed as it stands; otherwise the last disclosed.
+	// An audit whose USD total failed (empty; rep.Failures says why)
+	// discloses no new one.
+	if rep.USDTotal == "" {
+		usdPending = max(usdPending, 1)
+	}
 	switch {
 	case usdPending == 0:
 		b.lastUSD, b.usdShown = rep.USDTotal, true
