@@ -93,7 +93,11 @@
 //     deviation). Seven currencies × 100,000 flows at rates up to 2^21−1
 //     (2.097 at a 10^6 scale) use 67% of the budget; at today's seven rates
 //     to USD (sum ≈ 3.8·10^6) each currency aggregate may hold ~580,000
-//     flows.
+//     flows. This argument does not hold against a sender who floods its
+//     flow with noise (2^25 times a rate of 10^6 is past MaxNoise while
+//     every plain aggregate still decrypts), so the audit checks an FX
+//     total against the same weighted sum of the plain aggregates and
+//     names the flows above NoiseBound that broke it.
 //
 // TestCapacity adds 100,000 ciphertexts and decrypts exactly, then forms
 // and decrypts that FX total, in a few seconds; BenchmarkCapacityDistinct
