@@ -288,9 +288,13 @@ type EpochClose struct {
 	Aggregates []ClosedAggregate
 }
 
-// ClosedAggregate is one replaced aggregate.
+// ClosedAggregate is one replaced aggregate. Sum is the commitment sum the
+// re-encryption stands for, as the regulator read it: a close whose Sum is
+// no longer the aggregate's (a flow entered meanwhile) is refused, so no
+// flow is ever dropped from the ciphertext while kept in the sum.
 type ClosedAggregate struct {
 	Key        string
+	Sum        zkp.Commitment
 	Ciphertext []byte
 }
 
@@ -303,6 +307,7 @@ func (b *EpochClose) encode(w *codec.Writer) {
 	w.U8(uint8(len(b.Aggregates)))
 	for _, a := range b.Aggregates {
 		w.Str(a.Key)
+		w.Commitment(a.Sum)
 		w.Blob(a.Ciphertext)
 	}
 }
@@ -315,7 +320,7 @@ func (b *EpochClose) decode(r *codec.Reader) {
 	}
 	seen := map[string]bool{}
 	for i := 0; i < n && r.Err() == nil; i++ {
-		a := ClosedAggregate{Key: r.Str(64), Ciphertext: r.Blob(MaxFlowSize)}
+		a := ClosedAggregate{Key: r.Str(64), Sum: r.Commitment(), Ciphertext: r.Blob(MaxFlowSize)}
 		if r.Err() == nil && (!ValidAggregateKey(a.Key) || seen[a.Key]) {
 			r.Fail(fmt.Errorf("epoch close: aggregate key %q is not valid or repeated", a.Key))
 		}

@@ -31,6 +31,7 @@ const (
 	CodeFlowTooLarge       uint32 = 23 // HE flow ciphertext over the size limit
 	CodeFlowDegenerate     uint32 = 24 // HE flow ciphertext visibly no encryption (e.g. c1 = 0: noiseless, readable by anyone)
 	CodeAggregateFull      uint32 = 25 // an HE aggregate the flow would enter is at its capacity until the regulator closes its epoch
+	CodeStaleClose         uint32 = 26 // an epoch close made for an aggregate that has changed since; audit again
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 )
 

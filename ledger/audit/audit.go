@@ -547,7 +547,11 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ledger.ClosedAggregate{Key: key, Ciphertext: raw})
+		sum, err := zkp.ParseCommitment(o.info.Commitment)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: aggregate %s: %w", key, err)
+		}
+		out = append(out, ledger.ClosedAggregate{Key: key, Sum: sum, Ciphertext: raw})
 	}
 	return out, nil
 }

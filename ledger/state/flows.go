@@ -234,6 +234,13 @@ func (e *executor) epochClose(v view, sender *Party, b *ledger.EpochClose, st *T
 			return ledger.Reject(ledger.CodeFlowParams, "epoch close %s: %v", a.Key, err)
 		}
 		cts[i] = ct
+		sum, err := v.commitmentAt(aggSumKey(a.Key))
+		if err != nil {
+			return internal(err)
+		}
+		if !sum.Equal(a.Sum) {
+			return ledger.Reject(ledger.CodeStaleClose, "epoch close %s: the aggregate has changed since the regulator read it; audit again and close", a.Key)
+		}
 	}
 	for i, a := range b.Aggregates {
 		entries, err := v.o.scan(aggTxPrefix(a.Key))

@@ -271,3 +271,42 @@ func TestAggregateCapacity(t *testing.T) {
 		t.Fatalf("audit: %v %+v", err, rep)
 	}
 }
+
+// A close made before a flow entered the aggregate is refused: applying it
+// would drop that flow from the ciphertext while its commitment stays in
+// the sum, and the aggregate would never check again.
+func TestEpochCloseStale(t *testing.T) {
+	sk, pk := heKeys()
+	f := newFixtureWith(t, pk)
+	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
+	pay := func(amount uint64) {
+		tx, amt := f.transfer(f.a, f.b, amount)
+		f.a.spend(amt)
+		if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
+			t.Fatalf("block: %s", res.TxResults[0].Log)
+		}
+		src.txs[tx.ID()] = tx.Encode()
+	}
+	pay(700)
+	aud := audit.New(src, sk, audit.DefaultFXRates())
+	closeTx := f.closeTx(t, aud, "out/USD/bank-a")
+	pay(300) // enters out/USD/bank-a after the regulator read it
+	if res := f.checkTx(closeTx.Encode()); res.Code != ledger.CodeStaleClose {
+		t.Fatalf("stale close at CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeStaleClose)
+	}
+	if res := f.block(closeTx.Encode()); res.TxResults[0].Code != ledger.CodeStaleClose {
+		t.Fatalf("stale close in a block: code %d, want %d", res.TxResults[0].Code, ledger.CodeStaleClose)
+	}
+	rep, err := aud.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Consistent {
+		t.Fatalf("audit after a refused stale close: %+v", rep.Aggregates)
+	}
+	f.reg.nonce-- // the refused close used no nonce
+	fresh := f.closeTx(t, aud, "out/USD/bank-a")
+	if res := f.block(fresh.Encode()); res.TxResults[0].Code != ledger.CodeOK {
+		t.Fatalf("close after auditing again: %s", res.TxResults[0].Log)
+	}
+}
