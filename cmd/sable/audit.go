@@ -52,7 +52,9 @@ func newAuditCmd() *cobra.Command {
 				printAudit(cmd.OutOrStdout(), rep)
 			}
 			if !rep.Consistent {
-				return &cliError{err: fmt.Errorf("%d aggregates inconsistent with their commitments; %d transactions named", countInconsistent(rep), len(rep.Culprits)), code: 1}
+				return &cliError{err: fmt.Errorf("audit failed: %d aggregates inconsistent with their commitments, %d flows named, %d figures not computed",
+					countInconsistent(rep), len(rep.Culprits), len(rep.Failures)), code: 1,
+					hint: "the named transactions' senders encrypted flows that are not their payments or carry excess noise; keep this report before closing the epoch"}
 			}
 			if closeEpoch {
 				return closeAll(cmd, ctx, keys, node, sk, rates, rep)
@@ -115,8 +117,21 @@ func printAudit(w io.Writer, rep *audit.Report) {
 	fmt.Fprintf(w, "  USD-equivalent total %s (computed on ciphertexts, decrypted once)\n", rep.USDTotal)
 	fmt.Fprintf(w, "HE bytes per transfer: %d\n", rep.FlowBytes)
 	for _, c := range rep.Culprits {
-		fmt.Fprintf(w, "CULPRIT %s: transaction %s from %s encrypted a flow that does not match its commitment\n", c.Aggregate, c.TxID, c.Sender)
+		fmt.Fprintf(w, "CULPRIT %s: transaction %s from %s: %s\n", c.Aggregate, c.TxID, c.Sender, culpritReason(c))
 	}
+	for _, f := range rep.Failures {
+		fmt.Fprintf(w, "FAILED %s: %s\n", f.Figure, f.Reason)
+		for _, c := range f.Culprits {
+			fmt.Fprintf(w, "  named: transaction %s from %s: %s\n", c.TxID, c.Sender, culpritReason(c))
+		}
+	}
+}
+
+func culpritReason(c audit.Culprit) string {
+	if c.Reason == "" {
+		return "encrypted a flow that does not match its commitment"
+	}
+	return c.Reason
 }
 
 // closeAll submits epoch closes for every aggregate of a consistent audit,
@@ -131,7 +146,7 @@ func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, sk *he
 	for i, a := range rep.Aggregates {
 		keys[i] = a.Key
 	}
-	ids, err := audit.New(s.client, sk, rates).Close(ctx, s.sender(), keys)
+	ids, err := audit.New(s.Client, sk, rates).Close(ctx, s.Sender, keys)
 	if err != nil {
 		return ledgerError(err)
 	}

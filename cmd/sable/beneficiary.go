@@ -36,7 +36,7 @@ func newBeneficiaryCmd() *cobra.Command {
 				return err
 			}
 			defer done()
-			token, id, err := s.sender().RegisterBeneficiary(ctx, c, cl)
+			token, id, err := s.Sender.RegisterBeneficiary(ctx, c, cl)
 			if err != nil {
 				return ledgerError(err)
 			}

@@ -18,12 +18,9 @@ import (
 	"github.com/sable-settlement/sable/ledger/party"
 )
 
-// session is a party's home opened for one command (party.Open). The
-// client field and the sender method are the names audit.go and
-// beneficiary.go still use for the session's Client and Sender.
+// session is a party's home opened for one command (party.Open).
 type session struct {
 	*party.Session
-	client *client.Client
 }
 
 func openSession(home, node string) (*session, error) {
@@ -34,10 +31,8 @@ func openSession(home, node string) (*session, error) {
 	if err != nil {
 		return nil, failf("%v", err)
 	}
-	return &session{Session: s, client: s.Client}, nil
+	return &session{Session: s}, nil
 }
-
-func (s *session) sender() *party.Sender { return s.Sender }
 
 // begin opens a party's session and a context cancelled by Ctrl-C; done
 // releases both.

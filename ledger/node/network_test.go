@@ -532,7 +532,7 @@ func newBanks(t *testing.T, n *testNet) *banks {
 }
 
 // prover is a bank's prover, for keys.
-func (b *banks) prover() *party.Prover { return b.s[testnet.Banks[0].ID].P }
+func (b *banks) prover() *zkp.Prover { return b.s[testnet.Banks[0].ID].P }
 
 // amount is a fresh payment amount in [2^40, 2^42) minor units.
 func (b *banks) amount() uint64 {

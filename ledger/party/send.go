@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -17,44 +16,10 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// Prover is the party's handle on zkp's one proving path, opened on first
-// use. With Fast (a long-running sender), the table engine is built at
-// first use when no table cache sits beside the keys; otherwise zkp picks
-// the engine by its own policy.
-type Prover struct {
-	dir  string
-	Fast bool
-
-	once sync.Once
-	p    *zkp.Prover
-}
-
-// NewProver reads keys from dir (written by 'sable setup') when needed.
-func NewProver(dir string) *Prover { return &Prover{dir: dir} }
-
-func (p *Prover) proving() *zkp.Prover {
-	p.once.Do(func() {
-		var opts []zkp.ProverOption
-		if p.Fast {
-			opts = append(opts, zkp.LongRunning())
-		}
-		p.p = zkp.OpenProver(p.dir, opts...)
-	})
-	return p.p
-}
-
-// Keys returns the proving and verifying keys of circuit c.
-func (p *Prover) Keys(c zkp.Circuit) (*zkp.ProvingKey, *zkp.VerifyingKey, error) {
-	return p.proving().Keys(c)
-}
-
-// Engine says which engine served circuit c's proofs ("" before the first).
-func (p *Prover) Engine(c zkp.Circuit) zkp.Engine { return p.proving().Engine(c) }
-
 // spend proves that amt can be paid out of avail, bound to ctx.
-func (p *Prover) spend(avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
+func spend(p *zkp.Prover, avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
 	in := zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding, Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx}
-	_, proof, err := p.proving().ProveTransfer(in)
+	_, proof, err := p.ProveTransfer(in)
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
 	}
@@ -62,8 +27,8 @@ func (p *Prover) spend(avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSi
 }
 
 // mint proves that amt is a valid amount to issue, bound to ctx.
-func (p *Prover) mint(amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
-	_, proof, err := p.proving().ProveMint(zkp.MintInput{Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx})
+func mint(p *zkp.Prover, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
+	_, proof, err := p.ProveMint(zkp.MintInput{Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx})
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
 	}
@@ -144,8 +109,8 @@ func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int)
 type Sender struct {
 	W            *Wallet
 	C            *client.Client
-	P            *Prover
-	Flows        FlowSealer // default: from the chain's genesis HE key
+	P            *zkp.Prover // zkp's one proving path
+	Flows        FlowSealer  // default: from the chain's genesis HE key
 	flowsChecked bool
 	gen          *ledger.Genesis
 
@@ -227,7 +192,7 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (ledger.TxID
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
-	if body.Proof, err = s.P.spend(avail, amt, tx.Context(me.ChainID)); err != nil {
+	if body.Proof, err = spend(s.P, avail, amt, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: ledger.ZeroOpening()})
@@ -308,7 +273,7 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 	left := avail
 	contexts := tx.PaymentContexts(me.ChainID) // proofs are zeroed in them: fill in any order
 	for j, amt := range amts {
-		if body.Payments[j].Proof, err = s.P.spend(left, amt, contexts[j]); err != nil {
+		if body.Payments[j].Proof, err = spend(s.P, left, amt, contexts[j]); err != nil {
 			return ledger.TxID{}, err
 		}
 		if left, err = left.Minus(amt); err != nil {
@@ -434,7 +399,7 @@ func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount 
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: me.ID, Nonce: nonce, Body: body}
-	if body.Proof, err = s.P.mint(amt, tx.Context(me.ChainID)); err != nil {
+	if body.Proof, err = mint(s.P, amt, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()})
@@ -463,7 +428,7 @@ func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (le
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
-	if body.Proof, err = s.P.spend(avail, amt, tx.Context(me.ChainID)); err != nil {
+	if body.Proof, err = spend(s.P, avail, amt, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: ledger.ZeroOpening()})

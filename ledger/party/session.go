@@ -2,6 +2,7 @@ package party
 
 import (
 	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/zkp"
 )
 
 // Session is a party's home opened to act on the ledger: its identity, its
@@ -37,7 +38,7 @@ func Open(home, nodeRPC string) (*Session, error) {
 	return &Session{ID: id, Wallet: w, Client: c, Sender: &Sender{
 		W: w,
 		C: c,
-		P: NewProver(id.ZKKeysDir()),
+		P: zkp.OpenProver(id.ZKKeysDir()),
 	}}, nil
 }
 

@@ -254,10 +254,21 @@ func (opts Options) withDefaults() (Options, error) {
 	return opts, nil
 }
 
-// zkKeys makes (or copies) the circuits' keys into the testnet's keys dir.
+// zkKeys makes (or copies) the circuits' keys into the testnet's keys dir,
+// with the prover's table cache beside them: every party proves through
+// that dir, and with the cache its first proof already uses the faster
+// table engine.
 func (w *writer) zkKeys() (err error) {
-	w.vks, err = testnetKeys(w.l.KeysDir, w.opts.KeysFrom)
-	return err
+	if w.vks, err = testnetKeys(w.l.KeysDir, w.opts.KeysFrom); err != nil {
+		return err
+	}
+	p := zkp.OpenProver(w.l.KeysDir)
+	for _, c := range zkp.Circuits() {
+		if err := p.WriteTables(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // validatorKeys makes each validator's home, consensus and node keys, and
