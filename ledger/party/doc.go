@@ -1,9 +1,10 @@
 // Package party is a participant's side of Sable: a bank, an issuer or the
 // regulator acting as a sender.
 //
+//	session.go   Open: a party's home opened to act (identity, wallet, client, Sender), the one place a Sender is built
 //	identity.go  the party's home: config, signing and memo keys (mode 0600), HE keys for the regulator
 //	wallet.go    its own Pebble database of openings; a cache that sync rebuilds from the ledger
-//	send.go      builds, proves, signs and submits transactions; pipelines against in-flight ones
+//	send.go      builds, proves (zkp.Prover), signs and submits transactions; pipelines against in-flight ones
 //	sync.go      settles in-flight transactions and opens incoming memos, checking each against its commitment
 //
 // The wallet's key schema is on [Wallet].
