@@ -12,6 +12,7 @@ import (
 	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/testnet"
+	"github.com/sable-settlement/sable/zkp"
 )
 
 // LedgerOptions configures Ledger.
@@ -45,7 +46,30 @@ type LedgerResult struct {
 	Lost       int           `json:"lost"`      // accepted but not seen committed 20 s after the end (or rejected in a block)
 	Phases     []LedgerPhase `json:"phases"`
 	Bytes      TxBytes       `json:"bytes_per_transfer"`
-	Note       string        `json:"note"`
+	// Prover says which engine of zkp's one proving path served the banks'
+	// transfer proofs, and how many each: read from their provers' stats.
+	Prover ProverUse `json:"prover"`
+	Note   string    `json:"note"`
+}
+
+// ProverUse counts the banks' transfer proofs per engine.
+type ProverUse struct {
+	TableProofs int64  `json:"table_proofs"`
+	GnarkProofs int64  `json:"gnark_proofs"`
+	Tables      string `json:"tables,omitempty"` // where the tables came from: cache or built
+}
+
+func proverUse(banks []*bank) ProverUse {
+	var u ProverUse
+	for _, b := range banks {
+		st := b.Sender.P.Stats(zkp.Transfer)
+		u.TableProofs += st.TableProofs
+		u.GnarkProofs += st.GnarkProofs
+		if st.Tables != "" {
+			u.Tables = st.Tables
+		}
+	}
+	return u
 }
 
 // LedgerPhase is one part of the run: all validators up, or one killed.
@@ -226,6 +250,7 @@ func warmUp(banks []*bank, obs *observer, pr Progress) error {
 func report(run *load, obs *observer, banks []*bank) *LedgerResult {
 	res := measure(run, obs)
 	res.Banks = len(banks)
+	res.Prover = proverUse(banks)
 	if run.sample != (ledger.TxID{}) {
 		if b, err := txBytes(banks[0].Client, run.sample); err == nil {
 			res.Bytes = b

@@ -96,7 +96,7 @@ func (r *LedgerResult) WriteText(w io.Writer) {
 }
 
 func ledgerMarkdown(b *bytes.Buffer, r *LedgerResult) {
-	fmt.Fprintf(b, "%d validators on loopback, each a `sable node` process, %d banks each sending pipelined transfers (proved with the wallet's prover, gnark's) through a validator of its own for %.0f s", r.Validators, r.Banks, r.DurationS)
+	fmt.Fprintf(b, "%d validators on loopback, each a `sable node` process, %d banks each sending pipelined transfers through a validator of its own for %.0f s", r.Validators, r.Banks, r.DurationS)
 	if len(r.Phases) > 1 {
 		fmt.Fprintf(b, "; the last validator is killed (SIGKILL) halfway")
 	}
@@ -111,10 +111,19 @@ func ledgerMarkdown(b *bytes.Buffer, r *LedgerResult) {
 		fmt.Fprintf(b, " The HE ciphertext is %.1f%% of it: the wallet sends one flow per ciphertext; the batch form (one ciphertext for a bank's payments of a block, see `sable bench he`) would bring it to a few hundred bytes per payment.", 100*float64(x.HE)/float64(x.Total))
 	}
 	b.WriteString("\n\n")
+	fmt.Fprintf(b, "The banks proved through `zkp.OpenProver` (via `party.Open`): %d transfer proofs on the table engine (tables from %s), %d on gnark's.\n\n",
+		r.Prover.TableProofs, orNone(r.Prover.Tables), r.Prover.GnarkProofs)
 	if r.Lost > 0 {
 		fmt.Fprintf(b, "%d accepted transfers were not seen committed by the end of the run.\n\n", r.Lost)
 	}
-	b.WriteString("The two cores carry all the validators and the banks' provers at once: these figures are for a saturated machine, not for consensus alone. With one validator killed, fewer processes share the CPU (throughput can rise) while every round whose proposer is the dead validator waits out the propose timeout (latency rises).\n")
+	fmt.Fprintf(b, "The %d cores carry all the validators and the banks' provers at once: these figures are for a shared machine, not for consensus alone.\n", r.Machine.GOMAXPROCS)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nowhere"
+	}
+	return s
 }
 
 // Markdown renders bench/results.md. Any result may be nil.
@@ -198,7 +207,7 @@ func proveMarkdown(b *bytes.Buffer, r *ProveResult) {
 	if s := r.Shape; s.Wires > 0 {
 		fmt.Fprintf(b, "The witness: of its %d private wires, %d are 0, %d are 1, %d other values below 2^64 and %d full-width field elements (point coordinates and products); h has %d full-width coefficients. Zeros cost nothing, ones one addition; each full-width scalar costs one addition per window.\n\n", s.Wires, s.Zero, s.One, s.Small, s.Full, s.H)
 	}
-	b.WriteString(whereTimeGoes)
+	whereTimeGoes(b, r)
 }
 
 // onePathMarkdown renders the costs that zkp.OpenProver's policy weighs.
@@ -217,33 +226,39 @@ func onePathMarkdown(b *bytes.Buffer, costs []EngineCosts) {
 	b.WriteString("\nA one-shot figure is a fresh prover's first proof: reading the keys, loading the tables if the cache is there, and the proof.\n\n")
 }
 
-// whereTimeGoes is the analysis behind the numbers above, from pprof of
-// both provers.
-const whereTimeGoes = `What is left is multi-scalar multiplication, and its size is fixed by the circuit.
-Profiles of both provers (` + "`go test -run '^$' -bench ProveTransfer -cpuprofile cpu.out ./bench`" + `) put about 90% of
-the CPU time in field multiplications inside elliptic-curve additions. Witness solving is the same gnark solver in
-both provers (the row above; two thirds of it are the ~340 field inversions the solver needs to find the coordinates
-of the circuit's Edwards additions, one chain of dependent additions per Pedersen sum, so they cannot be batched);
-the quotient h is seven FFTs of the domain. gnark's prover repeats no domain or key preprocessing per proof, but its
-MSMs are ` + "`MultiExp`" + ` calls that redo, for every proof, the doublings and per-window bucket reductions of a key
-that never changes, and it cannot use more than the cores' parallelism it already has.
-
-Sable's table engine (` + "`zkp.TableProver`" + `) keeps gnark's solver and the FFTs and replaces the MSMs: for each key point it stores
-the multiples 2^{c·j}·P (one table per vector, built once per process; the window c is chosen from the digits of a
+// whereTimeGoes reads this run's measurements: where a proof's time went
+// and what dominates the MSMs. It states nothing the run did not measure.
+func whereTimeGoes(b *bytes.Buffer, r *ProveResult) {
+	p, o := r.Phases, r.OwnDetail
+	pct := func(x, of float64) float64 {
+		if of == 0 {
+			return 0
+		}
+		return 100 * x / of
+	}
+	own := o.A + o.B1 + o.B2 + o.KZ
+	fmt.Fprintf(b, "In this run the MSMs and h took %.0f%% of a transfer proof, witness solving %.0f%%, building the witness %.0f%% and the final combination %.0f%%. ",
+		pct(p.MSMMs, r.ProveMsP50), pct(p.SolveMs, r.ProveMsP50), pct(p.WitnessMs, r.ProveMsP50), pct(p.FinishMs, r.ProveMsP50))
+	fmt.Fprintf(b, "Of the prover's own MSM tasks, K+Z·h took %.0f%%, A %.0f%%, B %.0f%% and B₂ %.0f%%; B in G2 cost %.1f× its G1 twin. ",
+		pct(o.KZ, own), pct(o.A, own), pct(o.B1, own), pct(o.B2, own), safeRatio(o.B2, o.B1))
+	fmt.Fprintf(b, "Against gnark's prover on the same circuit, the table engine was %.2f× faster; against gnark-crypto's `MultiExp` of the same vectors it ran at %.2f of their time.\n\n", r.ProverSpeedup, r.FloorRatio)
+	b.WriteString(`How the table engine works (` + "`zkp/internal/tableprover`" + `): it keeps gnark's solver and the FFTs and
+replaces the MSMs. For each key point it stores the multiples 2^{c·j}·P (the window c chosen from the digits of a
 sample witness), so an MSM is one pass that drops every non-zero signed c-bit digit into one of 2^{c−1} buckets with
-affine additions batched under one field inversion (a batch takes up to a fifth of the buckets; about 6 field
-multiplications per addition against 10–12 for the Jacobian additions of ` + "`MultiExp`" + `), and a single reduction,
-itself batched for 1,024 buckets and more. The fixed terms (α, β, r·δ, s·δ, −rs·δ) ride in the same passes as extra
-table points. The MSMs and h run as small tasks (K+Z·h split by bucket ranges, one per core) taken by whichever core
-is free, since on a shared machine the cores are not always both ours.
+affine additions batched under one field inversion, and a single reduction. The fixed terms (α, β, r·δ, s·δ, −rs·δ)
+ride in the same passes as extra table points; the MSMs and h run as small tasks taken by whichever core is free.
+Its cost is the number of bucket additions, about (full-width scalars) × ⌈255/c⌉ + 2^c per table (the tables and the
+witness's shape are above): fewer of them needs fewer constraints, that is the circuit, not the prover.
 
-The remaining cost is the number of bucket additions — about (full-width scalars) × ⌈255/c⌉ + 2^c per table, the
-numbers above — and K+Z·h dominates it: h alone has as many full-width coefficients as the FFT domain has points,
-and the 2^{c−1}-bucket reduction makes a larger c cost more than it saves. Shrinking it further means fewer
-constraints (a smaller domain, fewer coordinate wires), that is the circuit, not the prover. Of the rest, the
-solver is serial and precedes every MSM, and B in G2 costs about three times its G1 twin.
+`)
+}
 
-`
+func safeRatio(x, y float64) float64 {
+	if y == 0 {
+		return 0
+	}
+	return x / y
+}
 
 func heMarkdown(b *bytes.Buffer, r *HEResult) {
 	fmt.Fprintf(b, "%s: %d flows per ciphertext. Medians.\n\n| | |\n|---|---:|\n", r.Params, r.Groups)
