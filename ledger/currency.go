@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -51,11 +52,23 @@ func ParseCurrency(s string) (Currency, error) {
 	return c, nil
 }
 
+// ErrThousandsSeparator is an amount written with a comma: "1,500" is
+// refused rather than read as 1.500, 1500 or two payments.
+var ErrThousandsSeparator = errors.New("thousands separators are not accepted")
+
 // ParseAmount reads a decimal amount in c's major units ("1250.50") into
 // minor units (125050). It refuses more decimals than c has, signs,
-// exponents and anything at or beyond 2^64 minor units.
+// exponents, commas (ErrThousandsSeparator) and anything at or beyond 2^64
+// minor units.
 func ParseAmount(c Currency, s string) (uint64, error) {
 	minor := c.MinorDigits()
+	if strings.Contains(s, ",") {
+		example := "1500"
+		if minor > 0 {
+			example += "." + strings.Repeat("0", minor)
+		}
+		return 0, fmt.Errorf("ledger: amount %q: %w (write %s, not 1,500)", s, ErrThousandsSeparator, example)
+	}
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || strings.ContainsAny(whole+frac, "+-eE_ ") || (hasDot && frac == "") {
 		return 0, fmt.Errorf("ledger: amount %q is not a decimal number like 1250.50", s)
