@@ -145,8 +145,10 @@ func WriteVerifyingKey(path string, k *VerifyingKey) error {
 }
 
 // ReadProvingKey reads a proving key for circuit c. The payload is checked
-// against its SHA-256 and then read with gnark's unchecked raw reader: proving
-// keys are our own files, and every proof is verified before it leaves.
+// against its SHA-256 and then read with gnark's unchecked raw reader. The
+// SHA-256 travels with the file, so it tells damage, not a swapped key:
+// a key read here is fit to prove only once CheckKeyPair has passed it
+// against a verifying key whose hash is trusted (Prover does both).
 func ReadProvingKey(path string, c Circuit) (*ProvingKey, error) {
 	start := time.Now()
 	payload, sum, err := readKeyFile(path, kindProving, c)

@@ -31,10 +31,13 @@ import (
 // or corrupt is ignored, and said so in Stats; a cache that cannot be
 // written is said so in Stats too, and proving goes on.
 //
-// Every proof is verified with the verifying key before it is returned. If
-// the table engine ever makes one that does not verify, the proof is made
-// again with gnark and the tables are dropped, unless WithEngine forced
-// them. A Prover is safe for concurrent use.
+// On a circuit's first use the prover refuses a verifying key whose hash
+// is not the one pinned for it (PinVerifyingKeys, Pin), then a proving key
+// that fails CheckKeyPair against the verifying key, before any proof is
+// made. Every proof is verified with the verifying key before it is
+// returned. If the table engine ever makes one that does not verify, the
+// proof is made again with gnark and the tables are dropped, unless
+// WithEngine forced them. A Prover is safe for concurrent use.
 type Prover struct {
 	dir      string
 	cfg      proverConfig
@@ -65,6 +68,7 @@ type proverConfig struct {
 	engine      Engine // forced, or "" for the policy
 	longRunning bool
 	noCache     bool
+	pins        map[Circuit][32]byte
 }
 
 // LongRunning says that the prover will make many proofs, as a sender
@@ -79,6 +83,14 @@ func WithEngine(e Engine) ProverOption { return func(c *proverConfig) { c.engine
 // WithoutTablesCache keeps the prover from reading or writing table files.
 func WithoutTablesCache() ProverOption { return func(c *proverConfig) { c.noCache = true } }
 
+// PinVerifyingKeys pins the hashes (VerifyingKey.Hash) that circuits'
+// verifying keys must have, as a chain's genesis does: a key file that
+// hashes otherwise is refused before any proof is made. Pins of circuits
+// Sable does not have are ignored.
+func PinVerifyingKeys(pins map[Circuit][32]byte) ProverOption {
+	return func(c *proverConfig) { c.pins = pins }
+}
+
 // OpenProver returns the prover for the keys in dir (KeyPaths and
 // TablesPath). It reads nothing until a circuit is first used.
 func OpenProver(dir string, opts ...ProverOption) *Prover {
@@ -87,9 +99,54 @@ func OpenProver(dir string, opts ...ProverOption) *Prover {
 		o(&p.cfg)
 	}
 	for _, c := range Circuits() {
-		p.circuits[c] = &circuitProver{circuit: c}
+		cp := &circuitProver{circuit: c}
+		if h, ok := p.cfg.pins[c]; ok {
+			cp.pinned = &h
+		}
+		p.circuits[c] = cp
 	}
 	return p
+}
+
+// Pin pins verifying-key hashes like PinVerifyingKeys, on a prover already
+// open: a sender learns them from the chain only when it first proves. A
+// circuit whose keys are loaded is checked at once, and on a mismatch its
+// keys are dropped, so that no further proof is made with them. A circuit
+// pinned already cannot be pinned to another hash.
+func (p *Prover) Pin(pins map[Circuit][32]byte) error {
+	for c := range pins {
+		if _, err := p.circuit(c); err != nil {
+			return err
+		}
+	}
+	for _, c := range Circuits() {
+		if h, ok := pins[c]; ok {
+			if err := p.pin(p.circuits[c], h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Prover) pin(cp *circuitProver, h [32]byte) error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.pinned != nil && *cp.pinned != h {
+		return fmt.Errorf("zkp: the %s verifying key is pinned to %x already, not to %x", cp.circuit, *cp.pinned, h)
+	}
+	cp.pinned = &h
+	kp := cp.keys.Load()
+	if kp == nil {
+		return nil
+	}
+	_, vkPath := KeyPaths(p.dir, cp.circuit)
+	if err := checkPin(vkPath, kp.vk, h); err != nil {
+		cp.keys.Store(nil)
+		cp.tables.Store(nil)
+		return err
+	}
+	return nil
 }
 
 // ProverStats says how a circuit's proofs are served, for reports. It
@@ -97,7 +154,7 @@ func OpenProver(dir string, opts ...ProverOption) *Prover {
 type ProverStats struct {
 	Engine      Engine        // of the next proof; "" before the circuit's first use
 	Tables      string        // where the tables came from: "cache", "built", or ""
-	KeysTime    time.Duration // reading the proving and verifying keys
+	KeysTime    time.Duration // reading the proving and verifying keys and checking them
 	TablesTime  time.Duration // loading or building the tables
 	TableProofs int64         // proofs served by each engine
 	GnarkProofs int64
@@ -109,7 +166,8 @@ type ProverStats struct {
 type circuitProver struct {
 	circuit Circuit
 	mu      sync.Mutex              // serialises loading keys and building tables
-	keys    atomic.Pointer[keyPair] // nil until loaded
+	pinned  *[32]byte               // the verifying key's hash, if pinned; under mu
+	keys    atomic.Pointer[keyPair] // nil until loaded, and checked
 	tables  atomic.Pointer[TableProver]
 	failed  atomic.Bool // the tables made a bad proof: do not build again
 
@@ -125,8 +183,8 @@ type keyPair struct {
 }
 
 // Keys returns the proving and verifying keys of circuit c. On first use it
-// reads them and sets up c's engine (which may load or build tables); a
-// failure is retried on the next call.
+// reads them, checks them (the pin, CheckKeyPair) and sets up c's engine
+// (which may load or build tables); a failure is retried on the next call.
 func (p *Prover) Keys(c Circuit) (*ProvingKey, *VerifyingKey, error) {
 	cp, err := p.circuit(c)
 	if err != nil {
@@ -222,7 +280,8 @@ func (p *Prover) circuit(c Circuit) (*circuitProver, error) {
 	return cp, nil
 }
 
-// load reads cp's keys on first use and sets up its engine by the policy.
+// load reads and checks cp's keys on first use and sets up its engine by
+// the policy.
 func (p *Prover) load(cp *circuitProver) (*keyPair, error) {
 	if kp := cp.keys.Load(); kp != nil {
 		return kp, nil
@@ -241,9 +300,17 @@ func (p *Prover) load(cp *circuitProver) (*keyPair, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cp.pinned != nil {
+		if err := checkPin(vkPath, vk, *cp.pinned); err != nil {
+			return nil, err
+		}
+	}
 	pk, err := ReadProvingKey(pkPath, cp.circuit)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckKeyPair(pk, vk); err != nil {
+		return nil, fmt.Errorf("%w (%s against %s)", err, pkPath, vkPath)
 	}
 	cp.setStats(func(s *ProverStats) { s.KeysTime = time.Since(start) })
 	if p.cfg.engine != EngineGnark {
