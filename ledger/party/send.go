@@ -3,6 +3,7 @@ package party
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -109,9 +110,10 @@ func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int)
 type Sender struct {
 	W            *Wallet
 	C            *client.Client
-	P            *zkp.Prover // zkp's one proving path
+	P            *zkp.Prover // zkp's one proving path; pinned to the genesis keys before its first proof
 	Flows        FlowSealer  // default: from the chain's genesis HE key
 	flowsChecked bool
+	keysPinned   bool
 	gen          *ledger.Genesis
 
 	NoAudit bool // leave out the memo to the regulator
@@ -167,6 +169,10 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (ledger.TxID
 		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, req.Currency,
 			ledger.FormatAmount(req.Currency, avail.Value), ledger.FormatAmount(req.Currency, req.Amount))
 	}
+	p, err := s.prover(ctx, zkp.Transfer)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
 	to, err := s.C.Party(ctx, req.To)
 	if err != nil {
 		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", req.To, err)
@@ -192,7 +198,7 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (ledger.TxID
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
-	if body.Proof, err = spend(s.P, avail, amt, tx.Context(me.ChainID)); err != nil {
+	if body.Proof, err = spend(p, avail, amt, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: ledger.ZeroOpening()})
@@ -225,6 +231,10 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, c,
 			ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, sum))
 	}
+	p, err := s.prover(ctx, zkp.Transfer)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
 	recv, err := s.C.Party(ctx, to)
 	if err != nil {
 		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
@@ -246,13 +256,13 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 		if debit, err = debit.Plus(amt); err != nil {
 			return ledger.TxID{}, err
 		}
-		p := &body.Payments[j]
-		p.Amount = amt.Commitment()
+		pay := &body.Payments[j]
+		pay.Amount = amt.Commitment()
 		aad := ledger.BulkMemoAAD(me.ChainID, me.ID, to, c, nonce, j)
-		if p.Memo, err = ledger.SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
+		if pay.Memo, err = ledger.SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
 			return ledger.TxID{}, err
 		}
-		if p.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
+		if pay.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
 			return ledger.TxID{}, err
 		}
 	}
@@ -273,7 +283,7 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 	left := avail
 	contexts := tx.PaymentContexts(me.ChainID) // proofs are zeroed in them: fill in any order
 	for j, amt := range amts {
-		if body.Payments[j].Proof, err = spend(s.P, left, amt, contexts[j]); err != nil {
+		if body.Payments[j].Proof, err = spend(p, left, amt, contexts[j]); err != nil {
 			return ledger.TxID{}, err
 		}
 		if left, err = left.Minus(amt); err != nil {
@@ -309,6 +319,51 @@ func (s *Sender) genesis(ctx context.Context) (*ledger.Genesis, error) {
 		s.gen = g
 	}
 	return s.gen, nil
+}
+
+// prover returns the prover with the verifying-key hashes of the chain's
+// genesis pinned, and circuit c's keys read and checked (zkp.CheckKeyPair):
+// keys swapped under the party are refused before a transaction is built,
+// let alone a proof made or anything broadcast. It needs the node only
+// once, so a wallet stays usable offline for what makes no proof.
+func (s *Sender) prover(ctx context.Context, c zkp.Circuit) (*zkp.Prover, error) {
+	if !s.keysPinned {
+		g, err := s.genesis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pins, err := genesisPins(g)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.P.Pin(pins); err != nil {
+			return nil, fmt.Errorf("ledger: the chain's genesis pins other keys: %w", err)
+		}
+		s.keysPinned = true
+	}
+	if _, _, err := s.P.Keys(c); err != nil {
+		if errors.Is(err, zkp.ErrVKNotPinned) {
+			return nil, fmt.Errorf("ledger: the chain's genesis pins another %s key: %w", c, err)
+		}
+		return nil, err
+	}
+	return s.P, nil
+}
+
+// genesisPins returns the verifying-key hashes the genesis pins.
+func genesisPins(g *ledger.Genesis) (map[zkp.Circuit][32]byte, error) {
+	pins := map[zkp.Circuit][32]byte{}
+	for _, k := range []struct {
+		c zkp.Circuit
+		h string
+	}{{zkp.Transfer, g.VKHashes.Transfer}, {zkp.Mint, g.VKHashes.Mint}} {
+		b, err := hex.DecodeString(k.h)
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("ledger: genesis vk_hashes.%s is not 32 bytes of hex", k.c)
+		}
+		pins[k.c] = [32]byte(b)
+	}
+	return pins, nil
 }
 
 // submit records the transaction as in flight (synced) before it leaves,
@@ -379,6 +434,10 @@ func (s *Sender) ApplyPending(ctx context.Context, c ledger.Currency) (ledger.Tx
 // the currency's issuer can.
 func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount uint64) (ledger.TxID, error) {
 	me := s.W.id.Config
+	p, err := s.prover(ctx, zkp.Mint)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
 	recv, err := s.C.Party(ctx, to)
 	if err != nil {
 		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
@@ -399,7 +458,7 @@ func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount 
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: me.ID, Nonce: nonce, Body: body}
-	if body.Proof, err = mint(s.P, amt, tx.Context(me.ChainID)); err != nil {
+	if body.Proof, err = mint(p, amt, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()})
@@ -415,6 +474,10 @@ func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (le
 	if avail.Value < amount {
 		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s to burn", ErrInsufficient, c, ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, amount))
 	}
+	p, err := s.prover(ctx, zkp.Transfer)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
 		return ledger.TxID{}, err
@@ -428,7 +491,7 @@ func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (le
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindBurn, Sender: me.ID, Nonce: nonce, Body: body}
-	if body.Proof, err = spend(s.P, avail, amt, tx.Context(me.ChainID)); err != nil {
+	if body.Proof, err = spend(p, avail, amt, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: c, Debit: amt, Credit: ledger.ZeroOpening()})

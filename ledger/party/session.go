@@ -18,7 +18,10 @@ type Session struct {
 
 // Open opens the party whose home is home, talking to the node at nodeRPC,
 // or to the home's own node (party.json) when nodeRPC is empty. The wallet
-// is held open, and locked against other processes, until Close.
+// is held open, and locked against other processes, until Close. Nothing
+// is asked of the node here: before its first proof the Sender pins the
+// verifying-key hashes of the chain's genesis, and refuses keys in the
+// home's key directory that differ or that fail zkp.CheckKeyPair.
 func Open(home, nodeRPC string) (*Session, error) {
 	id, err := LoadIdentity(home)
 	if err != nil {
