@@ -5,10 +5,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/record"
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/client"
@@ -25,24 +32,294 @@ import (
 //	s/<txid>           an incoming payment already scanned
 //	m/scan             the height the next scan starts at
 type Wallet struct {
-	id *Identity
-	db *pebble.DB
+	id   *Identity
+	db   *pebble.DB
+	lock *pebble.Lock // held from before the open until Close
 }
 
 // ErrWalletSync reports a wallet whose openings do not match the ledger.
 var ErrWalletSync = errors.New("ledger: wallet does not match the ledger")
 
-// OpenWallet opens (or creates) the wallet in the party's home.
-func OpenWallet(id *Identity) (*Wallet, error) {
-	db, err := pebble.Open(filepath.Join(id.Home, "wallet"), &pebble.Options{Logger: pebblekv.QuietLogger{}})
-	if err != nil {
-		return nil, fmt.Errorf("ledger: open wallet (is another sable command using it?): %w", err)
-	}
-	return &Wallet{id: id, db: db}, nil
+// What is wrong with a wallet that cannot be opened or created: a
+// [WalletError] is one of these (errors.Is).
+var (
+	ErrWalletLocked     = errors.New("locked by another sable command")
+	ErrWalletMissing    = errors.New("missing")
+	ErrWalletCorrupt    = errors.New("corrupt")
+	ErrWalletUnreadable = errors.New("unreadable")
+	ErrWalletExists     = errors.New("already there")
+)
+
+// WalletError says why a party's wallet cannot be opened (or created), the
+// file at fault, and what to run. Its message is one line. Opening never
+// changes a wallet that fails to open: its files are left as they were.
+type WalletError struct {
+	Kind   error  // ErrWalletLocked, ErrWalletMissing, ErrWalletCorrupt, ErrWalletUnreadable or ErrWalletExists
+	Dir    string // the wallet directory
+	Detail string // what was found, naming the file
+	Fix    string // what to do
 }
 
-// Close closes the wallet.
-func (w *Wallet) Close() error { return w.db.Close() }
+func (e *WalletError) Error() string {
+	return fmt.Sprintf("ledger: wallet %s is %v: %s; %s", e.Dir, e.Kind, e.Detail, e.Fix)
+}
+
+// Is makes errors.Is(err, ErrWalletCorrupt) and the like work.
+func (e *WalletError) Is(target error) bool { return target == e.Kind }
+
+// WalletDir is the wallet's directory in a party's home.
+func WalletDir(home string) string { return filepath.Join(home, walletDirName) }
+
+const (
+	walletDirName = "wallet"
+	lockFile      = "LOCK" // Pebble's lock file
+)
+
+func walletOptions() *pebble.Options {
+	return &pebble.Options{Logger: pebblekv.QuietLogger{}}
+}
+
+// restoreFix is the recovery for a wallet that is gone or damaged: its
+// openings are on no ledger, so only a backup brings them back.
+func restoreFix(dir string, damaged bool) string {
+	if damaged {
+		return fmt.Sprintf("its files are left as they are; keep them and restore the wallet from a backup: mv %s %s.damaged && cp -a BACKUP/%s %s",
+			dir, dir, walletDirName, dir)
+	}
+	return fmt.Sprintf("sable never recreates a wallet (its openings are on no ledger); restore it from a backup: cp -a BACKUP/%s %s",
+		walletDirName, dir)
+}
+
+// OpenWallet opens the existing wallet in the party's home. It never
+// creates one (CreateWallet does, once, when the home is written) and never
+// lets Pebble start a fresh database over a damaged one: before Pebble sees
+// the directory it takes the wallet's lock and checks that CURRENT names a
+// MANIFEST that reads to its end. Every failure is a *WalletError.
+func OpenWallet(id *Identity) (*Wallet, error) {
+	dir := WalletDir(id.Home)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if walletCreatedByOpen(id.Home) {
+			return CreateWallet(id)
+		}
+		return nil, &WalletError{Kind: ErrWalletMissing, Dir: dir, Detail: "no such directory", Fix: restoreFix(dir, false)}
+	case err != nil:
+		return nil, unreadable(dir, err)
+	case !st.IsDir():
+		return nil, &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: "not a directory", Fix: restoreFix(dir, true)}
+	}
+	if _, err := os.Stat(filepath.Join(dir, lockFile)); errors.Is(err, os.ErrNotExist) {
+		// No Pebble has the directory open (it keeps LOCK from its first
+		// open on): check it before taking the lock creates LOCK.
+		if err := checkWalletFiles(dir); err != nil {
+			return nil, err
+		}
+	}
+	lock, err := lockWallet(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWalletFiles(dir); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	opts := walletOptions()
+	opts.ErrorIfNotExists = true
+	opts.Lock = lock
+	db, err := openPebble(dir, opts)
+	if err != nil {
+		lock.Close()
+		if errors.Is(err, os.ErrPermission) {
+			return nil, unreadable(dir, err)
+		}
+		return nil, &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: oneLine(err), Fix: restoreFix(dir, true)}
+	}
+	return &Wallet{id: id, db: db, lock: lock}, nil
+}
+
+// CreateWallet creates the empty wallet of a party whose home has just
+// been written ('sable testnet', identity creation). It refuses when
+// anything is already at the wallet's path.
+func CreateWallet(id *Identity) (*Wallet, error) {
+	dir := WalletDir(id.Home)
+	if err := os.Mkdir(dir, 0o700); err != nil { // fails if anything is there: never over an existing wallet
+		if errors.Is(err, os.ErrExist) {
+			return nil, &WalletError{Kind: ErrWalletExists, Dir: dir, Detail: "refusing to create a fresh wallet over " + dir,
+				Fix: "open it instead; a wallet is created once, when the party's home is written"}
+		}
+		return nil, fmt.Errorf("ledger: create wallet: %w", err)
+	}
+	lock, err := lockWallet(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := walletOptions()
+	opts.ErrorIfExists = true
+	opts.Lock = lock
+	db, err := openPebble(dir, opts)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("ledger: create wallet %s: %s", dir, oneLine(err))
+	}
+	return &Wallet{id: id, db: db, lock: lock}, nil
+}
+
+// processStart is when this process started, to the second.
+var processStart = time.Now().Truncate(time.Second)
+
+// walletCreatedByOpen reports whether OpenWallet may still create a
+// missing wallet: only for an identity this process has just written (or
+// one never written, held in memory). Interim, for callers that create a
+// wallet through OpenWallet (ledger/testnet's seedWallet) until they call
+// CreateWallet; a home written by an earlier process, which is every home a
+// command opens, never gets a wallet recreated.
+func walletCreatedByOpen(home string) bool {
+	st, err := os.Stat(filepath.Join(home, partyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	return err == nil && !st.ModTime().Before(processStart)
+}
+
+// lockWallet takes the wallet's LOCK, as Pebble would, so that the checks
+// before the open see no other writer.
+func lockWallet(dir string) (*pebble.Lock, error) {
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err == nil {
+		return lock, nil
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) { // the LOCK file itself could not be opened
+		return nil, unreadable(dir, err)
+	}
+	return nil, &WalletError{Kind: ErrWalletLocked, Dir: dir, Detail: fmt.Sprintf("%s is held (%v)", lockFile, err),
+		Fix: "wait for the other command (sable wallet sync, transfer, a demo…) to finish, or stop it, then run this one again"}
+}
+
+func unreadable(dir string, err error) error {
+	return &WalletError{Kind: ErrWalletUnreadable, Dir: dir, Detail: oneLine(err),
+		Fix: "check the ownership and mode of the party's home and run the command again as its owner"}
+}
+
+// checkWalletFiles finds the MANIFEST that Pebble would load and reads
+// every record of it. Pebble itself takes a missing CURRENT for an empty
+// directory (and starts a fresh database, deleting the old tables as
+// obsolete, or panics) and stops quietly at a truncated MANIFEST, which
+// drops the tables its tail added; a wallet must refuse both.
+func checkWalletFiles(dir string) error {
+	corrupt := func(format string, a ...any) error {
+		return &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: fmt.Sprintf(format, a...), Fix: restoreFix(dir, true)}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return unreadable(dir, err)
+	}
+	// Pebble's format-version and manifest markers: files named
+	// marker.<name>.<iteration>.<value>; the highest iteration counts.
+	markers := map[string]string{}
+	iters := map[string]uint64{}
+	for _, e := range entries {
+		parts := strings.SplitN(e.Name(), ".", 4)
+		if len(parts) != 4 || parts[0] != "marker" {
+			continue
+		}
+		it, err := strconv.ParseUint(parts[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		if _, seen := markers[parts[1]]; !seen || it > iters[parts[1]] {
+			markers[parts[1]], iters[parts[1]] = parts[3], it
+		}
+	}
+	var manifest string
+	if v, _ := strconv.Atoi(markers["format-version"]); v >= 2 { // formatVersionedManifestMarker: the marker names the MANIFEST
+		manifest = markers["manifest"]
+		if manifest == "" {
+			return corrupt("no marker.manifest file names its MANIFEST")
+		}
+	} else {
+		current := filepath.Join(dir, "CURRENT")
+		raw, err := os.ReadFile(current)
+		if errors.Is(err, os.ErrNotExist) {
+			return corrupt("CURRENT missing")
+		}
+		if err != nil {
+			return unreadable(dir, err)
+		}
+		manifest = strings.TrimSuffix(string(raw), "\n")
+		if !strings.HasSuffix(string(raw), "\n") || !isManifestName(manifest) {
+			return corrupt("CURRENT does not name a MANIFEST (%d bytes)", len(raw))
+		}
+	}
+	if !isManifestName(manifest) {
+		return corrupt("the marker names %q, not a MANIFEST", manifest)
+	}
+	path := filepath.Join(dir, manifest)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return corrupt("%s missing", manifest)
+	}
+	if err != nil {
+		return unreadable(dir, err)
+	}
+	defer f.Close()
+	rr := record.NewReader(f, 0)
+	n := 0
+	for {
+		r, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			_, err = io.Copy(io.Discard, r)
+		}
+		if err != nil {
+			return corrupt("%s is truncated or damaged after %d records (%v)", manifest, n, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return corrupt("%s is empty", manifest)
+	}
+	return nil
+}
+
+func isManifestName(s string) bool {
+	num, ok := strings.CutPrefix(s, "MANIFEST-")
+	if !ok || num == "" {
+		return false
+	}
+	_, err := strconv.ParseUint(num, 10, 64)
+	return err == nil
+}
+
+// openPebble opens a database, turning a panic inside Pebble (a damaged
+// directory can cause one) into an error.
+func openPebble(dir string, opts *pebble.Options) (db *pebble.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("pebble failed while opening the database: %v", r)
+		}
+	}()
+	return pebble.Open(dir, opts)
+}
+
+// oneLine flattens a (Pebble) error onto one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// Close closes the wallet and releases its lock.
+func (w *Wallet) Close() error {
+	err := w.db.Close()
+	if w.lock != nil {
+		if lerr := w.lock.Close(); err == nil {
+			err = lerr
+		}
+	}
+	return err
+}
 
 // Identity returns the wallet's owner.
 func (w *Wallet) Identity() *Identity { return w.id }
