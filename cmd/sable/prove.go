@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,9 +18,10 @@ import (
 
 // proveFlags are the flags that both prove commands share.
 type proveFlags struct {
-	keys, amount, amountBlinding, context, out, openingOut string
-	stats                                                  zkp.ProverStats
-	proved                                                 time.Duration
+	keys, amount, amountBlinding, context, out, openingOut, vkHash string
+	pin                                                            *[32]byte // --vk-hash, parsed
+	stats                                                          zkp.ProverStats
+	proved                                                         time.Duration
 }
 
 func (f *proveFlags) register(cmd *cobra.Command) {
@@ -27,6 +31,7 @@ func (f *proveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.context, "context", "", "32-byte hex context binding the proof to its transaction")
 	cmd.Flags().StringVar(&f.out, "out", "", "proof bundle to write (JSON, no secrets)")
 	cmd.Flags().StringVar(&f.openingOut, "opening-out", "", "file for the amount's opening (mode 0600)")
+	cmd.Flags().StringVar(&f.vkHash, "vk-hash", "", "refuse keys whose verifying-key hash is not this hex (the chain's genesis vk_hashes)")
 }
 
 // parse checks the shared flags before any slow work.
@@ -38,6 +43,9 @@ func (f *proveFlags) parse() (amount uint64, blinding *big.Int, ctx zkp.Context,
 		return
 	}
 	if ctx, err = parseContext(f.context); err != nil {
+		return
+	}
+	if f.pin, err = parseVKHash(f.vkHash); err != nil {
 		return
 	}
 	if err = checkWritable("out", f.out); err != nil {
@@ -85,11 +93,35 @@ func (f *proveFlags) write(cmd *cobra.Command, vk *zkp.VerifyingKey, pub zkp.Pub
 	return nil
 }
 
-// openProver opens zkp's one proving path on dir and reads circuit c's keys.
-func openProver(dir string, c zkp.Circuit) (*zkp.Prover, *zkp.VerifyingKey, error) {
-	p := zkp.OpenProver(dir)
+// parseVKHash reads --vk-hash: nil when absent.
+func parseVKHash(s string) (*[32]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(b) != 32 {
+		return nil, withHint(failf("--vk-hash is not 32 bytes of hex"), "give the circuit's vk_hashes entry of the chain's genesis")
+	}
+	h := [32]byte(b)
+	return &h, nil
+}
+
+// openProver opens zkp's one proving path on dir, with c's verifying key
+// pinned to pin if not nil, and reads and checks c's keys: keys that fail
+// are refused before any proof is made.
+func openProver(dir string, c zkp.Circuit, pin *[32]byte) (*zkp.Prover, *zkp.VerifyingKey, error) {
+	var opts []zkp.ProverOption
+	if pin != nil {
+		opts = append(opts, zkp.PinVerifyingKeys(map[zkp.Circuit][32]byte{c: *pin}))
+	}
+	p := zkp.OpenProver(dir, opts...)
 	_, vk, err := p.Keys(c)
-	if err != nil {
+	switch {
+	case errors.Is(err, zkp.ErrVKNotPinned):
+		return nil, nil, withHint(err, "'sable circuits --keys "+dir+"' prints the hashes of the keys there; prove with the keys whose hash the chain's genesis pins")
+	case errors.Is(err, zkp.ErrBadKeyPair):
+		return nil, nil, withHint(err, "do not prove with these keys: reinstall both keys from the setup the chain's genesis pins, and prove with --vk-hash")
+	case err != nil:
 		return nil, nil, withHint(err, "run 'sable setup --dev --out "+dir+"' to create keys")
 	}
 	return p, vk, nil
@@ -119,7 +151,7 @@ func newProveTransferCmd() *cobra.Command {
 	var f proveFlags
 	var balance, balanceBlinding string
 	cmd := &cobra.Command{
-		Use:   "transfer --keys DIR --balance V --balance-blinding HEX --amount A [--amount-blinding HEX] --context HEX --out BUNDLE.json [--opening-out FILE]",
+		Use:   "transfer --keys DIR [--vk-hash HEX] --balance V --balance-blinding HEX --amount A [--amount-blinding HEX] --context HEX --out BUNDLE.json [--opening-out FILE]",
 		Short: "Prove that a hidden amount is in range and that the hidden balance covers it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -141,7 +173,7 @@ func newProveTransferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, vk, err := openProver(f.keys, zkp.Transfer)
+			p, vk, err := openProver(f.keys, zkp.Transfer, f.pin)
 			if err != nil {
 				return err
 			}
@@ -163,7 +195,7 @@ func newProveTransferCmd() *cobra.Command {
 func newProveMintCmd() *cobra.Command {
 	var f proveFlags
 	cmd := &cobra.Command{
-		Use:   "mint --keys DIR --amount A [--amount-blinding HEX] --context HEX --out BUNDLE.json [--opening-out FILE]",
+		Use:   "mint --keys DIR [--vk-hash HEX] --amount A [--amount-blinding HEX] --context HEX --out BUNDLE.json [--opening-out FILE]",
 		Short: "Prove that a hidden minted amount is in range",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -171,7 +203,7 @@ func newProveMintCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, vk, err := openProver(f.keys, zkp.Mint)
+			p, vk, err := openProver(f.keys, zkp.Mint, f.pin)
 			if err != nil {
 				return err
 			}
