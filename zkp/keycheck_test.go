@@ -193,3 +193,21 @@ func flipFirst(flags []bool, v bool) {
 		}
 	}
 }
+
+// BenchmarkCheckKeyPair measures the check a prover makes on each
+// circuit's first use.
+func BenchmarkCheckKeyPair(b *testing.B) {
+	for _, c := range Circuits() {
+		b.Run(string(c), func(b *testing.B) {
+			pk, vk := setupFor(b, c)
+			if _, err := c.Compile(); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := CheckKeyPair(pk, vk); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
