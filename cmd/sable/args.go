@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -69,4 +73,74 @@ func checkWritable(flag, path string) error {
 		return failf("--%s %s: directory %s does not exist", flag, path, dir)
 	}
 	return nil
+}
+
+// onceValue is a string flag that may be given once: a second value is an
+// error, not a silent replacement of the first (--amount 10 --amount 20
+// must not mint 20).
+type onceValue struct {
+	v   *string
+	set bool
+}
+
+func (o *onceValue) String() string {
+	if o.v == nil {
+		return ""
+	}
+	return *o.v
+}
+
+func (o *onceValue) Set(s string) error {
+	if o.set {
+		return errors.New("given more than once; this command takes one")
+	}
+	*o.v, o.set = s, true
+	return nil
+}
+
+func (o *onceValue) Type() string { return "string" }
+
+// subcommandsOnly makes cmd, a group of subcommands, refuse to run by itself
+// or with a word that names none of them: cobra would print the group's
+// help and exit 0, so a script's typo ('sable prove burn') would pass.
+func subcommandsOnly(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return &cliError{err: fmt.Errorf("unknown command %q for %q; want %s", args[0], c.CommandPath(), subcommandNames(c)),
+				hint: "see '" + c.CommandPath() + " --help'", code: 2}
+		}
+		return nil
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		return &cliError{err: fmt.Errorf("%q needs a subcommand: %s", c.CommandPath(), subcommandNames(c)),
+			hint: "see '" + c.CommandPath() + " --help'", code: 2}
+	}
+	return cmd
+}
+
+// requireSubcommands applies subcommandsOnly to every group under root
+// that cannot run by itself.
+func requireSubcommands(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() && !c.Runnable() {
+			subcommandsOnly(c)
+		}
+		requireSubcommands(c)
+	}
+}
+
+func subcommandNames(c *cobra.Command) string {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "none"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,20 +72,110 @@ func (s *session) sync(ctx context.Context) error {
 	return nil
 }
 
-// parseMoney reads --currency and a decimal --amount in its major units.
+// parseMoney reads --currency and the one decimal --amount of a mint or a
+// burn, in the currency's major units.
 func parseMoney(currency, amount string) (ledger.Currency, uint64, error) {
 	c, err := ledger.ParseCurrency(currency)
 	if err != nil {
 		return c, 0, failf("--currency: %v", err)
 	}
-	amt, err := ledger.ParseAmount(c, amount)
+	amt, err := parseAmountIn(c, "--amount "+strconv.Quote(amount), amount, "")
+	return c, amt, err
+}
+
+// parseAmountIn reads one positive decimal amount in c; what names it in
+// an error (the flag, or the file and line), and more says how to give
+// several payments, for the hint when a comma was meant to separate them.
+func parseAmountIn(c ledger.Currency, what, s, more string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, failf("%s: no amount", what)
+	}
+	amt, err := ledger.ParseAmount(c, s)
+	if errors.Is(err, ledger.ErrThousandsSeparator) {
+		return 0, withHint(failf("%s: %v", what, ledger.ErrThousandsSeparator), separatorHint(c, s, more))
+	}
 	if err != nil {
-		return c, 0, failf("--amount: %v", err)
+		return 0, failf("%s: %v", what, err)
 	}
 	if amt == 0 {
-		return c, 0, failf("--amount is 0; it must be positive")
+		return 0, failf("%s is 0; an amount must be positive", what)
 	}
-	return c, amt, nil
+	return amt, nil
+}
+
+// separatorHint says how to write what a comma may have meant: one amount
+// without separators or, where more is given, several payments.
+func separatorHint(c ledger.Currency, s, more string) string {
+	one := "1500"
+	if v, err := ledger.ParseAmount(c, strings.ReplaceAll(s, ",", "")); err == nil && v > 0 {
+		one = ledger.FormatAmount(c, v)
+	} else if c.MinorDigits() > 0 {
+		one += "." + strings.Repeat("0", c.MinorDigits())
+	}
+	hint := "write " + one
+	if more != "" {
+		hint += ", or " + more
+	}
+	return hint
+}
+
+// severalFlags is the hint for --amount: the comma's parts as repeated
+// flags when each is an amount.
+func severalFlags(c ledger.Currency, s string) string {
+	var parts []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if v, err := ledger.ParseAmount(c, p); err != nil || v == 0 {
+			return "repeat --amount for several payments (--amount 10 --amount 20.5)"
+		}
+		parts = append(parts, "--amount "+p)
+	}
+	return "repeat --amount for several payments (" + strings.Join(parts, " ") + ")"
+}
+
+// parseAmounts reads a transfer's payments: repeated --amount flags or
+// --amounts-file, one amount per line (blank lines and lines starting with
+// '#' skipped). Several make one bulk transfer.
+func parseAmounts(c ledger.Currency, flags []string, file string) ([]uint64, error) {
+	var amts []uint64
+	switch {
+	case len(flags) > 0 && file != "":
+		return nil, failf("give --amount or --amounts-file, not both")
+	case file != "":
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, failf("--amounts-file: %v", err)
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			amt, err := parseAmountIn(c, fmt.Sprintf("%s:%d: %q", file, i+1, line), line, "one payment per line")
+			if err != nil {
+				return nil, err
+			}
+			amts = append(amts, amt)
+		}
+		if len(amts) == 0 {
+			return nil, failf("--amounts-file %s holds no amount", file)
+		}
+	case len(flags) == 0:
+		return nil, withHint(failf("--amount is required"), "a decimal in the currency's major units, e.g. --amount 1250.50; repeat it for several payments")
+	default:
+		for _, a := range flags {
+			amt, err := parseAmountIn(c, "--amount "+strconv.Quote(a), a, severalFlags(c, a))
+			if err != nil {
+				return nil, err
+			}
+			amts = append(amts, amt)
+		}
+	}
+	if len(amts) > ledger.MaxBulkPayments {
+		return nil, failf("%d payments; a bulk transfer carries at most %d", len(amts), ledger.MaxBulkPayments)
+	}
+	return amts, nil
 }
 
 // submitted prints a transaction's id and, with wait, waits for its commit.
@@ -143,7 +234,7 @@ func newWalletCmd() *cobra.Command {
 	}
 	partyFlags(sync, &home, &node)
 	cmd.AddCommand(sync)
-	return cmd
+	return subcommandsOnly(cmd)
 }
 
 func newBalanceCmd() *cobra.Command {
@@ -194,23 +285,27 @@ func printBalances(cmd *cobra.Command, ctx context.Context, s *session, asJSON b
 }
 
 func newTransferCmd() *cobra.Command {
-	var home, node, to, currency, amount, beneficiary string
+	var home, node, to, currency, amountsFile, beneficiary string
+	var amounts []string
 	var wait, noAudit bool
 	cmd := &cobra.Command{
-		Use:   "transfer --home DIR --to BANK --currency SGD --amount 1250.50 [--beneficiary TOKEN] [--wait]",
+		Use:   "transfer --home DIR --to BANK --currency SGD --amount 1250.50 [--amount A…] [--beneficiary TOKEN] [--wait]",
 		Short: "Pay another bank; prints the transaction id",
-		Args:  cobra.NoArgs,
+		Long: `Pay another bank; prints the transaction id.
+
+One --amount makes one payment. Several (--amount 10 --amount 20.5, or
+--amounts-file with one amount per line) make one bulk transfer: up to 64
+payments to one bank in one currency under one HE flow ciphertext. Amounts
+are decimals in the currency's major units, without thousands separators.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Several comma-separated amounts make one bulk transfer: k
-			// payments under one HE flow ciphertext.
-			var amts []uint64
-			var c ledger.Currency
-			for _, a := range strings.Split(amount, ",") {
-				cur, amt, err := parseMoney(currency, strings.TrimSpace(a))
-				if err != nil {
-					return err
-				}
-				c, amts = cur, append(amts, amt)
+			c, err := ledger.ParseCurrency(currency)
+			if err != nil {
+				return failf("--currency: %v", err)
+			}
+			amts, err := parseAmounts(c, amounts, amountsFile)
+			if err != nil {
+				return err
 			}
 			if len(amts) > 1 && beneficiary != "" {
 				return failf("--beneficiary applies to a single payment; give one --amount")
@@ -248,7 +343,8 @@ func newTransferCmd() *cobra.Command {
 	partyFlags(cmd, &home, &node)
 	cmd.Flags().StringVar(&to, "to", "", "receiving bank")
 	cmd.Flags().StringVar(&currency, "currency", "", "USD SGD HKD THB EUR JPY CNY")
-	cmd.Flags().StringVar(&amount, "amount", "", "decimal amount in major units, e.g. 1250.50 (JPY: whole yen); several, comma-separated, make one bulk transfer")
+	cmd.Flags().StringArrayVar(&amounts, "amount", nil, "decimal amount in major units, e.g. 1250.50 (JPY: whole yen), no thousands separators; repeat for a bulk transfer")
+	cmd.Flags().StringVar(&amountsFile, "amounts-file", "", "file of amounts, one per line, for a bulk transfer (instead of --amount)")
 	cmd.Flags().StringVar(&beneficiary, "beneficiary", "", "receiver's registered beneficiary token (hex); without it the payment settles bank to bank")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the payment is committed")
 	cmd.Flags().BoolVar(&noAudit, "no-audit-memo", false, "do not seal the opening to the regulator")
@@ -430,7 +526,7 @@ func newMintCmd(burn bool) *cobra.Command {
 		cmd.Flags().StringVar(&to, "to", "", "receiving bank")
 	}
 	cmd.Flags().StringVar(&currency, "currency", "", "the issuer's currency")
-	cmd.Flags().StringVar(&amount, "amount", "", "decimal amount in major units")
+	cmd.Flags().Var(&onceValue{v: &amount}, "amount", "decimal amount in major units, no thousands separators (one per command)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed")
 	return cmd
 }

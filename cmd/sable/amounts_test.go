@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sable-settlement/sable/ledger"
+)
+
+// TestAmountsAreUnambiguous: a comma is refused with a hint, never read
+// as several payments or as a decimal point; several payments are several
+// --amount flags or a file; a mint takes one --amount.
+func TestAmountsAreUnambiguous(t *testing.T) {
+	usd, _ := ledger.ParseCurrency("USD")
+	if _, err := ledger.ParseAmount(usd, "1,500"); !errors.Is(err, ledger.ErrThousandsSeparator) {
+		t.Fatalf("ParseAmount(1,500): %v", err)
+	}
+	if v, err := ledger.ParseAmount(usd, "1500.00"); err != nil || v != 150000 {
+		t.Fatalf("ParseAmount(1500.00) = %d, %v", v, err)
+	}
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	many := make([]string, 0, 2*65)
+	for range 65 {
+		many = append(many, "--amount", "1")
+	}
+	transfer := []string{"transfer", "--home", filepath.Join(dir, "nohome"), "--to", "bank-hk", "--currency", "SGD"}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		code    int
+		mention string
+		hint    string
+	}{
+		{"thousands", append(transfer, "--amount", "1,500"), 1, `--amount "1,500": thousands separators are not accepted`,
+			"write 1500.00, or repeat --amount for several payments (--amount 1 --amount 500)"},
+		{"old bulk syntax", append(transfer, "--amount", "10,20.5,30"), 1, "thousands separators",
+			"(--amount 10 --amount 20.5 --amount 30)"},
+		{"a comma among repeated flags", append(transfer, "--amount", "10", "--amount", "2,5"), 1, `"2,5"`, "--amount 2 --amount 5"},
+		{"JPY", []string{"transfer", "--to", "bank-hk", "--currency", "JPY", "--amount", "1,500"}, 1, "thousands", "write 1500,"},
+		{"file line with a comma", append(transfer, "--amounts-file", file("a.txt", "10\n\n# fees\n1,500\n")), 1,
+			"a.txt:4: \"1,500\": thousands separators", "one payment per line"},
+		{"empty file", append(transfer, "--amounts-file", file("e.txt", "\n# none\n")), 1, "holds no amount", ""},
+		{"missing file", append(transfer, "--amounts-file", filepath.Join(dir, "nope")), 1, "no such file", ""},
+		{"flags and file", append(transfer, "--amount", "1", "--amounts-file", file("b.txt", "1\n")), 1, "not both", ""},
+		{"no amount", transfer, 1, "--amount is required", "repeat it"},
+		{"zero", append(transfer, "--amount", "0.00"), 1, "is 0", ""},
+		{"65 payments", append(transfer, many...), 1, "at most 64", ""},
+		{"beneficiary with several", append(transfer, "--amount", "1", "--amount", "2", "--beneficiary", strings.Repeat("ab", 32)), 1, "single payment", ""},
+		{"mint thousands", []string{"mint", "--to", "bank-hk", "--currency", "SGD", "--amount", "1,500"}, 1, "thousands separators", "write 1500.00"},
+		{"mint twice", []string{"mint", "--to", "bank-hk", "--currency", "SGD", "--amount", "1", "--amount", "2"}, 2, "more than once", ""},
+		{"burn twice", []string{"burn", "--currency", "SGD", "--amount", "1", "--amount", "2"}, 2, "more than once", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sable(t, tc.args...)
+			wantError(t, r, tc.code, tc.mention)
+			if tc.hint != "" && !strings.Contains(r.stderr, "\nsable: hint: ") || !strings.Contains(r.stderr, tc.hint) {
+				t.Fatalf("stderr %q lacks the hint %q", r.stderr, tc.hint)
+			}
+			if tc.name == "mint thousands" && strings.Contains(r.stderr, "repeat --amount") {
+				t.Fatalf("a mint's hint offers several payments: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestGroupsRefuseUnknownSubcommands: a group run alone or with a word
+// that is none of its subcommands exits 2 with one line, not 0 with help.
+func TestGroupsRefuseUnknownSubcommands(t *testing.T) {
+	wantError(t, sable(t, "wallet", "bogus"), 2, `unknown command "bogus" for "sable wallet"; want sync`)
+	wantError(t, sable(t, "wallet"), 2, `"sable wallet" needs a subcommand: sync`)
+	if r := sable(t, "wallet", "--help"); r.code != 0 || !strings.Contains(r.stdout, "sync") {
+		t.Fatalf("wallet --help: exit %d %q", r.code, r.stdout)
+	}
+	// Every group, once requireSubcommands covers the root (see root.go).
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prove", "burn"}, `unknown command "burn" for "sable prove"; want mint or transfer`},
+		{[]string{"export", "png"}, `unknown command "png" for "sable export"; want snarkjs or solidity`},
+		{[]string{"export"}, `"sable export" needs a subcommand: snarkjs or solidity`},
+		{[]string{"wallet", "sink"}, `want sync`},
+	} {
+		var out, errb bytes.Buffer
+		root := newRoot(&out, &errb)
+		requireSubcommands(root)
+		root.SetArgs(tc.args)
+		err := root.Execute()
+		var ce *cliError
+		if !errors.As(err, &ce) || ce.code != 2 || !strings.Contains(ce.Error(), tc.want) || out.Len() != 0 {
+			t.Errorf("sable %s: %v (stdout %q), want exit 2 and %q", strings.Join(tc.args, " "), err, out.String(), tc.want)
+		}
+	}
+}
