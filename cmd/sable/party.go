@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -296,7 +297,11 @@ func newTransferCmd() *cobra.Command {
 One --amount makes one payment. Several (--amount 10 --amount 20.5, or
 --amounts-file with one amount per line) make one bulk transfer: up to 64
 payments to one bank in one currency under one HE flow ciphertext. Amounts
-are decimals in the currency's major units, without thousands separators.`,
+are decimals in the currency's major units, without thousands separators.
+
+With --wait, the command exits 0 once the transfer is committed: a local
+step that fails afterwards (syncing the wallet) is a warning saying what to
+run, never a reason to send the payment again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := ledger.ParseCurrency(currency)
@@ -351,20 +356,53 @@ are decimals in the currency's major units, without thousands separators.`,
 	return cmd
 }
 
+// waitFor waits until id is committed. A rejection, or a wait that ends
+// without an answer, is an error; then the wallet is synced, and since the
+// transaction is committed whatever happens there is only a warning.
 func waitFor(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID) error {
+	if err := waitCommitted(cmd, ctx, s, id); err != nil {
+		return err
+	}
+	afterCommit(cmd, ctx, s)
+	return nil
+}
+
+// waitCommitted waits for id's commit and says at which height.
+func waitCommitted(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID) error {
 	o, err := s.Client.WaitCommitted(ctx, id, 60*time.Second)
 	if err != nil {
-		return failf("%v", err)
+		return withHint(failf("%v", err), fmt.Sprintf("it may still commit: run 'sable status %s --home %s' before sending it again", id, s.ID.Home))
 	}
 	if o.State == "rejected" {
 		return failf("rejected at height %d (code %d): %s", o.Height, o.Code, o.Reason)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "committed at height %d\n", o.Height)
-	if err := s.sync(ctx); err != nil {
-		return err
-	}
 	return nil
 }
+
+// afterCommit brings the wallet up to the ledger once the command's
+// transactions are committed. Nothing here fails the command: the ledger
+// has the transaction, and a script that retried on a non-zero exit would
+// pay twice; a failure is a warning saying what to run.
+func afterCommit(cmd *cobra.Command, ctx context.Context, s *session) {
+	if err := syncAfterCommit(ctx, s); err != nil {
+		warnf(cmd, "the transaction is committed, but the wallet is not synced (%v); run 'sable wallet sync --home %s'", oneLine(err), s.ID.Home)
+	}
+}
+
+// syncAfterCommit is the sync that follows a commit (a variable: tests
+// make it fail).
+var syncAfterCommit = func(ctx context.Context, s *session) error {
+	_, err := s.Wallet.Sync(ctx, s.Client)
+	return err
+}
+
+// warnf prints a warning: the command goes on and exits as it would have.
+func warnf(cmd *cobra.Command, format string, a ...any) {
+	fmt.Fprintf(cmd.ErrOrStderr(), "sable: warning: "+format+"\n", a...)
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 func newApplyPendingCmd() *cobra.Command {
 	var home, node, currency string
@@ -389,7 +427,12 @@ func newApplyPendingCmd() *cobra.Command {
 			for _, c := range curs {
 				id, n, err := s.Sender.ApplyPending(ctx, c)
 				if err != nil {
-					return ledgerError(err)
+					err = ledgerError(err)
+					if len(ids) > 0 {
+						// those printed above are sent, and may commit: a rerun moves only the rest
+						err = withHint(err, fmt.Sprintf("the transactions printed above were sent; run 'sable apply-pending --home %s' again for the rest", s.ID.Home))
+					}
+					return err
 				}
 				if n > 0 {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%d payments)\n", id, c, n)
@@ -399,14 +442,24 @@ func newApplyPendingCmd() *cobra.Command {
 			if len(ids) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing pending")
 			}
-			for _, id := range ids {
-				if wait {
-					if err := waitFor(cmd, ctx, s, id); err != nil {
-						return err
-					}
-				}
+			if !wait {
+				return nil
 			}
-			return nil
+			// Wait for every one, then sync once: a transaction that
+			// committed is not undone by another's failure.
+			var first error
+			committed := 0
+			for _, id := range ids {
+				if err := waitCommitted(cmd, ctx, s, id); err != nil {
+					first = cmp.Or(first, err)
+					continue
+				}
+				committed++
+			}
+			if committed > 0 {
+				afterCommit(cmd, ctx, s)
+			}
+			return first
 		}),
 	}
 	partyFlags(cmd, &home, &node)
