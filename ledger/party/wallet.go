@@ -202,18 +202,31 @@ func unreadable(dir string, err error) error {
 		Fix: "check the ownership and mode of the party's home and run the command again as its owner"}
 }
 
-// checkWalletFiles finds the MANIFEST that Pebble would load and reads
-// every record of it. Pebble itself takes a missing CURRENT for an empty
-// directory (and starts a fresh database, deleting the old tables as
-// obsolete, or panics) and stops quietly at a truncated MANIFEST, which
-// drops the tables its tail added; a wallet must refuse both.
+// checkWalletFiles refuses a wallet whose files Pebble would misread (see
+// pebbleDamage).
 func checkWalletFiles(dir string) error {
-	corrupt := func(format string, a ...any) error {
-		return &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: fmt.Sprintf(format, a...), Fix: restoreFix(dir, true)}
-	}
-	entries, err := os.ReadDir(dir)
+	problem, err := pebbleDamage(dir)
 	if err != nil {
 		return unreadable(dir, err)
+	}
+	if problem != "" {
+		return &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: problem, Fix: restoreFix(dir, true)}
+	}
+	return nil
+}
+
+// pebbleDamage finds the MANIFEST that Pebble would load for the existing
+// database in dir and reads every record of it; it returns what is wrong,
+// naming the file, or "" (and an error only when the files cannot be
+// read). Pebble itself takes a missing CURRENT for an empty directory (and
+// starts a fresh database, deleting the old tables as obsolete, or panics)
+// and stops quietly at a truncated MANIFEST, which drops the tables its
+// tail added. It knows nothing of the wallet: any Pebble store that must
+// not start over can use it.
+func pebbleDamage(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
 	}
 	// Pebble's format-version and manifest markers: files named
 	// marker.<name>.<iteration>.<value>; the highest iteration counts.
@@ -236,32 +249,30 @@ func checkWalletFiles(dir string) error {
 	if v, _ := strconv.Atoi(markers["format-version"]); v >= 2 { // formatVersionedManifestMarker: the marker names the MANIFEST
 		manifest = markers["manifest"]
 		if manifest == "" {
-			return corrupt("no marker.manifest file names its MANIFEST")
+			return "no marker.manifest file names its MANIFEST", nil
+		}
+		if !isManifestName(manifest) {
+			return fmt.Sprintf("the manifest marker names %q, not a MANIFEST", manifest), nil
 		}
 	} else {
-		current := filepath.Join(dir, "CURRENT")
-		raw, err := os.ReadFile(current)
+		raw, err := os.ReadFile(filepath.Join(dir, "CURRENT"))
 		if errors.Is(err, os.ErrNotExist) {
-			return corrupt("CURRENT missing")
+			return "CURRENT missing", nil
 		}
 		if err != nil {
-			return unreadable(dir, err)
+			return "", err
 		}
 		manifest = strings.TrimSuffix(string(raw), "\n")
 		if !strings.HasSuffix(string(raw), "\n") || !isManifestName(manifest) {
-			return corrupt("CURRENT does not name a MANIFEST (%d bytes)", len(raw))
+			return fmt.Sprintf("CURRENT does not name a MANIFEST (%d bytes)", len(raw)), nil
 		}
 	}
-	if !isManifestName(manifest) {
-		return corrupt("the marker names %q, not a MANIFEST", manifest)
-	}
-	path := filepath.Join(dir, manifest)
-	f, err := os.Open(path)
+	f, err := os.Open(filepath.Join(dir, manifest))
 	if errors.Is(err, os.ErrNotExist) {
-		return corrupt("%s missing", manifest)
+		return manifest + " missing", nil
 	}
 	if err != nil {
-		return unreadable(dir, err)
+		return "", err
 	}
 	defer f.Close()
 	rr := record.NewReader(f, 0)
@@ -275,14 +286,14 @@ func checkWalletFiles(dir string) error {
 			_, err = io.Copy(io.Discard, r)
 		}
 		if err != nil {
-			return corrupt("%s is truncated or damaged after %d records (%v)", manifest, n, err)
+			return fmt.Sprintf("%s is truncated or damaged after %d records (%v)", manifest, n, err), nil
 		}
 		n++
 	}
 	if n == 0 {
-		return corrupt("%s is empty", manifest)
+		return manifest + " is empty", nil
 	}
-	return nil
+	return "", nil
 }
 
 func isManifestName(s string) bool {
