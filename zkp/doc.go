@@ -1,7 +1,8 @@
 // Package zkp is Sable's proof layer: Pedersen commitments on the BN254
-// twisted Edwards curve, Groth16 keys, proving, verifying one proof or a
-// batch, a compact proof encoding, self-contained proof bundles and exports
-// for verifiers that share no code with Sable.
+// twisted Edwards curve, Groth16 keys and their checks, proving, verifying
+// one proof or a batch, a compact proof encoding and self-contained proof
+// bundles. Package zkp/export writes keys and proofs for verifiers that
+// share no code with Sable.
 //
 // # Commitments
 //

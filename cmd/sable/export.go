@@ -10,6 +10,7 @@ import (
 
 	"github.com/sable-settlement/sable/internal/atomicfile"
 	"github.com/sable-settlement/sable/zkp"
+	"github.com/sable-settlement/sable/zkp/export"
 )
 
 func newExportCmd() *cobra.Command {
@@ -39,7 +40,7 @@ func newExportSnarkJSCmd() *cobra.Command {
 			if err != nil {
 				return failf("%s: %v", args[0], err)
 			}
-			vkJSON, proofJSON, publicJSON, err := zkp.ExportSnarkJS(vk.Groth16(), proof.Groth16(), pub.Vector())
+			vkJSON, proofJSON, publicJSON, err := export.SnarkJS(vk.Groth16(), proof.Groth16(), pub.Vector())
 			if err != nil {
 				return failf("%v", err)
 			}
@@ -82,7 +83,7 @@ func newExportSolidityCmd() *cobra.Command {
 				return err
 			}
 			var buf bytes.Buffer
-			if err := zkp.ExportSolidity(vk.Groth16(), &buf); err != nil {
+			if err := export.Solidity(vk.Groth16(), &buf); err != nil {
 				return failf("%v", err)
 			}
 			if err := atomicfile.Write(out, buf.Bytes(), 0o644); err != nil {

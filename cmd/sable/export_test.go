@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/zkp"
+	"github.com/sable-settlement/sable/zkp/export"
 )
 
 // jsTool returns the path of a pinned JS tool in tools/js, skipping when
@@ -78,7 +79,7 @@ func TestExportTransferSolidityInEVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calldata, inputs, err := zkp.SolidityCalldata(proof.Groth16(), pub.Vector())
+	calldata, inputs, err := export.SolidityCalldata(proof.Groth16(), pub.Vector())
 	if err != nil {
 		t.Fatal(err)
 	}

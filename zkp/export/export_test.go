@@ -1,4 +1,4 @@
-package zkp
+package export
 
 import (
 	"bytes"
@@ -172,7 +172,7 @@ func changedPublic(public []fr.Element, i int) []fr.Element {
 
 func TestExportSnarkJSFormat(t *testing.T) {
 	f := newPlainExportFixture(t)
-	vkJSON, proofJSON, publicJSON, err := ExportSnarkJS(f.vk, f.proof, f.public)
+	vkJSON, proofJSON, publicJSON, err := SnarkJS(f.vk, f.proof, f.public)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestExportSnarkJSVerify(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			vkJSON, proofJSON, publicJSON, err := ExportSnarkJS(f.vk, tc.proof, tc.public)
+			vkJSON, proofJSON, publicJSON, err := SnarkJS(f.vk, tc.proof, tc.public)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +273,7 @@ func TestExportSnarkJSVerify(t *testing.T) {
 	}
 	t.Run("vk_alphabeta_12", func(t *testing.T) {
 		t.Parallel()
-		vkJSON, _, _, err := ExportSnarkJS(f.vk, f.proof, f.public)
+		vkJSON, _, _, err := SnarkJS(f.vk, f.proof, f.public)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestExportSolidityEVM(t *testing.T) {
 	f := newPlainExportFixture(t)
 
 	var sol bytes.Buffer
-	if err := ExportSolidity(f.vk, &sol); err != nil {
+	if err := Solidity(f.vk, &sol); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -357,21 +357,21 @@ func TestExportSolidityLeavesKeyUnchanged(t *testing.T) {
 	if _, err := f.vk.WriteRawTo(&before); err != nil {
 		t.Fatal(err)
 	}
-	if err := ExportSolidity(f.vk, &sol1); err != nil {
+	if err := Solidity(f.vk, &sol1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.vk.WriteRawTo(&after); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(before.Bytes(), after.Bytes()) {
-		t.Fatal("ExportSolidity changed the verifying key")
+		t.Fatal("Solidity changed the verifying key")
 	}
 	// A key read back from bytes (so without precomputed -γ, -δ) exports the same contract.
 	var vk2 groth16bn254.VerifyingKey
 	if _, err := vk2.ReadFrom(bytes.NewReader(before.Bytes())); err != nil {
 		t.Fatal(err)
 	}
-	if err := ExportSolidity(&vk2, &sol2); err != nil {
+	if err := Solidity(&vk2, &sol2); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(sol1.Bytes(), sol2.Bytes()) {
@@ -416,17 +416,17 @@ func TestExportRejectsCommitments(t *testing.T) {
 	}
 	plain := newPlainExportFixture(t)
 
-	if _, _, _, err := ExportSnarkJS(f.vk, f.proof, f.public); !errors.Is(err, ErrExportCommitments) {
-		t.Errorf("ExportSnarkJS(commitment key and proof) = %v, want ErrExportCommitments", err)
+	if _, _, _, err := SnarkJS(f.vk, f.proof, f.public); !errors.Is(err, ErrCommitments) {
+		t.Errorf("SnarkJS(commitment key and proof) = %v, want ErrCommitments", err)
 	}
-	if _, _, _, err := ExportSnarkJS(plain.vk, f.proof, plain.public); !errors.Is(err, ErrExportCommitments) {
-		t.Errorf("ExportSnarkJS(commitment proof) = %v, want ErrExportCommitments", err)
+	if _, _, _, err := SnarkJS(plain.vk, f.proof, plain.public); !errors.Is(err, ErrCommitments) {
+		t.Errorf("SnarkJS(commitment proof) = %v, want ErrCommitments", err)
 	}
-	if err := ExportSolidity(f.vk, new(bytes.Buffer)); !errors.Is(err, ErrExportCommitments) {
-		t.Errorf("ExportSolidity(commitment key) = %v, want ErrExportCommitments", err)
+	if err := Solidity(f.vk, new(bytes.Buffer)); !errors.Is(err, ErrCommitments) {
+		t.Errorf("Solidity(commitment key) = %v, want ErrCommitments", err)
 	}
-	if _, _, err := SolidityCalldata(f.proof, f.public); !errors.Is(err, ErrExportCommitments) {
-		t.Errorf("SolidityCalldata(commitment proof) = %v, want ErrExportCommitments", err)
+	if _, _, err := SolidityCalldata(f.proof, f.public); !errors.Is(err, ErrCommitments) {
+		t.Errorf("SolidityCalldata(commitment proof) = %v, want ErrCommitments", err)
 	}
 }
 
@@ -436,23 +436,23 @@ func TestExportRejectsBadInput(t *testing.T) {
 		"too few":  f.public[:2],
 		"too many": append(append([]fr.Element(nil), f.public...), fr.One()),
 	} {
-		if _, _, _, err := ExportSnarkJS(f.vk, f.proof, public); err == nil || !strings.HasPrefix(err.Error(), "zkp: ") {
-			t.Errorf("ExportSnarkJS with %s public inputs: err = %v", name, err)
+		if _, _, _, err := SnarkJS(f.vk, f.proof, public); err == nil || !strings.HasPrefix(err.Error(), "zkp: ") {
+			t.Errorf("SnarkJS with %s public inputs: err = %v", name, err)
 		}
 	}
-	if _, _, _, err := ExportSnarkJS(nil, f.proof, f.public); err == nil {
-		t.Error("ExportSnarkJS(nil vk) succeeded")
+	if _, _, _, err := SnarkJS(nil, f.proof, f.public); err == nil {
+		t.Error("SnarkJS(nil vk) succeeded")
 	}
-	if _, _, _, err := ExportSnarkJS(f.vk, nil, f.public); err == nil {
-		t.Error("ExportSnarkJS(nil proof) succeeded")
+	if _, _, _, err := SnarkJS(f.vk, nil, f.public); err == nil {
+		t.Error("SnarkJS(nil proof) succeeded")
 	}
-	if err := ExportSolidity(nil, new(bytes.Buffer)); err == nil {
-		t.Error("ExportSolidity(nil) succeeded")
+	if err := Solidity(nil, new(bytes.Buffer)); err == nil {
+		t.Error("Solidity(nil) succeeded")
 	}
 	noPublic := *f.vk
 	noPublic.G1.K = noPublic.G1.K[:1]
-	if err := ExportSolidity(&noPublic, new(bytes.Buffer)); err == nil {
-		t.Error("ExportSolidity accepted a key without public inputs")
+	if err := Solidity(&noPublic, new(bytes.Buffer)); err == nil {
+		t.Error("Solidity accepted a key without public inputs")
 	}
 }
 

@@ -1,4 +1,9 @@
-package zkp
+// Package export writes Sable's Groth16 verifying keys and proofs for
+// verifiers that share no code with Sable: snarkjs's JSON ([SnarkJS]) and a
+// Solidity verifier contract ([Solidity], [SolidityCalldata]). It refuses
+// keys and proofs that use gnark's BSB22 commitment extension, which
+// neither verifier checks ([ErrCommitments]).
+package export
 
 import (
 	"encoding/json"
@@ -14,9 +19,9 @@ import (
 	"github.com/consensys/gnark/backend/solidity"
 )
 
-// ErrExportCommitments is returned when a verifying key or a proof uses gnark's
+// ErrCommitments is returned when a verifying key or a proof uses gnark's
 // BSB22 commitment extension, which the exported verifiers cannot check.
-var ErrExportCommitments = errors.New("zkp: export: Groth16 commitment extension (BSB22) is not supported by snarkjs or the Solidity verifier")
+var ErrCommitments = errors.New("zkp: export: Groth16 commitment extension (BSB22) is not supported by snarkjs or the Solidity verifier")
 
 // SolidityPragma is the pragma of the exported contract. It uses
 // assembly ("memory-safe") (Solidity 0.8.13) and custom errors (0.8.4).
@@ -42,7 +47,7 @@ type snarkJSProof struct {
 	Curve    string       `json:"curve"`
 }
 
-// ExportSnarkJS renders a verifying key, a proof and its public inputs in snarkjs's Groth16 JSON formats
+// SnarkJS renders a verifying key, a proof and its public inputs in snarkjs's Groth16 JSON formats
 // (vk.json / proof.json / public.json for `snarkjs groth16 verify vk.json public.json proof.json`).
 // public is the public witness without the leading constant 1, in circuit order.
 //
@@ -55,8 +60,8 @@ type snarkJSProof struct {
 // verifier does not read it.
 //
 // Keys and proofs using gnark's BSB22 commitment extension are refused with
-// [ErrExportCommitments]: snarkjs has no notion of it.
-func ExportSnarkJS(vk *groth16bn254.VerifyingKey, proof *groth16bn254.Proof, public []fr.Element) (vkJSON, proofJSON, publicJSON []byte, err error) {
+// [ErrCommitments]: snarkjs has no notion of it.
+func SnarkJS(vk *groth16bn254.VerifyingKey, proof *groth16bn254.Proof, public []fr.Element) (vkJSON, proofJSON, publicJSON []byte, err error) {
 	if err := checkExportVK(vk); err != nil {
 		return nil, nil, nil, err
 	}
@@ -114,7 +119,7 @@ func ExportSnarkJS(vk *groth16bn254.VerifyingKey, proof *groth16bn254.Proof, pub
 	return vkJSON, proofJSON, publicJSON, nil
 }
 
-// ExportSolidity writes a Solidity verifier contract for vk: gnark's template,
+// Solidity writes a Solidity verifier contract for vk: gnark's template,
 // a contract named Verifier with pragma [SolidityPragma]. It is driven by
 //
 //	function verifyProof(bytes calldata proof, uint256[N] calldata input) public view
@@ -133,9 +138,9 @@ func ExportSnarkJS(vk *groth16bn254.VerifyingKey, proof *groth16bn254.Proof, pub
 // 128-byte compressed proofs; Sable's tests drive verifyProof only.
 //
 // Keys using gnark's BSB22 commitment extension are refused with
-// [ErrExportCommitments], as are keys without public inputs (the contract
+// [ErrCommitments], as are keys without public inputs (the contract
 // would not compile).
-func ExportSolidity(vk *groth16bn254.VerifyingKey, w io.Writer) error {
+func Solidity(vk *groth16bn254.VerifyingKey, w io.Writer) error {
 	if err := checkExportVK(vk); err != nil {
 		return err
 	}
@@ -156,7 +161,7 @@ func ExportSolidity(vk *groth16bn254.VerifyingKey, w io.Writer) error {
 }
 
 // SolidityCalldata returns the two arguments of the exported contract's
-// verifyProof(bytes proof, uint256[N] input) (see [ExportSolidity]): the
+// verifyProof(bytes proof, uint256[N] input) (see [Solidity]): the
 // 256-byte proof, which is gnark's Proof.MarshalSolidity, and the public
 // inputs as integers below the scalar field modulus.
 func SolidityCalldata(proof *groth16bn254.Proof, public []fr.Element) (proofBytes []byte, input []*big.Int, err error) {
@@ -179,7 +184,7 @@ func checkExportVK(vk *groth16bn254.VerifyingKey) error {
 		return errors.New("zkp: export: nil verifying key")
 	}
 	if len(vk.CommitmentKeys) > 0 || len(vk.PublicAndCommitmentCommitted) > 0 {
-		return fmt.Errorf("%w (verifying key has %d commitment keys)", ErrExportCommitments, len(vk.CommitmentKeys))
+		return fmt.Errorf("%w (verifying key has %d commitment keys)", ErrCommitments, len(vk.CommitmentKeys))
 	}
 	if len(vk.G1.K) == 0 {
 		return errors.New("zkp: export: verifying key has no IC points")
@@ -192,7 +197,7 @@ func checkExportProof(proof *groth16bn254.Proof) error {
 		return errors.New("zkp: export: nil proof")
 	}
 	if len(proof.Commitments) > 0 {
-		return fmt.Errorf("%w (proof has %d commitments)", ErrExportCommitments, len(proof.Commitments))
+		return fmt.Errorf("%w (proof has %d commitments)", ErrCommitments, len(proof.Commitments))
 	}
 	return nil
 }
