@@ -27,7 +27,17 @@
 // setup, fit for development only: whoever ran it can forge proofs. Keys are
 // written in a small framed format that names the circuit and carries a
 // SHA-256 of the payload; verifying keys are read with gnark's checked reader,
-// proving keys (our own files, checksummed) with its fast raw reader.
+// proving keys with its fast raw reader, which checks no point.
+//
+// A key file is therefore not trusted for what it says. A [Prover] refuses a
+// verifying key whose hash is not the one pinned from the chain's genesis
+// ([PinVerifyingKeys], [Prover.Pin]) and, before a circuit's first proof,
+// checks the proving key against the verifying key ([CheckKeyPair]: α, β, δ
+// shared and not the identity, β and δ consistent across the groups by
+// pairing, the circuit's shape, every point on its curve; about 3 ms).
+// With a trusted verifying key, a proof that verifies hides the witness
+// whatever else the proving key holds, and the Prover releases no proof
+// that does not verify.
 //
 // # Proofs
 //
