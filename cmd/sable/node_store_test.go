@@ -26,7 +26,7 @@ import (
 // without its genesis record reported as damage). Until then 'sable node'
 // panics on a missing CURRENT and says "genesis app_state: EOF" for a lost
 // genesis record, and those cases are skipped.
-const appStoreChecked = false
+const appStoreChecked = true
 
 // TestValidatorAppStoreDamage: a validator whose app/ store is damaged
 // stops with one line naming the store and the recovery; the recovery the

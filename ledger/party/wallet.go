@@ -5,16 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/cockroachdb/pebble"
-	"github.com/cockroachdb/pebble/record"
 	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/sable-settlement/sable/ledger"
@@ -100,9 +95,6 @@ func OpenWallet(id *Identity) (*Wallet, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if walletCreatedByOpen(id.Home) {
-			return CreateWallet(id)
-		}
 		return nil, &WalletError{Kind: ErrWalletMissing, Dir: dir, Detail: "no such directory", Fix: restoreFix(dir, false)}
 	case err != nil:
 		return nil, unreadable(dir, err)
@@ -127,13 +119,13 @@ func OpenWallet(id *Identity) (*Wallet, error) {
 	opts := walletOptions()
 	opts.ErrorIfNotExists = true
 	opts.Lock = lock
-	db, err := openPebble(dir, opts)
+	db, err := pebblekv.Open(dir, opts)
 	if err != nil {
 		lock.Close()
 		if errors.Is(err, os.ErrPermission) {
 			return nil, unreadable(dir, err)
 		}
-		return nil, &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: oneLine(err), Fix: restoreFix(dir, true)}
+		return nil, &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: pebblekv.OneLine(err), Fix: restoreFix(dir, true)}
 	}
 	return &Wallet{id: id, db: db, lock: lock}, nil
 }
@@ -157,29 +149,12 @@ func CreateWallet(id *Identity) (*Wallet, error) {
 	opts := walletOptions()
 	opts.ErrorIfExists = true
 	opts.Lock = lock
-	db, err := openPebble(dir, opts)
+	db, err := pebblekv.Open(dir, opts)
 	if err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("ledger: create wallet %s: %s", dir, oneLine(err))
+		return nil, fmt.Errorf("ledger: create wallet %s: %s", dir, pebblekv.OneLine(err))
 	}
 	return &Wallet{id: id, db: db, lock: lock}, nil
-}
-
-// processStart is when this process started, to the second.
-var processStart = time.Now().Truncate(time.Second)
-
-// walletCreatedByOpen reports whether OpenWallet may still create a
-// missing wallet: only for an identity this process has just written (or
-// one never written, held in memory). Interim, for callers that create a
-// wallet through OpenWallet (ledger/testnet's seedWallet) until they call
-// CreateWallet; a home written by an earlier process, which is every home a
-// command opens, never gets a wallet recreated.
-func walletCreatedByOpen(home string) bool {
-	st, err := os.Stat(filepath.Join(home, partyFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	return err == nil && !st.ModTime().Before(processStart)
 }
 
 // lockWallet takes the wallet's LOCK, as Pebble would, so that the checks
@@ -198,14 +173,14 @@ func lockWallet(dir string) (*pebble.Lock, error) {
 }
 
 func unreadable(dir string, err error) error {
-	return &WalletError{Kind: ErrWalletUnreadable, Dir: dir, Detail: oneLine(err),
+	return &WalletError{Kind: ErrWalletUnreadable, Dir: dir, Detail: pebblekv.OneLine(err),
 		Fix: "check the ownership and mode of the party's home and run the command again as its owner"}
 }
 
 // checkWalletFiles refuses a wallet whose files Pebble would misread (see
-// pebbleDamage).
+// pebblekv.Damage).
 func checkWalletFiles(dir string) error {
-	problem, err := pebbleDamage(dir)
+	problem, err := pebblekv.Damage(dir)
 	if err != nil {
 		return unreadable(dir, err)
 	}
@@ -213,112 +188,6 @@ func checkWalletFiles(dir string) error {
 		return &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: problem, Fix: restoreFix(dir, true)}
 	}
 	return nil
-}
-
-// pebbleDamage finds the MANIFEST that Pebble would load for the existing
-// database in dir and reads every record of it; it returns what is wrong,
-// naming the file, or "" (and an error only when the files cannot be
-// read). Pebble itself takes a missing CURRENT for an empty directory (and
-// starts a fresh database, deleting the old tables as obsolete, or panics)
-// and stops quietly at a truncated MANIFEST, which drops the tables its
-// tail added. It knows nothing of the wallet: any Pebble store that must
-// not start over can use it.
-func pebbleDamage(dir string) (string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "", err
-	}
-	// Pebble's format-version and manifest markers: files named
-	// marker.<name>.<iteration>.<value>; the highest iteration counts.
-	markers := map[string]string{}
-	iters := map[string]uint64{}
-	for _, e := range entries {
-		parts := strings.SplitN(e.Name(), ".", 4)
-		if len(parts) != 4 || parts[0] != "marker" {
-			continue
-		}
-		it, err := strconv.ParseUint(parts[2], 10, 64)
-		if err != nil {
-			continue
-		}
-		if _, seen := markers[parts[1]]; !seen || it > iters[parts[1]] {
-			markers[parts[1]], iters[parts[1]] = parts[3], it
-		}
-	}
-	var manifest string
-	if v, _ := strconv.Atoi(markers["format-version"]); v >= 2 { // formatVersionedManifestMarker: the marker names the MANIFEST
-		manifest = markers["manifest"]
-		if manifest == "" {
-			return "no marker.manifest file names its MANIFEST", nil
-		}
-		if !isManifestName(manifest) {
-			return fmt.Sprintf("the manifest marker names %q, not a MANIFEST", manifest), nil
-		}
-	} else {
-		raw, err := os.ReadFile(filepath.Join(dir, "CURRENT"))
-		if errors.Is(err, os.ErrNotExist) {
-			return "CURRENT missing", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		manifest = strings.TrimSuffix(string(raw), "\n")
-		if !strings.HasSuffix(string(raw), "\n") || !isManifestName(manifest) {
-			return fmt.Sprintf("CURRENT does not name a MANIFEST (%d bytes)", len(raw)), nil
-		}
-	}
-	f, err := os.Open(filepath.Join(dir, manifest))
-	if errors.Is(err, os.ErrNotExist) {
-		return manifest + " missing", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	rr := record.NewReader(f, 0)
-	n := 0
-	for {
-		r, err := rr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			_, err = io.Copy(io.Discard, r)
-		}
-		if err != nil {
-			return fmt.Sprintf("%s is truncated or damaged after %d records (%v)", manifest, n, err), nil
-		}
-		n++
-	}
-	if n == 0 {
-		return manifest + " is empty", nil
-	}
-	return "", nil
-}
-
-func isManifestName(s string) bool {
-	num, ok := strings.CutPrefix(s, "MANIFEST-")
-	if !ok || num == "" {
-		return false
-	}
-	_, err := strconv.ParseUint(num, 10, 64)
-	return err == nil
-}
-
-// openPebble opens a database, turning a panic inside Pebble (a damaged
-// directory can cause one) into an error.
-func openPebble(dir string, opts *pebble.Options) (db *pebble.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("pebble failed while opening the database: %v", r)
-		}
-	}()
-	return pebble.Open(dir, opts)
-}
-
-// oneLine flattens a (Pebble) error onto one line.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // Close closes the wallet and releases its lock.

@@ -19,6 +19,7 @@ import (
 	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
 
 var usd = ledger.Currency{'U', 'S', 'D'}
@@ -290,40 +291,13 @@ func TestCreateWalletRefusesExisting(t *testing.T) {
 	}
 }
 
-// TestOpenWalletInterimCreate: until ledger/testnet calls CreateWallet,
-// OpenWallet creates the wallet of a home this process has just written,
-// and of no other.
-func TestOpenWalletInterimCreate(t *testing.T) {
-	id, err := NewIdentity(Config{ID: "bank-hk", Role: "bank"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := id.Write(filepath.Join(t.TempDir(), "bank-hk")); err != nil {
-		t.Fatal(err)
-	}
-	w, err := OpenWallet(id)
-	if err != nil {
-		t.Fatalf("a home just written: %v", err)
-	}
-	w.Close()
-	os.RemoveAll(WalletDir(id.Home))
-	old := time.Now().Add(-time.Minute)
-	os.Chtimes(filepath.Join(id.Home, partyFile), old, old)
-	if _, err := OpenWallet(id); !errors.Is(err, ErrWalletMissing) {
-		t.Fatalf("a home written earlier got its wallet recreated: %v", err)
-	}
-	if _, err := os.Stat(WalletDir(id.Home)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the refused open left %s behind", WalletDir(id.Home))
-	}
-}
-
 // panicFS makes Pebble panic while opening.
 type panicFS struct{ vfs.FS }
 
 func (panicFS) List(string) ([]string, error) { panic("disk on fire") }
 
-func TestOpenPebbleRecoversPanic(t *testing.T) {
-	db, err := openPebble(filepath.Join(t.TempDir(), "db"), &pebble.Options{FS: panicFS{vfs.Default}})
+func TestPebbleOpenRecoversPanic(t *testing.T) {
+	db, err := pebblekv.Open(filepath.Join(t.TempDir(), "db"), &pebble.Options{FS: panicFS{vfs.Default}})
 	if db != nil || err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("openPebble: %v %v", db, err)
 	}

@@ -93,14 +93,17 @@ func (a *App) loadChain() error {
 	if err != nil {
 		return err
 	}
-	a.exec.chainID = string(raw)
 	g, err := a.store.get(keyGenesis)
 	if err != nil {
 		return err
 	}
+	if raw == nil || g == nil { // committed blocks without the genesis they built on
+		return damagedState(a.store.dir, fmt.Sprintf("height %d is committed but the genesis records (g/chain-id, g/genesis) are missing", a.height))
+	}
+	a.exec.chainID = string(raw)
 	gen, err := ledger.ParseGenesis(g)
 	if err != nil {
-		return err
+		return damagedState(a.store.dir, "its genesis record does not parse: "+err.Error())
 	}
 	if err := a.checkKeys(gen); err != nil {
 		return err

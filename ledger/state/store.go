@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
@@ -19,6 +24,8 @@ import (
 // Pebble in one synced batch at Commit, with the height and app hash.
 type Store struct {
 	db     *pebble.DB
+	lock   *pebble.Lock
+	dir    string
 	closed bool
 }
 
@@ -27,13 +34,55 @@ var (
 	keyAppHash = []byte("m/apphash")
 )
 
-// OpenStore opens (or creates) the state database in dir.
+// OpenStore opens the state database in dir, creating it only when dir
+// does not exist or is empty (a new validator, or one whose app/ was moved aside:
+// CometBFT's handshake then re-executes the block store into it). An
+// existing dir is never started over: damage that Pebble would misread
+// (a missing CURRENT, a truncated MANIFEST) or fail on is an error naming
+// the file and the recovery, and a panic in Pebble's open is an error.
 func OpenStore(dir string) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebblekv.QuietLogger{}})
-	if err != nil {
+	opts := &pebble.Options{Logger: pebblekv.QuietLogger{}}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("ledger: create state %s: %w", dir, err)
+		}
+	case err != nil:
 		return nil, fmt.Errorf("ledger: open state %s: %w", dir, err)
+	case slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != "LOCK" }):
+		opts.ErrorIfNotExists = true // it holds a database: open it as it is, or not at all
 	}
-	return &Store{db: db}, nil
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: state %s is in use by another sable node (%v); stop it first", dir, err)
+	}
+	if opts.ErrorIfNotExists {
+		problem, err := pebblekv.Damage(dir)
+		if err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("ledger: open state %s: %w", dir, err)
+		}
+		if problem != "" {
+			lock.Close()
+			return nil, damagedState(dir, problem)
+		}
+	}
+	opts.Lock = lock
+	db, err := pebblekv.Open(dir, opts)
+	if err != nil {
+		lock.Close()
+		return nil, damagedState(dir, pebblekv.OneLine(err))
+	}
+	return &Store{db: db, lock: lock, dir: dir}, nil
+}
+
+// damagedState is the one line for a state store that must not be opened.
+// A validator's state is a function of its blocks: moved aside, it is
+// rebuilt by re-executing them.
+func damagedState(dir, problem string) error {
+	return fmt.Errorf("ledger: validator state %s is corrupt: %s; stop the node, move it aside (mv %s %s.damaged) and start the node again: it re-executes its blocks from data/ into a new %s",
+		dir, problem, dir, dir, filepath.Base(dir))
 }
 
 // Close closes the database.
@@ -42,7 +91,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	return s.db.Close()
+	err := s.db.Close()
+	if lerr := s.lock.Close(); err == nil {
+		err = lerr
+	}
+	return err
 }
 
 // Committed returns the last committed height and app hash.
