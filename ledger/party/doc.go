@@ -3,7 +3,7 @@
 //
 //	session.go   Open: a party's home opened to act (identity, wallet, client, Sender), the one place a Sender is built
 //	identity.go  the party's home: config, signing and memo keys (mode 0600), HE keys for the regulator
-//	wallet.go    its own Pebble database of openings; a cache that sync rebuilds from the ledger
+//	wallet.go    its own Pebble database of openings, which exist nowhere else: back it up
 //	send.go      builds, proves (zkp.Prover), signs and submits transactions; pipelines against in-flight ones
 //	sync.go      settles in-flight transactions and opens incoming memos, checking each against its commitment
 //

@@ -108,7 +108,7 @@ func TestBulkTransfer(t *testing.T) {
 		}
 	}
 	f.b.id.Home = t.TempDir()
-	w, err := party.OpenWallet(f.b.id)
+	w, err := party.CreateWallet(f.b.id)
 	if err != nil {
 		t.Fatal(err)
 	}

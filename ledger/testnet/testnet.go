@@ -511,7 +511,7 @@ func (w *writer) partyHomes() error {
 }
 
 func (w *writer) seedWallet(p member) error {
-	wal, err := party.OpenWallet(p.id)
+	wal, err := party.CreateWallet(p.id)
 	if err != nil {
 		return err
 	}
