@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -68,7 +70,7 @@ func loadVK(dir string, c zkp.Circuit) (*zkp.VerifyingKey, error) {
 	_, path := zkp.KeyPaths(dir, c)
 	vk, err := zkp.ReadVerifyingKey(path, c)
 	if err != nil {
-		return nil, withHint(err, "run 'sable setup --dev --out "+dir+"' to create keys")
+		return nil, keyFileHint(err, dir)
 	}
 	return vk, nil
 }
@@ -77,7 +79,18 @@ func loadPK(dir string, c zkp.Circuit) (*zkp.ProvingKey, error) {
 	path, _ := zkp.KeyPaths(dir, c)
 	pk, err := zkp.ReadProvingKey(path, c)
 	if err != nil {
-		return nil, withHint(err, "run 'sable setup --dev --out "+dir+"' to create keys")
+		return nil, keyFileHint(err, dir)
 	}
 	return pk, nil
+}
+
+// keyFileHint says what to do about a key file that cannot be read. Only a
+// directory with no keys at all is a reason to run a setup: a damaged key
+// file is copied again from where it came from, since a network's genesis
+// pins its keys and fresh ones would prove nothing it accepts.
+func keyFileHint(err error, dir string) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return withHint(err, "no keys in "+dir+": copy the keys your network pins (its keys/ directory), or for development run 'sable setup --dev --out "+dir+"'")
+	}
+	return withHint(err, "the key file is damaged: copy it again from the setup's output or the network's keys/ directory; do not run a new setup for an existing network, whose genesis pins its keys")
 }

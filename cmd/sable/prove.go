@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -55,16 +56,33 @@ func (f *proveFlags) parse() (amount uint64, blinding *big.Int, ctx zkp.Context,
 		if err = checkWritable("opening-out", f.openingOut); err != nil {
 			return
 		}
+		if samePath(f.out, f.openingOut) {
+			return 0, nil, ctx, withHint(failf("--out and --opening-out name the same file"), "the bundle is public and the opening secret: write them to two files")
+		}
 	}
 	if f.amountBlinding == "" {
-		if f.openingOut == "" {
-			return 0, nil, ctx, withHint(failf("the amount's random blinding would be lost"), "pass --opening-out FILE to keep the opening, or --amount-blinding HEX")
-		}
 		blinding, err = zkp.RandomAmountBlinding()
 		return
 	}
 	blinding, err = parseBlinding("amount-blinding", f.amountBlinding, zkp.AmountBlindingBits)
 	return
+}
+
+// keepsOpening refuses to make a proof whose random amount blinding would
+// be lost. It runs after every other flag is checked, so that it never
+// masks a fault the user must fix first.
+func (f *proveFlags) keepsOpening() error {
+	if f.amountBlinding == "" && f.openingOut == "" {
+		return withHint(failf("the amount's random blinding would be lost"), "pass --opening-out FILE to keep the opening, or --amount-blinding HEX")
+	}
+	return nil
+}
+
+// samePath reports whether two paths name the same file.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }
 
 // opening is the secret that lets the receiver (or an auditor) open C_amt.
@@ -122,7 +140,7 @@ func openProver(dir string, c zkp.Circuit, pin *[32]byte) (*zkp.Prover, *zkp.Ver
 	case errors.Is(err, zkp.ErrBadKeyPair):
 		return nil, nil, withHint(err, "do not prove with these keys: reinstall both keys from the setup the chain's genesis pins, and prove with --vk-hash")
 	case err != nil:
-		return nil, nil, withHint(err, "run 'sable setup --dev --out "+dir+"' to create keys")
+		return nil, nil, keyFileHint(err, dir)
 	}
 	return p, vk, nil
 }
@@ -173,6 +191,9 @@ func newProveTransferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := f.keepsOpening(); err != nil {
+				return err
+			}
 			p, vk, err := openProver(f.keys, zkp.Transfer, f.pin)
 			if err != nil {
 				return err
@@ -201,6 +222,9 @@ func newProveMintCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			amount, blinding, ctx, err := f.parse()
 			if err != nil {
+				return err
+			}
+			if err := f.keepsOpening(); err != nil {
 				return err
 			}
 			p, vk, err := openProver(f.keys, zkp.Mint, f.pin)
