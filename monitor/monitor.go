@@ -5,8 +5,10 @@
 // GET / is one self-contained page (embedded; no external resources),
 // GET /api/state the latest snapshot as JSON, GET /events a stream of
 // snapshots, one per committed block. Every figure comes from decrypted
-// aggregates, and a figure (or a change of one) resting on fewer than
-// MinFlows flows is withheld, so no single payment's amount is shown.
+// aggregates, and a value is shown only if no combination of everything
+// the page has shown, in one snapshot or across snapshots, singles out
+// fewer than MinFlows flows (disclose.go), so no single payment's amount
+// can be read off it. Withheld values never leave the server.
 package monitor
 
 import (
@@ -27,12 +29,14 @@ import (
 	"github.com/sable-settlement/sable/ledger/audit"
 )
 
-// Node is what the monitor polls: a validator's height, and its list of
+// Node is what the monitor polls: a validator's height, its list of
 // aggregates with their commitment sums (to skip audits of unchanged
-// state). *ledger.Client implements it.
+// state), and each aggregate's transactions (to know which flows each
+// figure holds). *ledger/client.Client implements it.
 type Node interface {
 	Height(ctx context.Context) (int64, []byte, error)
 	Aggregates(ctx context.Context) ([]ledger.AggregateInfo, error)
+	AggregateReader
 }
 
 // AuditFunc runs the regulator's audit, e.g. audit.New(...).Run.
@@ -43,7 +47,8 @@ type Config struct {
 	Node  Node
 	Audit AuditFunc
 	Rates audit.FXRates // for USD equivalents shown next to native amounts
-	// MinFlows is the disclosure threshold, at least 2 (the default).
+	// MinFlows is the disclosure threshold, at least 2 (the default): no
+	// combination of shown values singles out fewer flows.
 	MinFlows int
 	// Poll is how often the node's height is read; default 500ms.
 	Poll time.Duration
@@ -63,8 +68,9 @@ const (
 
 // Server is the dashboard. Run polls the node; Handler serves the page.
 type Server struct {
-	cfg Config
-	b   *builder
+	cfg   Config
+	b     *builder
+	flows *flowBook // owned by Run's goroutine
 
 	mu      sync.Mutex
 	snap    *Snapshot // latest published, without history
@@ -106,11 +112,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Server{
-		cfg:  cfg,
-		b:    &builder{rates: cfg.Rates, d: newDiscloser(cfg.MinFlows)},
-		snap: &Snapshot{Status: "waiting", MinFlows: cfg.MinFlows, Time: time.Now().UTC()},
-		subs: map[chan *Snapshot]struct{}{},
-		done: make(chan struct{}),
+		cfg:   cfg,
+		b:     &builder{rates: cfg.Rates, d: newDiscloser(cfg.MinFlows)},
+		flows: newFlowBook(),
+		snap:  &Snapshot{Status: "waiting", MinFlows: cfg.MinFlows, Time: time.Now().UTC()},
+		subs:  map[chan *Snapshot]struct{}{},
+		done:  make(chan struct{}),
 	}, nil
 }
 
@@ -155,7 +162,11 @@ func (s *Server) tick(ctx context.Context) {
 			s.fail(ctx, "audit failed", err)
 			return
 		}
-		base := s.b.build(rep)
+		if err := s.readFlows(ctx, rep); err != nil {
+			s.fail(ctx, "node unreachable", err)
+			return
+		}
+		base := s.b.build(rep, s.flows)
 		base.AuditMS = time.Since(t0).Milliseconds()
 		s.base, s.lastFP, s.lastAudit = base, fp, time.Now()
 		s.cfg.Log.Info("audit", "height", h, "consistent", rep.Consistent, "aggregates", len(rep.Aggregates), "ms", base.AuditMS)
@@ -164,6 +175,19 @@ func (s *Server) tick(ctx context.Context) {
 	snap := *s.base
 	snap.Height, snap.AppHash, snap.Status, snap.Error = h, hex.EncodeToString(hash), "live", ""
 	s.publish(&snap)
+}
+
+// readFlows brings the flow book to the state after rep's audit: the
+// aggregate list is read after the audit, so it holds every flow the
+// report's figures do.
+func (s *Server) readFlows(ctx context.Context, rep *audit.Report) error {
+	qctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	list, err := s.cfg.Node.Aggregates(qctx)
+	if err != nil {
+		return err
+	}
+	return s.flows.update(qctx, s.cfg.Node, rep, list)
 }
 
 // fail publishes the last good figures with a status saying what is wrong,

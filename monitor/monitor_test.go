@@ -20,7 +20,8 @@ import (
 	"github.com/sable-settlement/sable/ledger/audit"
 )
 
-// fakeNode is a node whose height and aggregate list the test sets.
+// fakeNode is a node whose height and aggregates the test sets; each
+// aggregate's transactions are made up from its report (infosOf).
 type fakeNode struct {
 	mu      sync.Mutex
 	height  int64
@@ -38,16 +39,34 @@ func (n *fakeNode) Height(context.Context) (int64, []byte, error) {
 func (n *fakeNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]ledger.AggregateInfo{}, n.aggs...), n.err
+	out := make([]ledger.AggregateInfo, len(n.aggs))
+	for i, a := range n.aggs {
+		out[i] = ledger.AggregateInfo{Key: a.Key, Commitment: a.Commitment}
+	}
+	return out, n.err
+}
+
+func (n *fakeNode) Aggregate(_ context.Context, key string) (ledger.AggregateInfo, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range n.aggs {
+		if a.Key == key {
+			return a, n.err
+		}
+	}
+	return ledger.AggregateInfo{}, fmt.Errorf("no aggregate %s", key)
 }
 
 func (n *fakeNode) set(h int64, rep *audit.Report, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.height, n.err = h, err
-	if rep != nil { // new flows: new commitment sums
+	if rep != nil { // a new audit: new commitment sums
 		n.version++
-		n.aggs = []ledger.AggregateInfo{{Key: "currency/SGD/funded", Commitment: fmt.Sprint(n.version)}}
+		n.aggs = infosOf(rep)
+		for i := range n.aggs {
+			n.aggs[i].Commitment += fmt.Sprint("#", n.version)
+		}
 	}
 }
 

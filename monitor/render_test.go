@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,14 +15,29 @@ import (
 	"github.com/sable-settlement/sable/monitor"
 )
 
-// staticNode is a node at a fixed height.
-type staticNode struct{ height int64 }
+// staticNode is a node at a fixed height whose aggregates hold rep's
+// flows (as monitor.InfosOf makes them up).
+type staticNode struct {
+	height int64
+	rep    *audit.Report
+}
 
 func (n staticNode) Height(context.Context) (int64, []byte, error) {
 	return n.height, []byte{0x5a, 0xb1, 0xe0}, nil
 }
 
-func (staticNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error) { return nil, nil }
+func (n staticNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
+	return monitor.InfosOf(n.rep), nil
+}
+
+func (n staticNode) Aggregate(_ context.Context, key string) (ledger.AggregateInfo, error) {
+	for _, a := range monitor.InfosOf(n.rep) {
+		if a.Key == key {
+			return a, nil
+		}
+	}
+	return ledger.AggregateInfo{}, errors.New("no aggregate " + key)
+}
 
 // TestDashboardShowsCulprits renders an inconsistent audit in Chromium:
 // the banner turns red, the culprit is named, one-flow aggregates are
@@ -45,7 +61,7 @@ func TestDashboardShowsCulprits(t *testing.T) {
 		},
 		Culprits: []audit.Culprit{{Aggregate: "corridor/SGD/SG-HK", TxID: "9F3C0A", Sender: evil}},
 	}
-	srv, err := monitor.New(monitor.Config{Node: staticNode{42},
+	srv, err := monitor.New(monitor.Config{Node: staticNode{42, rep},
 		Audit: func(context.Context) (*audit.Report, error) { return rep, nil }})
 	if err != nil {
 		t.Fatal(err)

@@ -23,8 +23,8 @@ type Snapshot struct {
 	Status  string `json:"status"`
 	Error   string `json:"error,omitempty"`
 	AuditMS int64  `json:"audit_ms"`
-	// MinFlows is the disclosure threshold: a figure, or a change of one,
-	// resting on fewer flows than this is withheld.
+	// MinFlows is the disclosure threshold: no combination of the values
+	// the page has shown singles out fewer flows than this (disclose.go).
 	MinFlows     int    `json:"min_flows"`
 	Audited      bool   `json:"audited"`
 	Consistent   bool   `json:"consistent"`
@@ -50,14 +50,16 @@ type Snapshot struct {
 
 // Figure is one disclosed amount. Value is in major units; USD is its
 // approximate USD equivalent, for scaling charts only. Withheld means it
-// has never rested on enough flows to be shown; Pending counts newer flows
-// not yet reflected in Value (fewer than MinFlows, or their sum would be
-// a single payment).
+// has never been shown; Pending counts newer flows not yet reflected in
+// Value, because showing them would single out a payment (disclose.go).
+// Frozen means the monitor will not update it again: the ledger closed its
+// epoch over flows the monitor never saw, so it cannot tell what it holds.
 type Figure struct {
 	Value    string  `json:"value,omitempty"`
 	USD      float64 `json:"usd"`
 	Withheld bool    `json:"withheld,omitempty"`
 	Pending  int     `json:"pending,omitempty"`
+	Frozen   bool    `json:"frozen,omitempty"`
 }
 
 // Total is one currency: in circulation (funded + minted − burned) and
@@ -105,73 +107,6 @@ type Point struct {
 	USD    float64   `json:"usd"`
 }
 
-// disclosed is the last value of an aggregate the dashboard showed.
-type disclosed struct {
-	flows  int
-	amount string
-}
-
-// discloser applies the disclosure rule across snapshots. An aggregate's
-// value is shown when it rests on no flow since genesis or the last epoch
-// close (genesis funding), or on at least min flows; afterwards it changes
-// only when its amount is unchanged or at least min new flows have entered
-// it. So neither a figure nor the difference between two figures the page
-// ever showed is a single payment. Derived figures (positions, supplies)
-// are computed from disclosed values only.
-//
-// An aggregate that appears after the first audit starts from a disclosed
-// zero: it did not exist at the previous block.
-type discloser struct {
-	min    int
-	shown  map[string]disclosed
-	primed bool // a first audit has been applied
-}
-
-func newDiscloser(min int) *discloser {
-	return &discloser{min: min, shown: map[string]disclosed{}}
-}
-
-// apply returns each aggregate's disclosed amount ("" if never disclosed)
-// and its pending flows.
-func (d *discloser) apply(aggs []audit.AggregateResult) map[string]view {
-	out := map[string]view{}
-	for _, a := range aggs {
-		prev, seen := d.shown[a.Key]
-		if !seen && d.primed {
-			prev, seen = disclosed{amount: zeroAmount(a.Key)}, true
-			d.shown[a.Key] = prev
-		}
-		show := false
-		switch {
-		case seen && a.Amount == prev.amount:
-			show = true
-		case !seen:
-			show = a.Flows == 0 || a.Flows >= d.min
-		default:
-			n := a.Flows - prev.flows
-			if n < 0 { // an epoch close restarted the count
-				n = a.Flows
-			}
-			show = n >= d.min
-		}
-		if show {
-			d.shown[a.Key] = disclosed{flows: a.Flows, amount: a.Amount}
-			out[a.Key] = view{amount: a.Amount, shown: true}
-			continue
-		}
-		v := view{pending: a.Flows}
-		if seen {
-			v.amount, v.shown = prev.amount, true
-			if v.pending = a.Flows - prev.flows; v.pending <= 0 {
-				v.pending = a.Flows
-			}
-		}
-		out[a.Key] = v
-	}
-	d.primed = true
-	return out
-}
-
 // zeroAmount is zero in the currency of aggregate key.
 func zeroAmount(key string) string {
 	parts := strings.SplitN(key, "/", 3)
@@ -179,13 +114,6 @@ func zeroAmount(key string) string {
 		return "0"
 	}
 	return ledger.FormatAmount(mustCurrency(parts[1]), 0)
-}
-
-// view is an aggregate as disclosed.
-type view struct {
-	amount  string
-	shown   bool
-	pending int
 }
 
 // builder turns an audit report into a snapshot.
@@ -196,13 +124,14 @@ type builder struct {
 	usdShown bool
 }
 
-func (b *builder) build(rep *audit.Report) *Snapshot {
+// build makes the snapshot of rep, whose figures' flows fb knows.
+func (b *builder) build(rep *audit.Report, fb *flowBook) *Snapshot {
 	s := &Snapshot{Audited: true, Consistent: rep.Consistent, FlowBytes: rep.FlowBytes, MinFlows: b.d.min,
 		Culprits: rep.Culprits, Rates: map[string]string{}}
 	if s.Culprits == nil {
 		s.Culprits = []audit.Culprit{}
 	}
-	views := b.d.apply(rep.Aggregates)
+	views := b.d.apply(rep, fb)
 	currencies := map[string]bool{}
 	parties := map[string]bool{}
 	byKey := map[string]audit.AggregateResult{}
@@ -268,10 +197,9 @@ func (b *builder) build(rep *audit.Report) *Snapshot {
 				sign = -1
 			}
 			terms = append(terms, term{v, sign})
-			if !v.shown && v.pending == 0 {
-				v.pending = 1 // never disclosed: not current either
+			if !v.current {
+				usdPending += max(v.pending, 1)
 			}
-			usdPending += v.pending
 		}
 		t.Supply = b.figure(c, combine(c, terms))
 		if v, ok := views["currency/"+c+"/transfers"]; ok {
@@ -283,9 +211,9 @@ func (b *builder) build(rep *audit.Report) *Snapshot {
 		s.Totals = append(s.Totals, t)
 	}
 	// The USD total is the audit's homomorphic one when every supply
-	// aggregate is disclosed as it stands; otherwise the last disclosed.
-	// An audit whose USD total failed (empty; rep.Failures says why)
-	// discloses no new one.
+	// aggregate shows the report's value, so that it is a function of
+	// shown values; otherwise the last disclosed. An audit whose USD total
+	// failed (empty; rep.Failures says why) discloses no new one.
 	if rep.USDTotal == "" {
 		usdPending = max(usdPending, 1)
 	}
@@ -324,6 +252,7 @@ func combine(cur string, terms []term) view {
 	out := view{shown: true}
 	for _, t := range terms {
 		out.pending += t.v.pending
+		out.frozen = out.frozen || t.v.frozen
 		if !t.v.shown {
 			out.shown = false
 			continue
@@ -347,9 +276,9 @@ func combine(cur string, terms []term) view {
 
 func (b *builder) figure(cur string, v view) Figure {
 	if !v.shown {
-		return Figure{Withheld: true, Pending: v.pending}
+		return Figure{Withheld: true, Pending: v.pending, Frozen: v.frozen}
 	}
-	f := Figure{Value: v.amount, Pending: v.pending}
+	f := Figure{Value: v.amount, Pending: v.pending, Frozen: v.frozen}
 	if c, err := ledger.ParseCurrency(cur); err == nil {
 		if x, ok := new(big.Rat).SetString(v.amount); ok {
 			x.Mul(x, big.NewRat(int64(b.rates[c]), 1_000_000))
