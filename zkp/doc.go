@@ -14,9 +14,11 @@
 //
 // # Blindings
 //
-// An amount's blinding is 128 bits ([RandomAmountBlinding]): hiding then rests
-// on a 2^128 discrete-log search while binding is unchanged, and it saves the
-// transfer circuit a third of its constraints. A balance's blinding is a full
+// An amount's blinding is 128 bits ([RandomAmountBlinding]): binding is
+// unchanged, and it saves the transfer circuit a third of its constraints,
+// but hiding is weaker than full width: whoever guesses an amount confirms
+// the guess with a kangaroo search over the 2^128 blindings, about 2^64 group
+// operations (full-width blindings are the open item of the hiding work). A balance's blinding is a full
 // scalar below the subgroup order ℓ, since it accumulates sums and
 // differences of amount blindings.
 //

@@ -17,9 +17,10 @@
 // must be non-negative is range-checked, so no field wrap-around (amt ≡ −1,
 // bal < amt) satisfies the statement.
 //
-// The amount blinding is 128 bits, a documented choice: hiding of C_amt then
-// rests on a 2^128 discrete-log search, and binding is unchanged (it rests on
-// nobody knowing log_G H). The remainder blinding is full width since r_bal
+// The amount blinding is 128 bits, a documented choice: binding is unchanged
+// (it rests on nobody knowing log_G H), but a guessed amount is confirmed by
+// a kangaroo search over the 2^128 blindings in about 2^64 group operations,
+// so hiding is below full strength until the blinding is full width. The remainder blinding is full width since r_bal
 // is any scalar below ℓ; its bound 2^252 > ℓ admits every honest value.
 //
 // # Points

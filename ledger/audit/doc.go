@@ -22,7 +22,10 @@
 // is a [Failure] naming the flows that broke it; the rest of the report
 // stands. [Auditor.Run] returns a report whatever the flows do; it fails
 // only when the ledger cannot be read. A figure resting on a single flow
-// is withheld, so no single payment can be read off a report.
+// is withheld. That alone does not stop differences between figures from
+// isolating one payment (the monitor's disclosure rule does, see
+// monitor/disclose.go); the report is for the regulator, who holds the key
+// anyway, and should not be published as it is.
 //
 // An epoch close ([Auditor.Close]) re-encrypts checked sums so that limbs
 // and noise start afresh. An aggregate whose culprits only flooded noise
