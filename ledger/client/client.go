@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -39,7 +41,7 @@ func Dial(addr string) (*Client, error) {
 func (c *Client) query(ctx context.Context, path, data string, out any) error {
 	res, err := c.rpc.ABCIQuery(ctx, path, []byte(data))
 	if err != nil {
-		return fmt.Errorf("ledger: query %s: %w", path, err)
+		return unreachable("query "+path, err)
 	}
 	switch res.Response.Code {
 	case 0:
@@ -94,20 +96,62 @@ func (c *Client) Genesis(ctx context.Context) (*ledger.Genesis, error) {
 	return ledger.ParseGenesis(raw)
 }
 
+// ErrUnreachable marks a node that did not answer: nothing reached it
+// (connection refused), a proxy in front of it failed (HTTP 502), it timed
+// out, or it refused broadcasts while catching up. It is never a
+// rejection: the app has not judged the transaction.
+var ErrUnreachable = errors.New("node unreachable")
+
+// unreachable wraps a transport failure of what (a query, a broadcast).
+func unreachable(what string, err error) error {
+	return fmt.Errorf("ledger: %w: %s: %w", ErrUnreachable, what, err)
+}
+
 // Broadcast submits a transaction and waits for its pre-validation
-// (CheckTx). A rejection comes back as *Rejection.
+// (CheckTx). A rejection comes back as *Rejection; a transaction the node
+// already holds (in its mempool or committed) is accepted; a transport
+// failure wraps ErrUnreachable.
 func (c *Client) Broadcast(ctx context.Context, tx *ledger.Tx) (ledger.TxID, error) {
-	res, err := c.rpc.BroadcastTxSync(ctx, tx.Encode())
-	if err != nil {
-		if rej := rejectionFromRPC(err); rej != nil {
-			return ledger.TxID{}, rej
-		}
-		return ledger.TxID{}, fmt.Errorf("ledger: broadcast: %w", err)
-	}
-	if res.Code != ledger.CodeOK {
-		return ledger.TxID{}, &ledger.Rejection{Code: res.Code, Msg: res.Log}
+	if err := c.BroadcastRaw(ctx, tx.Encode()); err != nil {
+		return ledger.TxID{}, err
 	}
 	return tx.ID(), nil
+}
+
+// BroadcastRaw submits a signed transaction's bytes, as Broadcast does.
+// Sending the same bytes again is safe: they are the same transaction (one
+// nonce, one id), which commits at most once.
+func (c *Client) BroadcastRaw(ctx context.Context, raw []byte) error {
+	res, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil {
+		if strings.Contains(err.Error(), "tx already exists in cache") {
+			return nil // the node has already seen these exact bytes and kept them
+		}
+		if rej := rejectionFromRPC(err); rej != nil {
+			return rej
+		}
+		return unreachable("broadcast", err)
+	}
+	if res.Code != ledger.CodeOK {
+		return &ledger.Rejection{Code: res.Code, Msg: res.Log}
+	}
+	return nil
+}
+
+// NotSent reports whether a broadcast's transport failure proves that the
+// node never took the transaction: the connection was refused (or could
+// not be made), or the node refused broadcasts while catching up. Any other
+// failure (a timeout, an HTTP error from a proxy, a dropped connection)
+// leaves open that it reached a mempool.
+func NotSent(err error) bool {
+	if err == nil || !errors.Is(err, ErrUnreachable) {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "catching up")
 }
 
 // checkTxError is how CometBFT v1's broadcast_tx_sync reports a CheckTx
@@ -116,15 +160,13 @@ var checkTxError = regexp.MustCompile(`is invalid: code=(\d+), data=[^,]*, log='
 
 // rejectionFromRPC recovers the app's rejection from a broadcast error, or
 // returns nil for a transport failure (after which the transaction may still
-// be in a mempool). A transaction already in the node's cache is a duplicate.
+// be in a mempool). A transaction already in the node's cache is not an
+// error: BroadcastRaw takes it as accepted.
 func rejectionFromRPC(err error) *ledger.Rejection {
 	msg := err.Error()
 	if m := checkTxError.FindStringSubmatch(msg); m != nil {
 		code, _ := strconv.ParseUint(m[1], 10, 32)
 		return &ledger.Rejection{Code: uint32(code), Msg: m[2]}
-	}
-	if strings.Contains(msg, "tx already exists in cache") {
-		return &ledger.Rejection{Code: ledger.CodeDuplicateTx, Msg: "the node has already seen this transaction"}
 	}
 	return nil
 }
