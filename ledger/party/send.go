@@ -3,10 +3,12 @@ package party
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -121,6 +123,50 @@ type Sender struct {
 	// Sent counts the bytes of the transactions this sender has broadcast
 	// and the nodes accepted (a Sender is used by one goroutine at a time).
 	Sent int64
+
+	// Reconciled is what the last command found of the transactions in
+	// flight before it: folded as committed, or dropped with why.
+	Reconciled SyncReport
+}
+
+// begin reconciles the transactions in flight with the node before a
+// command reads the projected balance or chooses a nonce (see
+// Wallet.reconcile): the nonce then follows transactions the node holds,
+// and the balance no longer counts one that will not commit.
+func (s *Sender) begin(ctx context.Context) error {
+	s.Reconciled = SyncReport{}
+	return s.W.reconcile(ctx, s.C, &s.Reconciled, false)
+}
+
+// Reconcile settles the transactions in flight with the node, as every
+// command does first, and returns what it found.
+func (s *Sender) Reconcile(ctx context.Context) (SyncReport, error) {
+	err := s.begin(ctx)
+	explain(&err)
+	return s.Reconciled, err
+}
+
+// maybeSent is a broadcast that failed in a way that leaves open whether
+// the node took the transaction: it stays in flight.
+type maybeSent struct {
+	err error
+	f   *inflight
+}
+
+func (e *maybeSent) Error() string {
+	return fmt.Sprintf("%v; %s %s (nonce %d) may have reached the node: it stays in flight, and the next command (or 'sable wallet sync') sends it again or drops it; do not pay it again",
+		e.err, e.f.Kind, e.f.TxID, e.f.Nonce)
+}
+
+func (e *maybeSent) Unwrap() error { return e.err }
+
+// explain says, of a command that failed for want of a node, that it sent
+// nothing.
+func explain(err *error) {
+	var ms *maybeSent
+	if *err != nil && errors.Is(*err, client.ErrUnreachable) && !errors.As(*err, &ms) {
+		*err = fmt.Errorf("%w; nothing was sent", *err)
+	}
 }
 
 // ErrInsufficient is a payment larger than the projected available balance.
@@ -156,9 +202,13 @@ type TransferRequest struct {
 // Transfer pays another bank. The proof is made against the available
 // balance that the sender's in-flight transactions leave, so payments can
 // be pipelined without waiting for each commit.
-func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (ledger.TxID, error) {
+func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.TxID, err error) {
 	if req.Amount == 0 {
 		return ledger.TxID{}, errors.New("ledger: amount is zero")
+	}
+	defer explain(&err)
+	if err := s.begin(ctx); err != nil {
+		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
 	avail, err := s.W.Projected(req.Currency)
@@ -208,9 +258,13 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (ledger.TxID
 // currency in a single transaction carrying one flow ciphertext. Payment
 // j is proved against the projected available balance less the payments
 // before it.
-func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency, amounts []uint64) (ledger.TxID, error) {
+func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency, amounts []uint64) (_ ledger.TxID, err error) {
 	if len(amounts) == 0 || len(amounts) > ledger.MaxBulkPayments {
 		return ledger.TxID{}, fmt.Errorf("ledger: a bulk transfer carries 1 to %d payments, not %d", ledger.MaxBulkPayments, len(amounts))
+	}
+	defer explain(&err)
+	if err := s.begin(ctx); err != nil {
+		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
 	avail, err := s.W.Projected(c)
@@ -366,33 +420,79 @@ func genesisPins(g *ledger.Genesis) (map[zkp.Circuit][32]byte, error) {
 	return pins, nil
 }
 
-// submit records the transaction as in flight (synced) before it leaves,
-// so that a crash cannot lose track of it, then broadcasts it.
+// submit records the transaction as in flight (synced), with its signed
+// bytes, before it leaves, so that a crash cannot lose track of it, then
+// broadcasts it. Refused by the node, or provably never taken (connection
+// refused, node catching up), it is forgotten and the error says so; a
+// failure that leaves open whether the node took it keeps it in flight, for
+// the next command to send again or drop. A nonce gap means the node lost
+// earlier in-flight transactions (a restart empties its mempool): they are
+// sent again, in order, and then this one.
 func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger.TxID, error) {
 	tx.Sign(s.W.id.Config.ChainID, s.W.id.Sign)
-	f.Nonce, f.TxID, f.Kind, f.Created = tx.Nonce, tx.ID(), tx.Kind, time.Now().Unix()
-	if err := s.W.write(func(b *pebble.Batch) error { return b.Set(inflightKey(f.Nonce), f.encode(), nil) }); err != nil {
+	raw := tx.Encode()
+	f.Nonce, f.TxID, f.Kind, f.Created, f.Raw, f.Sent = tx.Nonce, sha256.Sum256(raw), tx.Kind, time.Now().Unix(), raw, false
+	if err := s.W.putInflight(f, pebble.Sync); err != nil {
 		return ledger.TxID{}, err
 	}
-	id, err := s.C.Broadcast(ctx, tx)
+	err := s.C.BroadcastRaw(ctx, raw)
 	var rej *ledger.Rejection
-	if errors.As(err, &rej) {
-		// refused at pre-validation: it will never commit
-		_ = s.W.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) })
+	if errors.As(err, &rej) && rej.Code == ledger.CodeBadNonce && s.inflightBefore(f.Nonce) {
+		err = s.resend(ctx, f, rej)
+	}
+	switch {
+	case err == nil:
+		if !f.Sent {
+			f.Sent = true
+			// not synced: lost in a crash, the next command sends it again, harmlessly
+			if err := s.W.putInflight(f, pebble.NoSync); err != nil {
+				return ledger.TxID{}, err
+			}
+		}
+		s.Sent += int64(len(raw))
+		return f.TxID, nil
+	case errors.As(err, &rej), client.NotSent(err):
+		if derr := s.W.forget(f); derr != nil {
+			return ledger.TxID{}, derr
+		}
 		return ledger.TxID{}, err
 	}
-	if err != nil {
-		// a transport failure: the transaction may still be in a mempool;
-		// 'wallet sync' settles it either way
-		return ledger.TxID{}, fmt.Errorf("%w (transaction %s may still commit; run 'sable wallet sync')", err, tx.ID())
+	return ledger.TxID{}, &maybeSent{err: err, f: f}
+}
+
+// inflightBefore reports whether a transaction before nonce n is in flight.
+func (s *Sender) inflightBefore(n uint64) bool {
+	fs, err := s.W.inflights()
+	return err == nil && len(fs) > 0 && fs[0].Nonce < n
+}
+
+// resend sends the transactions in flight again, in nonce order, f last,
+// after f met a nonce gap; nil when the node then holds f.
+func (s *Sender) resend(ctx context.Context, f *inflight, gap *ledger.Rejection) error {
+	if err := s.W.reconcile(ctx, s.C, &s.Reconciled, true); err != nil {
+		return err
 	}
-	s.Sent += int64(len(tx.Encode()))
-	return id, nil
+	g, err := s.W.inflightAt(f.Nonce)
+	if err != nil {
+		return err
+	}
+	if g != nil && g.TxID == f.TxID && g.Sent {
+		f.Sent = true
+		return nil
+	}
+	if len(s.Reconciled.Dropped) > 0 {
+		return fmt.Errorf("%w (dropped from flight: %s)", gap, strings.Join(s.Reconciled.Dropped, "; "))
+	}
+	return gap
 }
 
 // ApplyPending moves every received payment in c that the wallet can open
 // into the available balance.
-func (s *Sender) ApplyPending(ctx context.Context, c ledger.Currency) (ledger.TxID, int, error) {
+func (s *Sender) ApplyPending(ctx context.Context, c ledger.Currency) (_ ledger.TxID, _ int, err error) {
+	defer explain(&err)
+	if err := s.begin(ctx); err != nil {
+		return ledger.TxID{}, 0, err
+	}
 	ps, err := s.W.Received(c)
 	if err != nil {
 		return ledger.TxID{}, 0, err
@@ -432,7 +532,11 @@ func (s *Sender) ApplyPending(ctx context.Context, c ledger.Currency) (ledger.Tx
 
 // Mint creates amount in c and pays it into a bank's pending balance. Only
 // the currency's issuer can.
-func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount uint64) (ledger.TxID, error) {
+func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount uint64) (_ ledger.TxID, err error) {
+	defer explain(&err)
+	if err := s.begin(ctx); err != nil {
+		return ledger.TxID{}, err
+	}
 	me := s.W.id.Config
 	p, err := s.prover(ctx, zkp.Mint)
 	if err != nil {
@@ -465,7 +569,11 @@ func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount 
 }
 
 // Burn destroys amount from the issuer's own available balance in c.
-func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (ledger.TxID, error) {
+func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (_ ledger.TxID, err error) {
+	defer explain(&err)
+	if err := s.begin(ctx); err != nil {
+		return ledger.TxID{}, err
+	}
 	me := s.W.id.Config
 	avail, err := s.W.Projected(c)
 	if err != nil {
@@ -499,8 +607,12 @@ func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (le
 
 // RegisterBeneficiary publishes a fresh random token for one of the bank's
 // customer accounts in c and returns it; payers quote it in transfers.
-func (s *Sender) RegisterBeneficiary(ctx context.Context, c ledger.Currency, class uint8) ([32]byte, ledger.TxID, error) {
+func (s *Sender) RegisterBeneficiary(ctx context.Context, c ledger.Currency, class uint8) (_ [32]byte, _ ledger.TxID, err error) {
+	defer explain(&err)
 	var token [32]byte
+	if err := s.begin(ctx); err != nil {
+		return token, ledger.TxID{}, err
+	}
 	if _, err := rand.Read(token[:]); err != nil {
 		return token, ledger.TxID{}, fmt.Errorf("ledger: beneficiary token: %w", err)
 	}
@@ -515,7 +627,11 @@ func (s *Sender) RegisterBeneficiary(ctx context.Context, c ledger.Currency, cla
 }
 
 // EpochClose submits replacements for aggregates (the regulator only).
-func (s *Sender) EpochClose(ctx context.Context, aggs []ledger.ClosedAggregate) (ledger.TxID, error) {
+func (s *Sender) EpochClose(ctx context.Context, aggs []ledger.ClosedAggregate) (_ ledger.TxID, err error) {
+	defer explain(&err)
+	if err := s.begin(ctx); err != nil {
+		return ledger.TxID{}, err
+	}
 	nonce, err := s.nextNonce(ctx)
 	if err != nil {
 		return ledger.TxID{}, err

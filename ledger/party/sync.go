@@ -3,6 +3,7 @@ package party
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,15 +46,54 @@ func (w *Wallet) Sync(ctx context.Context, c *client.Client) (SyncReport, error)
 }
 
 func (w *Wallet) settleInflight(ctx context.Context, c *client.Client, rep *SyncReport) error {
+	return w.reconcile(ctx, c, rep, true)
+}
+
+// reconcile settles the wallet's in-flight transactions with the node, in
+// nonce order, so that the next transaction's nonce follows ones the node
+// holds:
+//
+//   - committed: folded into the balance;
+//   - rejected in a block, or its nonce used on the ledger by another
+//     transaction: dropped;
+//   - neither, and a transaction before it was dropped: dropped too (its
+//     nonce would gap, and its proof counts on the dropped one's debit);
+//   - otherwise its signed bytes are sent again (the same transaction: it
+//     commits at most once). Accepted, or already held by the node: kept
+//     in flight. Rejected: dropped, with every later one. A transport
+//     failure: an ErrUnreachable error, and nothing is dropped.
+//
+// Without all, a transaction a node has already accepted is taken to be in
+// its mempool and not asked about; should a later one meet a nonce gap (a
+// restarted node has lost its mempool), the pass runs again with all.
+// Only a rejection, a nonce provably used, or a record from before records
+// kept the transaction's bytes (after inflightGrace, when the node's
+// mempool does not hold it) ever drops a transaction.
+func (w *Wallet) reconcile(ctx context.Context, c *client.Client, rep *SyncReport, all bool) error {
 	fs, err := w.inflights()
 	if err != nil || len(fs) == 0 {
 		return err
 	}
+	// The nonce is read before any status: a transaction that commits in
+	// between shows as committed, never as a nonce used by another.
 	me, err := c.Party(ctx, w.id.Config.ID)
 	if err != nil {
 		return err
 	}
+	broken := ""         // a dropped transaction that later ones depend on
+	unconfirmed := false // a transaction before this one is kept without the node having confirmed it holds it
 	for _, f := range fs {
+		pending := f.Nonce >= me.Nonce
+		if pending && broken != "" {
+			if err := w.drop(f, rep, fmt.Sprintf("its nonce %d follows %s, which will not commit", f.Nonce, broken)); err != nil {
+				return err
+			}
+			continue
+		}
+		if pending && !all && (f.Sent || f.Raw == nil) {
+			unconfirmed = true
+			continue
+		}
 		o, err := c.Settled(ctx, f.TxID)
 		if err != nil {
 			return err
@@ -65,19 +105,89 @@ func (w *Wallet) settleInflight(ctx context.Context, c *client.Client, rep *Sync
 				return err
 			}
 			rep.Committed++
+			continue
 		case o.State == "rejected":
 			reason = fmt.Sprintf("rejected at height %d, code %d: %s", o.Height, o.Code, o.Reason)
-		case o.State == "unknown" && me.Nonce > f.Nonce:
+		case !pending:
 			reason = fmt.Sprintf("nonce %d was used by another transaction", f.Nonce)
-		case o.State == "unknown" && time.Since(time.Unix(f.Created, 0)) > inflightGrace && !c.InMempool(ctx, f.TxID):
-			reason = fmt.Sprintf("not on the ledger nor in the node's mempool %s after it was sent", inflightGrace)
-		}
-		if reason != "" {
-			rep.Dropped = append(rep.Dropped, fmt.Sprintf("%s %s: %s", f.Kind, f.TxID, reason))
-			if err := w.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) }); err != nil {
-				return err
+		case f.Raw == nil: // a version 0 record: it cannot be sent again
+			if time.Since(time.Unix(f.Created, 0)) > inflightGrace && !c.InMempool(ctx, f.TxID) {
+				reason = fmt.Sprintf("not on the ledger nor in the node's mempool %s after it was sent", inflightGrace)
+			} else {
+				unconfirmed = true
+			}
+		default:
+			err := c.BroadcastRaw(ctx, f.Raw)
+			var rej *ledger.Rejection
+			switch {
+			case err == nil || errors.As(err, &rej) && rej.Code == ledger.CodeDuplicateTx:
+				// held by the node, or committed since the status was read
+				if !f.Sent {
+					f.Sent = true
+					if err := w.putInflight(f, pebble.NoSync); err != nil {
+						return err
+					}
+				}
+			case rej != nil && rej.Code == ledger.CodeInternal:
+				return fmt.Errorf("ledger: the node failed to check %s %s (nonce %d), still in flight: %w", f.Kind, f.TxID, f.Nonce, err)
+			case rej != nil && rej.Code == ledger.CodeBadNonce && unconfirmed:
+				if !all {
+					return w.reconcile(ctx, c, rep, true) // an earlier one may be lost: ask about them all
+				}
+				// an earlier transaction is neither confirmed nor dropped:
+				// this one may still follow it
+			case rej != nil:
+				reason = fmt.Sprintf("sent again, refused: %v", rej)
+			default:
+				return fmt.Errorf("%w; %s %s (nonce %d) could not be sent again and stays in flight", err, f.Kind, f.TxID, f.Nonce)
 			}
 		}
+		if reason != "" {
+			if err := w.drop(f, rep, reason); err != nil {
+				return err
+			}
+			if pending {
+				broken = fmt.Sprintf("%s %s", f.Kind, f.TxID)
+			}
+		}
+	}
+	return nil
+}
+
+// drop forgets an in-flight transaction that will not commit: its debit
+// no longer counts against the projected balance.
+func (w *Wallet) drop(f *inflight, rep *SyncReport, reason string) error {
+	rep.Dropped = append(rep.Dropped, fmt.Sprintf("%s %s: %s", f.Kind, f.TxID, reason))
+	return w.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) })
+}
+
+// inflightAt returns the in-flight record of nonce n, or nil.
+func (w *Wallet) inflightAt(n uint64) (*inflight, error) {
+	raw, err := w.get(inflightKey(n))
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return decodeInflight(raw)
+}
+
+// forget deletes f's in-flight record, if it is still f's.
+func (w *Wallet) forget(f *inflight) error {
+	g, err := w.inflightAt(f.Nonce)
+	if err != nil || g == nil || g.TxID != f.TxID {
+		return err
+	}
+	return w.write(func(b *pebble.Batch) error { return b.Delete(inflightKey(f.Nonce), nil) })
+}
+
+// putInflight writes an in-flight record.
+func (w *Wallet) putInflight(f *inflight, opts *pebble.WriteOptions) error {
+	b := w.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(inflightKey(f.Nonce), f.encode(), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(opts); err != nil {
+		return fmt.Errorf("ledger: wallet: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package party
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ import (
 // its own Pebble database under the party's home, written with Sync.
 //
 //	o/<CUR>            opening of the account's committed available balance
-//	f/<nonce>          an own transaction in flight and its effect on available
+//	f/<nonce>          an own transaction in flight, its effect on available and its signed bytes
 //	p/<CUR>/<txid>     a received payment whose memo opened and checked out
 //	s/<txid>           an incoming payment already scanned
 //	m/scan             the height the next scan starts at
@@ -279,12 +280,38 @@ type inflight struct {
 	Credit   ledger.Opening
 	Applies  []ledger.TxID // for apply-pending: the payments it moves
 	Created  int64         // unix seconds: when it was submitted
+
+	// From record version 1 on (a version 0 record ends after Created, and
+	// decodes with Raw nil and Sent false):
+	Raw  []byte // the signed transaction, to send again; nil in a version 0 record
+	Sent bool   // a node accepted it (into its mempool, or it was already there)
 }
+
+// inflightV1 is the version byte after Created in a record that carries
+// the signed transaction.
+const inflightV1 = 1
 
 func inflightKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("f/"), n) }
 
+// encode writes the version 0 fields, then, when the record keeps the
+// signed transaction, the version byte, a flags byte (bit 0: Sent) and the
+// transaction's bytes.
 func (f *inflight) encode() []byte {
 	wr := &codec.Writer{}
+	f.encodeV0(wr)
+	if f.Raw != nil {
+		wr.U8(inflightV1)
+		flags := uint8(0)
+		if f.Sent {
+			flags |= 1
+		}
+		wr.U8(flags)
+		wr.Blob(f.Raw)
+	}
+	return wr.B
+}
+
+func (f *inflight) encodeV0(wr *codec.Writer) {
 	wr.U64(f.Nonce)
 	wr.Fixed(f.TxID[:])
 	wr.U8(uint8(f.Kind))
@@ -296,7 +323,6 @@ func (f *inflight) encode() []byte {
 		wr.Fixed(id[:])
 	}
 	wr.U64(uint64(f.Created))
-	return wr.B
 }
 
 func decodeInflight(raw []byte) (*inflight, error) {
@@ -314,6 +340,24 @@ func decodeInflight(raw []byte) (*inflight, error) {
 		f.Applies = append(f.Applies, id)
 	}
 	f.Created = int64(r.U64())
+	if r.Err() != nil {
+		return f, corrupt("wallet in-flight", r.Err())
+	}
+	v0 := &codec.Writer{}
+	f.encodeV0(v0)
+	if len(raw) == len(v0.B) {
+		return f, nil // version 0: written before records kept the transaction
+	}
+	r = codec.NewReader(raw[len(v0.B):])
+	if v := r.U8(); r.Err() == nil && v != inflightV1 {
+		return f, corrupt("wallet in-flight", fmt.Errorf("record version %d", v))
+	}
+	flags := r.U8()
+	f.Sent = flags&1 != 0
+	f.Raw = r.Blob(ledger.MaxTxSize)
+	if r.Err() == nil && (flags&^1 != 0 || len(f.Raw) == 0 || ledger.TxID(sha256.Sum256(f.Raw)) != f.TxID) {
+		return f, corrupt("wallet in-flight", fmt.Errorf("transaction %s: flags %#x, %d bytes not the transaction", f.TxID, flags, len(f.Raw)))
+	}
 	return f, corrupt("wallet in-flight", r.Done())
 }
 
