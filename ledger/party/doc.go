@@ -5,7 +5,9 @@
 //	identity.go  the party's home: config, signing and memo keys (mode 0600), HE keys for the regulator
 //	wallet.go    its own Pebble database of openings, which exist nowhere else: back it up
 //	send.go      builds, proves (zkp.Prover), signs and submits transactions; pipelines against in-flight ones
-//	sync.go      settles in-flight transactions and opens incoming memos, checking each against its commitment
+//	sync.go      reconciles in-flight transactions with the node before every command (fold the committed,
+//	             drop the provably dead, re-send the same signed bytes of the rest) and opens incoming memos,
+//	             checking each against its commitment
 //
 // The wallet's key schema is on [Wallet].
 //
