@@ -3,7 +3,7 @@ GO      ?= go
 JS      := tools/js
 JS_DONE := $(JS)/node_modules/.installed
 
-.PHONY: build demo test lint js browser bench clean
+.PHONY: build demo test lint js browser bench fuzz clean
 
 build:
 	$(GO) build -o bin/sable ./cmd/sable
@@ -30,6 +30,31 @@ lint:
 
 bench:
 	$(GO) run ./cmd/sable bench --results bench/results.md
+
+# Every fuzz target in turn for FUZZTIME each (go test's -fuzztime: 60s,
+# 1m30s or 100000x), then the executions of each and their total. A target
+# that fails leaves its input in <pkg>/testdata/fuzz/<Target>/ and its log
+# in bin/fuzz/; the others still run, and the run fails at the end.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./zkp:FuzzDecodeCommitment ./zkp:FuzzDecodeProof ./zkp:FuzzParseBundle \
+	./zkp:FuzzReadVerifyingKey ./zkp:FuzzReadProvingKey \
+	./he:FuzzCiphertextUnmarshal ./he:FuzzKeyUnmarshal ./he:FuzzCiphertextOps \
+	./ledger:FuzzParseGenesis ./ledger/party:FuzzWalletRecords \
+	./ledger/state:FuzzDecodeTx ./ledger/state:FuzzCheckTx
+
+fuzz:
+	@mkdir -p bin/fuzz; rm -f bin/fuzz/summary; total=0; failed=; \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; log=bin/fuzz/$$name.log; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg > $$log 2>&1; rc=$$?; \
+		n=$$(grep -o 'execs: [0-9]*' $$log | tail -1 | tr -dc 0-9); n=$${n:-0}; \
+		total=$$((total + n)); printf '%-26s %-14s %12d execs\n' $$name $$pkg $$n >> bin/fuzz/summary; \
+		if [ $$rc -ne 0 ]; then tail -20 $$log; echo "$$name FAILED (log: $$log)"; failed="$$failed $$name"; fi; \
+	done; \
+	cat bin/fuzz/summary; printf '%-41s %12d execs\n' total $$total; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi; echo "no target failed"
 
 clean:
 	rm -rf bin $(JS)/node_modules
