@@ -334,7 +334,10 @@ func decodeInflight(raw []byte) (*inflight, error) {
 	f.Debit = decodeOpening(r)
 	f.Credit = decodeOpening(r)
 	n := r.U64()
-	for i := uint64(0); i < n && r.Err() == nil && i <= ledger.MaxApplyPayments; i++ {
+	if n > ledger.MaxApplyPayments {
+		return f, corrupt("wallet in-flight", fmt.Errorf("%d applied payments, at most %d", n, ledger.MaxApplyPayments))
+	}
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
 		var id ledger.TxID
 		r.Fixed(id[:])
 		f.Applies = append(f.Applies, id)

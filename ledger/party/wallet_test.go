@@ -351,3 +351,23 @@ func TestOpenWalletLockedByAnotherProcess(t *testing.T) {
 	}
 	requireOpening(t, id, o)
 }
+
+// An in-flight record never claims more applied payments than an
+// apply-pending may name: the count is checked before any is read, so a
+// record that decodes re-encodes to the same bytes.
+func TestInflightRecordBoundsApplies(t *testing.T) {
+	for _, n := range []int{ledger.MaxApplyPayments, ledger.MaxApplyPayments + 1} {
+		f := &inflight{Kind: ledger.KindApplyPending, Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()}
+		for i := 0; i < n; i++ {
+			f.Applies = append(f.Applies, ledger.TxID{byte(i), byte(i >> 8)})
+		}
+		raw := f.encode()
+		g, err := decodeInflight(raw)
+		switch {
+		case n <= ledger.MaxApplyPayments && (err != nil || string(g.encode()) != string(raw)):
+			t.Fatalf("%d applies: %v", n, err)
+		case n > ledger.MaxApplyPayments && err == nil:
+			t.Fatalf("%d applies accepted", n)
+		}
+	}
+}
