@@ -191,6 +191,25 @@ func (s *Sender) nextNonce(ctx context.Context) (uint64, error) {
 	return n, nil
 }
 
+// prepare readies a payment to receiver to: the circuit's checked prover,
+// the receiver's registration and the next nonce, in that order, so that a
+// key that does not match genesis fails before anything is asked of the node.
+func (s *Sender) prepare(ctx context.Context, c zkp.Circuit, to string) (*zkp.Prover, ledger.PartyInfo, uint64, error) {
+	p, err := s.prover(ctx, c)
+	if err != nil {
+		return nil, ledger.PartyInfo{}, 0, err
+	}
+	recv, err := s.C.Party(ctx, to)
+	if err != nil {
+		return nil, ledger.PartyInfo{}, 0, fmt.Errorf("ledger: receiver %q: %w", to, err)
+	}
+	nonce, err := s.nextNonce(ctx)
+	if err != nil {
+		return nil, ledger.PartyInfo{}, 0, err
+	}
+	return p, recv, nonce, nil
+}
+
 // TransferRequest is a payment to make.
 type TransferRequest struct {
 	To          string
@@ -219,15 +238,7 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.Tx
 		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, req.Currency,
 			ledger.FormatAmount(req.Currency, avail.Value), ledger.FormatAmount(req.Currency, req.Amount))
 	}
-	p, err := s.prover(ctx, zkp.Transfer)
-	if err != nil {
-		return ledger.TxID{}, err
-	}
-	to, err := s.C.Party(ctx, req.To)
-	if err != nil {
-		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", req.To, err)
-	}
-	nonce, err := s.nextNonce(ctx)
+	p, to, nonce, err := s.prepare(ctx, zkp.Transfer, req.To)
 	if err != nil {
 		return ledger.TxID{}, err
 	}
@@ -285,15 +296,7 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, c,
 			ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, sum))
 	}
-	p, err := s.prover(ctx, zkp.Transfer)
-	if err != nil {
-		return ledger.TxID{}, err
-	}
-	recv, err := s.C.Party(ctx, to)
-	if err != nil {
-		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
-	}
-	nonce, err := s.nextNonce(ctx)
+	p, recv, nonce, err := s.prepare(ctx, zkp.Transfer, to)
 	if err != nil {
 		return ledger.TxID{}, err
 	}
@@ -538,15 +541,7 @@ func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount 
 		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
-	p, err := s.prover(ctx, zkp.Mint)
-	if err != nil {
-		return ledger.TxID{}, err
-	}
-	recv, err := s.C.Party(ctx, to)
-	if err != nil {
-		return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", to, err)
-	}
-	nonce, err := s.nextNonce(ctx)
+	p, recv, nonce, err := s.prepare(ctx, zkp.Mint, to)
 	if err != nil {
 		return ledger.TxID{}, err
 	}
