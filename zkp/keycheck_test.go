@@ -2,8 +2,11 @@ package zkp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -209,5 +212,31 @@ func BenchmarkCheckKeyPair(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A verifying key file whose checksum is right but whose payload declares
+// 2^32 K points is refused before gnark's decoder allocates for them.
+func TestReadVerifyingKeyRefusesHugeDeclaredLength(t *testing.T) {
+	_, vk, err := SetupDev(Mint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := vk.vk.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	payload := buf.Bytes()
+	w := keyWalker{b: payload}
+	for _, g2 := range []bool{false, false, true, true, false, true} {
+		w.point(g2)
+	}
+	binary.BigEndian.PutUint32(payload[w.off:], 0xffff_fff0)
+	path := filepath.Join(t.TempDir(), "mint.vk")
+	if err := os.WriteFile(path, frameKey(kindVerifying, Mint, payload), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadVerifyingKey(path, Mint); !errors.Is(err, errKeyShape) {
+		t.Fatalf("huge declared K: %v", err)
 	}
 }

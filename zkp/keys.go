@@ -185,6 +185,9 @@ func ReadVerifyingKey(path string, c Circuit) (*VerifyingKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVKShape(payload, c); err != nil {
+		return nil, fmt.Errorf("zkp: %s: verifying key payload: %w", path, err)
+	}
 	vk := new(groth16bn254.VerifyingKey)
 	if _, err := vk.ReadFrom(bytes.NewReader(payload)); err != nil {
 		return nil, fmt.Errorf("zkp: %s: verifying key payload: %w", path, err)
