@@ -240,3 +240,33 @@ func TestReadVerifyingKeyRefusesHugeDeclaredLength(t *testing.T) {
 		t.Fatalf("huge declared K: %v", err)
 	}
 }
+
+// A proving key file whose checksum is right but whose payload declares
+// 2^32 A points is refused before gnark's decoder allocates for them.
+func TestReadProvingKeyRefusesHugeDeclaredLength(t *testing.T) {
+	pk, _, err := SetupDev(Mint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := pk.pk.WriteRawTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	payload := buf.Bytes()
+	if err := checkPKShape(payload); err != nil {
+		t.Fatalf("an honest proving key: %v", err)
+	}
+	w := keyWalker{b: payload}
+	w.take(8 + 5*32 + 1)
+	for range 3 {
+		w.point(false)
+	}
+	binary.BigEndian.PutUint32(payload[w.off:], 0xffff_fff0) // len(A)
+	path := filepath.Join(t.TempDir(), "mint.pk")
+	if err := os.WriteFile(path, frameKey(kindProving, Mint, payload), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadProvingKey(path, Mint); !errors.Is(err, errKeyShape) {
+		t.Fatalf("huge declared A: %v", err)
+	}
+}

@@ -155,6 +155,9 @@ func ReadProvingKey(path string, c Circuit) (*ProvingKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPKShape(payload); err != nil {
+		return nil, fmt.Errorf("zkp: %s: proving key payload: %w", path, err)
+	}
 	pk := new(groth16bn254.ProvingKey)
 	if _, err := pk.UnsafeReadFrom(bytes.NewReader(payload)); err != nil {
 		return nil, fmt.Errorf("zkp: %s: proving key payload: %w", path, err)

@@ -79,3 +79,64 @@ func (w *keyWalker) point(g2 bool) {
 	}
 	w.take(size)
 }
+
+// maxDomain bounds a proving key's FFT domain: far above any Sable circuit,
+// far below what would exhaust memory when gnark precomputes its twiddles.
+const maxDomain = 1 << 20
+
+// checkPKShape walks a proving key's payload in gnark's encoding (the FFT
+// domain, then points and length-prefixed point slices, the wire count and
+// the infinity flags, the commitment count) and checks that every declared
+// length fits the bytes that follow it and the domain is a power of two
+// within maxDomain, before gnark's decoder allocates for any of them.
+// CheckKeyPair checks the exact shape against the circuit once decoded.
+func checkPKShape(payload []byte) error {
+	w := keyWalker{b: payload}
+	if card := w.u64(); w.err == nil && (card == 0 || card > maxDomain || card&(card-1) != 0) {
+		return fmt.Errorf("%w: FFT domain of %d points", errKeyShape, card)
+	}
+	w.take(5*32 + 1) // the domain's field elements and its precompute flag
+	for range 3 {    // α1 β1 δ1
+		w.point(false)
+	}
+	for range 4 { // A, B, Z, K in G1
+		w.slice(false)
+	}
+	w.point(true) // β2
+	w.point(true) // δ2
+	w.slice(true) // B in G2
+	wires := w.u64()
+	w.u64() // NbInfinityA
+	w.u64() // NbInfinityB
+	if w.err == nil && wires > uint64(len(w.b)-w.off)/2 {
+		return fmt.Errorf("%w: %d wires, %d bytes left for their flags", errKeyShape, wires, len(w.b)-w.off)
+	}
+	w.take(2 * int(wires)) // InfinityA, InfinityB
+	if n := w.u32(); w.err == nil && n != 0 {
+		return fmt.Errorf("%w: %d commitment keys, Sable's circuits have none", errKeyShape, n)
+	}
+	return w.err
+}
+
+func (w *keyWalker) u64() uint64 {
+	if b := w.take(8); b != nil {
+		return binary.BigEndian.Uint64(b)
+	}
+	return 0
+}
+
+// slice skips a length-prefixed point slice, refusing a length that the
+// bytes left could not hold even compressed.
+func (w *keyWalker) slice(g2 bool) {
+	n := w.u32()
+	min := 32
+	if g2 {
+		min = 64
+	}
+	if w.err == nil && uint64(n)*uint64(min) > uint64(len(w.b)-w.off) {
+		w.err = fmt.Errorf("%w: %d points declared, %d bytes left", errKeyShape, n, len(w.b)-w.off)
+	}
+	for i := uint32(0); i < n && w.err == nil; i++ {
+		w.point(g2)
+	}
+}
