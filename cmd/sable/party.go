@@ -181,6 +181,9 @@ func parseAmounts(c ledger.Currency, flags []string, file string) ([]uint64, err
 
 // submitted prints a transaction's id and, with wait, waits for its commit.
 func submitted(cmd *cobra.Command, ctx context.Context, s *session, id ledger.TxID, wait bool) error {
+	for _, d := range s.Sender.Reconciled.Dropped {
+		fmt.Fprintf(cmd.ErrOrStderr(), "sable: note: an earlier transaction will not commit and no longer counts against the balance: %s\n", d)
+	}
 	fmt.Fprintln(cmd.OutOrStdout(), id)
 	if wait {
 		return waitFor(cmd, ctx, s, id)
