@@ -128,14 +128,24 @@ func (sc *AmountScanner) findDecimals(data []byte) []string {
 		for j < len(data) && isDec(data[j]) {
 			j++
 		}
-		if run := data[i:j]; len(run) >= sc.minDecimal {
+		if run := data[i:j]; len(run) >= sc.minDecimal && standalone(data, i, j) {
 			for _, d := range sc.decimals {
-				if k := bytes.Index(run, d); k >= 0 {
-					hits = append(hits, fmt.Sprintf("amount %q in decimal at offset %d", d, i+k))
+				if bytes.Equal(run, d) {
+					hits = append(hits, fmt.Sprintf("amount %q in decimal at offset %d", d, i))
 				}
 			}
 		}
 		i = j
 	}
 	return hits
+}
+
+// standalone reports whether the digit run data[i:j] is a number of its own
+// rather than a piece of a hex string: an amount written out in decimal is
+// delimited, while the megabytes of hex on a validator's disk (the genesis
+// carries the regulator's HE key and every funding flow in hex) hold many
+// runs of digits between hex letters, and some equal an amount by chance.
+func standalone(data []byte, i, j int) bool {
+	isHexLetter := func(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+	return (i == 0 || !isHexLetter(data[i-1])) && (j == len(data) || !isHexLetter(data[j]))
 }

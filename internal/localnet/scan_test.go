@@ -44,3 +44,20 @@ func TestScanForAmounts(t *testing.T) {
 		}
 	}
 }
+
+// A run of digits inside a hex string is not an amount in the clear: the
+// genesis on every validator's disk holds megabytes of hex, and its digit
+// runs equal some amount by chance. An amount written out is still found.
+func TestScannerIgnoresDigitsInsideHex(t *testing.T) {
+	sc := NewAmountScanner([]uint64{1234567})
+	for _, data := range []string{`"ab1234567cd"`, `"1234567e"`, `f1234567"`, `a12345.67b`} {
+		if hits := sc.Find([]byte(data)); len(hits) != 0 {
+			t.Errorf("%s: %v", data, hits)
+		}
+	}
+	for _, data := range []string{`"amount":1234567,`, `x1234567`, `[12345.67]`, `1234567`} {
+		if hits := sc.Find([]byte(data)); len(hits) != 1 {
+			t.Errorf("%s: %v, want one hit", data, hits)
+		}
+	}
+}
