@@ -12,6 +12,8 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/sable-settlement/sable/zkp/internal/parallel"
 )
 
 // BatchCoefficientBits is the width of the random-linear-combination
@@ -134,7 +136,7 @@ func BatchVerify(vk *VerifyingKey, pubs []Public, proofs []*Proof) error {
 		P[n].ScalarMultiplication(&g.G1.Alpha, &s)
 		P[n].Neg(&P[n])
 	}()
-	parallel(n, workers, func(_, lo, hi int) {
+	parallel.Ranges(n, workers, func(_, lo, hi int) {
 		jac := make([]bn254.G1Jac, hi-lo)
 		var s big.Int
 		for j := lo; j < hi; j++ {
@@ -155,7 +157,7 @@ func BatchVerify(vk *VerifyingKey, pubs []Public, proofs []*Proof) error {
 	chunks := min(runtime.GOMAXPROCS(0), len(P))
 	partial := make([]bn254.GT, chunks)
 	errs := make([]error, chunks)
-	parallel(len(P), chunks, func(k, lo, hi int) {
+	parallel.Ranges(len(P), chunks, func(k, lo, hi int) {
 		partial[k], errs[k] = millerLoop(P[lo:hi], Q[lo:hi])
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -213,23 +215,4 @@ func batchCoefficients(vk *VerifyingKey, vectors []fr.Vector, proofs []*Proof) [
 		rho[j].SetBytes(d[:BatchCoefficientBits/8])
 	}
 	return rho
-}
-
-// parallel runs f(i, lo, hi) over [0, n) split into k contiguous ranges,
-// 1 ≤ k ≤ n, concurrently.
-func parallel(n, k int, f func(i, lo, hi int)) {
-	if k <= 1 {
-		f(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < k; i++ {
-		lo, hi := i*n/k, (i+1)*n/k
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i, lo, hi)
-		}()
-	}
-	wg.Wait()
 }

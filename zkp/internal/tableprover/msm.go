@@ -5,6 +5,8 @@ import (
 	"runtime"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/sable-settlement/sable/zkp/internal/parallel"
 )
 
 // Fixed-base multi-scalar multiplication.
@@ -99,7 +101,7 @@ func recode(s *fr.Element, c int, d []int32) int {
 // digits recodes all scalars: d[i·m + j] is scalar i's digit j.
 func digits(scalars []fr.Element, c, m int, workers int) []int32 {
 	d := make([]int32, len(scalars)*m)
-	parallel(len(scalars), min(workers, max(1, len(scalars)/256)), func(_, lo, hi int) {
+	parallel.Ranges(len(scalars), min(workers, max(1, len(scalars)/256)), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			recode(&scalars[i], c, d[i*m:(i+1)*m])
 		}
@@ -172,7 +174,7 @@ func newTable[A, J, F any, G group[A, J, F]](P []A, c int) *table[A, J, F, G] {
 	var g G
 	t := &table[A, J, F, G]{tableShape: newTableShape(len(P), c, func(i int) bool { return g.isInfinity(&P[i]) })}
 	t.points = make([]A, len(P)*t.m)
-	parallel(len(P), max(1, min(runtime.GOMAXPROCS(0), len(P)/64)), func(_, lo, hi int) {
+	parallel.Ranges(len(P), max(1, min(runtime.GOMAXPROCS(0), len(P)/64)), func(_, lo, hi int) {
 		jac := make([]J, hi-lo)
 		for i := range jac {
 			g.fromAffine(&jac[i], &P[lo+i])
@@ -204,7 +206,7 @@ func (t *table[A, J, F, G]) msm(scalars []fr.Element, workers int) J {
 	nb := 1 << (t.c - 1)
 	workers = max(1, min(workers, nb/64))
 	parts := make([]J, workers)
-	parallel(nb, workers, func(w, lo, hi int) {
+	parallel.Ranges(nb, workers, func(w, lo, hi int) {
 		parts[w] = t.accumulate(d, lo, hi)
 	})
 	var g G

@@ -170,22 +170,3 @@ func (p *Prover) runMSMs(sa, sb []fr.Element, kz func() []fr.Element, tm *Timing
 	tm.A, tm.B1, tm.B2, tm.KZ = a.cpu.get(), b1.cpu.get(), b2.cpu.get(), z.cpu.get()
 	return msmResults{ar: a.sum(), bs1: b1.sum(), bs2: b2.sum(), krs: z.sum()}
 }
-
-// parallel runs f(i, lo, hi) over [0, n) split into k contiguous ranges,
-// 1 ≤ k ≤ n, concurrently.
-func parallel(n, k int, f func(i, lo, hi int)) {
-	if k <= 1 {
-		f(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < k; i++ {
-		lo, hi := i*n/k, (i+1)*n/k
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i, lo, hi)
-		}()
-	}
-	wg.Wait()
-}
