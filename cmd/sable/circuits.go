@@ -75,15 +75,6 @@ func loadVK(dir string, c zkp.Circuit) (*zkp.VerifyingKey, error) {
 	return vk, nil
 }
 
-func loadPK(dir string, c zkp.Circuit) (*zkp.ProvingKey, error) {
-	path, _ := zkp.KeyPaths(dir, c)
-	pk, err := zkp.ReadProvingKey(path, c)
-	if err != nil {
-		return nil, keyFileHint(err, dir)
-	}
-	return pk, nil
-}
-
 // keyFileHint says what to do about a key file that cannot be read. Only a
 // directory with no keys at all is a reason to run a setup: a damaged key
 // file is copied again from where it came from, since a network's genesis

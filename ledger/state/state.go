@@ -88,7 +88,7 @@ func incomingPrefix(to string) []byte { return []byte("r/" + to + "/") }
 
 // unapplied indexes the receiver's payments still in pending, per currency.
 func unappliedKey(to string, c ledger.Currency, id ledger.TxID) []byte {
-	return append([]byte("u/"+to+"/"+c.String()+"/"), id[:]...)
+	return append(unappliedPrefix(to, c), id[:]...)
 }
 func unappliedPrefix(to string, c ledger.Currency) []byte {
 	return []byte("u/" + to + "/" + c.String() + "/")
