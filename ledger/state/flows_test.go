@@ -139,14 +139,7 @@ func TestEpochClose(t *testing.T) {
 	sk, pk := heKeys()
 	f := newFixtureWith(t, pk)
 	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
-	pay := func(amount uint64) {
-		tx, amt := f.transfer(f.a, f.b, amount)
-		f.a.spend(amt)
-		if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
-			t.Fatalf("block: %s", res.TxResults[0].Log)
-		}
-		src.txs[tx.ID()] = tx.Encode()
-	}
+	pay := func(amount uint64) { payAB(t, f, src, amount) }
 	pay(700)
 	pay(300)
 	aud := audit.New(src, sk, audit.DefaultFXRates())
@@ -279,14 +272,7 @@ func TestEpochCloseStale(t *testing.T) {
 	sk, pk := heKeys()
 	f := newFixtureWith(t, pk)
 	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
-	pay := func(amount uint64) {
-		tx, amt := f.transfer(f.a, f.b, amount)
-		f.a.spend(amt)
-		if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
-			t.Fatalf("block: %s", res.TxResults[0].Log)
-		}
-		src.txs[tx.ID()] = tx.Encode()
-	}
+	pay := func(amount uint64) { payAB(t, f, src, amount) }
 	pay(700)
 	aud := audit.New(src, sk, audit.DefaultFXRates())
 	closeTx := f.closeTx(t, aud, "out/USD/bank-a")
@@ -309,4 +295,16 @@ func TestEpochCloseStale(t *testing.T) {
 	if res := f.block(fresh.Encode()); res.TxResults[0].Code != ledger.CodeOK {
 		t.Fatalf("close after auditing again: %s", res.TxResults[0].Log)
 	}
+}
+
+// payAB commits a transfer of amount from bank a to bank b in its own block
+// and lets the audit's source serve it.
+func payAB(t *testing.T, f *fixture, src *appSource, amount uint64) {
+	t.Helper()
+	tx, amt := f.transfer(f.a, f.b, amount)
+	f.a.spend(amt)
+	if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
+		t.Fatalf("block: %s", res.TxResults[0].Log)
+	}
+	src.txs[tx.ID()] = tx.Encode()
 }
