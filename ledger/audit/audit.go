@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
@@ -157,6 +158,23 @@ type Auditor struct {
 	dec   *he.Decryptor
 	ev    *he.Evaluator
 	rates FXRates
+
+	mu  sync.Mutex
+	gen *ledger.Genesis // fetched once: it never changes, and with HE flows it runs to megabytes
+}
+
+// genesis returns the chain's genesis, fetched and parsed on first use.
+func (a *Auditor) genesis(ctx context.Context) (*ledger.Genesis, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.gen == nil {
+		g, err := a.src.Genesis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.gen = g
+	}
+	return a.gen, nil
 }
 
 // New returns an auditor reading from src.
@@ -206,7 +224,7 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := a.src.Genesis(ctx)
+	g, err := a.genesis(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -515,7 +533,7 @@ func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]le
 // its sum is unknown, and closing it would erase the trail that names its
 // culprit.
 func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.ClosedAggregate, error) {
-	g, err := a.src.Genesis(ctx)
+	g, err := a.genesis(ctx)
 	if err != nil {
 		return nil, err
 	}

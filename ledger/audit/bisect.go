@@ -309,7 +309,7 @@ func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
 		}
 		es = append(es, element{ct: ct, com: com, txid: "epoch-close:" + o.info.Key, sender: senderRegulate})
 	} else if parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded") {
-		g, err := a.src.Genesis(ctx)
+		g, err := a.genesis(ctx)
 		if err != nil {
 			return nil, err
 		}
