@@ -47,6 +47,7 @@ type Mint struct {
 	Amount   zkp.Commitment
 	Proof    [zkp.ProofSize]byte
 	Memo     []byte // the opening, sealed to the receiver
+	SelfMemo []byte // optional: the opening sealed to the issuer itself (SelfMemoAAD), its record of what it minted
 	Flow     []byte // HE ciphertext of the flow, for the regulator
 }
 
@@ -57,6 +58,7 @@ type Burn struct {
 	Available zkp.Commitment // the balance the proof was made against
 	Amount    zkp.Commitment
 	Proof     [zkp.ProofSize]byte
+	SelfMemo  []byte // optional: the amount's opening sealed to the issuer itself (SelfMemoAAD), for wallet recovery
 	Flow      []byte
 }
 
@@ -71,6 +73,7 @@ type Transfer struct {
 	Proof       [zkp.ProofSize]byte
 	Memo        []byte // the opening, sealed to the receiver
 	AuditMemo   []byte // optional: the opening sealed to the regulator
+	SelfMemo    []byte // optional: the opening sealed to the sender itself (SelfMemoAAD), for wallet recovery
 	Flow        []byte // HE ciphertext of the flow, for the regulator
 }
 
@@ -95,6 +98,7 @@ type BulkPayment struct {
 	Proof       [zkp.ProofSize]byte
 	Memo        []byte // the opening, sealed to the receiver
 	AuditMemo   []byte // optional: the opening sealed to the regulator
+	SelfMemo    []byte // optional: the opening sealed to the sender itself (SelfMemoAAD with j), for wallet recovery
 }
 
 // MaxBulkPayments bounds the payments of one bulk transfer (and is below
@@ -163,6 +167,7 @@ func (b *Mint) encode(w *codec.Writer) {
 	w.Commitment(b.Amount)
 	w.Fixed(b.Proof[:])
 	w.Blob(b.Memo)
+	w.Blob(b.SelfMemo)
 	w.Blob(b.Flow)
 }
 
@@ -172,6 +177,7 @@ func (b *Mint) decode(r *codec.Reader) {
 	b.Amount = r.Commitment()
 	readProof(r, &b.Proof)
 	b.Memo = r.Blob(MaxMemoSize)
+	b.SelfMemo = r.Blob(MaxMemoSize)
 	b.Flow = r.Blob(MaxFlowSize)
 }
 
@@ -180,6 +186,7 @@ func (b *Burn) encode(w *codec.Writer) {
 	w.Commitment(b.Available)
 	w.Commitment(b.Amount)
 	w.Fixed(b.Proof[:])
+	w.Blob(b.SelfMemo)
 	w.Blob(b.Flow)
 }
 
@@ -188,6 +195,7 @@ func (b *Burn) decode(r *codec.Reader) {
 	b.Available = r.Commitment()
 	b.Amount = r.Commitment()
 	readProof(r, &b.Proof)
+	b.SelfMemo = r.Blob(MaxMemoSize)
 	b.Flow = r.Blob(MaxFlowSize)
 }
 
@@ -200,6 +208,7 @@ func (b *Transfer) encode(w *codec.Writer) {
 	w.Fixed(b.Proof[:])
 	w.Blob(b.Memo)
 	w.Blob(b.AuditMemo)
+	w.Blob(b.SelfMemo)
 	w.Blob(b.Flow)
 }
 
@@ -212,6 +221,7 @@ func (b *Transfer) decode(r *codec.Reader) {
 	readProof(r, &b.Proof)
 	b.Memo = r.Blob(MaxMemoSize)
 	b.AuditMemo = r.Blob(MaxMemoSize)
+	b.SelfMemo = r.Blob(MaxMemoSize)
 	b.Flow = r.Blob(MaxFlowSize)
 }
 
@@ -227,6 +237,7 @@ func (b *BulkTransfer) encode(w *codec.Writer) {
 		w.Fixed(p.Proof[:])
 		w.Blob(p.Memo)
 		w.Blob(p.AuditMemo)
+		w.Blob(p.SelfMemo)
 	}
 	w.Blob(b.Flow)
 }
@@ -247,6 +258,7 @@ func (b *BulkTransfer) decode(r *codec.Reader) {
 		readProof(r, &p.Proof)
 		p.Memo = r.Blob(MaxMemoSize)
 		p.AuditMemo = r.Blob(MaxMemoSize)
+		p.SelfMemo = r.Blob(MaxMemoSize)
 		b.Payments = append(b.Payments, p)
 	}
 	b.Flow = r.Blob(MaxFlowSize)
