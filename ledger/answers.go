@@ -49,7 +49,9 @@ type IncomingInfo struct {
 // SupplyInfo is the /supply answer.
 type SupplyInfo struct {
 	Currency  string `json:"currency"`
-	Supply    string `json:"supply"`
+	Supply    string `json:"supply"`   // commitment hex
+	Cap       string `json:"cap"`      // SupplyCap, in the currency's major units
+	Headroom  string `json:"headroom"` // commitment hex to cap − supply: what a mint's proof spends from
 	Turnstile bool   `json:"turnstile"`
 }
 

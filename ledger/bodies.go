@@ -39,11 +39,13 @@ type RegisterBeneficiary struct {
 }
 
 // Mint creates money: Amount lands in the receiver's pending balance and in
-// the currency's supply. Only the currency's issuer may send it; Proof is a
-// mint proof that Amount commits to a value in [1, 2^64).
+// the currency's supply. Only the currency's issuer may send it. Proof is a
+// transfer proof that spends Amount from Headroom(Supply): the amount is in
+// [1, 2^64) and the new supply stays within SupplyCap.
 type Mint struct {
 	To       string
 	Currency Currency
+	Supply   zkp.Commitment // the currency's supply the proof was made against
 	Amount   zkp.Commitment
 	Proof    [zkp.ProofSize]byte
 	Memo     []byte // the opening, sealed to the receiver
@@ -164,6 +166,7 @@ func (b *RegisterBeneficiary) decode(r *codec.Reader) {
 func (b *Mint) encode(w *codec.Writer) {
 	w.Str(b.To)
 	w.Fixed(b.Currency[:])
+	w.Commitment(b.Supply)
 	w.Commitment(b.Amount)
 	w.Fixed(b.Proof[:])
 	w.Blob(b.Memo)
@@ -174,6 +177,7 @@ func (b *Mint) encode(w *codec.Writer) {
 func (b *Mint) decode(r *codec.Reader) {
 	b.To = readID(r)
 	b.Currency = readCurrency(r)
+	b.Supply = r.Commitment()
 	b.Amount = r.Commitment()
 	readProof(r, &b.Proof)
 	b.Memo = r.Blob(MaxMemoSize)

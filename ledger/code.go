@@ -32,6 +32,7 @@ const (
 	CodeFlowDegenerate     uint32 = 24 // HE flow ciphertext visibly no encryption (e.g. c1 = 0: noiseless, readable by anyone)
 	CodeAggregateFull      uint32 = 25 // an HE aggregate the flow would enter is at its capacity until the regulator closes its epoch
 	CodeStaleClose         uint32 = 26 // an epoch close made for an aggregate that has changed since; audit again
+	CodeStaleSupply        uint32 = 27 // a mint proved against a supply that has changed since; sync and mint again
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 )
 

@@ -134,7 +134,8 @@ func querySupply(v view, data string) (any, uint32, string) {
 	if err != nil {
 		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
-	return ledger.SupplyInfo{Currency: c.String(), Supply: s.String(), Turnstile: ok}, 0, ""
+	return ledger.SupplyInfo{Currency: c.String(), Supply: s.String(), Cap: ledger.FormatAmount(c, ledger.SupplyCap),
+		Headroom: ledger.Headroom(s).String(), Turnstile: ok}, 0, ""
 }
 
 func queryAggregates(v view) (any, uint32, string) {
