@@ -28,7 +28,7 @@ import (
 // verify on its own: slower, never different.
 
 // statement returns the statement and proof a transaction's body carries,
-// as the executor checks them (mint, burn and transfer in exec.go).
+// as the executor checks them (transfer and burn in exec.go, mint in issue.go).
 func statement(tx *ledger.Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, bool) {
 	switch b := tx.Body.(type) {
 	case *ledger.Transfer:
@@ -36,7 +36,7 @@ func statement(tx *ledger.Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, 
 	case *ledger.Burn:
 		return zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
 	case *ledger.Mint:
-		return zkp.Public{Circuit: zkp.Mint, Amount: b.Amount, Context: tx.Context(chainID)}, b.Proof, true
+		return mintStatement(tx, b, chainID), b.Proof, true
 	}
 	return zkp.Public{}, [zkp.ProofSize]byte{}, false
 }

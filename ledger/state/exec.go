@@ -170,6 +170,9 @@ func (e *executor) transfer(v view, tx *ledger.Tx, sender *Party, b *ledger.Tran
 	if rej := checkMemos(b.Memo, b.AuditMemo); rej != nil {
 		return rej
 	}
+	if rej := checkSelfMemo(b.SelfMemo); rej != nil {
+		return rej
+	}
 	flow, rej := e.flows.decode(b.Flow)
 	if rej != nil {
 		return rej
@@ -204,6 +207,9 @@ func (e *executor) bulkTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger.
 			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		if rej := checkMemos(p.Memo, p.AuditMemo); rej != nil {
+			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
+		}
+		if rej := checkSelfMemo(p.SelfMemo); rej != nil {
 			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 	}
@@ -361,6 +367,15 @@ func checkMemos(memo, audit []byte) *ledger.Rejection {
 	}
 	if len(audit) != 0 && len(audit) != ledger.MemoSize {
 		return ledger.Reject(ledger.CodeBadMemo, "audit memo is %d bytes, want 0 or %d", len(audit), ledger.MemoSize)
+	}
+	return nil
+}
+
+// checkSelfMemo checks a self-memo's size: it is the sender's own record,
+// sealed to its own key, so its content is the sender's affair alone.
+func checkSelfMemo(self []byte) *ledger.Rejection {
+	if len(self) != 0 && len(self) != ledger.MemoSize {
+		return ledger.Reject(ledger.CodeBadMemo, "self-memo is %d bytes, want 0 or %d", len(self), ledger.MemoSize)
 	}
 	return nil
 }

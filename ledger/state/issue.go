@@ -8,6 +8,10 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
+// mint issues money. Its proof spends the amount from the currency's
+// headroom (ledger.Headroom), so no mint can take the supply past
+// ledger.SupplyCap: a mint over the cap has no proof, and is rejected with
+// CodeBadProof at CheckTx and in a block alike.
 func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st *TxStatus) *ledger.Rejection {
 	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
 		return rej
@@ -19,17 +23,22 @@ func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st
 	if rej := checkMemos(b.Memo, nil); rej != nil {
 		return rej
 	}
-	flow, rej := e.flows.decode(b.Flow)
-	if rej != nil {
+	if rej := checkSelfMemo(b.SelfMemo); rej != nil {
 		return rej
 	}
-	pub := zkp.Public{Circuit: zkp.Mint, Amount: b.Amount, Context: tx.Context(e.chainID)}
-	if rej := e.verifier.check(pub, b.Proof); rej != nil {
+	flow, rej := e.flows.decode(b.Flow)
+	if rej != nil {
 		return rej
 	}
 	supply, err := v.supply(b.Currency)
 	if err != nil {
 		return internal(err)
+	}
+	if !supply.Equal(b.Supply) {
+		return ledger.Reject(ledger.CodeStaleSupply, "mint was proved against a %s supply that has since changed; sync the issuer's wallet and mint again", b.Currency)
+	}
+	if rej := e.verifier.check(mintStatement(tx, b, e.chainID), b.Proof); rej != nil {
+		return rej
 	}
 	v.putSupply(b.Currency, supply.Add(b.Amount))
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
@@ -40,6 +49,9 @@ func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st
 
 func (e *executor) burn(v view, tx *ledger.Tx, sender *Party, b *ledger.Burn, st *TxStatus) *ledger.Rejection {
 	if rej := e.checkIssuer(v, sender, b.Currency); rej != nil {
+		return rej
+	}
+	if rej := checkSelfMemo(b.SelfMemo); rej != nil {
 		return rej
 	}
 	flow, rej := e.flows.decode(b.Flow)
@@ -69,4 +81,11 @@ func (e *executor) checkIssuer(v view, sender *Party, c ledger.Currency) *ledger
 		return ledger.Reject(ledger.CodeUnauthorized, "%s is not the issuer of %s", sender.ID, c)
 	}
 	return nil
+}
+
+// mintStatement is what a mint's proof shows: a transfer of Amount out of
+// the headroom of the supply the mint names. The executor checks that this
+// supply is the current one; the statement itself needs only the bytes.
+func mintStatement(tx *ledger.Tx, b *ledger.Mint, chainID string) zkp.Public {
+	return zkp.Public{Circuit: zkp.Transfer, Available: ledger.Headroom(b.Supply), Amount: b.Amount, Context: tx.Context(chainID)}
 }
