@@ -198,16 +198,20 @@ func (w *Wallet) fold(f *inflight) error {
 	if err != nil {
 		return err
 	}
-	if base, err = base.Minus(f.Debit); err != nil {
+	debit, credit := f.accountDelta()
+	if base, err = base.Minus(debit); err != nil {
 		return err
 	}
-	if base, err = base.Plus(f.Credit); err != nil {
+	if base, err = base.Plus(credit); err != nil {
 		return err
 	}
 	return w.write(func(b *pebble.Batch) error {
 		wr := &codec.Writer{}
 		encodeOpening(wr, base)
 		if err := b.Set(baseKey(f.Currency), wr.B, nil); err != nil {
+			return err
+		}
+		if err := w.foldSupply(b, f); err != nil {
 			return err
 		}
 		for _, id := range f.Applies {

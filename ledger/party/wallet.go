@@ -27,6 +27,7 @@ import (
 //	p/<CUR>/<txid>     a received payment whose memo opened and checked out
 //	s/<txid>           an incoming payment already scanned
 //	m/scan             the height the next scan starts at
+//	u/<CUR>            an issuer's opening of the currency's committed supply (supply.go)
 type Wallet struct {
 	id   *Identity
 	db   *pebble.DB
@@ -395,10 +396,11 @@ func (w *Wallet) Projected(c ledger.Currency) (ledger.Opening, error) {
 		if f.Currency != c {
 			continue
 		}
-		if o, err = o.Minus(f.Debit); err != nil {
+		debit, credit := f.accountDelta()
+		if o, err = o.Minus(debit); err != nil {
 			return o, err
 		}
-		if o, err = o.Plus(f.Credit); err != nil {
+		if o, err = o.Plus(credit); err != nil {
 			return o, err
 		}
 	}
