@@ -129,3 +129,30 @@ func MemoAAD(chainID, sender, receiver string, c Currency, nonce uint64) []byte 
 func BulkMemoAAD(chainID, sender, receiver string, c Currency, nonce uint64, j int) []byte {
 	return binary.BigEndian.AppendUint32(MemoAAD(chainID, sender, receiver, c, nonce), uint32(j))
 }
+
+// SelfMemoAAD binds a self-memo, the sender's own sealed record of an
+// amount it sent, to its payment: chain, sender, currency, the sender's
+// nonce and the payment's index j (0 for a transfer, a mint or a burn). Its
+// label differs from MemoAAD's, so a receiver's memo cannot stand in for a
+// self-memo, nor one self-memo for another payment's.
+func SelfMemoAAD(chainID, sender string, c Currency, nonce uint64, j int) []byte {
+	w := &codec.Writer{}
+	w.Fixed([]byte("sable/self-memo-aad/v1"))
+	w.Str(chainID)
+	w.Str(sender)
+	w.Fixed(c[:])
+	w.U64(nonce)
+	w.U64(uint64(j))
+	return w.B
+}
+
+// GenesisMemoAAD binds a genesis account's memo to the chain, the holder
+// and the currency.
+func GenesisMemoAAD(chainID, holder string, c Currency) []byte {
+	w := &codec.Writer{}
+	w.Fixed([]byte("sable/genesis-memo-aad/v1"))
+	w.Str(chainID)
+	w.Str(holder)
+	w.Fixed(c[:])
+	return w.B
+}

@@ -246,6 +246,9 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.Tx
 	if body.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
 		return ledger.TxID{}, err
 	}
+	if body.SelfMemo, err = s.selfMemo(req.Currency, nonce, 0, amt); err != nil {
+		return ledger.TxID{}, err
+	}
 	if body.Flow, err = s.sealFlow(ctx, amt.Value, amt.Blinding); err != nil {
 		return ledger.TxID{}, err
 	}
@@ -254,6 +257,13 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.Tx
 		return ledger.TxID{}, err
 	}
 	return s.submit(ctx, tx, &inflight{Currency: req.Currency, Debit: amt, Credit: ledger.ZeroOpening()})
+}
+
+// selfMemo seals payment j's amount opening to the sender's own memo key:
+// its record on the ledger, from which Recover rebuilds the wallet.
+func (s *Sender) selfMemo(c ledger.Currency, nonce uint64, j int, amt ledger.Opening) ([]byte, error) {
+	id := s.W.id
+	return ledger.SealOpening(id.MemoPub, amt, ledger.SelfMemoAAD(id.Config.ChainID, id.Config.ID, c, nonce, j))
 }
 
 // BulkTransfer pays amounts, each its own payment, to one bank in one
@@ -311,6 +321,9 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 			return ledger.TxID{}, err
 		}
 		if pay.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
+			return ledger.TxID{}, err
+		}
+		if pay.SelfMemo, err = s.selfMemo(c, nonce, j, amt); err != nil {
 			return ledger.TxID{}, err
 		}
 	}
