@@ -29,9 +29,11 @@ func maxFlow() Flow {
 }
 
 func randFlow(rng *rand.Rand) Flow {
-	b := new(big.Int).SetUint64(rng.Uint64())
-	b.Lsh(b, 64).Or(b, new(big.Int).SetUint64(rng.Uint64()))
-	b.Rsh(b, uint(rng.IntN(BlindingBits))) // widths vary
+	b := new(big.Int)
+	for range blindingWords {
+		b.Lsh(b, 64).Or(b, new(big.Int).SetUint64(rng.Uint64()))
+	}
+	b.Rsh(b, uint(64*blindingWords-BlindingBits+rng.IntN(BlindingBits))) // widths vary
 	return Flow{Amount: rng.Uint64() >> uint(rng.IntN(64)), Blinding: b}
 }
 

@@ -1,6 +1,7 @@
 package he
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 )
@@ -10,26 +11,42 @@ import (
 // blinding. A flow's limbs are below 2^width; the top limb of each part
 // takes whatever is above its position, so a re-encrypted sum of any size
 // fits (at a load above one when it exceeds the part's width).
+//
+// The blinding's 11 limbs of 23 bits (253 bits) are the narrowest that
+// carry 252 bits in 11 limbs: a group of 19 slots (215 per ciphertext) and
+// a capacity of ⌊(t−1)/(2^23−1)⌋ = 67,108,871 flows. The package
+// documentation weighs the alternatives.
 const (
 	amountLimbs      = 8
 	amountLimbBits   = 8
-	blindingLimbs    = 6
-	blindingLimbBits = 24
+	blindingLimbs    = 11
+	blindingLimbBits = 23
 	groupSlots       = amountLimbs + blindingLimbs
 
 	// amountUnit and blindingUnit bound one unit load in each limb.
 	amountUnit   = 1<<amountLimbBits - 1
 	blindingUnit = 1<<blindingLimbBits - 1
+
+	// blindingWords is the blinding's width in 64-bit words.
+	blindingWords = (BlindingBits + 63) / 64
 )
 
 const (
-	// BlindingBits is the width of a flow's blinding: 0 ≤ r_amt < 2^128.
-	BlindingBits = 128
+	// BlindingBits is the width of a flow's blinding: 0 ≤ r_amt < 2^252,
+	// which holds any scalar below the curve order ℓ ≈ 2^251.4.
+	BlindingBits = 252
 
 	// MaxRate is the largest FX rate MulRate accepts (e.g. 16.777215 at a
 	// 10^6 scale). The FX noise bound in the package documentation
 	// assumes it.
 	MaxRate = 1<<24 - 1
+)
+
+// The blinding limbs must cover BlindingBits, and no more than one limb's
+// worth beyond it: a compile-time check of the constants above.
+const (
+	_ uint = blindingLimbs*blindingLimbBits - BlindingBits
+	_ uint = BlindingBits - (blindingLimbs-1)*blindingLimbBits - 1
 )
 
 // Flow is one payment as the ledger aggregates it: the amount in minor
@@ -60,7 +77,8 @@ func checkFlow(g int, f Flow, groups int) error {
 	return nil
 }
 
-// putFlow writes a flow's limbs into its group's slots (load 1).
+// putFlow writes a flow's limbs into its group's slots (load 1). The flow
+// has passed checkFlow.
 func putFlow(slots []uint64, g int, f Flow) {
 	s := slots[g*groupSlots : (g+1)*groupSlots]
 	a := f.Amount
@@ -68,22 +86,29 @@ func putFlow(slots []uint64, g int, f Flow) {
 		s[i] = a & amountUnit
 		a >>= amountLimbBits
 	}
-	var b [16]byte
+	var b [8 * blindingWords]byte
 	f.Blinding.FillBytes(b[:])
-	lo, hi := be64(b[8:]), be64(b[:8])
+	var w [blindingWords]uint64 // little-endian words
+	for i := range w {
+		w[i] = binary.BigEndian.Uint64(b[len(b)-8*(i+1):])
+	}
 	for i := 0; i < blindingLimbs; i++ {
-		s[amountLimbs+i] = lo & blindingUnit
-		lo = lo>>blindingLimbBits | hi<<(64-blindingLimbBits)
-		hi >>= blindingLimbBits
+		s[amountLimbs+i] = bitField(w[:], i*blindingLimbBits, blindingLimbBits)
 	}
 }
 
-func be64(b []byte) uint64 {
-	var v uint64
-	for _, c := range b[:8] {
-		v = v<<8 | uint64(c)
+// bitField returns the width bits (width < 64) of the little-endian words
+// w starting at bit pos; bits past the last word are zero.
+func bitField(w []uint64, pos, width int) uint64 {
+	i, off := pos/64, uint(pos%64)
+	if i >= len(w) {
+		return 0
 	}
-	return v
+	v := w[i] >> off
+	if off+uint(width) > 64 && i+1 < len(w) {
+		v |= w[i+1] << (64 - off)
+	}
+	return v & (1<<uint(width) - 1)
 }
 
 // putSum writes a normalised sum into its group's slots: every limb but

@@ -56,8 +56,8 @@ func TestParamsPinned(t *testing.T) {
 		name      string
 		got, want uint64
 	}{
-		{"groups", uint64(p.Groups()), 292},
-		{"max load", p.MaxLoad(), 33554433},
+		{"groups", uint64(p.Groups()), 215},
+		{"max load", p.MaxLoad(), 67108871},
 		{"rate budget", p.RateBudget(), 2207646875358},
 		{"ciphertext size", uint64(p.CiphertextSize()), MaxCiphertextSize},
 		{"max ciphertext size", MaxCiphertextSize, 95249},
