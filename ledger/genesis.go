@@ -56,6 +56,10 @@ type GenesisAccount struct {
 	// so that the account's inflow aggregate starts with it; required for a
 	// funded account when the chain has an HE key.
 	Flow string `json:"flow,omitempty"`
+	// Memo is the available balance's opening sealed to the holder's memo
+	// key under GenesisMemoAAD (hex), so that a wallet can be rebuilt from
+	// the ledger (party.Recover); absent for an account opened at zero.
+	Memo string `json:"memo,omitempty"`
 }
 
 // Roles a party can have.
@@ -131,6 +135,9 @@ func (g *Genesis) problems() []string {
 		if _, err := zkp.ParseCommitment(a.Available); err != nil {
 			bad("account %s/%s: available: %v", a.Party, a.Currency, err)
 		}
+		if err := a.checkMemo(); err != nil {
+			bad("account %s/%s: %v", a.Party, a.Currency, err)
+		}
 		if opened[a.Party+"/"+a.Currency] {
 			bad("account %s/%s appears twice", a.Party, a.Currency)
 		}
@@ -174,6 +181,27 @@ func (g *Genesis) flowProblems() []string {
 		}
 	}
 	return errs
+}
+
+// checkMemo checks the size of a genesis account's memo; only its holder
+// can check its content.
+func (a GenesisAccount) checkMemo() error {
+	if a.Memo == "" {
+		return nil
+	}
+	if b, err := hex.DecodeString(a.Memo); err != nil || len(b) != MemoSize {
+		return fmt.Errorf("memo is not %d bytes of hex", MemoSize)
+	}
+	return nil
+}
+
+// SealedMemo returns the account's memo, nil when it has none.
+func (a GenesisAccount) SealedMemo() []byte {
+	b, err := hex.DecodeString(a.Memo)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // check reports the first problem with a genesis party's fields.

@@ -416,7 +416,7 @@ func (w *writer) appState() (*ledger.Genesis, error) {
 			g.Issuers = append(g.Issuers, ledger.GenesisIssuer{Currency: p.cur.String(), Party: p.tp.ID})
 			g.Accounts = append(g.Accounts, ledger.GenesisAccount{Party: p.tp.ID, Currency: p.cur.String(), Available: zkp.ZeroCommitment().String()})
 		case "bank":
-			accts, err := w.fundBank(p.tp.ID, sealer)
+			accts, err := w.fundBank(p.tp.ID, p.id.MemoPub, sealer)
 			if err != nil {
 				return nil, err
 			}
@@ -445,8 +445,10 @@ func (w *writer) regulatorHEKeys(g *ledger.Genesis) (*party.HESealer, error) {
 }
 
 // fundBank opens a bank's account in every currency, funded as the options
-// say, and keeps the openings for its wallet.
-func (w *writer) fundBank(id string, sealer *party.HESealer) ([]ledger.GenesisAccount, error) {
+// say, and keeps the openings for its wallet; each funded balance's
+// opening is also sealed to the bank's memo key, so its wallet can be
+// rebuilt from the ledger.
+func (w *writer) fundBank(id string, memoPub [32]byte, sealer *party.HESealer) ([]ledger.GenesisAccount, error) {
 	w.openings[id] = map[ledger.Currency]ledger.Opening{}
 	var out []ledger.GenesisAccount
 	for _, k := range ledger.Currencies {
@@ -462,6 +464,11 @@ func (w *writer) fundBank(id string, sealer *party.HESealer) ([]ledger.GenesisAc
 			if sealer != nil {
 				flow, err := sealer.SealFlow(amt, r)
 				if err != nil {
+			memo, err := ledger.SealOpening(memoPub, o, ledger.GenesisMemoAAD(w.opts.ChainID, id, k.Code))
+			if err != nil {
+				return nil, err
+			}
+			acct.Memo = hex.EncodeToString(memo)
 					return nil, err
 				}
 				acct.Flow = hex.EncodeToString(flow)
