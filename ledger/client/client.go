@@ -275,3 +275,52 @@ func (c *Client) RawTx(ctx context.Context, id ledger.TxID) ([]byte, error) {
 	}
 	return res.Tx, nil
 }
+
+// SentTx is one transaction of a sender found in CometBFT's tx index.
+type SentTx struct {
+	Height int64
+	Index  uint32
+	Code   uint32 // the app's result: ledger.CodeOK when it applied
+	Raw    []byte // the signed transaction
+}
+
+// maxSearchPage is CometBFT's largest tx_search page.
+const maxSearchPage = 100
+
+// SentBy pages through the transactions of sender that CometBFT's kv tx
+// index holds, oldest first (by height, then index in the block). The app
+// tags only the transactions it applied (state.txEvents), so every one is
+// committed; Code still says so, for a caller that checks. perPage is
+// capped at 100; total is how many the index holds in all.
+func (c *Client) SentBy(ctx context.Context, sender string, page, perPage int) (txs []SentTx, total int, err error) {
+	if !ledger.ValidID(sender) {
+		return nil, 0, fmt.Errorf("ledger: tx search: %q is not a party id", sender)
+	}
+	perPage = min(max(perPage, 1), maxSearchPage)
+	q := fmt.Sprintf("sable.sender='%s'", sender)
+	res, err := c.rpc.TxSearch(ctx, q, false, &page, &perPage, "asc")
+	if err != nil {
+		return nil, 0, unreachable("tx_search", err)
+	}
+	for _, r := range res.Txs {
+		txs = append(txs, SentTx{Height: r.Height, Index: r.Index, Code: r.TxResult.Code, Raw: r.Tx})
+	}
+	return txs, res.TotalCount, nil
+}
+
+// MempoolFrom counts the transactions of sender in the node's mempool
+// (fetching whole transactions, as InMempool does).
+func (c *Client) MempoolFrom(ctx context.Context, sender string) (int, error) {
+	limit := 1000
+	un, err := c.rpc.UnconfirmedTxs(ctx, &limit)
+	if err != nil {
+		return 0, unreachable("unconfirmed_txs", err)
+	}
+	n := 0
+	for _, raw := range un.Txs {
+		if tx, err := ledger.DecodeTx(raw); err == nil && tx.Sender == sender {
+			n++
+		}
+	}
+	return n, nil
+}
