@@ -50,7 +50,7 @@ func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount 
 	}
 	// Credit is what the mint issues: it moves the supply, not the
 	// issuer's balance (inflight.accountDelta).
-	return s.submit(ctx, tx, &inflight{Kind: ledger.KindMint, Currency: c, Debit: ledger.ZeroOpening(), Credit: amt})
+	return s.submit(ctx, tx, &inflight{Currency: c, Debit: ledger.ZeroOpening(), Credit: amt})
 }
 
 // ErrSupplyCap is a mint that would take a supply past ledger.SupplyCap.

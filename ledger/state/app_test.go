@@ -67,6 +67,7 @@ type fixture struct {
 	app               *App
 	dir               string
 	reg, a, b, issuer *member
+	supply            ledger.Opening // the issuer's book of the USD supply, after the mints built so far
 	genesis           []byte
 	height            int64
 	opts              []Option
@@ -107,6 +108,7 @@ func newFixtureWith(t testing.TB, hePK *he.PublicKey, opts ...Option) *fixture {
 	}
 	f.b.avail[usd] = ledger.ZeroOpening()
 	f.issuer.avail[usd] = ledger.ZeroOpening()
+	f.supply = f.a.avail[usd] // bank-a's funding is the whole genesis supply
 	f.genesis, _ = json.Marshal(g)
 	f.open()
 	if _, err := f.app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, AppStateBytes: f.genesis}); err != nil {
@@ -375,7 +377,7 @@ func TestRejections(t *testing.T) {
 		{"memo of the wrong size", ledger.CodeBadMemo, func() []byte { tx := clone(); body(tx).Memo = []byte{1, 2, 3}; return resign(tx) }},
 		{"self transfer", ledger.CodeSelfTransfer, func() []byte { tx := clone(); body(tx).To = "bank-a"; return resign(tx) }},
 		{"mint by a bank", ledger.CodeUnauthorized, func() []byte {
-			tx := &ledger.Tx{Kind: ledger.KindMint, Sender: "bank-a", Body: &ledger.Mint{To: "bank-b", Currency: usd, Amount: body(good).Amount, Proof: body(good).Proof, Memo: body(good).Memo}}
+			tx := &ledger.Tx{Kind: ledger.KindMint, Sender: "bank-a", Body: &ledger.Mint{To: "bank-b", Currency: usd, Supply: f.supply.Commitment(), Amount: body(good).Amount, Proof: body(good).Proof, Memo: body(good).Memo}}
 			tx.Sign(testChain, f.a.id.Sign)
 			return tx.Encode()
 		}},

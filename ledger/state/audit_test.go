@@ -12,7 +12,6 @@ import (
 	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/party"
-	"github.com/sable-settlement/sable/zkp"
 )
 
 // appSource serves the audit from a test fixture's app.
@@ -191,20 +190,8 @@ func (b *auditBench) mint(t *testing.T, amount uint64, sealer party.FlowSealer) 
 	if sealer == nil {
 		sealer = b.flows
 	}
-	r, _ := zkp.RandomAmountBlinding()
-	amt := ledger.Opening{Value: amount, Blinding: r}
-	body := &ledger.Mint{To: "bank-b", Currency: usd, Amount: amt.Commitment()}
-	body.Memo, _ = ledger.SealOpening(b.b.id.MemoPub, amt, ledger.MemoAAD(testChain, "issuer-usd", "bank-b", usd, b.issuer.nonce))
-	body.Flow = must(sealer.SealFlow(amount, r))
-	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: "issuer-usd", Nonce: b.issuer.nonce, Body: body}
-	_, proof, err := testKeys.mintPK.ProveMint(zkp.MintInput{Amount: amount, AmountBlinding: r, Context: tx.Context(testChain)}, testKeys.keys.Mint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body.Proof = proof.Bytes()
-	tx.Sign(testChain, b.issuer.id.Sign)
+	tx := b.fixture.mint(b.b, amount, sealer)
 	b.commit(t, tx)
-	b.issuer.nonce++
 	return tx.ID()
 }
 

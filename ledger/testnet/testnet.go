@@ -156,6 +156,9 @@ func ParseFund(s string) (map[ledger.Currency]uint64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w (the same amount funds every currency)", err)
 		}
+		if amt > ledger.SupplyCap/uint64(len(Banks)) {
+			return nil, fmt.Errorf("ledger: funding %s %s for each of %d banks would pass the supply cap of %s", k.Code, v, len(Banks), ledger.FormatAmount(k.Code, ledger.SupplyCap))
+		}
 		out[k.Code] = amt
 	}
 	return out, nil
@@ -461,14 +464,14 @@ func (w *writer) fundBank(id string, memoPub [32]byte, sealer *party.HESealer) (
 			o := ledger.Opening{Value: amt, Blinding: r}
 			w.openings[id][k.Code] = o
 			acct.Available = o.Commitment().String()
-			if sealer != nil {
-				flow, err := sealer.SealFlow(amt, r)
-				if err != nil {
 			memo, err := ledger.SealOpening(memoPub, o, ledger.GenesisMemoAAD(w.opts.ChainID, id, k.Code))
 			if err != nil {
 				return nil, err
 			}
 			acct.Memo = hex.EncodeToString(memo)
+			if sealer != nil {
+				flow, err := sealer.SealFlow(amt, r)
+				if err != nil {
 					return nil, err
 				}
 				acct.Flow = hex.EncodeToString(flow)
@@ -477,6 +480,18 @@ func (w *writer) fundBank(id string, memoPub [32]byte, sealer *party.HESealer) (
 		out = append(out, acct)
 	}
 	return out, nil
+}
+
+// genesisSupply opens c's genesis supply, the sum of the funded balances:
+// its issuer needs it to prove its mints within the cap.
+func (w *writer) genesisSupply(c ledger.Currency) ledger.Opening {
+	sum := ledger.ZeroOpening()
+	for _, b := range Banks { // a fixed order; ParseFund keeps the sum within the cap
+		if o, ok := w.openings[b.ID][c]; ok {
+			sum, _ = sum.Plus(o)
+		}
+	}
+	return sum
 }
 
 // validatorConfigs writes each validator's config.toml and genesis:
@@ -528,6 +543,12 @@ func (w *writer) seedWallet(p member) error {
 				wal.Close()
 				return err
 			}
+		}
+	}
+	if p.tp.Role == "issuer" {
+		if err := wal.SetSupply(p.cur, w.genesisSupply(p.cur)); err != nil {
+			wal.Close()
+			return err
 		}
 	}
 	if err := wal.Close(); err != nil {
