@@ -557,13 +557,9 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 				return nil, fmt.Errorf("ledger: aggregate %s is inconsistent and a flow in it encrypts another value; audit it before closing its epoch", key)
 			}
 		}
-		fresh, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: *total})
+		raw, err := reencrypt(enc, *total)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
-		}
-		raw, err := fresh.MarshalBinary()
-		if err != nil {
-			return nil, err
 		}
 		sum, err := zkp.ParseCommitment(o.info.Commitment)
 		if err != nil {
@@ -572,4 +568,19 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 		out = append(out, ledger.ClosedAggregate{Key: key, Sum: sum, Ciphertext: raw})
 	}
 	return out, nil
+}
+
+// reencrypt encrypts a checked sum as an epoch's base, its blinding
+// reduced modulo the curve order ℓ: the commitment sum is the same point
+// (r·H depends on r mod ℓ only), and a blinding below ℓ < 2^he.BlindingBits
+// fits its slot group at load 1. Unreduced, a sum of L blindings uniform
+// below ℓ ≈ 2^250.6 (≈ L·2^249.6) would weigh about L/10 loads in its top
+// limb, and a close would barely lighten the aggregate.
+func reencrypt(enc *he.Encryptor, total he.GroupSum) ([]byte, error) {
+	r := new(big.Int).Mod(total.Blinding, zkp.Order())
+	ct, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: {Amount: total.Amount, Blinding: r}})
+	if err != nil {
+		return nil, err
+	}
+	return ct.MarshalBinary()
 }

@@ -94,3 +94,58 @@ func TestCommitBig(t *testing.T) {
 		t.Fatal("commitBig")
 	}
 }
+
+// TestReencryptReducesBlinding: an aggregate of flows with full-width
+// blindings (ℓ − 1 and 2^252 − 1, the largest he accepts) is closed at
+// load 1, its blinding reduced mod ℓ, and the base plus a later flow still
+// opens the sum of all their commitments. Unreduced, the same sum would
+// weigh several loads.
+func TestReencryptReducesBlinding(t *testing.T) {
+	sk, pk := he.GenerateKeys(he.DefaultParams())
+	enc, dec, ev := he.NewEncryptor(pk), he.NewDecryptor(sk), he.NewEvaluator(sk.Params())
+	top := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), he.BlindingBits), big.NewInt(1))
+	lm1 := new(big.Int).Sub(zkp.Order(), big.NewInt(1))
+	agg, com := he.Zero(sk.Params()), zkp.ZeroCommitment()
+	add := func(f he.Flow) {
+		ct, err := enc.Encrypt(map[int]he.Flow{ledger.FlowGroup: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ev.Add(agg, ct); err != nil {
+			t.Fatal(err)
+		}
+		com = com.Add(zkp.Commit(f.Amount, f.Blinding))
+	}
+	for i := range 40 {
+		r := lm1
+		if i%2 == 1 {
+			r = top
+		}
+		add(he.Flow{Amount: uint64(1000 + i), Blinding: r})
+	}
+	sums, err := dec.Decrypt(agg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := he.Total(sums)
+	if unreduced, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: total}); err != nil || unreduced.Load() < 4 {
+		t.Fatalf("unreduced sum of 40 full-width blindings: load %v, %v; want several", unreduced.Load(), err)
+	}
+	raw, err := reencrypt(enc, total)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg = he.Zero(sk.Params())
+	if err := agg.UnmarshalBinary(raw); err != nil || agg.Load() != 1 {
+		t.Fatalf("closed aggregate: load %d, %v; want 1", agg.Load(), err)
+	}
+	add(he.Flow{Amount: 5, Blinding: top})
+	sums, err = dec.Decrypt(agg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := he.Total(sums)
+	if !commitBig(got.Amount, got.Blinding).Equal(com) || got.Blinding.Cmp(new(big.Int).Add(zkp.Order(), top)) >= 0 {
+		t.Fatal("the closed base plus a later flow does not open the commitment sum")
+	}
+}

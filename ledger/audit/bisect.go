@@ -35,7 +35,7 @@ import (
 // Proof: with v = [t·(c0 + c1·s)]_Q = m + t·e for each (m centred mod t,
 // |e| its noise), |v1 + v2| ≤ t − 1 + t·(L1 + L2)·(NoiseBound + 1) − 2t,
 // which is below Q/2 at any load up to MaxLoad (he: MaxLoad·(NoiseBound+1)
-// ≈ 2^36 < MaxNoise ≈ 2^43). So the sum's v is v1 + v2 exactly: its
+// ≈ 2^37.0 < MaxNoise ≈ 2^43.0). So the sum's v is v1 + v2 exactly: its
 // plaintext is the sum of the two mod t, its noise |e1 + e2 + J| with a
 // carry |J| ≤ 1, at most SumNoiseBound(L1 + L2). Its slots are the sums of
 // the two's slots mod t, and those are below L1·unit and L2·unit, whose sum
