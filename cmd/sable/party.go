@@ -237,7 +237,7 @@ func newWalletCmd() *cobra.Command {
 		}),
 	}
 	partyFlags(sync, &home, &node)
-	cmd.AddCommand(sync)
+	cmd.AddCommand(sync, newWalletRecoverCmd())
 	return subcommandsOnly(cmd)
 }
 

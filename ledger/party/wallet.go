@@ -76,15 +76,16 @@ func walletOptions() *pebble.Options {
 	return &pebble.Options{Logger: pebblekv.QuietLogger{}}
 }
 
-// restoreFix is the recovery for a wallet that is gone or damaged: its
-// openings are on no ledger, so only a backup brings them back.
+// restoreFix is the recovery for a wallet that is gone or damaged: a
+// backup, or a rebuild from the ledger and the party's keys (Recover).
 func restoreFix(dir string, damaged bool) string {
+	rec := fmt.Sprintf("sable wallet recover --home %s", filepath.Dir(dir))
 	if damaged {
-		return fmt.Sprintf("its files are left as they are; keep them and restore the wallet from a backup: mv %s %s.damaged && cp -a BACKUP/%s %s",
-			dir, dir, walletDirName, dir)
+		return fmt.Sprintf("its files are left as they are; keep them, move them aside and restore the wallet from a backup or rebuild it from the ledger: mv %s %s.damaged && cp -a BACKUP/%s %s (or: %s)",
+			dir, dir, walletDirName, dir, rec)
 	}
-	return fmt.Sprintf("sable never recreates a wallet (its openings are on no ledger); restore it from a backup: cp -a BACKUP/%s %s",
-		walletDirName, dir)
+	return fmt.Sprintf("sable never recreates a wallet silently; restore it from a backup: cp -a BACKUP/%s %s, or rebuild it from the ledger: %s",
+		walletDirName, dir, rec)
 }
 
 // OpenWallet opens the existing wallet in the party's home. It never
@@ -144,6 +145,12 @@ func CreateWallet(id *Identity) (*Wallet, error) {
 		}
 		return nil, fmt.Errorf("ledger: create wallet: %w", err)
 	}
+	return createWalletAt(id, dir)
+}
+
+// createWalletAt creates an empty wallet database in the empty directory
+// dir (the wallet's own, or one Recover renames into place).
+func createWalletAt(id *Identity, dir string) (*Wallet, error) {
 	lock, err := lockWallet(dir)
 	if err != nil {
 		return nil, err
