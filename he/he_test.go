@@ -247,7 +247,9 @@ func TestEpochClose(t *testing.T) {
 	opened := mustDecrypt(t, dec, agg)
 	// Re-encrypt the normalised sums. Limbs carry; the amount 3·(2^64−1)
 	// needs more than 64 bits, so its top limb (767) counts for four unit
-	// loads. Sums below 2^64 re-encrypt at load 1 (checked below).
+	// loads (the blinding 3·(2^252−1), whose top limb holds bits 230 on,
+	// counts for two). Amounts below 2^64 with blindings below 2^253
+	// re-encrypt at load 1 (checked below).
 	closed, err := enc.EncryptSums(map[int]GroupSum{7: opened[7], 9: opened[9]})
 	if err != nil {
 		t.Fatal(err)
@@ -268,13 +270,20 @@ func TestEpochClose(t *testing.T) {
 	if err != nil || small.Load() != 1 {
 		t.Fatalf("small sums: load %d, err %v", small.Load(), err)
 	}
+	top := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), blindingLimbs*blindingLimbBits), big.NewInt(1))
+	wide, err := enc.EncryptSums(map[int]GroupSum{0: {Amount: new(big.Int).SetUint64(^uint64(0)), Blinding: top}})
+	if err != nil || wide.Load() != 1 {
+		t.Fatalf("sums of 64 and 253 bits: load %d, err %v", wide.Load(), err)
+	}
 	// Sums beyond MaxLoad cannot be re-encrypted.
 	huge := new(big.Int).Lsh(big.NewInt(1), 64+64)
-	_, err = enc.EncryptSums(map[int]GroupSum{0: {Amount: huge, Blinding: new(big.Int)}})
-	if !errors.Is(err, ErrCapacity) {
-		t.Fatalf("huge sum: %v, want ErrCapacity", err)
+	for _, s := range []GroupSum{{Amount: huge, Blinding: new(big.Int)}, {Amount: new(big.Int), Blinding: new(big.Int).Lsh(huge, 200)}} {
+		_, err = enc.EncryptSums(map[int]GroupSum{0: s})
+		if !errors.Is(err, ErrCapacity) {
+			t.Fatalf("huge sum: %v, want ErrCapacity", err)
+		}
+		checkPrefix(t, err)
 	}
-	checkPrefix(t, err)
 }
 
 func TestAddIsDeterministic(t *testing.T) {
