@@ -211,6 +211,12 @@ func ledgerError(err error) error {
 	if errors.Is(err, party.ErrWalletSync) {
 		return withHint(failf("%v", err), "run 'sable wallet sync'")
 	}
+	if errors.Is(err, party.ErrSupplyCap) {
+		return withHint(failf("%v", err), "mint at most what can still be minted, or burn first")
+	}
+	if errors.Is(err, party.ErrNoSupply) {
+		return withHint(failf("%v", err), "only the currency's issuer mints; an issuer's wallet gets the supply's opening from its testnet or from 'sable wallet recover'")
+	}
 	return failf("%v", err)
 }
 
