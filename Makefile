@@ -3,7 +3,7 @@ GO      ?= go
 JS      := tools/js
 JS_DONE := $(JS)/node_modules/.installed
 
-.PHONY: build demo test lint js browser bench fuzz clean
+.PHONY: build demo test lint js browser bench chaos fuzz clean
 
 build:
 	$(GO) build -o bin/sable ./cmd/sable
@@ -30,6 +30,16 @@ lint:
 
 bench:
 	$(GO) run ./cmd/sable bench --results bench/results.md
+
+# The chaos run (internal/chaos): validators and bank CLIs SIGKILLed while
+# the banks pay for CHAOS_DURATION, then every check; it writes the "## Chaos"
+# section of bench/results.md (make bench keeps it). CHAOS_SEED=N reruns a
+# schedule. A short run is part of make test (TestShortChaosRun).
+CHAOS_DURATION ?= 10m
+CHAOS_SEED ?= 0
+chaos:
+	$(GO) build -o bin/sable ./cmd/sable
+	bin/sable bench chaos --duration $(CHAOS_DURATION) --seed $(CHAOS_SEED) --results bench/results.md
 
 # Every fuzz target in turn for FUZZTIME each (go test's -fuzztime: 60s,
 # 1m30s or 100000x), then the executions of each and their total. A target

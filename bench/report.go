@@ -272,3 +272,54 @@ func heMarkdown(b *bytes.Buffer, r *HEResult) {
 	fmt.Fprintf(b, "| bytes per flow, %d per ciphertext | %.1f |\n\n", r.Groups, r.BytesPerFlowB)
 	fmt.Fprintf(b, "The aggregate opened to the sum of its %d commitments: %v (%s). A flow alone in its ciphertext costs %d bytes on the wire; a bank that batches its payments of a block into one ciphertext pays %.0f bytes per flow.\n\n", r.AggregateFlows, r.AuditOK, r.Note, r.BytesPerFlow, r.BytesPerFlowB)
 }
+
+// ReplaceSection returns doc with its section under heading (from the line
+// that starts with heading to the next "## " heading or the end) replaced by
+// section, or with section appended when doc has no such heading. The chaos
+// run writes its section of bench/results.md with it.
+func ReplaceSection(doc []byte, heading string, section []byte) []byte {
+	start, end := findSection(doc, heading)
+	if start < 0 {
+		out := bytes.TrimRight(bytes.Clone(doc), "\n")
+		if len(out) > 0 {
+			out = append(out, "\n\n"...)
+		}
+		return append(out, section...)
+	}
+	out := append(bytes.Clone(doc[:start]), section...)
+	if end < len(doc) {
+		out = append(bytes.TrimRight(out, "\n"), "\n\n"...)
+	}
+	return append(out, doc[end:]...)
+}
+
+// KeepSection carries old's section under heading into doc, a fresh
+// rendering of bench/results.md (MarkdownAll), so that rewriting the file
+// keeps what another command wrote there (the chaos run's section).
+func KeepSection(doc, old []byte, heading string) []byte {
+	start, end := findSection(old, heading)
+	if start < 0 {
+		return doc
+	}
+	return ReplaceSection(doc, heading, old[start:end])
+}
+
+// findSection locates the section under heading: the offset of its heading
+// line and of the next "## " line (or the end); -1 when there is none.
+func findSection(doc []byte, heading string) (int, int) {
+	start := -1
+	for off := 0; off < len(doc); {
+		line := doc[off:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		switch {
+		case start < 0 && bytes.HasPrefix(line, []byte(heading)):
+			start = off
+		case start >= 0 && bytes.HasPrefix(line, []byte("## ")):
+			return start, off
+		}
+		off += len(line)
+	}
+	return start, len(doc)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sable-settlement/sable/bench"
 	"github.com/sable-settlement/sable/internal/atomicfile"
+	"github.com/sable-settlement/sable/internal/chaos"
 )
 
 type benchFlags struct {
@@ -48,7 +50,7 @@ func (f *benchFlags) registerLedger(cmd *cobra.Command) {
 func newBenchCmd() *cobra.Command {
 	var f benchFlags
 	cmd := &cobra.Command{
-		Use:   "bench [prove|he|ledger]",
+		Use:   "bench [prove|he|ledger|chaos]",
 		Short: "Measure the proving path, HE aggregation and the ledger against baselines, in one run",
 		Long: `Measure Sable's hot paths. Every figure that matters is a ratio of two
 measurements taken in the same process, interleaved, because shared
@@ -56,7 +58,8 @@ machines are noisy: the transfer prover against the naive baseline circuit
 and against its MSM floor, batched against single verification.
 
 'sable bench' runs everything; 'sable bench prove', 'sable bench he' and
-'sable bench ledger' one part each.`,
+'sable bench ledger' one part each. 'sable bench chaos' (not part of
+'sable bench') is the chaos run: faults while the banks pay, then checks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := runProveBench(cmd, &f)
@@ -172,8 +175,74 @@ and against its MSM floor, batched against single verification.
 		},
 	}
 	f.registerLedger(ledgerCmd)
-	cmd.AddCommand(prove, he, ledgerCmd)
+	cmd.AddCommand(prove, he, ledgerCmd, newChaosCmd(&f))
 	return cmd
+}
+
+// newChaosCmd is 'sable bench chaos': the run lives in internal/chaos.
+func newChaosCmd(f *benchFlags) *cobra.Command {
+	var opt chaos.Options
+	cmd := &cobra.Command{
+		Use:   "chaos [--duration 10m] [--seed N]",
+		Short: "Chaos run: validators (one, two at once, one inside Commit) and bank CLIs SIGKILLed while the banks pay; then exactly-once, supply, wallet, app-hash and audit checks",
+		Long: `Run 4 validators ('sable node' processes) with every testnet bank paying
+continuously through 'sable transfer --wait' processes, while a seeded schedule
+SIGKILLs a random validator, two at once (the network halts), a validator
+between FinalizeBlock and Commit, and bank CLIs mid-command, restarting each.
+Then check from the chain and the wallets: every acknowledged payment applied
+exactly once, none twice, supply conserved, every wallet agreeing with the
+ledger, one app hash, a consistent audit. Exit 1 if any check fails.
+
+--seed reproduces the schedule of choices; --results writes the run as the
+"## Chaos" section of that file (bench/results.md), leaving the rest alone.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runChaos(cmd, f, opt)
+		},
+	}
+	fl := cmd.Flags()
+	fl.DurationVar(&opt.Duration, "duration", 10*time.Minute, "how long the banks pay and the faults strike")
+	fl.Uint64Var(&opt.Seed, "seed", 0, "the schedule's seed (default: a random one, printed)")
+	fl.StringVar(&opt.Dir, "dir", "", "keep the network and its logs in this directory (default: a temporary one, removed)")
+	return cmd
+}
+
+func runChaos(cmd *cobra.Command, f *benchFlags, opt chaos.Options) error {
+	self, err := os.Executable()
+	if err != nil {
+		return failf("%v", err)
+	}
+	opt.Sable = self
+	if !f.noProgress {
+		opt.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	}
+	ctx, cancel := commandContext()
+	defer cancel()
+	res, runErr := chaos.Run(ctx, opt)
+	if res == nil {
+		return failf("%v", runErr)
+	}
+	if f.json {
+		if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+			return err
+		}
+	} else {
+		res.WriteText(cmd.OutOrStdout())
+	}
+	if f.results != "" {
+		old, err := os.ReadFile(f.results)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return failf("%v", err)
+		}
+		if err := atomicfile.Write(f.results, bench.ReplaceSection(old, chaos.Heading, res.Markdown()), 0o644); err != nil {
+			return failf("%v", err)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "sable: wrote the chaos section of %s\n", f.results)
+	}
+	if runErr != nil {
+		return failf("%v", runErr)
+	}
+	return nil
 }
 
 func runProveBench(cmd *cobra.Command, f *benchFlags) (*bench.ProveResult, error) {
@@ -216,7 +285,9 @@ func writeResults(cmd *cobra.Command, f *benchFlags, p *bench.ProveResult, h *be
 	if f.results == "" {
 		return nil
 	}
-	if err := atomicfile.Write(f.results, bench.MarkdownAll(p, h, heErr, l, lErr), 0o644); err != nil {
+	old, _ := os.ReadFile(f.results) // its chaos section, written by 'sable bench chaos', is kept
+	md := bench.KeepSection(bench.MarkdownAll(p, h, heErr, l, lErr), old, chaos.Heading)
+	if err := atomicfile.Write(f.results, md, 0o644); err != nil {
 		return failf("%v", err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "sable: wrote %s\n", f.results)
