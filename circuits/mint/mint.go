@@ -10,7 +10,7 @@ import (
 // Scalar widths of the statement (the same as the transfer circuit's).
 const (
 	ValueBits    = 64  // amt is below 2^64
-	BlindingBits = 128 // r_amt is below 2^128
+	BlindingBits = 252 // r_amt is any scalar below 2^252 > ℓ
 )
 
 // Circuit is the mint statement. The field order fixes the order of the
@@ -25,7 +25,7 @@ type Circuit struct {
 
 // Define states
 //
-//	C_amt = amt·G + r_amt·H,  1 ≤ amt < 2^64,  r_amt < 2^128
+//	C_amt = amt·G + r_amt·H,  1 ≤ amt < 2^64,  r_amt < 2^252
 //
 // with C_amt on the curve and the proof bound to ctx.
 func (c *Circuit) Define(api frontend.API) error {

@@ -85,7 +85,10 @@ func TestMints(t *testing.T) {
 		{"amt=2^64", build(pow2(ValueBits), big.NewInt(6)), false},
 		{"amt=p-1", build(minus1(p), big.NewInt(6)), false},
 		{"amt=ℓ-1", build(minus1(order), big.NewInt(6)), false},
-		{"r_amt=2^128", build(big.NewInt(5), pow2(BlindingBits)), false},
+		{"r_amt=ℓ-1", build(big.NewInt(5), minus1(order)), true},
+		{"r_amt=ℓ", build(big.NewInt(5), order), true}, // below 2^252: the same point as r_amt = 0
+		{"r_amt=2^252", build(big.NewInt(5), pow2(BlindingBits)), false},
+		{"r_amt=p-1", build(big.NewInt(5), minus1(p)), false},
 		{"wrong blinding", wrongBlinding, false},
 		{"commitment to another value", otherValue, false},
 		{"C_amt off the curve", offCurve, false},
@@ -186,7 +189,7 @@ func TestProofBoundToContext(t *testing.T) {
 
 // documentedConstraints is the count stated, with its breakdown, in the
 // package doc.
-const documentedConstraints = 770
+const documentedConstraints = 956
 
 func TestCost(t *testing.T) {
 	ccs, err := frontend.Compile(p, r1cs.NewBuilder, &Circuit{})

@@ -7,21 +7,21 @@
 // amount commitment) and ctx (a hash of the transaction's other fields).
 // Private: amt, r_amt, rem, r_rem.
 //
-//	C_amt           = amt·G + r_amt·H    1 ≤ amt < 2^64,  0 ≤ r_amt < 2^128
+//	C_amt           = amt·G + r_amt·H    1 ≤ amt < 2^64,  0 ≤ r_amt < 2^252
 //	C_avail − C_amt = rem·G + r_rem·H    0 ≤ rem < 2^64,  0 ≤ r_rem < 2^252
 //
 // An honest payer with C_avail = Com(bal, r_bal) sets rem = bal − amt and
 // r_rem = r_bal − r_amt mod ℓ. Proving the openings of C_amt and of
 // C_rem = C_avail − C_amt, rather than re-deriving the balance, keeps
-// the widths down: 64 + 128 + 64 + 252 = 508 scalar bits. Every value that
+// the widths down: 64 + 252 + 64 + 252 = 632 scalar bits. Every value that
 // must be non-negative is range-checked, so no field wrap-around (amt ≡ −1,
 // bal < amt) satisfies the statement.
 //
-// The amount blinding is 128 bits, a documented choice: binding is unchanged
-// (it rests on nobody knowing log_G H), but a guessed amount is confirmed by
-// a kangaroo search over the 2^128 blindings in about 2^64 group operations,
-// so hiding is below full strength until the blinding is full width. The remainder blinding is full width since r_bal
-// is any scalar below ℓ; its bound 2^252 > ℓ admits every honest value.
+// Both blindings are full width: any scalar below 2^252 > ℓ, so every
+// blinding uniform below ℓ is admitted. With r_amt uniform below ℓ, C_amt
+// is a uniform point whatever amt is: hiding is perfect, where a 128-bit
+// blinding let whoever guessed an amount confirm it with a kangaroo search
+// in about 2^64 group operations.
 //
 // # Points
 //
@@ -36,21 +36,25 @@
 //
 // # Cost
 //
-// 2,040 R1CS constraints, which fits a 2^11 FFT domain; no BSB22 commitment,
-// so proofs verify in standard Groth16 verifiers (snarkjs, Solidity).
-// Commitments are computed with fixed-base scalar multiplication over
-// constant window tables (circuits/internal/fixedbase), whose window
-// decomposition is the range check:
+// 1,916 R1CS constraints, which fits a 2^11 FFT domain; no BSB22
+// commitment, so proofs verify in standard Groth16 verifiers (snarkjs,
+// Solidity). Commitments are computed with fixed-base scalar
+// multiplication over constant window tables (circuits/internal/fixedbase),
+// whose window decomposition is the range check, and whose incomplete
+// Montgomery additions are sound under the assumption the commitments'
+// binding already makes: nobody knows log_G H (see that package):
 //
-//	508   scalar bits, one boolean constraint each (the top bit's
-//	      constraint also recomposes the scalar)
-//	516   window selections: 164 3-bit windows × 3, 4 4-bit windows × 6
-//	1,002 point additions × 6: 62 for amt·G + r_amt·H (started with the first
-//	      window's point), 105 for rem·G + r_rem·H (started at C_amt)
-//	4     the two sums equal C_amt and C_avail
-//	8     C_avail and C_amt on the curve, 4 each
-//	1     amt ≠ 0
-//	1     ctx squared
+//	632 scalar bits, one boolean constraint each (the top bit's
+//	    constraint also recomposes the scalar)
+//	628 window selections: 208 3-bit windows × 3, 4 2-bit windows × 1
+//	630 incomplete point additions × 3: 105 for amt·G + r_amt·H, 105 for
+//	    rem·G + r_rem·H (each sum starts with its first window's point)
+//	10  ending the two sums, 5 each: 2 from the Montgomery to the Edwards
+//	    curve, 3 to remove the table offsets (the first ends in C_amt)
+//	6   C_amt + C_rem = C_avail, complete addition
+//	8   C_avail and C_amt on the curve, 4 each
+//	1   amt ≠ 0
+//	1   ctx squared
 //
 // The naive circuit (bench/baseline: two DoubleBaseScalarMul and
 // std/rangecheck) is about 8,670 constraints and needs a 2^14 domain.

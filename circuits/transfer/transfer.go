@@ -10,7 +10,7 @@ import (
 // Scalar widths of the statement.
 const (
 	ValueBits             = 64  // amt and rem are below 2^64
-	BlindingBits          = 128 // r_amt is below 2^128
+	BlindingBits          = 252 // r_amt is any scalar below 2^252 > ℓ
 	RemainderBlindingBits = 252 // r_rem is any scalar below 2^252 > ℓ
 )
 
@@ -29,7 +29,7 @@ type Circuit struct {
 
 // Define states
 //
-//	C_amt           = amt·G + r_amt·H,  1 ≤ amt < 2^64,  r_amt < 2^128
+//	C_amt           = amt·G + r_amt·H,  1 ≤ amt < 2^64,  r_amt < 2^252
 //	C_avail − C_amt = rem·G + r_rem·H,  0 ≤ rem < 2^64,  r_rem < 2^252
 //
 // with both points on the curve and the proof bound to ctx.
@@ -46,12 +46,13 @@ func (c *Circuit) Define(api frontend.API) error {
 	amount.AddMul(fixedbase.H(), c.Blinding, BlindingBits)
 	amount.AssertEqual(c.Amount)
 
-	// Starting at C_amt and ending at C_avail states the difference without
-	// a point subtraction.
-	remainder := fixedbase.NewSumFrom(api, c.Amount)
+	// C_rem is summed on its own, then C_amt + C_rem = C_avail states the
+	// difference without a point subtraction. (A sum never starts at a
+	// point from outside: see circuits/internal/fixedbase.)
+	remainder := fixedbase.NewSum(api)
 	remainder.AddMul(fixedbase.G(), c.Remainder, ValueBits)
 	remainder.AddMul(fixedbase.H(), c.RemainderBlinding, RemainderBlindingBits)
-	remainder.AssertEqual(c.Available)
+	fixedbase.AssertAdd(api, remainder.Point(), c.Amount, c.Available)
 	return nil
 }
 

@@ -34,7 +34,9 @@ func TestValidTransfers(t *testing.T) {
 		"amt=2^64-1, rem=0":   honest(maxBal, rBal, maxBal, big1(0)),
 		"rem=2^64-1":          honest(two64, rBal, big1(1), big1(9)),
 		"blindings 0":         honest(big1(500), big1(0), big1(200), big1(0)),
-		"r_amt=2^128-1":       honest(big1(500), rBal, big1(200), sub(pow2(BlindingBits), big1(1))),
+		"r_amt=2^252-1":       honest(big1(500), rBal, big1(200), sub(pow2(BlindingBits), big1(1))),
+		"r_amt=ℓ-1":           honest(big1(500), big1(7), big1(200), sub(order, big1(1))),
+		"r_amt=ℓ":             honest(big1(500), big1(7), big1(200), order),
 		"max blindings":       build(big1(7), sub(pow2(BlindingBits), big1(1)), big1(3), sub(pow2(RemainderBlindingBits), big1(1))),
 		"r_rem wraps below 0": honest(big1(500), big1(1), big1(200), big1(2)),
 	}
@@ -62,7 +64,8 @@ func TestInvalidTransfers(t *testing.T) {
 		"rem=2^64":           honest(add(two64, amt), rBal, amt, rAmt),
 		"rem=2^64+p":         build(amt, rAmt, add(two64, p), big1(1)), // reduced mod p: rem = 2^64 again
 		"rem≡5 mod ℓ":        build(amt, rAmt, add(order, big1(5)), big1(1)),
-		"r_amt=2^128":        honest(bal, rBal, amt, pow2(BlindingBits)),
+		"r_amt=2^252":        honest(bal, rBal, amt, pow2(BlindingBits)),
+		"r_amt=p-1":          honest(bal, rBal, amt, sub(p, big1(1))),
 		"r_rem=2^252":        build(amt, rAmt, big1(5), pow2(RemainderBlindingBits)),
 		"r_rem=p-1":          build(amt, rAmt, big1(5), sub(p, big1(1))),
 		"wrong blinding": func() opening {

@@ -30,13 +30,22 @@ func NewBase(b tedwards.PointAffine) *Base {
 func (b *Base) Point() tedwards.PointAffine { return b.point }
 
 // window covers the scalar bits [shift, shift+width) and selects
-// k·2^shift·B for k = Σ_j 2^j·b_{shift+j}. x and y are the coordinates as
-// multilinear polynomials in those bits: x(b) = Σ_S x[S]·Π_{j∈S} b_j, where
-// the mask S ranges over [0, 2^width). Points on the selected side stay
-// constants of the circuit; only the bits are variables.
+// (k + 2)·2^shift·B for k = Σ_j 2^j·b_{shift+j}: the offset 2 keeps every
+// entry away from the identity and every partial sum below the next entry
+// (see the package doc). u, v are the entry's Montgomery coordinates and
+// x, y its Edwards coordinates, each as the multilinear polynomial in the
+// window's bits: u(b) = Σ_S u[S]·Π_{j∈S} b_j, where the mask S ranges over
+// [0, 2^width). Points on the selected side stay constants of the
+// circuit; only the bits are variables.
 type window struct {
 	shift, width int
-	x, y         []*big.Int
+	u, v, x, y   []*big.Int
+}
+
+// offset returns 2·2^shift, the multiple of B that every entry of w adds
+// on top of the window's value.
+func (w *window) offset() *big.Int {
+	return new(big.Int).Lsh(big.NewInt(2), uint(w.shift))
 }
 
 // windows returns the tables for n-bit scalars, computing them on first use.
@@ -51,30 +60,27 @@ func (b *Base) windows(n int) []window {
 	return w
 }
 
-// widths splits n bits into windows, least significant first. Windows are
-// 3 bits wide; when n is not a multiple of 3 the top one or two windows are
-// 4 bits wide instead. Per bit, a 4-bit window costs the same as a 3-bit one
-// (4 products + 2 selections + 6 for the addition over 4 bits, against
-// 1 + 2 + 6 over 3), while a ragged 1- or 2-bit window would pay a whole
-// addition for one or two bits. Scalars of 1, 2 or 5 bits keep a short window.
+// widths splits n bits into windows, least significant first: 3 bits wide,
+// then one 2-bit window when n ≡ 2 mod 3, two when n ≡ 1 mod 3 (a lone
+// 1-bit window only for n = 1). A 3-bit window costs 3 constraints to select
+// and a 2-bit one 1, and each adds one addition (3), so both cost 2 per bit
+// beyond the bit's boolean constraint; a 1-bit window would pay a whole
+// addition for one bit, a 4-bit one 6 to select.
 func widths(n int) []int {
 	if n < 1 {
 		panic("fixedbase: scalar width must be at least 1")
 	}
 	q, r := n/3, n%3
-	var ws []int
 	switch {
-	case r == 1 && q >= 1:
-		ws = append(repeat(3, q-1), 4)
-	case r == 2 && q >= 2:
-		ws = append(repeat(3, q-2), 4, 4)
+	case n == 1:
+		return []int{1}
+	case r == 1:
+		return append(repeat(3, q-1), 2, 2)
+	case r == 2:
+		return append(repeat(3, q), 2)
 	default:
-		ws = repeat(3, q)
-		if r > 0 {
-			ws = append(ws, r)
-		}
+		return repeat(3, q)
 	}
-	return ws
 }
 
 func repeat(v, n int) []int {
@@ -85,15 +91,15 @@ func repeat(v, n int) []int {
 	return s
 }
 
-// buildWindows tabulates k·2^shift·B for every window and converts each
-// table to multilinear coefficients.
+// buildWindows tabulates (k + 2)·2^shift·B for every window and converts
+// each table to multilinear coefficients.
 func buildWindows(b tedwards.PointAffine, ws []int) []window {
 	out := make([]window, len(ws))
 	q := b // 2^shift·B
 	shift := 0
 	for i, w := range ws {
-		xs, ys := multiples(q, 1<<w)
-		out[i] = window{shift: shift, width: w, x: mobius(xs), y: mobius(ys)}
+		us, vs, xs, ys := entries(q, 1<<w)
+		out[i] = window{shift: shift, width: w, u: mobius(us), v: mobius(vs), x: mobius(xs), y: mobius(ys)}
 		for range w {
 			q.Double(&q)
 		}
@@ -102,16 +108,20 @@ func buildWindows(b tedwards.PointAffine, ws []int) []window {
 	return out
 }
 
-// multiples returns the coordinates of k·q for k = 0 … n−1 (0·q = (0, 1)).
-func multiples(q tedwards.PointAffine, n int) (xs, ys []fr.Element) {
+// entries returns the Montgomery and Edwards coordinates of (k + 2)·q for
+// k = 0 … n−1. q has odd order ℓ and k + 2 ≤ n + 1 < ℓ, so no entry is the
+// identity and each has Montgomery coordinates.
+func entries(q tedwards.PointAffine, n int) (us, vs, xs, ys []fr.Element) {
+	us, vs = make([]fr.Element, n), make([]fr.Element, n)
 	xs, ys = make([]fr.Element, n), make([]fr.Element, n)
 	var p tedwards.PointAffine
-	p.Y.SetOne()
+	p.Double(&q)
 	for k := range n {
+		us[k], vs[k] = toMontgomery(p)
 		xs[k], ys[k] = p.X, p.Y
 		p.Add(&p, &q)
 	}
-	return xs, ys
+	return us, vs, xs, ys
 }
 
 // mobius turns the values f(S) of a function on bit masks into the
