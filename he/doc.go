@@ -13,17 +13,40 @@
 // # Flows and slots
 //
 // A ciphertext has N = 4096 slots, integers mod t. A flow takes one slot
-// group of 14 slots: the amount as 8 limbs of 8 bits, then the blinding
-// (< 2^128) as 6 limbs of 24 bits, least significant limb first. A
-// ciphertext carries G = 292 groups (the last 8 slots are unused and must
+// group of 19 slots: the amount as 8 limbs of 8 bits, then the blinding
+// (0 ≤ r < 2^252, BlindingBits: any scalar below the commitments' curve
+// order ℓ ≈ 2^250.6) as 11 limbs of 23 bits, least significant limb
+// first; a flow's top blinding limb holds bits 230 to 251, below 2^22. A
+// ciphertext carries G = 215 groups (the last 11 slots are unused and must
 // decrypt to zero). Adding ciphertexts adds like-indexed groups, so the
 // caller's group index separates whatever it wants kept apart; a bank that
 // sends many payments in a block puts each in its own group of one
 // ciphertext (Encrypt takes a map from group to flow).
 //
 // Decryption recombines limbs exactly: Σ limb_i·2^(8i) for the amount,
-// Σ limb_i·2^(24i) for the blinding, as big.Int. The caller reduces the
+// Σ limb_i·2^(23i) for the blinding, as big.Int. The caller reduces the
 // blinding sum modulo the curve order.
+//
+// The limb width w of the blinding trades the capacity (a limb holds L
+// flows while L·(2^w − 1) < t: MaxLoad = ⌊(t−1)/(2^w−1)⌋) against the
+// groups per ciphertext, ⌊4096/(8 + ⌈252/w⌉)⌋:
+//
+//	w = 21   12 limbs   204 groups   268,435,583 flows (2^28)
+//	w = 23   11 limbs   215 groups    67,108,871 flows (2^26)   chosen
+//	w = 26   10 limbs   227 groups     8,388,608 flows (2^23)
+//	w = 28    9 limbs   240 groups     2,097,152 flows (2^21)
+//	w = 32    8 limbs   256 groups       131,071 flows (2^17)
+//
+// 23 bits is the narrowest limb that fits 252 bits in 11 (11·23 = 253), so
+// no layout with 19-slot groups holds more flows. Fewer limbs buy few
+// groups at a steep price: 10 limbs give 12 more groups (5%) for an eighth
+// of the capacity, below the 2^25 flows of the former 128-bit layout
+// (6 limbs of 24 bits, 292 groups). Groups beyond the 64 payments of a
+// bulk transfer save no bytes today: a single flow is one ciphertext in any
+// layout, a full bulk 95,249/64 ≈ 1,488 bytes per payment. Narrower limbs
+// (w ≤ 22) need a twelfth limb and lose 11 groups for capacity the ledger
+// does not need between epoch closes. The amount keeps 8 limbs of 8 bits:
+// the FX budget below rests on them (a limb of 255·L times a rate).
 //
 // # Parameters and security
 //
@@ -76,15 +99,17 @@
 //
 // Every ciphertext carries a load, in the encoding: a fresh encryption is
 // 1 (however many groups it fills), Add adds loads. A group of load L has
-// amount limbs ≤ 255·L and blinding limbs ≤ (2^24−1)·L. Decryption is
+// amount limbs ≤ 255·L and blinding limbs ≤ (2^23−1)·L. Decryption is
 // exact while every limb stays below t and the noise within budget:
 //
-//   - Plain aggregates: L ≤ MaxLoad = ⌊(t−1)/(2^24−1)⌋ = 33,554,433 flows.
-//     The noise then is at most MaxLoad·(NoiseBound + 1) ≈ 2^36, under
-//     MaxNoise ≈ 2^43 in the worst case, without any probabilistic
-//     argument: any sum of honest flows up to the capacity decrypts
-//     exactly, and so does any sum of flows whose measured noise is at
-//     most NoiseBound, honest or not. Add refuses to go further
+//   - Plain aggregates: L ≤ MaxLoad = ⌊(t−1)/(2^23−1)⌋ = 67,108,871 flows,
+//     whatever their blindings below 2^252 (every limb of 2^252 − 1 but the
+//     top one is at its bound 2^23 − 1, and L·(2^23 − 1) ≤ t − 1). The
+//     noise then is at most MaxLoad·(NoiseBound + 1) ≈ 1.38·10^11 ≈ 2^37.0,
+//     6 bits under MaxNoise ≈ 2^43.0 in the worst case, without any
+//     probabilistic argument: any sum of honest flows up to the capacity
+//     decrypts exactly, and so does any sum of flows whose measured noise
+//     is at most NoiseBound, honest or not. Add refuses to go further
 //     (ErrCapacity).
 //   - FX totals (below): Σ rate·L ≤ RateBudget = ⌊(t−1)/255⌋ ≈ 2.2·10^12
 //     and every rate ≤ MaxRate = 2^24−1. Then 12σ of the noise is 2^40.0, 3
@@ -97,11 +122,19 @@
 //     flow with noise (2^25 times a rate of 10^6 is past MaxNoise while
 //     every plain aggregate still decrypts), so the audit checks an FX
 //     total against the same weighted sum of the plain aggregates and
-//     names the flows above NoiseBound that broke it.
+//     names the flows above NoiseBound that broke it. The budget is the
+//     amount limbs' alone, so the blinding layout leaves it unchanged:
+//     blinding limbs, multiplied too, may wrap mod t, mean nothing and are
+//     not read.
 //
 // TestCapacity adds 100,000 ciphertexts and decrypts exactly, then forms
 // and decrypts that FX total, in a few seconds; BenchmarkCapacityDistinct
-// does the same with 100,000 distinct encryptions.
+// does the same with 100,000 distinct encryptions. TestFullCapacity builds
+// an aggregate of exactly MaxLoad maximal flows in all 215 groups (amounts
+// 2^64 − 1; blindings 0, 2^128, ℓ − 1 and 2^252 − 1) by doubling one fresh
+// batch, so every copy's noise adds linearly: it decrypts exactly with
+// noise ≈ 3.7·10^9 ≈ 2^31.8 (MaxLoad times a fresh 2^5.8), and Add refuses
+// one more flow.
 //
 // # Epoch close
 //
@@ -110,12 +143,16 @@
 // with Encryptor.EncryptSums; the ledger replaces the aggregate by that
 // ciphertext. Limbs carry, so every limb is back under one unit and the
 // load is 1, except that the top limb of each part takes all bits above
-// it: amounts ≥ 2^64 or blindings ≥ 2^144 make the load the number of
-// units that top limb counts for. Blinding sums grow with every flow (about
-// 2^127 each), so a re-encrypted aggregate weighs about one load per
-// 131,000 flows it has ever held: 2^42 flows before an aggregate is full
-// for good. A ledger that prefers can instead restart the aggregate at
-// Zero together with its commitment sum.
+// it: amounts ≥ 2^64 or blindings ≥ 2^253 make the load the number of
+// units that top limb counts for. Blinding sums grow with every flow (by
+// ℓ/2 ≈ 2^249.6 on average), so the caller reduces a blinding sum modulo
+// ℓ before EncryptSums (ledger/audit does): the commitment sum is the same
+// point, and a blinding below ℓ < 2^252 re-encrypts at load 1. Unreduced,
+// a re-encrypted aggregate would weigh about one load per 10 flows it
+// holds, and a close would barely help. Amounts weigh one load per 2^64
+// minor units of total, so an aggregate is full for good only once its
+// amounts reach MaxLoad·2^64 ≈ 2^90 minor units. A ledger that prefers can
+// instead restart the aggregate at Zero together with its commitment sum.
 //
 // # FX totals
 //
@@ -136,8 +173,12 @@
 // A ciphertext encodes as a 9-byte header (format version, kind, parameter
 // set, log2 N, level, 4-byte parameter fingerprint), its load (8 bytes),
 // then both polynomials' residues packed to their primes' widths (51 and 42
-// bits) instead of Lattigo's 64: 95,249 bytes instead of 131,387. A batch
-// of 292 flows costs 326 bytes per flow. The encoding is canonical:
+// bits) instead of Lattigo's 64: 95,249 bytes instead of 131,387,
+// whatever the slot layout. A full batch of 215 flows costs 443 bytes per
+// flow (326 at the former 292 groups); a bulk transfer of 64 payments
+// 1,488. The fingerprint covers the layout, so ciphertexts and keys made
+// under the former 128-bit layout are refused with ErrParams rather than
+// misread. The encoding is canonical:
 // residues must be below their primes and padding bits zero, so equal
 // ciphertexts are equal bytes and the ledger can hash them. The decoder
 // rejects oversize input (ErrOversize) before parsing, then malformed bytes

@@ -70,7 +70,9 @@ func (e *Encryptor) Encrypt(flows map[int]Flow) (*Ciphertext, error) {
 // EncryptSums encrypts normalised group sums, as the regulator does when
 // it closes an epoch: the ledger replaces an aggregate it has decrypted and
 // checked by this re-encryption. The result's load is 1 unless a sum is so
-// large that its top limb counts for more (see the package documentation).
+// large that its top limb counts for more (amounts ≥ 2^64, blindings
+// ≥ 2^253; see the package documentation): reduce blinding sums modulo the
+// curve order first, or they weigh about one load per 10 flows.
 func (e *Encryptor) EncryptSums(sums map[int]GroupSum) (*Ciphertext, error) {
 	w := e.pool.Get().(*encWorker)
 	defer e.pool.Put(w)

@@ -43,9 +43,9 @@ import (
 // being the carry of m1 + m2 mod t. By induction, a sum of L fresh
 // encryptions (a load of L) each of noise at most B has noise at most
 // SumNoiseBound(L) = L·(B + 1) − 1, and decrypts exactly while that stays
-// at most MaxNoise. At the capacity L = MaxLoad = 33,554,433,
+// at most MaxNoise. At the capacity L = MaxLoad = 67,108,871,
 //
-//	MaxLoad·(NoiseBound + 1) ≈ 6.9·10^10 ≈ 2^36.0  <  MaxNoise ≈ 8.8·10^12 ≈ 2^43.0,
+//	MaxLoad·(NoiseBound + 1) ≈ 1.38·10^11 ≈ 2^37.0  <  MaxNoise ≈ 8.8·10^12 ≈ 2^43.0,
 //
 // so any sum of honest flows up to the capacity decrypts exactly: the
 // limbs stay below t by MaxLoad, the noise below MaxNoise by the bound,
@@ -71,7 +71,7 @@ func (p *Params) SumNoiseBound(load uint64) uint64 {
 	if load == 0 {
 		return 0
 	}
-	return load*(p.noiseBound+1) - 1 // ≤ MaxLoad·2053 < 2^37, checked in buildParams
+	return load*(p.noiseBound+1) - 1 // ≤ MaxLoad·2053 < 2^38, checked in buildParams
 }
 
 // MaxNoise is the largest noise at which decryption is still exact:
