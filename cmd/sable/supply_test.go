@@ -24,7 +24,7 @@ func TestMintWithinTheCap(t *testing.T) {
 		return sable(t, args...)
 	}
 
-	wantError(t, mint("184467440737095516.15", false), 1, "past the cap")
+	wantError(t, mint("184467440737095516.15", false), 1, "past its cap")
 
 	// The testnet funds each bank with 1000.00 USD: the supply is 4 × 1000.00.
 	left := ledger.SupplyCap - uint64(len(l.Banks))*100000
