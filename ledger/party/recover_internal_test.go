@@ -1,0 +1,251 @@
+package party
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// recovering is a rebuild of a fresh party's wallet holding avail in USD,
+// and a second party's identity: the attacker, or another bank.
+func recovering(t *testing.T, avail uint64) (*rebuild, *Identity) {
+	t.Helper()
+	r := newRebuild(testIdentity(t, "bank-sg"))
+	r.base[usd] = ledger.Opening{Value: avail, Blinding: big.NewInt(777)}
+	return r, testIdentity(t, "bank-my")
+}
+
+func testIdentity(t *testing.T, name string) *Identity {
+	t.Helper()
+	id, err := NewIdentity(Config{ID: name, Role: "bank", ChainID: "sable-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id.Home = filepath.Join(t.TempDir(), name)
+	return id
+}
+
+func seal(t *testing.T, to [32]byte, o ledger.Opening, aad []byte) []byte {
+	t.Helper()
+	m, err := ledger.SealOpening(to, o, aad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// transferTx is r's party paying amt at nonce, carrying self.
+func transferTx(r *rebuild, nonce uint64, amt ledger.Opening, self []byte) *ledger.Tx {
+	return &ledger.Tx{Kind: ledger.KindTransfer, Sender: r.id.Config.ID, Nonce: nonce,
+		Body: &ledger.Transfer{To: "bank-my", Currency: usd, Amount: amt.Commitment(), SelfMemo: self}}
+}
+
+// TestRecoverFoldsSelfMemos: a transfer's and a bulk transfer's self-memos
+// take exactly their amounts from the rebuilt balance.
+func TestRecoverFoldsSelfMemos(t *testing.T) {
+	r, _ := recovering(t, 1000)
+	me := r.id.Config
+	amt := ledger.Opening{Value: 300, Blinding: big.NewInt(5)}
+	if err := r.fold(transferTx(r, 0, amt, seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 0, 0)))); err != nil {
+		t.Fatal(err)
+	}
+	bulk := &ledger.BulkTransfer{To: "bank-my", Currency: usd}
+	for j, v := range []uint64{100, 50} {
+		o := ledger.Opening{Value: v, Blinding: big.NewInt(int64(9 + j))}
+		bulk.Payments = append(bulk.Payments, ledger.BulkPayment{Amount: o.Commitment(),
+			SelfMemo: seal(t, r.id.MemoPub, o, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 1, j))})
+	}
+	if err := r.fold(&ledger.Tx{Kind: ledger.KindBulkTransfer, Sender: me.ID, Nonce: 1, Body: bulk}); err != nil {
+		t.Fatal(err)
+	}
+	want := ledger.Opening{Value: 550, Blinding: big.NewInt(777 - 5 - 9 - 10)}
+	if got := r.base[usd]; !got.Commitment().Equal(want.Commitment()) || got.Value != 550 {
+		t.Fatalf("rebuilt %d, want 550 with its blinding", got.Value)
+	}
+}
+
+// TestRecoverRefusesForeignSelfMemos plays the attacker: no self-memo that
+// is not this party's own record of this very payment is ever folded; each
+// fails recovery naming why, never a wrong balance.
+func TestRecoverRefusesForeignSelfMemos(t *testing.T) {
+	r, other := recovering(t, 1000)
+	me := r.id.Config
+	amt := ledger.Opening{Value: 300, Blinding: big.NewInt(5)}
+	right := ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 4, 0)
+	tampered := seal(t, r.id.MemoPub, amt, right)
+	tampered[40] ^= 1
+	cases := []struct {
+		name, want string
+		self       []byte
+	}{
+		{"absent", "carries no self-memo", nil},
+		{"tampered", "does not open", tampered},
+		{"sealed to another party", "does not open", seal(t, other.MemoPub, amt, right)},
+		{"a receiver memo in its place", "does not open", seal(t, r.id.MemoPub, amt, ledger.MemoAAD(me.ChainID, me.ID, "bank-my", usd, 4))},
+		{"replayed from another nonce", "does not open", seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 3, 0))},
+		{"replayed from another payment index", "does not open", seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 4, 1))},
+		{"another currency's", "does not open", seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD(me.ChainID, me.ID, ledger.Currency{'S', 'G', 'D'}, 4, 0))},
+		{"another chain's", "does not open", seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD("other-chain", me.ID, usd, 4, 0))},
+		{"another amount", "does not match", seal(t, r.id.MemoPub, ledger.Opening{Value: 3, Blinding: big.NewInt(5)}, right)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r.base[usd] = ledger.Opening{Value: 1000, Blinding: big.NewInt(777)}
+			err := r.fold(transferTx(r, 4, amt, tc.self))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("fold: %v, want an error saying %q", err, tc.want)
+			}
+			if r.base[usd].Value != 1000 {
+				t.Fatalf("a refused self-memo moved the balance to %d", r.base[usd].Value)
+			}
+		})
+	}
+}
+
+// TestRecoverApplies: an apply-pending moves the openings of the payments
+// it names; one naming a payment the wallet cannot open, one the node does
+// not list, or one applied twice fails recovery.
+func TestRecoverApplies(t *testing.T) {
+	r, other := recovering(t, 1000)
+	me := r.id.Config
+	good := ledger.Opening{Value: 40, Blinding: big.NewInt(3)}
+	in := func(txid byte, o ledger.Opening, memo []byte) ledger.TxID {
+		id := ledger.TxID{txid}
+		if err := r.addPayment(id, ledger.IncomingInfo{TxID: id.String(), Kind: "transfer", Sender: "bank-my", Nonce: 7,
+			Currency: "USD", Amount: o.Commitment().String(), Memo: memo, Height: 5}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	aad := ledger.MemoAAD(me.ChainID, "bank-my", me.ID, usd, 7)
+	ok := in(1, good, seal(t, r.id.MemoPub, good, aad))
+	foreign := in(2, good, seal(t, other.MemoPub, good, aad))
+	if err := r.fold(&ledger.Tx{Kind: ledger.KindApplyPending, Sender: me.ID, Body: &ledger.ApplyPending{Currency: usd, Payments: []ledger.TxID{ok}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r.base[usd].Value != 1040 {
+		t.Fatalf("applied: %d, want 1040", r.base[usd].Value)
+	}
+	for name, ids := range map[string][]ledger.TxID{"does not open": {foreign}, "lists as no USD payment": {{9}}, "a second time": {ok}} {
+		if err := r.fold(&ledger.Tx{Kind: ledger.KindApplyPending, Sender: me.ID, Body: &ledger.ApplyPending{Currency: usd, Payments: ids}}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Fatalf("apply %v: %v, want %q", ids, err, name)
+		}
+	}
+	if rep := r.report(); rep.Received != 1 || rep.Pending != 0 || len(rep.Bad) != 1 {
+		t.Fatalf("report %+v: want 1 received (applied), 1 bad", rep)
+	}
+	// the ledger's pending is the foreign payment's commitment: it counts
+	// there, though the wallet cannot hold it
+	v := ledgerView{nonce: 0, accounts: map[ledger.Currency]ledger.AccountInfo{usd: {
+		Available: r.base[usd].Commitment().String(), Pending: good.Commitment().String()}}}
+	if err := r.check(v); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+}
+
+// TestRecoverCheckRefusesMismatch: a rebuilt balance that is not the
+// ledger's, or fewer own transactions than the nonce, fails.
+func TestRecoverCheckRefusesMismatch(t *testing.T) {
+	r, _ := recovering(t, 1000)
+	zero := zkp.ZeroCommitment().String()
+	off := ledger.Opening{Value: 999, Blinding: big.NewInt(777)}.Commitment().String()
+	for name, v := range map[string]ledgerView{
+		"available balance does not match": {accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: off, Pending: zero}}},
+		"do not sum to the ledger's pending": {accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: r.base[usd].Commitment().String(), Pending: off}}},
+		"holds 0 of bank-sg's 2": {nonce: 2, accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: r.base[usd].Commitment().String(), Pending: zero}}},
+		"has no USD account":     {accounts: map[ledger.Currency]ledger.AccountInfo{}},
+	} {
+		if err := r.check(v); !errors.Is(err, ErrRecover) || !strings.Contains(err.Error(), name) {
+			t.Fatalf("check: %v, want %q", err, name)
+		}
+	}
+}
+
+// TestRecoverGenesisMemo: a genesis memo opens only with the holder's key,
+// for its own account, and must match the funded commitment.
+func TestRecoverGenesisMemo(t *testing.T) {
+	r, other := recovering(t, 0)
+	me := r.id.Config
+	o := ledger.Opening{Value: 5000, Blinding: big.NewInt(1234)}
+	acct := func(memo []byte) ledger.GenesisAccount {
+		return ledger.GenesisAccount{Party: me.ID, Currency: "USD", Available: o.Commitment().String(), Memo: hex.EncodeToString(memo)}
+	}
+	got, err := r.genesisOpening(acct(seal(t, r.id.MemoPub, o, ledger.GenesisMemoAAD(me.ChainID, me.ID, usd))), usd)
+	if err != nil || got.Value != 5000 || got.Blinding.Cmp(o.Blinding) != 0 {
+		t.Fatalf("genesis opening %v (%v)", got.Value, err)
+	}
+	for name, memo := range map[string][]byte{
+		"another bank's":   seal(t, other.MemoPub, o, ledger.GenesisMemoAAD(me.ChainID, me.ID, usd)),
+		"another holder's": seal(t, r.id.MemoPub, o, ledger.GenesisMemoAAD(me.ChainID, "bank-my", usd)),
+		"a wrong amount":   seal(t, r.id.MemoPub, ledger.Opening{Value: 1, Blinding: big.NewInt(1234)}, ledger.GenesisMemoAAD(me.ChainID, me.ID, usd)),
+		"absent":           nil,
+	} {
+		if _, err := r.genesisOpening(acct(memo), usd); !errors.Is(err, ErrRecover) {
+			t.Fatalf("%s memo: %v, want ErrRecover", name, err)
+		}
+	}
+}
+
+// TestRecoverRefusesExistingWallet: over a wallet, even an empty directory,
+// recover refuses before asking anything of a node, and leaves every file
+// as it was.
+func TestRecoverRefusesExistingWallet(t *testing.T) {
+	id, _ := seededHome(t)
+	dir := WalletDir(id.Home)
+	before := snapshot(t, dir)
+	_, err := Recover(context.Background(), id, nil, RecoverOptions{})
+	var we *WalletError
+	if !errors.As(err, &we) || !errors.Is(err, ErrWalletExists) || !strings.Contains(err.Error(), "mv "+dir+" "+dir+".old") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("recover over a wallet: %v, want a one-line ErrWalletExists saying to move it aside", err)
+	}
+	if after := snapshot(t, dir); !reflect.DeepEqual(before, after) {
+		t.Fatalf("recover changed the wallet's files: %v → %v", keys(before), keys(after))
+	}
+	empty := testIdentity(t, "bank-x")
+	os.MkdirAll(WalletDir(empty.Home), 0o700)
+	if _, err := Recover(context.Background(), empty, nil, RecoverOptions{}); !errors.Is(err, ErrWalletExists) {
+		t.Fatalf("over an empty wallet directory: %v", err)
+	}
+}
+
+// TestRecoverWritesWholeWallet: the rebuilt wallet is renamed into place
+// whole and opens with every opening; no temporary directory is left.
+func TestRecoverWritesWholeWallet(t *testing.T) {
+	r, _ := recovering(t, 1000)
+	os.MkdirAll(r.id.Home, 0o700)
+	pend := ledger.Opening{Value: 25, Blinding: big.NewInt(8)}
+	id := ledger.TxID{7}
+	r.payments[id] = &payment{info: ledger.IncomingInfo{TxID: id.String(), Height: 9}, id: id, cur: usd, amount: pend.Commitment(), opening: &pend}
+	r.scanned = 9
+	if err := r.write(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := OpenWallet(r.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	base, _ := w.Base(usd)
+	sum, _ := w.PendingSum(usd)
+	if base.Value != 1000 || sum.Value != 25 || !sum.Commitment().Equal(pend.Commitment()) {
+		t.Fatalf("wallet holds %d available, %d pending", base.Value, sum.Value)
+	}
+	entries, _ := os.ReadDir(r.id.Home)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".wallet-recover-") {
+			t.Fatalf("left %s behind", e.Name())
+		}
+	}
+	if err := r.write(); !errors.Is(err, ErrWalletExists) {
+		t.Fatalf("a second write: %v, want refused", err)
+	}
+}
