@@ -16,9 +16,6 @@ import (
 // CommitmentSize is the length of an encoded commitment.
 const CommitmentSize = 32
 
-// AmountBlindingBits is the width of an amount's blinding.
-const AmountBlindingBits = 128
-
 // Errors returned by DecodeCommitment.
 var (
 	ErrCommitmentLength   = errors.New("zkp: commitment is not 32 bytes")
@@ -134,7 +131,8 @@ func decodePoint(b []byte) (twistededwards.PointAffine, error) {
 // Order returns ℓ, the order of the commitments' group.
 func Order() *big.Int { return pedersen.Order() }
 
-// RandomBlinding returns a uniform scalar in [0, ℓ), for balances.
+// RandomBlinding returns a uniform scalar in [0, ℓ): the blinding of every
+// commitment, amounts and balances alike.
 func RandomBlinding() (*big.Int, error) {
 	r, err := rand.Int(rand.Reader, pedersen.Order())
 	if err != nil {
@@ -143,14 +141,9 @@ func RandomBlinding() (*big.Int, error) {
 	return r, nil
 }
 
-// RandomAmountBlinding returns a uniform 128-bit scalar, for amounts.
-func RandomAmountBlinding() (*big.Int, error) {
-	r, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), AmountBlindingBits))
-	if err != nil {
-		return nil, fmt.Errorf("zkp: random blinding: %w", err)
-	}
-	return r, nil
-}
+// RandomAmountBlinding returns the blinding of an amount's commitment: a
+// uniform scalar in [0, ℓ), as [RandomBlinding].
+func RandomAmountBlinding() (*big.Int, error) { return RandomBlinding() }
 
 // BlindingHex renders a blinding as 32-byte big-endian hex.
 func BlindingHex(r *big.Int) string {

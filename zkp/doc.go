@@ -14,13 +14,15 @@
 //
 // # Blindings
 //
-// An amount's blinding is 128 bits ([RandomAmountBlinding]): binding is
-// unchanged, and it saves the transfer circuit a third of its constraints,
-// but hiding is weaker than full width: whoever guesses an amount confirms
-// the guess with a kangaroo search over the 2^128 blindings, about 2^64 group
-// operations (full-width blindings are the open item of the hiding work). A balance's blinding is a full
-// scalar below the subgroup order ℓ, since it accumulates sums and
-// differences of amount blindings.
+// Every blinding is a uniform scalar below the subgroup order ℓ
+// ([RandomBlinding]; [RandomAmountBlinding] is the same draw): an amount's
+// commitment is then a uniform point whatever the amount, so hiding is
+// perfect, and a balance's blinding, a signed sum of amount blindings from
+// Com(0, 0), is as strong. (With the 128-bit amount blindings of earlier
+// versions, whoever guessed an amount confirmed the guess with a kangaroo
+// search over the 2^128 blindings, about 2^64 group operations.) Binding
+// rests on nobody knowing log_G H. The circuits admit any blinding below
+// 2^252 > ℓ; provers take the reduced ones only ([ErrBlindingRange]).
 //
 // # Circuits and keys
 //

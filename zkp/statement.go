@@ -43,14 +43,14 @@ type TransferInput struct {
 	Balance         uint64
 	BalanceBlinding *big.Int // below ℓ
 	Amount          uint64   // ≥ 1
-	AmountBlinding  *big.Int // below 2^128
+	AmountBlinding  *big.Int // below ℓ
 	Context         Context
 }
 
 // MintInput is an issuer's secret: the opening of the amount it mints.
 type MintInput struct {
 	Amount         uint64
-	AmountBlinding *big.Int
+	AmountBlinding *big.Int // below ℓ
 	Context        Context
 }
 
@@ -97,8 +97,8 @@ func transferStatement(in TransferInput) (Public, frontend.Circuit, error) {
 	if err := checkAmount(in.Amount, in.AmountBlinding); err != nil {
 		return Public{}, nil, err
 	}
-	if in.BalanceBlinding == nil || in.BalanceBlinding.Sign() < 0 || in.BalanceBlinding.Cmp(Order()) >= 0 {
-		return Public{}, nil, fmt.Errorf("%w: balance blinding must be in [0, ℓ)", ErrBlindingRange)
+	if err := checkBlinding("balance", in.BalanceBlinding); err != nil {
+		return Public{}, nil, err
 	}
 	if in.Balance < in.Amount {
 		return Public{}, nil, ErrInsufficientBalance
@@ -133,8 +133,15 @@ func checkAmount(amount uint64, blinding *big.Int) error {
 	if amount == 0 {
 		return ErrZeroAmount
 	}
-	if blinding == nil || blinding.Sign() < 0 || blinding.BitLen() > AmountBlindingBits {
-		return fmt.Errorf("%w: amount blinding must be in [0, 2^%d)", ErrBlindingRange, AmountBlindingBits)
+	return checkBlinding("amount", blinding)
+}
+
+// checkBlinding checks that a blinding is a scalar in [0, ℓ): the circuits
+// admit any scalar below 2^252 > ℓ, and Sable makes and accepts the
+// reduced ones only.
+func checkBlinding(what string, r *big.Int) error {
+	if r == nil || r.Sign() < 0 || r.Cmp(Order()) >= 0 {
+		return fmt.Errorf("%w: %s blinding must be in [0, ℓ)", ErrBlindingRange, what)
 	}
 	return nil
 }
