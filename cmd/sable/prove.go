@@ -28,7 +28,7 @@ type proveFlags struct {
 func (f *proveFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.keys, "keys", "", "key directory written by 'sable setup'")
 	cmd.Flags().StringVar(&f.amount, "amount", "", "amount in minor units, 1 to 2^64-1")
-	cmd.Flags().StringVar(&f.amountBlinding, "amount-blinding", "", "amount blinding as hex, below 2^128 (default: random)")
+	cmd.Flags().StringVar(&f.amountBlinding, "amount-blinding", "", "amount blinding as hex, below the group order ℓ (default: random)")
 	cmd.Flags().StringVar(&f.context, "context", "", "32-byte hex context binding the proof to its transaction")
 	cmd.Flags().StringVar(&f.out, "out", "", "proof bundle to write (JSON, no secrets)")
 	cmd.Flags().StringVar(&f.openingOut, "opening-out", "", "file for the amount's opening (mode 0600)")
@@ -64,7 +64,7 @@ func (f *proveFlags) parse() (amount uint64, blinding *big.Int, ctx zkp.Context,
 		blinding, err = zkp.RandomAmountBlinding()
 		return
 	}
-	blinding, err = parseBlinding("amount-blinding", f.amountBlinding, zkp.AmountBlindingBits)
+	blinding, err = parseBlinding("amount-blinding", f.amountBlinding, 0)
 	return
 }
 
