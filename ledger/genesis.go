@@ -45,6 +45,12 @@ type GenesisParty struct {
 type GenesisIssuer struct {
 	Currency string `json:"currency"`
 	Party    string `json:"party"`
+	// SupplyMemo is the opening of the currency's genesis supply (the sum
+	// of its funded balances) sealed to the issuer's memo key under
+	// GenesisSupplyMemoAAD (hex): the issuer proves its mints within
+	// SupplyCap from it, and rebuilds it from the ledger if its wallet is
+	// lost. Absent when nothing is funded.
+	SupplyMemo string `json:"supply_memo,omitempty"`
 }
 
 // GenesisAccount is an account open at genesis with its available balance.
@@ -120,6 +126,9 @@ func (g *Genesis) problems() []string {
 			bad("issuer of %q: unknown or repeated currency", is.Currency)
 		}
 		issued[is.Currency] = true
+		if _, err := memoHex(is.SupplyMemo); err != nil {
+			bad("issuer of %s: supply memo: %v", is.Currency, err)
+		}
 		if seen[is.Party] != "issuer" {
 			bad("issuer of %s: %q is not a party with role issuer", is.Currency, is.Party)
 		}
@@ -186,22 +195,32 @@ func (g *Genesis) flowProblems() []string {
 // checkMemo checks the size of a genesis account's memo; only its holder
 // can check its content.
 func (a GenesisAccount) checkMemo() error {
-	if a.Memo == "" {
-		return nil
-	}
-	if b, err := hex.DecodeString(a.Memo); err != nil || len(b) != MemoSize {
-		return fmt.Errorf("memo is not %d bytes of hex", MemoSize)
-	}
-	return nil
+	_, err := memoHex(a.Memo)
+	return err
 }
 
 // SealedMemo returns the account's memo, nil when it has none.
 func (a GenesisAccount) SealedMemo() []byte {
-	b, err := hex.DecodeString(a.Memo)
-	if err != nil {
-		return nil
-	}
+	b, _ := memoHex(a.Memo)
 	return b
+}
+
+// SealedSupplyMemo returns the issuer's genesis supply memo, nil when it
+// has none.
+func (is GenesisIssuer) SealedSupplyMemo() []byte {
+	b, _ := memoHex(is.SupplyMemo)
+	return b
+}
+
+// memoHex decodes a genesis memo: empty, or MemoSize bytes of hex.
+func memoHex(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(s); err == nil && len(b) == MemoSize {
+		return b, nil
+	}
+	return nil, fmt.Errorf("memo is not %d bytes of hex", MemoSize)
 }
 
 // check reports the first problem with a genesis party's fields.

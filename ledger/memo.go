@@ -146,6 +146,17 @@ func SelfMemoAAD(chainID, sender string, c Currency, nonce uint64, j int) []byte
 	return w.B
 }
 
+// GenesisSupplyMemoAAD binds an issuer's genesis supply memo to the chain,
+// the issuer and the currency; its label sets it apart from an account's.
+func GenesisSupplyMemoAAD(chainID, issuer string, c Currency) []byte {
+	w := &codec.Writer{}
+	w.Fixed([]byte("sable/genesis-supply-memo-aad/v1"))
+	w.Str(chainID)
+	w.Str(issuer)
+	w.Fixed(c[:])
+	return w.B
+}
+
 // GenesisMemoAAD binds a genesis account's memo to the chain, the holder
 // and the currency.
 func GenesisMemoAAD(chainID, holder string, c Currency) []byte {

@@ -426,7 +426,33 @@ func (w *writer) appState() (*ledger.Genesis, error) {
 			g.Accounts = append(g.Accounts, accts...)
 		}
 	}
-	return g, nil
+	return g, w.supplyMemos(g)
+}
+
+// supplyMemos seals each currency's genesis supply opening to its issuer,
+// once every bank is funded.
+func (w *writer) supplyMemos(g *ledger.Genesis) error {
+	for i, is := range g.Issuers {
+		c, err := ledger.ParseCurrency(is.Currency)
+		if err != nil {
+			return err
+		}
+		supply := w.genesisSupply(c)
+		if supply.Value == 0 {
+			continue
+		}
+		for _, p := range w.members {
+			if p.tp.ID != is.Party {
+				continue
+			}
+			memo, err := ledger.SealOpening(p.id.MemoPub, supply, ledger.GenesisSupplyMemoAAD(w.opts.ChainID, is.Party, c))
+			if err != nil {
+				return err
+			}
+			g.Issuers[i].SupplyMemo = hex.EncodeToString(memo)
+		}
+	}
+	return nil
 }
 
 // regulatorHEKeys makes the regulator's HE key pair unless the testnet has

@@ -143,6 +143,9 @@ func TestWriteTestnet(t *testing.T) {
 		if _, vk := zkp.KeyPaths(id.ZKKeysDir(), zkp.Transfer); !exists(vk) {
 			t.Errorf("%s: no proving keys at %s", p.ID, id.ZKKeysDir())
 		}
+		if p.Role == "issuer" {
+			checkIssuerSupply(t, g, id, l.ChainID, fund)
+		}
 		if p.Role != "bank" {
 			continue
 		}
@@ -177,6 +180,48 @@ func TestWriteTestnet(t *testing.T) {
 	if _, err := testnet.Write(dir, testnet.Options{Validators: 4}); err == nil {
 		t.Error("a second testnet written over the first")
 	}
+}
+
+// checkIssuerSupply: an issuer's wallet and its genesis supply memo open
+// the same supply, the sum of the funded genesis balances, and the memo
+// opens only for this issuer and this currency.
+func checkIssuerSupply(t *testing.T, g *ledger.Genesis, id *party.Identity, chainID string, fund map[ledger.Currency]uint64) {
+	t.Helper()
+	var is ledger.GenesisIssuer
+	for _, x := range g.Issuers {
+		if x.Party == id.Config.ID {
+			is = x
+		}
+	}
+	c, _ := ledger.ParseCurrency(is.Currency)
+	sum := zkp.ZeroCommitment()
+	for _, a := range g.Accounts {
+		if a.Currency == is.Currency {
+			sum = sum.Add(must(zkp.ParseCommitment(a.Available)))
+		}
+	}
+	memo, err := ledger.OpenMemo(id.MemoKey, is.SealedSupplyMemo(), ledger.GenesisSupplyMemoAAD(chainID, id.Config.ID, c))
+	if err != nil || memo.Value != 4*fund[c] || !memo.Commitment().Equal(sum) {
+		t.Fatalf("%s: supply memo opens to %d (%v), want the %d funded", id.Config.ID, memo.Value, err, 4*fund[c])
+	}
+	if _, err := ledger.OpenMemo(id.MemoKey, is.SealedSupplyMemo(), ledger.GenesisMemoAAD(chainID, id.Config.ID, c)); err == nil {
+		t.Fatalf("%s: the supply memo opens as an account memo", id.Config.ID)
+	}
+	w, err := party.OpenWallet(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if o, err := w.Supply(c); err != nil || !o.Commitment().Equal(sum) {
+		t.Fatalf("%s: wallet supply %d (%v), not the genesis supply", id.Config.ID, o.Value, err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // TestNodeInProcess runs one validator in the test's own process, pays
