@@ -159,10 +159,10 @@ func TestRecoverCheckRefusesMismatch(t *testing.T) {
 	zero := zkp.ZeroCommitment().String()
 	off := ledger.Opening{Value: 999, Blinding: big.NewInt(777)}.Commitment().String()
 	for name, v := range map[string]ledgerView{
-		"available balance does not match": {accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: off, Pending: zero}}},
+		"available balance does not match":   {accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: off, Pending: zero}}},
 		"do not sum to the ledger's pending": {accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: r.base[usd].Commitment().String(), Pending: off}}},
-		"holds 0 of bank-sg's 2": {nonce: 2, accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: r.base[usd].Commitment().String(), Pending: zero}}},
-		"has no USD account":     {accounts: map[ledger.Currency]ledger.AccountInfo{}},
+		"holds 0 of bank-sg's 2":             {nonce: 2, accounts: map[ledger.Currency]ledger.AccountInfo{usd: {Available: r.base[usd].Commitment().String(), Pending: zero}}},
+		"has no USD account":                 {accounts: map[ledger.Currency]ledger.AccountInfo{}},
 	} {
 		if err := r.check(v); !errors.Is(err, ErrRecover) || !strings.Contains(err.Error(), name) {
 			t.Fatalf("check: %v, want %q", err, name)
