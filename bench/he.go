@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -38,6 +39,8 @@ type HEResult struct {
 	AuditOK         bool    `json:"audit_ok"`                   // the aggregate opened to the commitment sum
 	BytesPerFlow    int     `json:"bytes_per_flow"`             // a single-flow ciphertext, encoded
 	BytesPerFlowB   float64 `json:"bytes_per_flow_batched"`     // a full ciphertext ÷ Groups
+	BytesPerBulkPay float64 `json:"bytes_per_bulk_payment"`     // a ciphertext ÷ ledger.MaxBulkPayments: a full bulk transfer
+	MaxLoad         uint64  `json:"max_load"`                   // flows one aggregate holds between epoch closes
 	MaxCiphertext   int     `json:"max_ciphertext_bytes"`       // he.MaxCiphertextSize
 	AggregateBytes  int     `json:"aggregate_bytes"`            // the aggregate, encoded
 	TotalAddMs      float64 `json:"aggregate_add_ms"`           // all the additions of the aggregate
@@ -65,8 +68,9 @@ func HE(opt HEOptions) (*HEResult, error) {
 	distinct = min(distinct, flows)
 	params := he.DefaultParams()
 	res := &HEResult{Machine: ThisMachine(), Params: params.String(), Groups: params.Groups(), AggregateFlows: flows,
-		Distinct: distinct, MaxCiphertext: he.MaxCiphertextSize,
-		Note: fmt.Sprintf("the aggregate cycles through %d distinct flow encryptions; encryption is timed on its own", distinct)}
+		Distinct: distinct, MaxCiphertext: he.MaxCiphertextSize, MaxLoad: params.MaxLoad(),
+		BytesPerBulkPay: round(float64(params.CiphertextSize())/ledger.MaxBulkPayments, 1),
+		Note:            fmt.Sprintf("the aggregate cycles through %d distinct flow encryptions; encryption is timed on its own", distinct)}
 
 	pr.Stage("he: keys", 1)
 	start := time.Now()
@@ -86,7 +90,7 @@ func HE(opt HEOptions) (*HEResult, error) {
 	fs := make([]flow, distinct)
 	var encT samples
 	for i := range fs {
-		r, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), he.BlindingBits))
+		r, err := rand.Int(rand.Reader, zkp.Order()) // amount blindings are uniform below ℓ
 		if err != nil {
 			return nil, err
 		}

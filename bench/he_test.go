@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -20,6 +21,11 @@ func TestHESmall(t *testing.T) {
 	}
 	if res.EncryptUsPerFlow <= 0 || res.AddUsPerFlow < 0 || res.DecryptAuditMs <= 0 {
 		t.Fatalf("missing times %+v", res)
+	}
+	// A full bulk transfer fits one ciphertext, and costs less per payment
+	// than a single flow.
+	if res.Groups <= ledger.MaxBulkPayments || res.MaxLoad == 0 || res.BytesPerBulkPay > float64(res.BytesPerFlow)/ledger.MaxBulkPayments+1 {
+		t.Fatalf("layout %+v", res)
 	}
 }
 
