@@ -53,6 +53,7 @@ func check(ctx context.Context, net *localnet.Net, res *Result, before map[ledge
 	}
 	ck.audit(ctx)
 	ck.crashes()
+	ck.logs()
 	return nil
 }
 
@@ -252,6 +253,21 @@ func (ck *checker) crashes() {
 	}
 	ck.add("every validator killed between FinalizeBlock and Commit replayed that block on restart", len(bad) == 0,
 		orOK(bad, fmt.Sprintf("%d crashes, each replayed exactly one block", len(ck.res.crashes))))
+}
+
+// logs checks that no validator panicked or declared a consensus failure
+// in any of its runs (a SIGKILL leaves no trace in its log).
+func (ck *checker) logs() {
+	var bad []string
+	for i := range ck.net.Validators() {
+		log := ck.net.Log(i)
+		for _, sign := range []string{"panic:", "CONSENSUS FAILURE"} {
+			if n := strings.Count(log, sign); n > 0 {
+				bad = append(bad, fmt.Sprintf("validator %d: %d× %q in %s", i, n, sign, ck.net.LogPath(i)))
+			}
+		}
+	}
+	ck.add("no validator panicked or reported a consensus failure", len(bad) == 0, orOK(bad, fmt.Sprintf("%d validators' logs, every run", ck.net.Validators())))
 }
 
 // found is a payment on the ledger, read from its receiver's incoming

@@ -37,6 +37,7 @@ type crash struct {
 	height    int64
 	sigkill   bool // the process died of SIGKILL, the hook's
 	replayed  bool // its restart replayed exactly that block
+	txs       int  // transactions in that block
 	detail    string
 }
 
@@ -216,13 +217,14 @@ func (f *faults) crashInCommit(ctx context.Context) error {
 	}
 	err = f.caughtUp(i)
 	c.replayed = replayed(f.net.Log(i), c.height)
+	c.txs = f.blockTxs(ctx, i, c.height)
 	if !c.replayed && c.detail == "" {
 		c.detail = fmt.Sprintf("the restart's log lacks app_height=%d replayed=1", c.height)
 	}
 	f.mu.Lock()
 	f.crashes = append(f.crashes, c)
 	f.mu.Unlock()
-	f.event(faultCommit, []int{i}, fmt.Sprintf("killed itself in Commit of height %d (SIGKILL %v), restart replayed it: %v", c.height, c.sigkill, c.replayed))
+	f.event(faultCommit, []int{i}, fmt.Sprintf("killed itself in Commit of height %d (%d transactions; SIGKILL %v), restart replayed it: %v", c.height, c.txs, c.sigkill, c.replayed))
 	return err
 }
 
@@ -231,6 +233,17 @@ func (f *faults) crashInCommit(ctx context.Context) error {
 func replayed(log string, h int64) bool {
 	runs := strings.Split(log, "==== run ")
 	return strings.Contains(runs[len(runs)-1], fmt.Sprintf("app_height=%d replayed=1 ", h))
+}
+
+// blockTxs counts the transactions of block h, as validator i has them.
+func (f *faults) blockTxs(ctx context.Context, i int, h int64) int {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := f.net.RPC(i).BlockResults(ctx, &h)
+	if err != nil {
+		return 0
+	}
+	return len(res.TxResults)
 }
 
 // restart starts validator i again and waits until it has caught up.

@@ -38,6 +38,7 @@ type Faults struct {
 	HaltLongestS float64 `json:"halt_longest_s"` //
 	Commit       int     `json:"commit"`         // killed itself between FinalizeBlock and Commit
 	Replayed     int     `json:"replayed"`       // of those, replayed the block on restart
+	ReplayedTxs  int     `json:"replayed_txs"`   // transactions in the blocks replayed
 	CLI          int     `json:"cli"`            // bank CLIs SIGKILLed mid-command
 	CLIBefore    int     `json:"cli_before"`     // of those, before printing the transaction id (proving, broadcasting)
 	CLIWaiting   int     `json:"cli_waiting"`    // after it: waiting for the commit, or syncing
@@ -76,6 +77,7 @@ func (f *faults) summary() Faults {
 	for _, c := range f.crashes {
 		if c.replayed {
 			s.Replayed++
+			s.ReplayedTxs += c.txs
 		}
 	}
 	return s
@@ -161,8 +163,8 @@ func okMark(ok bool) string {
 func (r *Result) WriteText(w io.Writer) {
 	f, p := r.Faults, r.Payments
 	fmt.Fprintf(w, "Chaos run, seed %d: %d validators and %d banks for %s\n\n", r.Seed, r.Validators, r.Banks, r.Duration.Round(time.Second))
-	fmt.Fprintf(w, "faults: %d validator kills, %d double kills (halts; longest %.1f s, %d with no block while down), %d self-kills in Commit (%d replayed), %d CLI kills (%d before the txid, %d waiting)\n",
-		f.Validator, f.Two, f.HaltLongestS, f.Stalled, f.Commit, f.Replayed, f.CLI, f.CLIBefore, f.CLIWaiting)
+	fmt.Fprintf(w, "faults: %d validator kills, %d double kills (halts; longest %.1f s, %d with no block while down), %d self-kills in Commit (%d replayed, %d transactions in those blocks), %d CLI kills (%d before the txid, %d waiting)\n",
+		f.Validator, f.Two, f.HaltLongestS, f.Stalled, f.Commit, f.Replayed, f.ReplayedTxs, f.CLI, f.CLIBefore, f.CLIWaiting)
 	fmt.Fprintf(w, "commands: %d (%d transfers, %d apply-pending), %d failed without a kill, %d hung\n", r.CLI.Commands, p.Transfers, r.CLI.ApplyPending, r.CLI.Failed, r.CLI.Hung)
 	fmt.Fprintf(w, "payments: %d launched, %d acknowledged, %d on the ledger (%d of them unacknowledged), %d twice, %d acknowledged but missing, %d unexplained\n",
 		p.Launched, p.Acked, p.Applied, p.AppliedUnacked, p.Twice, p.AckedMissing, p.Unexplained)
@@ -197,7 +199,7 @@ func (r *Result) Markdown() []byte {
 	b.WriteString("| fault (SIGKILL) | count | |\n|---|---:|---|\n")
 	fmt.Fprintf(&b, "| one validator, restarted 1–5 s later | %d | |\n", f.Validator)
 	fmt.Fprintf(&b, "| two validators at once, restarted 2–8 s later: the network halts | %d | %d with no block committed while they were down; halted %.1f s in all, %.1f s at longest (kill to first block after the restart) |\n", f.Two, f.Stalled, f.HaltTotalS, f.HaltLongestS)
-	fmt.Fprintf(&b, "| a validator kills itself between `FinalizeBlock` and `Commit` (test hook `%s`), restarted | %d | %d replayed the block on restart |\n", "SABLE_TEST_CRASH_BEFORE_COMMIT", f.Commit, f.Replayed)
+	fmt.Fprintf(&b, "| a validator kills itself between `FinalizeBlock` and `Commit` (test hook `%s`), restarted | %d | %d replayed the block on restart (%d transactions in those blocks) |\n", "SABLE_TEST_CRASH_BEFORE_COMMIT", f.Commit, f.Replayed, f.ReplayedTxs)
 	fmt.Fprintf(&b, "| a bank's CLI mid-command | %d | %d before printing its transaction id (reconciling, proving, broadcasting), %d after (waiting for the commit, syncing) |\n\n", f.CLI, f.CLIBefore, f.CLIWaiting)
 	b.WriteString("| payments | |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| commands run (transfers, apply-pending) | %d (%d, %d) |\n", r.CLI.Commands, p.Transfers, r.CLI.ApplyPending)
