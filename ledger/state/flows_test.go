@@ -308,3 +308,22 @@ func payAB(t *testing.T, f *fixture, src *appSource, amount uint64) {
 	}
 	src.txs[tx.ID()] = tx.Encode()
 }
+
+// TestFlowLayoutFitsTheLedger: a full bulk transfer fits one flow
+// ciphertext, and an aggregate's default capacity is he's MaxLoad (the
+// most flows that always decrypt exactly), never above it.
+func TestFlowLayoutFitsTheLedger(t *testing.T) {
+	_, pk := heKeys()
+	p := pk.Params()
+	if ledger.MaxBulkPayments >= p.Groups() {
+		t.Fatalf("a bulk of %d payments, %d slot groups per ciphertext", ledger.MaxBulkPayments, p.Groups())
+	}
+	for _, asked := range []uint64{0, p.MaxLoad() + 1, ^uint64(0)} {
+		if got := newFlowBook(pk, asked).capacity; got != p.MaxLoad() {
+			t.Errorf("capacity %d asked: %d, want MaxLoad %d", asked, got, p.MaxLoad())
+		}
+	}
+	if got := newFlowBook(pk, 3).capacity; got != 3 {
+		t.Errorf("capacity 3 asked: %d", got)
+	}
+}
