@@ -263,8 +263,11 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.Tx
 // its record on the ledger, from which Recover rebuilds the wallet.
 func (s *Sender) selfMemo(c ledger.Currency, nonce uint64, j int, amt ledger.Opening) ([]byte, error) {
 	id := s.W.id
-	return ledger.SealOpening(id.MemoPub, amt, ledger.SelfMemoAAD(id.Config.ChainID, id.Config.ID, c, nonce, j))
+	return sealSelf(id.MemoPub, amt, ledger.SelfMemoAAD(id.Config.ChainID, id.Config.ID, c, nonce, j))
 }
+
+// sealSelf seals a self-memo; tests replace it to send a foreign one.
+var sealSelf = ledger.SealOpening
 
 // BulkTransfer pays amounts, each its own payment, to one bank in one
 // currency in a single transaction carrying one flow ciphertext. Payment
