@@ -40,6 +40,13 @@ func (f *Forger) Layout() (size, blinding, groups int) {
 	return groupSlots, amountLimbs, f.enc.p.groups
 }
 
+// LimbBits returns the width of a flow's amount limbs and of its blinding
+// limbs: a flow's limbs are below 2^width, and a group's value is
+// Σ limb_i·2^(width·i) for each part.
+func (f *Forger) LimbBits() (amount, blinding int) {
+	return amountLimbBits, blindingLimbBits
+}
+
 // EncryptSlots encrypts any slot vector (values below t) as a fresh
 // ciphertext of load 1, with an honest encryption's noise.
 func (f *Forger) EncryptSlots(slots []uint64) (*Ciphertext, error) {

@@ -184,6 +184,9 @@ func TestForgerSlots(t *testing.T) {
 	if size*groups > len(slots) || blinding >= size || slots[3*size] != 42 || slots[3*size+blinding] != 4242 {
 		t.Fatalf("layout %d/%d/%d does not match the slots", size, blinding, groups)
 	}
+	if aw, bw := f.LimbBits(); aw*blinding < 64 || bw*(size-blinding) < BlindingBits {
+		t.Fatalf("limbs of %d and %d bits do not cover the flow", aw, bw)
+	}
 	ct, err := f.EncryptSlots(slots)
 	if err != nil {
 		t.Fatal(err)

@@ -366,7 +366,9 @@ func TestAuditNamesEachAttack(t *testing.T) {
 		{"blinding limbs out of bounds", "limbs above their bounds", editSlots(func(s []uint64, size, blinding, groups int) {
 			const k = 1 << 21
 			tm := he.DefaultParams().PlaintextModulus()
-			s[blinding] += k << 24
+			_, pk := heKeys()
+			_, width := he.NewForger(pk).LimbBits()
+			s[blinding] += k << width
 			s[blinding+1] = (s[blinding+1] + tm - k) % tm
 		})},
 		// The amount's limbs in the slots past the last group.
