@@ -47,7 +47,7 @@ func TestBaseline(t *testing.T) {
 		test.WithValidAssignment(assignment(n(1000), rBal, n(300), n(17))),
 		test.WithValidAssignment(assignment(max, rBal, max, n(0))),
 		test.WithValidAssignment(assignment(max, n(0), n(1), new(big.Int).Sub(new(big.Int).Lsh(n(1), 128), n(1)))),
-		test.WithValidAssignment(assignment(max, n(0), n(1), rBal)), // a full-width amount blinding, ℓ − 1
+		test.WithValidAssignment(assignment(max, n(0), n(1), rBal)),                                  // a full-width amount blinding, ℓ − 1
 		test.WithInvalidAssignment(assignment(n(1000), rBal, n(0), n(17))),                           // amt = 0
 		test.WithInvalidAssignment(assignment(n(1000), rBal, n(1001), n(17))),                        // bal < amt
 		test.WithInvalidAssignment(assignment(new(big.Int).Add(two64, n(1)), rBal, two64, n(17))),    // amt = 2^64
