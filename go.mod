@@ -9,6 +9,7 @@ require (
 	github.com/consensys/gnark v0.15.0
 	github.com/consensys/gnark-crypto v0.20.1
 	github.com/gorilla/websocket v1.5.3
+	github.com/moov-io/iso20022 v0.2.1
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/viper v1.19.0

@@ -1,0 +1,61 @@
+// Package iso is a bank's ISO 20022 side of Sable: it pays a pacs.008
+// FI-to-FI customer credit transfer, answers with pacs.002 status reports,
+// and writes camt.053 statements and camt.054 credit notifications of the
+// bank's accounts. Nothing ISO-specific reaches the ledger: message ids,
+// end-to-end ids, UETRs and amounts stay in the bank's own home.
+//
+//	mapping.go  the bank's mapping files: agent BICs to Sable banks, creditor accounts to beneficiary tokens
+//	pacs008.go  reads and checks a pacs.008.001.08 into payments, or the reasons to refuse it
+//	reason.go   ISO external status reason codes, and Sable's rejection codes mapped to them
+//	store.go    the message store: (message id, end-to-end id, UETR) → txid and status
+//	submit.go   pays checked instructions through a Payer, one transaction per credit transfer
+//	pacs002.go  pacs.002.001.10 status reports
+//	history.go  the account's entries read back from the ledger with the bank's memo key
+//	camt.go     camt.053.001.08 statements and camt.054.001.08 notifications
+//
+// # Library
+//
+// Messages are parsed and checked with github.com/moov-io/iso20022
+// (pacs_v08, pacs_v10, camt_v08): its types carry the schema's element
+// names, multiplicities and simple-type patterns, and Validate applies them.
+// Two of its choices are not safe for money, and this package works around
+// them:
+//   - amounts are float64. A pacs.008's amounts are therefore also read as
+//     the exact decimal text they were written in (amountText), and only
+//     that text is used; the float is ignored.
+//   - encoding/xml writes a float64 of a million as "1e+06", which is no
+//     xs:decimal. pacs.002 carries no amount and is written with the
+//     library's types; camt.053 and camt.054 are written with narrow structs
+//     (amounts as exact decimal text) and every document is parsed back and
+//     validated by the library before it is returned.
+//
+// The library's patterns are unanchored regular expressions, so a BIC is
+// checked again here against the full ISO 9362 pattern.
+//
+// # Invariants
+//
+//   - A message is checked whole before anything is paid: a message that
+//     fails any check (schema, unknown BIC, currency, decimals, missing or
+//     unknown creditor account, duplicate message id or UETR) is refused
+//     with RJCT for every transaction and pays nothing.
+//   - A message id is recorded in the store before the first payment is
+//     sent, so a resubmission with the same message id is refused (DUPL),
+//     never paid twice, even after a crash half-way.
+//   - Each credit transfer is its own ledger transaction (a bulk transfer
+//     carries no beneficiary tokens through party.Sender); its status in
+//     pacs.002 is its own: one refused by the ledger does not undo others.
+//   - Store and mapping files are written by temp file and rename, mode 0600.
+//   - No amount, blinding or key is logged; amounts appear only in the
+//     documents written for the bank itself.
+//
+// # Files in the bank's home
+//
+//	iso20022/agents     BIC → Sable bank id, one "BIC BANK-ID" per line
+//	iso20022/accounts   creditor account → beneficiary token, one "BANK-ID ACCOUNT TOKEN-HEX" per line
+//	iso20022/store.json the message store
+//
+// Blank lines and lines starting with # are ignored in the mapping files;
+// anything else malformed (wrong field count, bad BIC, unknown bank id
+// syntax, a token that is not 32 bytes of hex, a duplicate key) refuses the
+// whole file, naming the line.
+package iso
