@@ -18,7 +18,7 @@ func init() {
 // Point is an in-circuit point of the BN254 twisted Edwards curve.
 type Point = twistededwards.Point
 
-// curve holds a and d as integers, the form the frontend takes constants in.
+// curve holds a, d and ℓ as integers, the form the frontend takes constants in.
 var curve = sync.OnceValue(func() struct{ a, d, order *big.Int } {
 	p := tedwards.GetEdwardsCurve()
 	return struct{ a, d, order *big.Int }{p.A.BigInt(new(big.Int)), p.D.BigInt(new(big.Int)), new(big.Int).Set(&p.Order)}
