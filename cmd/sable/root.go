@@ -45,7 +45,7 @@ func commandGroups() []commandGroup {
 			newSetupCmd(), newCircuitsCmd(), newCommitCmd(), newProveCmd(), newVerifyCmd(), newExportCmd()}},
 		{"bank", "A bank or an issuer on the network:", []*cobra.Command{
 			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newApplyPendingCmd(), newStatusCmd(),
-			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true)}},
+			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true), newReceiptCmd()}},
 		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd()}},
 		{"operator", "Validator operators:", []*cobra.Command{newNodeCmd(), newTestnetCmd(), newDemoCmd()}},
 		{"engineer", "Measuring:", []*cobra.Command{newBenchCmd()}},

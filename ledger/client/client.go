@@ -12,7 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cometbft/cometbft/types"
 
 	"github.com/sable-settlement/sable/ledger"
 )
@@ -288,7 +290,10 @@ type SentTx struct {
 const maxSearchPage = 100
 
 // SentBy pages through the transactions of sender that CometBFT's kv tx
-// index holds, oldest first (by height, then index in the block). The app
+// index holds, by height; within a height the index orders them by hash,
+// not by their place in the block (Index), so a caller folding them in
+// ledger order sorts each height's by Index. Pages are stable: the order
+// is total, and new transactions land at greater heights. The app
 // tags only the transactions it applied (state.txEvents), so every one is
 // committed; Code still says so, for a caller that checks. perPage is
 // capped at 100; total is how many the index holds in all.
@@ -323,4 +328,95 @@ func (c *Client) MempoolFrom(ctx context.Context, sender string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// The chain's own records, for a receipt that a third party checks against
+// the validators' signatures (ledger/receipt): where a transaction sits,
+// its block and results, signed headers and validator sets, and the
+// CometBFT genesis.
+
+// TxLocation is where a transaction sits in the chain.
+type TxLocation struct {
+	Height int64
+	Index  uint32
+	Code   uint32 // the app's result in that block: ledger.CodeOK when it applied
+	Raw    []byte
+}
+
+// Locate finds a transaction in CometBFT's tx index, or ErrNotFound.
+func (c *Client) Locate(ctx context.Context, id ledger.TxID) (TxLocation, error) {
+	res, err := c.rpc.Tx(ctx, id[:], false)
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return TxLocation{}, fmt.Errorf("%w: transaction %s is in no block", ErrNotFound, id)
+		}
+		return TxLocation{}, unreachable("tx", err)
+	}
+	return TxLocation{Height: res.Height, Index: res.Index, Code: res.TxResult.Code, Raw: res.Tx}, nil
+}
+
+// Block returns the block at height.
+func (c *Client) Block(ctx context.Context, height int64) (*types.Block, error) {
+	res, err := c.rpc.Block(ctx, &height)
+	if err != nil {
+		return nil, unreachable(fmt.Sprintf("block %d", height), err)
+	}
+	return res.Block, nil
+}
+
+// BlockResults returns the results of the block at height's transactions,
+// in block order.
+func (c *Client) BlockResults(ctx context.Context, height int64) ([]*abci.ExecTxResult, error) {
+	res, err := c.rpc.BlockResults(ctx, &height)
+	if err != nil {
+		return nil, unreachable(fmt.Sprintf("block_results %d", height), err)
+	}
+	return res.TxResults, nil
+}
+
+// SignedHeader returns the header at height with the commit that signs it.
+func (c *Client) SignedHeader(ctx context.Context, height int64) (*types.SignedHeader, error) {
+	res, err := c.rpc.Commit(ctx, &height)
+	if err != nil {
+		return nil, unreachable(fmt.Sprintf("commit %d", height), err)
+	}
+	return &res.SignedHeader, nil
+}
+
+// Validators returns the whole validator set at height.
+func (c *Client) Validators(ctx context.Context, height int64) (*types.ValidatorSet, error) {
+	var vals []*types.Validator
+	for page, perPage := 1, maxSearchPage; ; page++ {
+		res, err := c.rpc.Validators(ctx, &height, &page, &perPage)
+		if err != nil {
+			return nil, unreachable(fmt.Sprintf("validators %d", height), err)
+		}
+		vals = append(vals, res.Validators...)
+		if len(vals) >= res.Total || len(res.Validators) == 0 {
+			break
+		}
+	}
+	set, err := types.ValidatorSetFromExistingValidators(vals) // the chain's order, kept
+	if err != nil {
+		return nil, fmt.Errorf("ledger: validators at %d: %w", height, err)
+	}
+	return set, nil
+}
+
+// GenesisDoc returns the chain's CometBFT genesis document.
+func (c *Client) GenesisDoc(ctx context.Context) (*types.GenesisDoc, error) {
+	res, err := c.rpc.Genesis(ctx)
+	if err != nil {
+		return nil, unreachable("genesis", err)
+	}
+	return res.Genesis, nil
+}
+
+// EarliestHeight returns the lowest height whose block the node keeps.
+func (c *Client) EarliestHeight(ctx context.Context) (int64, error) {
+	res, err := c.rpc.Status(ctx)
+	if err != nil {
+		return 0, unreachable("status", err)
+	}
+	return res.SyncInfo.EarliestBlockHeight, nil
 }
