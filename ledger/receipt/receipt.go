@@ -6,8 +6,8 @@ import (
 	"os"
 	"strconv"
 
-	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/crypto/merkle"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/sable-settlement/sable/internal/atomicfile"
