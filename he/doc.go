@@ -178,9 +178,9 @@
 // flow (326 at the former 292 groups); a bulk transfer of 64 payments
 // 1,488. The fingerprint covers the layout, so ciphertexts and keys made
 // under the former 128-bit layout are refused with ErrParams rather than
-// misread. The encoding is canonical:
-// residues must be below their primes and padding bits zero, so equal
-// ciphertexts are equal bytes and the ledger can hash them. The decoder
+// misread. The encoding is canonical: residues must be below their primes
+// and padding bits zero, so equal ciphertexts are equal bytes and the
+// ledger can hash them. The decoder
 // rejects oversize input (ErrOversize) before parsing, then malformed bytes
 // (ErrMalformed), then encodings for other parameters (ErrParams: set,
 // ring degree, level, fingerprint of the moduli). Keys use the same header;
