@@ -85,7 +85,11 @@ func mapping(t *testing.T, home string) *Mapping {
 }
 
 func TestParseThree(t *testing.T) {
-	msg := Parse(readGolden(t, "pacs008_three.xml"), "bank-sg", mapping(t, bankHome(t)))
+	home := bankHome(t)
+	writeMapping(t, home, "SABLSGSGXXX bank-sg\nSABLHKHKXXX bank-hk\nSABLUS33 bank-us\n",
+		"bank-hk HK-ACCT-1 "+tokHK1+"\nbank-hk HK-ACCT-2 "+tokHK2+"\nbank-us US64SVBKUS6S3300958879 "+tokUS1+"\n")
+	three := strings.Replace(string(readGolden(t, "pacs008_three.xml")), "<Othr><Id>US-ACCT-1</Id></Othr>", "<IBAN>US64SVBKUS6S3300958879</IBAN>", 1)
+	msg := Parse([]byte(three), "bank-sg", mapping(t, home))
 	if !msg.Payable() {
 		t.Fatalf("refused: %+v %+v", msg.Refused, msg.Tx)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moov-io/iso20022/pkg/common"
 	"github.com/moov-io/iso20022/pkg/document"
 	"github.com/moov-io/iso20022/pkg/pacs_v08"
 	"github.com/moov-io/iso20022/pkg/utils"
@@ -151,6 +152,7 @@ func decode(raw []byte) (*Message, *pacs_v08.FIToFICustomerCreditTransferV08, *a
 	if doc.GrpHdr.MsgId != "" && len(doc.GrpHdr.MsgId) <= 35 {
 		msg.MsgID = string(doc.GrpHdr.MsgId)
 	}
+	normalizeChoices(doc)
 	if err := d.Validate(); err != nil {
 		msg.Refused = refuse(ReasonFormat, "fails the schema's rules: %v", err)
 		return msg, nil, nil
@@ -204,4 +206,19 @@ func checkTotal(doc *pacs_v08.FIToFICustomerCreditTransferV08, texts *amountText
 		return refuse(ReasonControlSum, "total interbank settlement amount is not the sum of the transactions")
 	}
 	return nil
+}
+
+// normalizeChoices works around the library's AccountIdentification4Choice,
+// whose Othr member is not optional: an account given by IBAN alone would
+// fail validation. The IBAN is copied into Othr/Id, which only the
+// validation sees; accountID still prefers the IBAN.
+func normalizeChoices(doc *pacs_v08.FIToFICustomerCreditTransferV08) {
+	for i := range doc.CdtTrfTxInf {
+		tx := &doc.CdtTrfTxInf[i]
+		for _, a := range []*pacs_v08.CashAccount38{tx.CdtrAcct, tx.DbtrAcct} {
+			if a != nil && a.Id.IBAN != nil && a.Id.Othr.Id == "" {
+				a.Id.Othr.Id = common.Max34Text(*a.Id.IBAN)
+			}
+		}
+	}
 }

@@ -24,12 +24,12 @@ const (
 // Record is one received pacs.008 and what became of it. It holds no
 // amount.
 type Record struct {
-	MsgID    string       `json:"msg_id"`
-	Created  time.Time    `json:"created"`  // the message's CreDtTm
-	Received time.Time    `json:"received"` // when Sable read it
-	Reason   string       `json:"reason,omitempty"`
-	Info     string       `json:"info,omitempty"`
-	Tx       []*TxRecord  `json:"transactions"`
+	MsgID    string      `json:"msg_id"`
+	Created  time.Time   `json:"created"`  // the message's CreDtTm
+	Received time.Time   `json:"received"` // when Sable read it
+	Reason   string      `json:"reason,omitempty"`
+	Info     string      `json:"info,omitempty"`
+	Tx       []*TxRecord `json:"transactions"`
 }
 
 // TxRecord is one credit transfer's identifiers and status.

@@ -1,0 +1,175 @@
+package iso
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// Entry is one movement of a bank's account in one currency, read back
+// from the ledger: an own payment out (its self-memo opened) or a payment
+// in (its memo opened), each checked against its amount commitment.
+type Entry struct {
+	Height       int64
+	TxID         ledger.TxID // the transaction
+	Payment      ledger.TxID // the payment: TxID, or PaymentID(TxID, j) of a bulk transfer's payment j
+	Index        int         // j
+	Credit       bool
+	Amount       uint64
+	Counterparty string // the other bank (or issuer)
+}
+
+// Signed is the entry's effect on the book balance.
+func (e Entry) Signed() *big.Int {
+	v := new(big.Int).SetUint64(e.Amount)
+	if !e.Credit {
+		v.Neg(v)
+	}
+	return v
+}
+
+// ownPage is how many own transactions one search page brings (each may
+// carry a flow ciphertext of hundreds of kilobytes).
+const ownPage = 20
+
+// History reads every committed movement of id's account in cur from the
+// node, oldest first. A payment in whose memo does not open, or opens to
+// another amount, is left out, as the wallet leaves it out.
+func History(ctx context.Context, c *client.Client, id *party.Identity, cur ledger.Currency) ([]Entry, error) {
+	out, err := ownEntries(ctx, c, id, cur)
+	if err != nil {
+		return nil, err
+	}
+	in, err := incomingEntries(ctx, c, id, cur)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, in...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Height != out[j].Height {
+			return out[i].Height < out[j].Height
+		}
+		return out[i].Payment.String() < out[j].Payment.String()
+	})
+	return out, nil
+}
+
+func ownEntries(ctx context.Context, c *client.Client, id *party.Identity, cur ledger.Currency) ([]Entry, error) {
+	var out []Entry
+	for page := 1; ; page++ {
+		txs, total, err := c.SentBy(ctx, id.Config.ID, page, ownPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range txs {
+			es, err := debits(id, st, cur)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, es...)
+		}
+		if len(txs) == 0 || (page-1)*ownPage+len(txs) >= total {
+			return out, nil
+		}
+	}
+}
+
+// debits are the payments out of one own committed transaction.
+func debits(id *party.Identity, st client.SentTx, cur ledger.Currency) ([]Entry, error) {
+	if st.Code != ledger.CodeOK {
+		return nil, nil
+	}
+	tx, err := ledger.DecodeTx(st.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("iso: own transaction at height %d does not decode: %w", st.Height, err)
+	}
+	txid := tx.ID()
+	one := func(j int, to string, memo []byte, amount zkp.Commitment) (Entry, error) {
+		o, err := ledger.OpenMemo(id.MemoKey, memo, ledger.SelfMemoAAD(id.Config.ChainID, id.Config.ID, cur, tx.Nonce, j))
+		if err != nil || !o.Commitment().Equal(amount) {
+			return Entry{}, fmt.Errorf("iso: the self-memo of %s payment %d does not open to its amount", txid, j)
+		}
+		e := Entry{Height: st.Height, TxID: txid, Payment: txid, Index: j, Amount: o.Value, Counterparty: to}
+		if tx.Kind == ledger.KindBulkTransfer {
+			e.Payment = ledger.PaymentID(txid, j)
+		}
+		return e, nil
+	}
+	var out []Entry
+	switch b := tx.Body.(type) {
+	case *ledger.Transfer:
+		if b.Currency == cur {
+			e, err := one(0, b.To, b.SelfMemo, b.Amount)
+			return append(out, e), err
+		}
+	case *ledger.BulkTransfer:
+		for j := range b.Payments {
+			if b.Currency != cur {
+				break
+			}
+			e, err := one(j, b.To, b.Payments[j].SelfMemo, b.Payments[j].Amount)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func incomingEntries(ctx context.Context, c *client.Client, id *party.Identity, cur ledger.Currency) ([]Entry, error) {
+	seen := map[string]bool{}
+	var out []Entry
+	from := int64(0)
+	for {
+		page, err := c.Incoming(ctx, id.Config.ID, from)
+		if err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, in := range page {
+			if seen[in.TxID] {
+				continue
+			}
+			seen[in.TxID], from = true, max(from, in.Height)
+			fresh++
+			if e, ok := credit(id, in, cur); ok {
+				out = append(out, e)
+			}
+		}
+		if fresh == 0 || len(page) < ledger.MaxIncoming {
+			return out, nil
+		}
+	}
+}
+
+// credit opens one incoming payment's memo; ok is false for another
+// currency or a memo that does not open to the amount.
+func credit(id *party.Identity, in ledger.IncomingInfo, cur ledger.Currency) (Entry, bool) {
+	if in.Currency != cur.String() {
+		return Entry{}, false
+	}
+	pid, err := ledger.ParseTxID(in.TxID)
+	if err != nil {
+		return Entry{}, false
+	}
+	amount, err := zkp.ParseCommitment(in.Amount)
+	if err != nil {
+		return Entry{}, false
+	}
+	aad := ledger.MemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce)
+	if in.Kind == ledger.KindBulkTransfer.String() {
+		aad = ledger.BulkMemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce, int(in.Payment))
+	}
+	o, err := ledger.OpenMemo(id.MemoKey, in.Memo, aad)
+	if err != nil || !o.Commitment().Equal(amount) {
+		return Entry{}, false
+	}
+	return Entry{Height: in.Height, TxID: pid, Payment: pid, Index: int(in.Payment), Credit: true, Amount: o.Value, Counterparty: in.Sender}, true
+}
