@@ -208,14 +208,22 @@ func (v ledgerView) equal(o ledgerView) bool {
 
 // rebuildStable rebuilds the wallet between two identical readings of the
 // party's accounts and nonce, so that no block landed halfway; after a few
-// moving attempts it gives up.
+// moving attempts it gives up. The genesis, which never changes (and runs
+// to megabytes), is read once.
 func rebuildStable(ctx context.Context, id *Identity, c *client.Client) (*rebuild, error) {
+	genesis, err := genesisOpenings(ctx, id, c)
+	if err != nil {
+		return nil, err
+	}
 	for attempt := 0; attempt < 5; attempt++ {
 		before, err := readLedger(ctx, id, c)
 		if err != nil {
 			return nil, err
 		}
 		r := newRebuild(id)
+		for cur, o := range genesis {
+			r.base[cur] = o
+		}
 		if err := r.read(ctx, c); err != nil {
 			return nil, err
 		}
@@ -257,41 +265,40 @@ func newRebuild(id *Identity) *rebuild {
 		applied: map[ledger.TxID]bool{}, supply: map[ledger.Currency]SupplyMoves{}}
 }
 
-// read gathers the genesis openings, the incoming payments and the own
-// transactions, in that order (an apply-pending names payments already in).
+// read gathers the incoming payments and then folds the own transactions
+// (an apply-pending names payments already in).
 func (r *rebuild) read(ctx context.Context, c *client.Client) error {
-	if err := r.readGenesis(ctx, c); err != nil {
-		return err
-	}
 	if err := r.readIncoming(ctx, c); err != nil {
 		return err
 	}
 	return r.readOwn(ctx, c)
 }
 
-func (r *rebuild) readGenesis(ctx context.Context, c *client.Client) error {
+// genesisOpenings opens the party's genesis accounts.
+func genesisOpenings(ctx context.Context, id *Identity, c *client.Client) (map[ledger.Currency]ledger.Opening, error) {
 	g, err := c.Genesis(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	out := map[ledger.Currency]ledger.Opening{}
 	for _, a := range g.Accounts {
-		if a.Party != r.id.Config.ID {
+		if a.Party != id.Config.ID {
 			continue
 		}
 		cur, err := ledger.ParseCurrency(a.Currency)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r.base[cur], err = r.genesisOpening(a, cur); err != nil {
-			return err
+		if out[cur], err = genesisOpening(id, a, cur); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // genesisOpening opens a genesis account's memo, or takes Com(0, 0) as the
 // opening of an account opened at zero.
-func (r *rebuild) genesisOpening(a ledger.GenesisAccount, cur ledger.Currency) (ledger.Opening, error) {
+func genesisOpening(id *Identity, a ledger.GenesisAccount, cur ledger.Currency) (ledger.Opening, error) {
 	avail, err := zkp.ParseCommitment(a.Available)
 	if err != nil {
 		return ledger.Opening{}, err
@@ -304,10 +311,10 @@ func (r *rebuild) genesisOpening(a ledger.GenesisAccount, cur ledger.Currency) (
 		return ledger.Opening{}, fmt.Errorf("%w: the genesis funds %s's %s account without a memo of its opening; only a backup of the wallet has it",
 			ErrRecover, a.Party, cur)
 	}
-	o, err := ledger.OpenMemo(r.id.MemoKey, memo, ledger.GenesisMemoAAD(r.id.Config.ChainID, a.Party, cur))
+	o, err := ledger.OpenMemo(id.MemoKey, memo, ledger.GenesisMemoAAD(id.Config.ChainID, a.Party, cur))
 	if err != nil || !o.Commitment().Equal(avail) {
 		return ledger.Opening{}, fmt.Errorf("%w: the genesis memo of %s's %s account does not open to its balance with this home's memo key (chain %s)",
-			ErrRecover, a.Party, cur, r.id.Config.ChainID)
+			ErrRecover, a.Party, cur, id.Config.ChainID)
 	}
 	return o, nil
 }
@@ -373,22 +380,40 @@ func (r *rebuild) addPayment(id ledger.TxID, in ledger.IncomingInfo) error {
 // may carry a flow ciphertext of hundreds of kilobytes.
 const searchPage = 20
 
-// readOwn folds every own committed transaction, in ledger order.
+// readOwn folds every own committed transaction, in ledger order: the tx
+// index gives them by height, and each height's are sorted by their index
+// in the block before they are folded.
 func (r *rebuild) readOwn(ctx context.Context, c *client.Client) error {
+	var block []client.SentTx // the transactions of one height, not yet folded
 	for page := 1; ; page++ {
 		txs, total, err := c.SentBy(ctx, r.id.Config.ID, page, searchPage)
 		if err != nil {
 			return err
 		}
 		for _, st := range txs {
-			if err := r.foldRaw(st); err != nil {
-				return err
+			if len(block) > 0 && st.Height != block[0].Height {
+				if err := r.foldBlock(block); err != nil {
+					return err
+				}
+				block = block[:0]
 			}
+			block = append(block, st)
 		}
 		if len(txs) == 0 || (page-1)*searchPage+len(txs) >= total {
-			return nil
+			return r.foldBlock(block)
 		}
 	}
+}
+
+// foldBlock folds one height's own transactions in block order.
+func (r *rebuild) foldBlock(block []client.SentTx) error {
+	sort.Slice(block, func(i, j int) bool { return block[i].Index < block[j].Index })
+	for _, st := range block {
+		if err := r.foldRaw(st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // foldRaw folds one indexed transaction; only those the app applied

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -179,7 +180,7 @@ func TestRecoverGenesisMemo(t *testing.T) {
 	acct := func(memo []byte) ledger.GenesisAccount {
 		return ledger.GenesisAccount{Party: me.ID, Currency: "USD", Available: o.Commitment().String(), Memo: hex.EncodeToString(memo)}
 	}
-	got, err := r.genesisOpening(acct(seal(t, r.id.MemoPub, o, ledger.GenesisMemoAAD(me.ChainID, me.ID, usd))), usd)
+	got, err := genesisOpening(r.id, acct(seal(t, r.id.MemoPub, o, ledger.GenesisMemoAAD(me.ChainID, me.ID, usd))), usd)
 	if err != nil || got.Value != 5000 || got.Blinding.Cmp(o.Blinding) != 0 {
 		t.Fatalf("genesis opening %v (%v)", got.Value, err)
 	}
@@ -189,7 +190,7 @@ func TestRecoverGenesisMemo(t *testing.T) {
 		"a wrong amount":   seal(t, r.id.MemoPub, ledger.Opening{Value: 1, Blinding: big.NewInt(1234)}, ledger.GenesisMemoAAD(me.ChainID, me.ID, usd)),
 		"absent":           nil,
 	} {
-		if _, err := r.genesisOpening(acct(memo), usd); !errors.Is(err, ErrRecover) {
+		if _, err := genesisOpening(r.id, acct(memo), usd); !errors.Is(err, ErrRecover) {
 			t.Fatalf("%s memo: %v, want ErrRecover", name, err)
 		}
 	}
@@ -247,5 +248,26 @@ func TestRecoverWritesWholeWallet(t *testing.T) {
 	}
 	if err := r.write(); !errors.Is(err, ErrWalletExists) {
 		t.Fatalf("a second write: %v, want refused", err)
+	}
+}
+
+// TestRecoverFoldsInBlockOrder: the tx index gives one height's
+// transactions in hash order; recovery folds them in block order, so
+// nonces run without a gap. A gap (a transaction the index lost) fails.
+func TestRecoverFoldsInBlockOrder(t *testing.T) {
+	r, _ := recovering(t, 0)
+	raw := func(nonce uint64) []byte {
+		return (&ledger.Tx{Kind: ledger.KindRegisterAccount, Sender: r.id.Config.ID, Nonce: nonce, Body: &ledger.RegisterAccount{Currency: usd}}).Encode()
+	}
+	block := []client.SentTx{{Height: 5, Index: 7, Raw: raw(1)}, {Height: 5, Index: 2, Raw: raw(0)}, {Height: 5, Index: 9, Raw: raw(2)}}
+	if err := r.foldBlock(block); err != nil || r.txs != 3 {
+		t.Fatalf("fold in block order: %v after %d", err, r.txs)
+	}
+	if err := r.foldBlock([]client.SentTx{{Height: 6, Raw: raw(4)}}); !errors.Is(err, ErrRecover) || !strings.Contains(err.Error(), "nonce 3 of bank-sg was due") {
+		t.Fatalf("a nonce gap: %v", err)
+	}
+	rejected := []client.SentTx{{Height: 6, Code: ledger.CodeBadNonce, Raw: raw(9)}}
+	if err := r.foldBlock(rejected); err != nil || r.txs != 3 {
+		t.Fatalf("a transaction the app rejected counts: %v, %d", err, r.txs)
 	}
 }
