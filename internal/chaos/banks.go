@@ -60,7 +60,8 @@ func newDriver(l *testnet.Layout, opt Options, f *faults, start time.Time) *driv
 	return &driver{layout: l, opt: opt, faults: f, start: start}
 }
 
-// run has every bank pay until end and waits for their last commands.
+// run has every bank pay until end, and on while the faults last, and
+// waits for their last commands.
 func (d *driver) run(ctx context.Context, end time.Time) {
 	var wg sync.WaitGroup
 	for b := range d.layout.Banks {
@@ -75,7 +76,7 @@ func (d *driver) run(ctx context.Context, end time.Time) {
 // then an apply-pending, each through a random validator that is up.
 func (d *driver) bank(ctx context.Context, b int, end time.Time) {
 	r := rand.New(rand.NewPCG(d.opt.Seed, uint64(100+b)))
-	for time.Now().Before(end) && ctx.Err() == nil {
+	for ctx.Err() == nil && (time.Now().Before(end) || !d.faults.done.Load()) {
 		c := d.plan(r, b)
 		d.exec(ctx, c)
 		if c.Exit != 0 && !c.Killed {

@@ -24,7 +24,7 @@ func TestShortChaosRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := Run(context.Background(), Options{
-		Duration: 50 * time.Second,
+		Duration: 40 * time.Second,
 		Seed:     20261201,
 		Sable:    sable,
 		Dir:      t.TempDir(),
@@ -92,8 +92,12 @@ func TestTally(t *testing.T) {
 
 // Failures group by reason: transaction ids are elided.
 func TestShorten(t *testing.T) {
-	got := shorten("ledger: transaction 57ec122d37d21370bc4619c9ea9055243f5da589ba7103e5f0adc4fa5a117297 not committed after 1m0s")
-	if got != "ledger: transaction … not committed after 1m0s" {
-		t.Errorf("shorten: %q", got)
+	for in, want := range map[string]string{
+		"ledger: transaction 57ec122d37d21370bc4619c9ea9055243f5da589ba7103e5f0adc4fa5a117297 not committed after 1m0s":                                                         "ledger: transaction … not committed after 1m0s",
+		`ledger: receiver "bank-us": ledger: node unreachable: query /party: post failed: Post "http://127.0.0.1:27397": dial tcp 127.0.0.1:27397: connect: connection refused`: `ledger: receiver "…": ledger: node unreachable: query /party: post failed: Post "…": dial tcp 127.0.0.1:…: connect: connection refused`,
+	} {
+		if got := shorten(in); got != want {
+			t.Errorf("shorten(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

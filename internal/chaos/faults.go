@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,6 +51,7 @@ type faults struct {
 	r     *rand.Rand
 	start time.Time
 	log   *slog.Logger
+	done  atomic.Bool // run has returned
 
 	mu      sync.Mutex
 	up      []bool
@@ -94,13 +96,15 @@ func (f *faults) setUp(ok bool, vs ...int) {
 }
 
 // run strikes until end: the first three faults are one of each kind in a
-// seeded order, so that a short run sees all of them; then at random.
+// seeded order, and strike even when the time is up, so that every run
+// sees all of them; then faults at random.
 func (f *faults) run(ctx context.Context, end time.Time) error {
+	defer f.done.Store(true)
 	first := []string{faultOne, faultTwo, faultCommit}
 	f.r.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
 	for k := 0; ; k++ {
 		gap := f.opt.FaultGap[0] + time.Duration(f.r.Int64N(int64(f.opt.FaultGap[1]-f.opt.FaultGap[0])+1))
-		if time.Now().Add(gap).After(end) {
+		if k >= len(first) && time.Now().Add(gap).After(end) {
 			return nil
 		}
 		if err := sleep(ctx, gap); err != nil {

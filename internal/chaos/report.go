@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"sort"
 	"time"
@@ -118,24 +119,24 @@ func (r *Result) countCLIKills() {
 	}
 }
 
-// shorten keeps a failure's reason short enough to group: its first 90
-// characters without ids.
+// shorten makes a failure's reason groupable: transaction ids, quoted
+// strings (URLs) and port numbers are elided, and it is cut at 160
+// characters.
 func shorten(s string) string {
-	b := []byte(s)
-	for i := 0; i+16 <= len(b); i++ { // hide hex ids (64 hex digits) so failures group
-		j := i
-		for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] >= 'a' && b[j] <= 'f') {
-			j++
-		}
-		if j-i >= 16 {
-			b = append(b[:i], append([]byte("…"), b[j:]...)...)
-		}
+	s = quoted.ReplaceAllString(s, `"…"`)
+	s = hexID.ReplaceAllString(s, "…")
+	s = port.ReplaceAllString(s, ":…")
+	if r := []rune(s); len(r) > 160 {
+		return string(r[:160]) + "…"
 	}
-	if len(b) > 90 {
-		return string(b[:90]) + "…"
-	}
-	return string(b)
+	return s
 }
+
+var (
+	quoted = regexp.MustCompile(`"[^"]*"`)
+	hexID  = regexp.MustCompile(`[0-9a-f]{16,}`)
+	port   = regexp.MustCompile(`:[0-9]{2,5}\b`)
+)
 
 // Failed lists the names of the checks that failed.
 func (r *Result) Failed() []string {
