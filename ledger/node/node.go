@@ -20,6 +20,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/viper"
 
 	"github.com/sable-settlement/sable/ledger/state"
@@ -128,7 +129,16 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	app, err := state.NewApp(store, keys, log.With("module", "app"))
+	var appOpts []state.Option
+	if conf.Instrumentation.Prometheus { // served with CometBFT's on its endpoint (metrics.go)
+		m, err := state.NewMetrics(prometheus.DefaultRegisterer)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("ledger: metrics: %w", err)
+		}
+		appOpts = append(appOpts, state.WithMetrics(m))
+	}
+	app, err := state.NewApp(store, keys, log.With("module", "app"), appOpts...)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -150,7 +160,7 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 		proxy.NewLocalClientCreator(abciApp), // one mutex for every ABCI connection
 		nm.DefaultGenesisDocProviderFunc(conf),
 		dbs.provider,
-		nm.DefaultMetricsProvider(conf.Instrumentation),
+		sharedMetricsProvider(conf.Instrumentation),
 		NewCometLogger(log.With("module", "cometbft")))
 	if err != nil {
 		dbs.closeAll()
@@ -170,6 +180,16 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 
 // RPCAddr is the node's CometBFT RPC address as http://host:port.
 func (n *Node) RPCAddr() string { return rpcHTTP(n.conf.RPC.ListenAddress) }
+
+// MetricsURL is where the node serves its Prometheus metrics, CometBFT's
+// and the app's (http://host:port/metrics), or "" when instrumentation is
+// off.
+func (n *Node) MetricsURL() string {
+	if !n.conf.Instrumentation.Prometheus {
+		return ""
+	}
+	return rpcHTTP(n.conf.Instrumentation.PrometheusListenAddr) + "/metrics"
+}
 
 // Config returns the node's CometBFT configuration.
 func (n *Node) Config() *cfg.Config { return n.conf }

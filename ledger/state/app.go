@@ -47,6 +47,7 @@ type App struct {
 	check   *overlay // CheckTx's view: committed state + accepted mempool txs
 
 	capacity uint64 // aggregates' capacity; 0: he's MaxLoad
+	metrics  *Metrics
 }
 
 // Option configures an App.
@@ -78,6 +79,7 @@ func NewApp(store *Store, keys Keys, log *slog.Logger, opts ...Option) (*App, er
 	for _, o := range opts {
 		o(a)
 	}
+	a.exec.verifier.metrics = a.metrics
 	if h > 0 {
 		if err := a.loadChain(); err != nil {
 			return nil, err
@@ -184,6 +186,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if rej == nil {
 		rej = a.exec.apply(a.check, tx, a.height+1, 0)
 	}
+	a.metrics.checkTx(rej)
 	if rej != nil {
 		return &abci.CheckTxResponse{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}, nil
 	}
@@ -227,6 +230,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 			rej = a.exec.apply(o, tx, req.Height, uint32(i))
 		}
 		if rej != nil {
+			a.metrics.reject(stageProposal, rej)
 			a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "code", rej.Code, "reason", rej.Msg)
 			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
 		}
@@ -248,15 +252,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		if rej == nil {
 			rej = a.exec.apply(o, tx, req.Height, uint32(i))
 		}
+		a.metrics.finalized(tx, rej)
 		if rej != nil {
 			results[i] = &abci.ExecTxResult{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}
 			continue
 		}
 		results[i] = &abci.ExecTxResult{Code: ledger.CodeOK, Events: txEvents(tx)}
 	}
+	aggregated := a.metrics.aggregation(a.exec.flows)
 	if err := a.exec.flows.flush(o); err != nil {
 		return nil, err
 	}
+	aggregated()
 	flat := o.flatten()
 	if err := a.assertTurnstile(flat); err != nil {
 		return nil, err // a broken invariant must halt the node, not be committed
@@ -277,6 +284,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, err
 	}
 	a.height, a.appHash = a.blockAt, a.blockH
+	a.metrics.committed(a.height)
 	a.block, a.genesis = nil, nil
 	a.check = a.base() // CometBFT now rechecks the mempool against it
 	return &abci.CommitResponse{}, nil
@@ -294,6 +302,7 @@ func (a *App) assertTurnstile(o *overlay) error {
 		if err != nil {
 			return err
 		}
+		a.metrics.supplyCheck(ok)
 		if !ok {
 			return fmt.Errorf("ledger: supply turnstile broken for %s: accounts do not sum to minted minus burned", k.Code)
 		}

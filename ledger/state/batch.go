@@ -3,6 +3,7 @@ package state
 import (
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
@@ -125,7 +126,10 @@ func (v *verifier) judge(vk *zkp.VerifyingKey, batch []batchItem) {
 	if len(proofs) == 0 {
 		return
 	}
-	if zkp.BatchVerify(vk, pubs, proofs) == nil {
+	start := time.Now()
+	ok := zkp.BatchVerify(vk, pubs, proofs) == nil
+	v.metrics.batchVerified(pubs[0].Circuit, len(proofs), time.Since(start), ok)
+	if ok {
 		v.batched.Add(int64(len(proofs)))
 		for _, it := range batch {
 			if it.proof != nil {

@@ -22,6 +22,7 @@ type verifier struct {
 
 	// How many proofs were verified alone, and in batches (batch.go).
 	singles, batched atomic.Int64
+	metrics          *Metrics // nil: none
 }
 
 const verifierCacheSize = 1 << 14
@@ -68,7 +69,10 @@ func (v *verifier) verify(pub zkp.Public, raw [zkp.ProofSize]byte) bool {
 	if err != nil {
 		return false
 	}
-	return v.keys[pub.Circuit].Verify(pub, proof) == nil
+	done := v.metrics.verified(pub.Circuit)
+	ok := v.keys[pub.Circuit].Verify(pub, proof) == nil
+	done(ok)
+	return ok
 }
 
 func (v *verifier) remember(key [32]byte, ok bool) {

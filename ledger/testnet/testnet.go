@@ -40,8 +40,9 @@ var issuerCountry = map[string]string{
 func IssuerID(c ledger.Currency) string { return "issuer-" + strings.ToLower(c.String()) }
 
 // DefaultBasePort is the first port a testnet uses. Validator i listens for
-// peers on base+10i+6 and serves RPC on base+10i+7 (so 26606 and 26607 for
-// the first), which leaves room for several testnets side by side.
+// peers on base+10i+6, serves RPC on base+10i+7 and Prometheus metrics on
+// base+10i+8 (so 26606, 26607 and 26608 for the first), which leaves room
+// for several testnets side by side.
 const DefaultBasePort = 26600
 
 // Options shapes a local network.
@@ -91,6 +92,9 @@ type Validator struct {
 	NodeID string `json:"node_id"`
 	P2P    string `json:"p2p"` // host:port
 	RPC    string `json:"rpc"` // http://host:port
+	// Metrics is where the validator serves Prometheus metrics,
+	// CometBFT's and the app's: http://host:port/metrics.
+	Metrics string `json:"metrics,omitempty"`
 }
 
 // Party is a bank's, issuer's or the regulator's home.
@@ -281,8 +285,9 @@ func (w *writer) validatorKeys() error {
 	w.genVals = make([]types.GenesisValidator, w.opts.Validators)
 	for i := range w.opts.Validators {
 		v := Validator{Name: fmt.Sprintf("validator-%d", i), Home: filepath.Join(w.l.Dir, "validators", fmt.Sprint(i)),
-			P2P: fmt.Sprintf("%s:%d", w.opts.Host, w.opts.BasePort+10*i+6),
-			RPC: fmt.Sprintf("http://%s:%d", w.opts.Host, w.opts.BasePort+10*i+7)}
+			P2P:     fmt.Sprintf("%s:%d", w.opts.Host, w.opts.BasePort+10*i+6),
+			RPC:     fmt.Sprintf("http://%s:%d", w.opts.Host, w.opts.BasePort+10*i+7),
+			Metrics: fmt.Sprintf("http://%s:%d/metrics", w.opts.Host, w.opts.BasePort+10*i+8)}
 		gv, err := w.validatorHome(&v)
 		if err != nil {
 			return err
@@ -483,7 +488,7 @@ func (w *writer) fundBank(id string, memoPub [32]byte, sealer *party.HESealer) (
 	for _, k := range ledger.Currencies {
 		acct := ledger.GenesisAccount{Party: id, Currency: k.Code.String(), Available: zkp.ZeroCommitment().String()}
 		if amt := w.fund[k.Code]; amt > 0 {
-			r, err := zkp.RandomAmountBlinding() // a flow's blinding: 128 bits
+			r, err := zkp.RandomAmountBlinding()
 			if err != nil {
 				return nil, err
 			}
@@ -624,7 +629,8 @@ func testnetConfig(opts Options, v Validator) *cfg.Config {
 	conf.Mempool.MaxTxsBytes = 256 << 20
 	conf.Storage.DiscardABCIResponses = false // keep /block_results
 	conf.TxIndex.Indexer = "kv"               // /tx finds rejected transactions
-	conf.Instrumentation.Prometheus = false
+	conf.Instrumentation.Prometheus = true    // base+10i+8: CometBFT's metrics and the app's (sable_*)
+	conf.Instrumentation.PrometheusListenAddr = strings.TrimSuffix(strings.TrimPrefix(v.Metrics, "http://"), "/metrics")
 	return conf
 }
 
