@@ -22,7 +22,9 @@ import (
 // spend proves that amt can be paid out of avail, bound to ctx.
 func spend(p *zkp.Prover, avail, amt ledger.Opening, ctx zkp.Context) ([zkp.ProofSize]byte, error) {
 	in := zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding, Amount: amt.Value, AmountBlinding: amt.Blinding, Context: ctx}
+	start := time.Now()
 	_, proof, err := p.ProveTransfer(in)
+	observeProof(start, err)
 	if err != nil {
 		return [zkp.ProofSize]byte{}, err
 	}
