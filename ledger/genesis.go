@@ -30,6 +30,12 @@ type Genesis struct {
 type GenesisKeys struct {
 	Transfer string `json:"transfer"`
 	Mint     string `json:"mint"`
+	// Ceremony is the hash of the setup ceremony's record (hex, the Hash
+	// of zkp/ceremony's Record) when the keys come from one: it commits to
+	// the transcript, the final beacon and these keys, so anyone can check
+	// them with 'sable ceremony verify DIR --keys KEYS'. Empty for keys
+	// from 'sable setup --dev'.
+	Ceremony string `json:"ceremony,omitempty"`
 }
 
 // GenesisParty is a party known at genesis.
@@ -102,6 +108,9 @@ func (g *Genesis) problems() []string {
 		if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
 			bad("vk_hashes.%s is not 32 bytes of hex", name)
 		}
+	}
+	if b, err := hex.DecodeString(g.VKHashes.Ceremony); err != nil || (len(b) != 0 && len(b) != 32) {
+		bad("vk_hashes.ceremony is not 32 bytes of hex")
 	}
 	seen := map[string]string{}
 	regulators := 0

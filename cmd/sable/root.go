@@ -42,10 +42,10 @@ type commandGroup struct {
 func commandGroups() []commandGroup {
 	return []commandGroup{
 		{"proofs", "Keys and proofs:", []*cobra.Command{
-			newSetupCmd(), newCircuitsCmd(), newCommitCmd(), newProveCmd(), newVerifyCmd(), newExportCmd()}},
+			newSetupCmd(), newCeremonyCmd(), newCircuitsCmd(), newCommitCmd(), newProveCmd(), newVerifyCmd(), newExportCmd()}},
 		{"bank", "A bank or an issuer on the network:", []*cobra.Command{
 			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newApplyPendingCmd(), newStatusCmd(),
-			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true), newReceiptCmd()}},
+			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true), newReceiptCmd(), newISOCmd()}},
 		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd()}},
 		{"operator", "Validator operators:", []*cobra.Command{newNodeCmd(), newTestnetCmd(), newDemoCmd()}},
 		{"engineer", "Measuring:", []*cobra.Command{newBenchCmd()}},

@@ -19,7 +19,8 @@ func newTestnetCmd() *cobra.Command {
 		Long: `Write a local network on loopback ports into DIR:
 
   DIR/genesis.json          the chain's genesis (app_state: parties, accounts, verifying-key hashes)
-  DIR/keys/                 development proving and verifying keys (NOT for production)
+  DIR/keys/                 proving and verifying keys: development ones (NOT for production),
+                            or the ceremony's with --keys (its ceremony.json hash in the genesis)
   DIR/validators/<n>        validator homes; run each with 'sable node --home DIR/validators/<n>'
   DIR/banks/<bank-id>       bank-sg, bank-hk, bank-us, bank-th
   DIR/issuers/<CURRENCY>    one issuer per currency
@@ -42,8 +43,12 @@ ledger with its opening in the bank's wallet.`,
 			if err != nil {
 				return failf("%v", err)
 			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "sable: WARNING: single-party development setup. Whoever ran it can forge proofs: never use these keys in production.")
 			w := cmd.OutOrStdout()
+			if l.Ceremony == "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "sable: WARNING: single-party development setup. Whoever ran it can forge proofs: never use these keys in production.")
+			} else {
+				fmt.Fprintf(w, "keys from the setup ceremony %s (pinned in the genesis)\n", l.Ceremony)
+			}
 			fmt.Fprintf(w, "testnet %s: %d validators, chain %s (%s)\n", l.Dir, len(l.Validators), l.ChainID, time.Since(start).Round(time.Millisecond))
 			for _, v := range l.Validators {
 				fmt.Fprintf(w, "  %-12s rpc %-24s p2p %-20s %s\n", v.Name, v.RPC, v.P2P, rel(l.Dir, v.Home))
@@ -65,7 +70,7 @@ ledger with its opening in the bank's wallet.`,
 	f.StringVar(&out, "out", "", "directory to write the network into")
 	f.IntVar(&opts.BasePort, "base-port", testnet.DefaultBasePort, "first port; validator n uses BASE+10n+6 (p2p) and BASE+10n+7 (RPC)")
 	f.StringVar(&opts.ChainID, "chain-id", "sable-testnet", "chain id")
-	f.StringVar(&opts.KeysFrom, "keys", "", "reuse the proving and verifying keys in DIR (from 'sable setup --dev') instead of a fresh setup")
+	f.StringVar(&opts.KeysFrom, "keys", "", "reuse the proving and verifying keys in DIR (from 'sable ceremony finalize', whose record the genesis then pins, or 'sable setup --dev') instead of a fresh setup")
 	f.DurationVar(&opts.TimeoutCommit, "timeout-commit", 300*time.Millisecond, "CometBFT's timeout_commit")
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sable-settlement/sable/ledger/node"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
+	"github.com/sable-settlement/sable/zkp/ceremony"
 )
 
 // Banks are the banks of a local testnet, one per country.
@@ -55,7 +56,9 @@ type Options struct {
 	BasePort int    // default DefaultBasePort
 	Host     string // listen and peer address, default 127.0.0.1
 	// KeysFrom reuses the proving and verifying keys in this directory
-	// instead of a fresh development setup.
+	// instead of a fresh development setup. Keys from 'sable ceremony
+	// finalize' bring their record (ceremony.json), whose hash the genesis
+	// pins (GenesisKeys.Ceremony).
 	KeysFrom string
 	// NoHE leaves the regulator without an HE key pair: payments then
 	// carry no flow ciphertexts (smaller, for proof-path experiments).
@@ -81,6 +84,9 @@ type Layout struct {
 	// Fund is each bank's genesis balance per currency in minor units
 	// (absent without funding).
 	Fund map[string]uint64 `json:"fund,omitempty"`
+	// Ceremony is the hash of the keys' ceremony record, empty for
+	// development keys.
+	Ceremony string `json:"ceremony,omitempty"`
 
 	Genesis *ledger.Genesis `json:"-"`
 }
@@ -269,6 +275,9 @@ func (w *writer) zkKeys() (err error) {
 	if w.vks, err = testnetKeys(w.l.KeysDir, w.opts.KeysFrom); err != nil {
 		return err
 	}
+	if err := w.ceremonyRecord(); err != nil {
+		return err
+	}
 	p := zkp.OpenProver(w.l.KeysDir)
 	for _, c := range zkp.Circuits() {
 		if err := p.WriteTables(c); err != nil {
@@ -412,7 +421,8 @@ func (w *writer) genesis() error {
 // keep (fund, r); with HE, the regulator's key pair goes to its home and
 // each funding enters the account's inflow aggregate as an encrypted flow.
 func (w *writer) appState() (*ledger.Genesis, error) {
-	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: w.vks[zkp.Transfer].HashHex(), Mint: w.vks[zkp.Mint].HashHex()}}
+	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: w.vks[zkp.Transfer].HashHex(), Mint: w.vks[zkp.Mint].HashHex(),
+		Ceremony: w.l.Ceremony}}
 	sealer, err := w.regulatorHEKeys(g)
 	if err != nil {
 		return nil, err
@@ -671,6 +681,24 @@ func testnetKeys(dir, keysFrom string) (map[zkp.Circuit]*zkp.VerifyingKey, error
 		vks[c] = vk
 	}
 	return vks, nil
+}
+
+// ceremonyRecord takes the ceremony record beside keys from KeysFrom,
+// checked against them, into the testnet's keys dir and the layout; keys
+// without one (a development setup) leave Ceremony empty.
+func (w *writer) ceremonyRecord() error {
+	if w.opts.KeysFrom == "" {
+		return nil
+	}
+	rec, err := ceremony.ReadRecord(w.opts.KeysFrom)
+	if errors.Is(err, ceremony.ErrNoRecord) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w.l.Ceremony = rec.Hash
+	return copyFile(filepath.Join(w.opts.KeysFrom, ceremony.RecordFile), filepath.Join(w.l.KeysDir, ceremony.RecordFile), 0o644)
 }
 
 func copyFile(src, dst string, perm os.FileMode) error {
