@@ -275,9 +275,19 @@ var sealSelf = ledger.SealOpening
 // currency in a single transaction carrying one flow ciphertext. Payment
 // j is proved against the projected available balance less the payments
 // before it.
-func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency, amounts []uint64) (_ ledger.TxID, err error) {
+func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency, amounts []uint64) (ledger.TxID, error) {
+	return s.BulkTransferTo(ctx, to, c, amounts, nil)
+}
+
+// BulkTransferTo is BulkTransfer with payment j to the receiver's
+// registered beneficiary token bens[j] (zero: bank to bank); bens is nil
+// or one token per amount.
+func (s *Sender) BulkTransferTo(ctx context.Context, to string, c ledger.Currency, amounts []uint64, bens [][32]byte) (_ ledger.TxID, err error) {
 	if len(amounts) == 0 || len(amounts) > ledger.MaxBulkPayments {
 		return ledger.TxID{}, fmt.Errorf("ledger: a bulk transfer carries 1 to %d payments, not %d", ledger.MaxBulkPayments, len(amounts))
+	}
+	if bens != nil && len(bens) != len(amounts) {
+		return ledger.TxID{}, fmt.Errorf("ledger: %d beneficiaries for %d payments", len(bens), len(amounts))
 	}
 	defer explain(&err)
 	if err := s.begin(ctx); err != nil {
@@ -321,6 +331,9 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 		}
 		pay := &body.Payments[j]
 		pay.Amount = amt.Commitment()
+		if bens != nil {
+			pay.Beneficiary = bens[j]
+		}
 		aad := ledger.BulkMemoAAD(me.ChainID, me.ID, to, c, nonce, j)
 		if pay.Memo, err = ledger.SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
 			return ledger.TxID{}, err
