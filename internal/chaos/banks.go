@@ -53,7 +53,7 @@ type driver struct {
 
 	mu   sync.Mutex
 	runs []*cliRun
-	took []time.Duration // durations of commands that ended by themselves
+	took []time.Duration // durations of acknowledged commands: proving to sync
 }
 
 func newDriver(l *testnet.Layout, opt Options, f *faults, start time.Time) *driver {
@@ -114,8 +114,9 @@ func (d *driver) plan(r *rand.Rand, b int) *cliRun {
 	return c
 }
 
-// killWindow is how far into a command a kill may fall: 1.5 times the
-// median command, so kills land while it proves, broadcasts or waits.
+// killWindow is how far into a command a kill may fall: 1.2 times the
+// median acknowledged command, so that kills land while it starts, proves,
+// broadcasts, waits for the commit or syncs.
 func (d *driver) killWindow() time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -124,7 +125,7 @@ func (d *driver) killWindow() time.Duration {
 	}
 	s := slices.Clone(d.took)
 	slices.Sort(s)
-	return s[len(s)/2] * 3 / 2
+	return s[len(s)/2] * 6 / 5
 }
 
 // args is the command line of c.
@@ -198,7 +199,7 @@ func (d *driver) record(c *cliRun) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.runs = append(d.runs, c)
-	if !c.Killed && !c.Hung {
+	if c.Acked {
 		d.took = append(d.took, c.Took)
 	}
 	if c.Killed {
