@@ -62,16 +62,16 @@ func runRecover(cmd *cobra.Command, home, node string, wait time.Duration) error
 	if err != nil {
 		return recoverError(err, home)
 	}
-	printRecovered(cmd, id, rep, time.Since(start))
+	printRecovered(cmd, rep, time.Since(start))
 	return nil
 }
 
-func printRecovered(cmd *cobra.Command, id *party.Identity, rep party.RecoverReport, took time.Duration) {
+func printRecovered(cmd *cobra.Command, rep party.RecoverReport, took time.Duration) {
 	for _, b := range rep.Bad {
 		fmt.Fprintf(cmd.ErrOrStderr(), "sable: warning: payment %s; it stays pending on the ledger, outside the wallet\n", b)
 	}
-	if id.Config.Role == "issuer" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "sable: note: the supply's opening is not rebuilt (the genesis does not carry it): minting needs the wallet's backup\n")
+	for _, c := range rep.SupplyNotRebuilt {
+		fmt.Fprintf(cmd.ErrOrStderr(), "sable: note: the %s supply's opening is not rebuilt (its funded genesis supply is on no ledger): minting %s needs the wallet's backup\n", c, c)
 	}
 	var curs []string
 	for _, c := range rep.Accounts {

@@ -38,11 +38,13 @@ package party
 // party's to hold; it stays pending on the ledger and is listed in the
 // report (RecoverReport.Bad), as sync does.
 //
-// An issuer's supply opening (u/<CUR>, supply.go) is not rebuilt: its
-// genesis supply's opening is on no ledger yet. Recovery collects the
-// issuer's own mints and burns (RecoverReport.Supply, from their
-// self-memos): the seam where the supply will be rebuilt once the genesis
-// carries it.
+// An issuer's supply opening (u/<CUR>, supply.go) is its genesis supply's
+// opening plus its own mints less its own burns (from their self-memos,
+// RecoverReport.Supply), checked against the ledger's /supply commitment.
+// It is rebuilt only where the genesis supply is Com(0, 0): a funded
+// genesis supply's opening (the sum of the banks' funding) is on no ledger
+// yet; such currencies are listed in RecoverReport.SupplyNotRebuilt. Once
+// the genesis carries it sealed to the issuer, rebuildSupply is the seam.
 
 import (
 	"context"
@@ -52,6 +54,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"time"
 
@@ -89,6 +92,10 @@ type RecoverReport struct {
 	Pending  int               // of which still pending
 	Bad      []string          // incoming payments whose memo did not open or match
 	Supply   map[ledger.Currency]SupplyMoves
+	// SupplyNotRebuilt lists the currencies the party issues whose supply
+	// opening was not rebuilt (a funded genesis supply): minting them
+	// needs the wallet's backup.
+	SupplyNotRebuilt []ledger.Currency
 }
 
 // Recover rebuilds the wallet of the party id from the node c (see the
@@ -168,19 +175,28 @@ func waitMempool(ctx context.Context, id *Identity, c *client.Client, wait time.
 	}
 }
 
-// ledgerView is what the ledger says of the party's accounts and nonce.
+// ledgerView is what the ledger says of the party's accounts and nonce,
+// and of the supply of each currency it issues.
 type ledgerView struct {
 	nonce    uint64
 	accounts map[ledger.Currency]ledger.AccountInfo
+	supply   map[ledger.Currency]string
 }
 
-func readLedger(ctx context.Context, id *Identity, c *client.Client) (ledgerView, error) {
-	v := ledgerView{accounts: map[ledger.Currency]ledger.AccountInfo{}}
+func readLedger(ctx context.Context, id *Identity, c *client.Client, issued map[ledger.Currency]zkp.Commitment) (ledgerView, error) {
+	v := ledgerView{accounts: map[ledger.Currency]ledger.AccountInfo{}, supply: map[ledger.Currency]string{}}
 	p, err := c.Party(ctx, id.Config.ID)
 	if err != nil {
 		return v, err
 	}
 	v.nonce = p.Nonce
+	for cur := range issued {
+		s, err := c.Supply(ctx, cur)
+		if err != nil {
+			return v, err
+		}
+		v.supply[cur] = s.Supply
+	}
 	for _, k := range ledger.Currencies {
 		a, err := c.Account(ctx, id.Config.ID, k.Code)
 		if errors.Is(err, client.ErrNotFound) {
@@ -203,7 +219,7 @@ func (v ledgerView) equal(o ledgerView) bool {
 			return false
 		}
 	}
-	return true
+	return reflect.DeepEqual(v.supply, o.supply)
 }
 
 // rebuildStable rebuilds the wallet between two identical readings of the
@@ -211,28 +227,31 @@ func (v ledgerView) equal(o ledgerView) bool {
 // moving attempts it gives up. The genesis, which never changes (and runs
 // to megabytes), is read once.
 func rebuildStable(ctx context.Context, id *Identity, c *client.Client) (*rebuild, error) {
-	genesis, err := genesisOpenings(ctx, id, c)
+	genesis, err := readGenesis(ctx, id, c)
 	if err != nil {
 		return nil, err
 	}
 	for attempt := 0; attempt < 5; attempt++ {
-		before, err := readLedger(ctx, id, c)
+		before, err := readLedger(ctx, id, c, genesis.supply)
 		if err != nil {
 			return nil, err
 		}
 		r := newRebuild(id)
-		for cur, o := range genesis {
+		for cur, o := range genesis.openings {
 			r.base[cur] = o
 		}
 		if err := r.read(ctx, c); err != nil {
 			return nil, err
 		}
-		after, err := readLedger(ctx, id, c)
+		after, err := readLedger(ctx, id, c, genesis.supply)
 		if err != nil {
 			return nil, err
 		}
 		if before.equal(after) {
-			return r, r.check(after)
+			if err := r.check(after); err != nil {
+				return nil, err
+			}
+			return r, r.rebuildSupply(genesis.supply, after)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -251,18 +270,20 @@ type payment struct {
 
 // rebuild is a wallet being rebuilt in memory.
 type rebuild struct {
-	id       *Identity
-	base     map[ledger.Currency]ledger.Opening
-	payments map[ledger.TxID]*payment
-	applied  map[ledger.TxID]bool
-	supply   map[ledger.Currency]SupplyMoves
-	txs      int
-	scanned  int64 // the highest height of an incoming payment
+	id         *Identity
+	base       map[ledger.Currency]ledger.Opening
+	payments   map[ledger.TxID]*payment
+	applied    map[ledger.TxID]bool
+	supply     map[ledger.Currency]SupplyMoves
+	supplied   map[ledger.Currency]ledger.Opening // rebuilt supply openings
+	unsupplied []ledger.Currency                  // issued currencies whose supply is not rebuilt
+	txs        int
+	scanned    int64 // the highest height of an incoming payment
 }
 
 func newRebuild(id *Identity) *rebuild {
 	return &rebuild{id: id, base: map[ledger.Currency]ledger.Opening{}, payments: map[ledger.TxID]*payment{},
-		applied: map[ledger.TxID]bool{}, supply: map[ledger.Currency]SupplyMoves{}}
+		applied: map[ledger.TxID]bool{}, supply: map[ledger.Currency]SupplyMoves{}, supplied: map[ledger.Currency]ledger.Opening{}}
 }
 
 // read gathers the incoming payments and then folds the own transactions
@@ -274,26 +295,46 @@ func (r *rebuild) read(ctx context.Context, c *client.Client) error {
 	return r.readOwn(ctx, c)
 }
 
-// genesisOpenings opens the party's genesis accounts.
-func genesisOpenings(ctx context.Context, id *Identity, c *client.Client) (map[ledger.Currency]ledger.Opening, error) {
+// genesisView is what recovery takes from the genesis: the openings of the
+// party's accounts, and the genesis supply of each currency it issues.
+type genesisView struct {
+	openings map[ledger.Currency]ledger.Opening
+	supply   map[ledger.Currency]zkp.Commitment
+}
+
+// readGenesis opens the party's genesis accounts and sums the genesis
+// supply of the currencies it issues.
+func readGenesis(ctx context.Context, id *Identity, c *client.Client) (genesisView, error) {
+	gv := genesisView{openings: map[ledger.Currency]ledger.Opening{}, supply: map[ledger.Currency]zkp.Commitment{}}
 	g, err := c.Genesis(ctx)
 	if err != nil {
-		return nil, err
+		return gv, err
 	}
-	out := map[ledger.Currency]ledger.Opening{}
+	for _, is := range g.Issuers {
+		if cur, err := ledger.ParseCurrency(is.Currency); err == nil && is.Party == id.Config.ID {
+			gv.supply[cur] = zkp.ZeroCommitment()
+		}
+	}
 	for _, a := range g.Accounts {
+		cur, err := ledger.ParseCurrency(a.Currency)
+		if err != nil {
+			return gv, err
+		}
+		if sum, ok := gv.supply[cur]; ok {
+			avail, err := zkp.ParseCommitment(a.Available)
+			if err != nil {
+				return gv, err
+			}
+			gv.supply[cur] = sum.Add(avail)
+		}
 		if a.Party != id.Config.ID {
 			continue
 		}
-		cur, err := ledger.ParseCurrency(a.Currency)
-		if err != nil {
-			return nil, err
-		}
-		if out[cur], err = genesisOpening(id, a, cur); err != nil {
-			return nil, err
+		if gv.openings[cur], err = genesisOpening(id, a, cur); err != nil {
+			return gv, err
 		}
 	}
-	return out, nil
+	return gv, nil
 }
 
 // genesisOpening opens a genesis account's memo, or takes Com(0, 0) as the
@@ -582,6 +623,33 @@ func (r *rebuild) check(v ledgerView) error {
 	return nil
 }
 
+// rebuildSupply opens the supply of each currency the party issues whose
+// genesis supply is Com(0, 0): its mints less its burns, which must be the
+// ledger's supply. A funded genesis supply's opening is on no ledger: the
+// currency is left out (the seam for a genesis that carries it).
+func (r *rebuild) rebuildSupply(genesis map[ledger.Currency]zkp.Commitment, v ledgerView) error {
+	for _, k := range ledger.Currencies {
+		g, ok := genesis[k.Code]
+		if !ok {
+			continue
+		}
+		if !g.Equal(zkp.ZeroCommitment()) {
+			r.unsupplied = append(r.unsupplied, k.Code)
+			continue
+		}
+		m, ok := r.supply[k.Code]
+		if !ok {
+			m = SupplyMoves{Minted: ledger.ZeroOpening(), Burned: ledger.ZeroOpening()}
+		}
+		o, err := m.Minted.Minus(m.Burned)
+		if err != nil || o.Commitment().String() != v.supply[k.Code] {
+			return fmt.Errorf("%w: the %s supply rebuilt from the issuer's mints and burns does not match the ledger's; nothing was written", ErrRecover, k.Code)
+		}
+		r.supplied[k.Code] = o
+	}
+	return nil
+}
+
 // pendingSum is the sum of the amount commitments of c's payments not yet
 // applied, whether or not their memos opened.
 func (r *rebuild) pendingSum(c ledger.Currency) zkp.Commitment {
@@ -595,7 +663,7 @@ func (r *rebuild) pendingSum(c ledger.Currency) zkp.Commitment {
 }
 
 func (r *rebuild) report() RecoverReport {
-	rep := RecoverReport{Txs: r.txs, Nonce: uint64(r.txs), Supply: r.supply}
+	rep := RecoverReport{Txs: r.txs, Nonce: uint64(r.txs), Supply: r.supply, SupplyNotRebuilt: r.unsupplied}
 	for _, k := range ledger.Currencies {
 		if _, ok := r.base[k.Code]; ok {
 			rep.Accounts = append(rep.Accounts, k.Code)
@@ -689,6 +757,11 @@ func (r *rebuild) records(b *pebble.Batch) error {
 		}
 		rec := &received{TxID: p.id, Currency: p.cur, Opening: *p.opening, Height: p.info.Height}
 		if err := b.Set(receivedKey(p.cur, p.id), rec.encode(), nil); err != nil {
+			return err
+		}
+	}
+	for c, o := range r.supplied {
+		if err := putSupply(b, c, o); err != nil {
 			return err
 		}
 	}

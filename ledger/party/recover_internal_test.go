@@ -271,3 +271,39 @@ func TestRecoverFoldsInBlockOrder(t *testing.T) {
 		t.Fatalf("a transaction the app rejected counts: %v, %d", err, r.txs)
 	}
 }
+
+// TestRecoverSupply: an issuer's supply opening is its mints less its
+// burns where the genesis supply is zero, and must be the ledger's; a
+// funded genesis supply is left out, and said so.
+func TestRecoverSupply(t *testing.T) {
+	r, _ := recovering(t, 0)
+	minted := ledger.Opening{Value: 100, Blinding: big.NewInt(50)}
+	burned := ledger.Opening{Value: 30, Blinding: big.NewInt(20)}
+	if err := r.moveSupply(usd, minted, ledger.ZeroOpening(), false); err != nil {
+		t.Fatal(err)
+	}
+	r.base[usd] = ledger.Opening{Value: 40, Blinding: big.NewInt(40)}
+	if err := r.moveSupply(usd, ledger.ZeroOpening(), burned, true); err != nil {
+		t.Fatal(err)
+	}
+	if r.base[usd].Value != 10 {
+		t.Fatalf("a burn left %d available, want 10", r.base[usd].Value)
+	}
+	want := ledger.Opening{Value: 70, Blinding: big.NewInt(30)}
+	v := ledgerView{supply: map[ledger.Currency]string{usd: want.Commitment().String()}}
+	if err := r.rebuildSupply(map[ledger.Currency]zkp.Commitment{usd: zkp.ZeroCommitment()}, v); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.supplied[usd]; got.Value != 70 || !got.Commitment().Equal(want.Commitment()) {
+		t.Fatalf("supply %d, want 70", got.Value)
+	}
+	v.supply[usd] = minted.Commitment().String()
+	if err := r.rebuildSupply(map[ledger.Currency]zkp.Commitment{usd: zkp.ZeroCommitment()}, v); !errors.Is(err, ErrRecover) {
+		t.Fatalf("a supply that is not the ledger's: %v", err)
+	}
+	r2, _ := recovering(t, 0)
+	if err := r2.rebuildSupply(map[ledger.Currency]zkp.Commitment{usd: minted.Commitment()}, v); err != nil || len(r2.supplied) != 0 ||
+		!reflect.DeepEqual(r2.report().SupplyNotRebuilt, []ledger.Currency{usd}) {
+		t.Fatalf("a funded genesis supply: %v, %v", err, r2.report().SupplyNotRebuilt)
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/testnet"
 )
 
 // loseWallet closes the bank's session and deletes its wallet directory.
@@ -77,4 +79,71 @@ func TestRecoverForeignSelfMemoOnLedger(t *testing.T) {
 	if _, err := os.Stat(party.WalletDir(id.Home)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a failed recovery left a wallet: %v", err)
 	}
+}
+
+// TestRecoverIssuerSupply: on a chain funded by mints alone (a zero
+// genesis supply), an issuer that minted, received and burned loses its
+// wallet; recover rebuilds its balance and its supply's opening, checked
+// against the ledger, and its next mint (proved against that supply)
+// commits.
+func TestRecoverIssuerSupply(t *testing.T) {
+	ctx := context.Background()
+	n, err := localnet.New(t.TempDir(), localnet.Options{Options: testnet.Options{Validators: 1, NoHE: true, TimeoutCommit: 100 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	if err := n.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.WaitHeight(n.All(), 2, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rpc := n.Layout.Validators[0].RPC
+	var home string
+	for _, p := range n.Layout.Issuers {
+		if p.Currency == "SGD" {
+			home = p.Home
+		}
+	}
+	open := func(home string) *session {
+		s, err := party.Open(home, rpc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &session{Session: s}
+		t.Cleanup(out.Close)
+		return out
+	}
+	issuer, bank := open(home), openBank(t, n, 0, rpc)
+	must := func(id ledger.TxID, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		committed(t, bank.Client, id)
+	}
+	must(issuer.Sender.Mint(ctx, bank.ID.Config.ID, sgd, 5000))
+	bank.Wallet.Sync(ctx, bank.Client)
+	id, _, err := bank.Sender.ApplyPending(ctx, sgd)
+	must(id, err)
+	must(bank.Sender.Transfer(ctx, party.TransferRequest{To: issuer.ID.Config.ID, Currency: sgd, Amount: 2000}))
+	issuer.Wallet.Sync(ctx, issuer.Client)
+	id, _, err = issuer.Sender.ApplyPending(ctx, sgd)
+	must(id, err)
+	must(issuer.Sender.Burn(ctx, sgd, 500))
+
+	lost := loseWallet(t, issuer)
+	rep, err := party.Recover(ctx, lost, bank.Client, party.RecoverOptions{})
+	if err != nil || len(rep.SupplyNotRebuilt) != 0 {
+		t.Fatalf("recover: %v (supply not rebuilt: %v)", err, rep.SupplyNotRebuilt)
+	}
+	again := open(home)
+	if base, _ := again.Wallet.Base(sgd); base.Value != 1500 {
+		t.Fatalf("issuer available %d, want 1500", base.Value)
+	}
+	if s, _ := again.Wallet.Supply(sgd); s.Value != 4500 {
+		t.Fatalf("supply %d, want 4500", s.Value)
+	}
+	must(again.Sender.Mint(ctx, bank.ID.Config.ID, sgd, 100))
 }
