@@ -36,7 +36,7 @@ func register(t *testing.T, home string) string {
 var heightRef = regexp.MustCompile(`<ClrSysRef>(\d+)</ClrSysRef>`)
 
 // TestISOSubmitSettles is the issue's test: a pacs.008 with three credit
-// transfers (two to bank-hk, one to bank-us) settles, and its pacs.002
+// transfers (two to bank-hk, one bulk transfer; one to bank-us) settles, and its pacs.002
 // gives each ACSC with its block height; messages with an unknown BIC, an
 // unknown currency, a 3-decimal amount or no creditor account are RJCT
 // with their reason and change no balance; a replay pays nothing; the
@@ -63,6 +63,9 @@ func TestISOSubmitSettles(t *testing.T) {
 	}
 	if hs := heightRef.FindAllStringSubmatch(r.stdout, -1); len(hs) != 3 || hs[0][1] == "0" {
 		t.Fatalf("no block heights: %v", hs)
+	}
+	if !strings.Contains(r.stdout, " pmt 0</AddtlInf>") || !strings.Contains(r.stdout, " pmt 1</AddtlInf>") {
+		t.Fatalf("the two transfers to bank-hk are not one bulk transfer:\n%s", r.stdout)
 	}
 	after := balances(t, sg.Home)
 	if after["SGD"] != "880.25" || after["USD"] != before["USD"] {

@@ -144,17 +144,22 @@ type camtRefs struct {
 // isoTime is xs:dateTime in UTC.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
-// Refs finds the ISO ids a payment was sent under (nil for one not sent
-// for a pacs.008, and for every payment in: the payer's ids are not on the
-// ledger).
-type Refs func(payment ledger.TxID) (msgID string, t *TxRecord)
+// Refs finds the ISO ids an entry's payment was sent under (nil for one
+// not sent for a pacs.008, and for every payment in: the payer's ids are
+// not on the ledger).
+type Refs func(e Entry) (msgID string, t *TxRecord)
 
-// RefsFrom looks payments up in a store.
+// RefsFrom looks payments out up in a store.
 func RefsFrom(s *Store) Refs {
-	return func(p ledger.TxID) (string, *TxRecord) {
-		for _, m := range s.Find("", p.String(), "") {
-			if len(m.Tx) > 0 {
-				return m.Record.MsgID, m.Record.Tx[m.Tx[0]]
+	return func(e Entry) (string, *TxRecord) {
+		if e.Credit {
+			return "", nil
+		}
+		for _, m := range s.Find("", e.TxID.String(), "") {
+			for _, i := range m.Tx {
+				if t := m.Record.Tx[i]; t.Payment == e.Index {
+					return m.Record.MsgID, t
+				}
 			}
 		}
 		return "", nil
@@ -230,7 +235,7 @@ func (st Statement) entry(e Entry, refs Refs) camtEntry {
 	ce.TxDtls = camtTxDetails{Amt: amt, CdtDbtInd: ce.CdtDbtInd,
 		AddtlTxInf: fmt.Sprintf("%s %s, sable txid %s payment %d", dir, e.Counterparty, e.TxID, e.Index)}
 	if refs != nil {
-		if msgID, t := refs(e.Payment); t != nil {
+		if msgID, t := refs(e); t != nil {
 			ce.TxDtls.Refs = &camtRefs{MsgID: msgID, InstrID: t.InstrID, EndToEndID: t.EndToEndID, UETR: t.UETR, TxID: t.TxID}
 		}
 	}

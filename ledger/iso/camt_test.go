@@ -37,7 +37,7 @@ func statementFixture(t *testing.T) (Statement, Refs) {
 	}
 	sent, _ := ledger.ParseTxID(st.Messages["MSG-THREE-1"].Tx[0].LedgerTx)
 	entries := []Entry{
-		{Height: 5, TxID: sent, Payment: sent, Amount: 1250, Counterparty: "bank-hk"},
+		{Height: 5, TxID: sent, Payment: ledger.PaymentID(sent, 0), Amount: 1250, Counterparty: "bank-hk"},
 		{Height: 7, TxID: payment(0x22), Payment: payment(0x22), Credit: true, Amount: 100000000, Counterparty: "bank-us"},
 		{Height: 9, TxID: payment(0x33), Payment: payment(0x33), Amount: 1, Counterparty: "bank-th"},
 	}

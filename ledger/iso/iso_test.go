@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,10 +206,11 @@ func TestMappingRefusesMalformed(t *testing.T) {
 }
 
 // fakePayer pays without a ledger; fail maps an end-to-end id to the
-// error its payment meets.
+// error its payment (and the rest of its bulk transfer) meets.
 type fakePayer struct {
-	paid []Instruction
-	fail map[string]error
+	paid  []Instruction
+	bulks [][]Instruction
+	fail  map[string]error
 }
 
 func (f *fakePayer) Pay(_ context.Context, in Instruction) (ledger.TxID, error) {
@@ -218,6 +220,19 @@ func (f *fakePayer) Pay(_ context.Context, in Instruction) (ledger.TxID, error) 
 	f.paid = append(f.paid, in)
 	var id ledger.TxID
 	id[0], id[31] = byte(len(f.paid)), 0xee
+	return id, nil
+}
+
+func (f *fakePayer) PayBulk(_ context.Context, ins []Instruction) (ledger.TxID, error) {
+	for _, in := range ins {
+		if err := f.fail[in.EndToEndID]; err != nil {
+			return ledger.TxID{}, err
+		}
+	}
+	f.paid = append(f.paid, ins...)
+	f.bulks = append(f.bulks, ins)
+	var id ledger.TxID
+	id[0], id[31] = byte(len(f.paid)), 0xbb
 	return id, nil
 }
 
@@ -272,20 +287,20 @@ func TestSubmitRecordsAndRefusesReplay(t *testing.T) {
 	}
 }
 
-// TestSubmitLedgerOutcomes: each transaction keeps its own status when
-// the ledger refuses one and funds run out for another.
+// TestSubmitLedgerOutcomes: the two transfers to bank-hk go as one bulk
+// transfer and the one to bank-us alone; each transaction keeps its own
+// status when the ledger refuses the bulk transfer.
 func TestSubmitLedgerOutcomes(t *testing.T) {
 	home := bankHome(t)
 	p := &fakePayer{fail: map[string]error{
-		"E2E-1": ledger.Reject(ledger.CodeUnknownBeneficiary, "token not registered to bank-hk in SGD"),
-		"E2E-3": party.ErrInsufficient,
+		"E2E-2": ledger.Reject(ledger.CodeUnknownBeneficiary, "beneficiary token is not registered by bank-hk for SGD"),
 	}}
 	rec, err := Submit(context.Background(), home, "bank-sg", readGolden(t, "pacs008_three.xml"), p, received)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []string{rec.Tx[0].Reason, rec.Tx[1].Status, rec.Tx[2].Reason}
-	if got[0] != ReasonCreditorAcct || got[1] != StatusAccepted || got[2] != ReasonFunds || GroupStatus(rec) != "PART" {
+	got := []string{rec.Tx[0].Reason, rec.Tx[1].Reason, rec.Tx[2].Status}
+	if got[0] != ReasonCreditorAcct || got[1] != ReasonCreditorAcct || got[2] != StatusAccepted || GroupStatus(rec) != "PART" {
 		t.Fatalf("got %v group %s", got, GroupStatus(rec))
 	}
 	out, err := Pacs002(reported, []Match{{Record: rec, Tx: []int{0, 1, 2}}})
@@ -293,6 +308,50 @@ func TestSubmitLedgerOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, "pacs002_part.xml", out)
+}
+
+func TestBatches(t *testing.T) {
+	sgd, usd := ledger.Currency{'S', 'G', 'D'}, ledger.Currency{'U', 'S', 'D'}
+	var tx []Instruction
+	for i := 0; i < 70; i++ {
+		tx = append(tx, Instruction{To: "bank-hk", Currency: sgd})
+	}
+	tx = append(tx[:2], append([]Instruction{{To: "bank-us", Currency: sgd}, {To: "bank-hk", Currency: usd}}, tx[2:]...)...)
+	got := batches(tx)
+	sizes := []int{}
+	for _, b := range got {
+		sizes = append(sizes, len(b))
+	}
+	if len(got) != 4 || sizes[0] != ledger.MaxBulkPayments || sizes[1] != 1 || sizes[2] != 1 || sizes[3] != 70-ledger.MaxBulkPayments || got[0][2] != 4 {
+		t.Fatalf("batches %v", sizes)
+	}
+}
+
+// TestOutcomes: how a payment's error becomes its status and reason.
+func TestOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		err            error
+		status, reason string
+		stop           bool
+	}{
+		{nil, StatusAccepted, "", false},
+		{ledger.Reject(ledger.CodeUnknownBeneficiary, "x"), StatusRejected, ReasonCreditorAcct, false},
+		{ledger.Reject(ledger.CodeUnknownAccount, "x"), StatusRejected, ReasonCurrency, false},
+		{ledger.Reject(ledger.CodeDuplicateTx, "x"), StatusRejected, ReasonDuplicate, false},
+		{ledger.Reject(ledger.CodeStaleBalance, "x"), StatusRejected, ReasonNarrative, false},
+		{fmt.Errorf("%w: SGD 1.00 available", party.ErrInsufficient), StatusRejected, ReasonFunds, false},
+		{errors.New("ledger: timeout; transfer ab (nonce 3) may have reached the node: it stays in flight"), StatusPending, ReasonNarrative, true},
+		{errors.New("zkp: proving key does not match"), StatusRejected, ReasonNarrative, true},
+	} {
+		tr := &TxRecord{}
+		stop := outcome(tr, ledger.TxID{1}, c.err)
+		if tr.Status != c.status || tr.Reason != c.reason || (stop != "") != c.stop {
+			t.Errorf("%v: %s %s stop %q", c.err, tr.Status, tr.Reason, stop)
+		}
+		if strings.Contains(tr.Info, "1.00") {
+			t.Errorf("an amount in the status: %q", tr.Info)
+		}
+	}
 }
 
 // TestSubmitRefusedPaysNothing: every refusal of the list yields a

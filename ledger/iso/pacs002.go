@@ -47,7 +47,8 @@ func GroupStatus(r *Record) string {
 
 // Pacs002 writes a pacs.002.001.10 reporting the matched transactions of
 // each record, each with its own status: ACSC carries the block height in
-// ClrSysRef and the Sable txid in AddtlInf; RJCT carries its reason code.
+// ClrSysRef, and AddtlInf reads "block H, sable txid X" (" pmt J" for
+// payment J of a bulk transfer); RJCT carries its reason code.
 // The document is validated by the library before it is returned.
 func Pacs002(h Header, matches []Match) ([]byte, error) {
 	rpt := &pacs_v10.FIToFIPaymentStatusReportV10{GrpHdr: pacs_v10.GroupHeader91{
@@ -108,10 +109,13 @@ func txInfo(r *Record, t *TxRecord) pacs_v10.PaymentTransaction110 {
 	info := t.Info
 	if t.LedgerTx != "" {
 		info = "sable txid " + t.LedgerTx
+		if t.Bulk {
+			info += fmt.Sprintf(" pmt %d", t.Payment)
+		}
 	}
 	if t.Status == StatusSettled {
 		p.ClrSysRef = text35(strconv.FormatInt(t.Height, 10))
-		info = fmt.Sprintf("settled at block height %d, %s", t.Height, info)
+		info = fmt.Sprintf("block %d, %s", t.Height, info)
 	}
 	if t.Reason != "" || info != "" {
 		p.StsRsnInf = []pacs_v10.StatusReasonInformation12{reason(t.Reason, rejectionInfo(t, info))}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/internal/atomicfile"
+	"github.com/sable-settlement/sable/ledger"
 )
 
 // Transaction statuses (ExternalPaymentTransactionStatus1Code).
@@ -42,10 +43,25 @@ type TxRecord struct {
 	Currency   string `json:"currency,omitempty"`
 	Account    string `json:"account,omitempty"`
 	LedgerTx   string `json:"txid,omitempty"` // the Sable transaction
+	Bulk       bool   `json:"bulk,omitempty"` // LedgerTx is a bulk transfer, this its payment Payment
+	Payment    int    `json:"payment,omitempty"`
 	Status     string `json:"status"`
 	Reason     string `json:"reason,omitempty"`
 	Info       string `json:"info,omitempty"`
 	Height     int64  `json:"height,omitempty"`
+}
+
+// PaymentRef is the Sable payment id: the transaction's id, or a bulk
+// transfer's ledger.PaymentID; "" when nothing was sent.
+func (t *TxRecord) PaymentRef() string {
+	if t.LedgerTx == "" || !t.Bulk {
+		return t.LedgerTx
+	}
+	id, err := ledger.ParseTxID(t.LedgerTx)
+	if err != nil {
+		return ""
+	}
+	return ledger.PaymentID(id, t.Payment).String()
 }
 
 // Refused reports whether the whole message was refused.
@@ -111,7 +127,7 @@ func (s *Store) UETRSeen(uetr string) bool {
 }
 
 // Find returns the records and transaction indexes that match: by UETR,
-// by Sable transaction id, or every transaction of a message id. An empty
+// by Sable transaction or payment id, or every transaction of a message id. An empty
 // query matches everything. Records come in received order.
 func (s *Store) Find(uetr, txid, msgID string) []Match {
 	var out []Match
@@ -121,7 +137,7 @@ func (s *Store) Find(uetr, txid, msgID string) []Match {
 		}
 		var idx []int
 		for i, t := range r.Tx {
-			if (uetr == "" || t.UETR == uetr) && (txid == "" || t.LedgerTx == txid) {
+			if (uetr == "" || t.UETR == uetr) && (txid == "" || t.LedgerTx == txid || t.PaymentRef() == txid) {
 				idx = append(idx, i)
 			}
 		}

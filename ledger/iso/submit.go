@@ -12,18 +12,50 @@ import (
 	"github.com/sable-settlement/sable/ledger/party"
 )
 
-// Payer sends one payment; party.Sender is one (SenderPayer).
+// Payer sends payments; party.Sender is one (SenderPayer).
 type Payer interface {
+	// Pay sends one payment.
 	Pay(ctx context.Context, in Instruction) (ledger.TxID, error)
+	// PayBulk sends 2 to ledger.MaxBulkPayments payments to one bank in
+	// one currency as one bulk transfer.
+	PayBulk(ctx context.Context, ins []Instruction) (ledger.TxID, error)
 }
 
-// SenderPayer pays through a party's Sender, one transfer per instruction
-// with its beneficiary token.
+// SenderPayer pays through a party's Sender, each payment to its
+// beneficiary token.
 type SenderPayer struct{ S *party.Sender }
 
 // Pay sends in as a transfer.
 func (p SenderPayer) Pay(ctx context.Context, in Instruction) (ledger.TxID, error) {
 	return p.S.Transfer(ctx, party.TransferRequest{To: in.To, Currency: in.Currency, Amount: in.Amount, Beneficiary: in.Beneficiary})
+}
+
+// PayBulk sends ins as one bulk transfer.
+func (p SenderPayer) PayBulk(ctx context.Context, ins []Instruction) (ledger.TxID, error) {
+	amounts, bens := make([]uint64, len(ins)), make([][32]byte, len(ins))
+	for j, in := range ins {
+		amounts[j], bens[j] = in.Amount, in.Beneficiary
+	}
+	return p.S.BulkTransferTo(ctx, ins[0].To, ins[0].Currency, amounts, bens)
+}
+
+// batches groups a message's transactions by receiver and currency, in
+// the order each pair first appears, at most ledger.MaxBulkPayments to a
+// group: each group is one ledger transaction.
+func batches(tx []Instruction) [][]int {
+	var out [][]int
+	open := map[string]int{} // "to currency" → index in out of its open group
+	for i, in := range tx {
+		key := in.To + " " + in.Currency.String()
+		g, ok := open[key]
+		if !ok || len(out[g]) == ledger.MaxBulkPayments {
+			g = len(out)
+			out = append(out, nil)
+			open[key] = g
+		}
+		out[g] = append(out[g], i)
+	}
+	return out
 }
 
 // Submit reads a pacs.008 sent by bank me (home is its home), checks it,
@@ -91,23 +123,48 @@ func newRecord(msg *Message, now time.Time) *Record {
 	return r
 }
 
-// payAll pays each instruction in turn and records each outcome. After a
+// payAll pays each batch in turn and records each outcome. After a
 // failure that leaves the node's state unknown it sends nothing more.
 func payAll(ctx context.Context, st *Store, rec *Record, msg *Message, pay Payer) error {
 	stopped := ""
-	for i, in := range msg.Tx {
-		t := rec.Tx[i]
+	for _, b := range batches(msg.Tx) {
 		if stopped != "" {
-			t.Status, t.Reason, t.Info = StatusRejected, ReasonNarrative, clip("not sent: "+stopped)
+			for _, i := range b {
+				t := rec.Tx[i]
+				t.Status, t.Reason, t.Info = StatusRejected, ReasonNarrative, clip("not sent: "+stopped)
+			}
 		} else {
-			id, err := pay.Pay(ctx, in)
-			stopped = outcome(t, id, err)
+			stopped = payBatch(ctx, rec, msg, b, pay)
 		}
 		if err := st.Save(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// payBatch sends one batch, a transfer or a bulk transfer, and records
+// its outcome on each of its transactions.
+func payBatch(ctx context.Context, rec *Record, msg *Message, b []int, pay Payer) (stop string) {
+	var id ledger.TxID
+	var err error
+	if len(b) == 1 {
+		id, err = pay.Pay(ctx, msg.Tx[b[0]])
+	} else {
+		ins := make([]Instruction, len(b))
+		for j, i := range b {
+			ins[j] = msg.Tx[i]
+		}
+		id, err = pay.PayBulk(ctx, ins)
+	}
+	for j, i := range b {
+		t := rec.Tx[i]
+		stop = outcome(t, id, err)
+		if err == nil && len(b) > 1 {
+			t.Bulk, t.Payment = true, j
+		}
+	}
+	return stop
 }
 
 // outcome records a payment's result, and says why to stop when the
