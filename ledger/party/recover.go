@@ -87,7 +87,7 @@ type RecoverReport struct {
 	Dir      string            // the wallet written
 	Txs      int               // own committed transactions read
 	Nonce    uint64            // the party's nonce on the ledger
-	Accounts []ledger.Currency // accounts whose openings were rebuilt
+	Accounts []ledger.Currency // the party's accounts on the ledger, every one checked
 	Received int               // incoming payments whose memo opened
 	Pending  int               // of which still pending
 	Bad      []string          // incoming payments whose memo did not open or match
@@ -277,6 +277,7 @@ type rebuild struct {
 	supply     map[ledger.Currency]SupplyMoves
 	supplied   map[ledger.Currency]ledger.Opening // rebuilt supply openings
 	unsupplied []ledger.Currency                  // issued currencies whose supply is not rebuilt
+	accounts   []ledger.Currency                  // the ledger's, as check found them
 	txs        int
 	scanned    int64 // the highest height of an incoming payment
 }
@@ -608,17 +609,30 @@ func (r *rebuild) check(v ledgerView) error {
 			return fmt.Errorf("%w: %s has no %s account on the ledger, yet its transactions move one", ErrRecover, me, c)
 		}
 	}
-	for c, a := range v.accounts {
-		base, ok := r.base[c]
-		if !ok {
-			base = ledger.ZeroOpening()
+	r.accounts = r.accounts[:0]
+	for _, k := range ledger.Currencies {
+		if a, ok := v.accounts[k.Code]; ok {
+			if err := r.checkAccount(k.Code, a); err != nil {
+				return err
+			}
+			r.accounts = append(r.accounts, k.Code)
 		}
-		if base.Commitment().String() != a.Available {
-			return fmt.Errorf("%w: the rebuilt %s available balance does not match the ledger's commitment; nothing was written", ErrRecover, c)
-		}
-		if r.pendingSum(c).String() != a.Pending {
-			return fmt.Errorf("%w: the %s payments the node lists as pending do not sum to the ledger's pending commitment; nothing was written", ErrRecover, c)
-		}
+	}
+	return nil
+}
+
+// checkAccount compares one account's rebuilt available opening and
+// pending payments with its commitments on the ledger.
+func (r *rebuild) checkAccount(c ledger.Currency, a ledger.AccountInfo) error {
+	base, ok := r.base[c]
+	if !ok {
+		base = ledger.ZeroOpening()
+	}
+	if base.Commitment().String() != a.Available {
+		return fmt.Errorf("%w: the rebuilt %s available balance does not match the ledger's commitment; nothing was written", ErrRecover, c)
+	}
+	if r.pendingSum(c).String() != a.Pending {
+		return fmt.Errorf("%w: the %s payments the node lists as pending do not sum to the ledger's pending commitment; nothing was written", ErrRecover, c)
 	}
 	return nil
 }
@@ -664,11 +678,7 @@ func (r *rebuild) pendingSum(c ledger.Currency) zkp.Commitment {
 
 func (r *rebuild) report() RecoverReport {
 	rep := RecoverReport{Txs: r.txs, Nonce: uint64(r.txs), Supply: r.supply, SupplyNotRebuilt: r.unsupplied}
-	for _, k := range ledger.Currencies {
-		if _, ok := r.base[k.Code]; ok {
-			rep.Accounts = append(rep.Accounts, k.Code)
-		}
-	}
+	rep.Accounts = r.accounts
 	for _, p := range r.sortedPayments() {
 		switch {
 		case p.opening == nil:
