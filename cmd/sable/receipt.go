@@ -70,7 +70,7 @@ func runReceipt(cmd *cobra.Command, home, node, txid string, j int, out string) 
 	}
 	ctx, cancel := commandContext()
 	defer cancel()
-	loc, err := c.Locate(ctx, id)
+	loc, err := receipt.Locate(ctx, c, id)
 	if err != nil {
 		return receiptError(err)
 	}

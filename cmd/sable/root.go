@@ -28,6 +28,7 @@ homomorphic key aggregates flows blind, and a CometBFT network is the ledger.`,
 			root.AddCommand(c)
 		}
 	}
+	addMetricsFlag(root) // metrics.go
 	requireSubcommands(root)
 	return root
 }

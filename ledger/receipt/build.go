@@ -34,7 +34,7 @@ const NextBlockWait = 30 * time.Second
 // The receipt is checked against the node's own validator set before it is
 // returned; the holder's check against genesis is Verify's.
 func Build(ctx context.Context, src Source, id ledger.TxID, j int, o ledger.Opening) (*Receipt, error) {
-	loc, err := locate(ctx, src, id)
+	loc, err := Locate(ctx, src, id)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +63,9 @@ func Build(ctx context.Context, src Source, id ledger.TxID, j int, o ledger.Open
 // the node's tx index, which CometBFT fills just after the block commits.
 const IndexWait = 3 * time.Second
 
-// locate finds the transaction, waiting up to IndexWait for the index.
-func locate(ctx context.Context, src Source, id ledger.TxID) (client.TxLocation, error) {
+// Locate finds a committed transaction, waiting up to IndexWait for the
+// node's tx index.
+func Locate(ctx context.Context, src Source, id ledger.TxID) (client.TxLocation, error) {
 	deadline := time.Now().Add(IndexWait)
 	for {
 		loc, err := src.Locate(ctx, id)
