@@ -6,9 +6,10 @@
 //
 //	mapping.go  the bank's mapping files: agent BICs to Sable banks, creditor accounts to beneficiary tokens
 //	pacs008.go  reads and checks a pacs.008.001.08 into payments, or the reasons to refuse it
+//	instruction.go  the checks of one credit transfer, in order: ids, debtor agent, receiver, amount, creditor
 //	reason.go   ISO external status reason codes, and Sable's rejection codes mapped to them
 //	store.go    the message store: (message id, end-to-end id, UETR) → txid and status
-//	submit.go   pays checked instructions through a Payer, one transaction per credit transfer
+//	submit.go   pays checked instructions through a Payer: one bulk transfer per receiver and currency
 //	pacs002.go  pacs.002.001.10 status reports
 //	history.go  the account's entries read back from the ledger with the bank's memo key
 //	camt.go     camt.053.001.08 statements and camt.054.001.08 notifications
@@ -41,9 +42,11 @@
 //   - A message id is recorded in the store before the first payment is
 //     sent, so a resubmission with the same message id is refused (DUPL),
 //     never paid twice, even after a crash half-way.
-//   - Each credit transfer is its own ledger transaction (a bulk transfer
-//     carries no beneficiary tokens through party.Sender); its status in
-//     pacs.002 is its own: one refused by the ledger does not undo others.
+//   - The credit transfers to one bank in one currency go as one bulk
+//     transfer (up to ledger.MaxBulkPayments, each payment to its own
+//     token), the others as single transfers. Each transaction's status in
+//     pacs.002 is its own: a ledger transaction refused does not undo the
+//     others, so a message may be paid in part (GrpSts PART).
 //   - Store and mapping files are written by temp file and rename, mode 0600.
 //   - No amount, blinding or key is logged; amounts appear only in the
 //     documents written for the bank itself.

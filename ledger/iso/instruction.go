@@ -116,12 +116,13 @@ func (c *checker) amount(_ *pacs_v08.CreditTransferTransaction39, amt amountText
 	}
 	in.Currency = cur
 	text := strings.TrimSpace(amt.Value)
+	if _, frac, ok := strings.Cut(text, "."); ok && len(frac) > cur.MinorDigits() {
+		return refuse(ReasonAmount, "amount has more than %d decimals for %s", cur.MinorDigits(), cur)
+	}
 	v, err := ledger.ParseAmount(cur, text)
 	switch {
-	case err != nil && strings.Contains(err.Error(), "too large"):
+	case err != nil && tooLarge(text):
 		return refuse(ReasonTooLarge, "amount is at or beyond 2^64 minor units of %s", cur)
-	case err != nil && strings.Contains(err.Error(), "decimals"):
-		return refuse(ReasonAmount, "amount has more than %d decimals for %s", cur.MinorDigits(), cur)
 	case err != nil:
 		return refuse(ReasonAmount, "amount is not a plain decimal")
 	case v == 0:
@@ -163,4 +164,12 @@ func accountID(a *pacs_v08.CashAccount38) (string, error) {
 		return string(a.Id.Othr.Id), nil
 	}
 	return "", errNoAccount
+}
+
+// tooLarge reports whether a refused amount is a well-formed decimal
+// (digits, at most one point with digits after it, no more decimals than
+// the currency has: checked before), so refused for its size alone.
+func tooLarge(text string) bool {
+	whole, frac, dot := strings.Cut(text, ".")
+	return whole != "" && !(dot && frac == "") && strings.Trim(whole+frac, "0123456789") == ""
 }
