@@ -140,6 +140,8 @@ func TestParseRefusals(t *testing.T) {
 		{"pacs.008 of another version", strings.Replace(three, "pacs.008.001.08", "pacs.008.001.09", 1), ReasonFormat, ""},
 		{"a pacs.002", strings.Replace(three, "pacs.008.001.08", "pacs.002.001.10", 1), ReasonFormat, ""},
 		{"no namespace", strings.Replace(three, ` xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"`, "", 1), ReasonFormat, ""},
+		{"entity", strings.Replace(strings.Replace(three, "<Document", `<!DOCTYPE Document [<!ENTITY m "MSG-X">]><Document`, 1), "MSG-THREE-1", "&m;", 1), ReasonFormat, ""},
+		{"no transactions", three[:strings.Index(three, "    <CdtTrfTxInf>")] + "  </FIToFICstmrCdtTrf>\n</Document>\n", ReasonFormat, ""},
 		{"NbOfTxs wrong", strings.Replace(three, "<NbOfTxs>3<", "<NbOfTxs>2<", 1), ReasonFormat, ""},
 		{"MsgId too long", strings.Replace(three, "MSG-THREE-1", strings.Repeat("M", 36), 1), ReasonFormat, ""},
 		{"bad charge bearer", strings.Replace(three, "SHAR", "NONE", 1), ReasonFormat, ""},
@@ -393,5 +395,19 @@ func TestPacs002Settled(t *testing.T) {
 	checkGolden(t, "pacs002_acsc.xml", out)
 	if !bytes.Contains(out, []byte("<GrpSts>ACSC</GrpSts>")) || !bytes.Contains(out, []byte("<ClrSysRef>41</ClrSysRef>")) {
 		t.Fatalf("no ACSC with heights:\n%s", out)
+	}
+}
+
+// TestSubmitDamagedStore: a store that does not read stops the command
+// before anything is paid: without it a replay could not be recognised.
+func TestSubmitDamagedStore(t *testing.T) {
+	home := bankHome(t)
+	if err := os.WriteFile(filepath.Join(Dir(home), "store.json"), []byte(`{"messages":{`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &fakePayer{}
+	_, err := Submit(context.Background(), home, "bank-sg", readGolden(t, "pacs008_three.xml"), p, received)
+	if !errors.Is(err, ErrStore) || len(p.paid) != 0 {
+		t.Fatalf("err %v, paid %d", err, len(p.paid))
 	}
 }
