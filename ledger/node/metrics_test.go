@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,6 +98,23 @@ func TestMetricsEndpoint(t *testing.T) {
 		if strings.Contains(raw, s) {
 			t.Errorf("the scrape carries the amount %s", s)
 		}
+	}
+	// The dashboard shows every metric of the app.
+	dash, err := os.ReadFile(filepath.Join("..", "..", "grafana", "sable.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	families := 0
+	for _, line := range strings.Split(raw, "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE sable_"); ok {
+			families++
+			if name = "sable_" + strings.Fields(name)[0]; !strings.Contains(string(dash), name) {
+				t.Errorf("grafana/sable.json has no panel for %s", name)
+			}
+		}
+	}
+	if families < 13 {
+		t.Errorf("the scrape has %d families of sable_ metrics, want 13", families)
 	}
 	t.Logf("scraped %d series from %s", len(m), n.MetricsURL())
 	for _, line := range strings.Split(raw, "\n") {
