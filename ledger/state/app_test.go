@@ -83,7 +83,7 @@ func newFixtureWith(t testing.TB, hePK *he.PublicKey, opts ...Option) *fixture {
 	f.a = newParty(t, "bank-a", "bank", "SG")
 	f.b = newParty(t, "bank-b", "bank", "HK")
 	f.issuer = newParty(t, "issuer-usd", "issuer", "US")
-	r, _ := zkp.RandomAmountBlinding() // genesis funding is a flow: 128-bit blinding
+	r, _ := zkp.RandomAmountBlinding()
 	f.a.avail[usd] = ledger.Opening{Value: 100000, Blinding: r}
 	g := ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex()}}
 	for _, p := range []*member{f.reg, f.a, f.b, f.issuer} {
