@@ -145,16 +145,22 @@ func (t *Transcript) extend(out string, e Entry, files map[string][]byte) (*Tran
 	return &Transcript{Dir: out, Manifest: &m, circuits: t.circuits}, e, nil
 }
 
-// Contribute verifies the transcript, adds one contribution by name with
+// Contribute checks the transcript, adds one contribution by name with
 // fresh randomness (phase 1's τ, α, β, or a δ for every circuit in phase
 // 2), and writes the extended transcript into out, a new directory. The
 // randomness is zeroed before Contribute returns. The entry's hash is what
 // the contributor publishes, to find it later in the chain.
+//
+// It checks the chain of hashes, every file, and every contribution of the
+// current phase; in phase 2 it takes the phase 2 starts as the seal entry
+// holds them, where Verify derives them again from phase 1 and its beacon
+// (two FFTs per circuit, most of a replay's cost). A bad start only makes
+// the final Verify fail, which Finalize runs.
 func (t *Transcript) Contribute(out, name string) (*Transcript, Entry, error) {
 	if err := CheckName(name); err != nil {
 		return nil, Entry{}, err
 	}
-	r, err := t.Verify()
+	r, err := t.replay(false)
 	if err != nil {
 		return nil, Entry{}, err
 	}
@@ -198,7 +204,11 @@ func (t *Transcript) SealPhase1(out string, beacon []byte) (*Transcript, Entry, 
 		return nil, Entry{}, err
 	}
 	files := map[string][]byte{}
-	commons := r.p1.Seal(beacon)
+	p1, err := r.lastPhase1()
+	if err != nil {
+		return nil, Entry{}, err
+	}
+	commons := p1.Seal(beacon)
 	sts := map[string]*phase2State{}
 	for _, c := range t.circuits {
 		st, err := initialPhase2(c, &commons)
@@ -232,14 +242,18 @@ type phase2State struct {
 // replay reads and checks again.
 var starts sync.Map // string → *phase2State (never handed out: cloned)
 
-// cachedPhase2 returns initialPhase2(c, sealed) for the seal entry whose
+// cachedPhase2 returns initialPhase2(c, sealed()) for the seal entry whose
 // hash is seal, computing it at most once per process.
-func cachedPhase2(seal string, c circuit, sealed *mpcsetup.SrsCommons) (*phase2State, error) {
+func cachedPhase2(seal string, c circuit, sealed func() (*mpcsetup.SrsCommons, error)) (*phase2State, error) {
 	key := seal + "/" + c.Name
 	if v, ok := starts.Load(key); ok {
 		return v.(*phase2State).clone()
 	}
-	st, err := initialPhase2(c, sealed)
+	commons, err := sealed()
+	if err != nil {
+		return nil, err
+	}
+	st, err := initialPhase2(c, commons)
 	if err != nil {
 		return nil, err
 	}

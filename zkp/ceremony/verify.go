@@ -2,8 +2,11 @@ package ceremony
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 )
@@ -14,8 +17,10 @@ import (
 type Replay struct {
 	t      *Transcript
 	last1  []byte           // the last phase 1 state's encoding
-	p1     *mpcsetup.Phase1 // and decoded
+	p1     *mpcsetup.Phase1 // and decoded, or nil until needed
+	sealed *mpcsetup.SrsCommons
 	phase2 map[string]*phase2State
+	full   bool // phase 1 replayed and phase 2's starts derived from it
 }
 
 // Contributions is the number of contributions in the transcript's
@@ -36,18 +41,26 @@ func (r *Replay) Contributions() int {
 // the ones its beacon derives. A tampered byte, a reordered or skipped
 // contribution, or a transcript for other circuits is refused, with
 // ErrTranscript.
-func (t *Transcript) Verify() (*Replay, error) {
-	r := &Replay{t: t, phase2: map[string]*phase2State{}}
+func (t *Transcript) Verify() (*Replay, error) { return t.replay(true) }
+
+// replay checks the transcript; with full false and the transcript in
+// phase 2, it checks phase 2's contributions from the starts the seal
+// entry holds, without deriving them again from phase 1 (Contribute).
+func (t *Transcript) replay(full bool) (*Replay, error) {
+	r := &Replay{t: t, phase2: map[string]*phase2State{}, full: full || t.Manifest.Phase == 1}
 	var err error
 	if r.last1, err = initialPhase1(t.Manifest.Powers); err != nil {
 		return nil, err
 	}
 	r.p1 = mpcsetup.NewPhase1(t.Manifest.Powers)
+	r.sealed = nil
 	for i, e := range t.Manifest.Entries[1:] {
 		var err error
 		switch e.Kind {
 		case KindPhase1:
-			err = r.phase1(e)
+			if r.full {
+				err = r.phase1(e)
+			}
 		case KindSeal:
 			err = r.seal(e)
 		case KindPhase2:
@@ -65,26 +78,67 @@ func (r *Replay) phase1(e Entry) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := verified.Load(e.Hash); ok {
+		r.p1, r.last1 = nil, data
+		return nil
+	}
+	prev, err := r.lastPhase1()
+	if err != nil {
+		return err
+	}
 	next, err := decodePhase1(data, r.t.Manifest.Powers)
 	if err != nil {
 		return err
 	}
-	if err := r.p1.Verify(next); err != nil {
+	if err := prev.Verify(next); err != nil {
 		return err
 	}
+	verified.Store(e.Hash, true)
 	r.p1, r.last1 = next, data
 	return nil
 }
 
+// verified remembers, by entry hash, the phase 1 contributions whose
+// update proof this process has checked. An entry's hash commits to its
+// file's SHA-256 (which every replay checks again) and, through the chain,
+// to every state before it, so a remembered entry needs only its file
+// read: a replay then decodes one phase 1 state, not all of them.
+var verified sync.Map // string → bool
+
+// lastPhase1 returns the last phase 1 state, decoding it if a remembered
+// entry left it undecoded.
+func (r *Replay) lastPhase1() (*mpcsetup.Phase1, error) {
+	if r.p1 == nil {
+		p, err := decodePhase1(r.last1, r.t.Manifest.Powers)
+		if err != nil {
+			return nil, err
+		}
+		r.p1 = p
+	}
+	return r.p1, nil
+}
+
 func (r *Replay) seal(e Entry) error {
+	if !r.full {
+		return r.storedStarts(e)
+	}
 	beacon, err := hex.DecodeString(e.Beacon)
 	if err != nil {
 		return err
 	}
-	commons := r.p1.Seal(beacon)
-	r.p1 = nil // Seal leaves it without a valid proof
-	for _, c := range r.t.circuits {
-		st, err := cachedPhase2(e.Hash, c, &commons)
+	sealed := func() (*mpcsetup.SrsCommons, error) { // only when a start is not remembered
+		if r.sealed == nil {
+			p1, err := r.lastPhase1()
+			if err != nil {
+				return nil, err
+			}
+			commons := p1.Seal(beacon)
+			r.sealed = &commons
+		}
+		return r.sealed, nil
+	}
+	for _, c := range smallestFirst(r.t.circuits) { // a bad start is refused sooner
+		st, err := cachedPhase2(e.Hash, c, sealed)
 		if err != nil {
 			return err
 		}
@@ -117,4 +171,28 @@ func (r *Replay) contribution2(e Entry) error {
 		st.p, st.last = next, data
 	}
 	return nil
+}
+
+// storedStarts reads the phase 2 starts the seal entry holds, checked for
+// their shape and encoding only.
+func (r *Replay) storedStarts(e Entry) error {
+	for _, c := range r.t.circuits {
+		data, err := r.t.readState(e, phase2Path(c.Name, 0))
+		if err != nil {
+			return err
+		}
+		p, err := decodePhase2(data, c.Shape, 0)
+		if err != nil {
+			return err
+		}
+		r.phase2[c.Name] = &phase2State{p: p, last: data}
+	}
+	return nil
+}
+
+// smallestFirst orders circuits by domain, smallest first.
+func smallestFirst(cs []circuit) []circuit {
+	out := slices.Clone(cs)
+	slices.SortStableFunc(out, func(a, b circuit) int { return cmp.Compare(a.Domain, b.Domain) })
+	return out
 }

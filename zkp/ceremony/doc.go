@@ -1,0 +1,90 @@
+// Package ceremony runs Sable's multi-party Groth16 setup on gnark's
+// backend/groth16/bn254/mpcsetup: phase 1 (powers of τ, shared by every
+// circuit), then phase 2 for each circuit of zkp's registry, each closed
+// by a public random beacon. Its keys replace those of zkp.SetupDev, in
+// the same key files, with a record (ceremony.json) whose hash a chain's
+// genesis pins (ledger.GenesisKeys.Ceremony).
+//
+// # Trust
+//
+// A Groth16 setup's secrets (τ, α, β, δ) let whoever knows them forge
+// proofs: amounts out of range, payments beyond a balance. Here each
+// secret is the product of every contributor's share, and a share is
+// never written: the keys are sound if any one contributor drew its
+// share at random and destroyed it. One honest contributor suffices; the
+// others may be anyone, collude, or contribute crafted values, since every
+// contribution carries a proof of knowledge of its share bound to the
+// hash of the state it builds on, and Verify refuses a transcript where
+// one does not hold. The beacons (public randomness fixed after the last
+// contribution of each phase, such as a drand round announced in
+// advance) keep the last contributor from steering the outcome by
+// trying many shares. Hiding (zero knowledge) does not depend on the
+// ceremony at all: zkp.CheckKeyPair is what protects witnesses from a bad
+// proving key, and the final keys pass it.
+//
+// What a contributor trusts is its own machine and this code while it
+// contributes: its shares live in the process only, drawn from
+// crypto/rand, and are zeroed once the new state is computed (see
+// update.go for the copies Go cannot reach). What everyone else checks is
+// the transcript: 'sable ceremony verify' replays every proof and prints
+// the chain of hashes, in which each contributor finds the hash
+// 'contribute' printed for it.
+//
+// # Phases and commands
+//
+//	sable ceremony init --out T0                               phase 1 starts
+//	sable ceremony contribute --in T0 --out T1 --name bank-sg  τ, α, β (phase 1)
+//	…                                                          one per contributor
+//	sable ceremony seal-phase1 --in T3 --out T4 --beacon HEX   phase 2 starts
+//	sable ceremony contribute --in T4 --out T5 --name bank-sg  δ for every circuit
+//	…
+//	sable ceremony finalize --in T7 --beacon HEX --out KEYS    keys and record
+//	sable ceremony verify T7 --keys KEYS                       anyone, any time
+//
+// contribute does phase 1 while the transcript is in phase 1 and phase 2
+// once it is sealed; in phase 2 one contribution covers every circuit.
+// Phase 1 is sized for the largest circuit's FFT domain (transfer's);
+// a smaller circuit's phase 2 takes the first powers of τ of its own
+// domain. Every step writes a new directory and never changes its input,
+// so a bad contribution is dropped by going back one directory.
+//
+// # Transcript
+//
+// A transcript directory holds transcript.json (the manifest: Version,
+// the phase, the circuits with their constraint counts, domains and a hash
+// of their R1CS, and the entries) and each entry's state files
+// (phase1/NNN.bin, phase2/<circuit>/NNN.bin, in gnark's encoding). An
+// entry's hash commits to the previous entry's hash, its kind, index,
+// contributor, beacon and files' hashes; the first entry's to the
+// circuits. Verify refuses a tampered byte (file hash, then update
+// proofs), a reordered or skipped contribution (indices and links, then
+// the proofs, each bound to the previous state's hash), a transcript for
+// another circuit (R1CS hashes), a phase 2 start other than the one phase
+// 1 and its beacon derive, and state files whose declared sizes do not fit
+// the circuit (checked before gnark's decoder, which allocates from them).
+// contribute checks the chain, every file and the current phase's
+// proofs; verify and finalize also replay phase 1 and derive phase 2's
+// starts again.
+//
+// # Cost
+//
+// Measured with the CLI on the shared two-core machine (load average
+// 15–30 during the runs, so wall times are several times the CPU times
+// given here; on an idle machine wall time is about CPU time / 1.5),
+// transfer at 1,916 constraints (domain 2,048), mint at 956 (1,024):
+//
+//	step                          bytes written            CPU
+//	phase 1 contribution          393,481                  1.1–1.8 s
+//	seal phase 1                  190,262 (both starts)    10.5 s
+//	phase 2 contribution          190,326                  3.0 s
+//	                              (transfer 126,859, mint 63,467)
+//	finalize                      keys 778 kB, record 1.6 kB   12.6 s
+//	verify (3 + 3 contributions)  –                        11.5 s
+//
+// A transcript grows by those bytes per step (1.97 MB after three
+// contributors in each phase). Most of seal, finalize and verify is
+// gnark's Phase2.Initialize (FFTs of the powers of τ in G1 and G2, about
+// 8 s of CPU for both circuits), which contribute skips; a phase 1
+// contribution is 2n G1 and n G2 scalar multiplications for n = 2,048
+// powers, spread over the cores.
+package ceremony
