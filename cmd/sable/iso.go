@@ -110,6 +110,12 @@ refuses it.`,
 			if err != nil {
 				return err
 			}
+			if home == "" {
+				return failf("--home is required")
+			}
+			if _, err := iso.LoadMapping(home); err != nil { // before the node is asked anything
+				return isoError(err)
+			}
 			s, ctx, done, err := begin(home, node)
 			if err != nil {
 				return err

@@ -135,4 +135,13 @@ func TestISOUsage(t *testing.T) {
 	wantError(t, sable(t, "iso", "submit", "--home", home), 2, "FILE.xml")
 	wantError(t, sable(t, "iso", "submit", "--home", home, filepath.Join(home, "none.xml")), 1, "no such file")
 	wantError(t, sable(t, "iso", "statement", "--home", home, "--currency", "GBP"), 1, "")
+	msg := filepath.Join(isoTestdata, "pacs008_three.xml")
+	r := sable(t, "iso", "submit", "--home", home, msg)
+	wantError(t, r, 1, "agents")
+	writeISOMapping(t, home, "SABLSGSGXXX bank-sg\nSABLHKHK bank hk\n", "")
+	r = sable(t, "iso", "submit", "--home", home, msg)
+	wantError(t, r, 1, "line 2")
+	if !strings.Contains(r.stderr, "sable: hint: agents: one") {
+		t.Fatalf("no hint on the mapping's format: %q", r.stderr)
+	}
 }
