@@ -207,7 +207,7 @@ func (r *Result) Markdown() []byte {
 	fmt.Fprintf(&b, "| payments launched | %d |\n", p.Launched)
 	fmt.Fprintf(&b, "| acknowledged committed (exit 0, `committed at height`) | %d |\n", p.Acked)
 	fmt.Fprintf(&b, "| on the ledger | %d |\n", p.Applied)
-	fmt.Fprintf(&b, "| of those, unacknowledged (CLI killed or failed; its in-flight record sent again by the bank's next command) | %d |\n", p.AppliedUnacked)
+	fmt.Fprintf(&b, "| of those, unacknowledged (CLI killed or failed after the transaction left it, or its in-flight record sent again by the bank's next command) | %d |\n", p.AppliedUnacked)
 	fmt.Fprintf(&b, "| acknowledged but not on the ledger | %d |\n", p.AckedMissing)
 	fmt.Fprintf(&b, "| on the ledger twice | %d |\n", p.Twice)
 	fmt.Fprintf(&b, "| on the ledger, sent by no command | %d |\n", p.Unexplained)
