@@ -136,6 +136,7 @@ func TestParseRefusals(t *testing.T) {
 		{"three decimals", string(readGolden(t, "pacs008_three_decimals.xml")), "", ReasonAmount},
 		{"missing creditor account", string(readGolden(t, "pacs008_missing_creditor.xml")), "", ReasonCreditor},
 		{"not XML", "hello", ReasonFormat, ""},
+		{"JSON", `{"Xmlns":"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08","FIToFICstmrCdtTrf":{"GrpHdr":{"MsgId":"J1","NbOfTxs":"1"},"CdtTrfTxInf":[{}]}}`, ReasonFormat, ""},
 		{"truncated", three[:len(three)/2], ReasonFormat, ""},
 		{"pacs.008 of another version", strings.Replace(three, "pacs.008.001.08", "pacs.008.001.09", 1), ReasonFormat, ""},
 		{"a pacs.002", strings.Replace(three, "pacs.008.001.08", "pacs.002.001.10", 1), ReasonFormat, ""},

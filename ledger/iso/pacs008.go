@@ -1,6 +1,7 @@
 package iso
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"regexp"
@@ -137,6 +138,10 @@ func decode(raw []byte) (*Message, *pacs_v08.FIToFICustomerCreditTransferV08, *a
 	msg := &Message{MsgID: NoRef}
 	if len(raw) > MaxMessageBytes {
 		msg.Refused = refuse(ReasonFormat, "message of %d bytes is over the %d-byte limit", len(raw), MaxMessageBytes)
+		return msg, nil, nil
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '<' { // the library would read JSON too
+		msg.Refused = refuse(ReasonFormat, "not an XML document")
 		return msg, nil, nil
 	}
 	d, err := document.ParseIso20022Document(raw)
