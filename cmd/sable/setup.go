@@ -19,7 +19,7 @@ func newSetupCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !dev {
-				return withHint(failf("only a development setup exists"), "run 'sable setup --dev --out DIR'; a multi-party ceremony will replace it for production")
+				return withHint(failf("only a development setup exists"), "run 'sable setup --dev --out DIR'; production keys come from 'sable ceremony' (see its --help)")
 			}
 			if out == "" {
 				return failf("--out is required")
