@@ -25,13 +25,19 @@
 //     the exact decimal text they were written in (amountText), and only
 //     that text is used; the float is ignored.
 //   - encoding/xml writes a float64 of a million as "1e+06", which is no
-//     xs:decimal. pacs.002 carries no amount and is written with the
-//     library's types; camt.053 and camt.054 are written with narrow structs
-//     (amounts as exact decimal text) and every document is parsed back and
-//     validated by the library before it is returned.
+//     xs:decimal. pacs.002 carries no amount: it is written with the
+//     library's types and validated by the library before it is returned.
+//     camt.053 and camt.054 are written with narrow structs in the
+//     schema's element order, amounts as exact decimal text; the tests
+//     read them back with the library's types. (The library's Validate
+//     cannot check them: its camt_v08 choice types, such as
+//     AccountIdentification4Choice (IBAN, Othr) and BalanceType10Choice
+//     (Cd, Prtry), make every member of a choice mandatory.)
 //
-// The library's patterns are unanchored regular expressions, so a BIC is
-// checked again here against the full ISO 9362 pattern.
+// The library's patterns are unanchored regular expressions, so a BIC and
+// a UETR are checked again here against anchored patterns; and its pacs_v08
+// AccountIdentification4Choice requires Othr even beside an IBAN, so the
+// IBAN is copied into Othr for the check alone (normalizeChoices).
 //
 // # Invariants
 //
@@ -47,7 +53,8 @@
 //     token), the others as single transfers. Each transaction's status in
 //     pacs.002 is its own: a ledger transaction refused does not undo the
 //     others, so a message may be paid in part (GrpSts PART).
-//   - Store and mapping files are written by temp file and rename, mode 0600.
+//   - The store, and every document written to a file, is written by temp
+//     file and rename, mode 0600; the mapping files are the bank's, only read.
 //   - No amount, blinding or key is logged; amounts appear only in the
 //     documents written for the bank itself.
 //
