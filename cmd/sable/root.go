@@ -19,7 +19,7 @@ homomorphic key aggregates flows blind, and a CometBFT network is the ledger.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cliError{err: err, hint: "see 'sable " + c.Name() + " --help'", code: 2}
+		return &cliError{err: err, hint: "see '" + c.CommandPath() + " --help'", code: 2}
 	})
 	for _, g := range commandGroups() {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
