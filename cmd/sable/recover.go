@@ -71,7 +71,7 @@ func printRecovered(cmd *cobra.Command, rep party.RecoverReport, took time.Durat
 		fmt.Fprintf(cmd.ErrOrStderr(), "sable: warning: payment %s; it stays pending on the ledger, outside the wallet\n", b)
 	}
 	for _, c := range rep.SupplyNotRebuilt {
-		fmt.Fprintf(cmd.ErrOrStderr(), "sable: note: the %s supply's opening is not rebuilt (its funded genesis supply is on no ledger): minting %s needs the wallet's backup\n", c, c)
+		fmt.Fprintf(cmd.ErrOrStderr(), "sable: note: the %s supply's opening is not rebuilt (the genesis funds it without a supply memo for this issuer): minting %s needs the wallet's backup\n", c, c)
 	}
 	var curs []string
 	for _, c := range rep.Accounts {

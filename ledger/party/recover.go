@@ -41,10 +41,10 @@ package party
 // An issuer's supply opening (u/<CUR>, supply.go) is its genesis supply's
 // opening plus its own mints less its own burns (from their self-memos,
 // RecoverReport.Supply), checked against the ledger's /supply commitment.
-// It is rebuilt only where the genesis supply is Com(0, 0): a funded
-// genesis supply's opening (the sum of the banks' funding) is on no ledger
-// yet; such currencies are listed in RecoverReport.SupplyNotRebuilt. Once
-// the genesis carries it sealed to the issuer, rebuildSupply is the seam.
+// The genesis supply's opening is Com(0, 0)'s when nothing is funded, and
+// otherwise comes from the issuer's genesis supply memo
+// (GenesisIssuer.SupplyMemo); a funded genesis without one leaves the
+// currency out, listed in RecoverReport.SupplyNotRebuilt.
 
 import (
 	"context"
@@ -251,7 +251,7 @@ func rebuildStable(ctx context.Context, id *Identity, c *client.Client) (*rebuil
 			if err := r.check(after); err != nil {
 				return nil, err
 			}
-			return r, r.rebuildSupply(genesis.supply, after)
+			return r, r.rebuildSupply(genesis, after)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -301,12 +301,16 @@ func (r *rebuild) read(ctx context.Context, c *client.Client) error {
 type genesisView struct {
 	openings map[ledger.Currency]ledger.Opening
 	supply   map[ledger.Currency]zkp.Commitment
+	// supplyOpenings opens supply where the party can: Com(0, 0), or a
+	// funded supply whose memo (GenesisIssuer.SupplyMemo) is sealed to it.
+	supplyOpenings map[ledger.Currency]ledger.Opening
 }
 
 // readGenesis opens the party's genesis accounts and sums the genesis
 // supply of the currencies it issues.
 func readGenesis(ctx context.Context, id *Identity, c *client.Client) (genesisView, error) {
-	gv := genesisView{openings: map[ledger.Currency]ledger.Opening{}, supply: map[ledger.Currency]zkp.Commitment{}}
+	gv := genesisView{openings: map[ledger.Currency]ledger.Opening{}, supply: map[ledger.Currency]zkp.Commitment{},
+		supplyOpenings: map[ledger.Currency]ledger.Opening{}}
 	g, err := c.Genesis(ctx)
 	if err != nil {
 		return gv, err
@@ -335,7 +339,34 @@ func readGenesis(ctx context.Context, id *Identity, c *client.Client) (genesisVi
 			return gv, err
 		}
 	}
-	return gv, nil
+	return gv, gv.openSupplies(id, g)
+}
+
+// openSupplies opens the genesis supply of each currency the party issues:
+// Com(0, 0) needs no memo; a funded supply is opened from the issuer's
+// supply memo, which must match the sum of the genesis balances. A funded
+// supply without a memo is left unopened (recovery then reports it).
+func (gv genesisView) openSupplies(id *Identity, g *ledger.Genesis) error {
+	for _, is := range g.Issuers {
+		cur, err := ledger.ParseCurrency(is.Currency)
+		if err != nil || is.Party != id.Config.ID {
+			continue
+		}
+		sum := gv.supply[cur]
+		memo := is.SealedSupplyMemo()
+		switch {
+		case sum.Equal(zkp.ZeroCommitment()):
+			gv.supplyOpenings[cur] = ledger.ZeroOpening()
+		case len(memo) != 0:
+			o, err := ledger.OpenMemo(id.MemoKey, memo, ledger.GenesisSupplyMemoAAD(id.Config.ChainID, is.Party, cur))
+			if err != nil || !o.Commitment().Equal(sum) {
+				return fmt.Errorf("%w: the genesis supply memo of %s does not open to the sum of its genesis balances with this home's memo key (chain %s)",
+					ErrRecover, cur, id.Config.ChainID)
+			}
+			gv.supplyOpenings[cur] = o
+		}
+	}
+	return nil
 }
 
 // genesisOpening opens a genesis account's memo, or takes Com(0, 0) as the
@@ -637,17 +668,17 @@ func (r *rebuild) checkAccount(c ledger.Currency, a ledger.AccountInfo) error {
 	return nil
 }
 
-// rebuildSupply opens the supply of each currency the party issues whose
-// genesis supply is Com(0, 0): its mints less its burns, which must be the
-// ledger's supply. A funded genesis supply's opening is on no ledger: the
-// currency is left out (the seam for a genesis that carries it).
-func (r *rebuild) rebuildSupply(genesis map[ledger.Currency]zkp.Commitment, v ledgerView) error {
+// rebuildSupply opens the supply of each currency the party issues: its
+// genesis supply's opening plus its mints less its burns, which must be the
+// ledger's supply. A currency whose genesis supply the party cannot open
+// (funded, with no supply memo) is left out and reported.
+func (r *rebuild) rebuildSupply(genesis genesisView, v ledgerView) error {
 	for _, k := range ledger.Currencies {
-		g, ok := genesis[k.Code]
-		if !ok {
+		if _, issued := genesis.supply[k.Code]; !issued {
 			continue
 		}
-		if !g.Equal(zkp.ZeroCommitment()) {
+		o, ok := genesis.supplyOpenings[k.Code]
+		if !ok {
 			r.unsupplied = append(r.unsupplied, k.Code)
 			continue
 		}
@@ -655,9 +686,12 @@ func (r *rebuild) rebuildSupply(genesis map[ledger.Currency]zkp.Commitment, v le
 		if !ok {
 			m = SupplyMoves{Minted: ledger.ZeroOpening(), Burned: ledger.ZeroOpening()}
 		}
-		o, err := m.Minted.Minus(m.Burned)
+		o, err := o.Plus(m.Minted)
+		if err == nil {
+			o, err = o.Minus(m.Burned)
+		}
 		if err != nil || o.Commitment().String() != v.supply[k.Code] {
-			return fmt.Errorf("%w: the %s supply rebuilt from the issuer's mints and burns does not match the ledger's; nothing was written", ErrRecover, k.Code)
+			return fmt.Errorf("%w: the %s supply rebuilt from the genesis and the issuer's mints and burns does not match the ledger's; nothing was written", ErrRecover, k.Code)
 		}
 		r.supplied[k.Code] = o
 	}

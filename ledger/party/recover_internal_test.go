@@ -291,19 +291,26 @@ func TestRecoverSupply(t *testing.T) {
 	}
 	want := ledger.Opening{Value: 70, Blinding: big.NewInt(30)}
 	v := ledgerView{supply: map[ledger.Currency]string{usd: want.Commitment().String()}}
-	if err := r.rebuildSupply(map[ledger.Currency]zkp.Commitment{usd: zkp.ZeroCommitment()}, v); err != nil {
+	if err := r.rebuildSupply(zeroSupply(usd), v); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.supplied[usd]; got.Value != 70 || !got.Commitment().Equal(want.Commitment()) {
 		t.Fatalf("supply %d, want 70", got.Value)
 	}
 	v.supply[usd] = minted.Commitment().String()
-	if err := r.rebuildSupply(map[ledger.Currency]zkp.Commitment{usd: zkp.ZeroCommitment()}, v); !errors.Is(err, ErrRecover) {
+	if err := r.rebuildSupply(zeroSupply(usd), v); !errors.Is(err, ErrRecover) {
 		t.Fatalf("a supply that is not the ledger's: %v", err)
 	}
 	r2, _ := recovering(t, 0)
-	if err := r2.rebuildSupply(map[ledger.Currency]zkp.Commitment{usd: minted.Commitment()}, v); err != nil || len(r2.supplied) != 0 ||
+	if err := r2.rebuildSupply(genesisView{supply: map[ledger.Currency]zkp.Commitment{usd: minted.Commitment()}}, v); err != nil || len(r2.supplied) != 0 ||
 		!reflect.DeepEqual(r2.report().SupplyNotRebuilt, []ledger.Currency{usd}) {
 		t.Fatalf("a funded genesis supply: %v, %v", err, r2.report().SupplyNotRebuilt)
 	}
+}
+
+// zeroSupply is the genesis view of an issuer of c whose genesis supply is
+// Com(0, 0).
+func zeroSupply(c ledger.Currency) genesisView {
+	return genesisView{supply: map[ledger.Currency]zkp.Commitment{c: zkp.ZeroCommitment()},
+		supplyOpenings: map[ledger.Currency]ledger.Opening{c: ledger.ZeroOpening()}}
 }
