@@ -31,7 +31,7 @@ const (
 
 // errState marks a state file that is not the state its place in the
 // transcript calls for.
-var errState = errors.New("ceremony: malformed state")
+var errState = errors.New("malformed state") // always wrapped by Verify
 
 // phase1Size is the size of a phase 1 state for n powers: three update
 // proofs, n, [β]₂, [τ¹…τ²ⁿ⁻²]₁, [τ¹…τⁿ⁻¹]₂, [βτ⁰…]₁, [ατ⁰…]₁, the challenge.

@@ -64,10 +64,18 @@ func Open(dir string) (*Transcript, error) {
 	return &Transcript{Dir: dir, Manifest: m, circuits: local}, nil
 }
 
-// claimDir makes dir, refusing one that already holds anything.
-func claimDir(dir string) error {
+// checkEmpty refuses a directory that holds anything.
+func checkEmpty(dir string) error {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return fmt.Errorf("ceremony: %s is not empty; choose a new directory", dir)
+	}
+	return nil
+}
+
+// claimDir makes dir, refusing one that already holds anything.
+func claimDir(dir string) error {
+	if err := checkEmpty(dir); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("ceremony: %w", err)
@@ -83,7 +91,9 @@ func writeManifest(dir string, m *Manifest) error {
 	return atomicfile.Write(filepath.Join(dir, ManifestFile), append(raw, '\n'), 0o644)
 }
 
-// readState reads an entry's file and checks it against the manifest.
+// readState reads an entry's file and checks it against the manifest. Its
+// errors name the file only: Verify says which entry and wraps them in
+// ErrTranscript.
 func (t *Transcript) readState(e Entry, path string) ([]byte, error) {
 	for _, f := range e.Files {
 		if f.Path != path {
@@ -91,21 +101,21 @@ func (t *Transcript) readState(e Entry, path string) ([]byte, error) {
 		}
 		st, err := os.Stat(filepath.Join(t.Dir, path))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrTranscript, err)
+			return nil, err
 		}
 		if st.Size() != int64(f.Size) {
-			return nil, fmt.Errorf("%w: %s has %d bytes, the manifest says %d", ErrTranscript, path, st.Size(), f.Size)
+			return nil, fmt.Errorf("%s has %d bytes, the manifest says %d (tampered)", path, st.Size(), f.Size)
 		}
 		data, err := os.ReadFile(filepath.Join(t.Dir, path))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrTranscript, err)
+			return nil, err
 		}
 		if s := sum(data); hex.EncodeToString(s[:]) != f.SHA256 {
-			return nil, fmt.Errorf("%w: %s is not the file the manifest hashed (tampered)", ErrTranscript, path)
+			return nil, fmt.Errorf("%s is not the file the manifest hashed (tampered)", path)
 		}
 		return data, nil
 	}
-	return nil, fmt.Errorf("%w: entry %s has no file %s", ErrTranscript, e.Hash, path)
+	return nil, fmt.Errorf("the entry has no file %s", path)
 }
 
 // extend writes the transcript with one more entry into out: every file of
@@ -125,7 +135,7 @@ func (t *Transcript) extend(out string, e Entry, files map[string][]byte) (*Tran
 		for _, f := range old.Files {
 			data, err := t.readState(old, f.Path)
 			if err != nil {
-				return nil, e, err
+				return nil, e, fmt.Errorf("ceremony: %w", err)
 			}
 			files[f.Path] = data
 		}
@@ -158,6 +168,9 @@ func (t *Transcript) extend(out string, e Entry, files map[string][]byte) (*Tran
 // the final Verify fail, which Finalize runs.
 func (t *Transcript) Contribute(out, name string) (*Transcript, Entry, error) {
 	if err := CheckName(name); err != nil {
+		return nil, Entry{}, err
+	}
+	if err := checkEmpty(out); err != nil {
 		return nil, Entry{}, err
 	}
 	r, err := t.replay(false)
@@ -198,6 +211,9 @@ func (t *Transcript) SealPhase1(out string, beacon []byte) (*Transcript, Entry, 
 	}
 	if t.Manifest.Phase != 1 || t.Manifest.count(KindPhase1) == 0 {
 		return nil, Entry{}, fmt.Errorf("ceremony: phase 1 can be sealed only after its first contribution and before phase 2")
+	}
+	if err := checkEmpty(out); err != nil {
+		return nil, Entry{}, err
 	}
 	r, err := t.Verify()
 	if err != nil {

@@ -56,7 +56,7 @@ func zeroBig(b *big.Int) {
 func contributePhase1(prev []byte) ([]byte, error) {
 	c, err := decodeCommons(prev)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ceremony: %w", err)
 	}
 	challenge := sum(prev)
 	var secrets [3]fr.Element // τ, α, β
