@@ -93,8 +93,8 @@ type RecoverReport struct {
 	Bad      []string          // incoming payments whose memo did not open or match
 	Supply   map[ledger.Currency]SupplyMoves
 	// SupplyNotRebuilt lists the currencies the party issues whose supply
-	// opening was not rebuilt (a funded genesis supply): minting them
-	// needs the wallet's backup.
+	// opening was not rebuilt (a funded genesis supply without a supply
+	// memo): minting them needs the wallet's backup.
 	SupplyNotRebuilt []ledger.Currency
 }
 
