@@ -189,3 +189,37 @@ func TestReceiptAgainstForgedChains(t *testing.T) {
 	fb.Anchor = f.commits[0] // the genuine anchor, then the forged header
 	refuse("another validator set's header", fb, "does not verify from the genesis validators")
 }
+
+// TestReceiptMalformed: a receipt with parts missing or mangled is refused
+// as invalid, never a panic.
+func TestReceiptMalformed(t *testing.T) {
+	f := newFakeChain(t, 4)
+	f.add(t, nil, nil)
+	f.add(t, []types.Tx{[]byte("payment")}, []uint32{ledger.CodeOK})
+	f.add(t, nil, nil)
+	for name, mangle := range map[string]func(r *Receipt){
+		"no block header":         func(r *Receipt) { r.Block = nil },
+		"no signed header":        func(r *Receipt) { r.Commit = nil },
+		"no commit":               func(r *Receipt) { r.Commit.Commit = nil },
+		"no anchor commit":        func(r *Receipt) { r.Anchor.Commit = nil },
+		"no validators":           func(r *Receipt) { r.Validators = nil },
+		"a nil validator":         func(r *Receipt) { r.Validators[1] = nil },
+		"a short aunt":            func(r *Receipt) { r.TxProof.Aunts = [][]byte{{1}} },
+		"a negative index":        func(r *Receipt) { r.TxProof.Index, r.ResultProof.Index = -1, -1 },
+		"no transaction":          func(r *Receipt) { r.Tx = nil },
+		"a header at height zero": func(r *Receipt) { r.Block.Height = 0 },
+	} {
+		r := f.receiptAt(t, 2, 0)
+		mangle(r)
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("%s: panic %v", name, p)
+				}
+			}()
+			if _, err := Verify(r, f.genesis(), time.Now()); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s: want invalid, got %v", name, err)
+			}
+		}()
+	}
+}

@@ -75,7 +75,12 @@ func Verify(r *Receipt, g *types.GenesisDoc, now time.Time) (*Proved, error) {
 	return r.verify(root, now)
 }
 
-func (r *Receipt) verify(root trustRoot, now time.Time) (*Proved, error) {
+func (r *Receipt) verify(root trustRoot, now time.Time) (p *Proved, err error) {
+	defer func() { // the receipt is untrusted input to CometBFT's checks too
+		if e := recover(); e != nil {
+			p, err = nil, invalidf("malformed: %v", e)
+		}
+	}()
 	if r.ChainID != root.chainID {
 		return nil, invalidf("the receipt is for chain %q, the genesis is chain %q's", r.ChainID, root.chainID)
 	}
@@ -89,7 +94,7 @@ func (r *Receipt) verify(root trustRoot, now time.Time) (*Proved, error) {
 	if err := r.verifyInclusion(); err != nil {
 		return nil, err
 	}
-	p, err := r.verifyOpening()
+	p, err = r.verifyOpening()
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +115,11 @@ func (r *Receipt) verifyHeaders(root trustRoot, now time.Time) (int, error) {
 	}
 	if err := root.vals.VerifyCommitLight(root.chainID, a.Commit.BlockID, a.Height, a.Commit); err != nil {
 		return 0, invalidf("anchor at height %d is not signed by more than 2/3 of the genesis validators: %v", a.Height, err)
+	}
+	for _, v := range r.Validators {
+		if v == nil || v.PubKey == nil {
+			return 0, invalidf("a validator of header %d is missing", r.Height+1)
+		}
 	}
 	vals, err := types.ValidatorSetFromExistingValidators(r.Validators)
 	if err != nil {
