@@ -93,7 +93,9 @@ func (f *fakeChain) add(t *testing.T, txs []types.Tx, codes []uint32) {
 func (f *fakeChain) Locate(context.Context, ledger.TxID) (client.TxLocation, error) {
 	return client.TxLocation{}, client.ErrNotFound
 }
-func (f *fakeChain) Block(_ context.Context, h int64) (*types.Block, error) { return f.blocks[h-1], nil }
+func (f *fakeChain) Block(_ context.Context, h int64) (*types.Block, error) {
+	return f.blocks[h-1], nil
+}
 func (f *fakeChain) BlockResults(_ context.Context, h int64) ([]*abci.ExecTxResult, error) {
 	return f.results[h-1], nil
 }
@@ -103,8 +105,10 @@ func (f *fakeChain) SignedHeader(_ context.Context, h int64) (*types.SignedHeade
 	}
 	return f.commits[h-1], nil
 }
-func (f *fakeChain) Validators(context.Context, int64) (*types.ValidatorSet, error) { return f.vals, nil }
-func (f *fakeChain) EarliestHeight(context.Context) (int64, error)                  { return 1, nil }
+func (f *fakeChain) Validators(context.Context, int64) (*types.ValidatorSet, error) {
+	return f.vals, nil
+}
+func (f *fakeChain) EarliestHeight(context.Context) (int64, error) { return 1, nil }
 
 // receiptAt is the receipt, short of its opening, of transaction index
 // of block h.
@@ -198,12 +202,15 @@ func TestReceiptMalformed(t *testing.T) {
 	f.add(t, []types.Tx{[]byte("payment")}, []uint32{ledger.CodeOK})
 	f.add(t, nil, nil)
 	for name, mangle := range map[string]func(r *Receipt){
-		"no block header":         func(r *Receipt) { r.Block = nil },
-		"no signed header":        func(r *Receipt) { r.Commit = nil },
-		"no commit":               func(r *Receipt) { r.Commit.Commit = nil },
-		"no anchor commit":        func(r *Receipt) { r.Anchor.Commit = nil },
-		"no validators":           func(r *Receipt) { r.Validators = nil },
-		"a nil validator":         func(r *Receipt) { r.Validators[1] = nil },
+		"no block header":  func(r *Receipt) { r.Block = nil },
+		"no signed header": func(r *Receipt) { r.Commit = nil },
+		"no commit":        func(r *Receipt) { r.Commit.Commit = nil },
+		"no anchor commit": func(r *Receipt) { r.Anchor.Commit = nil },
+		"no validators":    func(r *Receipt) { r.Validators = nil },
+		"a nil validator": func(r *Receipt) {
+			r.Validators = append([]*types.Validator{}, r.Validators...) // not the chain's own
+			r.Validators[1] = nil
+		},
 		"a short aunt":            func(r *Receipt) { r.TxProof.Aunts = [][]byte{{1}} },
 		"a negative index":        func(r *Receipt) { r.TxProof.Index, r.ResultProof.Index = -1, -1 },
 		"no transaction":          func(r *Receipt) { r.Tx = nil },
