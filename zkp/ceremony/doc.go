@@ -68,23 +68,27 @@
 //
 // # Cost
 //
-// Measured with the CLI on the shared two-core machine (load average
-// 15–30 during the runs, so wall times are several times the CPU times
-// given here; on an idle machine wall time is about CPU time / 1.5),
-// transfer at 1,916 constraints (domain 2,048), mint at 956 (1,024):
+// Measured with the CLI on the shared two-core machine, transfer at 1,916
+// constraints (domain 2,048), mint at 956 (1,024). CPU is user + system
+// time over both cores; wall time is given at the load average of the run
+// (about 11, others' tests sharing the cores), so an idle machine does
+// better:
 //
-//	step                          bytes written            CPU
-//	phase 1 contribution          393,481                  1.1–1.8 s
-//	seal phase 1                  190,262 (both starts)    10.5 s
-//	phase 2 contribution          190,326                  3.0 s
-//	                              (transfer 126,859, mint 63,467)
-//	finalize                      keys 778 kB, record 1.6 kB   12.6 s
-//	verify (3 + 3 contributions)  –                        11.5 s
+//	step                    bytes written                 CPU          wall (load 11)
+//	init                    4.7 kB (manifest)             0.1 s        0.2 s
+//	phase 1 contribution    393,481                       1.1–2.2 s    2.0–5.6 s
+//	seal phase 1            190,262 (both circuits)       11.0 s       37 s
+//	phase 2 contribution    190,326 (transfer 126,859,    0.7–1.2 s    1.4–1.8 s
+//	                        mint 63,467)
+//	finalize                keys 778 kB, tables 19.8 MB   14.0 s       36 s
+//	verify (3 + 3) + keys   –                             13.4 s       16 s
 //
-// A transcript grows by those bytes per step (1.97 MB after three
-// contributors in each phase). Most of seal, finalize and verify is
-// gnark's Phase2.Initialize (FFTs of the powers of τ in G1 and G2, about
-// 8 s of CPU for both circuits), which contribute skips; a phase 1
-// contribution is 2n G1 and n G2 scalar multiplications for n = 2,048
-// powers, spread over the cores.
+// A contribution's own work is the first figure (1.1 s in phase 1: 2n G1
+// and n G2 scalar multiplications for n = 2,048 powers; 0.7 s in phase 2:
+// K and Z of both circuits divided by δ); the range is the check of the
+// contributions before it, about 0.5 s each in phase 1 and 0.2 s in phase
+// 2. A transcript grows by the bytes above per step: 1.97 MB after three
+// contributors in each phase. Most of seal, finalize and verify is gnark's
+// Phase2.Initialize (Lagrange FFTs of the powers of τ in G1 and G2, about
+// 8 s of CPU for both circuits), which contribute skips in phase 2.
 package ceremony
