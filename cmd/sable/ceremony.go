@@ -17,9 +17,9 @@ func newCeremonyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ceremony",
 		Short: "Run the multi-party setup ceremony that makes production keys",
-		Long: `A multi-party Groth16 setup (gnark's mpcsetup): the keys are safe if any one
-contributor destroyed its randomness. Each step reads a transcript directory and
-writes a new one:
+		Long: `A multi-party Groth16 setup (gnark's mpcsetup): the keys are safe if, in each
+phase, any one contributor destroyed its randomness. Each step reads a transcript
+directory and writes a new one:
 
   sable ceremony init --out T0                              phase 1 starts
   sable ceremony contribute --in T0 --out T1 --name BANK    once per contributor

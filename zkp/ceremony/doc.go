@@ -10,9 +10,11 @@
 // A Groth16 setup's secrets (τ, α, β, δ) let whoever knows them forge
 // proofs: amounts out of range, payments beyond a balance. Here each
 // secret is the product of every contributor's share, and a share is
-// never written: the keys are sound if any one contributor drew its
-// share at random and destroyed it. One honest contributor suffices; the
-// others may be anyone, collude, or contribute crafted values, since every
+// never written: the keys are sound if, in each phase, any one contributor
+// drew its share at random and destroyed it (phase 1 makes τ, α, β and
+// phase 2 δ, so one bank contributing honestly to both is enough). One
+// honest contributor per phase suffices; the others may be anyone,
+// collude, or contribute crafted values, since every
 // contribution carries a proof of knowledge of its share bound to the
 // hash of the state it builds on, and Verify refuses a transcript where
 // one does not hold. The beacons (public randomness fixed after the last
