@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -104,6 +105,10 @@ type Report struct {
 	// (left out of Totals, Positions and Corridors, or an empty
 	// USDTotal), each with the flows that broke it.
 	Failures []Failure `json:"failures,omitempty"`
+	// Sealed lists the aggregates the regulator parties refused to open
+	// (threshold decryption, fewer than k flows); figures resting on them
+	// are left out, without a failure.
+	Sealed []string `json:"sealed,omitempty"`
 	// FlowBytes is the size of one transfer's flow ciphertext.
 	FlowBytes int `json:"he_bytes_per_transfer"`
 }
@@ -114,6 +119,8 @@ type AggregateResult struct {
 	Amount     string `json:"amount"` // major units; meaningless when not Consistent
 	Flows      int    `json:"flows"`  // transactions since the last epoch close
 	Consistent bool   `json:"consistent"`
+	// Sealed: not decrypted, see Report.Sealed.
+	Sealed bool `json:"sealed,omitempty"`
 	// Noisy: the aggregate checks, but its noise is above what its flows
 	// could have if each were an honest encryption; the flows responsible
 	// are named.
@@ -151,11 +158,11 @@ type Failure struct {
 	Culprits []Culprit `json:"culprits,omitempty"`
 }
 
-// Auditor decrypts and checks aggregates with the regulator's key.
+// Auditor decrypts and checks aggregates through an Opener: the
+// regulator's key, or t regulator parties' shares.
 type Auditor struct {
 	src   Source
-	sk    *he.SecretKey
-	dec   *he.Decryptor
+	op    Opener
 	ev    *he.Evaluator
 	rates FXRates
 
@@ -177,9 +184,16 @@ func (a *Auditor) genesis(ctx context.Context) (*ledger.Genesis, error) {
 	return a.gen, nil
 }
 
-// New returns an auditor reading from src.
+// New returns an auditor reading from src and decrypting with the
+// regulator's one secret key.
 func New(src Source, sk *he.SecretKey, rates FXRates) *Auditor {
-	return &Auditor{src: src, sk: sk, dec: he.NewDecryptor(sk), ev: he.NewEvaluator(sk.Params()), rates: rates}
+	return NewWith(src, NewKeyOpener(sk), rates)
+}
+
+// NewWith returns an auditor reading from src and decrypting through op
+// (a KeyOpener, or a ThresholdOpener over t regulator parties).
+func NewWith(src Source, op Opener, rates FXRates) *Auditor {
+	return &Auditor{src: src, op: op, ev: he.NewEvaluator(op.Params()), rates: rates}
 }
 
 // opened is an aggregate after decryption.
@@ -191,12 +205,18 @@ type opened struct {
 	ok       bool      // decrypts and opens its commitment sum
 	culprits []Culprit // named by bisection when it is not clean
 	total    *he.GroupSum
+	sealed   bool // the regulator parties refused to open it (fewer than k flows)
 }
 
 // Withheld stands in the report for the amount of an aggregate that holds a
 // single payment: the regulator reads aggregates, not payments. It is still
 // decrypted and checked.
 const Withheld = "withheld (1 flow)"
+
+// Sealed stands in the report for the amount of an aggregate the regulator
+// parties refused to decrypt: it holds fewer flows than their k. It is
+// neither checked nor counted in any figure.
+const Sealed = "sealed (fewer flows than the regulators' k)"
 
 // single reports whether the aggregate is one payment and nothing else (no
 // genesis funding, no epoch base).
@@ -220,6 +240,7 @@ func fundedKeys(g *ledger.Genesis) map[string]bool {
 // Run audits every aggregate. It fails only when the ledger cannot be
 // read; whatever a flow does, it returns a report naming it.
 func (a *Auditor) Run(ctx context.Context) (*Report, error) {
+	ctx = withRun(ctx)
 	list, err := a.src.Aggregates(ctx)
 	if err != nil {
 		return nil, err
@@ -229,7 +250,7 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	funded := fundedKeys(g)
-	rep := &Report{Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.sk.Params().CiphertextSize()}
+	rep := &Report{Totals: map[string]string{}, Positions: map[string]map[string]string{}, FlowBytes: a.op.Params().CiphertextSize()}
 	byKey := map[string]*opened{}
 	for _, entry := range list { // sorted by key: the query scans in order
 		o, err := a.open(ctx, entry.Key)
@@ -238,11 +259,15 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 		}
 		byKey[entry.Key] = o
 		res := AggregateResult{Key: entry.Key, Amount: a.format(entry.Key, o.amount), Flows: len(o.info.Txs), Consistent: o.ok, Noisy: o.ok && !o.v.noiseOK}
-		if o.single(funded) {
+		if o.single(funded) || o.sealed {
 			res.Amount = Withheld
 		}
+		if o.sealed {
+			res.Amount, res.Sealed = Sealed, true
+			rep.Sealed = append(rep.Sealed, entry.Key)
+		}
 		rep.Aggregates = append(rep.Aggregates, res)
-		if o.v.clean() {
+		if o.v.clean() || o.sealed {
 			continue
 		}
 		if o.culprits, o.total, err = a.bisect(ctx, o); err != nil {
@@ -257,7 +282,7 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Figure < rep.Failures[j].Figure })
 	rep.Consistent = len(rep.Culprits) == 0 && len(rep.Failures) == 0
 	for _, r := range rep.Aggregates {
-		rep.Consistent = rep.Consistent && r.Consistent && !r.Noisy
+		rep.Consistent = rep.Consistent && (r.Sealed || r.Consistent && !r.Noisy)
 	}
 	return rep, nil
 }
@@ -275,11 +300,18 @@ func (a *Auditor) open(ctx context.Context, key string) (*opened, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: aggregate %s: commitment sum: %w", key, err)
 	}
-	ct := he.Zero(a.sk.Params())
+	ct := he.Zero(a.op.Params())
 	if ct.UnmarshalBinary(info.Ciphertext) == nil {
 		o.ct = ct
 	}
-	o.v = a.examine(o.ct, com)
+	o.v, err = a.examine(ctx, target(ctx, key, Part{Aggregate: key}), o.ct, com)
+	if errors.Is(err, ErrRefused) {
+		o.sealed, o.amount = true, new(big.Int)
+		return o, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	o.amount, o.ok = o.v.total.Amount, o.v.value
 	return o, nil
 }
@@ -331,6 +363,8 @@ func (a *Auditor) positions(rep *Report, byKey map[string]*opened, funded map[st
 			from, to, _ := strings.Cut(parts[2], "-")
 			vol := ledger.FormatBig(c, o.amount)
 			switch {
+			case o.sealed:
+				vol = Sealed
 			case !o.ok:
 				vol = ""
 				rep.Failures = append(rep.Failures, failure(key, []*opened{o}))
@@ -348,12 +382,25 @@ func (a *Auditor) positions(rep *Report, byKey map[string]*opened, funded map[st
 		rep.Positions[party] = map[string]string{}
 		for c, v := range m {
 			if b := bad[party][c]; len(b) > 0 {
-				rep.Failures = append(rep.Failures, failure("position/"+party+"/"+c.String(), b))
+				if !allSealed(b) {
+					rep.Failures = append(rep.Failures, failure("position/"+party+"/"+c.String(), b))
+				}
 				continue
 			}
 			rep.Positions[party][c.String()] = ledger.FormatBig(c, v)
 		}
 	}
+}
+
+// allSealed reports whether every aggregate of bad was sealed rather
+// than found wrong.
+func allSealed(bad []*opened) bool {
+	for _, o := range bad {
+		if !o.sealed {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedKeys(m map[string]*opened) []string {
@@ -379,8 +426,9 @@ type fxPart struct {
 // does not match, which only noise can cause (bisect.go): the flows whose
 // noise broke it are named.
 func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*opened) error {
-	p := a.sk.Params()
+	p := a.op.Params()
 	issued, burned := he.Zero(p), he.Zero(p)
+	var inParts, outParts []Part
 	wantIssued, wantBurned := new(big.Int), new(big.Int)
 	var parts []fxPart
 	var broken []*opened
@@ -402,8 +450,10 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 			if what == "burned" {
 				acc, want = burned, wantBurned
 				total.Sub(total, o.amount)
+				outParts = append(outParts, Part{Aggregate: o.info.Key, Rate: rate})
 			} else {
 				total.Add(total, o.amount)
+				inParts = append(inParts, Part{Aggregate: o.info.Key, Rate: rate})
 			}
 			want.Add(want, new(big.Int).Mul(o.amount, new(big.Int).SetUint64(rate)))
 			parts = append(parts, fxPart{o, rate})
@@ -414,7 +464,9 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 			}
 		}
 		if len(bad) > 0 {
-			rep.Failures = append(rep.Failures, failure("total/"+k.Code.String(), bad))
+			if !allSealed(bad) {
+				rep.Failures = append(rep.Failures, failure("total/"+k.Code.String(), bad))
+			}
 			broken = append(broken, bad...)
 			continue
 		}
@@ -423,6 +475,8 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 		}
 	}
 	switch {
+	case len(broken) > 0 && allSealed(broken):
+		return nil
 	case len(broken) > 0:
 		rep.Failures = append(rep.Failures, failure("usd_total", broken))
 		return nil
@@ -430,8 +484,14 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 		rep.Failures = append(rep.Failures, Failure{Figure: "usd_total", Reason: "the FX total is past its capacity (" + capacity + "); close the epoch of the minted and burned aggregates"})
 		return nil
 	}
-	in, okIn := a.fxAmount(issued, wantIssued)
-	out, okOut := a.fxAmount(burned, wantBurned)
+	in, okIn, err := a.fxAmount(ctx, issued, wantIssued, inParts)
+	if err != nil {
+		return err
+	}
+	out, okOut, err := a.fxAmount(ctx, burned, wantBurned, outParts)
+	if err != nil {
+		return err
+	}
 	if !okIn || !okOut {
 		culprits, err := a.fxCulprits(ctx, parts)
 		if err != nil {
@@ -448,17 +508,17 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 }
 
 // fxAmount decrypts an FX total and checks it against want, the same sum
-// formed from the aggregates' decrypted amounts.
-func (a *Auditor) fxAmount(ct *he.Ciphertext, want *big.Int) (*big.Int, bool) {
+// formed from the aggregates' decrypted amounts. parts name ct's terms.
+func (a *Auditor) fxAmount(ctx context.Context, ct *he.Ciphertext, want *big.Int, parts []Part) (*big.Int, bool, error) {
 	if ct.Load() == 0 {
-		return new(big.Int), want.Sign() == 0
+		return new(big.Int), want.Sign() == 0, nil
 	}
-	sums, err := a.dec.Decrypt(ct)
-	if err != nil {
-		return nil, false
+	op, err := a.op.Open(ctx, Target{Run: runOf(ctx), Aggregate: "usd_total", Parts: parts}, ct)
+	if err != nil || op.Err != nil {
+		return nil, false, err
 	}
-	got := he.Total(sums).Amount
-	return got, got.Cmp(want) == 0
+	got := he.Total(op.Sums).Amount
+	return got, got.Cmp(want) == 0, nil
 }
 
 // fxCulprits names the flows whose noise broke an FX total: those already
@@ -491,7 +551,10 @@ func (a *Auditor) fxCulprits(ctx context.Context, parts []fxPart) ([]Culprit, er
 	if err != nil {
 		return nil, err
 	}
-	return a.noisiest(worst.o.info.Key, es), nil
+	if _, err := a.op.Approve(ctx, runOf(ctx), worst.o.info.Key, partsOf(es)); err != nil {
+		return nil, err
+	}
+	return a.noisiest(ctx, worst.o.info.Key, es)
 }
 
 // EpochCloser submits an epoch close signed by the regulator; a
@@ -533,6 +596,7 @@ func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]le
 // its sum is unknown, and closing it would erase the trail that names its
 // culprit.
 func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.ClosedAggregate, error) {
+	ctx = withRun(ctx)
 	g, err := a.genesis(ctx)
 	if err != nil {
 		return nil, err
@@ -547,6 +611,9 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 		o, err := a.open(ctx, key)
 		if err != nil {
 			return nil, err
+		}
+		if o.sealed {
+			return nil, fmt.Errorf("ledger: aggregate %s holds fewer flows than the regulator parties open: %w", key, ErrRefused)
 		}
 		total := &o.v.total
 		if !o.v.clean() {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"math/big"
 	"math/rand/v2"
 	"strings"
@@ -46,17 +47,17 @@ func TestNoisiestFindsHiddenNoise(t *testing.T) {
 	a := New(nil, sk, DefaultFXRates())
 	es := flows(t, pk, 70, 37, 1<<17)
 	sum, _, _ := a.sum(es)
-	if n, _ := a.dec.Noise(sum); n > sk.Params().SumNoiseBound(sum.Load()) {
+	if n, _ := he.NewDecryptor(sk).Noise(sum); n > sk.Params().SumNoiseBound(sum.Load()) {
 		t.Fatalf("noise %d is not hidden under %d", n, sk.Params().SumNoiseBound(sum.Load()))
 	}
-	got := a.noisiest("currency/USD/minted", es)
-	if len(got) != 1 || got[0].TxID != "flooded" || !strings.Contains(got[0].Reason, "above 2052") {
+	got, err := a.noisiest(context.Background(), "currency/USD/minted", es)
+	if err != nil || len(got) != 1 || got[0].TxID != "flooded" || !strings.Contains(got[0].Reason, "above 2052") {
 		t.Fatalf("named %+v", got)
 	}
 	// Within the bound, the noisiest flow is named as such.
 	es = flows(t, pk, 64, 40, 1800)
-	got = a.noisiest("currency/USD/minted", es)
-	if len(got) != 1 || got[0].TxID != "flooded" || !strings.Contains(got[0].Reason, "noisiest") {
+	got, err = a.noisiest(context.Background(), "currency/USD/minted", es)
+	if err != nil || len(got) != 1 || got[0].TxID != "flooded" || !strings.Contains(got[0].Reason, "noisiest") {
 		t.Fatalf("named %+v", got)
 	}
 }
@@ -68,7 +69,10 @@ func TestWalkNamesOnlyDishonest(t *testing.T) {
 	a := New(nil, sk, DefaultFXRates())
 	es := flows(t, pk, 9, 4, int64(sk.Params().MaxNoise())-100)
 	var out []Culprit
-	total := a.walk("k", es, &out)
+	total, err := a.walk(context.Background(), "k", es, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(out) != 1 || out[0].TxID != "flooded" {
 		t.Fatalf("named %+v", out)
 	}

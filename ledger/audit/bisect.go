@@ -2,7 +2,9 @@ package audit
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -80,21 +82,69 @@ type verdict struct {
 
 func (v verdict) clean() bool { return v.value && v.noiseOK }
 
-// examine decrypts ct and measures its noise.
-func (a *Auditor) examine(ct *he.Ciphertext, com zkp.Commitment) verdict {
+// examine decrypts ct, which is t, and measures its noise. Under
+// threshold decryption the noise includes the flooding, so the bound
+// allows for it: the noise rule then only catches what no flooding
+// explains. It fails only when the opener cannot decrypt.
+func (a *Auditor) examine(ctx context.Context, t Target, ct *he.Ciphertext, com zkp.Commitment) (verdict, error) {
 	v := verdict{total: he.GroupSum{Amount: new(big.Int), Blinding: new(big.Int)}}
 	if ct == nil {
-		return v
+		return v, nil
 	}
-	if sums, err := a.dec.Decrypt(ct); err == nil {
-		v.sums, v.total = sums, he.Total(sums)
+	op, err := a.op.Open(ctx, t, ct)
+	if err != nil {
+		return v, err
+	}
+	if op.Err == nil {
+		v.sums, v.total = op.Sums, he.Total(op.Sums)
 		v.value = commitBig(v.total.Amount, v.total.Blinding).Equal(com)
 	}
-	n, err := a.dec.Noise(ct)
-	v.noise = n
-	v.noiseOK = err == nil && n <= a.sk.Params().SumNoiseBound(ct.Load())
-	return v
+	v.noise = op.Noise
+	v.noiseOK = op.Noise <= a.sumBound(ct.Load())
+	return v, nil
 }
+
+// sumBound is the most noise an opening of honest flows of total load
+// can show: SumNoiseBound under the opener's key, plus its flooding.
+func (a *Auditor) sumBound(load uint64) uint64 {
+	return sumBound(a.op.NoiseBound(), load) + a.op.Flooding()
+}
+
+// sumBound is load·(b + 1) − 1, the noise bound of a sum of load flows of
+// noise at most b (he's SumNoiseBound for b = NoiseBound).
+func sumBound(b, load uint64) uint64 {
+	if load == 0 {
+		return 0
+	}
+	return load*(b+1) - 1
+}
+
+// leafBound is the most noise an opening of one honest flow can show.
+func (a *Auditor) leafBound() uint64 { return a.op.NoiseBound() + a.op.Flooding() }
+
+// target is a decryption of parts on behalf of aggregate key, in ctx's run.
+func target(ctx context.Context, key string, parts ...Part) Target {
+	return Target{Run: runOf(ctx), Aggregate: key, Parts: parts}
+}
+
+type runKey struct{}
+
+// withRun gives ctx a fresh audit run id, unless it has one.
+func withRun(ctx context.Context) context.Context {
+	if runOf(ctx) != "" {
+		return ctx
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return context.WithValue(ctx, runKey{}, hex.EncodeToString(b[:]))
+}
+
+func runOf(ctx context.Context) string {
+	s, _ := ctx.Value(runKey{}).(string)
+	return s
+}
+
+func errorsIsThreshold(err error) bool { return errors.Is(err, he.ErrThreshold) }
 
 // commitBig is Com(amount, blinding) for an amount of any size: a sum of
 // flows may pass 2^64 minor units.
@@ -117,6 +167,7 @@ func commitBig(amount, blinding *big.Int) zkp.Commitment {
 
 // element is one flow of an aggregate for bisection.
 type element struct {
+	part   Part           // the flow as a decryption target item
 	ct     *he.Ciphertext // nil: the flow on the ledger cannot be decoded (bad says why)
 	bad    string
 	com    zkp.Commitment   // the commitment its flow must open
@@ -128,11 +179,14 @@ type element struct {
 // leaf opens one flow and says what is wrong with it ("" if nothing). Its
 // sums are usable (total non-nil) when it decrypts within bounds to its
 // commitment, whatever its noise or slot groups.
-func (a *Auditor) leaf(e element) (why string, total *he.GroupSum, noisy bool) {
+func (a *Auditor) leaf(ctx context.Context, key string, e element) (why string, total *he.GroupSum, noisy bool, err error) {
 	if e.ct == nil {
-		return e.bad, nil, false
+		return e.bad, nil, false, nil
 	}
-	v := a.examine(e.ct, e.com)
+	v, err := a.examine(ctx, target(ctx, key, e.part), e.ct, e.com)
+	if err != nil {
+		return "", nil, false, err
+	}
 	var reasons []string
 	if v.sums == nil {
 		reasons = append(reasons, reasonLimbs)
@@ -144,11 +198,11 @@ func (a *Auditor) leaf(e element) (why string, total *he.GroupSum, noisy bool) {
 			total = &v.total
 		}
 	}
-	if b := a.sk.Params().NoiseBound(); v.noise > b {
+	if b := a.leafBound(); v.noise > b {
 		reasons = append(reasons, fmt.Sprintf("its flow's noise %d is above %d, the most an honest encryption has", v.noise, b))
 		noisy = true
 	}
-	return strings.Join(reasons, "; "), total, noisy
+	return strings.Join(reasons, "; "), total, noisy, nil
 }
 
 // culprit names e in aggregate key.
@@ -178,7 +232,7 @@ func (a *Auditor) shape(e element, v verdict) []string {
 
 // sum adds es's flows and commitments.
 func (a *Auditor) sum(es []element) (*he.Ciphertext, zkp.Commitment, bool) {
-	sum := he.Zero(a.sk.Params())
+	sum := he.Zero(a.op.Params())
 	com := zkp.ZeroCommitment()
 	for _, e := range es {
 		if e.ct == nil || a.ev.Add(sum, e.ct) != nil {
@@ -193,25 +247,41 @@ func (a *Auditor) sum(es []element) (*he.Ciphertext, zkp.Commitment, bool) {
 // is opened and named if it is not honest-looking. It returns the sum of
 // es's flows when every flow it had to open decrypts to its commitment
 // (only its noise or slot groups may be wrong), so that the sum is known.
-func (a *Auditor) walk(key string, es []element, out *[]Culprit) *he.GroupSum {
+func (a *Auditor) walk(ctx context.Context, key string, es []element, out *[]Culprit) (*he.GroupSum, error) {
 	if len(es) == 1 {
-		why, total, noisy := a.leaf(es[0])
+		why, total, noisy, err := a.leaf(ctx, key, es[0])
 		if why != "" {
 			*out = append(*out, culprit(key, es[0], why, noisy))
 		}
-		return total
+		return total, err
 	}
 	if ct, com, ok := a.sum(es); ok {
-		if v := a.examine(ct, com); v.clean() {
-			return &v.total
+		v, err := a.examine(ctx, target(ctx, key, partsOf(es)...), ct, com)
+		if err != nil {
+			return nil, err
+		}
+		if v.clean() {
+			return &v.total, nil
 		}
 	}
-	l := a.walk(key, es[:len(es)/2], out)
-	r := a.walk(key, es[len(es)/2:], out)
-	if l == nil || r == nil {
-		return nil
+	l, err := a.walk(ctx, key, es[:len(es)/2], out)
+	if err != nil {
+		return nil, err
 	}
-	return &he.GroupSum{Amount: new(big.Int).Add(l.Amount, r.Amount), Blinding: new(big.Int).Add(l.Blinding, r.Blinding)}
+	r, err := a.walk(ctx, key, es[len(es)/2:], out)
+	if err != nil || l == nil || r == nil {
+		return nil, err
+	}
+	return &he.GroupSum{Amount: new(big.Int).Add(l.Amount, r.Amount), Blinding: new(big.Int).Add(l.Blinding, r.Blinding)}, nil
+}
+
+// partsOf lists es as target items.
+func partsOf(es []element) []Part {
+	out := make([]Part, len(es))
+	for i, e := range es {
+		out[i] = e.part
+	}
+	return out
 }
 
 // bisect names the flows of an aggregate that is not clean, and returns
@@ -224,7 +294,12 @@ func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSu
 	var out []Culprit
 	var total *he.GroupSum
 	if len(elems) > 0 {
-		total = a.walk(o.info.Key, elems, &out)
+		if _, err := a.op.Approve(ctx, runOf(ctx), o.info.Key, partsOf(elems)); err != nil {
+			return nil, nil, err
+		}
+		if total, err = a.walk(ctx, o.info.Key, elems, &out); err != nil {
+			return nil, nil, err
+		}
 	} else {
 		total = &he.GroupSum{Amount: new(big.Int), Blinding: new(big.Int)}
 	}
@@ -244,52 +319,69 @@ func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSu
 // there is none (noise hidden in a large aggregate, or spread over flows
 // each within the bound), the flow at the end of the path that always
 // takes the noisier half, named as the noisiest.
-func (a *Auditor) noisiest(key string, es []element) []Culprit {
+func (a *Auditor) noisiest(ctx context.Context, key string, es []element) ([]Culprit, error) {
 	var out []Culprit
-	var certain func(es []element)
-	certain = func(es []element) {
+	var certain func(es []element) error
+	certain = func(es []element) error {
 		if len(es) == 1 {
-			if why, _, noisy := a.leaf(es[0]); why != "" {
+			why, _, noisy, err := a.leaf(ctx, key, es[0])
+			if why != "" {
 				out = append(out, culprit(key, es[0], why, noisy))
 			}
-			return
+			return err
 		}
 		if ct, _, ok := a.sum(es); ok {
-			if n, err := a.dec.Noise(ct); err == nil && n <= a.sk.Params().SumNoiseBound(ct.Load()) {
-				return
+			n, err := a.noiseOf(ctx, key, es)
+			if err != nil {
+				return err
+			}
+			if n <= a.sumBound(ct.Load()) {
+				return nil
 			}
 		}
-		certain(es[:len(es)/2])
-		certain(es[len(es)/2:])
+		if err := certain(es[:len(es)/2]); err != nil {
+			return err
+		}
+		return certain(es[len(es)/2:])
 	}
-	certain(es)
-	if len(out) > 0 || len(es) == 0 {
-		return out
+	if err := certain(es); err != nil || len(out) > 0 || len(es) == 0 {
+		return out, err
 	}
 	for len(es) > 1 {
 		l, r := es[:len(es)/2], es[len(es)/2:]
-		if a.noiseOf(l) >= a.noiseOf(r) {
+		nl, err := a.noiseOf(ctx, key, l)
+		if err != nil {
+			return nil, err
+		}
+		nr, err := a.noiseOf(ctx, key, r)
+		if err != nil {
+			return nil, err
+		}
+		if nl >= nr {
 			es = l
 		} else {
 			es = r
 		}
 	}
-	why, _, _ := a.leaf(es[0])
-	if why == "" {
-		n := a.noiseOf(es)
-		why = fmt.Sprintf("its flow is the noisiest of the aggregate whose noise broke the FX total (noise %d, within the bound %d of an honest encryption; many such flows aligned break it)", n, a.sk.Params().NoiseBound())
+	why, _, _, err := a.leaf(ctx, key, es[0])
+	if err != nil {
+		return nil, err
 	}
-	return []Culprit{culprit(key, es[0], why, true)}
+	if why == "" {
+		n, _ := a.noiseOf(ctx, key, es)
+		why = fmt.Sprintf("its flow is the noisiest of the aggregate whose noise broke the FX total (noise %d, within the bound %d of an honest encryption; many such flows aligned break it)", n, a.leafBound())
+	}
+	return []Culprit{culprit(key, es[0], why, true)}, nil
 }
 
 // noiseOf measures the noise of the sum of es (0 if it cannot be formed).
-func (a *Auditor) noiseOf(es []element) uint64 {
+func (a *Auditor) noiseOf(ctx context.Context, key string, es []element) (uint64, error) {
 	ct, _, ok := a.sum(es)
 	if !ok {
-		return 0
+		return 0, nil
 	}
-	n, _ := a.dec.Noise(ct)
-	return n
+	op, err := a.op.Open(ctx, target(ctx, key, partsOf(es)...), ct)
+	return op.Noise, err
 }
 
 // elements lists an aggregate's flows: the genesis funding (for inflow and
@@ -299,7 +391,7 @@ func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
 	parts := strings.Split(o.info.Key, "/")
 	if o.info.Base != nil {
 		// the regulator's own re-encryption at the last epoch close
-		ct := he.Zero(a.sk.Params())
+		ct := he.Zero(a.op.Params())
 		com, err := zkp.ParseCommitment(o.info.BaseCommitment)
 		if err == nil {
 			err = ct.UnmarshalBinary(o.info.Base)
@@ -307,7 +399,7 @@ func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ledger: epoch base of %s: %w", o.info.Key, err)
 		}
-		es = append(es, element{ct: ct, com: com, txid: "epoch-close:" + o.info.Key, sender: senderRegulate})
+		es = append(es, element{part: Part{Base: o.info.Key}, ct: ct, com: com, txid: "epoch-close:" + o.info.Key, sender: senderRegulate})
 	} else if parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded") {
 		g, err := a.genesis(ctx)
 		if err != nil {
@@ -336,7 +428,7 @@ func (a *Auditor) elements(ctx context.Context, o *opened) ([]element, error) {
 
 func (a *Auditor) genesisElement(acct ledger.GenesisAccount) (element, error) {
 	raw, _ := hex.DecodeString(acct.Flow)
-	ct := he.Zero(a.sk.Params())
+	ct := he.Zero(a.op.Params())
 	if err := ct.UnmarshalBinary(raw); err != nil {
 		return element{}, fmt.Errorf("ledger: genesis flow of %s/%s: %w", acct.Party, acct.Currency, err)
 	}
@@ -344,7 +436,7 @@ func (a *Auditor) genesisElement(acct ledger.GenesisAccount) (element, error) {
 	if err != nil {
 		return element{}, err
 	}
-	return element{ct: ct, com: com, txid: "genesis:" + acct.Party + "/" + acct.Currency, sender: "genesis"}, nil
+	return element{part: Part{Genesis: acct.Party + "/" + acct.Currency}, ct: ct, com: com, txid: "genesis:" + acct.Party + "/" + acct.Currency, sender: "genesis"}, nil
 }
 
 func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
@@ -360,31 +452,54 @@ func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
 	if err != nil {
 		return element{}, fmt.Errorf("ledger: transaction %s: %w", id, err)
 	}
-	e := element{txid: id, sender: tx.Sender}
-	var flow []byte
-	switch b := tx.Body.(type) {
-	case *ledger.Transfer:
-		flow, e.com = b.Flow, b.Amount
-	case *ledger.BulkTransfer:
-		flow, e.com = b.Flow, zkp.ZeroCommitment()
-		for _, p := range b.Payments {
-			e.com = e.com.Add(p.Amount)
-			e.groups = append(e.groups, p.Amount)
-		}
-	case *ledger.Mint:
-		flow, e.com = b.Flow, b.Amount
-	case *ledger.Burn:
-		flow, e.com = b.Flow, b.Amount
-	default:
+	e := element{part: Part{Tx: id}, txid: id, sender: tx.Sender}
+	flow, ok := bodyFlow(tx, &e)
+	if !ok {
 		return element{}, fmt.Errorf("ledger: transaction %s carries no flow", id)
 	}
-	ct := he.Zero(a.sk.Params())
+	ct := he.Zero(a.op.Params())
 	if err := ct.UnmarshalBinary(flow); err != nil {
 		e.bad = fmt.Sprintf("its flow cannot be decoded: %v", err)
 		return e, nil
 	}
 	e.ct = ct
 	return e, nil
+}
+
+// bodyFlow returns a transaction's flow and sets e's commitments.
+func bodyFlow(tx *ledger.Tx, e *element) ([]byte, bool) {
+	switch b := tx.Body.(type) {
+	case *ledger.Transfer:
+		e.com = b.Amount
+		return b.Flow, true
+	case *ledger.BulkTransfer:
+		e.com = zkp.ZeroCommitment()
+		for _, p := range b.Payments {
+			e.com = e.com.Add(p.Amount)
+			e.groups = append(e.groups, p.Amount)
+		}
+		return b.Flow, true
+	case *ledger.Mint:
+		e.com = b.Amount
+		return b.Flow, true
+	case *ledger.Burn:
+		e.com = b.Amount
+		return b.Flow, true
+	}
+	return nil, false
+}
+
+// txFlow decodes a raw transaction and returns its flow.
+func txFlow(raw []byte) ([]byte, error) {
+	tx, err := ledger.DecodeTx(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: transaction: %w", err)
+	}
+	flow, ok := bodyFlow(tx, &element{})
+	if !ok {
+		return nil, fmt.Errorf("ledger: transaction carries no flow")
+	}
+	return flow, nil
 }
 
 // CheckFlow opens one transaction's flow, as bisection does when it
@@ -394,11 +509,16 @@ func (a *Auditor) txElement(ctx context.Context, id string) (element, error) {
 // single payment: the regulator uses it to investigate a transaction, and
 // the answer names no amount.
 func (a *Auditor) CheckFlow(ctx context.Context, id ledger.TxID) (*Culprit, error) {
+	ctx = withRun(ctx)
 	e, err := a.txElement(ctx, id.String())
 	if err != nil {
 		return nil, err
 	}
-	if why, _, noisy := a.leaf(e); why != "" {
+	why, _, noisy, err := a.leaf(ctx, "", e)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
 		c := culprit("", e, why, noisy)
 		return &c, nil
 	}

@@ -1,0 +1,310 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"math/big"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// fakeLedger is a Source of transfers in a few aggregates.
+type fakeLedger struct {
+	aggs map[string]ledger.AggregateInfo
+	txs  map[ledger.TxID][]byte
+	sums map[string]uint64 // true amount per aggregate
+}
+
+func (f *fakeLedger) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
+	var out []ledger.AggregateInfo
+	for _, a := range f.aggs {
+		out = append(out, ledger.AggregateInfo{Key: a.Key})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (f *fakeLedger) Aggregate(_ context.Context, key string) (ledger.AggregateInfo, error) {
+	a, ok := f.aggs[key]
+	if !ok {
+		return a, errors.New("not found")
+	}
+	return a, nil
+}
+
+func (f *fakeLedger) RawTx(_ context.Context, id ledger.TxID) ([]byte, error) {
+	raw, ok := f.txs[id]
+	if !ok {
+		return nil, errors.New("not found")
+	}
+	return raw, nil
+}
+
+func (f *fakeLedger) Genesis(context.Context) (*ledger.Genesis, error) { return &ledger.Genesis{}, nil }
+
+// newFakeLedger fills each aggregate with its number of transfers; the
+// transfer at cheat (aggregate key, index) encrypts one unit more than
+// its commitment.
+func newFakeLedger(t *testing.T, pk *he.PublicKey, sizes map[string]int, cheatKey string, cheatAt int) *fakeLedger {
+	t.Helper()
+	enc, ev := he.NewEncryptor(pk), he.NewEvaluator(pk.Params())
+	rng := rand.New(rand.NewPCG(11, 12))
+	f := &fakeLedger{aggs: map[string]ledger.AggregateInfo{}, txs: map[ledger.TxID][]byte{}, sums: map[string]uint64{}}
+	usd, _ := ledger.ParseCurrency("USD")
+	var proof [zkp.ProofSize]byte
+	proof[0], proof[32], proof[96] = 0x40, 0x40, 0x40 // points at infinity: a well-formed encoding
+	nonce := uint64(0)
+	for key, n := range sizes {
+		agg, com := he.Zero(pk.Params()), zkp.ZeroCommitment()
+		info := ledger.AggregateInfo{Key: key}
+		for i := range n {
+			amount, r := rng.Uint64N(1_000_000), new(big.Int).SetUint64(rng.Uint64())
+			enc1 := amount
+			if key == cheatKey && i == cheatAt {
+				enc1++
+			}
+			ct, err := enc.Encrypt(map[int]he.Flow{ledger.FlowGroup: {Amount: enc1, Blinding: r}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := ct.MarshalBinary()
+			c := zkp.Commit(amount, r)
+			nonce++
+			tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: "banka", Nonce: nonce, Body: &ledger.Transfer{To: "bankb", Currency: usd, Available: c, Amount: c, Proof: proof, Flow: raw}}
+			f.txs[tx.ID()] = tx.Encode()
+			info.Txs = append(info.Txs, tx.ID().String())
+			if err := ev.Add(agg, ct); err != nil {
+				t.Fatal(err)
+			}
+			com = com.Add(c)
+			f.sums[key] += amount
+		}
+		info.Ciphertext, _ = agg.MarshalBinary()
+		info.Commitment = com.String()
+		f.aggs[key] = info
+	}
+	return f
+}
+
+var (
+	regOnce   sync.Once
+	regShares []*he.KeyShare
+	regPK     *he.PublicKey
+	regSign   []ed25519.PrivateKey
+	regRoster map[int]ed25519.PublicKey
+)
+
+// regulators returns the parties of one 3-of-4 key over src.
+func regulators(t *testing.T, src Source) ([]*Regulator, *he.PublicKey) {
+	t.Helper()
+	regOnce.Do(func() {
+		var err error
+		if regShares, regPK, err = he.ThresholdKeys(he.DefaultParams(), 4, 3); err != nil {
+			panic(err)
+		}
+		regRoster = map[int]ed25519.PublicKey{}
+		for _, ks := range regShares {
+			pub, priv, _ := ed25519.GenerateKey(nil)
+			regSign = append(regSign, priv)
+			regRoster[ks.Index()] = pub
+		}
+	})
+	out := make([]*Regulator, len(regShares))
+	for i, ks := range regShares {
+		out[i] = NewRegulator(ks, regSign[i], regRoster, src, DefaultMinFlows)
+	}
+	return out, regPK
+}
+
+func holders(rs ...*Regulator) []Holder {
+	out := make([]Holder, len(rs))
+	for i, r := range rs {
+		out[i] = r
+	}
+	return out
+}
+
+var thresholdSizes = map[string]int{"in/USD/bankb": 6, "out/USD/banka": 6, "corridor/USD/SG-HK": 6, "in/USD/bankc": 1}
+
+// TestThresholdAudit: three of four regulator parties run the audit; the
+// figures are exact, the single-flow aggregate stays sealed, and the
+// report is consistent. Two parties cannot make an opener at all.
+func TestThresholdAudit(t *testing.T) {
+	_, pk := regulators(t, nil)
+	src := newFakeLedger(t, pk, thresholdSizes, "", -1)
+	rs, _ := regulators(t, src)
+	p := pk.Params()
+	if _, err := NewThresholdOpener(p, 4, 3, holders(rs[0], rs[1])); !errors.Is(err, he.ErrThreshold) {
+		t.Fatalf("an opener of two parties: %v", err)
+	}
+	op, err := NewThresholdOpener(p, 4, 3, holders(rs[1], rs[2], rs[3]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rep, err := NewWith(src, op, DefaultFXRates()).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("threshold audit of %d aggregates: %v", len(rep.Aggregates), time.Since(start))
+	if !rep.Consistent || len(rep.Culprits) > 0 || len(rep.Failures) > 0 {
+		t.Fatalf("report: %+v", rep)
+	}
+	usd, _ := ledger.ParseCurrency("USD")
+	for _, a := range rep.Aggregates {
+		switch {
+		case a.Key == "in/USD/bankc":
+			if !a.Sealed || a.Amount != Sealed {
+				t.Fatalf("the single-flow aggregate: %+v", a)
+			}
+		case a.Amount != ledger.FormatBig(usd, new(big.Int).SetUint64(src.sums[a.Key])) || !a.Consistent:
+			t.Fatalf("aggregate %s: %+v, want %d", a.Key, a, src.sums[a.Key])
+		}
+	}
+	if len(rep.Sealed) != 1 || rep.Sealed[0] != "in/USD/bankc" {
+		t.Fatalf("sealed: %v", rep.Sealed)
+	}
+}
+
+// TestThresholdAuditNamesCheater: an aggregate that does not check is
+// bisected under the approval the three parties sign, and its cheater
+// named.
+func TestThresholdAuditNamesCheater(t *testing.T) {
+	_, pk := regulators(t, nil)
+	src := newFakeLedger(t, pk, thresholdSizes, "corridor/USD/SG-HK", 4)
+	rs, _ := regulators(t, src)
+	op, err := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[1], rs[3]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := NewWith(src, op, DefaultFXRates()).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := src.aggs["corridor/USD/SG-HK"].Txs[4]
+	if rep.Consistent || len(rep.Culprits) != 1 || rep.Culprits[0].TxID != want || !strings.Contains(rep.Culprits[0].Reason, "another amount") {
+		t.Fatalf("culprits %+v, want %s", rep.Culprits, want)
+	}
+}
+
+// TestRegulatorPolicy: a party refuses a single flow, a sub-aggregate and
+// an aggregate below k; it opens single flows only under an approval that
+// t parties signed for this run and aggregate; it signs no approval for
+// an aggregate that checks.
+func TestRegulatorPolicy(t *testing.T) {
+	_, pk := regulators(t, nil)
+	src := newFakeLedger(t, pk, thresholdSizes, "out/USD/banka", 2)
+	rs, _ := regulators(t, src)
+	ctx := context.Background()
+	active := []int{1, 2, 3}
+	bad := src.aggs["out/USD/banka"]
+	one := Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: bad.Txs[2]}}}
+	for name, tg := range map[string]Target{
+		"a single flow":            one,
+		"a single-flow aggregate":  {Run: "r1", Aggregate: "in/USD/bankc", Parts: []Part{{Aggregate: "in/USD/bankc"}}},
+		"a sub-aggregate of three": {Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: bad.Txs[0]}, {Tx: bad.Txs[1]}, {Tx: bad.Txs[2]}}},
+	} {
+		if _, err := rs[0].Share(ctx, ShareRequest{Target: tg, Active: active}); !errors.Is(err, ErrRefused) {
+			t.Fatalf("%s without approval: %v", name, err)
+		}
+	}
+	if _, err := rs[0].Share(ctx, ShareRequest{Target: Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Aggregate: bad.Key}}}, Active: active}); err != nil {
+		t.Fatalf("an aggregate of six: %v", err)
+	}
+
+	// The approval: each party combines the aggregate's shares itself.
+	op, err := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[1], rs[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := he.Zero(pk.Params())
+	if err := agg.UnmarshalBinary(bad.Ciphertext); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Open(ctx, Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Aggregate: bad.Key}}}, agg); err != nil {
+		t.Fatal(err)
+	}
+	flows := aggregateParts(bad, &ledger.Genesis{})
+	ap, err := op.Approve(ctx, "r1", bad.Key, flows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs[3].Share(ctx, ShareRequest{Target: one, Active: []int{2, 3, 4}, Approval: ap}); err != nil {
+		t.Fatalf("a single flow under a three-party approval: %v", err)
+	}
+	two := &Approval{Statement: ap.Statement, Signatures: map[int][]byte{1: ap.Signatures[1], 2: ap.Signatures[2]}}
+	if _, err := rs[3].Share(ctx, ShareRequest{Target: one, Active: []int{2, 3, 4}, Approval: two}); !errors.Is(err, ErrRefused) {
+		t.Fatalf("an approval of two parties: %v", err)
+	}
+	forged := &Approval{Statement: ap.Statement, Signatures: map[int][]byte{1: ap.Signatures[1], 2: ap.Signatures[2], 4: ap.Signatures[1]}}
+	if _, err := rs[3].Share(ctx, ShareRequest{Target: one, Active: []int{2, 3, 4}, Approval: forged}); !errors.Is(err, ErrRefused) {
+		t.Fatalf("an approval with a copied signature: %v", err)
+	}
+	other := one
+	other.Run = "r2"
+	if _, err := rs[3].Share(ctx, ShareRequest{Target: other, Active: []int{2, 3, 4}, Approval: ap}); !errors.Is(err, ErrRefused) {
+		t.Fatalf("an approval of another run: %v", err)
+	}
+	foreign := Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: src.aggs["in/USD/bankc"].Txs[0]}}}
+	if _, err := rs[3].Share(ctx, ShareRequest{Target: foreign, Active: []int{2, 3, 4}, Approval: ap}); !errors.Is(err, ErrRefused) {
+		t.Fatalf("a flow of another aggregate under the approval: %v", err)
+	}
+
+	// No approval for an aggregate that checks, nor for flows not its own.
+	good := src.aggs["in/USD/bankb"]
+	gct := he.Zero(pk.Params())
+	_ = gct.UnmarshalBinary(good.Ciphertext)
+	if _, err := op.Open(ctx, Target{Run: "r1", Aggregate: good.Key, Parts: []Part{{Aggregate: good.Key}}}, gct); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Approve(ctx, "r1", good.Key, aggregateParts(good, &ledger.Genesis{})); !errors.Is(err, ErrRefused) {
+		t.Fatalf("an approval for an aggregate that checks: %v", err)
+	}
+	if _, err := op.Approve(ctx, "r1", bad.Key, flows[:3]); !errors.Is(err, ErrRefused) {
+		t.Fatalf("an approval for part of the aggregate's flows: %v", err)
+	}
+}
+
+// TestAuditTimes compares the audit through one key and through three
+// shares on the same ledger shape.
+func TestAuditTimes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	sizes := map[string]int{}
+	for i, k := range []string{"in/USD/bankb", "out/USD/banka", "corridor/USD/SG-HK", "in/USD/bankd", "out/USD/bankc", "corridor/USD/HK-SG"} {
+		sizes[k] = 3 + i
+	}
+	sk, pk1 := he.GenerateKeys(he.DefaultParams())
+	src1 := newFakeLedger(t, pk1, sizes, "", -1)
+	var single time.Duration
+	for range 2 { // the second run, warm
+		start := time.Now()
+		if rep, err := New(src1, sk, DefaultFXRates()).Run(context.Background()); err != nil || !rep.Consistent {
+			t.Fatalf("single key: %v %+v", err, rep)
+		}
+		single = time.Since(start)
+	}
+	_, pk := regulators(t, nil)
+	src := newFakeLedger(t, pk, sizes, "", -1)
+	rs, _ := regulators(t, src)
+	op, _ := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[1], rs[2]))
+	var shared time.Duration
+	for range 2 {
+		start := time.Now()
+		if rep, err := NewWith(src, op, DefaultFXRates()).Run(context.Background()); err != nil || !rep.Consistent {
+			t.Fatalf("threshold: %v %+v", err, rep)
+		}
+		shared = time.Since(start)
+	}
+	t.Logf("audit of %d aggregates: one key %v, three shares %v", len(sizes), single, shared)
+}
