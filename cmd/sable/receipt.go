@@ -190,7 +190,11 @@ func printProved(w io.Writer, p *receipt.Proved, genesis, node string) {
 	}
 	fmt.Fprintf(w, "valid: checked from %s (chain %s)\n", from, p.ChainID)
 	fmt.Fprintf(w, "  %s %s, payment %d of %d\n", p.Kind, p.TxID, p.Payment, p.Payments)
-	fmt.Fprintf(w, "  %s paid %s %s to %s\n", p.Sender, p.Currency, ledger.FormatAmount(p.Currency, p.Amount), to)
+	verb := "paid"
+	if p.Kind == ledger.KindMint {
+		verb = "minted"
+	}
+	fmt.Fprintf(w, "  %s %s %s %s to %s\n", p.Sender, verb, p.Currency, ledger.FormatAmount(p.Currency, p.Amount), to)
 	fmt.Fprintf(w, "  committed and applied at height %d (%s); the next header is signed by %d of %d validators\n",
 		p.Height, p.Time.UTC().Format(time.RFC3339), p.Signers, p.Validators)
 	fmt.Fprintf(w, "  only this payment's amount is opened; the transaction's other amounts stay hidden\n")

@@ -64,6 +64,18 @@ func TestReceiptCLI(t *testing.T) {
 		t.Fatalf("verify --json: %q %v", js, err)
 	}
 
+	t.Run("a mint, from the issuer and from the bank", func(t *testing.T) {
+		sgd := issuerOf(t, l, "SGD")
+		id := strings.Fields(ok(t, "mint", "--home", sgd.Home, "--to", b.ID, "--currency", "SGD", "--amount", "123.45", "--wait").stdout)[0]
+		for _, home := range []string{sgd.Home, b.Home} {
+			path := filepath.Join(dir, "mint-"+filepath.Base(home)+".json")
+			ok(t, "receipt", "--home", home, id, "--out", path)
+			out := ok(t, "receipt", "verify", path, "--genesis", l.GenesisFile).stdout
+			if !strings.Contains(out, sgd.ID+" minted SGD 123.45 to "+b.ID) || !strings.Contains(out, "mint ") {
+				t.Fatalf("verify says %q", out)
+			}
+		}
+	})
 	t.Run("a changed amount is refused", func(t *testing.T) {
 		raw, _ := os.ReadFile(payer)
 		var r map[string]any
