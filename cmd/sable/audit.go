@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/client"
@@ -17,23 +16,19 @@ import (
 )
 
 func newAuditCmd() *cobra.Command {
-	var node, keys, fx string
+	var node, keys, fx, regulators string
 	var asJSON, closeEpoch bool
 	cmd := &cobra.Command{
-		Use:   "audit --node URL --keys DIR [--json] [--fx SGD=0.74,…]",
+		Use:   "audit --node URL (--keys DIR | --regulators DIR,…|URL,…) [--json] [--fx SGD=0.74,…]",
 		Short: "Decrypt the encrypted aggregates and check them against the on-ledger commitments (regulator)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if node == "" || keys == "" {
-				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
+			if node == "" || (keys == "" && regulators == "") {
+				return withHint(failf("--node and --keys (or --regulators) are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'; --regulators lists t regulator parties' homes or endpoints")
 			}
 			rates, err := audit.ParseFXRates(fx)
 			if err != nil {
 				return failf("--fx: %v", err)
-			}
-			sk, err := party.LoadHESecretKey(keys)
-			if err != nil {
-				return failf("%v", err)
 			}
 			c, err := client.Dial(node)
 			if err != nil {
@@ -41,7 +36,11 @@ func newAuditCmd() *cobra.Command {
 			}
 			ctx, cancel := commandContext()
 			defer cancel()
-			rep, err := audit.New(c, sk, rates).Run(ctx)
+			op, err := auditOpener(ctx, keys, regulators, c)
+			if err != nil {
+				return err
+			}
+			rep, err := audit.NewWith(c, op, rates).Run(ctx)
 			if err != nil {
 				return failf("%v", err)
 			}
@@ -57,23 +56,43 @@ func newAuditCmd() *cobra.Command {
 					hint: "the named transactions' senders encrypted flows that are not their payments or carry excess noise; keep this report before closing the epoch"}
 			}
 			if closeEpoch {
-				return closeAll(cmd, ctx, keys, node, sk, rates, rep)
+				if keys == "" {
+					return withHint(failf("--close needs --keys"), "--keys is the regulator's home: it signs the epoch close")
+				}
+				return closeAll(cmd, ctx, keys, node, op, rates, rep)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&node, "node", "", "a validator's RPC address, e.g. http://127.0.0.1:26607")
 	cmd.Flags().StringVar(&keys, "keys", "", "the regulator's key directory (holds he.sk)")
+	cmd.Flags().StringVar(&regulators, "regulators", "", "decrypt with t regulator parties' shares instead of he.sk: their homes (DIR/regulators/SG,…) or endpoints ('sable regulator serve', http://127.0.0.1:PORT,…)")
 	cmd.Flags().StringVar(&fx, "fx", "", "USD rates overriding the defaults, e.g. SGD=0.74,JPY=0.0067")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().BoolVar(&closeEpoch, "close", false, "after a consistent audit, close the epoch: re-encrypt every aggregate's sums and submit them, signed by the regulator")
 	return cmd
 }
 
+// auditOpener decrypts with --regulators' shares, else with --keys' he.sk.
+func auditOpener(ctx context.Context, keys, regulators string, src audit.Source) (audit.Opener, error) {
+	if regulators != "" {
+		op, _, err := regulatorsOpener(ctx, regulators, src)
+		if err != nil {
+			return nil, withHint(failf("--regulators: %v", err), "list t regulator parties: homes written by 'sable testnet --regulators' or endpoints of 'sable regulator serve'")
+		}
+		return op, nil
+	}
+	sk, err := party.LoadHESecretKey(keys)
+	if err != nil {
+		return nil, failf("%v", err)
+	}
+	return audit.NewKeyOpener(sk), nil
+}
+
 func countInconsistent(rep *audit.Report) int {
 	n := 0
 	for _, a := range rep.Aggregates {
-		if !a.Consistent {
+		if !a.Consistent && !a.Sealed {
 			n++
 		}
 	}
@@ -84,7 +103,10 @@ func printAudit(w io.Writer, rep *audit.Report) {
 	fmt.Fprintf(w, "%-28s %22s %6s  %s\n", "aggregate", "amount", "flows", "check")
 	for _, a := range rep.Aggregates {
 		check := "consistent"
-		if !a.Consistent {
+		switch {
+		case a.Sealed:
+			check = "sealed"
+		case !a.Consistent:
 			check = "INCONSISTENT"
 		}
 		fmt.Fprintf(w, "%-28s %22s %6d  %s\n", a.Key, a.Amount, a.Flows, check)
@@ -136,17 +158,19 @@ func culpritReason(c audit.Culprit) string {
 
 // closeAll submits epoch closes for every aggregate of a consistent audit,
 // signed with the regulator's key from its home.
-func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, sk *he.SecretKey, rates audit.FXRates, rep *audit.Report) error {
+func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, op audit.Opener, rates audit.FXRates, rep *audit.Report) error {
 	s, err := openSession(home, node)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	keys := make([]string, len(rep.Aggregates))
-	for i, a := range rep.Aggregates {
-		keys[i] = a.Key
+	var keys []string
+	for _, a := range rep.Aggregates {
+		if !a.Sealed {
+			keys = append(keys, a.Key)
+		}
 	}
-	ids, err := audit.New(s.Client, sk, rates).Close(ctx, s.Sender, keys)
+	ids, err := audit.NewWith(s.Client, op, rates).Close(ctx, s.Sender, keys)
 	if err != nil {
 		return ledgerError(err)
 	}

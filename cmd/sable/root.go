@@ -47,7 +47,7 @@ func commandGroups() []commandGroup {
 		{"bank", "A bank or an issuer on the network:", []*cobra.Command{
 			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newApplyPendingCmd(), newStatusCmd(),
 			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true), newReceiptCmd(), newISOCmd()}},
-		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd()}},
+		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd(), newRegulatorCmd()}},
 		{"operator", "Validator operators:", []*cobra.Command{newNodeCmd(), newTestnetCmd(), newDemoCmd()}},
 		{"engineer", "Measuring:", []*cobra.Command{newBenchCmd()}},
 	}

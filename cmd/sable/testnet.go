@@ -60,6 +60,9 @@ ledger with its opening in the bank's wallet.`,
 			if l.Fund != nil {
 				fmt.Fprintf(w, "  each bank funded with %s in every currency\n", opts.Fund)
 			}
+			for _, h := range l.Regulators {
+				fmt.Fprintf(w, "  regulator party %s: a share of the %d-of-%d HE key\n", rel(l.Dir, h), opts.Threshold, len(l.Regulators))
+			}
 			fmt.Fprintf(w, "start each validator with: sable node --home %s\n", filepath.Join(l.Dir, "validators", "<n>"))
 			return nil
 		},
@@ -72,6 +75,8 @@ ledger with its opening in the bank's wallet.`,
 	f.StringVar(&opts.ChainID, "chain-id", "sable-testnet", "chain id")
 	f.StringVar(&opts.KeysFrom, "keys", "", "reuse the proving and verifying keys in DIR (from 'sable ceremony finalize', whose record the genesis then pins, or 'sable setup --dev') instead of a fresh setup")
 	f.DurationVar(&opts.TimeoutCommit, "timeout-commit", 300*time.Millisecond, "CometBFT's timeout_commit")
+	f.StringSliceVar(&opts.Regulators, "regulators", nil, "share the regulator's HE key among one party per jurisdiction, e.g. SG,HK,US,TH (homes DIR/regulators/<J>); needs --threshold")
+	f.IntVar(&opts.Threshold, "threshold", 3, "with --regulators: how many parties decrypt together")
 	return cmd
 }
 

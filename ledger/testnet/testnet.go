@@ -18,6 +18,7 @@ import (
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/atomicfile"
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/node"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
@@ -63,6 +64,13 @@ type Options struct {
 	// NoHE leaves the regulator without an HE key pair: payments then
 	// carry no flow ciphertexts (smaller, for proof-path experiments).
 	NoHE bool
+	// Regulators shares the regulator's HE key Threshold-of-n among one
+	// party per jurisdiction (e.g. SG, HK, US, TH with Threshold 3): each
+	// party's home is DIR/regulators/<jurisdiction>, the genesis holds the
+	// collective public key, and the regulator's home holds no secret key.
+	// Empty: the regulator alone holds the key (he.sk).
+	Regulators []string
+	Threshold  int
 	// Consensus timing; zero values take the testnet defaults below.
 	TimeoutPropose     time.Duration // 1s
 	TimeoutVote        time.Duration // prevote and precommit, 300ms
@@ -87,6 +95,9 @@ type Layout struct {
 	// Ceremony is the hash of the keys' ceremony record, empty for
 	// development keys.
 	Ceremony string `json:"ceremony,omitempty"`
+	// Regulators are the homes of the regulator parties sharing the HE
+	// key (Options.Regulators), in index order.
+	Regulators []string `json:"regulators,omitempty"`
 
 	Genesis *ledger.Genesis `json:"-"`
 }
@@ -254,6 +265,9 @@ func (opts Options) withDefaults() (Options, error) {
 	}
 	if opts.Host == "" {
 		opts.Host = "127.0.0.1"
+	}
+	if len(opts.Regulators) > 0 && (opts.NoHE || opts.Threshold < 2 || opts.Threshold > len(opts.Regulators)) {
+		return opts, fmt.Errorf("ledger: %d regulator parties need HE and a threshold from 2 to %d", len(opts.Regulators), len(opts.Regulators))
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -476,8 +490,8 @@ func (w *writer) regulatorHEKeys(g *ledger.Genesis) (*party.HESealer, error) {
 	if w.opts.NoHE {
 		return nil, nil
 	}
-	sk, pk := he.GenerateKeys(he.DefaultParams())
-	if err := party.WriteHEKeys(w.l.Regulator.Home, sk, pk); err != nil {
+	pk, err := w.heKeys()
+	if err != nil {
 		return nil, err
 	}
 	raw, err := pk.MarshalBinary()
@@ -486,6 +500,29 @@ func (w *writer) regulatorHEKeys(g *ledger.Genesis) (*party.HESealer, error) {
 	}
 	g.HEPublicKey = hex.EncodeToString(raw)
 	return party.NewHESealer(pk), nil
+}
+
+// heKeys makes the regulator's key pair (to its home), or the regulator
+// parties' shares of a collective key (to theirs): no file holds the whole
+// key then, and the regulator's home gets the public key only.
+func (w *writer) heKeys() (*he.PublicKey, error) {
+	if len(w.opts.Regulators) == 0 {
+		sk, pk := he.GenerateKeys(he.DefaultParams())
+		return pk, party.WriteHEKeys(w.l.Regulator.Home, sk, pk)
+	}
+	pk, homes, err := audit.WriteRegulators(filepath.Join(w.l.Dir, "regulators"), w.opts.Regulators, w.opts.Threshold, audit.DefaultMinFlows)
+	if err != nil {
+		return nil, err
+	}
+	w.l.Regulators = homes
+	raw, err := pk.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(w.l.Regulator.Home, 0o700); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return pk, atomicfile.Write(filepath.Join(w.l.Regulator.Home, "he.pk"), raw, 0o644)
 }
 
 // fundBank opens a bank's account in every currency, funded as the options

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+)
+
+// A regulator party's endpoint: 'sable regulator serve --home DIR' answers
+// decryption-share and approval requests under the party's policy
+// (ledger/audit, regulator.go), on loopback only.
+
+func newRegulatorCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "regulator",
+		Short: "Serve a regulator party's decryption shares (threshold HE key)",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newRegulatorServeCmd())
+	return cmd
+}
+
+func newRegulatorServeCmd() *cobra.Command {
+	var home, node, addr string
+	cmd := &cobra.Command{
+		Use:   "serve --home DIR --node URL [--addr 127.0.0.1:PORT]",
+		Short: "Answer share and approval requests of 'sable audit --regulators', refusing per the party's policy",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if home == "" || node == "" {
+				return withHint(failf("--home and --node are required"), "--home is a regulator party's home, e.g. DIR/regulators/SG of 'sable testnet --regulators'")
+			}
+			if err := loopback(addr); err != nil {
+				return withHint(failf("--addr: %v", err), "the endpoint serves loopback only; put a TLS proxy in front of it to reach it from elsewhere")
+			}
+			h, err := audit.LoadRegulatorHome(home)
+			if err != nil {
+				return failf("%v", err)
+			}
+			c, err := client.Dial(node)
+			if err != nil {
+				return failf("%v", err)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return failf("listen: %v", err)
+			}
+			ctx, cancel := commandContext()
+			defer cancel()
+			srv := &http.Server{Handler: regulatorHandler(h, h.Regulator(c)), ReadHeaderTimeout: 10 * time.Second}
+			go func() { <-ctx.Done(); _ = srv.Close() }()
+			fmt.Fprintf(cmd.OutOrStdout(), "regulator %s (party %d of a %d-of-%d key) serving on http://%s\n",
+				h.Jurisdiction, h.Share.Index(), h.Share.Threshold(), h.Share.Parties(), ln.Addr())
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return failf("serve: %v", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "the regulator party's home (he.share, approval.key, regulator.json)")
+	cmd.Flags().StringVar(&node, "node", "", "a validator's RPC address, e.g. http://127.0.0.1:26607: the party reads every target from the ledger")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "listen address, loopback only")
+	return cmd
+}
+
+// loopback refuses a listen address that is not a loopback IP.
+func loopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address", host)
+	}
+	return nil
+}
+
+// regulatorInfo is what GET /info returns.
+type regulatorInfo struct {
+	Jurisdiction string `json:"jurisdiction"`
+	Index        int    `json:"index"`
+	Parties      int    `json:"parties"`
+	Threshold    int    `json:"threshold"`
+}
+
+const maxRequest = 1 << 20 // a request names ledger items and carries ≤ 16 shares of 48 KB
+
+func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(regulatorInfo{h.Jurisdiction, h.Share.Index(), h.Share.Parties(), h.Share.Threshold()})
+	})
+	mux.HandleFunc("POST /share", func(w http.ResponseWriter, req *http.Request) {
+		var sr audit.ShareRequest
+		if !readJSON(w, req, &sr) {
+			return
+		}
+		s, err := r.Share(req.Context(), sr)
+		if err != nil {
+			refuse(w, err)
+			return
+		}
+		b, _ := s.MarshalBinary()
+		_, _ = w.Write(b)
+	})
+	mux.HandleFunc("POST /sign", func(w http.ResponseWriter, req *http.Request) {
+		var ar audit.ApprovalRequest
+		if !readJSON(w, req, &ar) {
+			return
+		}
+		sig, err := r.Sign(req.Context(), ar)
+		if err != nil {
+			refuse(w, err)
+			return
+		}
+		_, _ = w.Write(sig)
+	})
+	return mux
+}
+
+func readJSON(w http.ResponseWriter, req *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(req.Body, maxRequest)).Decode(v); err != nil {
+		http.Error(w, "malformed request", http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// refuse answers 403 for the policy, 502 for anything else; the message
+// names no amount (the audit package's errors never do).
+func refuse(w http.ResponseWriter, err error) {
+	code := http.StatusBadGateway
+	if errors.Is(err, audit.ErrRefused) || errors.Is(err, he.ErrThreshold) {
+		code = http.StatusForbidden
+	}
+	http.Error(w, err.Error(), code)
+}
+
+// remoteHolder is a regulator party reached at its endpoint.
+type remoteHolder struct {
+	url  string
+	info regulatorInfo
+	hc   *http.Client
+}
+
+func dialRegulator(ctx context.Context, url string) (*remoteHolder, error) {
+	h := &remoteHolder{url: strings.TrimRight(url, "/"), hc: &http.Client{Timeout: 2 * time.Minute}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.url+"/info", nil)
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("regulator %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&h.info); err != nil || h.info.Index < 1 {
+		return nil, fmt.Errorf("regulator %s: not a regulator endpoint", url)
+	}
+	return h, nil
+}
+
+func (h *remoteHolder) Index() int { return h.info.Index }
+
+func (h *remoteHolder) post(ctx context.Context, path string, v any) ([]byte, error) {
+	body, _ := json.Marshal(v)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRequest))
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return b, nil
+	case http.StatusForbidden:
+		return nil, fmt.Errorf("%w (%s)", audit.ErrRefused, strings.TrimSpace(string(b)))
+	}
+	return nil, fmt.Errorf("regulator %s: %s", h.url, strings.TrimSpace(string(b)))
+}
+
+func (h *remoteHolder) Share(ctx context.Context, req audit.ShareRequest) (*he.DecryptionShare, error) {
+	b, err := h.post(ctx, "/share", req)
+	if err != nil {
+		return nil, err
+	}
+	s := new(he.DecryptionShare)
+	return s, s.UnmarshalBinary(b)
+}
+
+func (h *remoteHolder) Sign(ctx context.Context, req audit.ApprovalRequest) ([]byte, error) {
+	return h.post(ctx, "/sign", req)
+}
+
+// regulatorsOpener builds a threshold opener from --regulators: homes
+// (each party acts in this process) or endpoints (http://…).
+func regulatorsOpener(ctx context.Context, list string, src audit.Source) (audit.Opener, *he.PublicKey, error) {
+	var holders []audit.Holder
+	n, t := 0, 0
+	var pk *he.PublicKey
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if strings.HasPrefix(item, "http://") || strings.HasPrefix(item, "https://") {
+			rh, err := dialRegulator(ctx, item)
+			if err != nil {
+				return nil, nil, err
+			}
+			holders, n, t = append(holders, rh), rh.info.Parties, rh.info.Threshold
+			continue
+		}
+		h, err := audit.LoadRegulatorHome(item)
+		if err != nil {
+			return nil, nil, err
+		}
+		holders, n, t, pk = append(holders, h.Regulator(src)), h.Share.Parties(), h.Share.Threshold(), h.PublicKey
+	}
+	if len(holders) < t || t == 0 {
+		return nil, nil, fmt.Errorf("%d regulator parties given, the key needs %d: %w", len(holders), t, he.ErrThreshold)
+	}
+	op, err := audit.NewThresholdOpener(he.DefaultParams(), n, t, holders)
+	return op, pk, err
+}

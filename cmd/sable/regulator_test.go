@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// aggSource serves aggregates only (whole-aggregate targets need no
+// transactions).
+type aggSource map[string]ledger.AggregateInfo
+
+func (s aggSource) Aggregates(context.Context) ([]ledger.AggregateInfo, error) { return nil, nil }
+func (s aggSource) Aggregate(_ context.Context, k string) (ledger.AggregateInfo, error) {
+	a, ok := s[k]
+	if !ok {
+		return a, errors.New("not found")
+	}
+	return a, nil
+}
+func (s aggSource) RawTx(context.Context, ledger.TxID) ([]byte, error) {
+	return nil, errors.New("not found")
+}
+func (s aggSource) Genesis(context.Context) (*ledger.Genesis, error) { return &ledger.Genesis{}, nil }
+
+// TestRegulatorServe: three regulator endpoints decrypt an aggregate
+// exactly through 'sable audit''s opener; each refuses a single-flow
+// aggregate (403, ErrRefused); two endpoints make no opener; the homes
+// keep their secrets 0600 and no file holds a whole key.
+func TestRegulatorServe(t *testing.T) {
+	dir := t.TempDir()
+	pk, homes, err := audit.WriteRegulators(dir, []string{"SG", "HK", "US", "TH"}, 3, audit.DefaultMinFlows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range homes {
+		for _, f := range []string{"he.share", "approval.key"} {
+			st, err := os.Stat(filepath.Join(h, f))
+			if err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("%s/%s: %v %v", h, f, st.Mode(), err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(h, "he.sk")); err == nil {
+			t.Fatalf("%s holds a whole secret key", h)
+		}
+	}
+	enc, ev := he.NewEncryptor(pk), he.NewEvaluator(pk.Params())
+	src := aggSource{}
+	var want uint64
+	for key, n := range map[string]int{"in/USD/bank-hk": 3, "in/USD/bank-th": 1} {
+		agg, com := he.Zero(pk.Params()), zkp.ZeroCommitment()
+		info := ledger.AggregateInfo{Key: key}
+		for i := range n {
+			amt, r := uint64(1000+i), big.NewInt(int64(7+i))
+			ct, err := enc.Encrypt(map[int]he.Flow{ledger.FlowGroup: {Amount: amt, Blinding: r}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = ev.Add(agg, ct)
+			com = com.Add(zkp.Commit(amt, r))
+			info.Txs = append(info.Txs, strings.Repeat("0", 63)+string(rune('1'+i)))
+			if n == 3 {
+				want += amt
+			}
+		}
+		info.Ciphertext, _ = agg.MarshalBinary()
+		info.Commitment = com.String()
+		src[key] = info
+	}
+	var urls []string
+	for _, home := range homes[1:] {
+		h, err := audit.LoadRegulatorHome(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(regulatorHandler(h, h.Regulator(src)))
+		defer srv.Close()
+		urls = append(urls, srv.URL)
+	}
+	ctx := context.Background()
+	if _, _, err := regulatorsOpener(ctx, strings.Join(urls[:2], ","), src); !errors.Is(err, he.ErrThreshold) {
+		t.Fatalf("two endpoints: %v", err)
+	}
+	op, _, err := regulatorsOpener(ctx, strings.Join(urls, ","), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(key string) (audit.Opening, error) {
+		ct := he.Zero(pk.Params())
+		if err := ct.UnmarshalBinary(src[key].Ciphertext); err != nil {
+			t.Fatal(err)
+		}
+		return op.Open(ctx, audit.Target{Run: "r", Aggregate: key, Parts: []audit.Part{{Aggregate: key}}}, ct)
+	}
+	got, err := open("in/USD/bank-hk")
+	if err != nil || got.Err != nil {
+		t.Fatalf("three endpoints: %v %v", err, got.Err)
+	}
+	if total := he.Total(got.Sums).Amount; total.Uint64() != want {
+		t.Fatalf("decrypted %v, want %d", total, want)
+	}
+	if _, err := open("in/USD/bank-th"); !errors.Is(err, audit.ErrRefused) {
+		t.Fatalf("a single-flow aggregate: %v", err)
+	}
+	// A mixed list: one home, two endpoints.
+	if _, _, err := regulatorsOpener(ctx, homes[0]+","+strings.Join(urls[:2], ","), src); err != nil {
+		t.Fatalf("a home and two endpoints: %v", err)
+	}
+}
+
+func TestRegulatorCLIErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		mention string
+	}{
+		{[]string{"regulator", "serve"}, "--home and --node are required"},
+		{[]string{"regulator", "serve", "--home", t.TempDir(), "--node", "http://127.0.0.1:1", "--addr", "0.0.0.0:0"}, "not a loopback"},
+		{[]string{"regulator", "serve", "--home", t.TempDir(), "--node", "http://127.0.0.1:1"}, "regulator home"},
+		{[]string{"audit", "--node", "http://127.0.0.1:1", "--regulators", t.TempDir()}, "--regulators"},
+	} {
+		code, _, errs := runSable(tc.args...)
+		if code != 1 || !strings.HasPrefix(errs, "sable: error: ") || !strings.Contains(errs, tc.mention) || strings.Contains(errs, "goroutine") {
+			t.Errorf("sable %s: exit %d, stderr %q; want exit 1 mentioning %q", strings.Join(tc.args, " "), code, errs, tc.mention)
+		}
+	}
+}
