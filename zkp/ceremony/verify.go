@@ -53,24 +53,34 @@ func (t *Transcript) replay(full bool) (*Replay, error) {
 		return nil, err
 	}
 	r.p1 = mpcsetup.NewPhase1(t.Manifest.Powers)
-	r.sealed = nil
 	for i, e := range t.Manifest.Entries[1:] {
-		var err error
-		switch e.Kind {
-		case KindPhase1:
-			if r.full {
-				err = r.phase1(e)
-			}
-		case KindSeal:
-			err = r.seal(e)
-		case KindPhase2:
-			err = r.contribution2(e)
-		}
-		if err != nil {
+		if err := r.entry(e); err != nil {
 			return nil, fmt.Errorf("%w: entry %d (%s %d %s): %w", ErrTranscript, i+1, e.Kind, e.Index, e.Name, err)
 		}
 	}
 	return r, nil
+}
+
+// entry checks one entry after the start. gnark's checks assume
+// well-formed input, which the shape checks before them establish; should
+// a crafted state still make one panic, the entry is refused.
+func (r *Replay) entry(e Entry) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed contribution: %v", p)
+		}
+	}()
+	switch e.Kind {
+	case KindPhase1:
+		if r.full {
+			return r.phase1(e)
+		}
+	case KindSeal:
+		return r.seal(e)
+	case KindPhase2:
+		return r.contribution2(e)
+	}
+	return nil
 }
 
 func (r *Replay) phase1(e Entry) error {
