@@ -75,8 +75,8 @@ func TestAmountsAreUnambiguous(t *testing.T) {
 // TestGroupsRefuseUnknownSubcommands: a group run alone or with a word
 // that is none of its subcommands exits 2 with one line, not 0 with help.
 func TestGroupsRefuseUnknownSubcommands(t *testing.T) {
-	wantError(t, sable(t, "wallet", "bogus"), 2, `unknown command "bogus" for "sable wallet"; want sync`)
-	wantError(t, sable(t, "wallet"), 2, `"sable wallet" needs a subcommand: sync`)
+	wantError(t, sable(t, "wallet", "bogus"), 2, `unknown command "bogus" for "sable wallet"; want recover or sync`)
+	wantError(t, sable(t, "wallet"), 2, `"sable wallet" needs a subcommand: recover or sync`)
 	if r := sable(t, "wallet", "--help"); r.code != 0 || !strings.Contains(r.stdout, "sync") {
 		t.Fatalf("wallet --help: exit %d %q", r.code, r.stdout)
 	}
@@ -88,7 +88,7 @@ func TestGroupsRefuseUnknownSubcommands(t *testing.T) {
 		{[]string{"prove", "burn"}, `unknown command "burn" for "sable prove"; want mint or transfer`},
 		{[]string{"export", "png"}, `unknown command "png" for "sable export"; want snarkjs or solidity`},
 		{[]string{"export"}, `"sable export" needs a subcommand: snarkjs or solidity`},
-		{[]string{"wallet", "sink"}, `want sync`},
+		{[]string{"wallet", "sink"}, `want recover or sync`},
 	} {
 		var out, errb bytes.Buffer
 		root := newRoot(&out, &errb)
