@@ -542,3 +542,39 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// Any one byte changed in a phase 2 contribution, anywhere in the file,
+// is refused by the shape checks or by the update proof, without a panic.
+func TestCeremonyRefusesEveryChangedByte(t *testing.T) {
+	f := theCeremony(t)
+	tr, err := Open(f.dirs[7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := tr.circuits[1].Shape
+	read := func(k int) []byte {
+		b, err := os.ReadFile(filepath.Join(f.dirs[7], phase2Path(mint.Name, k)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	prev, err := decodePhase2(read(1), mint, hashSize) // Verify reads it only
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := read(2)
+	for i := 0; i < len(data); i += len(data)/29 + 1 {
+		for _, flip := range []byte{0x01, 0x80} {
+			b := bytes.Clone(data)
+			b[i] ^= flip
+			next, err := decodePhase2(b, mint, hashSize)
+			if err == nil {
+				err = prev.Verify(next)
+			}
+			if err == nil {
+				t.Errorf("byte %d ^ %#x: the contribution still verifies", i, flip)
+			}
+		}
+	}
+}
