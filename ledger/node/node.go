@@ -318,7 +318,7 @@ func (n *nodeDBs) provider(ctx *cfg.DBContext) (dbm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &trackedDB{DB: db}
+	t := &trackedDB{db: db}
 	n.mu.Lock()
 	n.dbs = append(n.dbs, t)
 	n.mu.Unlock()
@@ -333,23 +333,6 @@ func (n *nodeDBs) closeAll() {
 			n.log.Warn("closing a database", "err", err)
 		}
 	}
-}
-
-// trackedDB closes its database at most once.
-type trackedDB struct {
-	dbm.DB
-	mu     sync.Mutex
-	closed bool
-}
-
-func (t *trackedDB) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return nil
-	}
-	t.closed = true
-	return t.DB.Close()
 }
 
 // pebbleLogger adapts slog to Pebble's logger.
