@@ -1,9 +1,10 @@
 // Command sable is the command-line interface to Sable for every role: keys
-// and proofs (setup, circuits, commit, prove, verify, export), a bank's or
-// an issuer's commands on the network (wallet, balance, transfer,
-// apply-pending, status, beneficiary, mint, burn), the regulator's (audit,
-// monitor), the operator's (node, testnet, demo) and the engineer's
-// (bench). It parses flags and calls the packages.
+// and proofs (setup, ceremony, circuits, commit, prove, verify, export), a
+// bank's or an issuer's commands on the network (wallet sync and recover,
+// balance, transfer, apply-pending, status, beneficiary, mint, burn, iso,
+// receipt), the regulator's (audit, monitor), the operator's (node,
+// testnet, demo) and the engineer's (bench, including bench chaos). It
+// parses flags and calls the packages.
 package main
 
 import (
