@@ -52,12 +52,18 @@ func (t *trackedDB) Has(key []byte) (ok bool, err error) {
 	return ok, err
 }
 
-func (t *trackedDB) Set(k, v []byte) error     { return t.do(func() error { return t.db.Set(k, v) }) }
-func (t *trackedDB) SetSync(k, v []byte) error { return t.do(func() error { return t.db.SetSync(k, v) }) }
-func (t *trackedDB) Delete(k []byte) error     { return t.do(func() error { return t.db.Delete(k) }) }
-func (t *trackedDB) DeleteSync(k []byte) error { return t.do(func() error { return t.db.DeleteSync(k) }) }
-func (t *trackedDB) Print() error              { return t.do(t.db.Print) }
-func (t *trackedDB) Compact(s, e []byte) error { return t.do(func() error { return t.db.Compact(s, e) }) }
+func (t *trackedDB) Set(k, v []byte) error { return t.do(func() error { return t.db.Set(k, v) }) }
+func (t *trackedDB) SetSync(k, v []byte) error {
+	return t.do(func() error { return t.db.SetSync(k, v) })
+}
+func (t *trackedDB) Delete(k []byte) error { return t.do(func() error { return t.db.Delete(k) }) }
+func (t *trackedDB) DeleteSync(k []byte) error {
+	return t.do(func() error { return t.db.DeleteSync(k) })
+}
+func (t *trackedDB) Print() error { return t.do(t.db.Print) }
+func (t *trackedDB) Compact(s, e []byte) error {
+	return t.do(func() error { return t.db.Compact(s, e) })
+}
 
 func (t *trackedDB) Iterator(start, end []byte) (it dbm.Iterator, err error) {
 	err = t.do(func() error { it, err = t.db.Iterator(start, end); return err })
