@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
@@ -87,6 +88,23 @@ type Regulator struct {
 	src    Source
 	k      int
 	ev     *he.Evaluator
+
+	mu  sync.Mutex
+	gen *ledger.Genesis // fetched once: it never changes and runs to megabytes
+}
+
+// genesis returns the chain's genesis, fetched on first use.
+func (r *Regulator) genesis(ctx context.Context) (*ledger.Genesis, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gen == nil {
+		g, err := r.src.Genesis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.gen = g
+	}
+	return r.gen, nil
 }
 
 // NewRegulator returns party share.Index(), reading the ledger from src;
@@ -173,7 +191,7 @@ func (r *Regulator) item(ctx context.Context, part Part) (*he.Ciphertext, int, e
 		if err != nil {
 			return nil, 0, err
 		}
-		g, err := r.src.Genesis(ctx)
+		g, err := r.genesis(ctx)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -195,7 +213,7 @@ func (r *Regulator) item(ctx context.Context, part Part) (*he.Ciphertext, int, e
 		ct, err := decodeCT(r.share.Params(), flow, "transaction "+part.Tx)
 		return ct, 1, err
 	case part.Genesis != "":
-		g, err := r.src.Genesis(ctx)
+		g, err := r.genesis(ctx)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -256,7 +274,7 @@ func (r *Regulator) Sign(ctx context.Context, req ApprovalRequest) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	g, err := r.src.Genesis(ctx)
+	g, err := r.genesis(ctx)
 	if err != nil {
 		return nil, err
 	}
