@@ -204,6 +204,74 @@
 // aggregate that does not may always be bisected down to a flow that is
 // not. Forger makes each of these attacks, for tests.
 //
+// # Threshold regulators
+//
+// Intent: no one holds the regulator's key. The secret s is shared t-of-n
+// among regulator parties (default one per jurisdiction, 3-of-4); t of
+// them decrypt an aggregate together, fewer learn nothing of s and cannot
+// decrypt. Trust claim: as long as fewer than t parties collude, s stays
+// unknown (their t − 1 Shamir shares of s are uniform and independent of
+// it) and every plaintext they see is one that t parties agreed to open
+// (ledger/audit applies that policy).
+//
+// Key generation (ThresholdKeys; Lattigo's mhe): each party samples its own
+// ternary s_i; the collective public key comes from the public-key
+// generation protocol over a common random polynomial (pk = (−a·s + Σ e_i,
+// a), s = Σ s_i); each party deals Shamir shares of s_i of degree t − 1 to
+// every party (Thresholdizer), and each sums what it receives. s is never
+// formed. ThresholdKeys runs every party's step in one process, as a
+// testnet writer does; a deployment runs each on its own machine and sends
+// the j-th share to party j alone. A key share encodes to 55,820 bytes.
+//
+// Noise: s has coefficients up to n and the key's error up to n·E, so an
+// honest fresh flow's noise bound grows n-fold in its rounding and fresh
+// terms: ThresholdNoiseBound(4) = 8208 (≈ 2^13.0, 2052 for one key), and
+// at the capacity MaxLoad·8209 ≈ 2^39.0, still 4 bits under MaxNoise ≈
+// 2^43.0. Ciphertexts, the capacity and every byte count are unchanged.
+//
+// Decryption (ShareDecrypt, Combine): the t parties of an active set turn
+// their Shamir shares into additive ones (Lagrange, mhe's Combiner), and
+// each sends h_i = λ_i·s_i·c1 + e_i, a key switch to the zero key (mhe's
+// KeySwitchProtocol) with Gaussian flooding e_i; c0 + Σ h_i decodes as
+// Decrypt does. A decryption share names its active set and a digest of
+// the ciphertext, and encodes to 47,663 bytes (t = 3): about 143 KB for
+// one decryption. Combine refuses shares that do not cover their set or
+// are for another ciphertext (ErrThreshold).
+//
+// Flooding. Each party's flooding is truncated at B = min((MaxNoise −
+// MaxLoad·(ThresholdNoiseBound(n) + 1))/t, q1/2) − 1 (the q1/2 cap keeps it
+// below the smallest prime Lattigo's sampler reduces by), σ = B/6 each. For
+// 3-of-4: B ≈ 2^41.0, total σ = 2^39.2 (FloodSigma), total bound
+// FloodBound ≈ 2^42.6; with the worst noise of honest flows at capacity
+// (2^39.0) the sum stays under MaxNoise, so decryption is exact in the
+// worst case, with no probability in it. TestThresholdFullCapacity
+// decrypts exactly an aggregate of MaxLoad maximal flows whose noise is
+// raised to that worst case, through two different active sets (measured
+// noise after flooding 2^41.3 to 2^41.6).
+//
+// Security in bits. The flooding must hide the aggregate's own noise e,
+// which depends on s and on the senders' randomness (a sender colluding
+// with whoever combines would otherwise learn linear relations in s). The
+// distance between the decrypted noise e + Σ e_i and the flooding alone is
+// at most √N·|e|/(2σ) (Pinsker on the Gaussians' divergence N·e²/(2σ²)),
+// i.e. λ = log2(2σ) − 6 − log2|e| = 34.2 − log2|e| bits (FloodSecurity):
+// 21.2 bits for one honest flow in the worst case (2^13.0), 20.2 for the
+// k = 2 flows of the smallest aggregate a party opens, about 27 bits for an
+// honest flow's typical noise (2^7) and half a bit less per doubling of an
+// honest aggregate's load (about 17 bits at 10^6 flows). Per decryption;
+// q decryptions add up to q·2^−λ. This is below the 40 bits of common
+// practice, and it is what fits: 40 bits against the worst case at the
+// capacity needs flooding of 2^84 and an aggregate modulus of at least
+// 2^86·t, past the 109 bits N = 2^12 allows at 128-bit security. N = 2^13
+// (218 bits) would fit it at about three times the bytes per flow; it is
+// not done. The computational claim does not rest on the flooding: a
+// share alone is an RLWE sample of λ_i·s_i, and t − 1 Shamir shares are
+// uniform.
+//
+// The audit's noise rule weakens under threshold decryption: the noise it
+// measures includes the flooding, so it can only name noise above what
+// flooding explains (FloodBound). ledger/audit documents the consequence.
+//
 // # Concurrency
 //
 // Params, PublicKey and SecretKey are immutable and safe for concurrent use.
@@ -216,7 +284,7 @@
 // # Errors
 //
 // Errors start with "he: " and wrap ErrMalformed, ErrParams, ErrOversize,
-// ErrRange, ErrCapacity, ErrInconsistent, ErrScaled or ErrDegenerate where
-// one applies.
+// ErrRange, ErrCapacity, ErrInconsistent, ErrScaled, ErrDegenerate or
+// ErrThreshold where one applies.
 // No error or log message contains an amount, a blinding or key material.
 package he

@@ -265,3 +265,33 @@ func TestThresholdEncoding(t *testing.T) {
 		t.Fatal("a key share decoded as a decryption share")
 	}
 }
+
+// TestThresholdFreshNoise: three shares interpolate to the collective
+// secret (rebuilt here, in a test only), and fresh flows under the
+// collective key stay within ThresholdNoiseBound.
+func TestThresholdFreshNoise(t *testing.T) {
+	shares, pk := testThreshold(t)
+	p := pk.Params()
+	hp := p.hp
+	points := []mhe.ShamirPublicPoint{1, 2, 3}
+	sk := rlwe.NewSecretKey(hp)
+	for _, ks := range shares[:3] {
+		add := rlwe.NewSecretKey(hp)
+		if err := mhe.NewCombiner(*hp.GetRLWEParameters(), mhe.ShamirPublicPoint(ks.index), points, 3).GenAdditiveShare(points, mhe.ShamirPublicPoint(ks.index), ks.shamir, add); err != nil {
+			t.Fatal(err)
+		}
+		hp.RingQ().Add(sk.Value.Q, add.Value.Q, sk.Value.Q)
+	}
+	dec, enc := NewDecryptor(&SecretKey{p: p, sk: sk}), NewEncryptor(pk)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var worst uint64
+	for range 50 {
+		n := mustNoise(t, dec, mustEncrypt(t, enc, map[int]Flow{0: randFlow(rng)}))
+		worst = max(worst, n)
+	}
+	if worst > p.ThresholdNoiseBound(4) {
+		t.Fatalf("fresh noise %d above the bound %d", worst, p.ThresholdNoiseBound(4))
+	}
+	t.Logf("fresh flows under the 3-of-4 key: max noise 2^%.1f (bound 2^%.1f): %.1f statistical bits",
+		math.Log2(float64(worst)), math.Log2(float64(p.ThresholdNoiseBound(4))), p.FloodSecurity(4, 3, worst))
+}
