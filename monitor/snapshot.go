@@ -146,11 +146,11 @@ func (b *builder) build(rep *audit.Report, fb *flowBook) *Snapshot {
 		if kind == "in" || kind == "out" {
 			parties[subject] = true
 		}
-		if !a.Consistent {
+		if !a.Consistent && !a.Sealed { // sealed: the regulator parties did not open it (fewer than their k flows)
 			s.Inconsistent++
 		}
 		s.Aggregates = append(s.Aggregates, Aggregate{Key: a.Key, Kind: kind, Currency: cur, Subject: subject,
-			Flows: a.Flows, Consistent: a.Consistent, Figure: b.figure(cur, views[a.Key])})
+			Flows: a.Flows, Consistent: a.Consistent || a.Sealed, Figure: b.figure(cur, views[a.Key])})
 		if kind == "corridor" {
 			from, to, _ := strings.Cut(subject, "-")
 			s.Corridors = append(s.Corridors, Corridor{From: from, To: to, Currency: cur, Flows: a.Flows, Figure: b.figure(cur, views[a.Key])})

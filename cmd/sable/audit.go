@@ -24,7 +24,7 @@ func newAuditCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if node == "" || (keys == "" && regulators == "") {
-				return withHint(failf("--node and --keys (or --regulators) are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'; --regulators lists t regulator parties' homes or endpoints")
+				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'; --regulators lists t regulator parties' homes or endpoints")
 			}
 			rates, err := audit.ParseFXRates(fx)
 			if err != nil {

@@ -14,12 +14,11 @@ import (
 
 	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/client"
-	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/monitor"
 )
 
 func newMonitorCmd() *cobra.Command {
-	var node, keys, listen, fx string
+	var node, keys, listen, fx, regulators string
 	var minFlows int
 	var verbose bool
 	cmd := &cobra.Command{
@@ -31,8 +30,8 @@ func newMonitorCmd() *cobra.Command {
 			"than --min-flows flows is withheld. Runs until interrupted.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if node == "" || keys == "" {
-				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
+			if node == "" || (keys == "" && regulators == "") {
+				return withHint(failf("--node and --keys are required"), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'; or --regulators: t regulator parties' homes or endpoints")
 			}
 			rates, err := audit.ParseFXRates(fx)
 			if err != nil {
@@ -44,20 +43,20 @@ func newMonitorCmd() *cobra.Command {
 			if _, _, err := net.SplitHostPort(listen); err != nil {
 				return withHint(failf("--listen %q: %v", listen, err), "give host:port, e.g. 127.0.0.1:8080")
 			}
-			sk, err := party.LoadHESecretKey(keys)
-			if err != nil {
-				return withHint(failf("%v", err), "--keys is the regulator's home (it holds he.sk), e.g. DIR/regulator of 'sable testnet'")
-			}
 			c, err := client.Dial(node)
 			if err != nil {
 				return failf("--node: %v", err)
+			}
+			op, err := auditOpener(cmd.Context(), keys, regulators, c) // audit.go: he.sk, or t regulator parties' shares
+			if err != nil {
+				return err
 			}
 			level := slog.LevelWarn
 			if verbose {
 				level = slog.LevelInfo
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			srv, err := monitor.New(monitor.Config{Node: c, Audit: audit.New(c, sk, rates).Run, Rates: rates, MinFlows: minFlows, Log: log})
+			srv, err := monitor.New(monitor.Config{Node: c, Audit: audit.NewWith(c, op, rates).Run, Rates: rates, MinFlows: minFlows, Log: log})
 			if err != nil {
 				return failf("%v", err)
 			}
@@ -79,6 +78,7 @@ func newMonitorCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&node, "node", "", "a validator's RPC address, e.g. http://127.0.0.1:26607")
 	cmd.Flags().StringVar(&keys, "keys", "", "the regulator's key directory (holds he.sk)")
+	cmd.Flags().StringVar(&regulators, "regulators", "", "decrypt with t regulator parties' shares (homes or endpoints), as 'sable audit --regulators'")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the dashboard on (only this address)")
 	cmd.Flags().StringVar(&fx, "fx", "", "USD rates overriding the defaults, e.g. SGD=0.74,JPY=0.0067")
 	cmd.Flags().IntVar(&minFlows, "min-flows", monitor.DefaultMinFlows, "withhold any figure, or change of one, resting on fewer flows than this")

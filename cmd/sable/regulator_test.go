@@ -34,7 +34,7 @@ func (s aggSource) RawTx(context.Context, ledger.TxID) ([]byte, error) {
 func (s aggSource) Genesis(context.Context) (*ledger.Genesis, error) { return &ledger.Genesis{}, nil }
 
 // TestRegulatorServe: three regulator endpoints decrypt an aggregate
-// exactly through 'sable audit''s opener; each refuses a single-flow
+// exactly through 'sable audit”s opener; each refuses a single-flow
 // aggregate (403, ErrRefused); two endpoints make no opener; the homes
 // keep their secrets 0600 and no file holds a whole key.
 func TestRegulatorServe(t *testing.T) {
