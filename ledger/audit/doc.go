@@ -1,6 +1,6 @@
 // Package audit is the regulator's audit. It reads the encrypted aggregates
 // through a [Source] (a ledger/client.Client is one), decrypts them with the
-// regulator's HE secret key, and checks each against the sum of its public
+// regulator's HE secret key (or t regulator parties' shares of it, below), and checks each against the sum of its public
 // amount commitments: Com(Σ amount, Σ blinding) == Σ C_amt. It also
 // measures each aggregate's noise: an aggregate of load L made of honest
 // flows never has more than he's SumNoiseBound(L).
@@ -33,6 +33,36 @@
 // flows recover; one in which a flow encrypts another value is refused,
 // because its sum is unknown and closing it would erase the trail that
 // names its culprit.
+//
+// # Decryption: one key or t regulator parties
+//
+// The Auditor decrypts through an [Opener]: [KeyOpener] with the
+// regulator's secret key, or [ThresholdOpener] over t [Holder]s, each a
+// regulator party ([Regulator], or its endpoint) holding a share of a
+// t-of-n key (he's Threshold regulators). Every decryption names its
+// [Target] in ledger terms (whole aggregates, flows, genesis fundings,
+// epoch bases, FX rates) and an audit run id. A party rebuilds the
+// ciphertext from the ledger and counts its flows there, never trusting
+// the requester, and shares a decryption only of whole aggregates of at
+// least k flows (DefaultMinFlows = 2), or of flows of one aggregate
+// listed in an [Approval]: a versioned statement (run, aggregate, the
+// aggregate's exact flows) signed with Ed25519 under a domain label by t
+// parties of its roster. A party signs only after combining the
+// aggregate's t shares of this run itself and seeing that it does not
+// check. An aggregate of fewer than k flows is reported Sealed: not
+// checked, and the figures resting on it are left out without a failure.
+//
+// The trust claim then is that no coalition of fewer than t parties
+// decrypts anything, and t parties open single flows only of an aggregate
+// that does not check, with a signed trail. Limits: the noise an opening
+// measures includes the flooding (up to he's FloodBound ≈ 2^42.6 for
+// 3-of-4), so the noise rule only names noise no flooding explains: a flow
+// flooded with less noise is not named for its noise, and when it wraps an
+// aggregate while decrypting alone, bisection names the ledger instead
+// of its sender (the single-key audit names it); the FX noise search is
+// coarser likewise. The k rule counts the flows of one decryption: two
+// aggregates read a block apart can still differ by one flow (the
+// monitor's disclosure rule governs what is published).
 //
 // This package must never import ledger/state, and never reports an
 // aggregate's figure that rests on one flow; a culprit's reason never
