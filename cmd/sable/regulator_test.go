@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"math/big"
 	"net/http/httptest"
@@ -132,5 +133,43 @@ func TestRegulatorCLIErrors(t *testing.T) {
 		if code != 1 || !strings.HasPrefix(errs, "sable: error: ") || !strings.Contains(errs, tc.mention) || strings.Contains(errs, "goroutine") {
 			t.Errorf("sable %s: exit %d, stderr %q; want exit 1 mentioning %q", strings.Join(tc.args, " "), code, errs, tc.mention)
 		}
+	}
+}
+
+// TestTestnetRegulators: 'sable testnet --regulators' writes one home per
+// jurisdiction, no whole secret key anywhere, and the genesis carries the
+// collective key every home holds.
+func TestTestnetRegulators(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "net")
+	code, out, errs := runSable("testnet", "--validators", "1", "--out", dir, "--base-port", "32500", "--regulators", "SG,HK,US,TH", "--threshold", "3")
+	if code != 0 {
+		t.Fatalf("testnet: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "regulators/TH: a share of the 3-of-4 HE key") {
+		t.Fatalf("output:\n%s", out)
+	}
+	_ = filepath.Walk(dir, func(path string, _ os.FileInfo, _ error) error {
+		if filepath.Base(path) == "he.sk" {
+			t.Errorf("%s holds a whole secret key", path)
+		}
+		return nil
+	})
+	raw, err := os.ReadFile(filepath.Join(dir, "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []string{"SG", "HK", "US", "TH"} {
+		h, err := audit.LoadRegulatorHome(filepath.Join(dir, "regulators", j))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkb, _ := h.PublicKey.MarshalBinary()
+		if !strings.Contains(string(raw), hex.EncodeToString(pkb)) {
+			t.Fatalf("the genesis does not carry %s's collective key", j)
+		}
+	}
+	code, _, errs = runSable("testnet", "--validators", "1", "--out", filepath.Join(t.TempDir(), "x"), "--regulators", "SG,HK", "--threshold", "3")
+	if code != 1 || !strings.Contains(errs, "threshold from 2 to 2") {
+		t.Fatalf("a threshold above the parties: exit %d, %q", code, errs)
 	}
 }
