@@ -63,12 +63,13 @@ import (
 
 // Reasons a flow is named.
 const (
-	reasonLimbs    = "its flow decrypts to limbs above their bounds or to values outside every slot group"
-	reasonValue    = "its flow decrypts to another amount or blinding than its commitment's"
-	reasonLedger   = "the aggregate on the ledger is not the sum of its flows, each of which checks: the validators' fault"
-	reasonUnknown  = "the ledger's aggregate cannot be decoded"
-	senderLedger   = "ledger"
-	senderRegulate = "regulator"
+	reasonLimbs      = "its flow decrypts to limbs above their bounds or to values outside every slot group"
+	reasonValue      = "its flow decrypts to another amount or blinding than its commitment's"
+	reasonLedger     = "the aggregate on the ledger is not the sum of its flows, each of which checks: the validators' fault"
+	reasonUnknown    = "the ledger's aggregate cannot be decoded"
+	senderLedger     = "ledger"
+	senderRegulate   = "regulator"
+	senderRegulators = "regulator parties"
 )
 
 // verdict is a decrypted ciphertext checked against a commitment.
@@ -294,7 +295,11 @@ func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSu
 	var out []Culprit
 	var total *he.GroupSum
 	if len(elems) > 0 {
-		if _, err := a.op.Approve(ctx, runOf(ctx), o.info.Key, partsOf(elems)); err != nil {
+		_, err := a.op.Approve(ctx, runOf(ctx), o.info.Key, partsOf(elems))
+		switch {
+		case errors.Is(err, ErrRefused):
+			return []Culprit{unapproved(o, err)}, nil, nil
+		case err != nil:
 			return nil, nil, err
 		}
 		if total, err = a.walk(ctx, o.info.Key, elems, &out); err != nil {
@@ -311,6 +316,16 @@ func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSu
 		out = append(out, Culprit{Aggregate: o.info.Key, Sender: senderLedger, Reason: why})
 	}
 	return out, total, nil
+}
+
+// unapproved stands for the culprits of an aggregate the regulator
+// parties would not bisect: the ledger's, when its aggregate cannot be
+// decoded (nothing was opened to approve), else unknown.
+func unapproved(o *opened, err error) Culprit {
+	if o.ct == nil {
+		return Culprit{Aggregate: o.info.Key, Sender: senderLedger, Reason: reasonUnknown}
+	}
+	return Culprit{Aggregate: o.info.Key, Sender: senderRegulators, Reason: "the aggregate does not check, and the regulator parties did not approve its bisection: " + err.Error()}
 }
 
 // noisiest looks, among the flows of an aggregate whose noise broke an FX

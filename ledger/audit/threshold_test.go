@@ -308,3 +308,25 @@ func TestAuditTimes(t *testing.T) {
 	}
 	t.Logf("audit of %d aggregates: one key %v, three shares %v", len(sizes), single, shared)
 }
+
+// TestThresholdAuditUndecodable: an aggregate the ledger cannot decode is
+// named the ledger's fault, with no flow opened, and the audit completes.
+func TestThresholdAuditUndecodable(t *testing.T) {
+	_, pk := regulators(t, nil)
+	src := newFakeLedger(t, pk, thresholdSizes, "", -1)
+	info := src.aggs["in/USD/bankb"]
+	info.Ciphertext = info.Ciphertext[:100]
+	src.aggs["in/USD/bankb"] = info
+	rs, _ := regulators(t, src)
+	op, err := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[1], rs[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := NewWith(src, op, DefaultFXRates()).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Culprits) != 1 || rep.Culprits[0].Sender != senderLedger || rep.Culprits[0].Reason != reasonUnknown {
+		t.Fatalf("culprits %+v", rep.Culprits)
+	}
+}
