@@ -343,13 +343,17 @@ func TestOutcomes(t *testing.T) {
 		{ledger.Reject(ledger.CodeDuplicateTx, "x"), StatusRejected, ReasonDuplicate, false},
 		{ledger.Reject(ledger.CodeStaleBalance, "x"), StatusRejected, ReasonNarrative, false},
 		{fmt.Errorf("%w: SGD 1.00 available", party.ErrInsufficient), StatusRejected, ReasonFunds, false},
-		{errors.New("ledger: timeout; transfer ab (nonce 3) may have reached the node: it stays in flight"), StatusPending, ReasonNarrative, true},
+		{&party.MaybeSentError{Err: errors.New("ledger: timeout"), Kind: ledger.KindTransfer, TxID: ledger.TxID{7}, Nonce: 3}, StatusPending, ReasonNarrative, true},
+		{errors.New("ledger: timeout; it may have reached the node"), StatusRejected, ReasonNarrative, true}, // the wording alone is no contract
 		{errors.New("zkp: proving key does not match"), StatusRejected, ReasonNarrative, true},
 	} {
 		tr := &TxRecord{}
 		stop := outcome(tr, ledger.TxID{1}, c.err)
 		if tr.Status != c.status || tr.Reason != c.reason || (stop != "") != c.stop {
 			t.Errorf("%v: %s %s stop %q", c.err, tr.Status, tr.Reason, stop)
+		}
+		if c.status == StatusPending && tr.LedgerTx != (ledger.TxID{7}).String() {
+			t.Errorf("%v: a transaction in flight is not tracked: %q", c.err, tr.LedgerTx)
 		}
 		if strings.Contains(tr.Info, "1.00") {
 			t.Errorf("an amount in the status: %q", tr.Info)

@@ -160,7 +160,7 @@ func payBatch(ctx context.Context, rec *Record, msg *Message, b []int, pay Payer
 	for j, i := range b {
 		t := rec.Tx[i]
 		stop = outcome(t, id, err)
-		if err == nil && len(b) > 1 {
+		if (err == nil || maybeSent(err)) && len(b) > 1 {
 			t.Bulk, t.Payment = true, j
 		}
 	}
@@ -182,6 +182,10 @@ func outcome(t *TxRecord, id ledger.TxID, err error) (stop string) {
 		t.Status, t.Reason, t.Info = StatusRejected, ReasonBank, clip(oneLine(err))
 	case maybeSent(err):
 		t.Status, t.Reason, t.Info = StatusPending, ReasonNarrative, "may have reached the node; run sable wallet sync, then sable iso status"
+		var ms *party.MaybeSentError
+		if errors.As(err, &ms) {
+			t.LedgerTx = ms.TxID.String() // iso status follows it to its outcome
+		}
 		return "an earlier transaction's fate is unknown"
 	default:
 		t.Status, t.Reason, t.Info = StatusRejected, ReasonNarrative, clip("not sent: "+oneLine(err))
@@ -190,9 +194,11 @@ func outcome(t *TxRecord, id ledger.TxID, err error) (stop string) {
 	return ""
 }
 
-// maybeSent is a broadcast whose fate is unknown: party keeps it in flight
-// and says so (its error type is unexported; its wording is the contract).
-func maybeSent(err error) bool { return strings.Contains(err.Error(), "may have reached the node") }
+// maybeSent is a broadcast whose fate is unknown: party keeps it in flight.
+func maybeSent(err error) bool {
+	var ms *party.MaybeSentError
+	return errors.As(err, &ms)
+}
 
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 

@@ -139,24 +139,27 @@ func (s *Sender) Reconcile(ctx context.Context) (SyncReport, error) {
 	return s.Reconciled, err
 }
 
-// maybeSent is a broadcast that failed in a way that leaves open whether
-// the node took the transaction: it stays in flight.
-type maybeSent struct {
-	err error
-	f   *inflight
+// MaybeSentError is a broadcast that failed in a way that leaves open
+// whether the node took the transaction: it stays in flight, may yet
+// commit, and must be tracked (by TxID), never paid again.
+type MaybeSentError struct {
+	Err   error
+	Kind  ledger.Kind
+	TxID  ledger.TxID
+	Nonce uint64
 }
 
-func (e *maybeSent) Error() string {
+func (e *MaybeSentError) Error() string {
 	return fmt.Sprintf("%v; %s %s (nonce %d) may have reached the node: it stays in flight, and the next command (or 'sable wallet sync') sends it again or drops it; do not pay it again",
-		e.err, e.f.Kind, e.f.TxID, e.f.Nonce)
+		e.Err, e.Kind, e.TxID, e.Nonce)
 }
 
-func (e *maybeSent) Unwrap() error { return e.err }
+func (e *MaybeSentError) Unwrap() error { return e.Err }
 
 // explain says, of a command that failed for want of a node, that it sent
 // nothing.
 func explain(err *error) {
-	var ms *maybeSent
+	var ms *MaybeSentError
 	if *err != nil && errors.Is(*err, client.ErrUnreachable) && !errors.As(*err, &ms) {
 		*err = fmt.Errorf("%w; nothing was sent", *err)
 	}
@@ -482,7 +485,7 @@ func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger
 		}
 		return ledger.TxID{}, err
 	}
-	return ledger.TxID{}, &maybeSent{err: err, f: f}
+	return ledger.TxID{}, &MaybeSentError{Err: err, Kind: f.Kind, TxID: f.TxID, Nonce: f.Nonce}
 }
 
 // inflightBefore reports whether a transaction before nonce n is in flight.
