@@ -113,8 +113,7 @@ func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
 			refuse(w, err)
 			return
 		}
-		b, _ := s.MarshalBinary()
-		_, _ = w.Write(b)
+		_ = json.NewEncoder(w).Encode(s)
 	})
 	mux.HandleFunc("POST /sign", func(w http.ResponseWriter, req *http.Request) {
 		var ar audit.ApprovalRequest
@@ -196,13 +195,16 @@ func (h *remoteHolder) post(ctx context.Context, path string, v any) ([]byte, er
 	return nil, fmt.Errorf("regulator %s: %s", h.url, strings.TrimSpace(string(b)))
 }
 
-func (h *remoteHolder) Share(ctx context.Context, req audit.ShareRequest) (*he.DecryptionShare, error) {
+func (h *remoteHolder) Share(ctx context.Context, req audit.ShareRequest) (*audit.SignedShare, error) {
 	b, err := h.post(ctx, "/share", req)
 	if err != nil {
 		return nil, err
 	}
-	s := new(he.DecryptionShare)
-	return s, s.UnmarshalBinary(b)
+	s := new(audit.SignedShare)
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("regulator %s: malformed share", h.url)
+	}
+	return s, nil
 }
 
 func (h *remoteHolder) Sign(ctx context.Context, req audit.ApprovalRequest) ([]byte, error) {

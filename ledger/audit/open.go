@@ -94,7 +94,7 @@ func (k *KeyOpener) Approve(context.Context, string, string, []Part) (*Approval,
 // in this process, or its endpoint ('sable regulator serve').
 type Holder interface {
 	Index() int
-	Share(ctx context.Context, req ShareRequest) (*he.DecryptionShare, error)
+	Share(ctx context.Context, req ShareRequest) (*SignedShare, error)
 	Sign(ctx context.Context, req ApprovalRequest) ([]byte, error)
 }
 
@@ -106,12 +106,13 @@ type ShareRequest struct {
 }
 
 // ApprovalRequest asks a party to sign a bisection statement. Shares are
-// the decryption shares of the statement's aggregate (encoded), made in the
-// same run by t parties: the party combines them itself and signs only if
-// the aggregate does not check.
+// the decryption shares of the statement's aggregate, made in the same run
+// by t parties and signed by each: the party checks the signatures,
+// combines the shares itself and signs only if the aggregate does not
+// check.
 type ApprovalRequest struct {
-	Statement Statement `json:"statement"`
-	Shares    [][]byte  `json:"shares"`
+	Statement Statement     `json:"statement"`
+	Shares    []SignedShare `json:"shares"`
 }
 
 // ThresholdOpener decrypts with t regulator parties' shares, sent by the
@@ -122,8 +123,8 @@ type ThresholdOpener struct {
 	holders []Holder
 
 	mu        sync.Mutex
-	last      map[string][][]byte  // per aggregate: the shares of its last whole opening
-	approvals map[string]*Approval // per run and aggregate: its bisection approval
+	last      map[string][]SignedShare // per aggregate: the shares of its last whole opening
+	approvals map[string]*Approval     // per run and aggregate: its bisection approval
 }
 
 // NewThresholdOpener returns an opener for a t-of-n key; holders must
@@ -132,7 +133,7 @@ func NewThresholdOpener(p *he.Params, n, t int, holders []Holder) (*ThresholdOpe
 	if len(holders) < t {
 		return nil, fmt.Errorf("ledger: %d regulator parties for a %d-of-%d key: %w", len(holders), t, n, he.ErrThreshold)
 	}
-	return &ThresholdOpener{p: p, n: n, t: t, holders: holders[:t], last: map[string][][]byte{}, approvals: map[string]*Approval{}}, nil
+	return &ThresholdOpener{p: p, n: n, t: t, holders: holders[:t], last: map[string][]SignedShare{}, approvals: map[string]*Approval{}}, nil
 }
 
 func (o *ThresholdOpener) Params() *he.Params { return o.p }
@@ -159,16 +160,17 @@ func (o *ThresholdOpener) Open(ctx context.Context, t Target, ct *he.Ciphertext)
 		o.mu.Unlock()
 	}
 	shares := make([]*he.DecryptionShare, len(o.holders))
-	raw := make([][]byte, len(o.holders))
+	raw := make([]SignedShare, len(o.holders))
 	for i, h := range o.holders {
 		s, err := h.Share(ctx, req)
 		if err != nil {
 			return Opening{}, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
 		}
-		shares[i] = s
-		if raw[i], err = s.MarshalBinary(); err != nil {
-			return Opening{}, err
+		shares[i] = new(he.DecryptionShare)
+		if err := shares[i].UnmarshalBinary(s.Share); err != nil {
+			return Opening{}, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
 		}
+		raw[i] = *s
 	}
 	sums, noise, err := he.Combine(ct, shares)
 	if err != nil && errors.Is(err, he.ErrThreshold) {

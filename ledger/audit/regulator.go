@@ -28,15 +28,27 @@ import (
 //
 // It signs an approval only for an aggregate that does not check: the
 // requester hands it the t decryption shares that opened the aggregate in
-// this run, and the party combines them itself and checks the sums against
-// the aggregate's commitment sum, read from the ledger, and the noise
-// against what honest flows and the flooding can make. The flows it
-// approves must be exactly the aggregate's flows.
+// this run, each signed by the party that made it, and the party combines
+// them itself and checks the sums against the aggregate's commitment sum,
+// read from the ledger, and the noise against what honest flows and the
+// flooding can make. The flows it approves must be exactly the
+// aggregate's flows. A requester cannot forge a share; a party that sends
+// a wrong one can make a clean aggregate look broken (shares carry no
+// proof of correct decryption), but its signature names it.
 
 const (
 	statementVersion = "sable/regulator bisection approval v1"
 	statementLabel   = "sable/regulator approval signature v1\x00"
+	shareLabel       = "sable/regulator decryption share signature v1\x00"
 )
+
+// SignedShare is a decryption share (he's encoding) signed by the party
+// that made it, so that a requester cannot pass off a forged share as
+// evidence that an aggregate does not check.
+type SignedShare struct {
+	Share []byte `json:"share"`
+	Sig   []byte `json:"sig"`
+}
 
 // DefaultMinFlows is k: no share for fewer flows without an approval.
 const DefaultMinFlows = 2
@@ -118,7 +130,7 @@ func NewRegulator(share *he.KeyShare, sign ed25519.PrivateKey, roster map[int]ed
 func (r *Regulator) Index() int { return r.share.Index() }
 
 // Share returns the party's decryption share of the target, or ErrRefused.
-func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*he.DecryptionShare, error) {
+func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, error) {
 	ct, flows, err := r.resolve(ctx, req.Target)
 	if err != nil {
 		return nil, err
@@ -126,7 +138,15 @@ func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*he.Decryption
 	if err := r.allowed(req, flows); err != nil {
 		return nil, err
 	}
-	return r.share.ShareDecrypt(ct, req.Active)
+	s, err := r.share.ShareDecrypt(ct, req.Active)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return &SignedShare{Share: b, Sig: ed25519.Sign(r.sign, append([]byte(shareLabel), b...))}, nil
 }
 
 // allowed applies the policy.
@@ -290,17 +310,21 @@ func (r *Regulator) Sign(ctx context.Context, req ApprovalRequest) ([]byte, erro
 // checkFails combines the shares of the aggregate and returns nil only if
 // it does not check: inconsistent limbs, sums that do not open its
 // commitment sum, or more noise than honest flows and the flooding make.
-func (r *Regulator) checkFails(info ledger.AggregateInfo, raw [][]byte) error {
+func (r *Regulator) checkFails(info ledger.AggregateInfo, raw []SignedShare) error {
 	p := r.share.Params()
 	ct := he.Zero(p)
 	if ct.UnmarshalBinary(info.Ciphertext) != nil {
 		return nil // the ledger's aggregate cannot be decoded: bisection names the ledger
 	}
 	shares := make([]*he.DecryptionShare, len(raw))
-	for i, b := range raw {
+	for i, s := range raw {
 		shares[i] = new(he.DecryptionShare)
-		if err := shares[i].UnmarshalBinary(b); err != nil {
+		if err := shares[i].UnmarshalBinary(s.Share); err != nil {
 			return fmt.Errorf("%w: decryption share: %w", ErrRefused, err)
+		}
+		pub, ok := r.roster[shares[i].Party()]
+		if !ok || !ed25519.Verify(pub, append([]byte(shareLabel), s.Share...), s.Sig) {
+			return fmt.Errorf("%w: party %d's decryption share is not signed by it", ErrRefused, shares[i].Party())
 		}
 	}
 	if len(shares) < r.share.Threshold() {

@@ -272,6 +272,14 @@ func TestRegulatorPolicy(t *testing.T) {
 	if _, err := op.Approve(ctx, "r1", bad.Key, flows[:3]); !errors.Is(err, ErrRefused) {
 		t.Fatalf("an approval for part of the aggregate's flows: %v", err)
 	}
+	// A requester's forged share, making the clean aggregate look broken.
+	forgedShares := append([]SignedShare(nil), op.last[good.Key]...)
+	forgedShares[0].Share = append([]byte(nil), forgedShares[0].Share...)
+	forgedShares[0].Share[2000] ^= 0x10
+	st := Statement{Version: statementVersion, Run: "r1", Aggregate: good.Key, Flows: aggregateParts(good, &ledger.Genesis{})}
+	if _, err := rs[3].Sign(ctx, ApprovalRequest{Statement: st, Shares: forgedShares}); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not signed") {
+		t.Fatalf("an approval on a forged share: %v", err)
+	}
 }
 
 // TestAuditTimes compares the audit through one key and through three
