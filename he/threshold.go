@@ -47,8 +47,10 @@ type KeyShare struct {
 // Index returns the party's Shamir point, 1..n.
 func (ks *KeyShare) Index() int { return ks.index }
 
-// Parties returns n, and Threshold t.
-func (ks *KeyShare) Parties() int   { return ks.n }
+// Parties returns n, the number of share holders.
+func (ks *KeyShare) Parties() int { return ks.n }
+
+// Threshold returns t, the number of shares a decryption takes.
 func (ks *KeyShare) Threshold() int { return ks.t }
 
 // Params returns the share's parameters.
