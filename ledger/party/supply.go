@@ -54,18 +54,7 @@ func (w *Wallet) ProjectedSupply(c ledger.Currency) (ledger.Opening, error) {
 	if err != nil {
 		return o, err
 	}
-	fs, err := w.inflights()
-	if err != nil {
-		return o, err
-	}
-	for _, f := range fs {
-		if f.Currency == c {
-			if o, err = f.moveSupply(o); err != nil {
-				return o, err
-			}
-		}
-	}
-	return o, nil
+	return w.project(c, o, (*inflight).moveSupply)
 }
 
 // accountDelta is what an own transaction takes from and adds to the
@@ -76,6 +65,17 @@ func (f *inflight) accountDelta() (debit, credit ledger.Opening) {
 		return f.Debit, ledger.ZeroOpening()
 	}
 	return f.Debit, f.Credit
+}
+
+// moveAccount applies an own transaction to the available balance's
+// opening.
+func (f *inflight) moveAccount(o ledger.Opening) (ledger.Opening, error) {
+	debit, credit := f.accountDelta()
+	o, err := o.Minus(debit)
+	if err != nil {
+		return o, err
+	}
+	return o.Plus(credit)
 }
 
 // moveSupply applies an own transaction to the supply's opening: a mint

@@ -198,11 +198,7 @@ func (w *Wallet) fold(f *inflight) error {
 	if err != nil {
 		return err
 	}
-	debit, credit := f.accountDelta()
-	if base, err = base.Minus(debit); err != nil {
-		return err
-	}
-	if base, err = base.Plus(credit); err != nil {
+	if base, err = f.moveAccount(base); err != nil {
 		return err
 	}
 	return w.write(func(b *pebble.Batch) error {

@@ -395,20 +395,21 @@ func (w *Wallet) Projected(c ledger.Currency) (ledger.Opening, error) {
 	if err != nil {
 		return o, err
 	}
+	return w.project(c, o, (*inflight).moveAccount)
+}
+
+// project applies move for every in-flight transaction in c to o, in
+// nonce order.
+func (w *Wallet) project(c ledger.Currency, o ledger.Opening, move func(*inflight, ledger.Opening) (ledger.Opening, error)) (ledger.Opening, error) {
 	fs, err := w.inflights()
 	if err != nil {
 		return o, err
 	}
 	for _, f := range fs {
-		if f.Currency != c {
-			continue
-		}
-		debit, credit := f.accountDelta()
-		if o, err = o.Minus(debit); err != nil {
-			return o, err
-		}
-		if o, err = o.Plus(credit); err != nil {
-			return o, err
+		if f.Currency == c {
+			if o, err = move(f, o); err != nil {
+				return o, err
+			}
 		}
 	}
 	return o, nil
