@@ -117,3 +117,27 @@ func craftedKeys(t *testing.T, c zkp.Circuit) string {
 	}
 	return dir
 }
+
+// TestVerifyVKHash: verify --vk-hash accepts a proof under the keys the
+// hash names and refuses keys with another hash (a verifier handed swapped
+// keys learns nothing from "valid") as unusable input, exit 2.
+func TestVerifyVKHash(t *testing.T) {
+	dir := t.TempDir()
+	if r := sable(t, proveMintArgs(keysDir, dir)...); r.code != 0 {
+		t.Fatalf("prove: %s", r.stderr)
+	}
+	bundle := filepath.Join(dir, "bundle.json")
+	good := vkHashHex(t, keysDir, zkp.Mint)
+	if r := sable(t, "verify", "--keys", keysDir, "--vk-hash", good, bundle); r.code != 0 || r.stdout != "valid\n" {
+		t.Fatalf("verify with the keys' own hash: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	raw, _ := hex.DecodeString(good)
+	raw[0] ^= 1
+	other := hex.EncodeToString(raw)
+	r := sable(t, "verify", "--keys", keysDir, "--vk-hash", other, bundle)
+	wantError(t, r, 2, "not the pinned "+other)
+	if r.stdout != "" {
+		t.Fatalf("verify printed %q under keys it refused", r.stdout)
+	}
+	wantError(t, sable(t, "verify", "--keys", keysDir, "--vk-hash", "xyz", bundle), 2, "--vk-hash")
+}

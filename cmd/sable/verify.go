@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"os"
@@ -12,14 +13,21 @@ import (
 )
 
 func newVerifyCmd() *cobra.Command {
-	var keys string
+	var keys, vkHash string
 	cmd := &cobra.Command{
-		Use:   "verify --keys DIR BUNDLE.json",
+		Use:   "verify --keys DIR [--vk-hash HEX] BUNDLE.json",
 		Short: "Verify a proof bundle: exit 0 valid, 1 invalid, 2 unusable input",
 		Args:  exactArgs(1, "BUNDLE.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			pin, err := parseVKHash(vkHash)
+			if err != nil {
+				return unusable(err)
+			}
 			b, vk, err := readBundle(keys, args[0])
 			if err != nil {
+				return unusable(err)
+			}
+			if err := checkPin(vk, pin, keys); err != nil {
 				return unusable(err)
 			}
 			if err := b.Verify(vk); err != nil {
@@ -31,7 +39,22 @@ func newVerifyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&keys, "keys", "", "key directory holding <circuit>.vk")
+	cmd.Flags().StringVar(&vkHash, "vk-hash", "", "refuse a verifying key whose hash is not this hex (the chain's genesis vk_hashes)")
 	return cmd
+}
+
+// checkPin refuses a verifying key whose hash is not pin (when given): a
+// proof that verifies under keys someone swapped in proves nothing about
+// the chain.
+func checkPin(vk *zkp.VerifyingKey, pin *[32]byte, dir string) error {
+	if pin == nil {
+		return nil
+	}
+	if h := vk.Hash(); subtle.ConstantTimeCompare(h[:], pin[:]) != 1 {
+		return withHint(failf("the %s verifying key in %s has hash %s, not the pinned %x", vk.Circuit(), dir, vk.HashHex(), pin[:]),
+			"'sable circuits --keys "+dir+"' prints the hashes of the keys there; verify with the keys whose hash the chain's genesis pins")
+	}
+	return nil
 }
 
 // readBundle parses a bundle file and loads the verifying key it names.
