@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
@@ -289,7 +288,9 @@ func (a *nodeApp) Commit(ctx context.Context, req *abci.CommitRequest) (*abci.Co
 	a.mu.RUnlock()
 	if a.crashAt > 0 && h == a.crashAt {
 		a.log.Warn("test hook: killing the process between FinalizeBlock and Commit", "height", h)
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			_ = p.Kill() // SIGKILL on Unix, TerminateProcess on Windows
+		}
 		select {} // the signal is on its way
 	}
 	return a.App.Commit(ctx, req)
