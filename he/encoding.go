@@ -25,9 +25,11 @@ const (
 type kind byte
 
 const (
-	kindCiphertext kind = 1
-	kindPublicKey  kind = 2
-	kindSecretKey  kind = 3
+	kindCiphertext   kind = 1
+	kindPublicKey    kind = 2
+	kindSecretKey    kind = 3
+	kindKeyShare     kind = 4 // a threshold regulator's share of the key
+	kindDecryptShare kind = 5 // a threshold regulator's decryption share
 )
 
 func (k kind) String() string {
@@ -38,6 +40,10 @@ func (k kind) String() string {
 		return "public key"
 	case kindSecretKey:
 		return "secret key"
+	case kindKeyShare:
+		return "key share"
+	case kindDecryptShare:
+		return "decryption share"
 	}
 	return fmt.Sprintf("kind %d", byte(k))
 }

@@ -28,12 +28,6 @@ var ErrThreshold = errors.New("he: threshold decryption refused")
 // for the flooding.
 const MaxParties = 16
 
-// Encoding kinds of the threshold objects.
-const (
-	kindKeyShare     kind = 4
-	kindDecryptShare kind = 5
-)
-
 // KeyShare is one regulator party's Shamir share of the collective
 // secret. It is secret: callers store it with mode 0600 and never log it.
 // It is immutable and safe for concurrent use.
