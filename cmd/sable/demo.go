@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,11 +12,11 @@ import (
 )
 
 func newDemoCmd() *cobra.Command {
-	var keep string
-	var payments int
+	var keep, regulators string
+	var payments, contributors, threshold int
 	cmd := &cobra.Command{
-		Use:   "demo [--keep DIR]",
-		Short: "Run the main job on an embedded 4-validator network: mint, 50+ cross-border payments, balances, disk check",
+		Use:   "demo [--keep DIR] [--contributors N] [--regulators J,… --threshold T]",
+		Short: "Run the main job on an embedded 4-validator network: ceremony keys, mint, 50+ cross-border payments, balances, threshold audit, disk check",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := keep
@@ -28,20 +30,41 @@ func newDemoCmd() *cobra.Command {
 			} else if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 				return failf("--keep %s is not empty; give a new or empty directory", dir)
 			}
+			opts := demo.Options{Dir: dir, Payments: payments, Seed: 1, Contributors: contributors}
+			if regulators != "" {
+				opts.Regulators, opts.Threshold = strings.Split(regulators, ","), threshold
+			}
 			ctx, cancel := commandContext()
 			defer cancel()
-			fmt.Fprintln(cmd.OutOrStdout(), "== Sable demo: confidential cross-border settlement on a 4-validator BFT network")
-			fmt.Fprintln(cmd.OutOrStdout(), "   (development setup: single-party keys, not for production)")
-			if _, err := demo.Run(ctx, cmd.OutOrStdout(), demo.Options{Dir: dir, Payments: payments, Seed: 1}); err != nil {
+			demoHeader(cmd.OutOrStdout(), opts)
+			if _, err := demo.Run(ctx, cmd.OutOrStdout(), opts); err != nil {
 				return failf("%v", err)
 			}
 			if keep != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "files     kept in %s (validators/, banks/, issuers/, regulator/, keys/)\n", keep)
+				fmt.Fprintf(cmd.OutOrStdout(), "files     kept in %s (validators/, banks/, issuers/, regulator/, regulators/, keys/, ceremony/)\n", keep)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&keep, "keep", "", "keep the network's files in DIR for inspection")
-	cmd.Flags().IntVar(&payments, "payments", 56, "cross-border payments to make (at least 50)")
+	f := cmd.Flags()
+	f.StringVar(&keep, "keep", "", "keep the network's files in DIR for inspection")
+	f.IntVar(&payments, "payments", 56, "cross-border payments to make (at least 50)")
+	f.IntVar(&contributors, "contributors", 3, "banks contributing to each phase of the setup ceremony (1 to 4); 0 takes the single-party development setup")
+	f.StringVar(&regulators, "regulators", "SG,HK,US,TH", "jurisdictions whose regulator parties share the HE key; empty: one regulator holds the whole key")
+	f.IntVar(&threshold, "threshold", 3, "regulator parties needed to decrypt (with --regulators)")
 	return cmd
+}
+
+// demoHeader says what the run is and which trust setup it stands on.
+func demoHeader(w io.Writer, opts demo.Options) {
+	fmt.Fprintln(w, "== Sable demo: confidential cross-border settlement on a 4-validator BFT network")
+	keys := "single-party development keys"
+	if opts.Contributors > 0 {
+		keys = fmt.Sprintf("keys from a %d-contributor setup ceremony", opts.Contributors)
+	}
+	he := "one regulator's HE key"
+	if len(opts.Regulators) > 0 {
+		he = fmt.Sprintf("a %d-of-%d regulators' HE key", opts.Threshold, len(opts.Regulators))
+	}
+	fmt.Fprintf(w, "   (%s, %s; all on one machine, not for production)\n", keys, he)
 }

@@ -1,7 +1,10 @@
 // Package demo runs Sable's main job end to end on an embedded network:
 // four validators on loopback, four banks in four countries, seven
 // currencies, issuers minting, cross-border payments, wallets that open
-// their memos, and a check that no amount reached a validator's disk.
+// their memos, the regulator's audit, and a check that no amount reached
+// a validator's disk. Optionally the keys come from a multi-party setup
+// ceremony and the regulator's HE key is shared t-of-n among regulator
+// parties, as in production.
 package demo
 
 import (
@@ -26,6 +29,15 @@ type Options struct {
 	Dir      string // where the network lives; the caller removes it or keeps it
 	Payments int    // cross-border payments, at least 50
 	Seed     uint64 // amounts and routes; fixed for a reproducible run
+	// Contributors is how many banks contribute to each phase of the
+	// Groth16 setup ceremony that makes the network's keys (1 to 4); 0
+	// keeps the development setup (single-party keys).
+	Contributors int
+	// Regulators shares the regulator's HE key Threshold-of-n among one
+	// regulator party per jurisdiction, and the audit decrypts through
+	// Threshold of them; empty: the regulator alone holds the key.
+	Regulators []string
+	Threshold  int
 }
 
 // Result is what the demo measured, for tests and the summary.
@@ -37,6 +49,7 @@ type Result struct {
 	Balances    map[string]map[string]string // bank → currency → major units
 	AmountsSeen int                          // amounts found in validators' files: must be 0
 	Audit       *audit.Report
+	Ceremony    string // the ceremony record's hash the genesis pins; empty for development keys
 }
 
 // demo is one run's state.
@@ -49,6 +62,9 @@ type demo struct {
 	minted  map[ledger.Currency]uint64
 	amounts []uint64 // every amount that moved, for the disk scan
 	mu      sync.Mutex
+	// ceremonyHash is the keys' ceremony record hash, empty for
+	// development keys.
+	ceremonyHash string
 }
 
 type member struct {
@@ -74,6 +90,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Ceremony = d.ceremonyHash
 	if res.Audit, err = d.audit(ctx); err != nil {
 		return nil, err
 	}
@@ -92,11 +109,16 @@ func Run(ctx context.Context, w io.Writer, opts Options) (*Result, error) {
 
 func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.w, format, a...) }
 
-// start writes a 4-validator testnet and starts every validator in this
-// process.
+// start makes the keys (a ceremony, or the development setup), writes a
+// 4-validator testnet on them and starts every validator in this process.
 func (d *demo) start(ctx context.Context) error {
+	keys, err := d.ceremony()
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
-	n, err := localnet.New(d.opts.Dir, localnet.Options{Options: testnet.Options{Validators: 4, ChainID: "sable-demo"}})
+	n, err := localnet.New(d.opts.Dir, localnet.Options{Options: testnet.Options{Validators: 4, ChainID: "sable-demo",
+		KeysFrom: keys, Regulators: d.opts.Regulators, Threshold: d.opts.Threshold}})
 	if err != nil {
 		return err
 	}
@@ -104,8 +126,13 @@ func (d *demo) start(ctx context.Context) error {
 	if err := n.StartAll(ctx); err != nil {
 		return err
 	}
-	d.printf("network   4 validators on loopback (chain %s), dev setup, genesis with %d banks and %d issuers (%s)\n",
-		d.layout.ChainID, len(d.layout.Banks), len(d.layout.Issuers), time.Since(t0).Round(time.Millisecond))
+	setup := "dev setup"
+	if d.layout.Ceremony != "" {
+		setup = "ceremony keys pinned in the genesis"
+	}
+	d.printf("network   4 validators on loopback (chain %s), %s, genesis with %d banks and %d issuers (%s)\n",
+		d.layout.ChainID, setup, len(d.layout.Banks), len(d.layout.Issuers), time.Since(t0).Round(time.Millisecond))
+	d.printRegulators()
 	// Every validator, not only the first: a node answers queries from
 	// the state of its first committed block on, and every party talks to
 	// its own.
@@ -410,11 +437,12 @@ func (d *demo) scanDisks() (int, error) {
 	return len(scan.Hits), nil
 }
 
-// audit runs the regulator's audit of the network: decrypt every aggregate,
+// audit runs the regulator's audit of the network: decrypt every aggregate
+// (with the regulator's key, or through t regulator parties' shares),
 // check it against the commitments, total per currency.
 func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	t0 := time.Now()
-	sk, err := party.LoadHESecretKey(d.layout.Regulator.Home)
+	op, who, err := d.opener()
 	if err != nil {
 		return nil, err
 	}
@@ -422,22 +450,30 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := audit.New(c, sk, audit.DefaultFXRates()).Run(ctx)
+	rep, err := audit.NewWith(c, op, audit.DefaultFXRates()).Run(ctx)
 	if err != nil {
 		return nil, err
 	}
 	consistent := 0
 	kinds := map[string]int{}
 	for _, a := range rep.Aggregates {
+		if a.Sealed {
+			continue // the parties refused it: too few flows to decrypt
+		}
 		if a.Consistent {
 			consistent++
 		}
 		kinds[strings.SplitN(a.Key, "/", 2)[0]]++
 	}
-	d.printf("\naudit     the regulator decrypted %d encrypted aggregates (%d account inflows, %d outflows, %d corridors, %d per currency)\n",
-		len(rep.Aggregates), kinds["in"], kinds["out"], kinds["corridor"], kinds["currency"])
-	d.printf("          and checked each against the sum of its public amount commitments: %d of %d consistent (%s)\n",
-		consistent, len(rep.Aggregates), time.Since(t0).Round(time.Millisecond))
+	opened := len(rep.Aggregates) - len(rep.Sealed)
+	sealed := ""
+	if len(d.layout.Regulators) > 0 {
+		sealed = fmt.Sprintf(", %d sealed (fewer flows than the parties' k)", len(rep.Sealed))
+	}
+	d.printf("\naudit     %s decrypted %d encrypted aggregates (%d account inflows, %d outflows, %d corridors, %d per currency)\n",
+		who, opened, kinds["in"], kinds["out"], kinds["corridor"], kinds["currency"])
+	d.printf("          and checked each against the sum of its public amount commitments: %d of %d consistent%s (%s)\n",
+		consistent, opened, sealed, time.Since(t0).Round(time.Millisecond))
 	d.printf("%-8s", "totals")
 	for _, k := range ledger.Currencies {
 		d.printf(" %15s", rep.Totals[k.Code.String()])

@@ -1,0 +1,32 @@
+package demo
+
+import (
+	"context"
+	"io"
+	"testing"
+)
+
+// The demo as make demo runs it, on production-shaped trust: keys from a
+// setup ceremony pinned in the genesis, and an audit through t of n
+// regulator parties' shares that finds every opened aggregate consistent
+// and totals matching what was minted.
+func TestDemoCeremonyThreshold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a setup ceremony and starts a 4-validator network")
+	}
+	res, err := Run(context.Background(), io.Discard, Options{Dir: t.TempDir(), Payments: 50, Seed: 7,
+		Contributors: testContributors, Regulators: []string{"SG", "HK", "US", "TH"}, Threshold: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AmountsSeen != 0 || len(res.Ceremony) != 64 || res.Audit == nil || !res.Audit.Consistent {
+		t.Fatalf("result %+v", res)
+	}
+	if opened := len(res.Audit.Aggregates) - len(res.Audit.Sealed); opened == 0 {
+		t.Fatalf("the regulator parties opened no aggregate: %+v", res.Audit)
+	}
+}
+
+// testContributors is how many banks contribute to each ceremony phase in
+// the test; make demo takes three.
+const testContributors = 3
