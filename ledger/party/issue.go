@@ -83,12 +83,9 @@ func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (_ 
 		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
-	avail, err := s.W.Projected(c)
+	avail, err := s.available(c, amount, "to burn")
 	if err != nil {
 		return ledger.TxID{}, err
-	}
-	if avail.Value < amount {
-		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s to burn", ErrInsufficient, c, ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, amount))
 	}
 	p, err := s.prover(ctx, zkp.Transfer)
 	if err != nil {

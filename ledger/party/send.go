@@ -168,6 +168,20 @@ func explain(err *error) {
 // ErrInsufficient is a payment larger than the projected available balance.
 var ErrInsufficient = errors.New("ledger: insufficient available balance")
 
+// available returns the projected available balance in c, refusing an
+// amount it does not cover; what says what the amount is for.
+func (s *Sender) available(c ledger.Currency, amount uint64, what string) (ledger.Opening, error) {
+	avail, err := s.W.Projected(c)
+	if err != nil {
+		return avail, err
+	}
+	if avail.Value < amount {
+		return avail, fmt.Errorf("%w: %s %s available, %s %s", ErrInsufficient, c,
+			ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, amount), what)
+	}
+	return avail, nil
+}
+
 // nextNonce is the ledger's nonce, or one past the last in-flight one.
 func (s *Sender) nextNonce(ctx context.Context) (uint64, error) {
 	p, err := s.C.Party(ctx, s.W.id.Config.ID)
@@ -226,13 +240,9 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.Tx
 		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
-	avail, err := s.W.Projected(req.Currency)
+	avail, err := s.available(req.Currency, req.Amount, "requested")
 	if err != nil {
 		return ledger.TxID{}, err
-	}
-	if avail.Value < req.Amount {
-		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, req.Currency,
-			ledger.FormatAmount(req.Currency, avail.Value), ledger.FormatAmount(req.Currency, req.Amount))
 	}
 	p, to, nonce, err := s.prepare(ctx, zkp.Transfer, req.To)
 	if err != nil {
@@ -297,10 +307,6 @@ func (s *Sender) BulkTransferTo(ctx context.Context, to string, c ledger.Currenc
 		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
-	avail, err := s.W.Projected(c)
-	if err != nil {
-		return ledger.TxID{}, err
-	}
 	sum := uint64(0)
 	for _, a := range amounts {
 		if a == 0 {
@@ -311,9 +317,9 @@ func (s *Sender) BulkTransferTo(ctx context.Context, to string, c ledger.Currenc
 		}
 		sum += a
 	}
-	if avail.Value < sum {
-		return ledger.TxID{}, fmt.Errorf("%w: %s %s available, %s requested", ErrInsufficient, c,
-			ledger.FormatAmount(c, avail.Value), ledger.FormatAmount(c, sum))
+	avail, err := s.available(c, sum, "requested")
+	if err != nil {
+		return ledger.TxID{}, err
 	}
 	p, recv, nonce, err := s.prepare(ctx, zkp.Transfer, to)
 	if err != nil {
