@@ -102,15 +102,8 @@ func newCeremonySealCmd() *cobra.Command {
 		Short: "Close phase 1 with a public random beacon and start phase 2",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if in == "" || out == "" {
-				return failf("--in and --out are required")
-			}
-			b, err := parseBeacon(beacon)
-			if err != nil {
-				return err
-			}
 			start := time.Now()
-			t, err := openTranscript(in)
+			t, b, err := beaconStep(in, out, beacon)
 			if err != nil {
 				return err
 			}
@@ -173,15 +166,8 @@ func newCeremonyFinalizeCmd() *cobra.Command {
 		Short: "Verify a transcript, apply a public random beacon and write every circuit's keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if in == "" || out == "" {
-				return failf("--in and --out are required")
-			}
-			b, err := parseBeacon(beacon)
-			if err != nil {
-				return err
-			}
 			start := time.Now()
-			t, err := openTranscript(in)
+			t, b, err := beaconStep(in, out, beacon)
 			if err != nil {
 				return err
 			}
@@ -207,6 +193,20 @@ func newCeremonyFinalizeCmd() *cobra.Command {
 	f.StringVar(&out, "out", "", "directory for <circuit>.pk, <circuit>.vk, the prover's tables and ceremony.json")
 	f.StringVar(&beacon, "beacon", "", "public randomness fixed after phase 2's last contribution, hex (16 to 1024 bytes)")
 	return cmd
+}
+
+// beaconStep checks the flags of a step that applies a beacon (seal-phase1,
+// finalize) and opens its input transcript.
+func beaconStep(in, out, beacon string) (*ceremony.Transcript, []byte, error) {
+	if in == "" || out == "" {
+		return nil, nil, failf("--in and --out are required")
+	}
+	b, err := parseBeacon(beacon)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := openTranscript(in)
+	return t, b, err
 }
 
 func openTranscript(dir string) (*ceremony.Transcript, error) {
