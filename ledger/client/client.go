@@ -289,6 +289,43 @@ type SentTx struct {
 // maxSearchPage is CometBFT's largest tx_search page.
 const maxSearchPage = 100
 
+// sentPage is how many of a sender's transactions EachSentBlock asks for
+// at once: each may carry a flow ciphertext of hundreds of kilobytes.
+const sentPage = 20
+
+// EachSentBlock pages through the transactions of sender (SentBy) and
+// calls fn with those of each height, oldest height first. Within a
+// height they come in the index's order, by hash: a caller replaying them
+// sorts them by Index.
+func (c *Client) EachSentBlock(ctx context.Context, sender string, fn func(block []SentTx) error) error {
+	var block []SentTx // one height's transactions, not yet handed to fn
+	flush := func() error {
+		if len(block) == 0 {
+			return nil
+		}
+		err := fn(block)
+		block = nil
+		return err
+	}
+	for page := 1; ; page++ {
+		txs, total, err := c.SentBy(ctx, sender, page, sentPage)
+		if err != nil {
+			return err
+		}
+		for _, st := range txs {
+			if len(block) > 0 && st.Height != block[0].Height {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			block = append(block, st)
+		}
+		if len(txs) == 0 || (page-1)*sentPage+len(txs) >= total {
+			return flush()
+		}
+	}
+}
+
 // SentBy pages through the transactions of sender that CometBFT's kv tx
 // index holds, by height; within a height the index orders them by hash,
 // not by their place in the block (Index), so a caller folding them in

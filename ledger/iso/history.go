@@ -34,10 +34,6 @@ func (e Entry) Signed() *big.Int {
 	return v
 }
 
-// ownPage is how many own transactions one search page brings (each may
-// carry a flow ciphertext of hundreds of kilobytes).
-const ownPage = 20
-
 // History reads every committed movement of id's account in cur from the
 // node, oldest first. A payment in whose memo does not open, or opens to
 // another amount, is left out, as the wallet leaves it out.
@@ -62,22 +58,17 @@ func History(ctx context.Context, c *client.Client, id *party.Identity, cur ledg
 
 func ownEntries(ctx context.Context, c *client.Client, id *party.Identity, cur ledger.Currency) ([]Entry, error) {
 	var out []Entry
-	for page := 1; ; page++ {
-		txs, total, err := c.SentBy(ctx, id.Config.ID, page, ownPage)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range txs {
+	err := c.EachSentBlock(ctx, id.Config.ID, func(block []client.SentTx) error {
+		for _, st := range block {
 			es, err := debits(id, st, cur)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out = append(out, es...)
 		}
-		if len(txs) == 0 || (page-1)*ownPage+len(txs) >= total {
-			return out, nil
-		}
-	}
+		return nil
+	})
+	return out, err
 }
 
 // debits are the payments out of one own committed transaction.
@@ -91,9 +82,9 @@ func debits(id *party.Identity, st client.SentTx, cur ledger.Currency) ([]Entry,
 	}
 	txid := tx.ID()
 	one := func(j int, to string, memo []byte, amount zkp.Commitment) (Entry, error) {
-		o, err := ledger.OpenMemo(id.MemoKey, memo, ledger.SelfMemoAAD(id.Config.ChainID, id.Config.ID, cur, tx.Nonce, j))
-		if err != nil || !o.Commitment().Equal(amount) {
-			return Entry{}, fmt.Errorf("iso: the self-memo of %s payment %d does not open to its amount", txid, j)
+		o, err := party.OpenSelfMemo(id, cur, tx.Nonce, j, memo, amount)
+		if err != nil {
+			return Entry{}, fmt.Errorf("iso: own transaction %s payment %d: %w", txid, j, err)
 		}
 		e := Entry{Height: st.Height, TxID: txid, Payment: txid, Index: j, Amount: o.Value, Counterparty: to}
 		if tx.Kind == ledger.KindBulkTransfer {

@@ -449,33 +449,11 @@ func (r *rebuild) addPayment(id ledger.TxID, in ledger.IncomingInfo) error {
 	return nil
 }
 
-// searchPage is how many own transactions one tx_search page brings: each
-// may carry a flow ciphertext of hundreds of kilobytes.
-const searchPage = 20
-
 // readOwn folds every own committed transaction, in ledger order: the tx
-// index gives them by height, and each height's are sorted by their index
-// in the block before they are folded.
+// index gives them by height, and foldBlock sorts each height's by their
+// index in the block.
 func (r *rebuild) readOwn(ctx context.Context, c *client.Client) error {
-	var block []client.SentTx // the transactions of one height, not yet folded
-	for page := 1; ; page++ {
-		txs, total, err := c.SentBy(ctx, r.id.Config.ID, page, searchPage)
-		if err != nil {
-			return err
-		}
-		for _, st := range txs {
-			if len(block) > 0 && st.Height != block[0].Height {
-				if err := r.foldBlock(block); err != nil {
-					return err
-				}
-				block = block[:0]
-			}
-			block = append(block, st)
-		}
-		if len(txs) == 0 || (page-1)*searchPage+len(txs) >= total {
-			return r.foldBlock(block)
-		}
-	}
+	return c.EachSentBlock(ctx, r.id.Config.ID, r.foldBlock)
 }
 
 // foldBlock folds one height's own transactions in block order.
@@ -540,13 +518,19 @@ func (r *rebuild) fold(tx *ledger.Tx) error {
 	return nil // registrations and epoch closes move no opening
 }
 
-// selfOpening opens a self-memo and checks it against the amount
-// commitment it must open.
+// selfOpening opens an own payment's self-memo.
 func (r *rebuild) selfOpening(c ledger.Currency, nonce uint64, j int, memo []byte, amount zkp.Commitment) (ledger.Opening, error) {
+	return OpenSelfMemo(r.id, c, nonce, j, memo, amount)
+}
+
+// OpenSelfMemo opens the self-memo of payment j of id's own transaction
+// with this nonce in c, and checks it against the payment's amount
+// commitment: the one way a sender reads back what it paid.
+func OpenSelfMemo(id *Identity, c ledger.Currency, nonce uint64, j int, memo []byte, amount zkp.Commitment) (ledger.Opening, error) {
 	if len(memo) == 0 {
 		return ledger.Opening{}, errors.New("it carries no self-memo (sent by a wallet from before self-memos): its amount is on no ledger; only a backup of the wallet has it")
 	}
-	o, err := ledger.OpenMemo(r.id.MemoKey, memo, ledger.SelfMemoAAD(r.id.Config.ChainID, r.id.Config.ID, c, nonce, j))
+	o, err := ledger.OpenMemo(id.MemoKey, memo, ledger.SelfMemoAAD(id.Config.ChainID, id.Config.ID, c, nonce, j))
 	if err != nil {
 		return o, errors.New("its self-memo does not open with this home's memo key")
 	}
