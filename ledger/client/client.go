@@ -82,6 +82,35 @@ func (c *Client) Incoming(ctx context.Context, id string, from int64) ([]ledger.
 	return in, err
 }
 
+// EachIncoming pages through the payments into a party from height from
+// on, calling fn with each; fn reports whether the payment was new to the
+// caller (a page holds payments at its first height that an earlier page
+// may have held too). Paging stops at a page with nothing new or a short
+// page. It returns the greatest height of a new payment (from if none),
+// where a later scan may start.
+func (c *Client) EachIncoming(ctx context.Context, id string, from int64, fn func(ledger.IncomingInfo) (fresh bool, err error)) (int64, error) {
+	for {
+		page, err := c.Incoming(ctx, id, from)
+		if err != nil {
+			return from, err
+		}
+		fresh := 0
+		for _, in := range page {
+			isNew, err := fn(in)
+			if err != nil {
+				return from, err
+			}
+			if isNew {
+				fresh++
+				from = max(from, in.Height)
+			}
+		}
+		if fresh == 0 || len(page) < ledger.MaxIncoming {
+			return from, nil
+		}
+	}
+}
+
 // Supply returns a currency's supply and whether the turnstile holds.
 func (c *Client) Supply(ctx context.Context, cur ledger.Currency) (ledger.SupplyInfo, error) {
 	var s ledger.SupplyInfo

@@ -117,27 +117,17 @@ func debits(id *party.Identity, st client.SentTx, cur ledger.Currency) ([]Entry,
 func incomingEntries(ctx context.Context, c *client.Client, id *party.Identity, cur ledger.Currency) ([]Entry, error) {
 	seen := map[string]bool{}
 	var out []Entry
-	from := int64(0)
-	for {
-		page, err := c.Incoming(ctx, id.Config.ID, from)
-		if err != nil {
-			return nil, err
+	_, err := c.EachIncoming(ctx, id.Config.ID, 0, func(in ledger.IncomingInfo) (bool, error) {
+		if seen[in.TxID] {
+			return false, nil
 		}
-		fresh := 0
-		for _, in := range page {
-			if seen[in.TxID] {
-				continue
-			}
-			seen[in.TxID], from = true, max(from, in.Height)
-			fresh++
-			if e, ok := credit(id, in, cur); ok {
-				out = append(out, e)
-			}
+		seen[in.TxID] = true
+		if e, ok := credit(id, in, cur); ok {
+			out = append(out, e)
 		}
-		if fresh == 0 || len(page) < ledger.MaxIncoming {
-			return out, nil
-		}
-	}
+		return true, nil
+	})
+	return out, err
 }
 
 // credit opens one incoming payment's memo; ok is false for another
@@ -154,12 +144,8 @@ func credit(id *party.Identity, in ledger.IncomingInfo, cur ledger.Currency) (En
 	if err != nil {
 		return Entry{}, false
 	}
-	aad := ledger.MemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce)
-	if in.Kind == ledger.KindBulkTransfer.String() {
-		aad = ledger.BulkMemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce, int(in.Payment))
-	}
-	o, err := ledger.OpenMemo(id.MemoKey, in.Memo, aad)
-	if err != nil || !o.Commitment().Equal(amount) {
+	o, bad := party.OpenIncoming(id, in, cur, amount)
+	if bad != "" {
 		return Entry{}, false
 	}
 	return Entry{Height: in.Height, TxID: pid, Payment: pid, Index: int(in.Payment), Credit: true, Amount: o.Value, Counterparty: in.Sender}, true

@@ -395,32 +395,15 @@ func genesisOpening(id *Identity, a ledger.GenesisAccount, cur ledger.Currency) 
 // readIncoming opens every payment into the party, paging by height as
 // sync does.
 func (r *rebuild) readIncoming(ctx context.Context, c *client.Client) error {
-	from := int64(0)
-	for {
-		page, err := c.Incoming(ctx, r.id.Config.ID, from)
-		if err != nil {
-			return err
+	scanned, err := c.EachIncoming(ctx, r.id.Config.ID, 0, func(in ledger.IncomingInfo) (bool, error) {
+		id, err := ledger.ParseTxID(in.TxID)
+		if err != nil || r.payments[id] != nil {
+			return false, err
 		}
-		fresh := 0
-		for _, in := range page {
-			id, err := ledger.ParseTxID(in.TxID)
-			if err != nil {
-				return err
-			}
-			if r.payments[id] != nil {
-				continue
-			}
-			fresh++
-			if err := r.addPayment(id, in); err != nil {
-				return err
-			}
-			from = max(from, in.Height)
-		}
-		if fresh == 0 || len(page) < ledger.MaxIncoming {
-			r.scanned = from
-			return nil
-		}
-	}
+		return true, r.addPayment(id, in)
+	})
+	r.scanned = scanned
+	return err
 }
 
 func (r *rebuild) addPayment(id ledger.TxID, in ledger.IncomingInfo) error {
@@ -433,16 +416,9 @@ func (r *rebuild) addPayment(id ledger.TxID, in ledger.IncomingInfo) error {
 		return err
 	}
 	p := &payment{info: in, id: id, cur: cur, amount: amount}
-	aad := ledger.MemoAAD(r.id.Config.ChainID, in.Sender, r.id.Config.ID, cur, in.Nonce)
-	if in.Kind == ledger.KindBulkTransfer.String() {
-		aad = ledger.BulkMemoAAD(r.id.Config.ChainID, in.Sender, r.id.Config.ID, cur, in.Nonce, int(in.Payment))
-	}
-	switch o, err := ledger.OpenMemo(r.id.MemoKey, in.Memo, aad); {
-	case err != nil:
-		p.bad = "memo does not open"
-	case !o.Commitment().Equal(amount):
-		p.bad = "memo's opening does not match the amount commitment"
-	default:
+	if o, bad := OpenIncoming(r.id, in, cur, amount); bad != "" {
+		p.bad = bad
+	} else {
 		p.opening = &o
 	}
 	r.payments[id] = p

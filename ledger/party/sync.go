@@ -232,31 +232,36 @@ func (w *Wallet) scanIncoming(ctx context.Context, c *client.Client, rep *SyncRe
 	} else if raw != nil {
 		from = int64(binary.BigEndian.Uint64(raw))
 	}
-	for {
-		page, err := c.Incoming(ctx, w.id.Config.ID, from)
-		if err != nil {
-			return err
+	from, err := c.EachIncoming(ctx, w.id.Config.ID, from, func(in ledger.IncomingInfo) (bool, error) {
+		if done, err := w.get(scannedKey(in.TxID)); err != nil || done != nil {
+			return false, err
 		}
-		fresh := 0
-		for _, in := range page {
-			if done, err := w.get(scannedKey(in.TxID)); err != nil {
-				return err
-			} else if done != nil {
-				continue
-			}
-			fresh++
-			if err := w.Accept(in, rep); err != nil {
-				return err
-			}
-			from = in.Height
-		}
-		if fresh == 0 || len(page) < ledger.MaxIncoming {
-			break
-		}
+		return true, w.Accept(in, rep)
+	})
+	if err != nil {
+		return err
 	}
 	return w.write(func(b *pebble.Batch) error {
 		return b.Set(keyScan, binary.BigEndian.AppendUint64(nil, uint64(from)), nil)
 	})
+}
+
+// OpenIncoming opens the memo of a payment into id, in currency cur, and
+// checks it against the payment's amount commitment. bad says why the
+// payment is not id's to hold: "" when the memo opened to the amount.
+func OpenIncoming(id *Identity, in ledger.IncomingInfo, cur ledger.Currency, amount zkp.Commitment) (o ledger.Opening, bad string) {
+	aad := ledger.MemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce)
+	if in.Kind == ledger.KindBulkTransfer.String() {
+		aad = ledger.BulkMemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce, int(in.Payment))
+	}
+	o, err := ledger.OpenMemo(id.MemoKey, in.Memo, aad)
+	switch {
+	case err != nil:
+		return o, "memo does not open"
+	case !o.Commitment().Equal(amount):
+		return o, "memo's opening does not match the amount commitment"
+	}
+	return o, ""
 }
 
 func scannedKey(txid string) []byte { return []byte("s/" + txid) }
@@ -272,18 +277,7 @@ func (w *Wallet) Accept(in ledger.IncomingInfo, rep *SyncReport) error {
 	if err != nil {
 		return err
 	}
-	aad := ledger.MemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce)
-	if in.Kind == ledger.KindBulkTransfer.String() {
-		aad = ledger.BulkMemoAAD(w.id.Config.ChainID, in.Sender, w.id.Config.ID, cur, in.Nonce, int(in.Payment))
-	}
-	op, err := ledger.OpenMemo(w.id.MemoKey, in.Memo, aad)
-	var bad string
-	switch {
-	case err != nil:
-		bad = "memo does not open"
-	case !op.Commitment().Equal(mustCommitment(in.Amount)):
-		bad = "memo's opening does not match the amount commitment"
-	}
+	op, bad := OpenIncoming(w.id, in, cur, mustCommitment(in.Amount))
 	return w.write(func(b *pebble.Batch) error {
 		if err := b.Set(scannedKey(in.TxID), []byte{1}, nil); err != nil {
 			return err
