@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Bundle is a self-contained proof: the circuit, the hash of the verifying
@@ -21,7 +22,9 @@ type Bundle struct {
 // BundlePublic holds a bundle's public inputs as hex encodings.
 type BundlePublic struct {
 	Available string `json:"available,omitempty"` // transfer only
-	Amount    string `json:"amount"`
+	Amount    string `json:"amount"`              // fx: leg A's amount
+	AmountB   string `json:"amount_b,omitempty"`  // fx only: leg B's amount
+	Rate      string `json:"rate,omitempty"`      // fx only: R in decimal, at scale FXScale
 	Context   string `json:"context"`
 }
 
@@ -39,6 +42,9 @@ func NewBundle(vk *VerifyingKey, pub Public, proof *Proof) Bundle {
 	}
 	if pub.Circuit == Transfer {
 		b.Public.Available = pub.Available.String()
+	}
+	if pub.Circuit == FX {
+		b.Public.AmountB, b.Public.Rate = pub.AmountB.String(), strconv.FormatUint(pub.Rate, 10)
 	}
 	return b
 }
@@ -81,6 +87,17 @@ func ParseBundle(data []byte) (Bundle, error) {
 	} else if b.Public.Available != "" {
 		return b, fmt.Errorf("%w: a %s bundle has no public.available", ErrBundleFormat, b.Circuit)
 	}
+	if b.Circuit == FX {
+		fields = append(fields, struct {
+			name, value string
+			size        int
+		}{"public.amount_b", b.Public.AmountB, CommitmentSize})
+		if _, err := parseRate(b.Public.Rate); err != nil {
+			return b, fmt.Errorf("%w: %w", ErrBundleFormat, err)
+		}
+	} else if b.Public.AmountB != "" || b.Public.Rate != "" {
+		return b, fmt.Errorf("%w: a %s bundle has no public.amount_b or public.rate", ErrBundleFormat, b.Circuit)
+	}
 	for _, f := range fields {
 		if f.value == "" {
 			return b, fmt.Errorf("%w: missing %s", ErrBundleFormat, f.name)
@@ -121,6 +138,14 @@ func (b Bundle) statement() (Public, *Proof, error) {
 	if pub.Amount, err = ParseCommitment(b.Public.Amount); err != nil {
 		return pub, nil, fmt.Errorf("public.amount: %w", err)
 	}
+	if b.Circuit == FX {
+		if pub.AmountB, err = ParseCommitment(b.Public.AmountB); err != nil {
+			return pub, nil, fmt.Errorf("public.amount_b: %w", err)
+		}
+		if pub.Rate, err = parseRate(b.Public.Rate); err != nil {
+			return pub, nil, err
+		}
+	}
 	if pub.Context, err = ParseContext(b.Public.Context); err != nil {
 		return pub, nil, fmt.Errorf("public.context: %w", err)
 	}
@@ -131,3 +156,12 @@ func (b Bundle) statement() (Public, *Proof, error) {
 // Statement decodes the bundle's public inputs and proof, checking every
 // point; it does not verify the proof.
 func (b Bundle) Statement() (Public, *Proof, error) { return b.statement() }
+
+// parseRate reads an fx bundle's rate: a canonical decimal below 2^64.
+func parseRate(s string) (uint64, error) {
+	r, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || strconv.FormatUint(r, 10) != s {
+		return 0, fmt.Errorf("public.rate %q is not a canonical decimal below 2^64", s)
+	}
+	return r, nil
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/logger"
 
+	"github.com/sable-settlement/sable/circuits/fx"
 	"github.com/sable-settlement/sable/circuits/mint"
 	"github.com/sable-settlement/sable/circuits/transfer"
 )
@@ -26,10 +27,11 @@ type Circuit string
 const (
 	Transfer Circuit = "transfer"
 	Mint     Circuit = "mint"
+	FX       Circuit = "fx"
 )
 
 // Circuits lists every circuit, in a stable order.
-func Circuits() []Circuit { return []Circuit{Transfer, Mint} }
+func Circuits() []Circuit { return []Circuit{Transfer, Mint, FX} }
 
 // ParseCircuit checks a circuit name.
 func ParseCircuit(s string) (Circuit, error) {
@@ -38,21 +40,27 @@ func ParseCircuit(s string) (Circuit, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("zkp: unknown circuit %q (want transfer or mint)", s)
+	return "", fmt.Errorf("zkp: unknown circuit %q (want transfer, mint or fx)", s)
 }
 
 // PublicInputs returns the number of public inputs of c (x and y count once
 // each for a point).
 func (c Circuit) PublicInputs() int {
-	if c == Transfer {
+	switch c {
+	case Transfer:
 		return 5
+	case FX:
+		return 6
 	}
 	return 3
 }
 
 func (c Circuit) definition() frontend.Circuit {
-	if c == Transfer {
+	switch c {
+	case Transfer:
 		return &transfer.Circuit{}
+	case FX:
+		return &fx.Circuit{}
 	}
 	return &mint.Circuit{}
 }

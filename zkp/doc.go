@@ -26,8 +26,10 @@
 //
 // # Circuits and keys
 //
-// Two circuits exist, [Transfer] and [Mint] (see circuits/transfer and
-// circuits/mint for the statements). [SetupDev] runs a single-party Groth16
+// Three circuits exist, [Transfer], [Mint] and [FX] (see circuits/transfer,
+// circuits/mint and circuits/fx for the statements; an FX statement's
+// public inputs are both legs' amounts, the rate at scale [FXScale] and the
+// context, and [FXAmount] is its rounding). [SetupDev] runs a single-party Groth16
 // setup, fit for development only: whoever ran it can forge proofs. Keys are
 // written in a small framed format that names the circuit and carries a
 // SHA-256 of the payload; verifying keys are read with gnark's checked reader,

@@ -33,7 +33,9 @@ var (
 type Public struct {
 	Circuit   Circuit
 	Available Commitment // transfer only: the payer's available balance, C_avail
-	Amount    Commitment // C_amt
+	Amount    Commitment // C_amt; for fx, leg A's amount C_A
+	AmountB   Commitment // fx only: leg B's amount C_B
+	Rate      uint64     // fx only: R, at scale FXScale
 	Context   Context
 }
 
@@ -88,7 +90,14 @@ func (p Public) Vector() fr.Vector {
 		v = append(v, x, y)
 	}
 	x, y := p.Amount.Coordinates()
-	return append(v, x, y, p.Context.element())
+	v = append(v, x, y)
+	if p.Circuit == FX {
+		var r fr.Element
+		r.SetUint64(p.Rate)
+		xb, yb := p.AmountB.Coordinates()
+		v = append(v, xb, yb, r)
+	}
+	return append(v, p.Context.element())
 }
 
 // transferStatement checks a transfer's secret and returns its statement

@@ -126,9 +126,12 @@ func sampleWitness(c Circuit) (witness.Witness, error) {
 	}
 	ctx := NewContext("sable/zkp/prover-sample")
 	var assignment frontend.Circuit
-	if c == Transfer {
+	switch c {
+	case Transfer:
 		_, assignment, err = transferStatement(TransferInput{Balance: 1 << 40, BalanceBlinding: rb, Amount: 123456789, AmountBlinding: ra, Context: ctx})
-	} else {
+	case FX:
+		_, assignment, err = fxStatement(FXInput{AmountA: 123456789, BlindingA: ra, BlindingB: rb, Rate: 134020000, Context: ctx})
+	default:
 		_, assignment, err = mintStatement(MintInput{Amount: 123456789, AmountBlinding: ra, Context: ctx})
 	}
 	if err != nil {

@@ -41,8 +41,11 @@ func verifyBoth(pub Public, proof *Proof, vk *VerifyingKey) error {
 }
 
 func gnarkPublic(pub Public) frontend.Circuit {
-	if pub.Circuit == Transfer {
+	switch pub.Circuit {
+	case Transfer:
 		return transferAssignment(pub)
+	case FX:
+		return fxAssignment(pub)
 	}
 	return mintAssignment(pub)
 }
