@@ -69,7 +69,22 @@ func (c Commitment) Coordinates() (x, y fr.Element) { return c.p.X, c.p.Y }
 // DecodeCommitment parses a 32-byte encoding and checks that it is canonical,
 // on the curve and in the prime-order subgroup.
 func DecodeCommitment(b []byte) (Commitment, error) {
-	p, err := decodePoint(b)
+	p, err := decodePoint(b, true)
+	if err != nil {
+		return Commitment{}, err
+	}
+	return Commitment{p}, nil
+}
+
+// DecodeStoredCommitment parses a 32-byte encoding that this program wrote
+// itself from a Commitment: it checks that the encoding is canonical and on
+// the curve, but not the subgroup (a scalar multiplication by ℓ, most of
+// DecodeCommitment's cost). Every Commitment is in the subgroup (decoded
+// with the full check, or computed from such), so its encoding needs no
+// re-check when read back from a store only its owner writes. Never use it
+// on bytes from outside: a transaction, a query answer, a file.
+func DecodeStoredCommitment(b []byte) (Commitment, error) {
+	p, err := decodePoint(b, false)
 	if err != nil {
 		return Commitment{}, err
 	}
@@ -85,7 +100,7 @@ func ParseCommitment(s string) (Commitment, error) {
 	return DecodeCommitment(b)
 }
 
-func decodePoint(b []byte) (twistededwards.PointAffine, error) {
+func decodePoint(b []byte, subgroup bool) (twistededwards.PointAffine, error) {
 	var p twistededwards.PointAffine
 	if len(b) != CommitmentSize {
 		return p, ErrCommitmentLength
@@ -119,6 +134,9 @@ func decodePoint(b []byte) (twistededwards.PointAffine, error) {
 	}
 	if p.X.LexicographicallyLargest() != negative {
 		p.X.Neg(&p.X)
+	}
+	if !subgroup {
+		return p, nil
 	}
 	var q twistededwards.PointAffine
 	q.ScalarMultiplication(&p, &params.Order)

@@ -63,6 +63,7 @@ func WithAggregateCapacity(n uint64) Option { return func(a *App) { a.capacity =
 // Keys are the verifying keys a node checks proofs with.
 type Keys struct {
 	Transfer, Mint *zkp.VerifyingKey
+	FX             *zkp.VerifyingKey // optional: without it, or on a chain that pins none, swaps are refused
 }
 
 // NewApp opens the application over its state store.
@@ -75,7 +76,7 @@ func NewApp(store *Store, keys Keys, log *slog.Logger, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{store: store, log: log, height: h, appHash: hash,
-		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint)}}
+		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint, keys.FX)}}
 	for _, o := range opts {
 		o(a)
 	}
@@ -125,7 +126,7 @@ func (a *App) checkKeys(g *ledger.Genesis) error {
 			return fmt.Errorf("ledger: the %s verifying key (hash %s) is not the one genesis pins (%s)", k.name, k.vk.HashHex(), k.want)
 		}
 	}
-	return nil
+	return a.checkFXKey(g)
 }
 
 // base is the state a new block builds on: genesis until the first commit.
@@ -179,10 +180,15 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 
 // CheckTx pre-validates a transaction against the check state and, if it
 // passes, applies it there so the sender's next transaction builds on it.
+// A transaction's proofs are batch-verified together first (precheck,
+// batch.go), and their verdicts kept for the block that will hold it.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	tx, rej := decode(req.Tx)
+	if rej == nil {
+		rej = a.exec.precheck(a.check, tx)
+	}
 	if rej == nil {
 		rej = a.exec.apply(a.check, tx, a.height+1, 0)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -447,9 +448,11 @@ func offCurve() []byte {
 
 func smallOrder() []byte {
 	// (0, −1) has order 2: y = p − 1, little-endian.
+	// (The hex is already little-endian; reversing it gave an off-curve
+	// point, so the subgroup case tested the curve check instead.)
 	b, _ := hex.DecodeString("000000f093f5e1439170b97948e833285d588181b64550b829a031e1724e6430")
-	for i, j := 0, 31; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
+	if _, err := zkp.DecodeCommitment(b); err != zkp.ErrNotInSubgroup {
+		panic("smallOrder: not a point outside the subgroup: " + fmt.Sprint(err))
 	}
 	return b
 }

@@ -60,7 +60,8 @@ func bulkStatements(tx *ledger.Tx, chainID string) []batchItem {
 }
 
 // preverify batch-verifies the proofs of the block's transactions that
-// decode, and caches the verdicts.
+// decode, and caches the verdicts. Proofs already judged (at CheckTx, or in
+// an earlier pass over the same block) are not verified again.
 func (e *executor) preverify(txs [][]byte) {
 	var items []batchItem
 	for _, raw := range txs {
@@ -68,12 +69,36 @@ func (e *executor) preverify(txs [][]byte) {
 		if rej != nil {
 			continue // the apply rejects it with its decoding code
 		}
-		if pub, proof, ok := statement(tx, e.chainID); ok {
-			items = append(items, batchItem{pub: pub, raw: proof})
-		}
-		items = append(items, bulkStatements(tx, e.chainID)...)
+		items = append(items, e.proofs(tx)...)
 	}
-	e.verifier.checkBatch(items)
+	e.verifier.checkBatch(items, true)
+}
+
+// proofs returns every statement and proof a transaction carries.
+func (e *executor) proofs(tx *ledger.Tx) []batchItem {
+	if pub, proof, ok := statement(tx, e.chainID); ok {
+		return []batchItem{{pub: pub, raw: proof}}
+	}
+	return bulkStatements(tx, e.chainID)
+}
+
+// precheck is CheckTx's first pass over a decoded transaction: the sender
+// and its signature (so that a transaction nobody signed costs no pairing),
+// then all of the transaction's proofs in one batch, whose verdicts the
+// apply that follows finds cached. A failed batch is not taken apart here:
+// the apply verifies the proofs one by one and stops at the first bad one,
+// as it would without the batch. precheck rejects only what the apply would
+// reject first, with the same code.
+func (e *executor) precheck(o *overlay, tx *ledger.Tx) *ledger.Rejection {
+	items := e.proofs(tx)
+	if len(items) < 2 {
+		return nil // one proof: the apply's single verification is cheaper than a batch of one
+	}
+	if _, rej := e.authenticate(view{o.child()}, tx, tx.ID()); rej != nil {
+		return rej
+	}
+	e.verifier.checkBatch(items, false)
+	return nil
 }
 
 // batchItem is one proof of a block and its statement.
@@ -85,13 +110,15 @@ type batchItem struct {
 }
 
 // checkBatch judges every item not yet in the cache, a batch per circuit.
-func (v *verifier) checkBatch(items []batchItem) {
+// When a batch fails, name says whether to find its bad proofs now (a
+// block's, all of which the apply will need) or leave them to the apply.
+func (v *verifier) checkBatch(items []batchItem, name bool) {
 	byCircuit := map[zkp.Circuit][]batchItem{}
 	seen := map[[32]byte]bool{}
 	v.mu.Lock()
 	for _, it := range items {
 		it.key = cacheKey(it.pub, it.raw)
-		if _, cached := v.valid[it.key]; cached || seen[it.key] {
+		if _, cached := v.lookup(it.key); cached || seen[it.key] {
 			continue
 		}
 		seen[it.key] = true
@@ -99,14 +126,15 @@ func (v *verifier) checkBatch(items []batchItem) {
 	}
 	v.mu.Unlock()
 	for _, c := range zkp.Circuits() {
-		if batch := byCircuit[c]; len(batch) > 0 {
-			v.judge(v.keys[c], batch)
+		if batch := byCircuit[c]; len(batch) > 0 && v.keys[c] != nil {
+			v.judge(v.keys[c], batch, name)
 		}
 	}
 }
 
-// judge verifies one circuit's batch and remembers each verdict.
-func (v *verifier) judge(vk *zkp.VerifyingKey, batch []batchItem) {
+// judge verifies one circuit's batch and remembers each verdict: all valid
+// if the batch passes; if it fails, each proof's own, when name is set.
+func (v *verifier) judge(vk *zkp.VerifyingKey, batch []batchItem, name bool) {
 	pubs := make([]zkp.Public, 0, len(batch))
 	proofs := make([]*zkp.Proof, 0, len(batch))
 	var malformed []batchItem
@@ -136,6 +164,9 @@ func (v *verifier) judge(vk *zkp.VerifyingKey, batch []batchItem) {
 				v.remember(it.key, true)
 			}
 		}
+		return
+	}
+	if !name {
 		return
 	}
 	// Name the bad ones: one by one, across the cores.

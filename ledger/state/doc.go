@@ -4,12 +4,18 @@
 //
 // # The flow of a transaction
 //
-//	CheckTx          decode, then authenticate and apply against the committed state in a throwaway overlay
+//	CheckTx          decode, authenticate, batch-verify the tx's proofs, then apply against the check state
 //	PrepareProposal  drop what no longer applies, in the order received
 //	ProcessProposal  refuse a block holding any transaction that does not apply
 //	FinalizeBlock    batch-verify the block's proofs per circuit, then apply each transaction in order
 //	Commit           write the block's changes, the height and the app hash in one synced Pebble batch
 //	Query            answer from the last committed state (paths in the ledger package's answers.go)
+//
+// Each proof is verified once per node: CheckTx batch-verifies a
+// transaction's proofs and remembers the verdicts, and the block's passes
+// batch-verify only the proofs not yet judged (verifier.go, batch.go).
+// Commitments read back from state skip the subgroup check their values
+// passed on the way in (state.go).
 //
 // A transaction is applied inside its own overlay, merged into the block's
 // only if it succeeds, so a rejected transaction changes nothing.

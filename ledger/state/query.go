@@ -145,7 +145,7 @@ func queryAggregates(v view) (any, uint32, string) {
 	}
 	out := []ledger.AggregateInfo{}
 	for _, e := range entries {
-		c, err := zkp.DecodeCommitment(e.Value)
+		c, err := zkp.DecodeStoredCommitment(e.Value)
 		if err != nil {
 			return nil, ledger.QueryCodeBadQuery, err.Error()
 		}
@@ -169,7 +169,7 @@ func queryAggregate(v view, key string) (any, uint32, string) {
 	info := ledger.AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
 	if raw, err := v.o.get(aggBaseKey(key)); err == nil && raw != nil {
 		r := codec.NewReader(raw)
-		base := r.Commitment()
+		base := r.StoredCommitment()
 		info.Base = r.Blob(ledger.MaxFlowSize)
 		if r.Done() == nil {
 			info.BaseCommitment = base.String()

@@ -124,9 +124,17 @@ func (a *Account) encode() []byte {
 	return w.B
 }
 
+// Commitments in state are read back with codec's StoredCommitment, which
+// skips the subgroup check. The invariant that makes this sound: only the
+// executor writes this store, and every commitment it writes is either a
+// transaction's point, fully checked when the transaction was decoded
+// (ledger.DecodeTx, CodeBadPoint), a genesis point checked when the genesis
+// was parsed, or a sum or difference of such points, which stays in the
+// prime-order subgroup. Canonical encoding and the curve equation are still
+// checked, so a damaged record is reported as corrupt state.
 func decodeAccount(b []byte) (*Account, error) {
 	r := codec.NewReader(b)
-	a := &Account{Available: r.Commitment(), Pending: r.Commitment()}
+	a := &Account{Available: r.StoredCommitment(), Pending: r.StoredCommitment()}
 	return a, stateErr("account", r.Done())
 }
 
@@ -180,7 +188,7 @@ func decodeIncoming(b []byte) (*Incoming, error) {
 	in.Sender = r.Str(ledger.MaxIDLen)
 	in.Nonce = r.U64()
 	r.Fixed(in.Currency[:])
-	in.Amount = r.Commitment()
+	in.Amount = r.StoredCommitment()
 	in.Memo = r.Blob(ledger.MaxMemoSize)
 	in.Height = int64(r.U64())
 	if in.Kind == ledger.KindBulkTransfer {
@@ -245,7 +253,7 @@ func (v view) commitmentAt(key []byte) (zkp.Commitment, error) {
 	if err != nil || b == nil {
 		return zkp.ZeroCommitment(), err
 	}
-	c, err := zkp.DecodeCommitment(b)
+	c, err := zkp.DecodeStoredCommitment(b)
 	return c, stateErr("commitment", err)
 }
 

@@ -10,15 +10,21 @@ import (
 )
 
 // verifier checks proofs with the genesis-pinned verifying keys. A proof is
-// checked up to three times per node (CheckTx, ProcessProposal,
-// FinalizeBlock); the result depends only on the statement and the proof,
-// so it is remembered, keyed by their hash. The cache never changes an
-// outcome, only how fast it is reached.
+// needed up to four times per node (CheckTx, PrepareProposal,
+// ProcessProposal, FinalizeBlock); the verdict depends only on the
+// statement and the proof, so it is remembered, keyed by their hash, and
+// each proof is verified once per node (batch.go). The cache never changes
+// an outcome, only how fast it is reached: a verdict, valid or not, is the
+// same whenever and however it is reached.
+//
+// The cache has two generations of up to verifierCacheSize verdicts each:
+// when the newer fills, the older is dropped, so a verdict reached at
+// CheckTx survives the blocks that follow however busy the chain.
 type verifier struct {
 	keys map[zkp.Circuit]*zkp.VerifyingKey
 
-	mu    sync.Mutex
-	valid map[[32]byte]bool
+	mu         sync.Mutex
+	valid, old map[[32]byte]bool
 
 	// How many proofs were verified alone, and in batches (batch.go).
 	singles, batched atomic.Int64
@@ -27,9 +33,9 @@ type verifier struct {
 
 const verifierCacheSize = 1 << 14
 
-func newVerifier(transfer, mint *zkp.VerifyingKey) *verifier {
+func newVerifier(transfer, mint, fx *zkp.VerifyingKey) *verifier {
 	return &verifier{
-		keys:  map[zkp.Circuit]*zkp.VerifyingKey{zkp.Transfer: transfer, zkp.Mint: mint},
+		keys:  map[zkp.Circuit]*zkp.VerifyingKey{zkp.Transfer: transfer, zkp.Mint: mint, zkp.FX: fx},
 		valid: map[[32]byte]bool{},
 	}
 }
@@ -50,9 +56,7 @@ func cacheKey(pub zkp.Public, proof [zkp.ProofSize]byte) [32]byte {
 // check verifies proof for pub, or rejects with CodeBadProof.
 func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *ledger.Rejection {
 	key := cacheKey(pub, proof)
-	v.mu.Lock()
-	ok, seen := v.valid[key]
-	v.mu.Unlock()
+	ok, seen := v.cached(key)
 	if !seen {
 		ok = v.verify(pub, proof)
 		v.remember(key, ok)
@@ -69,17 +73,37 @@ func (v *verifier) verify(pub zkp.Public, raw [zkp.ProofSize]byte) bool {
 	if err != nil {
 		return false
 	}
+	vk := v.keys[pub.Circuit]
+	if vk == nil { // fx on a chain that pins no fx key: swaps are refused before
+		return false
+	}
 	done := v.metrics.verified(pub.Circuit)
-	ok := v.keys[pub.Circuit].Verify(pub, proof) == nil
+	ok := vk.Verify(pub, proof) == nil
 	done(ok)
 	return ok
+}
+
+// cached returns the verdict remembered for key, if any.
+func (v *verifier) cached(key [32]byte) (ok, seen bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.lookup(key)
+}
+
+// lookup is cached with v.mu held.
+func (v *verifier) lookup(key [32]byte) (ok, seen bool) {
+	if ok, seen = v.valid[key]; seen {
+		return ok, true
+	}
+	ok, seen = v.old[key]
+	return ok, seen
 }
 
 func (v *verifier) remember(key [32]byte, ok bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.valid) >= verifierCacheSize {
-		clear(v.valid)
+		v.old, v.valid = v.valid, make(map[[32]byte]bool, verifierCacheSize)
 	}
 	v.valid[key] = ok
 }

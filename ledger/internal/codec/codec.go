@@ -3,6 +3,10 @@
 // exactly one encoding per value. Transactions, the state machine's records
 // and the wallet's records are all written with it.
 //
+// Commitments have two readers: [Reader.Commitment] checks everything, for
+// bytes from outside; [Reader.StoredCommitment] skips the subgroup check, for
+// records the state machine wrote itself from checked values.
+//
 // A [Reader]'s first error sticks, so a decoder reads every field and checks
 // [Reader.Done] once. It never allocates more than the limit a caller passes.
 package codec
@@ -124,13 +128,24 @@ func (r *Reader) Blob(max int) []byte {
 	return append([]byte(nil), out...)
 }
 
-// Commitment reads a 32-byte commitment and checks it as a point.
-func (r *Reader) Commitment() zkp.Commitment {
+// Commitment reads a 32-byte commitment and checks it as a point: canonical,
+// on the curve and in the prime-order subgroup. Every commitment from outside
+// (a transaction, a query answer, a file) is read with it.
+func (r *Reader) Commitment() zkp.Commitment { return r.commitment(zkp.DecodeCommitment) }
+
+// StoredCommitment reads a 32-byte commitment that the reader's own program
+// wrote from a checked Commitment: canonical and on the curve, without the
+// subgroup check (zkp.DecodeStoredCommitment). Only for a store whose one
+// writer is its owner: the state machine's records, written by its executor
+// from values that were fully checked when they came in.
+func (r *Reader) StoredCommitment() zkp.Commitment { return r.commitment(zkp.DecodeStoredCommitment) }
+
+func (r *Reader) commitment(decode func([]byte) (zkp.Commitment, error)) zkp.Commitment {
 	b := r.Take(zkp.CommitmentSize)
 	if b == nil {
 		return zkp.Commitment{}
 	}
-	c, err := zkp.DecodeCommitment(b)
+	c, err := decode(b)
 	if err != nil && r.err == nil {
 		r.err = fmt.Errorf("%w: %w", ErrPoint, err)
 	}
