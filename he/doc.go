@@ -272,6 +272,52 @@
 // measures includes the flooding, so it can only name noise above what
 // flooding explains (FloodBound). ledger/audit documents the consequence.
 //
+// # Key epochs
+//
+// Intent: the regulator parties move to a new collective key (new shares;
+// t and n may change) without decrypting anything. The new key is made
+// as ThresholdKeys makes any; Target names it with its n'. Each of t
+// parties of the old key sends, per ciphertext, a public-key switch share
+// (KeyShare.ShareSwitch; Lattigo's mhe.PublicKeySwitchProtocol):
+// λ_i·s_i·c1 + u_i·pk0' + e0_i + f_i and u_i·pk1' + e1_i, an encryption of
+// zero under the new key plus its Lagrange-weighted share times c1 and a
+// flooding f_i. Switch adds t shares to (c0, 0); the result decrypts under
+// the new secret to the same plaintext. A share names its active set, the
+// ciphertext's digest and the target's (the key and n'), and Switch
+// refuses shares of another ciphertext, target, set or size; fewer than t
+// old parties make no ciphertext the new key opens, and the old key does
+// not open the result. A switch share encodes to 95,311 bytes (t = 3).
+//
+// Noise budget. The switch adds, per party, the flooding (bound F) and
+// the encryption of zero at the aggregate level, at most E·(2n'N + 1)
+// (2^19.2 for n' = 4): SwitchNoiseBound = t·(F + E·(2n'N + 1)). F is sized
+// so that this is half the capacity in the new key's unit,
+// (MaxLoad/2)·(ThresholdNoiseBound(n') + 1), and the switch counts as that
+// many flows: SwitchLoad (33,554,435 for 3 shares to a 3-of-4 key). The
+// switched ciphertext's load is its own, converted to the new unit
+// (⌈L·(ThresholdNoiseBound(n) + 1)/(ThresholdNoiseBound(n') + 1)⌉, never
+// below L, which bounds the limbs), plus SwitchLoad; so MaxLoad still
+// bounds both limbs and noise, the threshold decryption's flooding fits on
+// top, and decryption under the new key stays exact at full capacity in
+// the worst case. TestSwitchFullCapacity switches an aggregate of
+// MaxLoad − SwitchLoad maximal flows with the worst honest noise
+// (2^38.0) to load MaxLoad: noise 2^38.4 after the switch (bound 2^39.0),
+// 2^41.4 after the flooded decryption (MaxNoise 2^43.0), exact. A second
+// switch would pass MaxLoad: a ciphertext is switched once between epoch
+// closes, and Switch refuses the second with ErrCapacity.
+//
+// Security in bits. The flooding hides the old ciphertext's noise (which
+// depends on the old secret) from whoever holds the new key, even t'
+// new parties decrypting without flooding: 3 shares flood with σ = 2^34.6
+// in total, so by the argument of FloodSecurity SwitchSecurity is
+// 29.6 − log2|e| bits: 16.6 for one honest flow in the worst case (2^13),
+// about 20 for a testnet aggregate's typical noise (2^8 to 2^10). A
+// decryption under the new key floods again (σ 2^39.2) and hides the
+// old noise plus the switch's key-dependent terms (at most 3·2^19.2) as
+// FloodSecurity says for that sum. Sizing F against the whole capacity
+// instead would leave no room for a flow after a switch; a larger ring
+// would, as for the decryption flooding.
+//
 // # Concurrency
 //
 // Params, PublicKey and SecretKey are immutable and safe for concurrent use.
@@ -285,6 +331,6 @@
 //
 // Errors start with "he: " and wrap ErrMalformed, ErrParams, ErrOversize,
 // ErrRange, ErrCapacity, ErrInconsistent, ErrScaled, ErrDegenerate or
-// ErrThreshold where one applies.
+// ErrThreshold (decryption and switch shares alike) where one applies.
 // No error or log message contains an amount, a blinding or key material.
 package he

@@ -30,6 +30,7 @@ const (
 	kindSecretKey    kind = 3
 	kindKeyShare     kind = 4 // a threshold regulator's share of the key
 	kindDecryptShare kind = 5 // a threshold regulator's decryption share
+	kindSwitchShare  kind = 6 // an old-key party's share of a key switch
 )
 
 func (k kind) String() string {
@@ -44,6 +45,8 @@ func (k kind) String() string {
 		return "key share"
 	case kindDecryptShare:
 		return "decryption share"
+	case kindSwitchShare:
+		return "switch share"
 	}
 	return fmt.Sprintf("kind %d", byte(k))
 }

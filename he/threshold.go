@@ -222,6 +222,23 @@ func (ks *KeyShare) checkActive(active []int) ([]int, error) {
 	return a, nil
 }
 
+// additive returns λ_i·s_i, the party's Lagrange-weighted share for the
+// active set a (checked): the t shares of a add up to the collective
+// secret.
+func (ks *KeyShare) additive(a []int) (*rlwe.SecretKey, error) {
+	hp := ks.p.hp
+	points := make([]mhe.ShamirPublicPoint, len(a))
+	for i, x := range a {
+		points[i] = mhe.ShamirPublicPoint(x)
+	}
+	own := mhe.ShamirPublicPoint(ks.index)
+	add := rlwe.NewSecretKey(hp)
+	if err := mhe.NewCombiner(*hp.GetRLWEParameters(), own, points, ks.t).GenAdditiveShare(points, own, ks.shamir, add); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrThreshold, err)
+	}
+	return add, nil
+}
+
 // ShareDecrypt makes this party's decryption share of ct for the active
 // set (t parties, its own among them). The caller decides whether ct may
 // be decrypted at all (ledger/audit's policy).
@@ -238,14 +255,9 @@ func (ks *KeyShare) ShareDecrypt(ct *Ciphertext, active []int) (*DecryptionShare
 		return nil, fmt.Errorf("%w: share decrypt: ciphertext for %v, key share for %v", ErrParams, ct.p, ks.p)
 	}
 	hp := ks.p.hp
-	points := make([]mhe.ShamirPublicPoint, len(a))
-	for i, x := range a {
-		points[i] = mhe.ShamirPublicPoint(x)
-	}
-	own := mhe.ShamirPublicPoint(ks.index)
-	add := rlwe.NewSecretKey(hp)
-	if err := mhe.NewCombiner(*hp.GetRLWEParameters(), own, points, ks.t).GenAdditiveShare(points, own, ks.shamir, add); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrThreshold, err)
+	add, err := ks.additive(a)
+	if err != nil {
+		return nil, err
 	}
 	sigma := floodSigma(ks.p, ks.n, ks.t)
 	cks, err := mhe.NewKeySwitchProtocol(hp, ring.DiscreteGaussian{Sigma: sigma, Bound: 6 * sigma})
