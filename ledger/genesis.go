@@ -30,6 +30,9 @@ type Genesis struct {
 type GenesisKeys struct {
 	Transfer string `json:"transfer"`
 	Mint     string `json:"mint"`
+	// FX pins the fx circuit's verifying key (atomic swaps). Empty on a
+	// chain made before swaps existed: such a chain rejects swaps.
+	FX string `json:"fx,omitempty"`
 	// Ceremony is the hash of the setup ceremony's record (hex, the Hash
 	// of zkp/ceremony's Record) when the keys come from one: it commits to
 	// the transcript, the final beacon and these keys, so anyone can check
@@ -108,6 +111,9 @@ func (g *Genesis) problems() []string {
 		if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
 			bad("vk_hashes.%s is not 32 bytes of hex", name)
 		}
+	}
+	if b, err := hex.DecodeString(g.VKHashes.FX); err != nil || (len(b) != 0 && len(b) != 32) {
+		bad("vk_hashes.fx is not 32 bytes of hex")
 	}
 	if b, err := hex.DecodeString(g.VKHashes.Ceremony); err != nil || (len(b) != 0 && len(b) != 32) {
 		bad("vk_hashes.ceremony is not 32 bytes of hex")

@@ -124,6 +124,13 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 			return nil, fmt.Errorf("ledger: %s verifying key: %w", k.c, err)
 		}
 	}
+	// The fx key is optional: a home written before swaps has none, and
+	// its chain refuses swaps (state.Keys).
+	if _, path := zkp.KeyPaths(filepath.Join(home, ZKDir), zkp.FX); func() bool { _, err := os.Stat(path); return err == nil }() {
+		if keys.FX, err = zkp.ReadVerifyingKey(path, zkp.FX); err != nil {
+			return nil, fmt.Errorf("ledger: fx verifying key: %w", err)
+		}
+	}
 	store, err := state.OpenStore(filepath.Join(home, nodeAppDir))
 	if err != nil {
 		return nil, err
