@@ -97,3 +97,9 @@ func TestFXProof(t *testing.T) {
 		t.Errorf("leg B of 0: %v, want ErrFXAmount", err)
 	}
 }
+
+// fxOf is the swap of in's amount at 1.3402, for tests that prove every
+// circuit from one random transfer input.
+func fxOf(in TransferInput) FXInput {
+	return FXInput{AmountA: in.Amount, BlindingA: in.AmountBlinding, BlindingB: in.BalanceBlinding, Rate: 134_020_000, Context: in.Context}
+}

@@ -42,9 +42,12 @@ func proveAndVerify(p *Prover, vk *VerifyingKey, in TransferInput) error {
 	var pub Public
 	var proof *Proof
 	var err error
-	if vk.Circuit() == Transfer {
+	switch vk.Circuit() {
+	case Transfer:
 		pub, proof, err = p.ProveTransfer(in)
-	} else {
+	case FX:
+		pub, proof, err = p.ProveFX(fxOf(in))
+	default:
 		pub, proof, err = p.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context})
 	}
 	if err != nil {
@@ -57,7 +60,7 @@ func proveAndVerify(p *Prover, vk *VerifyingKey, in TransferInput) error {
 }
 
 func TestProverEngines(t *testing.T) {
-	dir := keyDir(t, Transfer, Mint)
+	dir := keyDir(t, Circuits()...)
 	for _, e := range []Engine{EngineTables, EngineGnark} {
 		p := OpenProver(dir, WithEngine(e), WithoutTablesCache())
 		for _, c := range Circuits() {
@@ -278,7 +281,7 @@ func TestProverConcurrent(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range Circuits() {
+	for _, c := range []Circuit{Transfer, Mint} {
 		s := p.Stats(c)
 		if s.Engine != EngineTables || s.TableProofs != 3 || s.GnarkProofs != 0 {
 			t.Fatalf("%s: %+v", c, s)

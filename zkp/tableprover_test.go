@@ -213,9 +213,12 @@ func TestTablesRoundTrip(t *testing.T) {
 		in := randomTransfer(t, 1)
 		var pub Public
 		var proof *Proof
-		if c == Transfer {
+		switch c {
+		case Transfer:
 			pub, proof, err = loaded.ProveTransfer(in, vk)
-		} else {
+		case FX:
+			pub, proof, err = loaded.ProveFX(fxOf(in), vk)
+		default:
 			pub, proof, err = loaded.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context}, vk)
 		}
 		if err != nil {

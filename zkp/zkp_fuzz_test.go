@@ -33,12 +33,15 @@ var fuzzBundles = sync.OnceValues(func() (map[Circuit]Bundle, error) {
 		var pub Public
 		var proof *Proof
 		var err error
-		if c == Transfer {
+		switch c {
+		case Transfer:
 			pub, proof, err = s.pk.ProveTransfer(TransferInput{
 				Balance: 1_000_000, BalanceBlinding: big.NewInt(77),
 				Amount: 250, AmountBlinding: big.NewInt(5), Context: ctx,
 			}, s.vk)
-		} else {
+		case FX:
+			pub, proof, err = s.pk.ProveFX(FXInput{AmountA: 250, BlindingA: big.NewInt(5), BlindingB: big.NewInt(77), Rate: 134_020_000, Context: ctx}, s.vk)
+		default:
 			pub, proof, err = s.pk.ProveMint(MintInput{Amount: 250, AmountBlinding: big.NewInt(5), Context: ctx}, s.vk)
 		}
 		if err != nil {
