@@ -94,6 +94,7 @@ type ProveResult struct {
 // (medians). Proofs here are the API's: verified before they return.
 type EngineCosts struct {
 	Circuit       string  `json:"circuit"`
+	Constraints   int     `json:"constraints"`
 	TablesBytes   int64   `json:"tables_bytes"`    // the table cache file
 	BuildMs       float64 `json:"tables_build_ms"` // zkp.NewTableProver
 	WriteMs       float64 `json:"tables_write_ms"` // TableProver.WriteTables
@@ -621,18 +622,20 @@ func (p *transferSetup) verifyBench(res *ProveResult, pubs []zkp.Public, proofs 
 	return nil
 }
 
-// onePath measures both circuits on the one proving path. dir holds the
-// transfer circuit's keys; the mint circuit's are made here.
+// onePath measures every circuit on the one proving path. dir holds the
+// transfer circuit's keys; the others' are made here.
 func onePath(dir string, rounds int, pr Progress) ([]EngineCosts, error) {
-	pr.Stage("setup: mint circuit", 1)
-	pk, vk, err := zkp.SetupDev(zkp.Mint)
-	if err != nil {
-		return nil, err
+	for _, c := range []zkp.Circuit{zkp.Mint, zkp.FX} {
+		pr.Stage(fmt.Sprintf("setup: %s circuit", c), 1)
+		pk, vk, err := zkp.SetupDev(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeKeys(dir, pk, vk); err != nil {
+			return nil, err
+		}
+		pr.Step()
 	}
-	if err := writeKeys(dir, pk, vk); err != nil {
-		return nil, err
-	}
-	pr.Step()
 	var out []EngineCosts
 	for _, c := range zkp.Circuits() {
 		e, err := engineCosts(dir, c, rounds, pr)
@@ -650,9 +653,12 @@ func proveOne(p *zkp.Prover, c zkp.Circuit, i int) error {
 	if err != nil {
 		return err
 	}
-	if c == zkp.Transfer {
+	switch c {
+	case zkp.Transfer:
 		_, _, err = p.ProveTransfer(in)
-	} else {
+	case zkp.FX: // in's amount at 1.3402
+		_, _, err = p.ProveFX(zkp.FXInput{AmountA: in.Amount, BlindingA: in.AmountBlinding, BlindingB: in.BalanceBlinding, Rate: 134_020_000, Context: in.Context})
+	default:
 		_, _, err = p.ProveMint(zkp.MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context})
 	}
 	return err
@@ -664,6 +670,9 @@ func proveOne(p *zkp.Prover, c zkp.Circuit, i int) error {
 func engineCosts(dir string, c zkp.Circuit, rounds int, pr Progress) (EngineCosts, error) {
 	pr.Stage(fmt.Sprintf("one proving path: %s", c), rounds+3)
 	e := EngineCosts{Circuit: string(c)}
+	if ccs, err := c.Compile(); err == nil {
+		e.Constraints = ccs.GetNbConstraints()
+	}
 	pkPath, _ := zkp.KeyPaths(dir, c)
 	pk, err := zkp.ReadProvingKey(pkPath, c)
 	if err != nil {

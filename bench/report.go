@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/sable-settlement/sable/zkp"
 )
 
 func yes(b bool) string {
@@ -217,13 +219,18 @@ func onePathMarkdown(b *bytes.Buffer, costs []EngineCosts) {
 	}
 	b.WriteString("### One proving path (`zkp.OpenProver`)\n\n")
 	b.WriteString("The wallet, the CLI, the demo and these benchmarks prove through `zkp.OpenProver(dir, ...)`, which serves each circuit with the table engine when that is faster end to end: when the table cache beside the proving key (`<circuit>.tables`) is valid, from the first use of a `LongRunning` prover, or once a prover has made enough proofs with gnark's to pay for building the tables. Proofs here include the check of each fresh proof against the verifying key. Medians.\n\n")
-	b.WriteString("| circuit | tables: build | write | load | size | proof: tables | proof: gnark | build pays after | one-shot, cache present | one-shot, no cache | long-running |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| circuit | constraints | tables: build | write | load | size | proof: tables | proof: gnark | build pays after | one-shot, cache present | one-shot, no cache | long-running |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, e := range costs {
-		fmt.Fprintf(b, "| %s | %.0f ms | %.1f ms | %.1f ms | %.1f MB | %.1f ms | %.1f ms | %.1f proofs | %.1f ms (%s) | %.1f ms (%s) | %s |\n",
-			e.Circuit, e.BuildMs, e.WriteMs, e.LoadMs, float64(e.TablesBytes)/1e6, e.TablesProveMs, e.GnarkProveMs, e.BreakEven,
+		fmt.Fprintf(b, "| %s | %d | %.0f ms | %.1f ms | %.1f ms | %.1f MB | %.1f ms | %.1f ms | %.1f proofs | %.1f ms (%s) | %.1f ms (%s) | %s |\n",
+			e.Circuit, e.Constraints, e.BuildMs, e.WriteMs, e.LoadMs, float64(e.TablesBytes)/1e6, e.TablesProveMs, e.GnarkProveMs, e.BreakEven,
 			e.OneShotCachedMs, e.OneShotCachedBy, e.OneShotNoCacheMs, e.OneShotNoCacheBy, e.LongRunningBy)
 	}
-	b.WriteString("\nA one-shot figure is a fresh prover's first proof: reading the keys, loading the tables if the cache is there, and the proof.\n\n")
+	b.WriteString("\nA one-shot figure is a fresh prover's first proof: reading the keys, loading the tables if the cache is there, and the proof.\n")
+	if t, f := engineCostsOf(costs, zkp.Transfer), engineCostsOf(costs, zkp.FX); t != nil && f != nil && t.TablesProveMs > 0 && t.GnarkProveMs > 0 {
+		fmt.Fprintf(b, "An fx proof (a swap's rate relation, `circuits/fx`) costs %.2f× a transfer proof on the table engine and %.2f× on gnark's, in this process.\n",
+			f.TablesProveMs/t.TablesProveMs, f.GnarkProveMs/t.GnarkProveMs)
+	}
+	b.WriteString("\n")
 }
 
 // whereTimeGoes reads this run's measurements: where a proof's time went
@@ -322,4 +329,14 @@ func findSection(doc []byte, heading string) (int, int) {
 		off += len(line)
 	}
 	return start, len(doc)
+}
+
+// engineCostsOf returns c's costs, or nil.
+func engineCostsOf(costs []EngineCosts, c zkp.Circuit) *EngineCosts {
+	for i := range costs {
+		if costs[i].Circuit == string(c) {
+			return &costs[i]
+		}
+	}
+	return nil
 }
