@@ -34,6 +34,7 @@ const (
 	CodeStaleClose         uint32 = 26 // an epoch close made for an aggregate that has changed since; audit again
 	CodeStaleSupply        uint32 = 27 // a mint proved against a supply that has changed since; sync and mint again
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
+	// Codes 40–49 are FX's (fx.go).
 )
 
 // Rejection is a transaction refused with a code and a message a person can

@@ -117,7 +117,7 @@ func (tx *Tx) SigningBytes(chainID string) []byte {
 	w := &codec.Writer{}
 	w.Fixed([]byte("sable/tx-sig/v1"))
 	w.Str(chainID)
-	w.Fixed(tx.unsigned())
+	w.Fixed(tx.signed())
 	return w.B
 }
 
@@ -151,6 +151,10 @@ func (tx *Tx) PaymentContexts(chainID string) []zkp.Context {
 // unproved is the unsigned encoding with every proof zeroed.
 func (tx *Tx) unproved() []byte {
 	c := *tx
+	if body := fxUnproved(tx.Body); body != nil {
+		c.Body = body
+		return c.unsigned()
+	}
 	switch b := tx.Body.(type) {
 	case *Transfer:
 		bb := *b
@@ -231,6 +235,9 @@ func DecodeTx(b []byte) (*Tx, error) {
 }
 
 func newBody(k Kind) Body {
+	if b := newFXBody(k); b != nil {
+		return b
+	}
 	switch k {
 	case KindRegisterBank:
 		return &RegisterBank{}
