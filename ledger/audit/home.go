@@ -19,6 +19,11 @@ import (
 //	regulator.json   jurisdiction, index, n, t, k and every party's
 //	                 approval public key (the roster)
 //	he.pk            the collective HE public key (the genesis holds it too)
+//
+// Those are the genesis key's (epoch 0). A key rotation (rotate.go) writes
+// each later epoch's share, configuration and public key next to them,
+// suffixed with the epoch: he.share.1, regulator.json.1, he.pk.1; the
+// approval key stays the party's across epochs.
 const (
 	shareFile    = "he.share"
 	approvalFile = "approval.key"
@@ -30,6 +35,7 @@ const (
 // RegulatorHome is a regulator party's home, loaded.
 type RegulatorHome struct {
 	Dir          string
+	Epoch        uint32 // the key epoch whose share is loaded
 	Jurisdiction string
 	Share        *he.KeyShare
 	PublicKey    *he.PublicKey
@@ -84,14 +90,25 @@ func WriteRegulators(dir string, jurisdictions []string, t, k int) (*he.PublicKe
 		homes[i] = filepath.Join(dir, jurisdictions[i])
 		c := cfg
 		c.Jurisdiction, c.Index = jurisdictions[i], ks.Index()
-		if err := writeHome(homes[i], c, ks, seeds[i], pkb); err != nil {
+		if err := writeHome(homes[i], 0, c, ks, seeds[i], pkb); err != nil {
 			return nil, nil, err
 		}
 	}
 	return pk, homes, nil
 }
 
-func writeHome(home string, c homeConfig, ks *he.KeyShare, seed, pkb []byte) error {
+// epochFile names a home file of key epoch e: the name itself at epoch 0,
+// then suffixed with the epoch.
+func epochFile(name string, e uint32) string {
+	if e == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s.%d", name, e)
+}
+
+// writeHome writes a party's files of key epoch e, and its approval key
+// when seed is given.
+func writeHome(home string, e uint32, c homeConfig, ks *he.KeyShare, seed, pkb []byte) error {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
@@ -103,11 +120,16 @@ func writeHome(home string, c homeConfig, ks *he.KeyShare, seed, pkb []byte) err
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	for _, f := range []struct {
+	type file struct {
 		name string
 		b    []byte
 		perm os.FileMode
-	}{{shareFile, sb, 0o600}, {approvalFile, []byte(hex.EncodeToString(seed)), 0o600}, {configFile, append(cb, '\n'), 0o644}, {publicFile, pkb, 0o644}} {
+	}
+	files := []file{{epochFile(shareFile, e), sb, 0o600}, {epochFile(configFile, e), append(cb, '\n'), 0o644}, {epochFile(publicFile, e), pkb, 0o644}}
+	if seed != nil {
+		files = append(files, file{approvalFile, []byte(hex.EncodeToString(seed)), 0o600})
+	}
+	for _, f := range files {
 		if err := atomicfile.Write(filepath.Join(home, f.name), f.b, f.perm); err != nil {
 			return err
 		}
@@ -121,18 +143,21 @@ func IsRegulatorHome(dir string) bool {
 	return err == nil
 }
 
-// LoadRegulatorHome reads a regulator party's home; its secret files must
-// not be readable by others.
-func LoadRegulatorHome(dir string) (*RegulatorHome, error) {
+// LoadRegulatorHome reads a regulator party's home at the genesis key
+// (epoch 0); its secret files must not be readable by others.
+func LoadRegulatorHome(dir string) (*RegulatorHome, error) { return LoadRegulatorHomeAt(dir, 0) }
+
+// LoadRegulatorHomeAt reads a regulator party's home at key epoch e.
+func LoadRegulatorHomeAt(dir string, e uint32) (*RegulatorHome, error) {
 	var c homeConfig
-	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	raw, err := os.ReadFile(filepath.Join(dir, epochFile(configFile, e)))
 	if err != nil {
-		return nil, fmt.Errorf("ledger: regulator home: %w", err)
+		return nil, fmt.Errorf("ledger: regulator home: key epoch %d: %w", e, err)
 	}
 	if err := json.Unmarshal(raw, &c); err != nil || c.Version != homeVersion {
-		return nil, fmt.Errorf("ledger: %s: not a regulator home of version %q", filepath.Join(dir, configFile), homeVersion)
+		return nil, fmt.Errorf("ledger: %s: not a regulator home of version %q", filepath.Join(dir, epochFile(configFile, e)), homeVersion)
 	}
-	h := &RegulatorHome{Dir: dir, Jurisdiction: c.Jurisdiction, MinFlows: c.MinFlows, Roster: map[int]ed25519.PublicKey{}}
+	h := &RegulatorHome{Dir: dir, Epoch: e, Jurisdiction: c.Jurisdiction, MinFlows: c.MinFlows, Roster: map[int]ed25519.PublicKey{}}
 	for _, r := range c.Roster {
 		pub, err := hex.DecodeString(r.ApprovalKey)
 		if err != nil || len(pub) != ed25519.PublicKeySize {
@@ -143,26 +168,27 @@ func LoadRegulatorHome(dir string) (*RegulatorHome, error) {
 	if err := h.loadSecrets(c); err != nil {
 		return nil, err
 	}
-	pkb, err := os.ReadFile(filepath.Join(dir, publicFile))
+	pkb, err := os.ReadFile(filepath.Join(dir, epochFile(publicFile, e)))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: regulator home: %w", err)
 	}
 	h.PublicKey = new(he.PublicKey)
 	if err := h.PublicKey.UnmarshalBinary(pkb); err != nil {
-		return nil, fmt.Errorf("ledger: %s: %w", filepath.Join(dir, publicFile), err)
+		return nil, fmt.Errorf("ledger: %s: %w", filepath.Join(dir, epochFile(publicFile, e)), err)
 	}
 	return h, nil
 }
 
 // loadSecrets reads the key share and the approval key.
 func (h *RegulatorHome) loadSecrets(c homeConfig) error {
-	sb, err := readSecret(filepath.Join(h.Dir, shareFile))
+	path := filepath.Join(h.Dir, epochFile(shareFile, h.Epoch))
+	sb, err := readSecret(path)
 	if err != nil {
 		return err
 	}
 	h.Share = new(he.KeyShare)
 	if err := h.Share.UnmarshalBinary(sb); err != nil {
-		return fmt.Errorf("ledger: %s: %w", filepath.Join(h.Dir, shareFile), err)
+		return fmt.Errorf("ledger: %s: %w", path, err)
 	}
 	if h.Share.Index() != c.Index || h.Share.Parties() != c.Parties || h.Share.Threshold() != c.Threshold {
 		return fmt.Errorf("ledger: %s: the key share is not party %d of a %d-of-%d key", h.Dir, c.Index, c.Threshold, c.Parties)
