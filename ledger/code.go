@@ -35,6 +35,7 @@ const (
 	CodeStaleSupply        uint32 = 27 // a mint proved against a supply that has changed since; sync and mint again
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 	// Codes 40–49 are FX's (fx.go).
+	// Codes 50–54 are key epochs' (rotate.go).
 )
 
 // Rejection is a transaction refused with a code and a message a person can

@@ -24,6 +24,11 @@ type Genesis struct {
 	// HEPublicKey is the regulator's homomorphic-encryption key (hex), when
 	// flows are required.
 	HEPublicKey string `json:"he_public_key,omitempty"`
+	// HEParties and HEThreshold say how that key is shared among regulator
+	// parties (t of n decrypt together; ledger/rotate.go): 0 and 0 for one
+	// regulator's key. Under a shared key payments carry no audit memo.
+	HEParties   int `json:"he_parties,omitempty"`
+	HEThreshold int `json:"he_threshold,omitempty"`
 }
 
 // GenesisKeys pins the verifying keys by hash.
@@ -176,6 +181,9 @@ func (g *Genesis) flowProblems() []string {
 	pk, err := g.HEKey()
 	if err != nil {
 		return []string{err.Error()}
+	}
+	if p := g.sharingProblem(pk != nil); p != "" {
+		return []string{p}
 	}
 	var params *he.Params
 	if pk != nil {

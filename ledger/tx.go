@@ -238,6 +238,9 @@ func newBody(k Kind) Body {
 	if b := newFXBody(k); b != nil {
 		return b
 	}
+	if k == KindRotation {
+		return &Rotation{}
+	}
 	switch k {
 	case KindRegisterBank:
 		return &RegisterBank{}
