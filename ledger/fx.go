@@ -125,11 +125,6 @@ func (b *Quote) decode(r *codec.Reader) {
 	b.ValidUntil = int64(r.U64())
 	b.Available = r.Commitment()
 	readProof(r, &b.Proof)
-	if r.Err() == nil {
-		if err := b.Check(); err != nil {
-			r.Fail(err)
-		}
-	}
 }
 
 // Check checks a quote's terms alone: two currencies, a rate, a band

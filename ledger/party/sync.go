@@ -34,6 +34,9 @@ func (w *Wallet) Sync(ctx context.Context, c *client.Client) (SyncReport, error)
 		if err = w.settleInflight(ctx, c, &rep); err != nil {
 			return rep, err
 		}
+		if err = w.SettleFills(ctx, c); err != nil { // a provider's swaps (fx.go)
+			return rep, err
+		}
 		if err = w.scanIncoming(ctx, c, &rep); err != nil {
 			return rep, err
 		}

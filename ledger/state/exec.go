@@ -77,6 +77,9 @@ func (e *executor) authenticate(v view, tx *ledger.Tx, id ledger.TxID) (*Party, 
 	} else if st != nil {
 		return nil, ledger.Reject(ledger.CodeDuplicateTx, "transaction %s is already committed at height %d", id, st.Height)
 	}
+	if rej := e.replayedFill(v, tx); rej != nil {
+		return nil, rej
+	}
 	if tx.Nonce != sender.Nonce {
 		return nil, ledger.Reject(ledger.CodeBadNonce, "nonce %d, but %s's next nonce is %d", tx.Nonce, tx.Sender, sender.Nonce)
 	}
@@ -103,6 +106,10 @@ func (e *executor) applyBody(v view, tx *ledger.Tx, sender *Party, st *TxStatus)
 		return e.applyPending(v, sender, b, st)
 	case *ledger.EpochClose:
 		return e.epochClose(v, sender, b, st)
+	case *ledger.Quote:
+		return e.quote(v, tx, sender, b, st)
+	case *ledger.Swap:
+		return e.swap(v, tx, sender, b, st)
 	}
 	return ledger.Reject(ledger.CodeUnknownKind, "unknown transaction kind %d", tx.Kind)
 }

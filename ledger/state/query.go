@@ -40,6 +40,10 @@ func (a *App) query(v view, path, data string) (any, uint32, string) {
 		return querySupply(v, data)
 	case "/aggregates":
 		return queryAggregates(v)
+	case "/fx/quotes":
+		return queryQuotes(v, a.height)
+	case "/fx/quote":
+		return queryQuote(v, a.height, data)
 	case "/aggregate":
 		return queryAggregate(v, data)
 	case "/genesis":

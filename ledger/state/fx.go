@@ -1,0 +1,335 @@
+package state
+
+// FX: quotes and atomic swaps (ledger/fx.go). A quote is kept at
+// fxq/<quote id> with its remaining band, a commitment to Max − Σ fills;
+// a filled swap request's id at fxr/<fill id>, so no request is filled
+// twice. A swap applies both legs in the transaction's overlay: any check
+// that fails leaves nothing behind (executor.apply).
+
+import (
+	"crypto/ed25519"
+	"sort"
+
+	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/internal/codec"
+	"github.com/sable-settlement/sable/zkp"
+)
+
+// quoteState is a published quote and what is left of it.
+type quoteState struct {
+	Provider   string
+	Sell, Buy  ledger.Currency
+	Rate       uint64
+	Min, Max   uint64
+	ValidUntil int64
+	Height     int64          // published at
+	Band       zkp.Commitment // Max·G − Σ fills' C_B
+	Fills      uint64
+}
+
+func quoteKey(id ledger.TxID) []byte    { return append([]byte("fxq/"), id[:]...) }
+func fillKey(id [32]byte) []byte        { return append([]byte("fxr/"), id[:]...) }
+func quotePrefix() []byte               { return []byte("fxq/") }
+func (q *quoteState) live(h int64) bool { return h <= q.ValidUntil }
+
+func (q *quoteState) encode() []byte {
+	w := &codec.Writer{}
+	w.Str(q.Provider)
+	w.Fixed(q.Sell[:])
+	w.Fixed(q.Buy[:])
+	w.U64(q.Rate)
+	w.U64(q.Min)
+	w.U64(q.Max)
+	w.U64(uint64(q.ValidUntil))
+	w.U64(uint64(q.Height))
+	w.Commitment(q.Band)
+	w.U64(q.Fills)
+	return w.B
+}
+
+func decodeQuote(b []byte) (*quoteState, error) {
+	r := codec.NewReader(b)
+	q := &quoteState{Provider: r.Str(ledger.MaxIDLen)}
+	r.Fixed(q.Sell[:])
+	r.Fixed(q.Buy[:])
+	q.Rate, q.Min, q.Max = r.U64(), r.U64(), r.U64()
+	q.ValidUntil, q.Height = int64(r.U64()), int64(r.U64())
+	q.Band = r.StoredCommitment()
+	q.Fills = r.U64()
+	if err := r.Done(); err != nil {
+		return nil, stateErr("quote", err)
+	}
+	return q, nil
+}
+
+func (v view) quote(id ledger.TxID) (*quoteState, error) {
+	raw, err := v.o.get(quoteKey(id))
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return decodeQuote(raw)
+}
+
+// quote publishes a provider's quote once its liquidity proof verifies:
+// a transfer of Com(Max, 0) out of the provider's available B.
+func (e *executor) quote(v view, tx *ledger.Tx, sender *Party, b *ledger.Quote, st *TxStatus) *ledger.Rejection {
+	if sender.Role != ledger.RoleBank {
+		return ledger.Reject(ledger.CodeUnauthorized, "only banks publish FX quotes")
+	}
+	if err := b.Check(); err != nil {
+		return ledger.Reject(ledger.CodeBadQuote, "%v", err)
+	}
+	if b.ValidUntil < st.Height || b.ValidUntil-st.Height > ledger.MaxQuoteValidBlocks {
+		return ledger.Reject(ledger.CodeBadQuote, "quote valid until height %d, but this block is %d and a quote lives at most %d blocks", b.ValidUntil, st.Height, ledger.MaxQuoteValidBlocks)
+	}
+	if a, err := v.account(b.Sell, sender.ID); err != nil {
+		return internal(err)
+	} else if a == nil {
+		return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account to receive leg A into; register it first", sender.ID, b.Sell)
+	}
+	acct, err := v.account(b.Buy, sender.ID)
+	if err != nil {
+		return internal(err)
+	}
+	if acct == nil {
+		return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", sender.ID, b.Buy)
+	}
+	if !acct.Available.Equal(b.Available) {
+		return ledger.Reject(ledger.CodeStaleBalance, "the liquidity proof was made against an available %s balance that has since changed; sync the wallet and quote again", b.Buy)
+	}
+	pub := zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.MaxCommitment(), Context: tx.Context(e.chainID)}
+	if rej := e.verifier.check(pub, b.Proof); rej != nil {
+		return ledger.Reject(ledger.CodeLegUnaffordable, "the liquidity proof does not verify: the %s balance does not cover the quote's max, or the proof is not for this quote", b.Buy)
+	}
+	q := &quoteState{Provider: sender.ID, Sell: b.Sell, Buy: b.Buy, Rate: b.Rate, Min: b.Min, Max: b.Max,
+		ValidUntil: b.ValidUntil, Height: st.Height, Band: b.MaxCommitment()}
+	v.o.set(quoteKey(st.id), q.encode())
+	st.Currency = b.Buy
+	return nil
+}
+
+// replayedFill rejects a swap whose request was filled already. It runs
+// before the nonce check, so a replay gets its own code.
+func (e *executor) replayedFill(v view, tx *ledger.Tx) *ledger.Rejection {
+	if tx.Kind != ledger.KindSwap {
+		return nil
+	}
+	raw, err := v.o.get(fillKey(tx.FillID(e.chainID)))
+	if err != nil {
+		return internal(err)
+	}
+	if raw != nil {
+		return ledger.Reject(ledger.CodeFillReplayed, "this swap request was filled already; make a new request")
+	}
+	return nil
+}
+
+// swap applies both legs of one cross-currency payment, or neither.
+func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st *TxStatus) *ledger.Rejection {
+	if e.verifier.keys[zkp.FX] == nil {
+		return ledger.Reject(ledger.CodeNoFX, "this chain pins no fx verifying key: it predates swaps")
+	}
+	q, err := v.quote(b.Quote)
+	if err != nil {
+		return internal(err)
+	}
+	if q == nil {
+		return ledger.Reject(ledger.CodeQuoteUnknown, "no quote %s; list the live ones with 'sable fx quotes'", b.Quote)
+	}
+	if !q.live(st.Height) {
+		return ledger.Reject(ledger.CodeQuoteExpired, "quote %s expired at height %d (this block is %d); ask for a live quote", b.Quote, q.ValidUntil, st.Height)
+	}
+	if b.Provider != q.Provider {
+		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's, not %s's", b.Quote, q.Provider, b.Provider)
+	}
+	if payer.ID == q.Provider || b.To == q.Provider {
+		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot take its own quote, nor pay itself leg B", q.Provider)
+	}
+	provider, err := v.party(q.Provider)
+	if err != nil || provider == nil {
+		return internal(stateErr("quote provider", err))
+	}
+	if !ed25519.Verify(provider.SignKey[:], tx.SigningBytes(e.chainID), b.ProviderSig[:]) {
+		return ledger.Reject(ledger.CodeProviderSig, "%s's signature does not verify over this swap on chain %q", q.Provider, e.chainID)
+	}
+	recv, to, rej := e.receiver(v, payer, b.To, q.Buy)
+	if rej != nil {
+		return rej
+	}
+	if rej := e.checkBeneficiary(v, b.Beneficiary, b.To, q.Buy); rej != nil {
+		return rej
+	}
+	flowA, flowB, rej := e.checkSwapMemos(b)
+	if rej != nil {
+		return rej
+	}
+	ctx := tx.Context(e.chainID)
+
+	// Leg A: the payer's available A.
+	acctA, rej := e.swapDebit(v, payer.ID, q.Sell, b.Available, b.AmountA, b.ProofA, ctx)
+	if rej != nil {
+		return rej
+	}
+	v.putAccount(q.Sell, payer.ID, acctA)
+	// The rate relation between the legs.
+	fx := zkp.Public{Circuit: zkp.FX, Amount: b.AmountA, AmountB: b.AmountB, Rate: q.Rate, Context: ctx}
+	if rej := e.verifier.check(fx, b.ProofFX); rej != nil {
+		return ledger.Reject(ledger.CodeFXRate, "the fx proof does not verify: leg B is not ⌊leg A × %s⌋ at quote %s's rate, or the proof is not for this swap", ledger.FormatRate(q.Sell, q.Buy, q.Rate), b.Quote)
+	}
+	// Leg B: the provider's available B, and the quote's band.
+	acctB, rej := e.swapDebit(v, q.Provider, q.Buy, b.ProviderAvailable, b.AmountB, b.ProofB, ctx)
+	if rej != nil {
+		return rej
+	}
+	v.putAccount(q.Buy, q.Provider, acctB)
+	if !q.Band.Equal(b.Band) {
+		return ledger.Reject(ledger.CodeStaleBand, "the band proof was made against a band of quote %s that another fill has changed since; fill again", b.Quote)
+	}
+	band := zkp.Public{Circuit: zkp.Transfer, Available: b.Band, Amount: b.AmountB, Context: ctx}
+	if rej := e.verifier.check(band, b.ProofBand); rej != nil {
+		return ledger.Reject(ledger.CodeFillPastBand, "the band proof does not verify: the fill is larger than what is left of quote %s's band", b.Quote)
+	}
+	q.Band = q.Band.Sub(b.AmountB)
+	q.Fills++
+	v.o.set(quoteKey(b.Quote), q.encode())
+	v.o.set(fillKey(tx.FillID(e.chainID)), st.id[:])
+
+	// Credits: leg A to the provider's pending A, leg B to To's pending B.
+	prov, err := v.account(q.Sell, q.Provider)
+	if err != nil || prov == nil {
+		return internal(stateErr("provider's account", err))
+	}
+	e.creditLeg(v, tx, st, 0, q.Provider, prov, q.Sell, b.AmountA, b.MemoA)
+	e.creditLeg(v, tx, st, 1, b.To, to, q.Buy, b.AmountB, b.MemoB)
+	st.To, st.Currency = b.To, q.Sell
+
+	// One flow per leg, into the aggregates a transfer's flow enters.
+	if rej := e.recordLeg(v, tx, st, flowA, b.AmountA, q.Sell, payer, provider); rej != nil {
+		return rej
+	}
+	return e.recordLeg(v, tx, st, flowB, b.AmountB, q.Buy, provider, recv)
+}
+
+// checkSwapMemos checks both legs' memos and decodes their flows.
+func (e *executor) checkSwapMemos(b *ledger.Swap) (*he.Ciphertext, *he.Ciphertext, *ledger.Rejection) {
+	if rej := checkMemos(b.MemoA, b.AuditMemoA); rej != nil {
+		return nil, nil, ledger.Reject(rej.Code, "leg A: %s", rej.Msg)
+	}
+	if rej := checkMemos(b.MemoB, b.AuditMemoB); rej != nil {
+		return nil, nil, ledger.Reject(rej.Code, "leg B: %s", rej.Msg)
+	}
+	if rej := checkMemos(b.ProviderMemoB, nil); rej != nil {
+		return nil, nil, ledger.Reject(rej.Code, "leg B's provider memo: %s", rej.Msg)
+	}
+	if rej := checkSelfMemo(b.SelfMemoA); rej != nil {
+		return nil, nil, rej
+	}
+	flowA, rej := e.flows.decode(b.FlowA)
+	if rej != nil {
+		return nil, nil, ledger.Reject(rej.Code, "leg A: %s", rej.Msg)
+	}
+	flowB, rej := e.flows.decode(b.FlowB)
+	if rej != nil {
+		return nil, nil, ledger.Reject(rej.Code, "leg B: %s", rej.Msg)
+	}
+	return flowA, flowB, nil
+}
+
+// swapDebit checks one leg's transfer proof against its payer's current
+// available balance and returns the account with the amount taken out.
+func (e *executor) swapDebit(v view, payer string, c ledger.Currency, avail, amount zkp.Commitment, proof [zkp.ProofSize]byte, ctx zkp.Context) (*Account, *ledger.Rejection) {
+	acct, err := v.account(c, payer)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if acct == nil {
+		return nil, ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", payer, c)
+	}
+	if !acct.Available.Equal(avail) {
+		return nil, ledger.Reject(ledger.CodeStaleBalance, "%s's %s leg was proved against an available balance that has since changed; sync the wallet and prove again", payer, c)
+	}
+	pub := zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: amount, Context: ctx}
+	if rej := e.verifier.check(pub, proof); rej != nil {
+		return nil, ledger.Reject(ledger.CodeLegUnaffordable, "%s's %s leg proof does not verify: its available balance does not cover the leg, or the proof is not for this swap", payer, c)
+	}
+	acct.Available = acct.Available.Sub(amount)
+	return acct, nil
+}
+
+// creditLeg adds leg j's amount to the receiver's pending balance under
+// the payment id ledger.PaymentID(txid, j), as a bulk transfer's payment:
+// its own incoming entry, unapplied index and status, so the receiver
+// applies it alone. Its memo opens with MemoAAD(payer, receiver, c, nonce).
+func (e *executor) creditLeg(v view, tx *ledger.Tx, st *TxStatus, j int, id string, acct *Account, c ledger.Currency, amount zkp.Commitment, memo []byte) {
+	pid := ledger.PaymentID(st.id, j)
+	acct.Pending = acct.Pending.Add(amount)
+	v.putAccount(c, id, acct)
+	in := &Incoming{TxID: pid, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: c, Amount: amount, Memo: memo, Height: st.Height, Payment: uint32(j)}
+	v.o.set(incomingPaymentKey(id, st.Height, st.Index, j), in.encode())
+	amt := amount.Bytes()
+	v.o.set(unappliedKey(id, c, pid), amt[:])
+	ps := &TxStatus{Height: st.Height, Index: st.Index, Kind: tx.Kind, Sender: tx.Sender, To: id, Currency: c}
+	v.o.set(statusKey(pid), ps.encode())
+}
+
+// recordLeg books one leg's flow as a transfer's: out of the payer's
+// account, into the receiver's, its corridor and its currency's transfers.
+func (e *executor) recordLeg(v view, tx *ledger.Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, c ledger.Currency, from, to *Party) *ledger.Rejection {
+	return e.record(v, tx, st, flow, amount, ledger.AggOut(c, from.ID), ledger.AggIn(c, to.ID),
+		ledger.AggCorridor(c, from.Country, to.Country), ledger.AggCurrency(c, "transfers"))
+}
+
+// queryQuotes lists the live quotes at height h, ordered by pair, then by
+// rate (best for the payer first), then by id.
+func queryQuotes(v view, h int64) (any, uint32, string) {
+	entries, err := v.o.scan(quotePrefix())
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	out := []ledger.QuoteInfo{}
+	for _, e := range entries {
+		q, err := decodeQuote(e.Value)
+		if err != nil {
+			return nil, ledger.QueryCodeBadQuery, err.Error()
+		}
+		if !q.live(h) {
+			continue
+		}
+		var id ledger.TxID
+		copy(id[:], e.Key[len(quotePrefix()):])
+		out = append(out, q.info(id, h))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pair != out[j].Pair {
+			return out[i].Pair < out[j].Pair
+		}
+		if out[i].Rate != out[j].Rate {
+			return out[i].Rate > out[j].Rate
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, 0, ""
+}
+
+// queryQuote answers one quote by id, live or not.
+func queryQuote(v view, h int64, data string) (any, uint32, string) {
+	id, err := ledger.ParseTxID(data)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	q, err := v.quote(id)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	if q == nil {
+		return nil, ledger.QueryCodeNotFound, "no quote " + data
+	}
+	return q.info(id, h), 0, ""
+}
+
+func (q *quoteState) info(id ledger.TxID, h int64) ledger.QuoteInfo {
+	return ledger.QuoteInfo{ID: id.String(), Provider: q.Provider, Pair: q.Sell.String() + "/" + q.Buy.String(),
+		Rate: q.Rate, RateText: ledger.FormatRate(q.Sell, q.Buy, q.Rate), Min: q.Min, Max: q.Max,
+		ValidUntil: q.ValidUntil, Height: q.Height, Band: q.Band.String(), Fills: q.Fills, Live: q.live(h)}
+}
