@@ -45,7 +45,7 @@ func commandGroups() []commandGroup {
 		{"proofs", "Keys and proofs:", []*cobra.Command{
 			newSetupCmd(), newCeremonyCmd(), newCircuitsCmd(), newCommitCmd(), newProveCmd(), newVerifyCmd(), newExportCmd()}},
 		{"bank", "A bank or an issuer on the network:", []*cobra.Command{
-			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newApplyPendingCmd(), newStatusCmd(),
+			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newPayCmd(), newApplyPendingCmd(), newStatusCmd(),
 			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true), newReceiptCmd(), newISOCmd()}},
 		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd(), newRegulatorCmd()}},
 		{"operator", "Validator operators:", []*cobra.Command{newNodeCmd(), newTestnetCmd(), newDemoCmd()}},
