@@ -47,6 +47,7 @@ func commandGroups() []commandGroup {
 		{"bank", "A bank or an issuer on the network:", []*cobra.Command{
 			newWalletCmd(), newBalanceCmd(), newTransferCmd(), newPayCmd(), newApplyPendingCmd(), newStatusCmd(),
 			newBeneficiaryCmd(), newMintCmd(false), newMintCmd(true), newReceiptCmd(), newISOCmd()}},
+		{"fx", "FX between banks:", []*cobra.Command{newFXCmd()}},
 		{"regulator", "The regulator:", []*cobra.Command{newAuditCmd(), newMonitorCmd(), newRegulatorCmd()}},
 		{"operator", "Validator operators:", []*cobra.Command{newNodeCmd(), newTestnetCmd(), newDemoCmd()}},
 		{"engineer", "Measuring:", []*cobra.Command{newBenchCmd()}},
