@@ -75,13 +75,13 @@ func (h *HESealer) SealFlows(flows []he.Flow) ([]byte, error) {
 // (read once); nil when the chain has none.
 func (s *Sender) flowSealer(ctx context.Context) (FlowSealer, error) {
 	if s.Flows == nil && !s.flowsChecked {
-		g, err := s.genesis(ctx)
+		ep, err := s.keyEpoch(ctx)
 		if err != nil {
 			return nil, err
 		}
 		s.flowsChecked = true
-		if g.HEPublicKey != "" {
-			pk, err := g.HEKey()
+		if len(ep.PublicKey) > 0 {
+			pk, err := ep.Key()
 			if err != nil {
 				return nil, err
 			}
@@ -108,6 +108,7 @@ type Sender struct {
 	P            *zkp.Prover // zkp's one proving path; pinned to the genesis keys before its first proof
 	Flows        FlowSealer  // default: from the chain's genesis HE key
 	flowsChecked bool
+	epoch        *ledger.EpochInfo // the key epoch in force, read once (rotate.go)
 	keysPinned   bool
 	gen          *ledger.Genesis
 
@@ -385,6 +386,11 @@ func (s *Sender) auditMemo(ctx context.Context, o ledger.Opening, aad []byte) ([
 	if s.NoAudit {
 		return nil, nil
 	}
+	if ep, err := s.keyEpoch(ctx); err != nil {
+		return nil, err
+	} else if ep.Shared() {
+		return nil, nil // no single party may read a payment: ledger.CodeAuditMemo
+	}
 	g, err := s.genesis(ctx)
 	if err != nil {
 		return nil, err
@@ -466,7 +472,11 @@ func genesisPins(g *ledger.Genesis) (map[zkp.Circuit][32]byte, error) {
 // earlier in-flight transactions (a restart empties its mempool): they are
 // sent again, in order, and then this one.
 func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger.TxID, error) {
-	tx.Sign(s.W.id.Config.ChainID, s.W.id.Sign)
+	domain, derr := s.signingDomain(ctx)
+	if derr != nil {
+		return ledger.TxID{}, derr
+	}
+	tx.Sign(domain, s.W.id.Sign)
 	raw := tx.Encode()
 	f.Nonce, f.TxID, f.Kind, f.Created, f.Raw, f.Sent = tx.Nonce, sha256.Sum256(raw), tx.Kind, time.Now().Unix(), raw, false
 	if err := s.W.putInflight(f, pebble.Sync); err != nil {

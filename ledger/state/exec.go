@@ -1,7 +1,6 @@
 package state
 
 import (
-	"crypto/ed25519"
 	"errors"
 
 	"github.com/sable-settlement/sable/he"
@@ -15,7 +14,8 @@ import (
 type executor struct {
 	chainID  string
 	verifier *verifier
-	flows    *flowBook // nil: the chain has no regulator HE key
+	flows    *flowBook         // nil: the chain has no regulator HE key
+	epoch0   *ledger.EpochInfo // the genesis key's epoch, read once (rotate.go)
 }
 
 // decode maps decoding errors to their codes.
@@ -69,8 +69,8 @@ func (e *executor) authenticate(v view, tx *ledger.Tx, id ledger.TxID) (*Party, 
 	if sender == nil {
 		return nil, ledger.Reject(ledger.CodeUnknownSender, "sender %q is not registered", tx.Sender)
 	}
-	if !ed25519.Verify(sender.SignKey[:], tx.SigningBytes(e.chainID), tx.Sig[:]) {
-		return nil, ledger.Reject(ledger.CodeBadSignature, "signature does not verify with %s's key on chain %q", tx.Sender, e.chainID)
+	if rej := e.verifyEpochSig(v, sender, tx); rej != nil {
+		return nil, rej
 	}
 	if st, err := v.status(id); err != nil {
 		return nil, internal(err)

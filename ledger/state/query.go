@@ -46,6 +46,8 @@ func (a *App) query(v view, path, data string) (any, uint32, string) {
 		return queryQuote(v, a.height, data)
 	case "/aggregate":
 		return queryAggregate(v, data)
+	case "/epoch":
+		return a.exec.queryEpoch(v, data)
 	case "/genesis":
 		raw, err := v.o.get(keyGenesis)
 		if err != nil || raw == nil {
