@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/route"
 )
 
@@ -29,7 +31,10 @@ type payLedger interface {
 	// Transfer pays amount of c to the bank to.
 	Transfer(ctx context.Context, to string, c ledger.Currency, amount uint64) (ledger.TxID, error)
 	// Swap pays leg.Pay through the leg's quote; its provider delivers
-	// leg.Receive to the bank to (the payer itself on a first hop).
+	// leg.Receive to the bank to (the payer itself on a first hop). An
+	// error other than a *party.MaybeSentError means nothing was
+	// submitted (the request or the provider's fill failed, or the node
+	// refused it).
 	Swap(ctx context.Context, leg route.Leg, to string) (ledger.TxID, error)
 	// Commit waits until id is committed; a rejection is an error.
 	Commit(ctx context.Context, id ledger.TxID) (height int64, err error)
@@ -157,40 +162,75 @@ type payer struct {
 	out    payOutput
 }
 
+// maxReplans bounds how often pay plans again after a provider refused a
+// fill before anything was submitted.
+const maxReplans = 4
+
 // run plans the payment, prints the route and, unless dryRun, submits it.
+// A provider may refuse a fill the router could not foresee (the ledger
+// hides what is left of a band, so the router counts the whole band): when
+// that happens before anything of the route was submitted, the quote is
+// left out and the payment planned again.
 func (p *payer) run(ctx context.Context, req route.Request, dryRun bool) error {
-	r, err := p.plan(ctx, req)
-	if err != nil {
+	excluded := map[string]bool{}
+	for attempt := 0; ; attempt++ {
+		r, err := p.plan(ctx, req, excluded)
+		if err != nil {
+			return err
+		}
+		p.out.Route = routeView(r)
+		if !p.asJSON {
+			fmt.Fprint(p.cmd.OutOrStdout(), r.String())
+		}
+		if dryRun {
+			p.out.State = "dry-run"
+			return p.printJSON()
+		}
+		err = p.execute(ctx, r)
+		var refused *legRefused
+		if errors.As(err, &refused) && len(p.out.Submitted) == 0 && attempt < maxReplans {
+			fmt.Fprintf(p.cmd.ErrOrStderr(), "sable: note: quote %s was not filled (%s); nothing was submitted, planning again without it\n", refused.quote, oneLine(refused.err))
+			excluded[refused.quote] = true
+			p.out.Replanned = append(p.out.Replanned, refusedView{Quote: refused.quote, Reason: oneLine(refused.err)})
+			continue
+		}
+		if err != nil {
+			p.out.State, p.out.Error = "failed", oneLine(err)
+		} else {
+			p.out.State = "delivered"
+		}
+		if jerr := p.printJSON(); err == nil {
+			err = jerr
+		}
 		return err
 	}
-	p.out.Route = routeView(r)
-	if !p.asJSON {
-		fmt.Fprint(p.cmd.OutOrStdout(), r.String())
-	}
-	if dryRun {
-		p.out.State = "dry-run"
-		return p.printJSON()
-	}
-	err = p.execute(ctx, r)
-	if err != nil {
-		p.out.State, p.out.Error = "failed", oneLine(err)
-	} else {
-		p.out.State = "delivered"
-	}
-	if jerr := p.printJSON(); err == nil {
-		err = jerr
-	}
-	return err
 }
 
+// legRefused is a swap that was not submitted: its request, or its
+// provider's fill, failed.
+type legRefused struct {
+	quote string
+	err   error
+}
+
+func (e *legRefused) Error() string { return e.err.Error() }
+func (e *legRefused) Unwrap() error { return e.err }
+
 // plan reads the balances and the quotes and asks the router.
-func (p *payer) plan(ctx context.Context, req route.Request) (*route.Route, error) {
+// Quotes in excluded are left out.
+func (p *payer) plan(ctx context.Context, req route.Request, excluded map[string]bool) (*route.Route, error) {
 	var err error
 	if req.Balances, err = p.l.Balances(ctx); err != nil {
 		return nil, ledgerError(err)
 	}
-	if req.Quotes, req.Height, err = p.l.Quotes(ctx); err != nil {
+	var quotes []route.Quote
+	if quotes, req.Height, err = p.l.Quotes(ctx); err != nil {
 		return nil, ledgerError(err)
+	}
+	for _, q := range quotes {
+		if !excluded[q.ID] {
+			req.Quotes = append(req.Quotes, q)
+		}
 	}
 	r, err := route.Plan(req)
 	if err != nil {
@@ -240,6 +280,10 @@ func (p *payer) execute(ctx context.Context, r *route.Route) error {
 			id, err := p.l.Swap(ctx, h.Legs[j], to)
 			if err != nil {
 				failed = ledgerError(err)
+				var maybe *party.MaybeSentError
+				if !errors.As(err, &maybe) {
+					failed = &legRefused{quote: h.Legs[j].Quote.ID, err: failed}
+				}
 				break
 			}
 			p.record(i+1, &h.Legs[j], id)
@@ -247,10 +291,13 @@ func (p *payer) execute(ctx context.Context, r *route.Route) error {
 		}
 		// Wait for every leg sent, even after a failure: what committed
 		// is reported, and a later hop never starts on a partial fill.
-		for _, id := range ids {
-			if err := p.commit(ctx, id); err != nil && failed == nil {
-				failed = err
+		var delivered uint64
+		for j, id := range ids {
+			if err := p.commit(ctx, id); err != nil {
+				failed = cmp.Or(failed, err)
+				continue
 			}
+			delivered += h.Legs[j].Receive
 		}
 		if len(ids) > 0 {
 			p.synced(ctx)
@@ -259,25 +306,42 @@ func (p *payer) execute(ctx context.Context, r *route.Route) error {
 			failed = p.l.ApplyPending(ctx, h.To)
 		}
 		if failed != nil {
-			return p.hopFailed(r, i, failed)
+			return p.hopFailed(r, i, delivered, failed)
 		}
 	}
 	return nil
 }
 
 // hopFailed explains a failure in hop i (0-based) after the hops before it
-// committed: nothing is lost, the payer holds what they delivered.
-func (p *payer) hopFailed(r *route.Route, i int, err error) error {
+// committed, of which delivered committed: nothing is lost, and the hint
+// says what the payer holds and what is left to pay.
+func (p *payer) hopFailed(r *route.Route, i int, delivered uint64, err error) error {
 	h := r.Hops[i]
 	if h.ToPayer {
-		return withHint(err, fmt.Sprintf("what committed of hop %d delivered %s to %s itself; see 'sable balance --home %s' before paying again", i+1, h.To, p.l.Self(), p.l.Home()))
+		if delivered == 0 {
+			return err
+		}
+		return withHint(err, fmt.Sprintf("hop %d delivered %s %s back to %s (nothing is lost); see 'sable balance --home %s' before paying again",
+			i+1, h.To, ledger.FormatAmount(h.To, delivered), p.l.Self(), p.l.Home()))
 	}
-	if i == 0 {
+	var held string
+	if i > 0 {
+		via := r.Hops[i-1].To
+		held = fmt.Sprintf("%s holds the %s %s bought in hop %d (nothing is lost); ", p.l.Self(), via, ledger.FormatAmount(via, r.Hops[i-1].Receive), i)
+	}
+	if delivered >= r.Amount {
 		return err
 	}
-	via := r.Hops[i-1].To
-	return withHint(err, fmt.Sprintf("hop 1 committed: %s holds the %s %s it bought (nothing is lost); pay with it: 'sable pay --home %s --to %s --deliver %s --amount %s --from %s'",
-		p.l.Self(), via, ledger.FormatAmount(via, r.Hops[i-1].Receive), p.l.Home(), p.to, r.Deliver, ledger.FormatAmount(r.Deliver, r.Amount), via))
+	if delivered == 0 && i == 0 {
+		return err
+	}
+	from := ""
+	if i > 0 {
+		from = " --from " + r.Hops[i-1].To.String()
+	}
+	return withHint(err, fmt.Sprintf("%s%s %s of %s delivered; pay the rest with 'sable pay --home %s --to %s --deliver %s --amount %s%s'",
+		held, r.Deliver, ledger.FormatAmount(r.Deliver, delivered), ledger.FormatAmount(r.Deliver, r.Amount),
+		p.l.Home(), p.to, r.Deliver, ledger.FormatAmount(r.Deliver, r.Amount-delivered), from))
 }
 
 // commit waits for one of the route's transactions, saying so on stderr.
@@ -336,7 +400,13 @@ type payOutput struct {
 	Route     routeJSON       `json:"route"`
 	State     string          `json:"state"` // dry-run, delivered or failed
 	Submitted []submittedView `json:"submitted"`
+	Replanned []refusedView   `json:"replanned,omitempty"` // quotes refused before anything was submitted
 	Error     string          `json:"error,omitempty"`
+}
+
+type refusedView struct {
+	Quote  string `json:"quote"`
+	Reason string `json:"reason"`
 }
 
 type submittedView struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -178,6 +179,38 @@ func TestPaySecondHopFails(t *testing.T) {
 	}
 	if f.calls[len(f.calls)-1] != "swap failed" {
 		t.Fatalf("something was sent after the failure: %v", f.calls)
+	}
+}
+
+// TestPayReplansWhenRefused: the router cannot see what is left of a band
+// (the ledger hides it); a provider that refuses the first fill, before
+// anything was submitted, is left out and the payment planned again. Once
+// a leg is submitted, a refusal is a failure that says what was delivered.
+func TestPayReplansWhenRefused(t *testing.T) {
+	f := payMarket()
+	f.failSwap, f.failWith = 1, errors.New("ledger: SGD 1000.00 past quote q-sg1's band (SGD 0.00 left)")
+	playLedger(t, f)
+	r := sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	out := payJSON(t, r)
+	if want := "swap failed; swap q-sg2 pay 225564 → bank-sg 300000; commit 1; sync"; strings.Join(f.calls, "; ") != want {
+		t.Fatalf("calls %v, want %s", f.calls, want)
+	}
+	if out.State != "delivered" || out.Route.Kind != "fx" || len(out.Replanned) != 1 || out.Replanned[0].Quote != "q-sg1" ||
+		!strings.Contains(r.stderr, "planning again without it") {
+		t.Fatalf("outcome %+v, stderr %q", out, r.stderr)
+	}
+
+	// The split's second leg refused after the first was submitted: no
+	// second plan; the hint says what was delivered and what is left.
+	f = payMarket()
+	f.failSwap, f.failWith = 2, errors.New("ledger: USD 2000.00 available after the fills in flight, USD 2000.00 to fill")
+	playLedger(t, f)
+	r = sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD")
+	if r.code != 1 || !strings.Contains(r.stderr, "SGD 1000.00 of 3000.00 delivered") || !strings.Contains(r.stderr, "--amount 2000.00") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
