@@ -29,6 +29,18 @@ type LedgerOptions struct {
 	// machine.
 	Sable    string
 	Progress Progress
+
+	// The pre-proved load (LedgerPreproved): Rate is the offered payments
+	// per second, shared by the banks (default 100); PerTx the payments in
+	// each transaction (default and most: ledger.MaxBulkPayments).
+	Rate  float64
+	PerTx int
+	// Profile takes a CPU profile of validator 0 this long, in the middle
+	// of the window (of its first half with Kill); 0: none.
+	Profile time.Duration
+	// Testnet tunes the network's consensus (ledger/testnet); Validators
+	// and Fund are the benchmark's.
+	Testnet testnet.Options
 }
 
 // LedgerResult is what `sable bench ledger --json` prints.
@@ -173,8 +185,9 @@ func networkDir(dir string) (string, func(), error) {
 // starts every validator as a process, and waits for the chain to start.
 func startNetwork(dir string, opt LedgerOptions, pr Progress) (*localnet.Net, error) {
 	pr.Stage(fmt.Sprintf("ledger: writing a %d-validator testnet (dev setup)", opt.Validators), 1)
-	net, err := localnet.New(dir, localnet.Options{Options: testnet.Options{Validators: opt.Validators, Fund: "1000000000"},
-		Sable: opt.Sable, LogLevel: "error"})
+	tn := opt.Testnet
+	tn.Validators, tn.Fund = opt.Validators, "1000000000"
+	net, err := localnet.New(dir, localnet.Options{Options: tn, Sable: opt.Sable, LogLevel: "error"})
 	if err != nil {
 		return nil, err
 	}

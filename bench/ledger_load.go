@@ -215,6 +215,8 @@ type observer struct {
 	mu     sync.Mutex
 	seen   map[ledger.TxID]time.Time
 	failed []time.Time // transactions rejected in a block, when seen
+	dups   int         // transactions seen committed (code 0) a second time
+	blocks []blockSeen
 	stop   func()
 }
 
@@ -242,6 +244,7 @@ func (o *observer) block(ctx context.Context, rpc *rpchttp.HTTP, h int64, at tim
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.blocks = append(o.blocks, blockSeen{height: h, at: at, txs: len(res.TxResults)})
 	for _, r := range res.TxResults {
 		if r.Code != ledger.CodeOK {
 			o.failed = append(o.failed, at)
@@ -251,6 +254,10 @@ func (o *observer) block(ctx context.Context, rpc *rpchttp.HTTP, h int64, at tim
 			for _, a := range ev.Attributes {
 				if ev.Type == "sable" && a.Key == "txid" {
 					if id, err := ledger.ParseTxID(a.Value); err == nil {
+						if _, again := o.seen[id]; again {
+							o.dups++
+							continue
+						}
 						o.seen[id] = at
 					}
 				}
@@ -265,6 +272,33 @@ func (o *observer) get(id ledger.TxID) (time.Time, bool) {
 	defer o.mu.Unlock()
 	t, ok := o.seen[id]
 	return t, ok
+}
+
+// blockSeen is a block as the observer saw it committed.
+type blockSeen struct {
+	height int64
+	at     time.Time
+	txs    int
+}
+
+// blocksIn returns the blocks seen committed in [from, to).
+func (o *observer) blocksIn(from, to time.Time) []blockSeen {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []blockSeen
+	for _, b := range o.blocks {
+		if !b.at.Before(from) && b.at.Before(to) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// doubles is how many transactions were seen committed more than once.
+func (o *observer) doubles() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dups
 }
 
 func (o *observer) rejectedAt() []time.Time {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -339,4 +340,98 @@ func engineCostsOf(costs []EngineCosts, c zkp.Circuit) *EngineCosts {
 		}
 	}
 	return nil
+}
+
+// ThroughputHeading heads the section 'sable bench ledger --preproved'
+// writes into bench/results.md; a full 'sable bench' run keeps it.
+const ThroughputHeading = "## Ledger throughput"
+
+// WriteText renders the pre-proved ledger benchmark for a person.
+func (r *PreprovedResult) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "Ledger, pre-proved — %d validators on loopback (one process each), %d banks, %d payments per transaction, %.0f payments/s offered for %.0f s (prepared in %.0f s)\n\n",
+		r.Validators, r.Banks, r.PerTx, r.Rate, r.DurationS, r.PrepareS)
+	rows := [][]string{{"", "validators", "s", "payments", "payments/s", "tx/s", "p50", "p99", "CPU/payment/validator", "cores busy"}}
+	for _, p := range r.Phases {
+		rows = append(rows, []string{p.Name, fmt.Sprint(p.Validators), f1(p.DurationS), fmt.Sprint(p.Committed), f1(p.PaymentsPerS), f2(p.TxPerS),
+			f1(p.P50Ms) + " ms", f1(p.P99Ms) + " ms", fmt.Sprintf("%.3f ms", p.CPUPerPaymentMs), f2(p.CoresBusy)})
+	}
+	rows = append(rows, []string{"whole window", "", f1(r.DurationS), fmt.Sprint(r.Committed), f1(r.PaymentsPerS), f2(r.TxPerS), f1(r.P50Ms) + " ms", f1(r.P99Ms) + " ms", "", ""})
+	table(w, rows)
+	fmt.Fprintf(w, "\n%s\n", r.accounting())
+	fmt.Fprintf(w, "%s\n", r.bytesLine())
+	if t := r.Profile; t != nil {
+		fmt.Fprintf(w, "\nvalidator %d's CPU profile (%.0f s, %s), flat:\n", t.Validator, t.Seconds, t.File)
+		for _, a := range t.Areas[:min(8, len(t.Areas))] {
+			fmt.Fprintf(w, "  %5.1f%%  %s\n", a.Share, a.Name)
+		}
+		for _, f := range t.Functions[:min(10, len(t.Functions))] {
+			fmt.Fprintf(w, "  %5.1f%% (cum %5.1f%%)  %s\n", f.Share, f.Cum, f.Name)
+		}
+	}
+	fmt.Fprintf(w, "%s\n", r.Note)
+}
+
+func (r *PreprovedResult) accounting() string {
+	return fmt.Sprintf("prepared %d payments; accepted at CheckTx %d, committed %d (%d transactions); refused at CheckTx %d tx, in a block %d tx; lost %d, double-applied %d; app hashes equal at height %d: %s",
+		r.Prepared, r.Submitted, r.Committed, r.CommittedTxs, r.RejectedCheck, r.RejectedBlock, r.Lost, r.DoubleApplied, r.AppHashHeight, yes(r.AppHashesEqual))
+}
+
+func (r *PreprovedResult) bytesLine() string {
+	b := r.Bytes
+	return fmt.Sprintf("bytes per payment: %.0f = proof %.0f + commitments %.0f + memos %.0f + HE %.0f + other %.0f (a transaction of %d payments: %d bytes); validator state per payment: app store %.0f, CometBFT data %.0f",
+		b.Total, b.Proof, b.Commitments, b.Memos, b.HE, b.Other, r.PerTx, b.Tx, r.AppStateBytesPerPayment, r.ChainDataBytesPerPayment)
+}
+
+// ThroughputMarkdown renders the "## Ledger throughput" section.
+func ThroughputMarkdown(r *PreprovedResult) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s (`sable bench ledger --preproved`)\n\n", ThroughputHeading)
+	fmt.Fprintf(&b, "Measured on %s (%s, %d cores). %d validators on loopback, each a `sable node` process; %d banks proved, sealed and signed all their transactions before the window (%.0f s), each transaction %d payments chained on the bank's nonce and available balance, then submitted them at %.0f payments/s in all, each bank through its own validator, for %.0f s",
+		r.Machine.Date, r.Machine.CPU, r.Machine.Cores, r.Validators, r.Banks, r.PrepareS, r.PerTx, r.Rate, r.DurationS)
+	if len(r.Phases) > 1 {
+		b.WriteString("; the last validator is killed (SIGKILL) halfway")
+	}
+	fmt.Fprintf(&b, ". %s.\n\n", r.Note)
+	b.WriteString("| | validators | s | payments committed | payments/s | tx/s | p50 | p99 | CPU per payment per validator | cores busy | one validator per core |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "| %s | %d | %.1f | %d | %.1f | %.2f | %.0f ms | %.0f ms | %.3f ms | %.2f | %.0f payments/s |\n", p.Name, p.Validators, p.DurationS, p.Committed,
+			p.PaymentsPerS, p.TxPerS, p.P50Ms, p.P99Ms, p.CPUPerPaymentMs, p.CoresBusy, p.OneValidatorPerCorePPS)
+	}
+	fmt.Fprintf(&b, "| whole window | | %.1f | %d | %.1f | %.2f | %.0f ms | %.0f ms | | | |\n\n", r.DurationS, r.Committed, r.PaymentsPerS, r.TxPerS, r.P50Ms, r.P99Ms)
+	fmt.Fprintf(&b, "Accounting: %s.\n\n", r.accounting())
+	x := r.Bytes
+	fmt.Fprintf(&b, "Bytes per payment on the wire: %.0f = proof %.0f + commitments %.0f + memos (receiver, regulator, sender) %.0f + HE flow ciphertext %.0f + other fields and signature %.0f (one transaction of %d payments: %d bytes). A validator's state grows by %.0f bytes per payment in Sable's store and %.0f in CometBFT's data (blocks, block results, index).\n\n",
+		x.Total, x.Proof, x.Commitments, x.Memos, x.HE, x.Other, r.PerTx, x.Tx, r.AppStateBytesPerPayment, r.ChainDataBytesPerPayment)
+	if t := r.Profile; t != nil {
+		fmt.Fprintf(&b, "Validator %d's CPU profile, %.0f s under this load (`go tool pprof %s`), own CPU by area:\n\n| area | share |\n|---|---:|\n", t.Validator, t.Seconds, filepath.Base(t.File))
+		for _, a := range t.Areas[:min(10, len(t.Areas))] {
+			fmt.Fprintf(&b, "| %s | %.1f%% |\n", a.Name, a.Share)
+		}
+		b.WriteString("\nTop functions (flat, with cumulative):\n\n| function | flat | cum |\n|---|---:|---:|\n")
+		for _, f := range t.Functions[:min(12, len(t.Functions))] {
+			fmt.Fprintf(&b, "| `%s` | %.1f%% | %.1f%% |\n", f.Name, f.Share, f.Cum)
+		}
+		b.WriteString("\n")
+	}
+	throughputVerdict(&b, r)
+	return b.Bytes()
+}
+
+// throughputVerdict says what the figures mean: the target, the limit and
+// what one validator per machine would reach.
+func throughputVerdict(b *bytes.Buffer, r *PreprovedResult) {
+	if len(r.Phases) == 0 {
+		return
+	}
+	p := r.Phases[0]
+	met := p.PaymentsPerS >= 1000 && p.P99Ms <= 2000
+	fmt.Fprintf(b, "Target (issue 11): ≥ 1,000 committed payments/s with p99 ≤ 2 s on 4 validators on this machine: %s (%.0f payments/s, p99 %.0f ms with all validators up).",
+		map[bool]string{true: "met", false: "not met"}[met], p.PaymentsPerS, p.P99Ms)
+	if p.CPUPerPaymentMs > 0 {
+		perMachine := float64(r.Machine.Cores) * 1000 / p.CPUPerPaymentMs
+		shared := perMachine / float64(p.Validators)
+		fmt.Fprintf(b, " Each validator spends %.3f ms of CPU per payment, so %d validators sharing %d cores can commit at most about %.0f payments/s, and one validator per machine like this one (%d cores of its own) about %.0f payments/s.",
+			p.CPUPerPaymentMs, p.Validators, r.Machine.Cores, shared, r.Machine.Cores, perMachine)
+	}
+	b.WriteString("\n")
 }

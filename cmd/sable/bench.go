@@ -27,6 +27,12 @@ type benchFlags struct {
 	duration   time.Duration
 	noKill     bool
 	skipLedger bool
+
+	preproved     bool
+	rate          float64
+	perTx         int
+	timeoutCommit time.Duration
+	profile       time.Duration
 }
 
 func (f *benchFlags) register(cmd *cobra.Command) {
@@ -45,6 +51,11 @@ func (f *benchFlags) registerLedger(cmd *cobra.Command) {
 	fl.IntVar(&f.validators, "validators", 4, "validators of the loopback network")
 	fl.DurationVar(&f.duration, "duration", 0, "how long the banks pay (default 30s, quick 12s)")
 	fl.BoolVar(&f.noKill, "no-kill", false, "keep every validator up (by default the last one is stopped halfway)")
+	fl.BoolVar(&f.preproved, "preproved", false, "measure the validators alone: every bank proves and signs its batches before the window, then submits them at --rate")
+	fl.Float64Var(&f.rate, "rate", 100, "with --preproved: payments per second offered, shared by the banks")
+	fl.IntVar(&f.perTx, "per-tx", 0, "with --preproved: payments per transaction (default: the most one carries)")
+	fl.DurationVar(&f.timeoutCommit, "timeout-commit", 0, "the validators' consensus timeout_commit (default: the testnet's)")
+	fl.DurationVar(&f.profile, "profile", 0, "with --preproved: take a CPU profile of validator 0 this long in the middle of the window, and report its top")
 }
 
 func newBenchCmd() *cobra.Command {
@@ -160,6 +171,9 @@ and against its MSM floor, batched against single verification.
 		Short: "A loopback network of validators (sable node processes): tps and submit→commit latency, with one validator killed halfway",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.preproved {
+				return runPreproved(cmd, &f)
+			}
 			l, err := runLedgerBench(cmd, &f)
 			if err != nil {
 				return failf("%v", err)
@@ -272,6 +286,42 @@ func runLedgerBench(cmd *cobra.Command, f *benchFlags) (*bench.LedgerResult, err
 		Sable: self, Progress: pr})
 }
 
+// runPreproved is 'sable bench ledger --preproved': it prints the result and
+// writes the "## Ledger throughput" section of --results, leaving the rest.
+func runPreproved(cmd *cobra.Command, f *benchFlags) error {
+	pr := newProgress(cmd.ErrOrStderr(), f.noProgress)
+	self, err := os.Executable()
+	if err != nil {
+		pr.done()
+		return failf("%v", err)
+	}
+	opt := bench.LedgerOptions{Quick: f.quick, Validators: f.validators, Duration: f.duration, Kill: !f.noKill,
+		Sable: self, Progress: pr, Rate: f.rate, PerTx: f.perTx, Profile: f.profile}
+	opt.Testnet.TimeoutCommit = f.timeoutCommit
+	r, err := bench.LedgerPreproved(opt)
+	pr.done()
+	if err != nil {
+		return failf("%v", err)
+	}
+	if f.json {
+		if err := printJSON(cmd.OutOrStdout(), r); err != nil {
+			return err
+		}
+	} else {
+		r.WriteText(cmd.OutOrStdout())
+	}
+	if f.results == "" {
+		return nil
+	}
+	old, _ := os.ReadFile(f.results)
+	md := bench.ReplaceSection(old, bench.ThroughputHeading, bench.ThroughputMarkdown(r))
+	if err := atomicfile.Write(f.results, md, 0o644); err != nil {
+		return failf("%v", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "sable: wrote the %q section of %s\n", bench.ThroughputHeading, f.results)
+	return nil
+}
+
 func printJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -287,6 +337,8 @@ func writeResults(cmd *cobra.Command, f *benchFlags, p *bench.ProveResult, h *be
 	}
 	old, _ := os.ReadFile(f.results) // its chaos section, written by 'sable bench chaos', is kept
 	md := bench.KeepSection(bench.MarkdownAll(p, h, heErr, l, lErr), old, chaos.Heading)
+	md = bench.KeepSection(md, old, bench.ThroughputHeading) // written by 'sable bench ledger --preproved'
+
 	if err := atomicfile.Write(f.results, md, 0o644); err != nil {
 		return failf("%v", err)
 	}

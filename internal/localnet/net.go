@@ -150,6 +150,19 @@ func (n *Net) dial(i int) error {
 	return nil
 }
 
+// PID is validator i's process id, or 0 if it is not running as a process
+// of its own (not started, ended, or inside this process). Benchmarks read
+// its CPU time from /proc/<pid>/stat.
+func (n *Net) PID(i int) int {
+	if p, ok := n.vals[i].run.(*process); ok && p.cmd.Process != nil {
+		return p.cmd.Process.Pid
+	}
+	return 0
+}
+
+// Home is validator i's home directory.
+func (n *Net) Home(i int) string { return n.vals[i].home }
+
 // Stop shuts validator i down cleanly (SIGTERM for a process) and waits
 // for it. Stopping a validator that is not running does nothing.
 func (n *Net) Stop(i int) error { return n.end(i, "stop", runner.stop) }

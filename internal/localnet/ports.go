@@ -8,7 +8,7 @@ import (
 )
 
 // FreeBasePort picks a base port (see testnet.Options.BasePort) whose
-// validators' P2P, RPC and metrics ports are all free now. It stays below Linux's
+// validators' P2P, RPC, metrics and pprof ports are all free now. It stays below Linux's
 // ephemeral range so that outgoing connections do not take them meanwhile.
 func FreeBasePort(validators int) (int, error) {
 	for range 100 {
@@ -28,7 +28,7 @@ func portsFree(base, validators int) bool {
 		}
 	}()
 	for i := range validators {
-		for _, p := range []int{base + 10*i + 6, base + 10*i + 7, base + 10*i + 8} { // p2p, RPC, metrics
+		for _, p := range []int{base + 10*i + 6, base + 10*i + 7, base + 10*i + 8, base + 10*i + 9} { // p2p, RPC, metrics, pprof
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
 				return false

@@ -48,6 +48,7 @@ type App struct {
 
 	capacity uint64 // aggregates' capacity; 0: he's MaxLoad
 	metrics  *Metrics
+	txs      *txCache // decoded transactions (txcache.go)
 }
 
 // Option configures an App.
@@ -75,7 +76,7 @@ func NewApp(store *Store, keys Keys, log *slog.Logger, opts ...Option) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	a := &App{store: store, log: log, height: h, appHash: hash,
+	a := &App{store: store, log: log, height: h, appHash: hash, txs: newTxCache(),
 		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint, keys.FX)}}
 	for _, o := range opts {
 		o(a)
@@ -185,7 +186,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	tx, rej := decode(req.Tx)
+	tx, rej := a.txs.decode(req.Tx)
 	if rej == nil {
 		rej = a.exec.precheck(a.check, tx)
 	}
@@ -211,7 +212,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		if size+int64(len(raw)) > req.MaxTxBytes {
 			break
 		}
-		tx, rej := decode(raw)
+		tx, rej := a.txs.decode(raw)
 		if rej == nil {
 			rej = a.exec.apply(o, tx, req.Height, uint32(i))
 		}
@@ -229,9 +230,10 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
-	a.exec.preverify(req.Txs) // all proofs in one batch per circuit (batch.go)
-	for i, raw := range req.Txs {
-		tx, rej := decode(raw)
+	txs, rejs := a.decodeAll(req.Txs)
+	a.preverify(txs) // all proofs in one batch per circuit (txcache.go)
+	for i, tx := range txs {
+		rej := rejs[i]
 		if rej == nil {
 			rej = a.exec.apply(o, tx, req.Height, uint32(i))
 		}
@@ -250,11 +252,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
-	a.exec.preverify(req.Txs) // all proofs in one batch per circuit (batch.go)
-	a.exec.flows.begin()      // flows are added into aggregates at the end (flows.go)
+	txs, rejs := a.decodeAll(req.Txs)
+	a.preverify(txs)     // all proofs in one batch per circuit (txcache.go)
+	a.exec.flows.begin() // flows are added into aggregates at the end (flows.go)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	for i, raw := range req.Txs {
-		tx, rej := decode(raw)
+	for i, tx := range txs {
+		rej := rejs[i]
 		if rej == nil {
 			rej = a.exec.apply(o, tx, req.Height, uint32(i))
 		}
@@ -277,6 +280,16 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.block, a.blockAt = flat, req.Height
 	a.blockH = flat.nextAppHash(a.appHash, req.Height)
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: a.blockH}, nil
+}
+
+// decodeAll decodes a block's transactions (through the cache): each is
+// either a transaction or the rejection its bytes earn.
+func (a *App) decodeAll(raws [][]byte) ([]*ledger.Tx, []*ledger.Rejection) {
+	txs, rejs := make([]*ledger.Tx, len(raws)), make([]*ledger.Rejection, len(raws))
+	for i, raw := range raws {
+		txs[i], rejs[i] = a.txs.decode(raw)
+	}
+	return txs, rejs
 }
 
 // Commit writes the finalized block in one synced batch.

@@ -43,8 +43,9 @@ func IssuerID(c ledger.Currency) string { return "issuer-" + strings.ToLower(c.S
 
 // DefaultBasePort is the first port a testnet uses. Validator i listens for
 // peers on base+10i+6, serves RPC on base+10i+7 and Prometheus metrics on
-// base+10i+8 (so 26606, 26607 and 26608 for the first), which leaves room
-// for several testnets side by side.
+// base+10i+8 (so 26606, 26607 and 26608 for the first), and with
+// Options.Pprof Go's pprof on base+10i+9, which leaves room for several
+// testnets side by side.
 const DefaultBasePort = 26600
 
 // Options shapes a local network.
@@ -76,6 +77,12 @@ type Options struct {
 	TimeoutVote        time.Duration // prevote and precommit, 300ms
 	TimeoutCommit      time.Duration // 300ms
 	EmptyBlockInterval time.Duration // 1s: an empty block at least this often
+	// BlockMaxBytes is the consensus limit on a block's size; default 8 MiB.
+	BlockMaxBytes int64
+	// Pprof has each validator serve Go's pprof on base+10i+9 (CometBFT's
+	// rpc.pprof_laddr), for profiling it under load; Validator.Pprof says
+	// where.
+	Pprof bool
 }
 
 // Layout says where everything of a written testnet is. It is also
@@ -112,6 +119,8 @@ type Validator struct {
 	// Metrics is where the validator serves Prometheus metrics,
 	// CometBFT's and the app's: http://host:port/metrics.
 	Metrics string `json:"metrics,omitempty"`
+	// Pprof is where it serves Go's pprof (host:port), with Options.Pprof.
+	Pprof string `json:"pprof,omitempty"`
 }
 
 // Party is a bank's, issuer's or the regulator's home.
@@ -311,6 +320,9 @@ func (w *writer) validatorKeys() error {
 			P2P:     fmt.Sprintf("%s:%d", w.opts.Host, w.opts.BasePort+10*i+6),
 			RPC:     fmt.Sprintf("http://%s:%d", w.opts.Host, w.opts.BasePort+10*i+7),
 			Metrics: fmt.Sprintf("http://%s:%d/metrics", w.opts.Host, w.opts.BasePort+10*i+8)}
+		if w.opts.Pprof {
+			v.Pprof = fmt.Sprintf("%s:%d", w.opts.Host, w.opts.BasePort+10*i+9)
+		}
 		gv, err := w.validatorHome(&v)
 		if err != nil {
 			return err
@@ -420,6 +432,9 @@ func (w *writer) genesis() error {
 	}
 	params := types.DefaultConsensusParams()
 	params.Block.MaxBytes = 8 << 20
+	if w.opts.BlockMaxBytes > 0 {
+		params.Block.MaxBytes = w.opts.BlockMaxBytes
+	}
 	doc := &types.GenesisDoc{GenesisTime: time.Now().UTC().Round(time.Millisecond), ChainID: w.opts.ChainID, InitialHeight: 1,
 		ConsensusParams: params, Validators: w.genVals, AppState: appState}
 	if err := doc.ValidateAndComplete(); err != nil {
@@ -678,6 +693,7 @@ func testnetConfig(opts Options, v Validator) *cfg.Config {
 	conf.TxIndex.Indexer = "kv"               // /tx finds rejected transactions
 	conf.Instrumentation.Prometheus = true    // base+10i+8: CometBFT's metrics and the app's (sable_*)
 	conf.Instrumentation.PrometheusListenAddr = strings.TrimSuffix(strings.TrimPrefix(v.Metrics, "http://"), "/metrics")
+	conf.RPC.PprofListenAddress = v.Pprof // empty: none
 	return conf
 }
 
