@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"net/http/httptest"
@@ -157,6 +158,15 @@ func TestTestnetRegulators(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(dir, "genesis.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var app struct {
+		Parties   int `json:"he_parties"`
+		Threshold int `json:"he_threshold"`
+	}
+	if err := json.Unmarshal(raw, &struct {
+		AppState any `json:"app_state"`
+	}{&app}); err != nil || app.Parties != 4 || app.Threshold != 3 {
+		t.Fatalf("the genesis says the key is shared %d-of-%d (%v), want 3-of-4", app.Threshold, app.Parties, err)
 	}
 	for _, j := range []string{"SG", "HK", "US", "TH"} {
 		h, err := audit.LoadRegulatorHome(filepath.Join(dir, "regulators", j))

@@ -514,6 +514,9 @@ func (w *writer) regulatorHEKeys(g *ledger.Genesis) (*party.HESealer, error) {
 		return nil, fmt.Errorf("ledger: HE key: %w", err)
 	}
 	g.HEPublicKey = hex.EncodeToString(raw)
+	if len(w.opts.Regulators) > 0 { // a shared key: payments carry no audit memo
+		g.HEParties, g.HEThreshold = len(w.opts.Regulators), w.opts.Threshold
+	}
 	return party.NewHESealer(pk), nil
 }
 
