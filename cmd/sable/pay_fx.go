@@ -26,7 +26,7 @@ func (l *sessionLedger) Quotes(ctx context.Context) ([]route.Quote, int64, error
 	for _, q := range infos {
 		l.quotes[q.ID] = q
 	}
-	return routeQuotes(infos), h, nil
+	return route.FromLedger(infos, nil), h, nil
 }
 
 // Swap makes one leg: the payer's request, the provider's fill (the

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/party"
-	"github.com/sable-settlement/sable/ledger/route"
 )
 
 // sessionLedger is payLedger over a party's session: its wallet, its
@@ -77,31 +76,4 @@ func (l *sessionLedger) ApplyPending(ctx context.Context, c ledger.Currency) err
 		return err
 	}
 	return l.s.sync(ctx)
-}
-
-// fxScaleDigits is S of the ledger's rates, R / 10^S (zkp.FXScale = 10^8).
-const fxScaleDigits = 8
-
-// routeQuotes turns the ledger's live quotes into the router's. The ledger
-// keeps what is left of a quote's band as a commitment, which hides it: the
-// router is given the whole band (Max), and a fill past what other payers
-// left is refused when the provider fills (its band proof fails, code 43)
-// before anything moves. Every quote on the ledger had its liquidity proof
-// accepted when it was published. A quote whose pair does not parse is
-// skipped.
-func routeQuotes(infos []ledger.QuoteInfo) []route.Quote {
-	var out []route.Quote
-	for _, q := range infos {
-		a, b := q.SellCurrency(), q.BuyCurrency()
-		if !a.Known() || !b.Known() {
-			continue
-		}
-		out = append(out, route.Quote{
-			ID: q.ID, Provider: q.Provider, From: a, To: b,
-			Rate: q.Rate, Scale: fxScaleDigits,
-			Min: q.Min, Max: q.Max, Remaining: q.Max,
-			Expiry: q.ValidUntil, Proven: true,
-		})
-	}
-	return out
 }

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/route"
-	"github.com/sable-settlement/sable/zkp"
 )
 
 // fakeLedger plays the ledger for 'sable pay': balances, quotes, and a
@@ -261,43 +259,4 @@ func TestPayRefusals(t *testing.T) {
 	}
 	r := sable(t, "pay", "--home", "h", "--to", "not a bank", "--deliver", "SGD", "--amount", "1")
 	wantError(t, r, 1, "--to")
-}
-
-// TestRouteQuotesRoundAsTheSwap: the router's legs deliver exactly what
-// the swap proves, ⌊a·R / zkp.FXScale⌋, at the ledger's scale, including
-// at the edges of the range and for JPY; a quote with the ledger's terms
-// becomes the router's with its whole band.
-func TestRouteQuotesRoundAsTheSwap(t *testing.T) {
-	scale := uint64(1)
-	for range fxScaleDigits {
-		scale *= 10
-	}
-	if scale != zkp.FXScale {
-		t.Fatalf("fxScaleDigits %d is not the ledger's scale %d", fxScaleDigits, zkp.FXScale)
-	}
-	usdjpy, err := ledger.ParseRate(ledger.Currency{'U', 'S', 'D'}, ledger.Currency{'J', 'P', 'Y'}, "150.12")
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := routeQuotes([]ledger.QuoteInfo{
-		{ID: "q1", Provider: "bank-jp", Pair: "USD/JPY", Rate: usdjpy, Min: 1, Max: 1000, ValidUntil: 90},
-		{ID: "bad", Provider: "bank-x", Pair: "USD", Rate: 1, Min: 1, Max: 1, ValidUntil: 90},
-	})
-	if len(qs) != 1 || qs[0].From.String() != "USD" || qs[0].To.String() != "JPY" || qs[0].Remaining != 1000 ||
-		qs[0].Expiry != 90 || !qs[0].Proven || qs[0].Rate != usdjpy {
-		t.Fatalf("router quotes %+v", qs)
-	}
-	rng := rand.New(rand.NewPCG(4, 4))
-	for n := 0; n < 20000; n++ {
-		q := route.Quote{Rate: 1 + rng.Uint64N(1<<40), Scale: fxScaleDigits}
-		if n%3 == 0 {
-			q.Rate = usdjpy
-		}
-		a := 1 + rng.Uint64N(1<<uint(1+rng.IntN(63)))
-		got, ok := q.Convert(a)
-		want, err := zkp.FXAmount(a, q.Rate)
-		if err == nil && (!ok || got != want) || err != nil && ok && got != 0 {
-			t.Fatalf("a=%d R=%d: router %d (%v), swap %d (%v)", a, q.Rate, got, ok, want, err)
-		}
-	}
 }
