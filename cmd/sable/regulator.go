@@ -9,24 +9,28 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/client"
 )
 
 // A regulator party's endpoint: 'sable regulator serve --home DIR' answers
 // decryption-share and approval requests under the party's policy
-// (ledger/audit, regulator.go), on loopback only.
+// (ledger/audit, regulator.go), on loopback only, with its share of the key
+// epoch in force when it starts (restart it after a rotation). 'sable
+// regulator rotate' moves the parties to a new key (ledger/audit, rotate.go).
 
 func newRegulatorCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "regulator",
-		Short: "Serve a regulator party's decryption shares (threshold HE key)",
+		Short: "Serve a regulator party's decryption shares, or rotate the parties' collective HE key",
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newRegulatorServeCmd())
@@ -46,24 +50,31 @@ func newRegulatorServeCmd() *cobra.Command {
 			if err := loopback(addr); err != nil {
 				return withHint(failf("--addr: %v", err), "the endpoint serves loopback only; put a TLS proxy in front of it to reach it from elsewhere")
 			}
-			h, err := audit.LoadRegulatorHome(home)
-			if err != nil {
-				return failf("%v", err)
+			if !audit.IsRegulatorHome(home) {
+				return withHint(failf("%s is not a regulator home (no he.share)", home), "--home is a regulator party's home, e.g. DIR/regulators/SG of 'sable testnet --regulators'")
 			}
 			c, err := client.Dial(node)
 			if err != nil {
 				return failf("%v", err)
 			}
+			ctx, cancel := commandContext()
+			defer cancel()
+			ep, err := epochInForce(ctx, c)
+			if err != nil {
+				return failf("%v", err)
+			}
+			h, err := audit.LoadRegulatorHomeAt(home, ep)
+			if err != nil {
+				return withHint(failf("%v", err), "the chain is at key epoch "+strconv.FormatUint(uint64(ep), 10)+": a party serves its share of the key in force ('sable regulator rotate' writes each epoch's)")
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return failf("listen: %v", err)
 			}
-			ctx, cancel := commandContext()
-			defer cancel()
 			srv := &http.Server{Handler: regulatorHandler(h, h.Regulator(c)), ReadHeaderTimeout: 10 * time.Second}
 			go func() { <-ctx.Done(); _ = srv.Close() }()
-			fmt.Fprintf(cmd.OutOrStdout(), "regulator %s (party %d of a %d-of-%d key) serving on http://%s\n",
-				h.Jurisdiction, h.Share.Index(), h.Share.Threshold(), h.Share.Parties(), ln.Addr())
+			fmt.Fprintf(cmd.OutOrStdout(), "regulator %s (party %d of the %d-of-%d key of epoch %d) serving on http://%s\n",
+				h.Jurisdiction, h.Share.Index(), h.Share.Threshold(), h.Share.Parties(), h.Epoch, ln.Addr())
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return failf("serve: %v", err)
 			}
@@ -94,6 +105,7 @@ type regulatorInfo struct {
 	Index        int    `json:"index"`
 	Parties      int    `json:"parties"`
 	Threshold    int    `json:"threshold"`
+	Epoch        uint32 `json:"epoch"` // the key epoch of the share it serves
 }
 
 const maxRequest = 1 << 20 // a request names ledger items and carries ≤ 16 shares of 48 KB
@@ -101,7 +113,7 @@ const maxRequest = 1 << 20 // a request names ledger items and carries ≤ 16 sh
 func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(regulatorInfo{h.Jurisdiction, h.Share.Index(), h.Share.Parties(), h.Share.Threshold()})
+		_ = json.NewEncoder(w).Encode(regulatorInfo{h.Jurisdiction, h.Share.Index(), h.Share.Parties(), h.Share.Threshold(), h.Epoch})
 	})
 	mux.HandleFunc("POST /share", func(w http.ResponseWriter, req *http.Request) {
 		var sr audit.ShareRequest
@@ -212,8 +224,13 @@ func (h *remoteHolder) Sign(ctx context.Context, req audit.ApprovalRequest) ([]b
 }
 
 // regulatorsOpener builds a threshold opener from --regulators: homes
-// (each party acts in this process) or endpoints (http://…).
+// (each party acts in this process, with its share of the key epoch in
+// force) or endpoints (http://…, which must serve that epoch's).
 func regulatorsOpener(ctx context.Context, list string, src audit.Source) (audit.Opener, *he.PublicKey, error) {
+	ep, err := epochInForce(ctx, src)
+	if err != nil {
+		return nil, nil, err
+	}
 	var holders []audit.Holder
 	n, t := 0, 0
 	var pk *he.PublicKey
@@ -224,10 +241,13 @@ func regulatorsOpener(ctx context.Context, list string, src audit.Source) (audit
 			if err != nil {
 				return nil, nil, err
 			}
+			if rh.info.Epoch != ep {
+				return nil, nil, fmt.Errorf("regulator %s serves its share of key epoch %d, and epoch %d is in force: restart it", item, rh.info.Epoch, ep)
+			}
 			holders, n, t = append(holders, rh), rh.info.Parties, rh.info.Threshold
 			continue
 		}
-		h, err := audit.LoadRegulatorHome(item)
+		h, err := audit.LoadRegulatorHomeAt(item, ep)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -238,4 +258,20 @@ func regulatorsOpener(ctx context.Context, list string, src audit.Source) (audit
 	}
 	op, err := audit.NewThresholdOpener(he.DefaultParams(), n, t, holders)
 	return op, pk, err
+}
+
+// epochInForce asks the ledger for its key epoch; a source that cannot
+// tell, or a chain without an HE key, is at epoch 0.
+func epochInForce(ctx context.Context, src any) (uint32, error) {
+	es, ok := src.(interface {
+		Epoch(context.Context) (ledger.EpochInfo, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	ep, err := es.Epoch(ctx)
+	if errors.Is(err, client.ErrNotFound) {
+		return 0, nil
+	}
+	return ep.Epoch, err
 }
