@@ -76,6 +76,7 @@ type Quote struct {
 type Swap struct {
 	Quote       TxID     // the quote's transaction id
 	Provider    string   // the quote's provider (checked against the quote)
+	Sell, Buy   Currency // the quote's pair: leg A's currency and leg B's (checked against the quote)
 	To          string   // leg B's receiver: the payer itself or another bank
 	Beneficiary [32]byte // a registered token of To in B, or zero
 
@@ -150,6 +151,8 @@ func (b *Quote) MaxCommitment() zkp.Commitment { return zkp.Commit(b.Max, new(bi
 func (b *Swap) encode(w *codec.Writer) {
 	w.Fixed(b.Quote[:])
 	w.Str(b.Provider)
+	w.Fixed(b.Sell[:])
+	w.Fixed(b.Buy[:])
 	w.Str(b.To)
 	w.Fixed(b.Beneficiary[:])
 	w.Commitment(b.Available)
@@ -175,6 +178,8 @@ func (b *Swap) encode(w *codec.Writer) {
 func (b *Swap) decode(r *codec.Reader) {
 	r.Fixed(b.Quote[:])
 	b.Provider = readID(r)
+	b.Sell = readCurrency(r)
+	b.Buy = readCurrency(r)
 	b.To = readID(r)
 	r.Fixed(b.Beneficiary[:])
 	b.Available = r.Commitment()
@@ -260,25 +265,17 @@ func SwapProviderAAD(chainID, payer, provider string, c Currency, nonce uint64) 
 	return w.B
 }
 
-// Leg names one leg's amount and its currency.
-func (b *Swap) Leg(q *QuoteInfo, leg int) (Currency, zkp.Commitment) {
-	if leg == 0 {
-		return q.SellCurrency(), b.AmountA
-	}
-	return q.BuyCurrency(), b.AmountB
-}
-
-// FlowIn returns the swap's flow ciphertext in currency c, given the
-// quote's pair: leg A's in A, leg B's in B, nil in any other currency.
-// The audit reads a swap's flow in an aggregate's currency with it.
-func (b *Swap) FlowIn(sell, buy, c Currency) []byte {
+// FlowIn returns the swap's flow ciphertext and amount in currency c:
+// leg A's in Sell, leg B's in Buy, nil in any other currency. The audit
+// reads a swap's flow in an aggregate's currency with it.
+func (b *Swap) FlowIn(c Currency) ([]byte, zkp.Commitment, bool) {
 	switch c {
-	case sell:
-		return b.FlowA
-	case buy:
-		return b.FlowB
+	case b.Sell:
+		return b.FlowA, b.AmountA, true
+	case b.Buy:
+		return b.FlowB, b.AmountB, true
 	}
-	return nil
+	return nil, zkp.Commitment{}, false
 }
 
 // QuoteInfo is one entry of the /fx/quotes answer, and the /fx/quote

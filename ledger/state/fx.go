@@ -140,8 +140,8 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	if !q.live(st.Height) {
 		return ledger.Reject(ledger.CodeQuoteExpired, "quote %s expired at height %d (this block is %d); ask for a live quote", b.Quote, q.ValidUntil, st.Height)
 	}
-	if b.Provider != q.Provider {
-		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's, not %s's", b.Quote, q.Provider, b.Provider)
+	if b.Provider != q.Provider || b.Sell != q.Sell || b.Buy != q.Buy {
+		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's for %s/%s, not %s's for %s/%s", b.Quote, q.Provider, q.Sell, q.Buy, b.Provider, b.Sell, b.Buy)
 	}
 	if payer.ID == q.Provider || b.To == q.Provider {
 		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot take its own quote, nor pay itself leg B", q.Provider)

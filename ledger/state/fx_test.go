@@ -168,7 +168,7 @@ func (x *fxFixture) requestT(payer *member, qtx *ledger.Tx, a uint64, to *member
 	s := &swapParts{a: ledger.Opening{Value: a, Blinding: rA}, b: ledger.Opening{Value: b, Blinding: rB}, quote: qtx.ID(), payer: payer, q: q, tamper: tm}
 	provider := x.member(qtx.Sender)
 	availA := payer.avail[q.Sell]
-	body := &ledger.Swap{Quote: qtx.ID(), Provider: provider.id.Config.ID, To: to.id.Config.ID,
+	body := &ledger.Swap{Quote: qtx.ID(), Provider: provider.id.Config.ID, Sell: q.Sell, Buy: q.Buy, To: to.id.Config.ID,
 		Available: availA.Commitment(), AmountA: s.a.Commitment(), AmountB: s.b.Commitment(),
 		ProviderAvailable: zkp.ZeroCommitment(), Band: zkp.ZeroCommitment()}
 	seal := func(key [32]byte, o ledger.Opening, aad []byte) []byte {
@@ -398,6 +398,11 @@ func TestSwapRejections(t *testing.T) {
 		{"quote unknown", ledger.CodeQuoteUnknown, func() []byte {
 			s := x.fill(x.request(x.sg, qtx, 100, x.us))
 			swapBody(s).Quote = ledger.TxID{0xfe}
+			return resign(s)
+		}},
+		{"quote's pair named wrongly", ledger.CodeQuoteUnknown, func() []byte {
+			s := x.fill(x.request(x.sg, qtx, 100, x.us))
+			swapBody(s).Buy = jpy
 			return resign(s)
 		}},
 		{"replayed fill (the committed request, filled again)", ledger.CodeFillReplayed, func() []byte {
