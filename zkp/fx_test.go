@@ -103,3 +103,44 @@ func TestFXProof(t *testing.T) {
 func fxOf(in TransferInput) FXInput {
 	return FXInput{AmountA: in.Amount, BlindingA: in.AmountBlinding, BlindingB: in.BalanceBlinding, Rate: 134_020_000, Context: in.Context}
 }
+
+// BenchmarkFXProof proves a swap's rate relation and, as the baseline in
+// the same process, a transfer, on both engines: the ratio is what
+// bench/results.md reports (go test -bench FXProof -run '^$' ./zkp).
+func BenchmarkFXProof(b *testing.B) {
+	in := randomTransfer(b, 1)
+	for _, c := range []Circuit{Transfer, FX} {
+		pk, vk := setupFor(b, c)
+		tp, err := NewTableProver(pk)
+		if err != nil {
+			b.Fatal(err)
+		}
+		prove := map[string]func() error{
+			"gnark": func() error {
+				if c == FX {
+					_, _, err := pk.ProveFX(fxOf(in), vk)
+					return err
+				}
+				_, _, err := pk.ProveTransfer(in, vk)
+				return err
+			},
+			"tables": func() error {
+				if c == FX {
+					_, _, err := tp.ProveFX(fxOf(in), vk)
+					return err
+				}
+				_, _, err := tp.ProveTransfer(in, vk)
+				return err
+			},
+		}
+		for _, engine := range []string{"gnark", "tables"} {
+			b.Run(string(c)+"/"+engine, func(b *testing.B) {
+				for b.Loop() {
+					if err := prove[engine](); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
