@@ -336,3 +336,49 @@ func TestSwitchEncoding(t *testing.T) {
 		t.Fatal("a decryption share decoded as a switch share")
 	}
 }
+
+// BenchmarkSwitchVsDecrypt: one party's switch share of a book against
+// its decryption share of the same book (the baseline), and combining
+// three switch shares against combining three decryption shares.
+func BenchmarkSwitchVsDecrypt(b *testing.B) {
+	old, oldPK := testThreshold(b)
+	_, newPK, err := ThresholdKeys(DefaultParams(), 4, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	to, err := NewTarget(newPK, 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ct := mustEncrypt(b, NewEncryptor(oldPK), map[int]Flow{0: maxFlow(), 100: maxFlow()})
+	active := []int{1, 2, 3}
+	b.Run("decryption-share", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := old[0].ShareDecrypt(ct, active); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("switch-share", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := old[0].ShareSwitch(ct, active, to); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	ds, ss := shareAll(b, ct, old[:3]), switchAll(b, ct, to, old[:3])
+	b.Run("combine-decryption", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := Combine(ct, ds); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("combine-switch", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Switch(ct, to, ss); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
