@@ -80,7 +80,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) (*Result, error) {
 	start := time.Now()
 	d := &demo{w: w, opts: opts, parties: map[string]*member{}, minted: map[ledger.Currency]uint64{}}
 	defer d.stop()
-	steps := []func(context.Context) error{d.start, d.open, d.mint, d.applyAll, d.pay, d.applyAll}
+	steps := []func(context.Context) error{d.start, d.open, d.mint, d.applyAll, d.pay, d.fx, d.applyAll}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return nil, err
