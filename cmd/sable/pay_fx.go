@@ -65,7 +65,7 @@ func (l *sessionLedger) provider(ctx context.Context, id string) (*session, erro
 	}
 	if l.providersDir == "" {
 		return nil, withHint(failf("the route's swaps need their providers' fills, and --providers is not given"),
-			"a swap is signed by its provider too: give --providers DIR, the directory of the providers' homes (DIR/"+id+"), or see the route with --dry-run")
+			"a swap is signed by its provider too: give --providers DIR, the directory of the providers' homes (DIR/"+id+"); or make each leg of the --dry-run route with 'sable fx request', the provider's 'sable fx fill' and 'sable fx submit'")
 	}
 	home := filepath.Join(l.providersDir, id)
 	if _, err := os.Stat(filepath.Join(home, "party.json")); err != nil {
