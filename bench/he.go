@@ -39,7 +39,7 @@ type HEResult struct {
 	AuditOK         bool    `json:"audit_ok"`                   // the aggregate opened to the commitment sum
 	BytesPerFlow    int     `json:"bytes_per_flow"`             // a single-flow ciphertext, encoded
 	BytesPerFlowB   float64 `json:"bytes_per_flow_batched"`     // a full ciphertext ÷ Groups
-	BytesPerBulkPay float64 `json:"bytes_per_bulk_payment"`     // a ciphertext ÷ ledger.MaxBulkPayments: a full bulk transfer
+	BytesPerBulkPay float64 `json:"bytes_per_bulk_payment"`     // a ciphertext ÷ ledger.MaxBatchPayments: a full bulk transfer
 	MaxLoad         uint64  `json:"max_load"`                   // flows one aggregate holds between epoch closes
 	MaxCiphertext   int     `json:"max_ciphertext_bytes"`       // he.MaxCiphertextSize
 	AggregateBytes  int     `json:"aggregate_bytes"`            // the aggregate, encoded
@@ -69,7 +69,7 @@ func HE(opt HEOptions) (*HEResult, error) {
 	params := he.DefaultParams()
 	res := &HEResult{Machine: ThisMachine(), Params: params.String(), Groups: params.Groups(), AggregateFlows: flows,
 		Distinct: distinct, MaxCiphertext: he.MaxCiphertextSize, MaxLoad: params.MaxLoad(),
-		BytesPerBulkPay: round(float64(params.CiphertextSize())/ledger.MaxBulkPayments, 1),
+		BytesPerBulkPay: round(float64(params.CiphertextSize())/ledger.MaxBatchPayments, 1),
 		Note:            fmt.Sprintf("the aggregate cycles through %d distinct flow encryptions; encryption is timed on its own", distinct)}
 
 	pr.Stage("he: keys", 1)

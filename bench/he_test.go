@@ -24,7 +24,7 @@ func TestHESmall(t *testing.T) {
 	}
 	// A full bulk transfer fits one ciphertext, and costs less per payment
 	// than a single flow.
-	if res.Groups <= ledger.MaxBulkPayments || res.MaxLoad == 0 || res.BytesPerBulkPay > float64(res.BytesPerFlow)/ledger.MaxBulkPayments+1 {
+	if res.MaxLoad < ledger.MaxBatchPayments || res.MaxLoad == 0 || res.BytesPerBulkPay > float64(res.BytesPerFlow)/ledger.MaxBatchPayments+1 {
 		t.Fatalf("layout %+v", res)
 	}
 }

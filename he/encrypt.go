@@ -91,6 +91,32 @@ func (e *Encryptor) EncryptSums(sums map[int]GroupSum) (*Ciphertext, error) {
 	return e.encryptSlots(w, load)
 }
 
+// EncryptBatch encrypts the group sums of payments payments (each group
+// the sum of at most that many flows) at a load of payments: the load a
+// ledger counts for a batch's flow, whatever its sums weigh. It fails if a
+// sum weighs more than that load (a group of more flows than payments).
+func (e *Encryptor) EncryptBatch(sums map[int]GroupSum, payments uint64) (*Ciphertext, error) {
+	if payments == 0 || payments > e.p.maxLoad {
+		return nil, fmt.Errorf("%w: %d payments, want 1 to %d", ErrRange, payments, e.p.maxLoad)
+	}
+	w := e.pool.Get().(*encWorker)
+	defer e.pool.Put(w)
+	clear(w.slots)
+	for g, s := range sums {
+		if g < 0 || g >= e.p.groups {
+			return nil, fmt.Errorf("%w: group %d outside [0, %d)", ErrRange, g, e.p.groups)
+		}
+		l, err := putSum(w.slots, g, s, payments)
+		if err != nil {
+			return nil, err
+		}
+		if l > payments {
+			return nil, fmt.Errorf("%w: group %d weighs %d loads, more than its %d payments", ErrCapacity, g, l, payments)
+		}
+	}
+	return e.encryptSlots(w, payments)
+}
+
 // encryptSlots encrypts w.slots at the top level, where the fresh noise
 // (std ≈ 236) is tiny next to Q, then switches the modulus down to the
 // aggregate level: the noise is divided by the dropped prime and the

@@ -9,7 +9,8 @@ package ledger
 //	/supply    data "<CUR>"               supply, and whether the turnstile holds
 //	/genesis                              the genesis app state
 //	/aggregates                           every HE aggregate's key and commitment sum
-//	/aggregate data "<key>"               one aggregate: ciphertext, commitment sum, its transactions
+//	/aggregate data "<key>"               one aggregate: its book's ciphertext and its group, commitment sum, its transactions
+//	/layout    data "<CUR>"               the currency's book: layout (aggregate per slot group), load, commitment sum
 const (
 	QueryCodeNotFound uint32 = 1
 	QueryCodeBadQuery uint32 = 2
@@ -76,6 +77,33 @@ type AggregateInfo struct {
 	// epoch close, standing for BaseCommitment; empty if never closed.
 	Base           []byte `json:"base,omitempty"`
 	BaseCommitment string `json:"base_commitment,omitempty"`
+	// Group is the aggregate's slot group in its currency's book, whose
+	// ciphertext (and base) Ciphertext (and Base) are; Layout is that
+	// book's layout and Countries the country of each party in it, which
+	// say where each transaction's payments belong.
+	Group     int               `json:"group"`
+	Layout    []string          `json:"layout,omitempty"`
+	Countries map[string]string `json:"countries,omitempty"`
+	// Payments is the number of payments summed into the group (the
+	// genesis funding included); BookPayments the same for each group of
+	// the book, in layout order: a book's decryption reveals them all.
+	Payments     uint64   `json:"payments,omitempty"`
+	BookPayments []uint64 `json:"book_payments,omitempty"`
+	// BookTxs are the transactions that entered the book since its last
+	// epoch close, in order: a flow can put a value in any group of its
+	// book, so bisection searches them all.
+	BookTxs []string `json:"book_txs,omitempty"`
+}
+
+// LayoutInfo is the /layout answer: a currency's book.
+type LayoutInfo struct {
+	Currency   string            `json:"currency"`
+	Keys       []string          `json:"keys"`       // the aggregate in each slot group
+	Countries  map[string]string `json:"countries"`  // party → country, for each party in the layout
+	Load       uint64            `json:"load"`       // payments summed into the book (its ciphertext's load)
+	Capacity   uint64            `json:"capacity"`   // the most the book's load may reach
+	Commitment string            `json:"commitment"` // Σ C_amt of every payment in the book, each once
+	Payments   map[string]uint64 `json:"payments"`   // per aggregate, the payments summed into its group
 }
 
 // MaxIncoming bounds one /incoming answer; the wallet pages by height.

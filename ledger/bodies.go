@@ -79,33 +79,56 @@ type Transfer struct {
 	Flow        []byte // HE ciphertext of the flow, for the regulator
 }
 
-// BulkTransfer pays several payments from the sender's available balance
-// into one receiver's pending balance in one currency, with a single flow
-// ciphertext: payment j's flow sits in slot group j. Payment j's proof is a
-// transfer proof against Available − Σ_{i<j} Amount_i, bound to
-// tx.PaymentContexts(chainID)[j]. Each payment is pending, and applied, on
-// its own, under PaymentID(txid, j).
-type BulkTransfer struct {
-	To        string
-	Currency  Currency
-	Available zkp.Commitment // the sender's available balance before the first payment
-	Payments  []BulkPayment  // 1 to MaxBulkPayments
-	Flow      []byte         // HE ciphertext of every payment's flow, payment j in group j
+// BatchTransfer carries many payments from one bank, to any receivers and
+// in any currencies. Each payment is pending, and applied, on its own,
+// under PaymentID(txid, j), with its own proof: payment j's is a transfer
+// proof against the sender's available balance in its currency less the
+// batch's earlier payments in that currency (Available of its book −
+// Σ_{i<j, same currency} Amount_i), bound to tx.PaymentContexts(chainID)[j].
+// Each currency paid has one book entry: the available balance the proofs
+// start from and one flow ciphertext holding, in the slot group of every
+// aggregate its payments enter, their sum, at a load of their number
+// (ledger.FlowSums). A single payment is a batch of one.
+type BatchTransfer struct {
+	Books    []BatchBook    // one per currency paid, in increasing currency order
+	Payments []BatchPayment // 1 to MaxBatchPayments
 }
 
-// BulkPayment is one payment of a bulk transfer.
-type BulkPayment struct {
+// BatchBook is a batch's part in one currency.
+type BatchBook struct {
+	Currency  Currency
+	Available zkp.Commitment // the sender's available balance before the batch
+	Flow      []byte         // HE ciphertext of the currency's payments, in their groups
+}
+
+// BatchPayment is one payment of a batch.
+type BatchPayment struct {
+	To          string
+	Currency    Currency
 	Beneficiary [32]byte // a registered token of the receiver, or zero: bank to bank
 	Amount      zkp.Commitment
 	Proof       [zkp.ProofSize]byte
-	Memo        []byte // the opening, sealed to the receiver
+	Memo        []byte // the opening, sealed to the receiver (BulkMemoAAD with j)
 	AuditMemo   []byte // optional: the opening sealed to the regulator
 	SelfMemo    []byte // optional: the opening sealed to the sender itself (SelfMemoAAD with j), for wallet recovery
 }
 
-// MaxBulkPayments bounds the payments of one bulk transfer (and is below
-// the HE parameters' slot groups).
-const MaxBulkPayments = 64
+// MaxBatchPayments bounds the payments of one batch; MaxBatchBooks the
+// currencies it pays in.
+const (
+	MaxBatchPayments = 256
+	MaxBatchBooks    = 8
+)
+
+// Book returns the batch's book entry for c, or nil.
+func (b *BatchTransfer) Book(c Currency) *BatchBook {
+	for i := range b.Books {
+		if b.Books[i].Currency == c {
+			return &b.Books[i]
+		}
+	}
+	return nil
+}
 
 // ApplyPending moves the named payments from the sender's pending balance
 // into its available one. The wallet names only payments whose openings it
@@ -126,7 +149,7 @@ func (*Mint) kind() Kind                { return KindMint }
 func (*Burn) kind() Kind                { return KindBurn }
 func (*Transfer) kind() Kind            { return KindTransfer }
 func (*ApplyPending) kind() Kind        { return KindApplyPending }
-func (*BulkTransfer) kind() Kind        { return KindBulkTransfer }
+func (*BatchTransfer) kind() Kind       { return KindBatchTransfer }
 
 func (b *RegisterBank) encode(w *codec.Writer) {
 	w.Str(b.ID)
@@ -229,13 +252,18 @@ func (b *Transfer) decode(r *codec.Reader) {
 	b.Flow = r.Blob(MaxFlowSize)
 }
 
-func (b *BulkTransfer) encode(w *codec.Writer) {
-	w.Str(b.To)
-	w.Fixed(b.Currency[:])
-	w.Commitment(b.Available)
-	w.U8(uint8(len(b.Payments)))
+func (b *BatchTransfer) encode(w *codec.Writer) {
+	w.U8(uint8(len(b.Books)))
+	for _, k := range b.Books {
+		w.Fixed(k.Currency[:])
+		w.Commitment(k.Available)
+		w.Blob(k.Flow)
+	}
+	w.U64(uint64(len(b.Payments)))
 	for i := range b.Payments {
 		p := &b.Payments[i]
+		w.Str(p.To)
+		w.Fixed(p.Currency[:])
 		w.Fixed(p.Beneficiary[:])
 		w.Commitment(p.Amount)
 		w.Fixed(p.Proof[:])
@@ -243,20 +271,33 @@ func (b *BulkTransfer) encode(w *codec.Writer) {
 		w.Blob(p.AuditMemo)
 		w.Blob(p.SelfMemo)
 	}
-	w.Blob(b.Flow)
 }
 
-func (b *BulkTransfer) decode(r *codec.Reader) {
-	b.To = readID(r)
-	b.Currency = readCurrency(r)
-	b.Available = r.Commitment()
-	n := int(r.U8())
-	if r.Err() == nil && (n == 0 || n > MaxBulkPayments) {
-		r.Fail(fmt.Errorf("bulk transfer carries %d payments, want 1 to %d", n, MaxBulkPayments))
+// decode reads a batch; its books must be in increasing currency order
+// (one encoding per batch). Which currencies its payments use is the
+// executor's to check (CodeBatchFlows).
+func (b *BatchTransfer) decode(r *codec.Reader) {
+	nb := int(r.U8())
+	if r.Err() == nil && (nb == 0 || nb > MaxBatchBooks) {
+		r.Fail(fmt.Errorf("batch pays in %d currencies, want 1 to %d", nb, MaxBatchBooks))
 		return
 	}
-	for i := 0; i < n && r.Err() == nil; i++ {
-		var p BulkPayment
+	for i := 0; i < nb && r.Err() == nil; i++ {
+		k := BatchBook{Currency: readCurrency(r), Available: r.Commitment(), Flow: r.Blob(MaxFlowSize)}
+		if r.Err() == nil && i > 0 && string(k.Currency[:]) <= string(b.Books[i-1].Currency[:]) {
+			r.Fail(errors.New("batch books are not in increasing currency order"))
+		}
+		b.Books = append(b.Books, k)
+	}
+	n := r.U64()
+	if r.Err() == nil && (n == 0 || n > MaxBatchPayments) {
+		r.Fail(fmt.Errorf("batch carries %d payments, want 1 to %d", n, MaxBatchPayments))
+		return
+	}
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
+		var p BatchPayment
+		p.To = readID(r)
+		p.Currency = readCurrency(r)
 		r.Fixed(p.Beneficiary[:])
 		p.Amount = r.Commitment()
 		readProof(r, &p.Proof)
@@ -265,7 +306,6 @@ func (b *BulkTransfer) decode(r *codec.Reader) {
 		p.SelfMemo = r.Blob(MaxMemoSize)
 		b.Payments = append(b.Payments, p)
 	}
-	b.Flow = r.Blob(MaxFlowSize)
 }
 
 func (b *ApplyPending) encode(w *codec.Writer) {
@@ -297,24 +337,26 @@ func (b *ApplyPending) decode(r *codec.Reader) {
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
-// EpochClose replaces aggregates by the regulator's re-encryptions of their
-// decrypted, checked and normalised sums, so that limbs never overflow.
-// The commitment sums stay; the bisection index restarts.
+// EpochClose replaces currencies' books by the regulator's re-encryptions
+// of their decrypted, checked and normalised group sums, so that limbs
+// never overflow. The commitment sums stay; the bisection index of every
+// aggregate of the book restarts.
 type EpochClose struct {
 	Aggregates []ClosedAggregate
 }
 
-// ClosedAggregate is one replaced aggregate. Sum is the commitment sum the
-// re-encryption stands for, as the regulator read it: a close whose Sum is
-// no longer the aggregate's (a flow entered meanwhile) is refused, so no
-// flow is ever dropped from the ciphertext while kept in the sum.
+// ClosedAggregate is one replaced book. Key is BookKey(c). Sum is the sum
+// of the commitments of every payment in the book (each counted once), as
+// the regulator read it: a close whose Sum is no longer the book's (a flow
+// entered meanwhile) is refused, so no flow is ever dropped from the
+// ciphertext while kept in the sums.
 type ClosedAggregate struct {
 	Key        string
 	Sum        zkp.Commitment
 	Ciphertext []byte
 }
 
-// MaxClosePerTx bounds the aggregates one epoch close replaces.
+// MaxClosePerTx bounds the books one epoch close replaces.
 const MaxClosePerTx = 8
 
 func (*EpochClose) kind() Kind { return KindEpochClose }
@@ -337,8 +379,8 @@ func (b *EpochClose) decode(r *codec.Reader) {
 	seen := map[string]bool{}
 	for i := 0; i < n && r.Err() == nil; i++ {
 		a := ClosedAggregate{Key: r.Str(64), Sum: r.Commitment(), Ciphertext: r.Blob(MaxFlowSize)}
-		if r.Err() == nil && (!ValidAggregateKey(a.Key) || seen[a.Key]) {
-			r.Fail(fmt.Errorf("epoch close: aggregate key %q is not valid or repeated", a.Key))
+		if _, ok := ParseBookKey(a.Key); r.Err() == nil && (!ok || seen[a.Key]) {
+			r.Fail(fmt.Errorf("epoch close: book key %q is not valid or repeated", a.Key))
 		}
 		seen[a.Key] = true
 		b.Aggregates = append(b.Aggregates, a)

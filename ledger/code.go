@@ -33,6 +33,9 @@ const (
 	CodeAggregateFull      uint32 = 25 // an HE aggregate the flow would enter is at its capacity until the regulator closes its epoch
 	CodeStaleClose         uint32 = 26 // an epoch close made for an aggregate that has changed since; audit again
 	CodeStaleSupply        uint32 = 27 // a mint proved against a supply that has changed since; sync and mint again
+	CodeFlowLoad           uint32 = 28 // HE flow ciphertext claims another load than its number of payments
+	CodeLayoutFull         uint32 = 29 // the currency's book has no slot groups left for a new account
+	CodeBatchFlows         uint32 = 30 // a batch's flows or available balances do not match its payments' currencies
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 	// Codes 40–49 are FX's (fx.go).
 	// Codes 50–54 are key epochs' (rotate.go).

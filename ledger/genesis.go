@@ -208,7 +208,7 @@ func (g *Genesis) flowProblems() []string {
 			errs = append(errs, fmt.Sprintf("account %s/%s: flow is not hex", a.Party, a.Currency))
 			continue
 		}
-		if _, rej := DecodeFlow(params, raw); rej != nil {
+		if _, rej := DecodeFlow(params, raw, 1); rej != nil {
 			errs = append(errs, fmt.Sprintf("account %s/%s: flow: %s", a.Party, a.Currency, rej.Msg))
 		}
 	}

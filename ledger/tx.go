@@ -36,14 +36,14 @@ const (
 	KindTransfer            Kind = 6
 	KindApplyPending        Kind = 7
 	KindEpochClose          Kind = 8
-	KindBulkTransfer        Kind = 9
+	KindBatchTransfer       Kind = 9
 )
 
 var kindNames = map[Kind]string{
 	KindRegisterBank: "register-bank", KindRegisterAccount: "register-account",
 	KindRegisterBeneficiary: "register-beneficiary", KindMint: "mint", KindBurn: "burn",
 	KindTransfer: "transfer", KindApplyPending: "apply-pending", KindEpochClose: "epoch-close",
-	KindBulkTransfer: "bulk-transfer",
+	KindBatchTransfer: "batch-transfer",
 }
 
 func (k Kind) String() string {
@@ -132,11 +132,11 @@ func (tx *Tx) Context(chainID string) zkp.Context {
 	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), tx.unproved())
 }
 
-// PaymentContexts are what the payments of a bulk transfer are proved
+// PaymentContexts are what the payments of a batch transfer are proved
 // against: payment j's is the chain id, every field but the proofs and the
 // signature, and j. The encoding is made once for all of them.
 func (tx *Tx) PaymentContexts(chainID string) []zkp.Context {
-	b, ok := tx.Body.(*BulkTransfer)
+	b, ok := tx.Body.(*BatchTransfer)
 	if !ok {
 		return nil
 	}
@@ -168,9 +168,9 @@ func (tx *Tx) unproved() []byte {
 		bb := *b
 		bb.Proof = [zkp.ProofSize]byte{}
 		c.Body = &bb
-	case *BulkTransfer:
+	case *BatchTransfer:
 		bb := *b
-		bb.Payments = make([]BulkPayment, len(b.Payments))
+		bb.Payments = make([]BatchPayment, len(b.Payments))
 		copy(bb.Payments, b.Payments)
 		for i := range bb.Payments {
 			bb.Payments[i].Proof = [zkp.ProofSize]byte{}
@@ -180,7 +180,7 @@ func (tx *Tx) unproved() []byte {
 	return c.unsigned()
 }
 
-// PaymentID names payment j of bulk transfer txid: its receiver's incoming
+// PaymentID names payment j of batch transfer txid: its receiver's incoming
 // entry, its unapplied index and its status are kept under it.
 func PaymentID(txid TxID, j int) TxID {
 	h := sha256.New()
@@ -258,8 +258,8 @@ func newBody(k Kind) Body {
 		return &ApplyPending{}
 	case KindEpochClose:
 		return &EpochClose{}
-	case KindBulkTransfer:
-		return &BulkTransfer{}
+	case KindBatchTransfer:
+		return &BatchTransfer{}
 	}
 	return nil
 }

@@ -173,8 +173,8 @@ func parseAmounts(c ledger.Currency, flags []string, file string) ([]uint64, err
 			amts = append(amts, amt)
 		}
 	}
-	if len(amts) > ledger.MaxBulkPayments {
-		return nil, failf("%d payments; a bulk transfer carries at most %d", len(amts), ledger.MaxBulkPayments)
+	if len(amts) > ledger.MaxBatchPayments {
+		return nil, failf("%d payments; a batch carries at most %d", len(amts), ledger.MaxBatchPayments)
 	}
 	return amts, nil
 }

@@ -332,7 +332,7 @@ func open(id *party.Identity, in ledger.IncomingInfo) (uint64, error) {
 	}
 	chain, me := id.Config.ChainID, id.Config.ID
 	aad := ledger.MemoAAD(chain, in.Sender, me, cur, in.Nonce)
-	if in.Kind == ledger.KindBulkTransfer.String() {
+	if in.Kind == ledger.KindBatchTransfer.String() {
 		aad = ledger.BulkMemoAAD(chain, in.Sender, me, cur, in.Nonce, int(in.Payment))
 	}
 	op, err := ledger.OpenMemo(id.MemoKey, in.Memo, aad)

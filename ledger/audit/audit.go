@@ -166,8 +166,10 @@ type Auditor struct {
 	ev    *he.Evaluator
 	rates FXRates
 
-	mu  sync.Mutex
-	gen *ledger.Genesis // fetched once: it never changes, and with HE flows it runs to megabytes
+	mu     sync.Mutex
+	gen    *ledger.Genesis    // fetched once: it never changes, and with HE flows it runs to megabytes
+	groups map[string]int     // each aggregate opened: its slot group in its book
+	books  map[string]Opening // per run and book ciphertext: its one decryption
 }
 
 // genesis returns the chain's genesis, fetched and parsed on first use.
@@ -193,7 +195,7 @@ func New(src Source, sk *he.SecretKey, rates FXRates) *Auditor {
 // NewWith returns an auditor reading from src and decrypting through op
 // (a KeyOpener, or a ThresholdOpener over t regulator parties).
 func NewWith(src Source, op Opener, rates FXRates) *Auditor {
-	return &Auditor{src: src, op: op, ev: he.NewEvaluator(op.Params()), rates: rates}
+	return &Auditor{src: src, op: op, ev: he.NewEvaluator(op.Params()), rates: rates, groups: map[string]int{}, books: map[string]Opening{}}
 }
 
 // opened is an aggregate after decryption.
@@ -224,13 +226,13 @@ func (o *opened) single(funded map[string]bool) bool {
 	return len(o.info.Txs) == 1 && o.info.Base == nil && !funded[o.info.Key]
 }
 
-// fundedKeys lists the aggregates that start with genesis funding.
+// fundedKeys lists the aggregates that start with genesis funding: each
+// currency's funded total (an account's in counts from genesis on).
 func fundedKeys(g *ledger.Genesis) map[string]bool {
 	out := map[string]bool{}
 	for _, acct := range g.Accounts {
 		if acct.Flow != "" {
 			c, _ := ledger.ParseCurrency(acct.Currency)
-			out[ledger.AggIn(c, acct.Party)] = true
 			out[ledger.AggCurrency(c, "funded")] = true
 		}
 	}
@@ -296,6 +298,9 @@ func (a *Auditor) open(ctx context.Context, key string) (*opened, error) {
 		return nil, err
 	}
 	o := &opened{info: info}
+	a.mu.Lock()
+	a.groups[key] = info.Group
+	a.mu.Unlock()
 	com, err := zkp.ParseCommitment(info.Commitment)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: aggregate %s: commitment sum: %w", key, err)
@@ -304,7 +309,7 @@ func (a *Auditor) open(ctx context.Context, key string) (*opened, error) {
 	if ct.UnmarshalBinary(info.Ciphertext) == nil {
 		o.ct = ct
 	}
-	o.v, err = a.examine(ctx, target(ctx, key, Part{Aggregate: key}), o.ct, com)
+	o.v, err = a.examine(ctx, target(ctx, key, Part{Aggregate: key}), o.ct, com, info.Group)
 	if errors.Is(err, ErrRefused) {
 		o.sealed, o.amount = true, new(big.Int)
 		return o, nil
@@ -419,16 +424,17 @@ type fxPart struct {
 }
 
 // totals computes each currency's total (funded + minted − burned) and the
-// USD equivalent: Σ rate·(funded + minted) and Σ rate·burned, each formed
-// homomorphically and decrypted once, then checked against the same sums
-// of the aggregates' decrypted amounts. A total resting on an aggregate
-// that does not check fails; so does the USD total when its decryption
-// does not match, which only noise can cause (bisect.go): the flows whose
-// noise broke it are named.
+// USD equivalent: Σ rate·book over the currencies' books, formed
+// homomorphically and decrypted once, read at the totals' groups (the same
+// in every book: ledger.GroupFunded, GroupMinted, GroupBurned) and checked
+// against the same sums of the aggregates' decrypted amounts. A total
+// resting on an aggregate that does not check fails; so does the USD total
+// when its decryption does not match, which only noise can cause
+// (bisect.go): the flows whose noise broke it are named.
 func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*opened) error {
 	p := a.op.Params()
-	issued, burned := he.Zero(p), he.Zero(p)
-	var inParts, outParts []Part
+	acc := he.Zero(p)
+	var fxParts []Part
 	wantIssued, wantBurned := new(big.Int), new(big.Int)
 	var parts []fxPart
 	var broken []*opened
@@ -436,6 +442,7 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 	for _, k := range ledger.Currencies {
 		total := new(big.Int)
 		var bad []*opened
+		var book *opened
 		rate := a.rates.minorRate(k.Code)
 		for _, what := range []string{"funded", "minted", "burned"} {
 			o := byKey[ledger.AggCurrency(k.Code, what)]
@@ -446,21 +453,17 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 				bad = append(bad, o)
 				continue
 			}
-			acc, want := issued, wantIssued
+			want := wantIssued
 			if what == "burned" {
-				acc, want = burned, wantBurned
+				want = wantBurned
 				total.Sub(total, o.amount)
-				outParts = append(outParts, Part{Aggregate: o.info.Key, Rate: rate})
 			} else {
 				total.Add(total, o.amount)
-				inParts = append(inParts, Part{Aggregate: o.info.Key, Rate: rate})
 			}
 			want.Add(want, new(big.Int).Mul(o.amount, new(big.Int).SetUint64(rate)))
 			parts = append(parts, fxPart{o, rate})
-			if capacity == "" {
-				if err := a.ev.MulRateThenAdd(acc, o.ct, rate); err != nil {
-					capacity = err.Error()
-				}
+			if book == nil {
+				book = o
 			}
 		}
 		if len(bad) > 0 {
@@ -469,6 +472,14 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 			}
 			broken = append(broken, bad...)
 			continue
+		}
+		if book != nil {
+			fxParts = append(fxParts, Part{Aggregate: book.info.Key, Rate: rate})
+			if capacity == "" {
+				if err := a.ev.MulRateThenAdd(acc, book.ct, rate); err != nil {
+					capacity = err.Error()
+				}
+			}
 		}
 		if total.Sign() != 0 || byKey[ledger.AggCurrency(k.Code, "minted")] != nil || byKey[ledger.AggCurrency(k.Code, "funded")] != nil {
 			rep.Totals[k.Code.String()] = ledger.FormatBig(k.Code, total)
@@ -481,18 +492,14 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 		rep.Failures = append(rep.Failures, failure("usd_total", broken))
 		return nil
 	case capacity != "":
-		rep.Failures = append(rep.Failures, Failure{Figure: "usd_total", Reason: "the FX total is past its capacity (" + capacity + "); close the epoch of the minted and burned aggregates"})
+		rep.Failures = append(rep.Failures, Failure{Figure: "usd_total", Reason: "the FX total is past its capacity (" + capacity + "); close the epoch of the currencies' books"})
 		return nil
 	}
-	in, okIn, err := a.fxAmount(ctx, issued, wantIssued, inParts)
+	in, out, ok, err := a.fxAmount(ctx, acc, wantIssued, wantBurned, fxParts)
 	if err != nil {
 		return err
 	}
-	out, okOut, err := a.fxAmount(ctx, burned, wantBurned, outParts)
-	if err != nil {
-		return err
-	}
-	if !okIn || !okOut {
+	if !ok {
 		culprits, err := a.fxCulprits(ctx, parts)
 		if err != nil {
 			return err
@@ -507,18 +514,21 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 	return nil
 }
 
-// fxAmount decrypts an FX total and checks it against want, the same sum
-// formed from the aggregates' decrypted amounts. parts name ct's terms.
-func (a *Auditor) fxAmount(ctx context.Context, ct *he.Ciphertext, want *big.Int, parts []Part) (*big.Int, bool, error) {
+// fxAmount decrypts an FX sum of books and reads the issued (funded +
+// minted) and burned totals, checking them against wantIn and wantOut,
+// the same sums formed from the aggregates' decrypted amounts. parts name
+// ct's terms.
+func (a *Auditor) fxAmount(ctx context.Context, ct *he.Ciphertext, wantIn, wantOut *big.Int, parts []Part) (*big.Int, *big.Int, bool, error) {
 	if ct.Load() == 0 {
-		return new(big.Int), want.Sign() == 0, nil
+		return new(big.Int), new(big.Int), wantIn.Sign() == 0 && wantOut.Sign() == 0, nil
 	}
 	op, err := a.op.Open(ctx, Target{Run: runOf(ctx), Aggregate: "usd_total", Parts: parts}, ct)
-	if err != nil || op.Err != nil {
-		return nil, false, err
+	if err != nil || op.Err != nil || len(op.Sums) <= ledger.GroupBurned {
+		return nil, nil, false, err
 	}
-	got := he.Total(op.Sums).Amount
-	return got, got.Cmp(want) == 0, nil
+	in := new(big.Int).Add(op.Sums[ledger.GroupFunded].Amount, op.Sums[ledger.GroupMinted].Amount)
+	out := op.Sums[ledger.GroupBurned].Amount
+	return in, out, in.Cmp(wantIn) == 0 && out.Cmp(wantOut) == 0, nil
 }
 
 // fxCulprits names the flows whose noise broke an FX total: those already
@@ -565,10 +575,11 @@ type EpochCloser interface {
 	EpochClose(ctx context.Context, aggs []ledger.ClosedAggregate) (ledger.TxID, error)
 }
 
-// Close re-encrypts the named aggregates' checked sums and submits them in
-// epoch-close transactions of at most ledger.MaxClosePerTx aggregates each,
-// so that their limbs start again from one unit. Nothing is submitted
-// unless every named aggregate's sum is known (see Reencrypt).
+// Close re-encrypts the books of the named aggregates (or books,
+// ledger.BookKey) and submits them in epoch-close transactions of at most
+// ledger.MaxClosePerTx books each, so that their limbs start again from
+// one unit. Nothing is submitted unless every aggregate of every book
+// named has a known sum (see Reencrypt).
 func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]ledger.TxID, error) {
 	aggs, err := a.Reencrypt(ctx, keys)
 	if err != nil {
@@ -586,17 +597,17 @@ func (a *Auditor) Close(ctx context.Context, s EpochCloser, keys []string) ([]le
 	return ids, nil
 }
 
-// Reencrypt decrypts each named aggregate, checks it against its
-// commitment sum and encrypts the sum afresh for an epoch close. An
-// aggregate that is not clean is bisected: if every flow it names decrypts
-// to its commitment (only its noise or slot groups are wrong, as with a
-// noise-flooded flow that wraps the aggregate), the sum of its flows is
-// known, checks against the commitment sum, and is re-encrypted, which
-// also rids the aggregate of the flooded noise; the caller should keep
-// the audit that named them (Run), since the close ends the aggregate's
-// trail. An aggregate in which a flow encrypts another value is refused:
-// its sum is unknown, and closing it would erase the trail that names its
-// culprit.
+// Reencrypt decrypts the book of each named aggregate (or book), checks
+// every aggregate of it against its commitment sum and encrypts the group
+// sums afresh for an epoch close. An aggregate that is not clean is
+// bisected: if every flow it names decrypts to its commitment (only its
+// noise or slot groups are wrong, as with a noise-flooded flow that wraps
+// the book), the sum of its flows is known, checks against the commitment
+// sum, and is re-encrypted, which also rids the book of the flooded noise;
+// the caller should keep the audit that named them (Run), since the close
+// ends the book's trail. A book in which a flow encrypts another value is
+// refused: its sums are unknown, and closing it would erase the trail that
+// names its culprit.
 func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.ClosedAggregate, error) {
 	ctx = withRun(ctx)
 	g, err := a.genesis(ctx)
@@ -609,45 +620,86 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 	}
 	enc := he.NewEncryptor(pk)
 	var out []ledger.ClosedAggregate
+	seen := map[ledger.Currency]bool{}
 	for _, key := range keys {
-		o, err := a.open(ctx, key)
+		c, ok := ledger.ParseBookKey(key)
+		if !ok {
+			if c, ok = ledger.AggCurrencyOf(key); !ok {
+				return nil, fmt.Errorf("ledger: %q names no aggregate or book", key)
+			}
+		}
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		closed, err := a.reencryptBook(ctx, enc, c)
 		if err != nil {
 			return nil, err
 		}
-		if o.sealed {
-			return nil, fmt.Errorf("ledger: aggregate %s holds fewer flows than the regulator parties open: %w", key, ErrRefused)
-		}
-		total := &o.v.total
-		if !o.v.clean() {
-			if _, total, err = a.bisect(ctx, o); err != nil {
-				return nil, err
-			}
-			if total == nil || commitBig(total.Amount, total.Blinding).String() != o.info.Commitment {
-				return nil, fmt.Errorf("ledger: aggregate %s is inconsistent and a flow in it encrypts another value; audit it before closing its epoch", key)
-			}
-		}
-		raw, err := reencrypt(enc, *total)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: re-encrypt %s: %w", key, err)
-		}
-		sum, err := zkp.ParseCommitment(o.info.Commitment)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: aggregate %s: %w", key, err)
-		}
-		out = append(out, ledger.ClosedAggregate{Key: key, Sum: sum, Ciphertext: raw})
+		out = append(out, closed)
 	}
 	return out, nil
 }
 
-// reencrypt encrypts a checked sum as an epoch's base, its blinding
-// reduced modulo the curve order ℓ: the commitment sum is the same point
-// (r·H depends on r mod ℓ only), and a blinding below ℓ < 2^he.BlindingBits
-// fits its slot group at load 1. Unreduced, a sum of L blindings uniform
-// below ℓ ≈ 2^250.6 (≈ L·2^249.6) would weigh about L/10 loads in its top
-// limb, and a close would barely lighten the aggregate.
+// reencryptBook re-encrypts one currency's book (see Reencrypt).
+func (a *Auditor) reencryptBook(ctx context.Context, enc *he.Encryptor, c ledger.Currency) (ledger.ClosedAggregate, error) {
+	var none ledger.ClosedAggregate
+	head, err := a.src.Aggregate(ctx, ledger.AggCurrency(c, "funded"))
+	if err != nil {
+		return none, err
+	}
+	sums := map[int]he.GroupSum{}
+	book := zkp.ZeroCommitment()
+	for g, key := range head.Layout {
+		o, err := a.open(ctx, key)
+		if err != nil {
+			return none, err
+		}
+		if o.sealed {
+			return none, fmt.Errorf("ledger: the %s book holds a group of fewer payments than the regulator parties open: %w", c, ErrRefused)
+		}
+		total := &o.v.total
+		if !o.v.clean() {
+			if _, total, err = a.bisect(ctx, o); err != nil {
+				return none, err
+			}
+			if total == nil || commitBig(total.Amount, total.Blinding).String() != o.info.Commitment {
+				return none, fmt.Errorf("ledger: aggregate %s is inconsistent and a flow in it encrypts another value; audit it before closing its book's epoch", key)
+			}
+		}
+		sums[g] = reduce(*total)
+		if strings.HasPrefix(key, "currency/") {
+			sum, err := zkp.ParseCommitment(o.info.Commitment)
+			if err != nil {
+				return none, fmt.Errorf("ledger: aggregate %s: %w", key, err)
+			}
+			book = book.Add(sum) // every payment is in exactly one currency total
+		}
+	}
+	ct, err := enc.EncryptSums(sums)
+	if err != nil {
+		return none, fmt.Errorf("ledger: re-encrypt the %s book: %w", c, err)
+	}
+	raw, err := ct.MarshalBinary()
+	if err != nil {
+		return none, err
+	}
+	return ledger.ClosedAggregate{Key: ledger.BookKey(c), Sum: book, Ciphertext: raw}, nil
+}
+
+// reduce returns a checked sum with its blinding reduced modulo the curve
+// order ℓ: the commitment is the same point (r·H depends on r mod ℓ only),
+// and a blinding below ℓ < 2^he.BlindingBits fits its slot group at load
+// 1. Unreduced, a sum of L blindings uniform below ℓ ≈ 2^250.6 (≈
+// L·2^249.6) would weigh about L/10 loads in its top limb, and a close
+// would barely lighten the book.
+func reduce(total he.GroupSum) he.GroupSum {
+	return he.GroupSum{Amount: total.Amount, Blinding: new(big.Int).Mod(total.Blinding, zkp.Order())}
+}
+
+// reencrypt encrypts one reduced sum in group ledger.FlowGroup.
 func reencrypt(enc *he.Encryptor, total he.GroupSum) ([]byte, error) {
-	r := new(big.Int).Mod(total.Blinding, zkp.Order())
-	ct, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: {Amount: total.Amount, Blinding: r}})
+	ct, err := enc.EncryptSums(map[int]he.GroupSum{ledger.FlowGroup: reduce(total)})
 	if err != nil {
 		return nil, err
 	}

@@ -21,8 +21,12 @@ import (
 // rebuilds the target's ciphertext from the ledger (never from the
 // requester), counts its flows there, and answers only
 //
-//   - for whole aggregates (or an FX sum of them) of at least k flows in
-//     all, or
+//   - for whole books (or an FX sum of them): a book's decryption
+//     reveals every slot group, so the party counts, for an aggregate
+//     asked for, the payments of the least-filled non-empty group of its
+//     book, and answers only if that is at least k (every non-empty group
+//     of the book holds k payments or more; an FX sum counts the fewest
+//     over its books), or
 //   - for flows of one aggregate listed in a bisection approval of this
 //     audit run signed by t parties of its roster.
 //
@@ -184,13 +188,21 @@ func (r *Regulator) resolve(ctx context.Context, t Target) (*he.Ciphertext, int,
 		return nil, 0, fmt.Errorf("%w: an empty target", ErrRefused)
 	}
 	p := r.share.Params()
-	sum, flows := he.Zero(p), 0
+	c, _ := ledger.AggCurrencyOf(t.Aggregate)
+	sum, flows := he.Zero(p), -1
 	for _, part := range t.Parts {
-		ct, n, err := r.item(ctx, part)
+		ct, n, err := r.item(ctx, part, c)
 		if err != nil {
 			return nil, 0, err
 		}
-		flows += n
+		switch {
+		case part.Aggregate != "" && (flows < 0 || n < flows):
+			flows = n // whole books: the fewest in any of their non-empty groups
+		case part.Aggregate == "" && flows < 0:
+			flows = n
+		case part.Aggregate == "":
+			flows += n
+		}
 		if part.Rate != 0 {
 			err = r.ev.MulRateThenAdd(sum, ct, part.Rate)
 		} else {
@@ -200,23 +212,33 @@ func (r *Regulator) resolve(ctx context.Context, t Target) (*he.Ciphertext, int,
 			return nil, 0, fmt.Errorf("ledger: target of %s: %w", t.Aggregate, err)
 		}
 	}
-	return sum, flows, nil
+	return sum, max(flows, 0), nil
 }
 
-// item reads one part from the ledger: its ciphertext and flow count.
-func (r *Regulator) item(ctx context.Context, part Part) (*he.Ciphertext, int, error) {
+// bookFloor is the fewest payments in a non-empty group of an aggregate's
+// book: what its decryption reveals the least of.
+func bookFloor(info ledger.AggregateInfo) int {
+	floor := -1
+	for _, n := range info.BookPayments {
+		if n > 0 && (floor < 0 || int(n) < floor) {
+			floor = int(n)
+		}
+	}
+	return max(floor, 0)
+}
+
+// item reads one part from the ledger: its ciphertext and flow count (for
+// an aggregate, its book's floor); c is the currency of the target's
+// aggregate, whose flow a transaction's part is.
+func (r *Regulator) item(ctx context.Context, part Part, c ledger.Currency) (*he.Ciphertext, int, error) {
 	switch {
 	case part.Aggregate != "":
 		info, err := r.src.Aggregate(ctx, part.Aggregate)
 		if err != nil {
 			return nil, 0, err
 		}
-		g, err := r.genesis(ctx)
-		if err != nil {
-			return nil, 0, err
-		}
 		ct, err := decodeCT(r.share.Params(), info.Ciphertext, "aggregate "+part.Aggregate)
-		return ct, len(aggregateParts(info, g)), err
+		return ct, bookFloor(info), err
 	case part.Tx != "":
 		id, err := ledger.ParseTxID(part.Tx)
 		if err != nil {
@@ -226,7 +248,7 @@ func (r *Regulator) item(ctx context.Context, part Part) (*he.Ciphertext, int, e
 		if err != nil {
 			return nil, 0, err
 		}
-		flow, err := txFlow(raw)
+		flow, err := txFlow(raw, c, sourceQuotes(ctx, r.src))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -264,21 +286,22 @@ func decodeCT(p *he.Params, raw []byte, what string) (*he.Ciphertext, error) {
 	return ct, nil
 }
 
-// aggregateParts lists an aggregate's flows as target items: its epoch
-// base, else its genesis fundings, then its transactions since.
+// aggregateParts lists the flows of an aggregate's book as target items:
+// its epoch base, else its genesis fundings, then its transactions since
+// (bisection searches the whole book: bisect.go).
 func aggregateParts(info ledger.AggregateInfo, g *ledger.Genesis) []Part {
 	var out []Part
 	parts := strings.Split(info.Key, "/")
 	if info.Base != nil {
 		out = append(out, Part{Base: info.Key})
-	} else if len(parts) == 3 && (parts[0] == "in" || (parts[0] == "currency" && parts[2] == "funded")) {
+	} else if len(parts) == 3 {
 		for _, acct := range g.Accounts {
-			if acct.Flow != "" && acct.Currency == parts[1] && (parts[0] != "in" || acct.Party == parts[2]) {
+			if acct.Flow != "" && acct.Currency == parts[1] {
 				out = append(out, Part{Genesis: acct.Party + "/" + acct.Currency})
 			}
 		}
 	}
-	for _, id := range info.Txs {
+	for _, id := range info.BookTxs {
 		out = append(out, Part{Tx: id})
 	}
 	return out
@@ -341,7 +364,10 @@ func (r *Regulator) checkFails(info ledger.AggregateInfo, raw []SignedShare) err
 	if err != nil {
 		return fmt.Errorf("ledger: aggregate %s: commitment sum: %w", info.Key, err)
 	}
-	total := he.Total(sums)
+	if info.Group < 0 || info.Group >= len(sums) {
+		return nil // not a group of the book: bisection names the ledger
+	}
+	total := sums[info.Group]
 	bound := sumBound(p.ThresholdNoiseBound(r.share.Parties()), ct.Load()) + p.FloodBound(r.share.Parties(), r.share.Threshold())
 	if commitBig(total.Amount, total.Blinding).Equal(com) && noise <= bound {
 		return fmt.Errorf("%w: aggregate %s checks; its flows stay sealed", ErrRefused, info.Key)

@@ -19,9 +19,10 @@ import (
 
 // fakeLedger is a Source of transfers in a few aggregates.
 type fakeLedger struct {
-	aggs map[string]ledger.AggregateInfo
-	txs  map[ledger.TxID][]byte
-	sums map[string]uint64 // true amount per aggregate
+	aggs   map[string]ledger.AggregateInfo
+	txs    map[ledger.TxID][]byte
+	sums   map[string]uint64 // true amount per aggregate
+	orphan string            // a transaction in no aggregate
 }
 
 func (f *fakeLedger) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
@@ -51,46 +52,102 @@ func (f *fakeLedger) RawTx(_ context.Context, id ledger.TxID) ([]byte, error) {
 
 func (f *fakeLedger) Genesis(context.Context) (*ledger.Genesis, error) { return &ledger.Genesis{}, nil }
 
-// newFakeLedger fills each aggregate with its number of transfers; the
-// transfer at cheat (aggregate key, index) encrypts one unit more than
-// its commitment.
-func newFakeLedger(t *testing.T, pk *he.PublicKey, sizes map[string]int, cheatKey string, cheatAt int) *fakeLedger {
+// fakeCountries are the fake ledger's banks.
+var fakeCountries = map[string]string{"banka": "SG", "bankb": "HK", "bankc": "HK", "bankd": "SG"}
+
+// fakePay is a transfer of the fake ledger.
+type fakePay struct{ from, to string }
+
+// pays lists n transfers from → to for each "from>to" in spec.
+func pays(spec map[string]int) []fakePay {
+	keys := make([]string, 0, len(spec))
+	for k := range spec {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []fakePay
+	for _, k := range keys {
+		from, to, _ := strings.Cut(k, ">")
+		for range spec[k] {
+			out = append(out, fakePay{from, to})
+		}
+	}
+	return out
+}
+
+// newFakeLedger books transfers into one USD book laid out as the ledger
+// does; transfer cheatAt (if ≥ 0) encrypts one unit more than its
+// commitment in cheatKey's group. It also holds one transfer in no
+// aggregate (orphan).
+func newFakeLedger(t *testing.T, pk *he.PublicKey, ps []fakePay, cheatKey string, cheatAt int) *fakeLedger {
 	t.Helper()
 	enc, ev := he.NewEncryptor(pk), he.NewEvaluator(pk.Params())
 	rng := rand.New(rand.NewPCG(11, 12))
 	f := &fakeLedger{aggs: map[string]ledger.AggregateInfo{}, txs: map[ledger.TxID][]byte{}, sums: map[string]uint64{}}
 	usd, _ := ledger.ParseCurrency("USD")
+	l := ledger.NewLayout(usd)
+	for _, b := range []string{"banka", "bankb", "bankc", "bankd"} {
+		if _, err := l.Admit(b, [2]byte{fakeCountries[b][0], fakeCountries[b][1]}, pk.Params().Groups()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cc := func(b string) [2]byte { return [2]byte{fakeCountries[b][0], fakeCountries[b][1]} }
 	var proof [zkp.ProofSize]byte
 	proof[0], proof[32], proof[96] = 0x40, 0x40, 0x40 // points at infinity: a well-formed encoding
-	nonce := uint64(0)
-	for key, n := range sizes {
-		agg, com := he.Zero(pk.Params()), zkp.ZeroCommitment()
-		info := ledger.AggregateInfo{Key: key}
-		for i := range n {
-			amount, r := rng.Uint64N(1_000_000), new(big.Int).SetUint64(rng.Uint64())
-			enc1 := amount
-			if key == cheatKey && i == cheatAt {
-				enc1++
-			}
-			ct, err := enc.Encrypt(map[int]he.Flow{ledger.FlowGroup: {Amount: enc1, Blinding: r}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := ct.MarshalBinary()
-			c := zkp.Commit(amount, r)
-			nonce++
-			tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: "banka", Nonce: nonce, Body: &ledger.Transfer{To: "bankb", Currency: usd, Available: c, Amount: c, Proof: proof, Flow: raw}}
-			f.txs[tx.ID()] = tx.Encode()
-			info.Txs = append(info.Txs, tx.ID().String())
-			if err := ev.Add(agg, ct); err != nil {
-				t.Fatal(err)
-			}
-			com = com.Add(c)
-			f.sums[key] += amount
+	book := he.Zero(pk.Params())
+	coms, counts, txs := map[string]zkp.Commitment{}, map[string]uint64{}, map[string][]string{}
+	var all []string
+	transfer := func(i int, p fakePay) (*ledger.Tx, []string, uint64, *he.Ciphertext) {
+		amount, r := rng.Uint64N(1_000_000), new(big.Int).SetUint64(rng.Uint64())
+		keys := ledger.TransferKeys(usd, p.from, cc(p.from), p.to, cc(p.to))
+		sums, err := ledger.FlowSums(l, []ledger.FlowEntry{{Amount: ledger.Opening{Value: amount, Blinding: r}, Keys: keys}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		info.Ciphertext, _ = agg.MarshalBinary()
-		info.Commitment = com.String()
-		f.aggs[key] = info
+		if g, ok := l.Group(cheatKey); ok && i == cheatAt {
+			sums[g].Amount.Add(sums[g].Amount, big.NewInt(1))
+		}
+		ct, err := enc.EncryptBatch(sums, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := ct.MarshalBinary()
+		c := zkp.Commit(amount, r)
+		tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: p.from, Nonce: uint64(i), Body: &ledger.Transfer{To: p.to, Currency: usd, Available: c, Amount: c, Proof: proof, Flow: raw}}
+		f.txs[tx.ID()] = tx.Encode()
+		return tx, keys, amount, ct
+	}
+	for i, p := range ps {
+		tx, keys, amount, ct := transfer(i, p)
+		c := tx.Body.(*ledger.Transfer).Amount
+		for _, k := range keys {
+			if s, ok := coms[k]; ok {
+				coms[k] = s.Add(c)
+			} else {
+				coms[k] = c
+			}
+			counts[k]++
+			txs[k] = append(txs[k], tx.ID().String())
+			f.sums[k] += amount
+		}
+		all = append(all, tx.ID().String())
+		if err := ev.Add(book, ct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orphan, _, _, _ := transfer(len(ps), fakePay{"banka", "bankb"})
+	f.orphan = orphan.ID().String()
+	raw, _ := book.MarshalBinary()
+	var bookPayments []uint64
+	for _, k := range l.Keys {
+		bookPayments = append(bookPayments, counts[k])
+	}
+	for g, k := range l.Keys {
+		if counts[k] == 0 {
+			continue // the ledger lists an aggregate once a payment entered it
+		}
+		f.aggs[k] = ledger.AggregateInfo{Key: k, Commitment: coms[k].String(), Ciphertext: raw, Txs: txs[k], Group: g,
+			Layout: l.Keys, Countries: fakeCountries, Payments: counts[k], BookPayments: bookPayments, BookTxs: all}
 	}
 	return f
 }
@@ -133,14 +190,20 @@ func holders(rs ...*Regulator) []Holder {
 	return out
 }
 
-var thresholdSizes = map[string]int{"in/USD/bankb": 6, "out/USD/banka": 6, "corridor/USD/SG-HK": 6, "in/USD/bankc": 1}
+// thresholdPays fill every group of the USD book they enter with 2
+// payments or more; sparsePays leave bankd's and bankc's with one.
+var (
+	thresholdPays = pays(map[string]int{"banka>bankb": 6, "bankd>bankc": 2})
+	sparsePays    = pays(map[string]int{"banka>bankb": 6, "bankd>bankc": 1})
+)
 
 // TestThresholdAudit: three of four regulator parties run the audit; the
-// figures are exact, the single-flow aggregate stays sealed, and the
-// report is consistent. Two parties cannot make an opener at all.
+// figures are exact and the report is consistent. A book with a group of
+// a single payment stays sealed whole: its decryption would reveal that
+// payment. Two parties cannot make an opener at all.
 func TestThresholdAudit(t *testing.T) {
 	_, pk := regulators(t, nil)
-	src := newFakeLedger(t, pk, thresholdSizes, "", -1)
+	src := newFakeLedger(t, pk, thresholdPays, "", -1)
 	rs, _ := regulators(t, src)
 	p := pk.Params()
 	if _, err := NewThresholdOpener(p, 4, 3, holders(rs[0], rs[1])); !errors.Is(err, he.ErrThreshold) {
@@ -161,17 +224,26 @@ func TestThresholdAudit(t *testing.T) {
 	}
 	usd, _ := ledger.ParseCurrency("USD")
 	for _, a := range rep.Aggregates {
-		switch {
-		case a.Key == "in/USD/bankc":
-			if !a.Sealed || a.Amount != Sealed {
-				t.Fatalf("the single-flow aggregate: %+v", a)
-			}
-		case a.Amount != ledger.FormatBig(usd, new(big.Int).SetUint64(src.sums[a.Key])) || !a.Consistent:
+		if a.Amount != ledger.FormatBig(usd, new(big.Int).SetUint64(src.sums[a.Key])) || !a.Consistent || a.Sealed {
 			t.Fatalf("aggregate %s: %+v, want %d", a.Key, a, src.sums[a.Key])
 		}
 	}
-	if len(rep.Sealed) != 1 || rep.Sealed[0] != "in/USD/bankc" {
-		t.Fatalf("sealed: %v", rep.Sealed)
+
+	sparse := newFakeLedger(t, pk, sparsePays, "", -1)
+	rs, _ = regulators(t, sparse)
+	if op, err = NewThresholdOpener(p, 4, 3, holders(rs[1], rs[2], rs[3])); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = NewWith(sparse, op, DefaultFXRates()).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rep.Aggregates {
+		if !a.Sealed || a.Amount != Sealed {
+			t.Fatalf("an aggregate of a book with a single-payment group: %+v", a)
+		}
+	}
+	if len(rep.Sealed) != len(sparse.aggs) || len(rep.Culprits) > 0 {
+		t.Fatalf("sealed: %v, culprits %+v", rep.Sealed, rep.Culprits)
 	}
 }
 
@@ -180,7 +252,7 @@ func TestThresholdAudit(t *testing.T) {
 // named.
 func TestThresholdAuditNamesCheater(t *testing.T) {
 	_, pk := regulators(t, nil)
-	src := newFakeLedger(t, pk, thresholdSizes, "corridor/USD/SG-HK", 4)
+	src := newFakeLedger(t, pk, thresholdPays, "corridor/USD/SG-HK", 4)
 	rs, _ := regulators(t, src)
 	op, err := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[1], rs[3]))
 	if err != nil {
@@ -190,27 +262,34 @@ func TestThresholdAuditNamesCheater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := src.aggs["corridor/USD/SG-HK"].Txs[4]
+	want := src.aggs["corridor/USD/SG-HK"].BookTxs[4]
 	if rep.Consistent || len(rep.Culprits) != 1 || rep.Culprits[0].TxID != want || !strings.Contains(rep.Culprits[0].Reason, "another amount") {
 		t.Fatalf("culprits %+v, want %s", rep.Culprits, want)
 	}
 }
 
 // TestRegulatorPolicy: a party refuses a single flow, a sub-aggregate and
-// an aggregate below k; it opens single flows only under an approval that
-// t parties signed for this run and aggregate; it signs no approval for
-// an aggregate that checks.
+// an aggregate of a book with a group below k; it opens single flows only
+// under an approval that t parties signed for this run and aggregate; it
+// signs no approval for an aggregate that checks.
 func TestRegulatorPolicy(t *testing.T) {
 	_, pk := regulators(t, nil)
-	src := newFakeLedger(t, pk, thresholdSizes, "out/USD/banka", 2)
-	rs, _ := regulators(t, src)
+	sparse := newFakeLedger(t, pk, sparsePays, "", -1)
+	rs, _ := regulators(t, sparse)
 	ctx := context.Background()
+	for _, key := range []string{"in/USD/bankc", "in/USD/bankb"} {
+		tg := Target{Run: "r1", Aggregate: key, Parts: []Part{{Aggregate: key}}}
+		if _, err := rs[0].Share(ctx, ShareRequest{Target: tg, Active: []int{1, 2, 3}}); !errors.Is(err, ErrRefused) {
+			t.Fatalf("%s, of a book with a single-payment group: %v", key, err)
+		}
+	}
+	src := newFakeLedger(t, pk, thresholdPays, "out/USD/banka", 2)
+	rs, _ = regulators(t, src)
 	active := []int{1, 2, 3}
 	bad := src.aggs["out/USD/banka"]
 	one := Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: bad.Txs[2]}}}
 	for name, tg := range map[string]Target{
 		"a single flow":            one,
-		"a single-flow aggregate":  {Run: "r1", Aggregate: "in/USD/bankc", Parts: []Part{{Aggregate: "in/USD/bankc"}}},
 		"a sub-aggregate of three": {Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: bad.Txs[0]}, {Tx: bad.Txs[1]}, {Tx: bad.Txs[2]}}},
 	} {
 		if _, err := rs[0].Share(ctx, ShareRequest{Target: tg, Active: active}); !errors.Is(err, ErrRefused) {
@@ -254,9 +333,9 @@ func TestRegulatorPolicy(t *testing.T) {
 	if _, err := rs[3].Share(ctx, ShareRequest{Target: other, Active: []int{2, 3, 4}, Approval: ap}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("an approval of another run: %v", err)
 	}
-	foreign := Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: src.aggs["in/USD/bankc"].Txs[0]}}}
+	foreign := Target{Run: "r1", Aggregate: bad.Key, Parts: []Part{{Tx: src.orphan}}}
 	if _, err := rs[3].Share(ctx, ShareRequest{Target: foreign, Active: []int{2, 3, 4}, Approval: ap}); !errors.Is(err, ErrRefused) {
-		t.Fatalf("a flow of another aggregate under the approval: %v", err)
+		t.Fatalf("a flow of no aggregate of the book under the approval: %v", err)
 	}
 
 	// No approval for an aggregate that checks, nor for flows not its own.
@@ -288,10 +367,7 @@ func TestAuditTimes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
-	sizes := map[string]int{}
-	for i, k := range []string{"in/USD/bankb", "out/USD/banka", "corridor/USD/SG-HK", "in/USD/bankd", "out/USD/bankc", "corridor/USD/HK-SG"} {
-		sizes[k] = 3 + i
-	}
+	sizes := pays(map[string]int{"banka>bankb": 3, "bankb>banka": 4, "bankc>bankd": 5, "bankd>bankc": 6})
 	sk, pk1 := he.GenerateKeys(he.DefaultParams())
 	src1 := newFakeLedger(t, pk1, sizes, "", -1)
 	var single time.Duration
@@ -321,7 +397,7 @@ func TestAuditTimes(t *testing.T) {
 // named the ledger's fault, with no flow opened, and the audit completes.
 func TestThresholdAuditUndecodable(t *testing.T) {
 	_, pk := regulators(t, nil)
-	src := newFakeLedger(t, pk, thresholdSizes, "", -1)
+	src := newFakeLedger(t, pk, thresholdPays, "", -1)
 	info := src.aggs["in/USD/bankb"]
 	info.Ciphertext = info.Ciphertext[:100]
 	src.aggs["in/USD/bankb"] = info

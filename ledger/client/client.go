@@ -298,6 +298,14 @@ func (c *Client) Aggregate(ctx context.Context, key string) (ledger.AggregateInf
 	return out, err
 }
 
+// Layout returns a currency's book: the aggregate of each slot group, and
+// the country of each party in it.
+func (c *Client) Layout(ctx context.Context, cur ledger.Currency) (ledger.LayoutInfo, error) {
+	var out ledger.LayoutInfo
+	err := c.query(ctx, "/layout", cur.String(), &out)
+	return out, err
+}
+
 // RawTx returns a committed transaction's bytes from CometBFT's tx index.
 func (c *Client) RawTx(ctx context.Context, id ledger.TxID) ([]byte, error) {
 	res, err := c.rpc.Tx(ctx, id[:], false)

@@ -87,7 +87,7 @@ func debits(id *party.Identity, st client.SentTx, cur ledger.Currency) ([]Entry,
 			return Entry{}, fmt.Errorf("iso: own transaction %s payment %d: %w", txid, j, err)
 		}
 		e := Entry{Height: st.Height, TxID: txid, Payment: txid, Index: j, Amount: o.Value, Counterparty: to}
-		if tx.Kind == ledger.KindBulkTransfer {
+		if tx.Kind == ledger.KindBatchTransfer {
 			e.Payment = ledger.PaymentID(txid, j)
 		}
 		return e, nil
@@ -99,12 +99,12 @@ func debits(id *party.Identity, st client.SentTx, cur ledger.Currency) ([]Entry,
 			e, err := one(0, b.To, b.SelfMemo, b.Amount)
 			return append(out, e), err
 		}
-	case *ledger.BulkTransfer:
+	case *ledger.BatchTransfer:
 		for j := range b.Payments {
-			if b.Currency != cur {
-				break
+			if b.Payments[j].Currency != cur {
+				continue
 			}
-			e, err := one(j, b.To, b.Payments[j].SelfMemo, b.Payments[j].Amount)
+			e, err := one(j, b.Payments[j].To, b.Payments[j].SelfMemo, b.Payments[j].Amount)
 			if err != nil {
 				return nil, err
 			}

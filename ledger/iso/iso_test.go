@@ -316,7 +316,7 @@ func TestSubmitLedgerOutcomes(t *testing.T) {
 func TestBatches(t *testing.T) {
 	sgd, usd := ledger.Currency{'S', 'G', 'D'}, ledger.Currency{'U', 'S', 'D'}
 	var tx []Instruction
-	for i := 0; i < 70; i++ {
+	for i := 0; i < ledger.MaxBatchPayments+6; i++ {
 		tx = append(tx, Instruction{To: "bank-hk", Currency: sgd})
 	}
 	tx = append(tx[:2], append([]Instruction{{To: "bank-us", Currency: sgd}, {To: "bank-hk", Currency: usd}}, tx[2:]...)...)
@@ -325,7 +325,7 @@ func TestBatches(t *testing.T) {
 	for _, b := range got {
 		sizes = append(sizes, len(b))
 	}
-	if len(got) != 4 || sizes[0] != ledger.MaxBulkPayments || sizes[1] != 1 || sizes[2] != 1 || sizes[3] != 70-ledger.MaxBulkPayments || got[0][2] != 4 {
+	if len(got) != 4 || sizes[0] != ledger.MaxBatchPayments || sizes[1] != 1 || sizes[2] != 1 || sizes[3] != 6 || got[0][2] != 4 {
 		t.Fatalf("batches %v", sizes)
 	}
 }

@@ -16,7 +16,7 @@ import (
 type Payer interface {
 	// Pay sends one payment.
 	Pay(ctx context.Context, in Instruction) (ledger.TxID, error)
-	// PayBulk sends 2 to ledger.MaxBulkPayments payments to one bank in
+	// PayBulk sends 2 to ledger.MaxBatchPayments payments to one bank in
 	// one currency as one bulk transfer.
 	PayBulk(ctx context.Context, ins []Instruction) (ledger.TxID, error)
 }
@@ -40,7 +40,7 @@ func (p SenderPayer) PayBulk(ctx context.Context, ins []Instruction) (ledger.TxI
 }
 
 // batches groups a message's transactions by receiver and currency, in
-// the order each pair first appears, at most ledger.MaxBulkPayments to a
+// the order each pair first appears, at most ledger.MaxBatchPayments to a
 // group: each group is one ledger transaction.
 func batches(tx []Instruction) [][]int {
 	var out [][]int
@@ -48,7 +48,7 @@ func batches(tx []Instruction) [][]int {
 	for i, in := range tx {
 		key := in.To + " " + in.Currency.String()
 		g, ok := open[key]
-		if !ok || len(out[g]) == ledger.MaxBulkPayments {
+		if !ok || len(out[g]) == ledger.MaxBatchPayments {
 			g = len(out)
 			out = append(out, nil)
 			open[key] = g

@@ -41,7 +41,7 @@ func (s *Sender) Mint(ctx context.Context, to string, c ledger.Currency, amount 
 	if body.SelfMemo, err = s.selfMemo(c, nonce, 0, amt); err != nil {
 		return ledger.TxID{}, err
 	}
-	if body.Flow, err = s.sealFlow(ctx, amount, amt.Blinding); err != nil {
+	if body.Flow, err = s.sealBook(ctx, c, []ledger.Opening{amt}, func(map[string]string, int) ([]string, error) { return ledger.MintKeys(c, to), nil }); err != nil {
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: me.ID, Nonce: nonce, Body: body}
@@ -103,7 +103,7 @@ func (s *Sender) Burn(ctx context.Context, c ledger.Currency, amount uint64) (_ 
 	if body.SelfMemo, err = s.selfMemo(c, nonce, 0, amt); err != nil {
 		return ledger.TxID{}, err
 	}
-	if body.Flow, err = s.sealFlow(ctx, amount, amt.Blinding); err != nil {
+	if body.Flow, err = s.sealBook(ctx, c, []ledger.Opening{amt}, func(map[string]string, int) ([]string, error) { return ledger.BurnKeys(c, me.ID), nil }); err != nil {
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindBurn, Sender: me.ID, Nonce: nonce, Body: body}

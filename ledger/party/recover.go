@@ -469,9 +469,9 @@ func (r *rebuild) fold(tx *ledger.Tx) error {
 	switch b := tx.Body.(type) {
 	case *ledger.Transfer:
 		return r.debit(b.Currency, tx.Nonce, 0, b.SelfMemo, b.Amount)
-	case *ledger.BulkTransfer:
+	case *ledger.BatchTransfer:
 		for j := range b.Payments {
-			if err := r.debit(b.Currency, tx.Nonce, j, b.Payments[j].SelfMemo, b.Payments[j].Amount); err != nil {
+			if err := r.debit(b.Payments[j].Currency, tx.Nonce, j, b.Payments[j].SelfMemo, b.Payments[j].Amount); err != nil {
 				return fmt.Errorf("payment %d: %w", j, err)
 			}
 		}

@@ -59,13 +59,13 @@ func TestRecoverFoldsSelfMemos(t *testing.T) {
 	if err := r.fold(transferTx(r, 0, amt, seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 0, 0)))); err != nil {
 		t.Fatal(err)
 	}
-	bulk := &ledger.BulkTransfer{To: "bank-my", Currency: usd}
+	bulk := &ledger.BatchTransfer{Books: []ledger.BatchBook{{Currency: usd}}}
 	for j, v := range []uint64{100, 50} {
 		o := ledger.Opening{Value: v, Blinding: big.NewInt(int64(9 + j))}
-		bulk.Payments = append(bulk.Payments, ledger.BulkPayment{Amount: o.Commitment(),
+		bulk.Payments = append(bulk.Payments, ledger.BatchPayment{To: "bank-my", Currency: usd, Amount: o.Commitment(),
 			SelfMemo: seal(t, r.id.MemoPub, o, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 1, j))})
 	}
-	if err := r.fold(&ledger.Tx{Kind: ledger.KindBulkTransfer, Sender: me.ID, Nonce: 1, Body: bulk}); err != nil {
+	if err := r.fold(&ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: me.ID, Nonce: 1, Body: bulk}); err != nil {
 		t.Fatal(err)
 	}
 	want := ledger.Opening{Value: 550, Blinding: big.NewInt(777 - 5 - 9 - 10)}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 	"time"
 
@@ -31,19 +32,24 @@ func spend(p *zkp.Prover, avail, amt ledger.Opening, ctx zkp.Context) ([zkp.Proo
 	return proof.Bytes(), nil
 }
 
-// FlowSealer encrypts a payment's flow for the regulator (HE).
+// FlowSealer encrypts flows for the regulator (HE): a transaction's
+// payments in one currency as the group sums of its book (SealBook, at a
+// load of its number of payments), or one opening balance in group
+// ledger.FlowGroup (SealFlow, for a genesis).
 type FlowSealer interface {
 	SealFlow(amount uint64, blinding *big.Int) ([]byte, error)
+	SealBook(sums map[int]he.GroupSum, payments uint64) ([]byte, error)
 }
 
-// HESealer encrypts flows to the regulator's HE public key, in slot group
-// 0, switched down to the aggregation level by he.
+// HESealer encrypts flows to the regulator's HE public key, switched down
+// to the aggregation level by he.
 type HESealer struct{ enc *he.Encryptor }
 
 // NewHESealer returns a sealer for the regulator's key.
 func NewHESealer(pk *he.PublicKey) *HESealer { return &HESealer{enc: he.NewEncryptor(pk)} }
 
-// SealFlow encrypts one flow and returns its encoding.
+// SealFlow encrypts one flow in group ledger.FlowGroup and returns its
+// encoding.
 func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
 	ct, err := h.enc.Encrypt(map[int]he.Flow{ledger.FlowGroup: {Amount: amount, Blinding: blinding}})
 	if err != nil {
@@ -52,19 +58,10 @@ func (h *HESealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
 	return ct.MarshalBinary()
 }
 
-// BulkFlowSealer encrypts several payments' flows into one ciphertext,
-// flow j in slot group j.
-type BulkFlowSealer interface {
-	SealFlows(flows []he.Flow) ([]byte, error)
-}
-
-// SealFlows encrypts flows[j] in group j of one ciphertext.
-func (h *HESealer) SealFlows(flows []he.Flow) ([]byte, error) {
-	m := make(map[int]he.Flow, len(flows))
-	for j, f := range flows {
-		m[j] = f
-	}
-	ct, err := h.enc.Encrypt(m)
+// SealBook encrypts the group sums of payments payments at a load of
+// payments.
+func (h *HESealer) SealBook(sums map[int]he.GroupSum, payments uint64) ([]byte, error) {
+	ct, err := h.enc.EncryptBatch(sums, payments)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: encrypt flows: %w", err)
 	}
@@ -91,14 +88,65 @@ func (s *Sender) flowSealer(ctx context.Context) (FlowSealer, error) {
 	return s.Flows, nil
 }
 
-// sealFlow encrypts a flow if the chain has an HE key, and returns nil
-// otherwise.
-func (s *Sender) sealFlow(ctx context.Context, amount uint64, blinding *big.Int) ([]byte, error) {
+// sealBook encrypts a transaction's payments in currency c into the
+// groups of their aggregates in c's book (keys gives each payment's
+// aggregates from the countries of the layout's parties), if the chain
+// has an HE key, and returns nil otherwise.
+func (s *Sender) sealBook(ctx context.Context, c ledger.Currency, amts []ledger.Opening, keys func(countries map[string]string, j int) ([]string, error)) ([]byte, error) {
 	f, err := s.flowSealer(ctx)
 	if err != nil || f == nil {
 		return nil, err
 	}
-	return f.SealFlow(amount, blinding)
+	info, err := s.C.Layout(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ledger.LayoutOf(c, info.Keys)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]ledger.FlowEntry, len(amts))
+	for j, a := range amts {
+		ks, err := keys(info.Countries, j)
+		if err != nil {
+			return nil, err
+		}
+		entries[j] = ledger.FlowEntry{Amount: a, Keys: ks}
+	}
+	sums, err := ledger.FlowSums(l, entries)
+	if err != nil {
+		return nil, err
+	}
+	return f.SealBook(sums, uint64(len(amts)))
+}
+
+// sealTransfer seals one payment from → to in c into c's book.
+func (s *Sender) sealTransfer(ctx context.Context, c ledger.Currency, from, to string, amt ledger.Opening) ([]byte, error) {
+	return s.sealBook(ctx, c, []ledger.Opening{amt}, transferKeys(c, from, func(int) string { return to }))
+}
+
+// country returns a party's country as the layout's countries give it.
+func country(countries map[string]string, id string) ([2]byte, error) {
+	cc := countries[id]
+	if len(cc) != 2 {
+		return [2]byte{}, fmt.Errorf("ledger: %s has no account in the book's layout; sync and try again", id)
+	}
+	return [2]byte{cc[0], cc[1]}, nil
+}
+
+// transferKeys returns the aggregates of payments from me to tos[j].
+func transferKeys(c ledger.Currency, me string, tos func(j int) string) func(map[string]string, int) ([]string, error) {
+	return func(countries map[string]string, j int) ([]string, error) {
+		sc, err := country(countries, me)
+		if err != nil {
+			return nil, err
+		}
+		rc, err := country(countries, tos(j))
+		if err != nil {
+			return nil, err
+		}
+		return ledger.TransferKeys(c, me, sc, tos(j), rc), nil
+	}
 }
 
 // Sender builds, proves, signs and submits a party's transactions.
@@ -265,7 +313,7 @@ func (s *Sender) Transfer(ctx context.Context, req TransferRequest) (_ ledger.Tx
 	if body.SelfMemo, err = s.selfMemo(req.Currency, nonce, 0, amt); err != nil {
 		return ledger.TxID{}, err
 	}
-	if body.Flow, err = s.sealFlow(ctx, amt.Value, amt.Blinding); err != nil {
+	if body.Flow, err = s.sealTransfer(ctx, req.Currency, me.ID, req.To, amt); err != nil {
 		return ledger.TxID{}, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: me.ID, Nonce: nonce, Body: body}
@@ -286,9 +334,7 @@ func (s *Sender) selfMemo(c ledger.Currency, nonce uint64, j int, amt ledger.Ope
 var sealSelf = ledger.SealOpening
 
 // BulkTransfer pays amounts, each its own payment, to one bank in one
-// currency in a single transaction carrying one flow ciphertext. Payment
-// j is proved against the projected available balance less the payments
-// before it.
+// currency in a single batch.
 func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency, amounts []uint64) (ledger.TxID, error) {
 	return s.BulkTransferTo(ctx, to, c, amounts, nil)
 }
@@ -296,90 +342,137 @@ func (s *Sender) BulkTransfer(ctx context.Context, to string, c ledger.Currency,
 // BulkTransferTo is BulkTransfer with payment j to the receiver's
 // registered beneficiary token bens[j] (zero: bank to bank); bens is nil
 // or one token per amount.
-func (s *Sender) BulkTransferTo(ctx context.Context, to string, c ledger.Currency, amounts []uint64, bens [][32]byte) (_ ledger.TxID, err error) {
-	if len(amounts) == 0 || len(amounts) > ledger.MaxBulkPayments {
-		return ledger.TxID{}, fmt.Errorf("ledger: a bulk transfer carries 1 to %d payments, not %d", ledger.MaxBulkPayments, len(amounts))
-	}
+func (s *Sender) BulkTransferTo(ctx context.Context, to string, c ledger.Currency, amounts []uint64, bens [][32]byte) (ledger.TxID, error) {
 	if bens != nil && len(bens) != len(amounts) {
 		return ledger.TxID{}, fmt.Errorf("ledger: %d beneficiaries for %d payments", len(bens), len(amounts))
+	}
+	reqs := make([]TransferRequest, len(amounts))
+	for j, a := range amounts {
+		reqs[j] = TransferRequest{To: to, Currency: c, Amount: a}
+		if bens != nil {
+			reqs[j].Beneficiary = bens[j]
+		}
+	}
+	return s.Batch(ctx, reqs)
+}
+
+// Batch pays reqs, each its own payment (to any receiver, in any
+// currency), in one batch transaction: one flow ciphertext and one
+// available balance per currency, each payment proved against its
+// currency's projected available balance less the batch's payments in
+// that currency before it.
+func (s *Sender) Batch(ctx context.Context, reqs []TransferRequest) (_ ledger.TxID, err error) {
+	if len(reqs) == 0 || len(reqs) > ledger.MaxBatchPayments {
+		return ledger.TxID{}, fmt.Errorf("ledger: a batch carries 1 to %d payments, not %d", ledger.MaxBatchPayments, len(reqs))
 	}
 	defer explain(&err)
 	if err := s.begin(ctx); err != nil {
 		return ledger.TxID{}, err
 	}
 	me := s.W.id.Config
-	sum := uint64(0)
-	for _, a := range amounts {
-		if a == 0 {
-			return ledger.TxID{}, errors.New("ledger: amount is zero")
+	sums := map[ledger.Currency]uint64{}
+	for j, r := range reqs {
+		if r.Amount == 0 {
+			return ledger.TxID{}, fmt.Errorf("ledger: payment %d: amount is zero", j)
 		}
-		if sum+a < sum {
-			return ledger.TxID{}, errors.New("ledger: bulk transfer total overflows 2^64 minor units")
+		if r.To == me.ID {
+			return ledger.TxID{}, fmt.Errorf("ledger: payment %d: %s cannot pay itself", j, me.ID)
 		}
-		sum += a
+		if sums[r.Currency]+r.Amount < sums[r.Currency] {
+			return ledger.TxID{}, fmt.Errorf("ledger: the batch's %s total overflows 2^64 minor units", r.Currency)
+		}
+		sums[r.Currency] += r.Amount
 	}
-	avail, err := s.available(c, sum, "requested")
+	curs := make([]ledger.Currency, 0, len(sums))
+	for c := range sums {
+		curs = append(curs, c)
+	}
+	sort.Slice(curs, func(i, j int) bool { return string(curs[i][:]) < string(curs[j][:]) })
+	if len(curs) > ledger.MaxBatchBooks {
+		return ledger.TxID{}, fmt.Errorf("ledger: a batch pays in at most %d currencies, not %d", ledger.MaxBatchBooks, len(curs))
+	}
+	avail := map[ledger.Currency]ledger.Opening{}
+	body := &ledger.BatchTransfer{Payments: make([]ledger.BatchPayment, len(reqs))}
+	for _, c := range curs {
+		if avail[c], err = s.available(c, sums[c], "in the batch"); err != nil {
+			return ledger.TxID{}, err
+		}
+		body.Books = append(body.Books, ledger.BatchBook{Currency: c, Available: avail[c].Commitment()})
+	}
+	p, err := s.prover(ctx, zkp.Transfer)
 	if err != nil {
 		return ledger.TxID{}, err
 	}
-	p, recv, nonce, err := s.prepare(ctx, zkp.Transfer, to)
+	memoKeys := map[string][32]byte{}
+	for _, r := range reqs {
+		if _, ok := memoKeys[r.To]; !ok {
+			recv, err := s.C.Party(ctx, r.To)
+			if err != nil {
+				return ledger.TxID{}, fmt.Errorf("ledger: receiver %q: %w", r.To, err)
+			}
+			memoKeys[r.To] = [32]byte(recv.MemoKey)
+		}
+	}
+	nonce, err := s.nextNonce(ctx)
 	if err != nil {
 		return ledger.TxID{}, err
 	}
-	body := &ledger.BulkTransfer{To: to, Currency: c, Available: avail.Commitment(), Payments: make([]ledger.BulkPayment, len(amounts))}
-	amts := make([]ledger.Opening, len(amounts))
-	flows := make([]he.Flow, len(amounts))
-	debit := ledger.ZeroOpening()
-	for j, a := range amounts {
-		amt := ledger.Opening{Value: a}
+	amts := make([]ledger.Opening, len(reqs))
+	debits := map[ledger.Currency]ledger.Opening{}
+	for j, r := range reqs {
+		amt := ledger.Opening{Value: r.Amount}
 		if amt.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
 			return ledger.TxID{}, err
 		}
-		amts[j], flows[j] = amt, he.Flow{Amount: a, Blinding: amt.Blinding}
-		if debit, err = debit.Plus(amt); err != nil {
+		amts[j] = amt
+		d, ok := debits[r.Currency]
+		if !ok {
+			d = ledger.ZeroOpening()
+		}
+		if debits[r.Currency], err = d.Plus(amt); err != nil {
 			return ledger.TxID{}, err
 		}
 		pay := &body.Payments[j]
-		pay.Amount = amt.Commitment()
-		if bens != nil {
-			pay.Beneficiary = bens[j]
-		}
-		aad := ledger.BulkMemoAAD(me.ChainID, me.ID, to, c, nonce, j)
-		if pay.Memo, err = ledger.SealOpening([32]byte(recv.MemoKey), amt, aad); err != nil {
+		pay.To, pay.Currency, pay.Beneficiary, pay.Amount = r.To, r.Currency, r.Beneficiary, amt.Commitment()
+		aad := ledger.BulkMemoAAD(me.ChainID, me.ID, r.To, r.Currency, nonce, j)
+		if pay.Memo, err = ledger.SealOpening(memoKeys[r.To], amt, aad); err != nil {
 			return ledger.TxID{}, err
 		}
 		if pay.AuditMemo, err = s.auditMemo(ctx, amt, aad); err != nil {
 			return ledger.TxID{}, err
 		}
-		if pay.SelfMemo, err = s.selfMemo(c, nonce, j, amt); err != nil {
+		if pay.SelfMemo, err = s.selfMemo(r.Currency, nonce, j, amt); err != nil {
 			return ledger.TxID{}, err
 		}
 	}
-	sealer, err := s.flowSealer(ctx)
-	if err != nil {
-		return ledger.TxID{}, err
-	}
-	if sealer != nil {
-		bulk, ok := sealer.(BulkFlowSealer)
-		if !ok {
-			return ledger.TxID{}, errors.New("ledger: the flow sealer cannot seal a bulk transfer's flows")
+	for i, c := range curs {
+		var idx []int
+		var ca []ledger.Opening
+		for j, r := range reqs {
+			if r.Currency == c {
+				idx, ca = append(idx, j), append(ca, amts[j])
+			}
 		}
-		if body.Flow, err = bulk.SealFlows(flows); err != nil {
+		if body.Books[i].Flow, err = s.sealBook(ctx, c, ca, transferKeys(c, me.ID, func(k int) string { return reqs[idx[k]].To })); err != nil {
 			return ledger.TxID{}, err
 		}
 	}
-	tx := &ledger.Tx{Kind: ledger.KindBulkTransfer, Sender: me.ID, Nonce: nonce, Body: body}
-	left := avail
+	tx := &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: me.ID, Nonce: nonce, Body: body}
 	contexts := tx.PaymentContexts(me.ChainID) // proofs are zeroed in them: fill in any order
 	for j, amt := range amts {
-		if body.Payments[j].Proof, err = spend(p, left, amt, contexts[j]); err != nil {
+		c := reqs[j].Currency
+		if body.Payments[j].Proof, err = spend(p, avail[c], amt, contexts[j]); err != nil {
 			return ledger.TxID{}, err
 		}
-		if left, err = left.Minus(amt); err != nil {
+		if avail[c], err = avail[c].Minus(amt); err != nil {
 			return ledger.TxID{}, err
 		}
 	}
-	return s.submit(ctx, tx, &inflight{Currency: c, Debit: debit, Credit: ledger.ZeroOpening()})
+	f := &inflight{Currency: curs[0], Debit: debits[curs[0]], Credit: ledger.ZeroOpening()}
+	for _, c := range curs[1:] {
+		f.More = append(f.More, debitIn{Currency: c, Debit: debits[c]})
+	}
+	return s.submit(ctx, tx, f)
 }
 
 func (s *Sender) auditMemo(ctx context.Context, o ledger.Opening, aad []byte) ([]byte, error) {

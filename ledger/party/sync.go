@@ -204,11 +204,27 @@ func (w *Wallet) fold(f *inflight) error {
 	if base, err = f.moveAccount(base); err != nil {
 		return err
 	}
+	more := make([]ledger.Opening, len(f.More))
+	for i, m := range f.More {
+		if more[i], err = w.Base(m.Currency); err != nil {
+			return err
+		}
+		if more[i], err = more[i].Minus(m.Debit); err != nil {
+			return err
+		}
+	}
 	return w.write(func(b *pebble.Batch) error {
 		wr := &codec.Writer{}
 		encodeOpening(wr, base)
 		if err := b.Set(baseKey(f.Currency), wr.B, nil); err != nil {
 			return err
+		}
+		for i, m := range f.More {
+			wr := &codec.Writer{}
+			encodeOpening(wr, more[i])
+			if err := b.Set(baseKey(m.Currency), wr.B, nil); err != nil {
+				return err
+			}
 		}
 		if err := w.foldSupply(b, f); err != nil {
 			return err
@@ -254,7 +270,7 @@ func (w *Wallet) scanIncoming(ctx context.Context, c *client.Client, rep *SyncRe
 // payment is not id's to hold: "" when the memo opened to the amount.
 func OpenIncoming(id *Identity, in ledger.IncomingInfo, cur ledger.Currency, amount zkp.Commitment) (o ledger.Opening, bad string) {
 	aad := ledger.MemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce)
-	if in.Kind == ledger.KindBulkTransfer.String() {
+	if in.Kind == ledger.KindBatchTransfer.String() {
 		aad = ledger.BulkMemoAAD(id.Config.ChainID, in.Sender, id.Config.ID, cur, in.Nonce, int(in.Payment))
 	}
 	o, err := ledger.OpenMemo(id.MemoKey, in.Memo, aad)

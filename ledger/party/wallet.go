@@ -293,6 +293,27 @@ type inflight struct {
 	// decodes with Raw nil and Sent false):
 	Raw  []byte // the signed transaction, to send again; nil in a version 0 record
 	Sent bool   // a node accepted it (into its mempool, or it was already there)
+
+	// More is what a batch debits in currencies past Currency (after the
+	// transaction's bytes; absent in a record of one currency).
+	More []debitIn
+}
+
+// debitIn is a batch's debit in one more currency.
+type debitIn struct {
+	Currency ledger.Currency
+	Debit    ledger.Opening
+}
+
+// debitOf returns what f debits in c besides Currency (a batch), and
+// whether it touches c that way.
+func (f *inflight) debitOf(c ledger.Currency) (ledger.Opening, bool) {
+	for _, m := range f.More {
+		if m.Currency == c {
+			return m.Debit, true
+		}
+	}
+	return ledger.Opening{}, false
 }
 
 // inflightV1 is the version byte after Created in a record that carries
@@ -315,6 +336,13 @@ func (f *inflight) encode() []byte {
 		}
 		wr.U8(flags)
 		wr.Blob(f.Raw)
+		if len(f.More) > 0 {
+			wr.U8(uint8(len(f.More)))
+			for _, m := range f.More {
+				wr.Fixed(m.Currency[:])
+				encodeOpening(wr, m.Debit)
+			}
+		}
 	}
 	return wr.B
 }
@@ -366,6 +394,15 @@ func decodeInflight(raw []byte) (*inflight, error) {
 	flags := r.U8()
 	f.Sent = flags&1 != 0
 	f.Raw = r.Blob(ledger.MaxTxSize)
+	if r.Err() == nil && r.Len() > 0 {
+		n := int(r.U8())
+		for i := 0; i < n && r.Err() == nil; i++ {
+			var m debitIn
+			r.Fixed(m.Currency[:])
+			m.Debit = decodeOpening(r)
+			f.More = append(f.More, m)
+		}
+	}
 	if r.Err() == nil && (flags&^1 != 0 || len(f.Raw) == 0 || ledger.TxID(sha256.Sum256(f.Raw)) != f.TxID) {
 		return f, corrupt("wallet in-flight", fmt.Errorf("transaction %s: flags %#x, %d bytes not the transaction", f.TxID, flags, len(f.Raw)))
 	}
@@ -408,6 +445,10 @@ func (w *Wallet) project(c ledger.Currency, o ledger.Opening, move func(*infligh
 	for _, f := range fs {
 		if f.Currency == c {
 			if o, err = move(f, o); err != nil {
+				return o, err
+			}
+		} else if d, ok := f.debitOf(c); ok {
+			if o, err = move(&inflight{Kind: f.Kind, Currency: c, Debit: d, Credit: ledger.ZeroOpening()}, o); err != nil {
 				return o, err
 			}
 		}

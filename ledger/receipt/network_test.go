@@ -177,7 +177,7 @@ func TestReceiptOnNetwork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Amount != bulkAmounts[2] || p.Payment != 2 || p.Payments != 3 || p.Kind != ledger.KindBulkTransfer {
+		if p.Amount != bulkAmounts[2] || p.Payment != 2 || p.Payments != 3 || p.Kind != ledger.KindBatchTransfer {
 			t.Fatalf("proved %+v", p)
 		}
 		// Only payment 2's opening is in the receipt.

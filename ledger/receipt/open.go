@@ -28,7 +28,7 @@ func Open(tx *ledger.Tx, j int, chainID, me string, memoKey [32]byte) (ledger.Op
 		sealed, aad = self, ledger.SelfMemoAAD(chainID, me, p.Currency, tx.Nonce, j)
 	case p.To:
 		sealed, aad = memo, ledger.MemoAAD(chainID, tx.Sender, me, p.Currency, tx.Nonce)
-		if tx.Kind == ledger.KindBulkTransfer {
+		if tx.Kind == ledger.KindBatchTransfer {
 			aad = ledger.BulkMemoAAD(chainID, tx.Sender, me, p.Currency, tx.Nonce, j)
 		}
 	default:
@@ -54,7 +54,7 @@ func memos(tx *ledger.Tx, j int) (self, memo []byte) {
 		return b.SelfMemo, b.Memo
 	case *ledger.Mint:
 		return b.SelfMemo, b.Memo
-	case *ledger.BulkTransfer:
+	case *ledger.BatchTransfer:
 		return b.Payments[j].SelfMemo, b.Payments[j].Memo
 	}
 	return nil, nil

@@ -144,10 +144,11 @@ func paymentOf(tx *ledger.Tx, j int) (payment, error) {
 		p.To, p.Currency, p.Beneficiary, p.Amount = b.To, b.Currency, b.Beneficiary, b.Amount
 	case *ledger.Mint:
 		p.To, p.Currency, p.Amount = b.To, b.Currency, b.Amount
-	case *ledger.BulkTransfer:
-		p.To, p.Currency, p.Of = b.To, b.Currency, len(b.Payments)
+	case *ledger.BatchTransfer:
+		p.Of = len(b.Payments)
 		if j >= 0 && j < len(b.Payments) {
-			p.Beneficiary, p.Amount = b.Payments[j].Beneficiary, b.Payments[j].Amount
+			q := &b.Payments[j]
+			p.To, p.Currency, p.Beneficiary, p.Amount = q.To, q.Currency, q.Beneficiary, q.Amount
 		}
 	default:
 		return p, fmt.Errorf("receipt: a %s is not a payment; receipts cover transfers, bulk transfers and mints", tx.Kind)

@@ -141,9 +141,7 @@ func (f *fixture) transfer(p *member, to *member, amount uint64) (*ledger.Tx, le
 	body := &ledger.Transfer{To: to.id.Config.ID, Currency: usd, Available: avail.Commitment(), Amount: amt.Commitment()}
 	aad := ledger.MemoAAD(testChain, p.id.Config.ID, to.id.Config.ID, usd, p.nonce)
 	body.Memo, _ = ledger.SealOpening(to.id.MemoPub, amt, aad)
-	if f.flows != nil {
-		body.Flow, _ = f.flows.SealFlow(amt.Value, amt.Blinding)
-	}
+	body.Flow = f.seal(usd, []ledger.Opening{amt}, payKeys(p, to))
 	tx := &ledger.Tx{Kind: ledger.KindTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
 	_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: avail.Value, BalanceBlinding: avail.Blinding,
 		Amount: amount, AmountBlinding: rAmt, Context: tx.Context(testChain)}, testKeys.keys.Transfer)

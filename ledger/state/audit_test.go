@@ -53,6 +53,15 @@ func (c cheatSealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) 
 	return c.honest.SealFlow(amount+1, blinding)
 }
 
+// SealBook puts one more minor unit in every group of the payments.
+func (c cheatSealer) SealBook(sums map[int]he.GroupSum, payments uint64) ([]byte, error) {
+	out := map[int]he.GroupSum{}
+	for g, s := range sums {
+		out[g] = he.GroupSum{Amount: new(big.Int).Add(s.Amount, big.NewInt(1)), Blinding: s.Blinding}
+	}
+	return c.honest.SealBook(out, payments)
+}
+
 func TestAuditNamesCheater(t *testing.T) {
 	sk, pk := heKeys()
 	f := newFixtureWith(t, pk)
@@ -110,42 +119,65 @@ func TestAuditNamesCheater(t *testing.T) {
 }
 
 // forgedSealer seals flows as a dishonest sender would: forge turns the
-// payment's honest flow into the attack.
+// payment's honest flow, placed in each of its groups, into the attack.
 type forgedSealer struct {
 	forger *he.Forger
-	forge  func(f *he.Forger, flow he.Flow) (*he.Ciphertext, error)
+	forge  func(f *he.Forger, flows map[int]he.Flow) (*he.Ciphertext, error)
 }
 
-func (s forgedSealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
-	ct, err := s.forge(s.forger, he.Flow{Amount: amount, Blinding: blinding})
+// SealBook forges one payment's flow: each group of its sums holds the
+// payment itself.
+func (s forgedSealer) SealBook(sums map[int]he.GroupSum, payments uint64) ([]byte, error) {
+	flows := map[int]he.Flow{}
+	for g, v := range sums {
+		flows[g] = he.Flow{Amount: v.Amount.Uint64(), Blinding: v.Blinding}
+	}
+	ct, err := s.forge(s.forger, flows)
 	if err != nil {
 		return nil, err
 	}
 	return ct.MarshalBinary()
 }
 
-// editSlots encrypts flow's slots after edit changes them.
-func editSlots(edit func(slots []uint64, size, blinding, groups int)) func(*he.Forger, he.Flow) (*he.Ciphertext, error) {
-	return func(f *he.Forger, flow he.Flow) (*he.Ciphertext, error) {
-		slots, err := f.Slots(map[int]he.Flow{ledger.FlowGroup: flow})
+func (s forgedSealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
+	return s.SealBook(map[int]he.GroupSum{ledger.FlowGroup: {Amount: new(big.Int).SetUint64(amount), Blinding: blinding}}, 1)
+}
+
+// editSlots encrypts the flows' slots after edit changes those of each
+// of their groups (o is the group's first slot).
+func editSlots(edit func(slots []uint64, o, size, blinding, groups int)) func(*he.Forger, map[int]he.Flow) (*he.Ciphertext, error) {
+	return func(f *he.Forger, flows map[int]he.Flow) (*he.Ciphertext, error) {
+		slots, err := f.Slots(flows)
 		if err != nil {
 			return nil, err
 		}
 		size, blinding, groups := f.Layout()
-		edit(slots, size, blinding, groups)
+		for g := range flows {
+			edit(slots, g*size, size, blinding, groups)
+		}
 		return f.EncryptSlots(slots)
 	}
 }
 
-// flood encrypts the flow honestly, then adds x to every coefficient of c0.
-func flood(x int64) func(*he.Forger, he.Flow) (*he.Ciphertext, error) {
-	return func(f *he.Forger, flow he.Flow) (*he.Ciphertext, error) {
-		ct, err := f.EncryptSlots(must(f.Slots(map[int]he.Flow{ledger.FlowGroup: flow})))
+// flood encrypts the flows honestly, then adds x to every coefficient of c0.
+func flood(x int64) func(*he.Forger, map[int]he.Flow) (*he.Ciphertext, error) {
+	return func(f *he.Forger, flows map[int]he.Flow) (*he.Ciphertext, error) {
+		ct, err := f.EncryptSlots(must(f.Slots(flows)))
 		if err != nil {
 			return nil, err
 		}
 		return f.AddNoise(ct, x), nil
 	}
+}
+
+// eachFlow applies change to the flow in every group.
+func eachFlow(flows map[int]he.Flow, change func(*he.Flow)) map[int]he.Flow {
+	out := map[int]he.Flow{}
+	for g, fl := range flows {
+		change(&fl)
+		out[g] = fl
+	}
+	return out
 }
 
 func must[T any](v T, err error) T {
@@ -278,8 +310,8 @@ func TestAuditFloodedFlowIsNamed(t *testing.T) {
 			t.Fatalf("aggregate %s checks, though two flooded flows wrap it", a.Key)
 		}
 	}
-	if rep.Consistent || len(rep.Culprits) != 8 {
-		t.Fatalf("culprits %+v, want both transfers in each of 4 aggregates", rep.Culprits)
+	if rep.Consistent || len(rep.Culprits) != 10 {
+		t.Fatalf("culprits %+v, want both transfers in each of the book's 5 aggregates (noise is the book's)", rep.Culprits)
 	}
 	for _, c := range rep.Culprits {
 		if !cheats[c.TxID] || c.Sender != "bank-a" || !strings.Contains(c.Reason, "noise") ||
@@ -319,11 +351,11 @@ func TestAuditFXNoiseIsNamed(t *testing.T) {
 		if !a.Consistent {
 			t.Fatalf("aggregate %s does not check; 2^25 of noise should only break the FX total", a.Key)
 		}
-		if a.Noisy != (a.Key == "currency/USD/minted" || a.Key == "in/USD/bank-b") {
+		if !a.Noisy { // noise is the book's: every aggregate of it shows it
 			t.Fatalf("aggregate %s noisy %v", a.Key, a.Noisy)
 		}
 	}
-	checkCulprits(t, rep, cheat, "issuer-usd", "noise", 2)
+	checkCulprits(t, rep, cheat, "issuer-usd", "noise", len(rep.Aggregates))
 	if rep.USDTotal != "" || len(rep.Failures) != 1 || rep.Failures[0].Figure != "usd_total" {
 		t.Fatalf("USD total %q, failures %+v", rep.USDTotal, rep.Failures)
 	}
@@ -332,7 +364,7 @@ func TestAuditFXNoiseIsNamed(t *testing.T) {
 			t.Fatalf("the USD total's failure names %+v, want the mint %s", c, cheat)
 		}
 	}
-	if rep.Totals["USD"] != "1050.00" || rep.Positions["bank-b"]["USD"] != "55.00" || rep.Positions["bank-a"]["USD"] != "995.00" {
+	if rep.Totals["USD"] != "1050.00" || rep.Positions["bank-b"]["USD"] != "55.00" || rep.Positions["bank-a"]["USD"] != "-5.00" {
 		t.Fatalf("the rest of the report: totals %v, positions %v", rep.Totals, rep.Positions)
 	}
 	aud := audit.New(b.src, b.sk, audit.DefaultFXRates())
@@ -349,36 +381,35 @@ func TestAuditFXNoiseIsNamed(t *testing.T) {
 // whose flow is each attack a sender can make without the key, and wants
 // the audit to name it, for its reason, in every aggregate it enters.
 func TestAuditNamesEachAttack(t *testing.T) {
+	// A wrong value breaks the transfer's 4 aggregates; limbs out of
+	// bounds and noise break the whole book (its 5 aggregates here).
 	cases := []struct {
 		name, reason string
-		forge        func(*he.Forger, he.Flow) (*he.Ciphertext, error)
+		forge        func(*he.Forger, map[int]he.Flow) (*he.Ciphertext, error)
+		want         int
 	}{
-		{"wrong value", "another amount", func(f *he.Forger, fl he.Flow) (*he.Ciphertext, error) {
-			fl.Amount++
-			return f.EncryptSlots(must(f.Slots(map[int]he.Flow{ledger.FlowGroup: fl})))
-		}},
-		{"wrong blinding", "another amount or blinding", func(f *he.Forger, fl he.Flow) (*he.Ciphertext, error) {
-			fl.Blinding = new(big.Int).Add(fl.Blinding, big.NewInt(1))
-			return f.EncryptSlots(must(f.Slots(map[int]he.Flow{ledger.FlowGroup: fl})))
-		}},
+		{"wrong value", "another amount", func(f *he.Forger, fls map[int]he.Flow) (*he.Ciphertext, error) {
+			return f.EncryptSlots(must(f.Slots(eachFlow(fls, func(fl *he.Flow) { fl.Amount++ }))))
+		}, 4},
+		{"wrong blinding", "another amount or blinding", func(f *he.Forger, fls map[int]he.Flow) (*he.Ciphertext, error) {
+			return f.EncryptSlots(must(f.Slots(eachFlow(fls, func(fl *he.Flow) { fl.Blinding = new(big.Int).Add(fl.Blinding, big.NewInt(1)) }))))
+		}, 4},
 		// Blinding limbs that still add up to the blinding, one of them far
 		// above its bound: the sum is right, every aggregate overflows.
-		{"blinding limbs out of bounds", "limbs above their bounds", editSlots(func(s []uint64, size, blinding, groups int) {
+		{"blinding limbs out of bounds", "limbs above their bounds", editSlots(func(s []uint64, o, size, blinding, groups int) {
 			const k = 1 << 21
 			tm := he.DefaultParams().PlaintextModulus()
 			_, pk := heKeys()
 			_, width := he.NewForger(pk).LimbBits()
-			s[blinding] += k << width
-			s[blinding+1] = (s[blinding+1] + tm - k) % tm
-		})},
+			s[o+blinding] += k << width
+			s[o+blinding+1] = (s[o+blinding+1] + tm - k) % tm
+		}), 5},
 		// The amount's limbs in the slots past the last group.
-		{"value outside every slot group", "outside every slot group", editSlots(func(s []uint64, size, blinding, groups int) {
-			copy(s[size*groups:], s[:blinding])
-			clear(s[:blinding])
-		})},
-		{"noise near the decryption bound", "noise", func(f *he.Forger, fl he.Flow) (*he.Ciphertext, error) {
-			return flood(int64(he.DefaultParams().MaxNoise())-100)(f, fl)
-		}},
+		{"value outside every slot group", "outside every slot group", editSlots(func(s []uint64, o, size, blinding, groups int) {
+			copy(s[size*groups:], s[o:o+blinding])
+			clear(s[o : o+blinding])
+		}), 5},
+		{"noise near the decryption bound", "noise", flood(int64(he.DefaultParams().MaxNoise()) - 100), 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -387,24 +418,26 @@ func TestAuditNamesEachAttack(t *testing.T) {
 			cheat := b.pay(t, 300, forgedSealer{he.NewForger(b.pk), tc.forge})
 			b.pay(t, 40, nil)
 			rep := b.run(t)
-			checkCulprits(t, rep, cheat, "bank-a", tc.reason, 4)
+			checkCulprits(t, rep, cheat, "bank-a", tc.reason, tc.want)
 		})
 	}
 
-	// A right flow in another payment's slot group changes no figure (every
-	// figure sums all groups), so no aggregate fails; the flow is named
-	// when it is opened.
+	// A right flow in another aggregate's slot group of the book (here the
+	// receiver's in moved to funded's group 0): both aggregates fail, and
+	// bisection over the book names the flow in each; so does CheckFlow.
 	t.Run("value in another slot group", func(t *testing.T) {
 		b := newAuditBench(t)
-		misplaced := b.pay(t, 300, forgedSealer{he.NewForger(b.pk), func(f *he.Forger, fl he.Flow) (*he.Ciphertext, error) {
-			return f.EncryptSlots(must(f.Slots(map[int]he.Flow{1: fl})))
+		in := b.layout(usd)
+		gIn, _ := in.Group("in/USD/bank-b")
+		misplaced := b.pay(t, 300, forgedSealer{he.NewForger(b.pk), func(f *he.Forger, fls map[int]he.Flow) (*he.Ciphertext, error) {
+			fls[ledger.FlowGroup] = fls[gIn]
+			delete(fls, gIn)
+			return f.EncryptSlots(must(f.Slots(fls)))
 		}})
 		b.pay(t, 40, nil)
-		if rep := b.run(t); !rep.Consistent || rep.Positions["bank-b"]["USD"] != "3.40" {
-			t.Fatalf("report %+v", rep)
-		}
+		checkCulprits(t, b.run(t), misplaced, "bank-a", "slot group", 2)
 		c, err := audit.New(b.src, b.sk, audit.DefaultFXRates()).CheckFlow(context.Background(), misplaced)
-		if err != nil || c == nil || !strings.Contains(c.Reason, "slot group 1") || c.Sender != "bank-a" {
+		if err != nil || c == nil || !strings.Contains(c.Reason, "slot group 0") || c.Sender != "bank-a" {
 			t.Fatalf("CheckFlow: %+v, %v", c, err)
 		}
 	})
@@ -413,8 +446,8 @@ func TestAuditNamesEachAttack(t *testing.T) {
 	// it: validators refuse it before it enters an aggregate.
 	t.Run("noiseless ciphertext", func(t *testing.T) {
 		b := newAuditBench(t)
-		b.flows = forgedSealer{he.NewForger(b.pk), func(f *he.Forger, fl he.Flow) (*he.Ciphertext, error) {
-			return f.Trivial(must(f.Slots(map[int]he.Flow{ledger.FlowGroup: fl})))
+		b.flows = forgedSealer{he.NewForger(b.pk), func(f *he.Forger, fls map[int]he.Flow) (*he.Ciphertext, error) {
+			return f.Trivial(must(f.Slots(fls)))
 		}}
 		tx, _ := b.transfer(b.a, b.b, 300)
 		before := b.snapshot()

@@ -42,19 +42,28 @@ func statement(tx *ledger.Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, 
 	return zkp.Public{}, [zkp.ProofSize]byte{}, false
 }
 
-// bulkStatements returns a bulk transfer's statements, as bulkTransfer
-// checks them: payment j against Available − Σ_{i<j} Amount_i.
+// bulkStatements returns a batch transfer's statements, as batchTransfer
+// checks them: payment j against its currency's Available less the
+// batch's earlier payments in that currency. A payment in a currency the
+// batch has no book for has no statement (the executor rejects it).
 func bulkStatements(tx *ledger.Tx, chainID string) []batchItem {
-	b, ok := tx.Body.(*ledger.BulkTransfer)
+	b, ok := tx.Body.(*ledger.BatchTransfer)
 	if !ok {
 		return nil
 	}
-	items := make([]batchItem, len(b.Payments))
-	avail := b.Available
+	items := make([]batchItem, 0, len(b.Payments))
+	avail := map[ledger.Currency]zkp.Commitment{}
+	for _, k := range b.Books {
+		avail[k.Currency] = k.Available
+	}
 	contexts := tx.PaymentContexts(chainID)
 	for j, p := range b.Payments {
-		items[j] = batchItem{pub: zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: p.Amount, Context: contexts[j]}, raw: p.Proof}
-		avail = avail.Sub(p.Amount)
+		a, ok := avail[p.Currency]
+		if !ok {
+			continue
+		}
+		items = append(items, batchItem{pub: zkp.Public{Circuit: zkp.Transfer, Available: a, Amount: p.Amount, Context: contexts[j]}, raw: p.Proof})
+		avail[p.Currency] = a.Sub(p.Amount)
 	}
 	return items
 }

@@ -2,45 +2,104 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/sable-settlement/sable/he"
+	abci "github.com/cometbft/cometbft/abci/types"
+
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// bulk builds a signed bulk transfer of amounts from p's current opening
-// to one receiver in USD. The flow of payment cheat (if ≥ 0) encrypts one
-// more minor unit than the payment.
+// seal encrypts payments into c's book as the app's layout places them.
+func (f *fixture) seal(c ledger.Currency, amts []ledger.Opening, keys [][]string) []byte {
+	f.t.Helper()
+	return f.sealWith(f.flows, c, amts, keys)
+}
+
+// sealWith is seal with sealer s (nil: no flow).
+func (f *fixture) sealWith(s party.FlowSealer, c ledger.Currency, amts []ledger.Opening, keys [][]string) []byte {
+	f.t.Helper()
+	if s == nil {
+		return nil
+	}
+	res, err := f.app.Query(context.Background(), &abci.QueryRequest{Path: "/layout", Data: []byte(c.String())})
+	if err != nil || res.Code != 0 {
+		f.t.Fatalf("layout: %v %s", err, res.Log)
+	}
+	var info ledger.LayoutInfo
+	if err := json.Unmarshal(res.Value, &info); err != nil {
+		f.t.Fatal(err)
+	}
+	l, err := ledger.LayoutOf(c, info.Keys)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	entries := make([]ledger.FlowEntry, len(amts))
+	for j := range amts {
+		entries[j] = ledger.FlowEntry{Amount: amts[j], Keys: keys[j]}
+	}
+	sums, err := ledger.FlowSums(l, entries)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	flow, err := s.SealBook(sums, uint64(len(amts)))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return flow
+}
+
+// countryOf is a member's country.
+func countryOf(m *member) [2]byte { return [2]byte{m.id.Config.Country[0], m.id.Config.Country[1]} }
+
+// payKeys are the aggregates of payments from p to each of tos.
+func payKeys(p *member, tos ...*member) [][]string {
+	out := make([][]string, len(tos))
+	for j, to := range tos {
+		out[j] = ledger.TransferKeys(usd, p.id.Config.ID, countryOf(p), to.id.Config.ID, countryOf(to))
+	}
+	return out
+}
+
+// bulk builds a signed batch of amounts from p's current opening to one
+// receiver in USD. The flow of payment cheat (if ≥ 0) encrypts one more
+// minor unit than the payment.
 func (f *fixture) bulk(p *member, to *member, amounts []uint64, cheat int) (*ledger.Tx, ledger.Opening) {
+	tos := make([]*member, len(amounts))
+	for j := range tos {
+		tos[j] = to
+	}
+	return f.batch(p, tos, amounts, cheat)
+}
+
+// batch builds a signed batch from p's current opening paying amounts[j]
+// to tos[j] in USD; the flow of payment cheat (if ≥ 0) encrypts one more
+// minor unit than the payment.
+func (f *fixture) batch(p *member, tos []*member, amounts []uint64, cheat int) (*ledger.Tx, ledger.Opening) {
 	f.t.Helper()
 	avail := p.avail[usd]
-	body := &ledger.BulkTransfer{To: to.id.Config.ID, Currency: usd, Available: avail.Commitment(), Payments: make([]ledger.BulkPayment, len(amounts))}
+	body := &ledger.BatchTransfer{Books: []ledger.BatchBook{{Currency: usd, Available: avail.Commitment()}}, Payments: make([]ledger.BatchPayment, len(amounts))}
 	amts := make([]ledger.Opening, len(amounts))
-	flows := make([]he.Flow, len(amounts))
+	flows := make([]ledger.Opening, len(amounts))
 	total := ledger.ZeroOpening()
 	for j, a := range amounts {
 		r, _ := zkp.RandomAmountBlinding()
 		amts[j] = ledger.Opening{Value: a, Blinding: r}
 		total, _ = total.Plus(amts[j])
-		flows[j] = he.Flow{Amount: a, Blinding: r}
+		flows[j] = amts[j]
 		if j == cheat {
-			flows[j].Amount++
+			flows[j].Value++
 		}
-		body.Payments[j].Amount = amts[j].Commitment()
-		aad := ledger.BulkMemoAAD(testChain, p.id.Config.ID, to.id.Config.ID, usd, p.nonce, j)
-		body.Payments[j].Memo, _ = ledger.SealOpening(to.id.MemoPub, amts[j], aad)
+		body.Payments[j] = ledger.BatchPayment{To: tos[j].id.Config.ID, Currency: usd, Amount: amts[j].Commitment()}
+		aad := ledger.BulkMemoAAD(testChain, p.id.Config.ID, tos[j].id.Config.ID, usd, p.nonce, j)
+		body.Payments[j].Memo, _ = ledger.SealOpening(tos[j].id.MemoPub, amts[j], aad)
 	}
-	if f.flows != nil {
-		var err error
-		if body.Flow, err = f.flows.(party.BulkFlowSealer).SealFlows(flows); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	tx := &ledger.Tx{Kind: ledger.KindBulkTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
+	body.Books[0].Flow = f.seal(usd, flows, payKeys(p, tos...))
+	tx := &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
 	left := avail
 	contexts := tx.PaymentContexts(testChain)
 	for j, amt := range amts {
@@ -66,10 +125,10 @@ func TestBulkTransfer(t *testing.T) {
 	t.Logf("built and proved %d payments in %s", len(amounts), time.Since(start).Round(time.Millisecond))
 	raw := tx.Encode()
 	t.Logf("bulk transfer of %d payments: %d bytes, %d bytes per payment (flow %d bytes)",
-		len(amounts), len(raw), len(raw)/len(amounts), len(tx.Body.(*ledger.BulkTransfer).Flow))
+		len(amounts), len(raw), len(raw)/len(amounts), len(tx.Body.(*ledger.BatchTransfer).Books[0].Flow))
 	full, _ := ledger.DecodeTx(raw) // the largest batch, each payment with a memo to the regulator
-	fb := full.Body.(*ledger.BulkTransfer)
-	for len(fb.Payments) < ledger.MaxBulkPayments {
+	fb := full.Body.(*ledger.BatchTransfer)
+	for len(fb.Payments) < ledger.MaxBatchPayments {
 		fb.Payments = append(fb.Payments, fb.Payments[0])
 	}
 	for j := range fb.Payments {
@@ -92,7 +151,7 @@ func TestBulkTransfer(t *testing.T) {
 		t.Fatal("receiver's pending is not the sum of the payments")
 	}
 	var st ledger.StatusInfo
-	if code := f.query("/status", tx.ID().String(), &st); code != 0 || st.Kind != "bulk-transfer" || st.To != "bank-b" {
+	if code := f.query("/status", tx.ID().String(), &st); code != 0 || st.Kind != "batch-transfer" || st.To != "bank-b" {
 		t.Fatalf("status of the bulk transfer: code %d, %+v", code, st)
 	}
 
@@ -103,7 +162,7 @@ func TestBulkTransfer(t *testing.T) {
 		t.Fatalf("%d incoming entries, want %d", len(in), len(amounts))
 	}
 	for j, e := range in {
-		if e.TxID != ledger.PaymentID(tx.ID(), j).String() || int(e.Payment) != j || e.Kind != "bulk-transfer" {
+		if e.TxID != ledger.PaymentID(tx.ID(), j).String() || int(e.Payment) != j || e.Kind != "batch-transfer" {
 			t.Fatalf("incoming %d: %+v", j, e)
 		}
 	}
@@ -132,7 +191,8 @@ func TestBulkTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !aud.Consistent || aud.Positions["bank-b"]["USD"] != "33.50" || aud.Positions["bank-a"]["USD"] != "966.50" {
+	// positions count flows after genesis: the opening balances are in currency/USD/funded
+	if !aud.Consistent || aud.Positions["bank-b"]["USD"] != "33.50" || aud.Positions["bank-a"]["USD"] != "-33.50" {
 		t.Fatalf("audit: %+v", aud)
 	}
 	for _, a := range aud.Aggregates {
@@ -153,10 +213,10 @@ func TestBulkTransfer(t *testing.T) {
 		t.Fatalf("payment 0: code %d, %+v", code, st)
 	}
 	var st1 ledger.StatusInfo
-	if code := f.query("/status", ledger.PaymentID(tx.ID(), 1).String(), &st1); code != 0 || st1.Applied != 0 || st1.Kind != "bulk-transfer" {
+	if code := f.query("/status", ledger.PaymentID(tx.ID(), 1).String(), &st1); code != 0 || st1.Applied != 0 || st1.Kind != "batch-transfer" {
 		t.Fatalf("payment 1: code %d, %+v", code, st1)
 	}
-	if got := f.account(f.b).Pending; got != tx.Body.(*ledger.BulkTransfer).Payments[1].Amount.String() {
+	if got := f.account(f.b).Pending; got != tx.Body.(*ledger.BatchTransfer).Payments[1].Amount.String() {
 		t.Fatal("receiver's pending is not the unapplied payment")
 	}
 }
@@ -194,7 +254,7 @@ func TestBulkTransferRejections(t *testing.T) {
 
 	// a proof made for another payment, at index 1
 	tx, _ := f.bulk(f.a, f.b, []uint64{10, 20, 30}, -1)
-	b := tx.Body.(*ledger.BulkTransfer)
+	b := tx.Body.(*ledger.BatchTransfer)
 	b.Payments[1].Proof = b.Payments[0].Proof
 	tx.Sign(testChain, f.a.id.Sign)
 	if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeBadProof {
@@ -209,12 +269,12 @@ func TestBulkTransferRejections(t *testing.T) {
 
 	// encoding limits
 	one, _ := f.bulk(f.a, f.b, []uint64{10}, -1)
-	p := one.Body.(*ledger.BulkTransfer).Payments[0]
-	for _, n := range []int{0, ledger.MaxBulkPayments + 1} {
+	p := one.Body.(*ledger.BatchTransfer).Payments[0]
+	for _, n := range []int{0, ledger.MaxBatchPayments + 1} {
 		tx, _ := ledger.DecodeTx(one.Encode())
-		tx.Body.(*ledger.BulkTransfer).Payments = make([]ledger.BulkPayment, n)
+		tx.Body.(*ledger.BatchTransfer).Payments = make([]ledger.BatchPayment, n)
 		for j := range n {
-			tx.Body.(*ledger.BulkTransfer).Payments[j] = p
+			tx.Body.(*ledger.BatchTransfer).Payments[j] = p
 		}
 		tx.Sign(testChain, f.a.id.Sign)
 		if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeEncoding {
@@ -243,4 +303,147 @@ func TestBulkTransferBatchVerified(t *testing.T) {
 	if got := f.account(f.a).Available; got != f.a.avail[usd].Commitment().String() {
 		t.Fatal("sender's available is not its opening less the payments")
 	}
+}
+
+// A batch paying two receivers in one transaction: each payment pending
+// at its receiver under its PaymentID; the audit, with the flow placed in
+// the book's groups by the layout, checks; a payment's flow put in
+// another aggregate's group (the sender's cheat) names the batch and its
+// sender.
+func TestBatchTwoReceiversAndMisplacedFlow(t *testing.T) {
+	sk, pk := heKeys()
+	f := newFixtureWith(t, pk)
+	src := &appSource{f: f, txs: map[ledger.TxID][]byte{}}
+	send := func(tx *ledger.Tx, total ledger.Opening) {
+		t.Helper()
+		if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
+			t.Fatalf("block: %s", res.TxResults[0].Log)
+		}
+		src.txs[tx.ID()] = tx.Encode()
+		f.a.spend(total)
+	}
+	tx, total := f.batch(f.a, []*member{f.b, f.issuer, f.b}, []uint64{100, 200, 300}, -1)
+	send(tx, total)
+	for j, to := range []string{"bank-b", "issuer-usd", "bank-b"} {
+		var st ledger.StatusInfo
+		if code := f.query("/status", ledger.PaymentID(tx.ID(), j).String(), &st); code != 0 || st.To != to {
+			t.Fatalf("payment %d: code %d, %+v", j, code, st)
+		}
+	}
+	rep, err := audit.New(src, sk, audit.DefaultFXRates()).Run(context.Background())
+	if err != nil || !rep.Consistent || rep.Positions["bank-b"]["USD"] != "4.00" || rep.Positions["issuer-usd"]["USD"] != "2.00" {
+		t.Fatalf("honest batch audit: %v %+v", err, rep)
+	}
+
+	// bank-a puts its payment to the issuer in bank-b's in group instead
+	keys := payKeys(f.a, f.b, f.b)
+	keys[1][2] = ledger.AggCorridor(usd, countryOf(f.a), countryOf(f.issuer)) // only its in group is wrong
+	cheat, cheatTotal := f.batchWithKeys(f.a, []*member{f.b, f.issuer}, []uint64{10, 20}, keys)
+	send(cheat, cheatTotal)
+	rep, err = audit.New(src, sk, audit.DefaultFXRates()).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Consistent || len(rep.Culprits) == 0 {
+		t.Fatalf("a misplaced flow is not found: %+v", rep)
+	}
+	for _, c := range rep.Culprits {
+		if c.TxID != cheat.ID().String() || c.Sender != "bank-a" {
+			t.Fatalf("culprit %+v, want the batch %s from bank-a", c, cheat.ID())
+		}
+	}
+}
+
+// batchWithKeys is batch with the flow placed by keys (what a cheating
+// sender chooses) rather than by the payments' aggregates.
+func (f *fixture) batchWithKeys(p *member, tos []*member, amounts []uint64, keys [][]string) (*ledger.Tx, ledger.Opening) {
+	f.t.Helper()
+	tx, total := f.batch(p, tos, amounts, -1)
+	b := tx.Body.(*ledger.BatchTransfer)
+	// rebuild the openings from the memos sealed to the receivers
+	amts := make([]ledger.Opening, len(b.Payments))
+	for j := range b.Payments {
+		o, err := ledger.OpenMemo(tos[j].id.MemoKey, b.Payments[j].Memo, ledger.BulkMemoAAD(testChain, p.id.Config.ID, tos[j].id.Config.ID, usd, p.nonce, j))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		amts[j] = o
+	}
+	b.Books[0].Flow = f.seal(usd, amts, keys) // proofs bind the context, which covers the flow: prove again
+	return f.reprove(p, tx, amts), total
+}
+
+// reprove proves a batch's payments again after its body changed.
+func (f *fixture) reprove(p *member, tx *ledger.Tx, amts []ledger.Opening) *ledger.Tx {
+	f.t.Helper()
+	b := tx.Body.(*ledger.BatchTransfer)
+	left := p.avail[usd]
+	contexts := tx.PaymentContexts(testChain)
+	for j, amt := range amts {
+		_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
+			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: contexts[j]}, testKeys.keys.Transfer)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		b.Payments[j].Proof = proof.Bytes()
+		left, _ = left.Minus(amt)
+	}
+	tx.Sign(testChain, p.id.Sign)
+	return tx
+}
+
+// A batch whose flow claims another load than its number of payments is
+// refused with CodeFlowLoad, and changes nothing.
+func TestBatchClaimedLoad(t *testing.T) {
+	_, pk := heKeys()
+	f := newFixtureWith(t, pk)
+	before := f.snapshot()
+	tx, _ := f.batch(f.a, []*member{f.b, f.b, f.b}, []uint64{1, 2, 3}, -1)
+	b := tx.Body.(*ledger.BatchTransfer)
+	amts := make([]ledger.Opening, 3)
+	for j := range amts {
+		amts[j], _ = ledger.OpenMemo(f.b.id.MemoKey, b.Payments[j].Memo, ledger.BulkMemoAAD(testChain, f.a.id.Config.ID, f.b.id.Config.ID, usd, f.a.nonce, j))
+	}
+	// the groups of three payments, claimed at a load of one
+	l := f.layout(usd)
+	entries := make([]ledger.FlowEntry, 3)
+	for j, k := range payKeys(f.a, f.b, f.b, f.b) {
+		entries[j] = ledger.FlowEntry{Amount: amts[j], Keys: k}
+	}
+	sums, _ := ledger.FlowSums(l, entries)
+	flow, err := f.flows.SealBook(sums, 1)
+	if err == nil {
+		b.Books[0].Flow = flow
+		tx = f.reprove(f.a, tx, amts)
+		if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeFlowLoad {
+			t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeFlowLoad)
+		}
+	}
+	// a claim of four for three payments
+	flow, err = f.flows.SealBook(sums, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Books[0].Flow = flow
+	tx = f.reprove(f.a, tx, amts)
+	if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeFlowLoad {
+		t.Fatalf("block: code %d (%s), want %d", res.TxResults[0].Code, res.TxResults[0].Log, ledger.CodeFlowLoad)
+	}
+	if f.snapshot() != before {
+		t.Fatal("a refused batch changed the state")
+	}
+}
+
+// layout reads c's book layout from the app.
+func (f *fixture) layout(c ledger.Currency) *ledger.Layout {
+	f.t.Helper()
+	var info ledger.LayoutInfo
+	if code := f.query("/layout", c.String(), &info); code != 0 {
+		f.t.Fatalf("layout: code %d", code)
+	}
+	l, err := ledger.LayoutOf(c, info.Keys)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return l
 }

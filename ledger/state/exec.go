@@ -2,6 +2,7 @@ package state
 
 import (
 	"errors"
+	"sort"
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
@@ -100,8 +101,8 @@ func (e *executor) applyBody(v view, tx *ledger.Tx, sender *Party, st *TxStatus)
 		return e.burn(v, tx, sender, b, st)
 	case *ledger.Transfer:
 		return e.transfer(v, tx, sender, b, st)
-	case *ledger.BulkTransfer:
-		return e.bulkTransfer(v, tx, sender, b, st)
+	case *ledger.BatchTransfer:
+		return e.batchTransfer(v, tx, sender, b, st)
 	case *ledger.ApplyPending:
 		return e.applyPending(v, sender, b, st)
 	case *ledger.EpochClose:
@@ -137,6 +138,9 @@ func (e *executor) registerAccount(v view, sender *Party, b *ledger.RegisterAcco
 	} else if a != nil {
 		return ledger.Reject(ledger.CodeAlreadyExists, "%s already has a %s account", sender.ID, b.Currency)
 	}
+	if rej := e.flows.admit(v, b.Currency, sender); rej != nil {
+		return rej
+	}
 	v.putAccount(b.Currency, sender.ID, &Account{Available: zkp.ZeroCommitment(), Pending: zkp.ZeroCommitment()})
 	st.Currency = b.Currency
 	return nil
@@ -158,9 +162,36 @@ func (e *executor) registerBeneficiary(v view, sender *Party, b *ledger.Register
 	return nil
 }
 
-// record adds a flow to its aggregates; the last step of a transaction.
-func (e *executor) record(v view, tx *ledger.Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, keys ...string) *ledger.Rejection {
-	return e.flows.record(v, keys, flow, amount, st.Height, st.Index, st.id)
+// transferFlow is one payment's flow as a transfer books it: out of the
+// payer's account, into the receiver's, its corridor and its currency's
+// transfers.
+type transferFlow struct {
+	c        ledger.Currency
+	flow     *he.Ciphertext
+	amount   zkp.Commitment
+	from, to *Party
+}
+
+// recordTransfers books single payments' flows (a swap's legs), every
+// book checked before any is written.
+func (e *executor) recordTransfers(v view, st *TxStatus, ts ...transferFlow) *ledger.Rejection {
+	var fs []bookFlow
+	for _, t := range ts {
+		if t.flow != nil {
+			fs = append(fs, bookFlow{currency: t.c, ct: t.flow, amounts: []zkp.Commitment{t.amount},
+				keys: [][]string{ledger.TransferKeys(t.c, t.from.ID, t.from.Country, t.to.ID, t.to.Country)}})
+		}
+	}
+	return e.flows.record(v, fs, st.Height, st.Index, st.id)
+}
+
+// record adds a single payment's flow to its book, into the groups of
+// keys; the last step of a transaction.
+func (e *executor) record(v view, st *TxStatus, c ledger.Currency, flow *he.Ciphertext, amount zkp.Commitment, keys []string) *ledger.Rejection {
+	if flow == nil {
+		return nil
+	}
+	return e.flows.record(v, []bookFlow{{currency: c, ct: flow, amounts: []zkp.Commitment{amount}, keys: [][]string{keys}}}, st.Height, st.Index, st.id)
 }
 
 func (e *executor) transfer(v view, tx *ledger.Tx, sender *Party, b *ledger.Transfer, st *TxStatus) *ledger.Rejection {
@@ -180,7 +211,7 @@ func (e *executor) transfer(v view, tx *ledger.Tx, sender *Party, b *ledger.Tran
 	if rej := checkSelfMemo(b.SelfMemo); rej != nil {
 		return rej
 	}
-	flow, rej := e.flows.decode(b.Flow)
+	flow, rej := e.flows.decode(b.Flow, 1)
 	if rej != nil {
 		return rej
 	}
@@ -192,25 +223,39 @@ func (e *executor) transfer(v view, tx *ledger.Tx, sender *Party, b *ledger.Tran
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
 		return rej
 	}
-	return e.record(v, tx, st, flow, b.Amount, ledger.AggOut(b.Currency, sender.ID), ledger.AggIn(b.Currency, b.To),
-		ledger.AggCorridor(b.Currency, sender.Country, recv.Country), ledger.AggCurrency(b.Currency, "transfers"))
+	return e.record(v, st, b.Currency, flow, b.Amount, ledger.TransferKeys(b.Currency, sender.ID, sender.Country, b.To, recv.Country))
 }
 
-// bulkTransfer pays each of a bulk transfer's payments into the receiver's
-// pending balance, each on its own (as a transfer would), and records the
-// single flow ciphertext once into the aggregates with the sum of the
-// amounts: every aggregate it enters receives all of its payments.
-func (e *executor) bulkTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger.BulkTransfer, st *TxStatus) *ledger.Rejection {
-	if b.To == sender.ID {
-		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot pay itself", sender.ID)
+// batchTransfer pays each of a batch's payments into its receiver's
+// pending balance, each on its own (as a transfer would, under its
+// PaymentID), debits the sender once per currency, and records each
+// currency's flow once into its book, with each payment's aggregates.
+// Every check comes before any write: one bad payment rejects the batch.
+func (e *executor) batchTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger.BatchTransfer, st *TxStatus) *ledger.Rejection {
+	type recvInfo struct {
+		party *Party
+		acct  *Account
 	}
-	recv, to, rej := e.receiver(v, sender, b.To, b.Currency)
-	if rej != nil {
-		return rej
-	}
+	recvs := map[string]*recvInfo{} // by receiver/currency
+	perCur := map[ledger.Currency]int{}
 	for j := range b.Payments {
 		p := &b.Payments[j]
-		if rej := e.checkBeneficiary(v, p.Beneficiary, b.To, b.Currency); rej != nil {
+		if p.To == sender.ID {
+			return ledger.Reject(ledger.CodeSelfTransfer, "payment %d: %s cannot pay itself", j, sender.ID)
+		}
+		if b.Book(p.Currency) == nil {
+			return ledger.Reject(ledger.CodeBatchFlows, "payment %d is in %s, for which the batch has no book entry (available balance and flow); add one", j, p.Currency)
+		}
+		perCur[p.Currency]++
+		rk := p.To + "/" + p.Currency.String()
+		if recvs[rk] == nil {
+			party, acct, rej := e.receiver(v, sender, p.To, p.Currency)
+			if rej != nil {
+				return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
+			}
+			recvs[rk] = &recvInfo{party, acct}
+		}
+		if rej := e.checkBeneficiary(v, p.Beneficiary, p.To, p.Currency); rej != nil {
 			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		if rej := checkMemos(p.Memo, p.AuditMemo); rej != nil {
@@ -220,49 +265,95 @@ func (e *executor) bulkTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger.
 			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 	}
-	flow, rej := e.flows.decode(b.Flow)
-	if rej != nil {
-		return rej
+	flows := make([]bookFlow, 0, len(b.Books))
+	accts := map[ledger.Currency]*Account{}
+	for _, k := range b.Books {
+		if perCur[k.Currency] == 0 {
+			return ledger.Reject(ledger.CodeBatchFlows, "the batch has a %s book entry but no payment in %s; drop it", k.Currency, k.Currency)
+		}
+		flow, rej := e.flows.decode(k.Flow, perCur[k.Currency])
+		if rej != nil {
+			return ledger.Reject(rej.Code, "%s flow: %s", k.Currency, rej.Msg)
+		}
+		if flow != nil {
+			flows = append(flows, bookFlow{currency: k.Currency, ct: flow})
+		}
+		acct, err := v.account(k.Currency, sender.ID)
+		if err != nil {
+			return internal(err)
+		}
+		if acct == nil {
+			return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", sender.ID, k.Currency)
+		}
+		if !acct.Available.Equal(k.Available) {
+			return ledger.Reject(ledger.CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", k.Currency)
+		}
+		accts[k.Currency] = acct
 	}
-	acct, err := v.account(b.Currency, sender.ID)
-	if err != nil {
-		return internal(err)
-	}
-	if acct == nil {
-		return ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", sender.ID, b.Currency)
-	}
-	if !acct.Available.Equal(b.Available) {
-		return ledger.Reject(ledger.CodeStaleBalance, "proof was made against an available %s balance that has since changed; sync the wallet and prove again", b.Currency)
-	}
-	total := zkp.ZeroCommitment()
 	contexts := tx.PaymentContexts(e.chainID)
 	for j := range b.Payments {
 		p := &b.Payments[j]
+		acct := accts[p.Currency]
 		pub := zkp.Public{Circuit: zkp.Transfer, Available: acct.Available, Amount: p.Amount, Context: contexts[j]}
 		if rej := e.verifier.check(pub, p.Proof); rej != nil {
 			return ledger.Reject(rej.Code, "payment %d: %s", j, rej.Msg)
 		}
 		acct.Available = acct.Available.Sub(p.Amount)
-		total = total.Add(p.Amount)
 	}
-	v.putAccount(b.Currency, sender.ID, acct)
+	for i := range flows {
+		fl := &flows[i]
+		for j := range b.Payments {
+			p := &b.Payments[j]
+			if p.Currency != fl.currency {
+				continue
+			}
+			fl.amounts = append(fl.amounts, p.Amount)
+			fl.keys = append(fl.keys, ledger.TransferKeys(p.Currency, sender.ID, sender.Country, p.To, recvs[p.To+"/"+p.Currency.String()].party.Country))
+		}
+	}
+	if rej := e.flows.record(v, flows, st.Height, st.Index, st.id); rej != nil {
+		return rej
+	}
+	for _, k := range b.Books {
+		v.putAccount(k.Currency, sender.ID, accts[k.Currency])
+	}
 	txid := st.id
 	for j := range b.Payments {
 		p := &b.Payments[j]
 		id := ledger.PaymentID(txid, j)
+		to := recvs[p.To+"/"+p.Currency.String()].acct
 		to.Pending = to.Pending.Add(p.Amount)
-		in := &Incoming{TxID: id, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: b.Currency,
+		in := &Incoming{TxID: id, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: p.Currency,
 			Amount: p.Amount, Memo: p.Memo, Height: st.Height, Payment: uint32(j)}
-		v.o.set(incomingPaymentKey(b.To, st.Height, st.Index, j), in.encode())
+		v.o.set(incomingPaymentKey(p.To, st.Height, st.Index, j), in.encode())
 		amt := p.Amount.Bytes()
-		v.o.set(unappliedKey(b.To, b.Currency, id), amt[:])
-		ps := &TxStatus{Height: st.Height, Index: st.Index, Kind: tx.Kind, Sender: tx.Sender, To: b.To, Currency: b.Currency}
+		v.o.set(unappliedKey(p.To, p.Currency, id), amt[:])
+		ps := &TxStatus{Height: st.Height, Index: st.Index, Kind: tx.Kind, Sender: tx.Sender, To: p.To, Currency: p.Currency}
 		v.o.set(statusKey(id), ps.encode())
 	}
-	v.putAccount(b.Currency, b.To, to)
-	st.To, st.Currency = b.To, b.Currency
-	return e.record(v, tx, st, flow, total, ledger.AggOut(b.Currency, sender.ID), ledger.AggIn(b.Currency, b.To),
-		ledger.AggCorridor(b.Currency, sender.Country, recv.Country), ledger.AggCurrency(b.Currency, "transfers"))
+	for _, rk := range sortedRecvKeys(recvs) {
+		r := recvs[rk]
+		c, _ := ledger.ParseCurrency(rk[len(rk)-3:])
+		v.putAccount(c, r.party.ID, r.acct)
+	}
+	if len(b.Books) == 1 {
+		st.Currency = b.Books[0].Currency
+	}
+	if len(recvs) == 1 {
+		st.To = b.Payments[0].To
+	}
+	return nil
+}
+
+// sortedRecvKeys lists a batch's receiver accounts in key order, so that
+// their writes do not follow the map's.
+func sortedRecvKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // debit checks a transfer proof against the payer's current available

@@ -11,37 +11,55 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// Encrypted liquidity monitoring. Every mint, burn and transfer carries its
-// flow (amount, amount blinding) encrypted to the regulator's HE key. The
-// ledger adds each flow, without decrypting it, into encrypted aggregates
-// and keeps beside each the sum of the matching public amount commitments,
-// so the regulator can decrypt an aggregate and check it:
+// Encrypted liquidity monitoring. Every mint, burn, transfer and batch
+// carries its flows (amount, amount blinding) encrypted to the regulator's
+// HE key. The ledger adds them, without decrypting them, into one running
+// ciphertext per currency, the currency's book, whose slot groups are the
+// currency's aggregates (ledger.Layout), and keeps beside each aggregate
+// the sum of the matching public amount commitments, so the regulator can
+// decrypt a book and check each aggregate's group:
 // Com(Σ amount, Σ blinding) == Σ C_amt.
 //
-// Aggregates, each a ciphertext at h/<key> and a commitment sum at hc/<key>:
+// State, per currency CUR:
 //
-//	in/<CUR>/<party>        flows into an account (transfers, mints, genesis funding)
-//	out/<CUR>/<party>       flows out of an account (transfers, burns)
-//	corridor/<CUR>/<SC>-<RC> transfers from country SC to country RC
-//	currency/<CUR>/transfers, currency/<CUR>/minted, currency/<CUR>/burned,
-//	currency/<CUR>/funded (the opening balances at genesis)
+//	hg/CUR   the book's layout (the aggregate of each slot group)
+//	hk/CUR   the book's ciphertext
+//	hkl/CUR  its load: the payments summed into it, its epoch base counting for its own load
+//	hkc/CUR  the sum of the commitments of every payment in it, each once
+//	hkb/CUR  its base: the regulator's re-encryption at its last epoch close
 //
-// and, for bisection, the transactions that entered each since its last
-// epoch close at hx/<key>/<height><index>. A flow sits in slot group
-// ledger.FlowGroup.
+// and per aggregate key: its commitment sum at hc/<key>, the payments
+// summed into its group at hl/<key>, its commitment sum at its book's
+// last epoch close at hb/<key>, and, for bisection, the transactions
+// that entered it since then at hx/<key>/<height><index>.
 //
-// Capacity. Each aggregate's load (the number of flows summed into its
-// ciphertext, the epoch base counting for its own load) is kept at
-// hl/<key> and counted as each flow is recorded, in CheckTx as in
-// FinalizeBlock. A transaction that would take any of its aggregates past
-// the app's capacity (he's MaxLoad unless set lower) is rejected with
-// ledger.CodeAggregateFull, in CheckTx and in apply alike, before it
-// changes anything; so the ciphertext additions made when the block is
-// flushed never exceed what he accepts and FinalizeBlock never fails for
-// capacity. An epoch close sets the load back to that of the regulator's
-// re-encryption.
+// Layout. An account's groups (its in and out, and the corridors its
+// country brings) are assigned when it is opened, at genesis or by
+// register-account, which is refused with CodeLayoutFull when the book has
+// no room: so every payment between registered accounts has its groups
+// before it is made.
+//
+// Capacity. A book's load is kept at hkl/CUR and counted as each flow is
+// recorded, in CheckTx as in FinalizeBlock; a flow's load is its number of
+// payments in the currency (ledger.DecodeFlow checks the claim), and no
+// group of a book can hold more payments than the book. A transaction
+// that would take any book past the app's capacity (he's MaxLoad unless
+// set lower) is rejected with ledger.CodeAggregateFull, in CheckTx and in
+// apply alike, before it changes anything; so the ciphertext additions made
+// when the block is flushed never exceed what he accepts and FinalizeBlock
+// never fails for capacity. An epoch close sets the load back to that of
+// the regulator's re-encryption.
+//
+// Opening balances. The genesis accounts' flows (one group, FlowGroup,
+// which is currency/<CUR>/funded's) start the book; in/<CUR>/<party>
+// counts what flows into an account after genesis.
 
-func aggKey(k string) []byte    { return []byte("h/" + k) }
+func layoutKey(c ledger.Currency) []byte   { return []byte("hg/" + c.String()) }
+func bookKey(c ledger.Currency) []byte     { return []byte("hk/" + c.String()) }
+func bookLoadKey(c ledger.Currency) []byte { return []byte("hkl/" + c.String()) }
+func bookSumKey(c ledger.Currency) []byte  { return []byte("hkc/" + c.String()) }
+func bookBaseKey(c ledger.Currency) []byte { return []byte("hkb/" + c.String()) }
+
 func aggSumKey(k string) []byte { return []byte("hc/" + k) }
 func aggTxKey(k string, height int64, index uint32) []byte {
 	b := binary.BigEndian.AppendUint64([]byte("hx/"+k+"/"), uint64(height))
@@ -49,27 +67,27 @@ func aggTxKey(k string, height int64, index uint32) []byte {
 }
 func aggTxPrefix(k string) []byte { return []byte("hx/" + k + "/") }
 
-// aggLoadKey holds an aggregate's load, big-endian.
+// aggLoadKey holds the payments summed into an aggregate's group, big-endian.
 func aggLoadKey(k string) []byte { return []byte("hl/" + k) }
 
-// aggBaseKey holds an aggregate's state at its last epoch close: the
-// regulator's ciphertext and the commitment sum it stands for, the first
-// element of any later bisection.
+// aggBaseKey holds an aggregate's commitment sum at its book's last epoch
+// close, what its group of the book's base stands for: the first element
+// of any later bisection.
 func aggBaseKey(k string) []byte { return []byte("hb/" + k) }
 
 // flowBook validates flow ciphertexts and, during FinalizeBlock, collects
-// them for the block's aggregates.
+// them for the block's books.
 type flowBook struct {
 	pk       *he.PublicKey
 	params   *he.Params
 	ev       *he.Evaluator
-	capacity uint64 // the largest load an aggregate may reach, ≤ params.MaxLoad()
-	// pending holds, per aggregate touched in the current block, an
-	// optional replacement (epoch close) and the flows to add, in order.
-	pending map[string]*aggUpdate
+	capacity uint64 // the largest load a book may reach, ≤ params.MaxLoad()
+	// pending holds, per book touched in the current block, an optional
+	// replacement (epoch close) and the flows to add, in order.
+	pending map[ledger.Currency]*bookUpdate
 }
 
-type aggUpdate struct {
+type bookUpdate struct {
 	base *he.Ciphertext // non-nil after an epoch close in this block
 	adds []*he.Ciphertext
 }
@@ -84,87 +102,185 @@ func newFlowBook(pk *he.PublicKey, capacity uint64) *flowBook {
 	return &flowBook{pk: pk, params: p, ev: he.NewEvaluator(p), capacity: capacity}
 }
 
-// decode checks a transaction's flow ciphertext: well formed, made for the
-// regulator's parameters, load 1 (a single fresh encryption).
-func (f *flowBook) decode(b []byte) (*he.Ciphertext, *ledger.Rejection) {
+// decode checks a transaction's flow ciphertext in one currency: well
+// formed, made for the regulator's parameters, claiming the load of its
+// payments.
+func (f *flowBook) decode(b []byte, payments int) (*he.Ciphertext, *ledger.Rejection) {
 	if f == nil {
-		return ledger.DecodeFlow(nil, b)
+		return ledger.DecodeFlow(nil, b, 0)
 	}
-	return ledger.DecodeFlow(f.params, b)
+	return ledger.DecodeFlow(f.params, b, uint64(payments))
 }
 
-// record books one flow into aggregates: commitment sums, loads and the
-// tx index go to the overlay now (they are small); ciphertexts are added
-// at the end of the block, when collecting (FinalizeBlock only). It first
-// checks every aggregate's capacity and, if one is full, rejects the
-// transaction having changed nothing.
-func (f *flowBook) record(v view, keys []string, ct *he.Ciphertext, amount zkp.Commitment, height int64, index uint32, txid ledger.TxID) *ledger.Rejection {
-	if f == nil || ct == nil {
+// layout reads a currency's layout: a fresh one if it has none yet.
+func (v view) layout(c ledger.Currency) (*ledger.Layout, error) {
+	raw, err := v.o.get(layoutKey(c))
+	if err != nil || raw == nil {
+		return ledger.NewLayout(c), err
+	}
+	r := codec.NewReader(raw)
+	n := r.U64()
+	if r.Err() == nil && n > 1<<16 {
+		return nil, stateErr("layout", fmt.Errorf("%d keys", n))
+	}
+	keys := make([]string, 0, n)
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
+		keys = append(keys, r.Str(255))
+	}
+	if err := r.Done(); err != nil {
+		return nil, stateErr("layout", err)
+	}
+	l, err := ledger.LayoutOf(c, keys)
+	if err != nil {
+		return nil, stateErr("layout", err)
+	}
+	return l, nil
+}
+
+func (v view) putLayout(l *ledger.Layout) {
+	w := &codec.Writer{}
+	w.U64(uint64(len(l.Keys)))
+	for _, k := range l.Keys {
+		w.Str(k)
+	}
+	v.o.set(layoutKey(l.Currency), w.B)
+}
+
+// admit gives an account of p in c its slot groups in c's book.
+func (f *flowBook) admit(v view, c ledger.Currency, p *Party) *ledger.Rejection {
+	if f == nil {
 		return nil
 	}
-	loads := make([]uint64, len(keys))
-	for i, k := range keys {
-		n, err := f.loadOf(v, k)
-		if err != nil {
-			return internal(err)
-		}
-		if n >= f.capacity || ct.Load() > f.capacity-n {
-			return ledger.Reject(ledger.CodeAggregateFull, "aggregate %s holds %d flows, its capacity; the regulator must close its epoch before it takes more", k, n)
-		}
-		loads[i] = n + ct.Load()
+	l, err := v.layout(c)
+	if err != nil {
+		return internal(err)
 	}
-	for i, k := range keys {
-		sum, err := v.commitmentAt(aggSumKey(k))
+	added, err := l.Admit(p.ID, p.Country, f.params.Groups())
+	if err != nil {
+		return ledger.Reject(ledger.CodeLayoutFull, "%v; the network needs a larger ring or a second book page before it takes this account", err)
+	}
+	if len(added) > 0 {
+		v.putLayout(l)
+	}
+	return nil
+}
+
+// bookFlow is one transaction's flow in one currency: its ciphertext and
+// its payments, each with its amount and the aggregates it enters.
+type bookFlow struct {
+	currency ledger.Currency
+	ct       *he.Ciphertext
+	amounts  []zkp.Commitment
+	keys     [][]string
+}
+
+// record books a transaction's flows: commitment sums, payment counts and
+// the tx index of every aggregate they enter, and each book's load and
+// sum, go to the overlay now (they are small); ciphertexts are added at
+// the end of the block, when collecting (FinalizeBlock only). It first
+// checks every book's capacity and layout and, if one fails, rejects the
+// transaction having changed nothing.
+func (f *flowBook) record(v view, flows []bookFlow, height int64, index uint32, txid ledger.TxID) *ledger.Rejection {
+	if f == nil {
+		return nil
+	}
+	loads := make([]uint64, len(flows))
+	for i, fl := range flows {
+		n, err := f.loadOf(v, fl.currency)
 		if err != nil {
 			return internal(err)
 		}
-		b := sum.Add(amount).Bytes()
-		v.o.set(aggSumKey(k), b[:])
-		v.o.set(aggTxKey(k, height, index), txid[:])
-		v.o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, loads[i]))
+		if n >= f.capacity || fl.ct.Load() > f.capacity-n {
+			return ledger.Reject(ledger.CodeAggregateFull, "the %s book holds %d payments, and %d more would pass its capacity %d; the regulator must close its epoch before it takes more", fl.currency, n, fl.ct.Load(), f.capacity)
+		}
+		loads[i] = n + fl.ct.Load()
+		l, err := v.layout(fl.currency)
+		if err != nil {
+			return internal(err)
+		}
+		for _, ks := range fl.keys {
+			for _, k := range ks {
+				if _, ok := l.Group(k); !ok {
+					return internal(fmt.Errorf("ledger: aggregate %s has no slot group", k))
+				}
+			}
+		}
+	}
+	for i, fl := range flows {
+		sums, counts, order := map[string]zkp.Commitment{}, map[string]uint64{}, []string{}
+		total := zkp.ZeroCommitment()
+		for j, ks := range fl.keys {
+			total = total.Add(fl.amounts[j])
+			for _, k := range ks {
+				if s, ok := sums[k]; ok {
+					sums[k] = s.Add(fl.amounts[j])
+				} else {
+					sums[k] = fl.amounts[j]
+					order = append(order, k)
+				}
+				counts[k]++
+			}
+		}
+		for _, k := range order { // first-seen order: deterministic
+			sum, err := v.commitmentAt(aggSumKey(k))
+			if err != nil {
+				return internal(err)
+			}
+			b := sum.Add(sums[k]).Bytes()
+			v.o.set(aggSumKey(k), b[:])
+			v.o.set(aggTxKey(k, height, index), txid[:])
+			n, err := v.count(aggLoadKey(k))
+			if err != nil {
+				return internal(err)
+			}
+			v.o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, n+counts[k]))
+		}
+		bs, err := v.commitmentAt(bookSumKey(fl.currency))
+		if err != nil {
+			return internal(err)
+		}
+		b := bs.Add(total).Bytes()
+		v.o.set(bookSumKey(fl.currency), b[:])
+		v.o.set(bookLoadKey(fl.currency), binary.BigEndian.AppendUint64(nil, loads[i]))
 		if f.pending != nil {
-			u := f.update(k)
-			u.adds = append(u.adds, ct)
+			u := f.update(fl.currency)
+			u.adds = append(u.adds, fl.ct)
 		}
 	}
 	return nil
 }
 
-// loadOf returns an aggregate's load: its counter, or for a state written
-// before counters were kept the load its stored ciphertext carries, or 0
-// for an aggregate never touched.
-func (f *flowBook) loadOf(v view, k string) (uint64, error) {
-	raw, err := v.o.get(aggLoadKey(k))
-	if err != nil {
+// count reads a big-endian counter, 0 if absent.
+func (v view) count(key []byte) (uint64, error) {
+	raw, err := v.o.get(key)
+	if err != nil || raw == nil {
 		return 0, err
 	}
-	if raw != nil {
-		if len(raw) != 8 {
-			return 0, stateErr("aggregate load", fmt.Errorf("%d bytes", len(raw)))
-		}
-		return binary.BigEndian.Uint64(raw), nil
+	if len(raw) != 8 {
+		return 0, stateErr("counter", fmt.Errorf("%d bytes", len(raw)))
 	}
-	ct, err := f.load(v.o, k)
-	if err != nil {
-		return 0, err
-	}
-	return ct.Load(), nil
+	return binary.BigEndian.Uint64(raw), nil
 }
 
-func (f *flowBook) update(k string) *aggUpdate {
-	u := f.pending[k]
+// loadOf returns a book's load, 0 for a book never touched.
+func (f *flowBook) loadOf(v view, c ledger.Currency) (uint64, error) {
+	return v.count(bookLoadKey(c))
+}
+
+func (f *flowBook) update(c ledger.Currency) *bookUpdate {
+	u := f.pending[c]
 	if u == nil {
-		u = &aggUpdate{}
-		f.pending[k] = u
+		u = &bookUpdate{}
+		f.pending[c] = u
 	}
 	return u
 }
 
 // begin and flush bracket a FinalizeBlock: flush adds the block's flows
-// into the stored aggregates in key order and writes each once.
+// into the stored books in currency order and writes each once.
 func (f *flowBook) begin() {
 	if f != nil {
-		f.pending = map[string]*aggUpdate{}
+		f.pending = map[ledger.Currency]*bookUpdate{}
 	}
 }
 
@@ -173,17 +289,17 @@ func (f *flowBook) flush(o *overlay) error {
 		return nil
 	}
 	defer func() { f.pending = nil }()
-	keys := make([]string, 0, len(f.pending))
-	for k := range f.pending {
-		keys = append(keys, k)
+	cs := make([]ledger.Currency, 0, len(f.pending))
+	for c := range f.pending {
+		cs = append(cs, c)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		u := f.pending[k]
-		agg := u.base
-		if agg == nil {
+	sort.Slice(cs, func(i, j int) bool { return string(cs[i][:]) < string(cs[j][:]) })
+	for _, c := range cs {
+		u := f.pending[c]
+		book := u.base
+		if book == nil {
 			var err error
-			if agg, err = f.load(o, k); err != nil {
+			if book, err = f.load(o, c); err != nil {
 				return err
 			}
 		}
@@ -191,22 +307,22 @@ func (f *flowBook) flush(o *overlay) error {
 			// record refused every flow past the capacity, so this fails
 			// only if the loads kept in state disagree with the
 			// ciphertexts: a broken invariant, which must halt the node.
-			if err := f.ev.Add(agg, ct); err != nil {
-				return fmt.Errorf("ledger: aggregate %s: %w", k, err)
+			if err := f.ev.Add(book, ct); err != nil {
+				return fmt.Errorf("ledger: %s book: %w", c, err)
 			}
 		}
-		b, err := agg.MarshalBinary()
+		b, err := book.MarshalBinary()
 		if err != nil {
-			return fmt.Errorf("ledger: aggregate %s: %w", k, err)
+			return fmt.Errorf("ledger: %s book: %w", c, err)
 		}
-		o.set(aggKey(k), b)
+		o.set(bookKey(c), b)
 	}
 	return nil
 }
 
-// load reads an aggregate, or a zero one for a key never touched.
-func (f *flowBook) load(o *overlay, k string) (*he.Ciphertext, error) {
-	raw, err := o.get(aggKey(k))
+// load reads a book, or a zero one for a currency never touched.
+func (f *flowBook) load(o *overlay, c ledger.Currency) (*he.Ciphertext, error) {
+	raw, err := o.get(bookKey(c))
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +331,14 @@ func (f *flowBook) load(o *overlay, k string) (*he.Ciphertext, error) {
 		return ct, nil
 	}
 	if err := ct.UnmarshalBinary(raw); err != nil {
-		return nil, stateErr("aggregate", err)
+		return nil, stateErr("book", err)
 	}
 	return ct, nil
 }
 
+// epochClose replaces books by the regulator's re-encryptions. Each
+// aggregate of a replaced book keeps its commitment sum, which becomes its
+// base's, and forgets its transactions.
 func (e *executor) epochClose(v view, sender *Party, b *ledger.EpochClose, st *TxStatus) *ledger.Rejection {
 	if sender.Role != ledger.RoleRegulator {
 		return ledger.Reject(ledger.CodeUnauthorized, "only the regulator closes epochs")
@@ -229,39 +348,49 @@ func (e *executor) epochClose(v view, sender *Party, b *ledger.EpochClose, st *T
 	}
 	cts := make([]*he.Ciphertext, len(b.Aggregates))
 	for i, a := range b.Aggregates {
+		c, _ := ledger.ParseBookKey(a.Key) // checked by decode
 		ct := he.Zero(e.flows.params)
 		if err := ct.UnmarshalBinary(a.Ciphertext); err != nil {
 			return ledger.Reject(ledger.CodeFlowParams, "epoch close %s: %v", a.Key, err)
 		}
+		if ct.Load() > e.flows.capacity {
+			return ledger.Reject(ledger.CodeAggregateFull, "epoch close %s: the re-encryption's load %d is above the capacity %d", a.Key, ct.Load(), e.flows.capacity)
+		}
 		cts[i] = ct
-		sum, err := v.commitmentAt(aggSumKey(a.Key))
+		sum, err := v.commitmentAt(bookSumKey(c))
 		if err != nil {
 			return internal(err)
 		}
 		if !sum.Equal(a.Sum) {
-			return ledger.Reject(ledger.CodeStaleClose, "epoch close %s: the aggregate has changed since the regulator read it; audit again and close", a.Key)
+			return ledger.Reject(ledger.CodeStaleClose, "epoch close %s: the book has changed since the regulator read it; audit again and close", a.Key)
 		}
 	}
 	for i, a := range b.Aggregates {
-		entries, err := v.o.scan(aggTxPrefix(a.Key))
+		c, _ := ledger.ParseBookKey(a.Key)
+		l, err := v.layout(c)
 		if err != nil {
 			return internal(err)
 		}
-		for _, en := range entries {
-			v.o.del([]byte(en.Key))
+		for _, k := range l.Keys {
+			entries, err := v.o.scan(aggTxPrefix(k))
+			if err != nil {
+				return internal(err)
+			}
+			for _, en := range entries {
+				v.o.del([]byte(en.Key))
+			}
+			sum, err := v.commitmentAt(aggSumKey(k))
+			if err != nil {
+				return internal(err)
+			}
+			sb := sum.Bytes()
+			v.o.set(aggBaseKey(k), sb[:])
 		}
-		sum, err := v.commitmentAt(aggSumKey(a.Key))
-		if err != nil {
-			return internal(err)
-		}
-		w := &codec.Writer{}
-		w.Commitment(sum)
-		w.Blob(a.Ciphertext)
-		v.o.set(aggBaseKey(a.Key), w.B)
-		v.o.set(aggKey(a.Key), a.Ciphertext)
-		v.o.set(aggLoadKey(a.Key), binary.BigEndian.AppendUint64(nil, cts[i].Load()))
+		v.o.set(bookBaseKey(c), a.Ciphertext)
+		v.o.set(bookKey(c), a.Ciphertext)
+		v.o.set(bookLoadKey(c), binary.BigEndian.AppendUint64(nil, cts[i].Load()))
 		if e.flows.pending != nil {
-			e.flows.pending[a.Key] = &aggUpdate{base: cts[i]}
+			e.flows.pending[c] = &bookUpdate{base: cts[i]}
 		}
 	}
 	return nil

@@ -140,8 +140,8 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	if !q.live(st.Height) {
 		return ledger.Reject(ledger.CodeQuoteExpired, "quote %s expired at height %d (this block is %d); ask for a live quote", b.Quote, q.ValidUntil, st.Height)
 	}
-	if b.Provider != q.Provider || b.Sell != q.Sell || b.Buy != q.Buy {
-		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's for %s/%s, not %s's for %s/%s", b.Quote, q.Provider, q.Sell, q.Buy, b.Provider, b.Sell, b.Buy)
+	if b.Provider != q.Provider {
+		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's, not %s's", b.Quote, q.Provider, b.Provider)
 	}
 	if payer.ID == q.Provider || b.To == q.Provider {
 		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot take its own quote, nor pay itself leg B", q.Provider)
@@ -204,11 +204,9 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	e.creditLeg(v, tx, st, 1, b.To, to, q.Buy, b.AmountB, b.MemoB)
 	st.To, st.Currency = b.To, q.Sell
 
-	// One flow per leg, into the aggregates a transfer's flow enters.
-	if rej := e.recordLeg(v, tx, st, flowA, b.AmountA, q.Sell, payer, provider); rej != nil {
-		return rej
-	}
-	return e.recordLeg(v, tx, st, flowB, b.AmountB, q.Buy, provider, recv)
+	// One flow per leg, into the groups a transfer's flow enters, both
+	// legs' books checked before either is written.
+	return e.recordTransfers(v, st, transferFlow{q.Sell, flowA, b.AmountA, payer, provider}, transferFlow{q.Buy, flowB, b.AmountB, provider, recv})
 }
 
 // checkSwapMemos checks both legs' memos and decodes their flows.
@@ -225,11 +223,11 @@ func (e *executor) checkSwapMemos(b *ledger.Swap) (*he.Ciphertext, *he.Ciphertex
 	if rej := checkSelfMemo(b.SelfMemoA); rej != nil {
 		return nil, nil, rej
 	}
-	flowA, rej := e.flows.decode(b.FlowA)
+	flowA, rej := e.flows.decode(b.FlowA, 1)
 	if rej != nil {
 		return nil, nil, ledger.Reject(rej.Code, "leg A: %s", rej.Msg)
 	}
-	flowB, rej := e.flows.decode(b.FlowB)
+	flowB, rej := e.flows.decode(b.FlowB, 1)
 	if rej != nil {
 		return nil, nil, ledger.Reject(rej.Code, "leg B: %s", rej.Msg)
 	}
@@ -271,13 +269,6 @@ func (e *executor) creditLeg(v view, tx *ledger.Tx, st *TxStatus, j int, id stri
 	v.o.set(unappliedKey(id, c, pid), amt[:])
 	ps := &TxStatus{Height: st.Height, Index: st.Index, Kind: tx.Kind, Sender: tx.Sender, To: id, Currency: c}
 	v.o.set(statusKey(pid), ps.encode())
-}
-
-// recordLeg books one leg's flow as a transfer's: out of the payer's
-// account, into the receiver's, its corridor and its currency's transfers.
-func (e *executor) recordLeg(v view, tx *ledger.Tx, st *TxStatus, flow *he.Ciphertext, amount zkp.Commitment, c ledger.Currency, from, to *Party) *ledger.Rejection {
-	return e.record(v, tx, st, flow, amount, ledger.AggOut(c, from.ID), ledger.AggIn(c, to.ID),
-		ledger.AggCorridor(c, from.Country, to.Country), ledger.AggCurrency(c, "transfers"))
 }
 
 // queryQuotes lists the live quotes at height h, ordered by pair, then by

@@ -48,13 +48,17 @@ func partyOf(p ledger.GenesisParty) (*Party, error) {
 
 // writeGenesis puts the genesis state into o. Supplies start as the sum of
 // the opening balances, so the turnstile holds from the first block. book
-// is the chain's flow book (nil without an HE key).
+// is the chain's flow book (nil without an HE key): each currency's layout
+// admits the genesis accounts in their order, and its book starts as the
+// sum of the opening balances' flows (in currency/<CUR>/funded's group).
 func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte, book *flowBook) error {
 	v := view{o}
 	o.set(keyGenesis, raw)
+	parties := map[string]*Party{}
 	for _, gp := range g.Parties {
 		p, _ := partyOf(gp) // checked by ParseGenesis
 		v.putParty(p)
+		parties[p.ID] = p
 	}
 	for _, is := range g.Issuers {
 		c, _ := ledger.ParseCurrency(is.Currency)
@@ -62,24 +66,26 @@ func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte, book *flowBook) err
 	}
 	supply := map[ledger.Currency]zkp.Commitment{}
 	funded := map[ledger.Currency]*he.Ciphertext{}
+	count := map[ledger.Currency]uint64{}
 	for _, a := range g.Accounts {
 		c, _ := ledger.ParseCurrency(a.Currency)
 		avail, _ := zkp.ParseCommitment(a.Available)
 		v.putAccount(c, a.Party, &Account{Available: avail, Pending: zkp.ZeroCommitment()})
+		if book != nil {
+			if rej := book.admit(v, c, parties[a.Party]); rej != nil {
+				return fmt.Errorf("ledger: genesis: %s", rej.Msg)
+			}
+		}
 		if a.Flow != "" {
 			flow, _ := hex.DecodeString(a.Flow) // checked by ParseGenesis
-			k := ledger.AggIn(c, a.Party)
-			o.set(aggKey(k), flow)
-			b := avail.Bytes()
-			o.set(aggSumKey(k), b[:])
-			ct, _ := book.decode(flow)
-			o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, ct.Load()))
+			ct, _ := book.decode(flow, 1)
 			if funded[c] == nil {
 				funded[c] = he.Zero(book.params)
 			}
 			if err := book.ev.Add(funded[c], ct); err != nil || funded[c].Load() > book.capacity {
-				return fmt.Errorf("ledger: genesis funds more %s accounts than an aggregate holds (%d)", c, book.capacity)
+				return fmt.Errorf("ledger: genesis funds more %s accounts than a book holds (%d)", c, book.capacity)
 			}
+			count[c]++
 		}
 		if s, ok := supply[c]; ok {
 			supply[c] = s.Add(avail)
@@ -97,10 +103,12 @@ func writeGenesis(g *ledger.Genesis, o *overlay, raw []byte, book *flowBook) err
 			if err != nil {
 				return err
 			}
-			o.set(aggKey(key), raw)
+			o.set(bookKey(k.Code), raw)
 			b := supply[k.Code].Bytes()
 			o.set(aggSumKey(key), b[:])
-			o.set(aggLoadKey(key), binary.BigEndian.AppendUint64(nil, ct.Load()))
+			o.set(bookSumKey(k.Code), b[:])
+			o.set(aggLoadKey(key), binary.BigEndian.AppendUint64(nil, count[k.Code]))
+			o.set(bookLoadKey(k.Code), binary.BigEndian.AppendUint64(nil, ct.Load()))
 		}
 	}
 	return nil

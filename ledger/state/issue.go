@@ -26,7 +26,7 @@ func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st
 	if rej := checkSelfMemo(b.SelfMemo); rej != nil {
 		return rej
 	}
-	flow, rej := e.flows.decode(b.Flow)
+	flow, rej := e.flows.decode(b.Flow, 1)
 	if rej != nil {
 		return rej
 	}
@@ -44,7 +44,7 @@ func (e *executor) mint(v view, tx *ledger.Tx, sender *Party, b *ledger.Mint, st
 	if rej := e.credit(v, tx, b.To, to, b.Currency, b.Amount, b.Memo, st); rej != nil {
 		return rej
 	}
-	return e.record(v, tx, st, flow, b.Amount, ledger.AggIn(b.Currency, b.To), ledger.AggCurrency(b.Currency, "minted"))
+	return e.record(v, st, b.Currency, flow, b.Amount, ledger.MintKeys(b.Currency, b.To))
 }
 
 func (e *executor) burn(v view, tx *ledger.Tx, sender *Party, b *ledger.Burn, st *TxStatus) *ledger.Rejection {
@@ -54,7 +54,7 @@ func (e *executor) burn(v view, tx *ledger.Tx, sender *Party, b *ledger.Burn, st
 	if rej := checkSelfMemo(b.SelfMemo); rej != nil {
 		return rej
 	}
-	flow, rej := e.flows.decode(b.Flow)
+	flow, rej := e.flows.decode(b.Flow, 1)
 	if rej != nil {
 		return rej
 	}
@@ -69,7 +69,7 @@ func (e *executor) burn(v view, tx *ledger.Tx, sender *Party, b *ledger.Burn, st
 	v.putSupply(b.Currency, supply.Sub(b.Amount))
 	v.putAccount(b.Currency, sender.ID, acct)
 	st.Currency = b.Currency
-	return e.record(v, tx, st, flow, b.Amount, ledger.AggOut(b.Currency, sender.ID), ledger.AggCurrency(b.Currency, "burned"))
+	return e.record(v, st, b.Currency, flow, b.Amount, ledger.BurnKeys(b.Currency, sender.ID))
 }
 
 func (e *executor) checkIssuer(v view, sender *Party, c ledger.Currency) *ledger.Rejection {

@@ -31,9 +31,7 @@ func (f *fixture) mintAgainst(supply ledger.Opening, to *member, amount uint64, 
 	body := &ledger.Mint{To: to.id.Config.ID, Currency: usd, Supply: supply.Commitment(), Amount: amt.Commitment()}
 	aad := ledger.MemoAAD(testChain, f.issuer.id.Config.ID, to.id.Config.ID, usd, f.issuer.nonce)
 	body.Memo, _ = ledger.SealOpening(to.id.MemoPub, amt, aad)
-	if sealer != nil {
-		body.Flow, _ = sealer.SealFlow(amount, rAmt)
-	}
+	body.Flow = f.sealWith(sealer, usd, []ledger.Opening{amt}, [][]string{ledger.MintKeys(usd, to.id.Config.ID)})
 	tx := &ledger.Tx{Kind: ledger.KindMint, Sender: f.issuer.id.Config.ID, Nonce: f.issuer.nonce, Body: body}
 	head, err := ledger.HeadroomOpening(supply)
 	if err != nil {

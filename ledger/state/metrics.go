@@ -74,8 +74,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)})).(prometheus.Histogram)
 	m.flowBytes = reg1(counter("he_flow_bytes_total", "Bytes of the flow ciphertexts of applied transactions.")).(prometheus.Counter)
 	m.flows = reg1(counter("he_flows_total", "Payments' flows applied (a bulk transfer's ciphertext carries one per payment).")).(prometheus.Counter)
-	m.additions = reg1(counter("he_aggregate_additions_total", "Ciphertext additions into aggregates (each flow enters several: account, corridor, currency).")).(prometheus.Counter)
-	m.aggregates = reg1(counter("he_aggregates_updated_total", "Aggregates rewritten at the end of a block.")).(prometheus.Counter)
+	m.additions = reg1(counter("he_aggregate_additions_total", "Ciphertext additions into the currencies' books (one per transaction and currency).")).(prometheus.Counter)
+	m.aggregates = reg1(counter("he_aggregates_updated_total", "Books (one HE ciphertext per currency) rewritten at the end of a block.")).(prometheus.Counter)
 	m.supply = reg1(counterVec("supply_checks_total", "Supply turnstile checks (accounts sum to minted minus burned) at FinalizeBlock, by result.", "result")).(*prometheus.CounterVec)
 	m.height = reg1(prometheus.NewGauge(prometheus.GaugeOpts{Namespace: MetricsNamespace, Name: "height", Help: "Last committed height."})).(prometheus.Gauge)
 	if err != nil {
@@ -127,27 +127,30 @@ func (m *Metrics) finalized(tx *ledger.Tx, rej *ledger.Rejection) {
 		return
 	}
 	m.applied.WithLabelValues(tx.Kind.String()).Inc()
-	flow, n := flowOf(tx)
-	if flow != nil {
-		m.flowBytes.Add(float64(len(flow)))
+	if size, n := flowOf(tx); size > 0 {
+		m.flowBytes.Add(float64(size))
 		m.flows.Add(float64(n))
 	}
 }
 
-// flowOf returns a transaction's flow ciphertext and how many payments'
-// flows it carries.
-func flowOf(tx *ledger.Tx) ([]byte, int) {
+// flowOf returns the size of a transaction's flow ciphertexts and how many
+// payments' flows they carry.
+func flowOf(tx *ledger.Tx) (int, int) {
 	switch b := tx.Body.(type) {
 	case *ledger.Transfer:
-		return b.Flow, 1
+		return len(b.Flow), 1
 	case *ledger.Mint:
-		return b.Flow, 1
+		return len(b.Flow), 1
 	case *ledger.Burn:
-		return b.Flow, 1
-	case *ledger.BulkTransfer:
-		return b.Flow, len(b.Payments)
+		return len(b.Flow), 1
+	case *ledger.BatchTransfer:
+		size := 0
+		for _, k := range b.Books {
+			size += len(k.Flow)
+		}
+		return size, len(b.Payments)
 	}
-	return nil, 0
+	return 0, 0
 }
 
 // aggregation times flush, the block's ciphertext additions: call it

@@ -3,13 +3,14 @@ package state
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/sable-settlement/sable/ledger"
-	"github.com/sable-settlement/sable/ledger/internal/codec"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -48,6 +49,8 @@ func (a *App) query(v view, path, data string) (any, uint32, string) {
 		return queryAggregate(v, data)
 	case "/epoch":
 		return a.exec.queryEpoch(v, data)
+	case "/layout":
+		return a.queryLayout(v, data)
 	case "/genesis":
 		raw, err := v.o.get(keyGenesis)
 		if err != nil || raw == nil {
@@ -161,25 +164,45 @@ func queryAggregates(v view) (any, uint32, string) {
 }
 
 func queryAggregate(v view, key string) (any, uint32, string) {
-	if !ledger.ValidAggregateKey(key) {
+	c, ok := ledger.AggCurrencyOf(key)
+	if !ok || !ledger.ValidAggregateKey(key) {
 		return nil, ledger.QueryCodeBadQuery, "not an aggregate key: " + strconv.Quote(key)
 	}
-	ct, err := v.o.get(aggKey(key))
-	if err != nil || ct == nil {
+	l, err := v.layout(c)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	g, ok := l.Group(key)
+	ct, err := v.o.get(bookKey(c))
+	if err != nil || ct == nil || !ok {
 		return nil, ledger.QueryCodeNotFound, "no aggregate " + key
 	}
 	sum, err := v.commitmentAt(aggSumKey(key))
 	if err != nil {
 		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
-	info := ledger.AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct}
-	if raw, err := v.o.get(aggBaseKey(key)); err == nil && raw != nil {
-		r := codec.NewReader(raw)
-		base := r.StoredCommitment()
-		info.Base = r.Blob(ledger.MaxFlowSize)
-		if r.Done() == nil {
-			info.BaseCommitment = base.String()
+	countries, err := layoutCountries(v, l)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	n, err := v.count(aggLoadKey(key))
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	info := ledger.AggregateInfo{Key: key, Commitment: sum.String(), Ciphertext: ct, Group: g, Layout: l.Keys, Countries: countries, Payments: n}
+	for _, k := range l.Keys {
+		m, err := v.count(aggLoadKey(k))
+		if err != nil {
+			return nil, ledger.QueryCodeBadQuery, err.Error()
 		}
+		info.BookPayments = append(info.BookPayments, m)
+	}
+	if raw, err := v.o.get(bookBaseKey(c)); err == nil && raw != nil {
+		base, err := v.commitmentAt(aggBaseKey(key))
+		if err != nil {
+			return nil, ledger.QueryCodeBadQuery, err.Error()
+		}
+		info.Base, info.BaseCommitment = raw, base.String()
 	}
 	txs, err := v.o.scan(aggTxPrefix(key))
 	if err != nil {
@@ -187,6 +210,94 @@ func queryAggregate(v view, key string) (any, uint32, string) {
 	}
 	for _, t := range txs {
 		info.Txs = append(info.Txs, ledger.TxID(t.Value).String())
+	}
+	if info.BookTxs, err = bookTxs(v, c); err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	return info, 0, ""
+}
+
+// bookTxs lists the transactions in c's book since its last epoch close,
+// by height and index: every payment is in exactly one of the currency
+// totals, so their lists together hold them all.
+func bookTxs(v view, c ledger.Currency) ([]string, error) {
+	type at struct {
+		pos  string // height and index, big-endian
+		txid string
+	}
+	var all []at
+	seen := map[string]bool{}
+	for _, w := range []string{"funded", "transfers", "minted", "burned"} {
+		k := ledger.AggCurrency(c, w)
+		entries, err := v.o.scan(aggTxPrefix(k))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			id := ledger.TxID(e.Value).String()
+			if !seen[id] {
+				seen[id] = true
+				all = append(all, at{e.Key[len(aggTxPrefix(k)):], id})
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].pos < all[j].pos })
+	out := make([]string, len(all))
+	for i, a := range all {
+		out[i] = a.txid
+	}
+	return out, nil
+}
+
+// layoutCountries maps each party with an account in l to its country.
+func layoutCountries(v view, l *ledger.Layout) (map[string]string, error) {
+	out := map[string]string{}
+	pre := "in/" + l.Currency.String() + "/"
+	for _, k := range l.Keys {
+		id, ok := strings.CutPrefix(k, pre)
+		if !ok {
+			continue
+		}
+		p, err := v.party(id)
+		if err != nil || p == nil {
+			return nil, fmt.Errorf("ledger: layout names party %q: %v", id, err)
+		}
+		out[id] = string(p.Country[:])
+	}
+	return out, nil
+}
+
+// queryLayout answers a currency's book: its layout, load, capacity,
+// commitment sum and the payments in each group.
+func (a *App) queryLayout(v view, data string) (any, uint32, string) {
+	c, err := ledger.ParseCurrency(data)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	if a.exec.flows == nil {
+		return nil, ledger.QueryCodeNotFound, "this chain has no regulator HE key, and no books"
+	}
+	l, err := v.layout(c)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	countries, err := layoutCountries(v, l)
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	info := ledger.LayoutInfo{Currency: c.String(), Keys: l.Keys, Countries: countries, Capacity: a.exec.flows.capacity, Payments: map[string]uint64{}}
+	if info.Load, err = v.count(bookLoadKey(c)); err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	sum, err := v.commitmentAt(bookSumKey(c))
+	if err != nil {
+		return nil, ledger.QueryCodeBadQuery, err.Error()
+	}
+	info.Commitment = sum.String()
+	for _, k := range l.Keys {
+		if info.Payments[k], err = v.count(aggLoadKey(k)); err != nil {
+			return nil, ledger.QueryCodeBadQuery, err.Error()
+		}
 	}
 	return info, 0, ""
 }

@@ -174,7 +174,7 @@ func (in *Incoming) encode() []byte {
 	w.Commitment(in.Amount)
 	w.Blob(in.Memo)
 	w.U64(uint64(in.Height))
-	if in.Kind == ledger.KindBulkTransfer {
+	if in.Kind == ledger.KindBatchTransfer {
 		w.Fixed(binary.BigEndian.AppendUint32(nil, in.Payment))
 	}
 	return w.B
@@ -191,7 +191,7 @@ func decodeIncoming(b []byte) (*Incoming, error) {
 	in.Amount = r.StoredCommitment()
 	in.Memo = r.Blob(ledger.MaxMemoSize)
 	in.Height = int64(r.U64())
-	if in.Kind == ledger.KindBulkTransfer {
+	if in.Kind == ledger.KindBatchTransfer {
 		var j [4]byte
 		r.Fixed(j[:])
 		in.Payment = binary.BigEndian.Uint32(j[:])

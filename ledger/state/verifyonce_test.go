@@ -99,7 +99,7 @@ func TestRejectedAtCheckTxRejectedInBlock(t *testing.T) {
 	f := newFixture(t)
 	before := f.snapshot()
 	tx, _ := f.bulk(f.a, f.b, []uint64{10, 20, 30, 40}, -1)
-	b := tx.Body.(*ledger.BulkTransfer)
+	b := tx.Body.(*ledger.BatchTransfer)
 	b.Payments[2].Proof = b.Payments[1].Proof
 	tx.Sign(testChain, f.a.id.Sign)
 	raw := tx.Encode()
@@ -129,7 +129,7 @@ func TestOutsidePointStillFullyChecked(t *testing.T) {
 	before := f.snapshot()
 	tx, _ := f.bulk(f.a, f.b, []uint64{10, 20}, -1)
 	raw := tx.Encode()
-	i := indexOf(raw, tx.Body.(*ledger.BulkTransfer).Payments[1].Amount)
+	i := indexOf(raw, tx.Body.(*ledger.BatchTransfer).Payments[1].Amount)
 	copy(raw[i:], smallOrder())
 	if res := f.checkTx(raw); res.Code != ledger.CodeBadPoint {
 		t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeBadPoint)

@@ -63,6 +63,9 @@ func NewReader(b []byte) *Reader { return &Reader{b: b} }
 // Err is the first error met, if any.
 func (r *Reader) Err() error { return r.err }
 
+// Len returns how many bytes are left to read.
+func (r *Reader) Len() int { return len(r.b) }
+
 // Fail records err unless an earlier error is already recorded.
 func (r *Reader) Fail(err error) {
 	if r.err == nil {
