@@ -46,6 +46,13 @@
 //     delivers the whole intermediate amount the second needs; it does not
 //     spend an intermediate balance the payer already holds.
 //
+// The two hops are searched one after the other: the cheapest fill of the
+// second hop is the one that needs the least of the intermediate currency,
+// since what the source pays for it never falls as the need grows. A full
+// book (ten quotes on each of twelve pairs, every quote with a minimum)
+// plans in about 15 ms (BenchmarkPlan); searching every pair of fills of
+// the two hops took 20 s on the same book.
+//
 // One route spends one source currency. Every hop is one swap transaction
 // per leg, so a two-hop route is at least two transactions: if the second
 // hop fails, the payer holds the intermediate currency and nothing is lost.
@@ -74,6 +81,14 @@
 // source in the payer's order of preference, then the quotes in order of
 // their ids. Nothing depends on map order. A route whose cost exceeds
 // [Request.MaxCostBps] is refused with [ErrCostTooHigh].
+//
+// # The ledger's quotes
+//
+// [FromLedger] turns the ledger's quotes into the planner's, at the
+// ledger's scale (10^8). The ledger hides what is left of a band (it keeps
+// a commitment), so a quote counts its whole band less what the caller
+// knows it filled itself; a provider refuses a fill past what others left
+// before anything moves, and the caller plans again without that quote.
 //
 // # Failures
 //

@@ -106,9 +106,20 @@ func sortBook(qs []*Quote) []*Quote {
 // fill is one way to deliver at least some amount through quotes of one
 // pair: one leg per quote used, best rate first.
 type fill struct {
-	legs         []Leg
+	n            int // legs
+	quotes       [maxQuotesPerPair]*Quote
+	pays, recvs  [maxQuotesPerPair]uint64
 	pay, receive uint64
 	mask         uint32 // the quotes used, as bits of the sorted book
+}
+
+// legs returns the fill's legs, each with a copy of its quote.
+func (f *fill) legs() []Leg {
+	out := make([]Leg, f.n)
+	for i := range out {
+		out[i] = Leg{Quote: *f.quotes[i], Pay: f.pays[i], Receive: f.recvs[i]}
+	}
+	return out
 }
 
 // less reports whether f is the better fill: it pays less, then uses fewer
@@ -117,8 +128,8 @@ func (f *fill) less(g *fill) bool {
 	if f.pay != g.pay {
 		return f.pay < g.pay
 	}
-	if len(f.legs) != len(g.legs) {
-		return len(f.legs) < len(g.legs)
+	if f.n != g.n {
+		return f.n < g.n
 	}
 	if f.receive != g.receive {
 		return f.receive < g.receive
@@ -192,7 +203,8 @@ func fillWith(book []*Quote, mask uint32, need uint64) (fill, bool) {
 		if f.receive, carry = bits.Add64(f.receive, b, 0); carry != 0 {
 			return f, false
 		}
-		f.legs = append(f.legs, Leg{Quote: *q, Pay: a, Receive: b})
+		f.quotes[f.n], f.pays[f.n], f.recvs[f.n] = q, a, b
+		f.n++
 		left -= min(left, b)
 	}
 	if left != 0 {
@@ -207,19 +219,18 @@ func fillWith(book []*Quote, mask uint32, need uint64) (fill, bool) {
 // deliver less. Each leg pays the least for what it then delivers.
 func (f *fill) trim(need uint64) {
 	surplus := f.receive - need
-	for i := len(f.legs) - 1; i >= 0 && surplus > 0; i-- {
-		l := &f.legs[i]
-		q := &l.Quote
-		want := max(l.Receive-min(surplus, l.Receive), q.minFill())
+	for i := f.n - 1; i >= 0 && surplus > 0; i-- {
+		q := f.quotes[i]
+		want := max(f.recvs[i]-min(surplus, f.recvs[i]), q.minFill())
 		a, ok := q.payFor(want)
-		if !ok || a >= l.Pay {
+		if !ok || a >= f.pays[i] {
 			continue
 		}
-		b, _ := q.Convert(a) // ≤ l.Receive, since a < l.Pay
-		f.pay -= l.Pay - a
-		f.receive -= l.Receive - b
-		surplus -= l.Receive - b
-		l.Pay, l.Receive = a, b
+		b, _ := q.Convert(a) // ≤ f.recvs[i], since a < f.pays[i]
+		f.pay -= f.pays[i] - a
+		f.receive -= f.recvs[i] - b
+		surplus -= f.recvs[i] - b
+		f.pays[i], f.recvs[i] = a, b
 	}
 }
 

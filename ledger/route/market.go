@@ -122,52 +122,24 @@ func held(c ledger.Currency, v uint64) string {
 }
 
 // bestTwoHop returns the cheapest pair of fills that delivers amount
-// through second, paying for it with what first delivers: for every fill of
-// second, the best fill of first for what that fill pays.
+// through second, paying for it with what first delivers. What the source
+// must pay for n of the intermediate currency never falls as n grows (a
+// fill that delivers n+1 delivers n), so the cheapest pair is the fill of
+// second that needs the least of the intermediate currency, bought by the
+// best fill of first: one search per hop, not one per pair of fills.
 func bestTwoHop(first, second []*Quote, amount uint64) (f1, f2 fill, found bool) {
-	memo := map[uint64]*fill{} // by need; looked up, never ranged over
-	eachFill(second, amount, func(g fill) {
-		h, seen := memo[g.pay]
-		if !seen {
-			if f, ok := bestFill(first, g.pay); ok {
-				h = &f
-			}
-			memo[g.pay] = h
-		}
-		if h == nil {
-			return
-		}
-		if !found || twoHopLess(h, &g, &f1, &f2) {
-			f1, f2, found = *h, g, true
-		}
-	})
+	if f2, found = bestFill(second, amount); !found {
+		return f1, f2, false
+	}
+	f1, found = bestFill(first, f2.pay)
 	return f1, f2, found
-}
-
-// twoHopLess reports whether (a1, a2) is better than (b1, b2): it spends
-// less of the source, then submits fewer swaps, then needs less of the
-// intermediate currency, then uses earlier quotes.
-func twoHopLess(a1, a2, b1, b2 *fill) bool {
-	if a1.pay != b1.pay {
-		return a1.pay < b1.pay
-	}
-	if n, m := len(a1.legs)+len(a2.legs), len(b1.legs)+len(b2.legs); n != m {
-		return n < m
-	}
-	if a2.pay != b2.pay {
-		return a2.pay < b2.pay
-	}
-	if a2.less(b2) != b2.less(a2) {
-		return a2.less(b2)
-	}
-	return a1.less(b1)
 }
 
 // newRoute assembles a route from its hops' fills and prices it against ref.
 func newRoute(src, via, dst ledger.Currency, amount uint64, ref *big.Rat, fills ...fill) *Route {
 	r := &Route{Source: src, Via: via, Deliver: dst, Amount: amount, Reference: ref}
 	for i, f := range fills {
-		h := Hop{From: f.legs[0].Quote.From, To: f.legs[0].Quote.To, Legs: f.legs,
+		h := Hop{From: f.quotes[0].From, To: f.quotes[0].To, Legs: f.legs(),
 			Pay: f.pay, Receive: f.receive, ToPayer: i < len(fills)-1}
 		r.Hops = append(r.Hops, h)
 	}

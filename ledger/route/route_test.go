@@ -206,7 +206,7 @@ func TestFillIsCheapest(t *testing.T) {
 		}
 		// Each leg after the first may waste one minor unit to the floors'
 		// fractions (see the package doc), never more.
-		if ok && (f.pay < best || f.pay > best+uint64(len(f.legs)-1)) {
+		if ok && (f.pay < best || f.pay > best+uint64(f.n-1)) {
 			t.Fatalf("case %d: planner pays %d, brute force %d (need %d, %+v %+v)", n, f.pay, best, need, *book[0], *book[1])
 		}
 		if ok && f.pay != best {
@@ -274,5 +274,36 @@ func TestPayForAndPayAtMost(t *testing.T) {
 	}
 	if _, ok := (&Quote{Rate: 3, Scale: 0}).Convert(^uint64(0)); ok {
 		t.Fatal("an overflowing conversion is reported as fitting")
+	}
+}
+
+// BenchmarkPlan plans on a full book: ten quotes on each of the twelve
+// ordered pairs among four currencies, small bands (so splits and two-hop
+// crossings are tried through every subset) and a minimum on every quote.
+func BenchmarkPlan(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	curs := []ledger.Currency{{'U', 'S', 'D'}, {'S', 'G', 'D'}, {'T', 'H', 'B'}, {'H', 'K', 'D'}}
+	req := Request{Balances: map[ledger.Currency]uint64{}, Deliver: curs[3], Amount: 5_000_000, From: curs[:3], Height: 1}
+	for _, c := range curs {
+		req.Balances[c] = 1 << 50
+	}
+	for _, a := range curs {
+		for _, t := range curs {
+			if a == t {
+				continue
+			}
+			for i := 0; i < maxQuotesPerPair; i++ {
+				q := Quote{ID: fmt.Sprintf("%s%s%d", a, t, i), Provider: "p", From: a, To: t, Proven: true, Expiry: 9,
+					Rate: 50_000_000 + rng.Uint64N(100_000_000), Scale: 8, Min: 1000 + rng.Uint64N(100_000), Max: 1_000_000 + rng.Uint64N(2_000_000)}
+				q.Remaining = q.Max
+				req.Quotes = append(req.Quotes, q)
+			}
+		}
+	}
+	if _, err := Plan(req); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		Plan(req)
 	}
 }
