@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/client"
@@ -171,7 +170,7 @@ func LedgerPreproved(opt LedgerOptions) (*PreprovedResult, error) {
 }
 
 // maxPerTx is the most payments one transaction carries.
-const maxPerTx = ledger.MaxBulkPayments
+const maxPerTx = ledger.MaxBatchPayments
 
 // payer is one bank's pre-proved transactions and the validator it sends
 // them through.
@@ -221,7 +220,8 @@ func prepare(banks []*bank, i, txs, perTx int, step func()) (*payer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &signer{id: b.ID, p: b.Sender.P, nonce: me.Nonce, avail: map[ledger.Currency]ledger.Opening{}, memoKeys: map[string][32]byte{}}
+	s := &signer{id: b.ID, p: b.Sender.P, nonce: me.Nonce, avail: map[ledger.Currency]ledger.Opening{}, memoKeys: map[string][32]byte{},
+		layouts: map[ledger.Currency]ledger.LayoutInfo{}}
 	if s.audit, err = g.Regulator().MemoPublicKey(); err != nil {
 		return nil, err
 	}
@@ -231,6 +231,11 @@ func prepare(banks []*bank, i, txs, perTx int, step func()) (*payer, error) {
 			return nil, err
 		}
 		s.flows = party.NewHESealer(pk)
+		for _, k := range ledger.Currencies {
+			if s.layouts[k.Code], err = b.Client.Layout(ctx, k.Code); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, o := range banks {
 		if o.id == b.id {
@@ -277,25 +282,25 @@ type signer struct {
 	memoKeys map[string][32]byte
 	nonce    uint64
 	avail    map[ledger.Currency]ledger.Opening
+	layouts  map[ledger.Currency]ledger.LayoutInfo // each currency's book, where flows go
 }
 
 // payments builds, proves and signs one transaction paying amounts to one
 // bank in currency c, and advances the nonce and the balance. It is the
-// one place that knows the transaction's kind (today's bulk transfer).
+// one place that knows the transaction's kind (a batch transfer).
 func (s *signer) payments(to string, c ledger.Currency, amounts []uint64) ([]byte, error) {
 	me := s.id.Config
 	avail := s.avail[c]
-	body := &ledger.BulkTransfer{To: to, Currency: c, Available: avail.Commitment(), Payments: make([]ledger.BulkPayment, len(amounts))}
+	body := &ledger.BatchTransfer{Books: []ledger.BatchBook{{Currency: c, Available: avail.Commitment()}}, Payments: make([]ledger.BatchPayment, len(amounts))}
 	amts := make([]ledger.Opening, len(amounts))
-	flows := make([]he.Flow, len(amounts))
 	for j, a := range amounts {
 		r, err := zkp.RandomAmountBlinding()
 		if err != nil {
 			return nil, err
 		}
-		amts[j], flows[j] = ledger.Opening{Value: a, Blinding: r}, he.Flow{Amount: a, Blinding: r}
+		amts[j] = ledger.Opening{Value: a, Blinding: r}
 		pay := &body.Payments[j]
-		pay.Amount = amts[j].Commitment()
+		pay.To, pay.Currency, pay.Amount = to, c, amts[j].Commitment()
 		aad := ledger.BulkMemoAAD(me.ChainID, me.ID, to, c, s.nonce, j)
 		if pay.Memo, err = ledger.SealOpening(s.memoKeys[to], amts[j], aad); err != nil {
 			return nil, err
@@ -309,11 +314,11 @@ func (s *signer) payments(to string, c ledger.Currency, amounts []uint64) ([]byt
 	}
 	if s.flows != nil {
 		var err error
-		if body.Flow, err = s.flows.SealFlows(flows); err != nil {
+		if body.Books[0].Flow, err = s.seal(c, to, amts); err != nil {
 			return nil, err
 		}
 	}
-	tx := &ledger.Tx{Kind: ledger.KindBulkTransfer, Sender: me.ID, Nonce: s.nonce, Body: body}
+	tx := &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: me.ID, Nonce: s.nonce, Body: body}
 	contexts := tx.PaymentContexts(me.ChainID)
 	left := avail
 	for j, amt := range amts {
@@ -332,6 +337,30 @@ func (s *signer) payments(to string, c ledger.Currency, amounts []uint64) ([]byt
 	return tx.Encode(), nil
 }
 
+// seal encrypts payments to one bank in c into c's book, each in the
+// groups its aggregates have in the layout.
+func (s *signer) seal(c ledger.Currency, to string, amts []ledger.Opening) ([]byte, error) {
+	info := s.layouts[c]
+	l, err := ledger.LayoutOf(c, info.Keys)
+	if err != nil {
+		return nil, err
+	}
+	from, dst := info.Countries[s.id.Config.ID], info.Countries[to]
+	if len(from) != 2 || len(dst) != 2 {
+		return nil, fmt.Errorf("bench: %s or %s has no %s account in the layout", s.id.Config.ID, to, c)
+	}
+	keys := ledger.TransferKeys(c, s.id.Config.ID, [2]byte{from[0], from[1]}, to, [2]byte{dst[0], dst[1]})
+	entries := make([]ledger.FlowEntry, len(amts))
+	for j, a := range amts {
+		entries[j] = ledger.FlowEntry{Amount: a, Keys: keys}
+	}
+	sums, err := ledger.FlowSums(l, entries)
+	if err != nil {
+		return nil, err
+	}
+	return s.flows.SealBook(sums, uint64(len(amts)))
+}
+
 // paymentBytes splits the first prepared transaction's bytes per payment.
 func paymentBytes(payers []*payer) PaymentBytes {
 	if len(payers) == 0 || len(payers[0].txs) == 0 {
@@ -342,9 +371,13 @@ func paymentBytes(payers []*payer) PaymentBytes {
 	if err != nil {
 		return PaymentBytes{}
 	}
-	b, ok := tx.Body.(*ledger.BulkTransfer)
+	b, ok := tx.Body.(*ledger.BatchTransfer)
 	if !ok {
 		return PaymentBytes{}
+	}
+	he := 0
+	for _, k := range b.Books {
+		he += len(k.Flow)
 	}
 	n := float64(len(b.Payments))
 	var proof, memos int
@@ -352,11 +385,11 @@ func paymentBytes(payers []*payer) PaymentBytes {
 		proof += len(p.Proof)
 		memos += len(p.Memo) + len(p.AuditMemo) + len(p.SelfMemo)
 	}
-	commitments := zkp.CommitmentSize * (1 + len(b.Payments))
-	other := len(raw) - proof - memos - commitments - len(b.Flow)
+	commitments := zkp.CommitmentSize * (len(b.Books) + len(b.Payments))
+	other := len(raw) - proof - memos - commitments - he
 	per := func(v int) float64 { return round(float64(v)/n, 1) }
 	return PaymentBytes{Tx: len(raw), Total: per(len(raw)), Proof: per(proof), Commitments: per(commitments),
-		Memos: per(memos), HE: per(len(b.Flow)), Other: per(other)}
+		Memos: per(memos), HE: per(he), Other: per(other)}
 }
 
 // submission is one pre-proved transaction's fate in the window.
