@@ -219,6 +219,7 @@ func (e *legRefused) Unwrap() error { return e.err }
 // plan reads the balances and the quotes and asks the router.
 // Quotes in excluded are left out.
 func (p *payer) plan(ctx context.Context, req route.Request, excluded map[string]bool) (*route.Route, error) {
+	req.Payer, req.Beneficiary = p.l.Self(), p.to
 	var err error
 	if req.Balances, err = p.l.Balances(ctx); err != nil {
 		return nil, ledgerError(err)

@@ -51,7 +51,7 @@ func (d *demo) fx(ctx context.Context) error {
 	used := map[string]uint64{}
 	for _, pm := range demoFXPayments {
 		t1 := time.Now()
-		r, err := d.planFX(ctx, pm.from, pm.deliver, pm.amount, pm.sources, used)
+		r, err := d.planFX(ctx, pm.from, pm.to, pm.deliver, pm.amount, pm.sources, used)
 		if err != nil {
 			return err
 		}
@@ -96,11 +96,11 @@ func (d *demo) publishQuote(ctx context.Context, provider, sell, buy, rate, max 
 	return d.await(ctx, p, id)
 }
 
-// planFX asks the planner how payer delivers amount of deliver from the
-// sources, with the live quotes less the demo's own fills.
-func (d *demo) planFX(ctx context.Context, payer, deliver, amount string, sources []string, used map[string]uint64) (*route.Route, error) {
+// planFX asks the planner how payer delivers amount of deliver to to from
+// the sources, with the live quotes less the demo's own fills.
+func (d *demo) planFX(ctx context.Context, payer, to, deliver, amount string, sources []string, used map[string]uint64) (*route.Route, error) {
 	p := d.parties[payer]
-	req := route.Request{Balances: map[ledger.Currency]uint64{}}
+	req := route.Request{Balances: map[ledger.Currency]uint64{}, Payer: payer, Beneficiary: to}
 	var err error
 	if req.Deliver, err = ledger.ParseCurrency(deliver); err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the fixtures' expected output
 //	quote ID PROVIDER FROM/TO RATE min=X max=X [left=X] expiry=H [unproven]
 //	balance CUR X
 //	reset
-//	pay deliver=CUR amount=X [from=CUR,CUR] [max-cost=BPS]
+//	pay deliver=CUR amount=X [from=CUR,CUR] [max-cost=BPS] [payer=BANK] [to=BANK]
 //	----
 //	route: …
 //
@@ -187,6 +187,10 @@ func (fx *fixture) pay(f []string) ([]string, error) {
 				}
 				req.From = append(req.From, cur)
 			}
+		case "payer":
+			req.Payer = v
+		case "to":
+			req.Beneficiary = v
 		case "max-cost":
 			n, perr := strconv.ParseInt(v, 10, 64)
 			req.MaxCostBps, err = &n, perr

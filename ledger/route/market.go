@@ -12,13 +12,17 @@ type pair struct{ from, to ledger.Currency }
 // market holds the usable quotes of each pair, best first.
 type market struct {
 	books map[pair][]*Quote
+	// payer's own quotes are in no book (the ledger refuses a swap with
+	// oneself); beneficiary's quotes are usable only on a hop back to the
+	// payer (the ledger refuses a provider paying leg B to itself).
+	payer, beneficiary string
 }
 
-func newMarket(qs []Quote, height int64) *market {
-	m := &market{books: map[pair][]*Quote{}}
+func newMarket(qs []Quote, height int64, payer, beneficiary string) *market {
+	m := &market{books: map[pair][]*Quote{}, payer: payer, beneficiary: beneficiary}
 	for i := range qs {
 		q := qs[i]
-		if usable(&q, height) {
+		if usable(&q, height) && (payer == "" || q.Provider != payer) {
 			p := pair{q.From, q.To}
 			m.books[p] = append(m.books[p], &q)
 		}
@@ -34,6 +38,22 @@ func newMarket(qs []Quote, height int64) *market {
 func usable(q *Quote, height int64) bool {
 	return q.Proven && q.Expiry > height && q.Rate > 0 && q.Scale <= 19 &&
 		q.From != q.To && q.From.Known() && q.To.Known() && q.capacity() >= q.minFill()
+}
+
+// finalBook is the book of a hop that pays the beneficiary: without the
+// beneficiary's own quotes.
+func (m *market) finalBook(a, b ledger.Currency) []*Quote {
+	book := m.books[pair{a, b}]
+	if m.beneficiary == "" {
+		return book
+	}
+	var out []*Quote
+	for _, q := range book {
+		if q.Provider != m.beneficiary {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // rate is q's rate as an exact rational, minor units of To per minor unit
@@ -93,7 +113,7 @@ func (m *market) reference(x, t ledger.Currency) *big.Rat {
 func (m *market) routes(src, dst ledger.Currency, amount uint64, paths *[]string) []*Route {
 	ref := m.reference(src, dst)
 	var out []*Route
-	if book := m.books[pair{src, dst}]; len(book) > 0 {
+	if book := m.finalBook(src, dst); len(book) > 0 {
 		*paths = append(*paths, fmt.Sprintf("%s→%s can deliver %s", src, dst, held(dst, capacityOf(book))))
 		if f, ok := bestFill(book, amount); ok {
 			out = append(out, newRoute(src, ledger.Currency{}, dst, amount, ref, f))
@@ -104,7 +124,7 @@ func (m *market) routes(src, dst ledger.Currency, amount uint64, paths *[]string
 		if via == src || via == dst {
 			continue
 		}
-		first, second := m.books[pair{src, via}], m.books[pair{via, dst}]
+		first, second := m.books[pair{src, via}], m.finalBook(via, dst)
 		if len(first) == 0 || len(second) == 0 {
 			continue
 		}

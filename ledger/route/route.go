@@ -55,6 +55,10 @@ type Request struct {
 	Height int64
 	// MaxCostBps, when not nil, refuses a route that costs more basis points.
 	MaxCostBps *int64
+	// Payer and Beneficiary are the banks' ids, when known: the payer's own
+	// quotes are never used, the beneficiary's only on a hop that delivers
+	// back to the payer (the ledger takes no swap with oneself).
+	Payer, Beneficiary string
 }
 
 // Kind names the shape of a route.
@@ -131,7 +135,7 @@ func Plan(req Request) (*Route, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("route: %w: the wallet holds no available balance to pay %s from", ErrBalanceShort, req.Deliver)
 	}
-	m := newMarket(req.Quotes, req.Height)
+	m := newMarket(req.Quotes, req.Height, req.Payer, req.Beneficiary)
 	var (
 		best     *Route
 		cheapest *Route // the cheapest route, affordable or not
