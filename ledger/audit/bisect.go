@@ -493,7 +493,7 @@ func (a *Auditor) txElement(ctx context.Context, id, key string, l *ledger.Layou
 		return element{}, fmt.Errorf("ledger: transaction %s: %w", id, err)
 	}
 	e := element{part: Part{Tx: id}, txid: id, sender: tx.Sender}
-	flow, amounts, keys, ok := bookFlow(tx, l.Currency, countries, a.quotes(ctx))
+	flow, amounts, keys, ok := bookFlow(tx, l.Currency, countries)
 	if !ok {
 		return element{}, fmt.Errorf("ledger: transaction %s carries no %s flow", id, l.Currency)
 	}
@@ -515,35 +515,10 @@ func (a *Auditor) txElement(ctx context.Context, id, key string, l *ledger.Layou
 	return e, nil
 }
 
-// quoteOf reads the quote a swap fills: its currencies say which leg's
-// flow is in which book.
-type quoteOf func(id ledger.TxID) (*ledger.Quote, error)
-
-// quotes reads quotes from the audit's source.
-func (a *Auditor) quotes(ctx context.Context) quoteOf { return sourceQuotes(ctx, a.src) }
-
-func sourceQuotes(ctx context.Context, src Source) quoteOf {
-	return func(id ledger.TxID) (*ledger.Quote, error) {
-		raw, err := src.RawTx(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		tx, err := ledger.DecodeTx(raw)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: quote %s: %w", id, err)
-		}
-		q, ok := tx.Body.(*ledger.Quote)
-		if !ok {
-			return nil, fmt.Errorf("ledger: transaction %s is not a quote", id)
-		}
-		return q, nil
-	}
-}
-
 // bookFlow returns a transaction's flow in currency c, its payments'
 // amount commitments in c and the aggregates each enters (corridors from
-// countries, party → country); quote reads a swap's quote.
-func bookFlow(tx *ledger.Tx, c ledger.Currency, countries map[string]string, quote quoteOf) ([]byte, []zkp.Commitment, [][]string, bool) {
+// countries, party → country).
+func bookFlow(tx *ledger.Tx, c ledger.Currency, countries map[string]string) ([]byte, []zkp.Commitment, [][]string, bool) {
 	cc := func(id string) [2]byte {
 		s := countries[id]
 		if len(s) != 2 {
@@ -572,14 +547,11 @@ func bookFlow(tx *ledger.Tx, c ledger.Currency, countries map[string]string, quo
 		return b.Flow, []zkp.Commitment{b.Amount}, [][]string{ledger.MintKeys(c, b.To)}, b.Currency == c
 	case *ledger.Burn:
 		return b.Flow, []zkp.Commitment{b.Amount}, [][]string{ledger.BurnKeys(c, tx.Sender)}, b.Currency == c
-	case *ledger.Swap: // leg A in the quote's Sell, payer to provider; leg B in its Buy, provider to To
-		q, err := quote(b.Quote)
-		switch {
-		case err != nil:
-			return nil, nil, nil, false
-		case q.Sell == c:
+	case *ledger.Swap: // leg A in Sell, payer to provider; leg B in Buy, provider to To
+		switch c {
+		case b.Sell:
 			return b.FlowA, []zkp.Commitment{b.AmountA}, [][]string{ledger.TransferKeys(c, tx.Sender, cc(tx.Sender), b.Provider, cc(b.Provider))}, true
-		case q.Buy == c:
+		case b.Buy:
 			return b.FlowB, []zkp.Commitment{b.AmountB}, [][]string{ledger.TransferKeys(c, b.Provider, cc(b.Provider), b.To, cc(b.To))}, true
 		}
 	}
@@ -587,12 +559,12 @@ func bookFlow(tx *ledger.Tx, c ledger.Currency, countries map[string]string, quo
 }
 
 // txFlow decodes a raw transaction and returns its flow in currency c.
-func txFlow(raw []byte, c ledger.Currency, quote quoteOf) ([]byte, error) {
+func txFlow(raw []byte, c ledger.Currency) ([]byte, error) {
 	tx, err := ledger.DecodeTx(raw)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: transaction: %w", err)
 	}
-	flow, _, _, ok := bookFlow(tx, c, nil, quote)
+	flow, _, _, ok := bookFlow(tx, c, nil)
 	if !ok {
 		return nil, fmt.Errorf("ledger: transaction carries no %s flow", c)
 	}
@@ -615,11 +587,7 @@ func (a *Auditor) CheckFlow(ctx context.Context, id ledger.TxID) (*Culprit, erro
 	if err != nil {
 		return nil, fmt.Errorf("ledger: transaction %s: %w", id, err)
 	}
-	cs, err := flowCurrencies(tx, a.quotes(ctx))
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cs {
+	for _, c := range flowCurrencies(tx) {
 		info, err := a.src.Aggregate(ctx, ledger.AggCurrency(c, "funded"))
 		if err != nil {
 			return nil, err
@@ -645,28 +613,24 @@ func (a *Auditor) CheckFlow(ctx context.Context, id ledger.TxID) (*Culprit, erro
 }
 
 // flowCurrencies lists the currencies a transaction has flows in.
-func flowCurrencies(tx *ledger.Tx, quote quoteOf) ([]ledger.Currency, error) {
+func flowCurrencies(tx *ledger.Tx) []ledger.Currency {
 	switch b := tx.Body.(type) {
 	case *ledger.Transfer:
-		return []ledger.Currency{b.Currency}, nil
+		return []ledger.Currency{b.Currency}
 	case *ledger.Mint:
-		return []ledger.Currency{b.Currency}, nil
+		return []ledger.Currency{b.Currency}
 	case *ledger.Burn:
-		return []ledger.Currency{b.Currency}, nil
+		return []ledger.Currency{b.Currency}
 	case *ledger.BatchTransfer:
 		out := make([]ledger.Currency, len(b.Books))
 		for i, k := range b.Books {
 			out[i] = k.Currency
 		}
-		return out, nil
+		return out
 	case *ledger.Swap:
-		q, err := quote(b.Quote)
-		if err != nil {
-			return nil, err
-		}
-		return []ledger.Currency{q.Sell, q.Buy}, nil
+		return []ledger.Currency{b.Sell, b.Buy}
 	}
-	return nil, nil
+	return nil
 }
 
 // groupOf returns the slot group of an aggregate the audit has opened, -1

@@ -248,7 +248,7 @@ func (r *Regulator) item(ctx context.Context, part Part, c ledger.Currency) (*he
 		if err != nil {
 			return nil, 0, err
 		}
-		flow, err := txFlow(raw, c, sourceQuotes(ctx, r.src))
+		flow, err := txFlow(raw, c)
 		if err != nil {
 			return nil, 0, err
 		}
