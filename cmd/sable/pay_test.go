@@ -112,7 +112,7 @@ func payJSON(t *testing.T, r result) payOutput {
 func TestPayDryRun(t *testing.T) {
 	f := payMarket()
 	playLedger(t, f)
-	r := sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--dry-run", "--json")
+	r := sable(t, "pay", "--home", "h", "--to", "bank-us", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--dry-run", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -125,7 +125,16 @@ func TestPayDryRun(t *testing.T) {
 		out.Route.Hops[0].Legs[1].Receive != "2000.00" || out.Route.Delivered != "3000.00" {
 		t.Fatalf("route %+v: want bank-sg's band (SGD 1000.00) filled first, the rest from bank-hk", out.Route)
 	}
-	text := sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--dry-run")
+	text := sable(t, "pay", "--home", "h", "--to", "bank-us", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--dry-run")
+	if text.code != 0 {
+		t.Fatalf("exit %d: %s", text.code, text.stderr)
+	}
+	// bank-sg's quote does not pay bank-sg itself: the ledger takes no swap
+	// with oneself, so the route leaves it out.
+	self := payJSON(t, sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--dry-run", "--json"))
+	if self.Route.Kind != "fx" || self.Route.Hops[0].Legs[0].Quote != "q-sg2" {
+		t.Fatalf("paying bank-sg: %+v", self.Route)
+	}
 	if text.code != 0 || !strings.Contains(text.stdout, "split USD→SGD through bank-sg, bank-hk") || !strings.Contains(text.stdout, " bps") {
 		t.Fatalf("text route: %q", text.stdout)
 	}
@@ -188,12 +197,12 @@ func TestPayReplansWhenRefused(t *testing.T) {
 	f := payMarket()
 	f.failSwap, f.failWith = 1, errors.New("ledger: SGD 1000.00 past quote q-sg1's band (SGD 0.00 left)")
 	playLedger(t, f)
-	r := sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--json")
+	r := sable(t, "pay", "--home", "h", "--to", "bank-us", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	out := payJSON(t, r)
-	if want := "swap failed; swap q-sg2 pay 225564 → bank-sg 300000; commit 1; sync"; strings.Join(f.calls, "; ") != want {
+	if want := "swap failed; swap q-sg2 pay 225564 → bank-us 300000; commit 1; sync"; strings.Join(f.calls, "; ") != want {
 		t.Fatalf("calls %v, want %s", f.calls, want)
 	}
 	if out.State != "delivered" || out.Route.Kind != "fx" || len(out.Replanned) != 1 || out.Replanned[0].Quote != "q-sg1" ||
@@ -206,7 +215,7 @@ func TestPayReplansWhenRefused(t *testing.T) {
 	f = payMarket()
 	f.failSwap, f.failWith = 2, errors.New("ledger: USD 2000.00 available after the fills in flight, USD 2000.00 to fill")
 	playLedger(t, f)
-	r = sable(t, "pay", "--home", "h", "--to", "bank-sg", "--deliver", "SGD", "--amount", "3000", "--from", "USD")
+	r = sable(t, "pay", "--home", "h", "--to", "bank-us", "--deliver", "SGD", "--amount", "3000", "--from", "USD")
 	if r.code != 1 || !strings.Contains(r.stderr, "SGD 1000.00 of 3000.00 delivered") || !strings.Contains(r.stderr, "--amount 2000.00") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
