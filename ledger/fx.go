@@ -77,6 +77,7 @@ type Swap struct {
 	Quote       TxID     // the quote's transaction id
 	Provider    string   // the quote's provider (checked against the quote)
 	Sell, Buy   Currency // the quote's pair: leg A's currency and leg B's (checked against the quote)
+	Rate        uint64   // the quote's rate (checked against it): with the commitments below, every proof's statement comes from the transaction alone
 	To          string   // leg B's receiver: the payer itself or another bank
 	Beneficiary [32]byte // a registered token of To in B, or zero
 
@@ -153,6 +154,7 @@ func (b *Swap) encode(w *codec.Writer) {
 	w.Str(b.Provider)
 	w.Fixed(b.Sell[:])
 	w.Fixed(b.Buy[:])
+	w.U64(b.Rate)
 	w.Str(b.To)
 	w.Fixed(b.Beneficiary[:])
 	w.Commitment(b.Available)
@@ -180,6 +182,7 @@ func (b *Swap) decode(r *codec.Reader) {
 	b.Provider = readID(r)
 	b.Sell = readCurrency(r)
 	b.Buy = readCurrency(r)
+	b.Rate = r.U64()
 	b.To = readID(r)
 	r.Fixed(b.Beneficiary[:])
 	b.Available = r.Commitment()

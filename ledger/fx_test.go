@@ -74,7 +74,7 @@ func TestSwapSigning(t *testing.T) {
 	leg := zkp.Commit(5, big.NewInt(7))
 	memo := bytes.Repeat([]byte{1}, MemoSize)
 	body := &Swap{
-		Quote: TxID{1}, Provider: "bank-hk", Sell: Currency{'U', 'S', 'D'}, Buy: Currency{'S', 'G', 'D'}, To: "bank-us", Available: leg, AmountA: leg, MemoA: memo, AmountB: leg, MemoB: memo, ProviderMemoB: memo,
+		Quote: TxID{1}, Provider: "bank-hk", Sell: Currency{'U', 'S', 'D'}, Buy: Currency{'S', 'G', 'D'}, Rate: 134_020_000, To: "bank-us", Available: leg, AmountA: leg, MemoA: memo, AmountB: leg, MemoB: memo, ProviderMemoB: memo,
 		ProviderAvailable: zkp.ZeroCommitment(), Band: zkp.ZeroCommitment(), ProofA: proof, ProofFX: proof, ProofB: proof, ProofBand: proof,
 	}
 	tx := &Tx{Kind: KindSwap, Sender: "bank-sg", Nonce: 3, Body: body}

@@ -183,7 +183,7 @@ func (s *Sender) RequestSwap(ctx context.Context, req SwapRequest) (_ *ledger.Tx
 	if bo.Blinding, err = zkp.RandomAmountBlinding(); err != nil {
 		return nil, err
 	}
-	body := &ledger.Swap{Quote: quoteID, Provider: req.Quote.Provider, To: req.To, Beneficiary: req.Beneficiary,
+	body := &ledger.Swap{Quote: quoteID, Provider: req.Quote.Provider, Sell: sell, Buy: buy, Rate: req.Quote.Rate, To: req.To, Beneficiary: req.Beneficiary,
 		Available: availA.Commitment(), AmountA: a.Commitment(), AmountB: bo.Commitment(),
 		ProviderAvailable: zkp.ZeroCommitment(), Band: zkp.ZeroCommitment()}
 	aadA := ledger.MemoAAD(me.ChainID, me.ID, req.Quote.Provider, sell, nonce)
@@ -344,11 +344,7 @@ func (s *Sender) SubmitSwap(ctx context.Context, tx *ledger.Tx) (_ ledger.TxID, 
 	if !ok || tx.Sender != me.Config.ID || !ed25519.Verify(me.Sign.Public().(ed25519.PublicKey), tx.SigningBytes(me.Config.ChainID), tx.Sig[:]) {
 		return ledger.TxID{}, fmt.Errorf("%w: it is not a swap this payer requested", ErrNotOurs)
 	}
-	q, err := s.C.Quote(ctx, body.Quote)
-	if err != nil {
-		return ledger.TxID{}, fmt.Errorf("ledger: quote %s: %w", body.Quote, err)
-	}
-	sell := q.SellCurrency()
+	sell := body.Sell
 	a, err := ledger.OpenMemo(me.MemoKey, body.SelfMemoA, ledger.SelfMemoAAD(me.Config.ChainID, me.Config.ID, sell, tx.Nonce, 0))
 	if err != nil || !a.Commitment().Equal(body.AmountA) {
 		return ledger.TxID{}, errors.New("ledger: the swap's self-memo does not open to leg A")

@@ -85,6 +85,9 @@ func (e *executor) preverify(txs [][]byte) {
 
 // proofs returns every statement and proof a transaction carries.
 func (e *executor) proofs(tx *ledger.Tx) []batchItem {
+	if items := fxProofs(tx, e.chainID); items != nil {
+		return items
+	}
 	if pub, proof, ok := statement(tx, e.chainID); ok {
 		return []batchItem{{pub: pub, raw: proof}}
 	}

@@ -98,8 +98,7 @@ func (e *executor) quote(v view, tx *ledger.Tx, sender *Party, b *ledger.Quote, 
 	if !acct.Available.Equal(b.Available) {
 		return ledger.Reject(ledger.CodeStaleBalance, "the liquidity proof was made against an available %s balance that has since changed; sync the wallet and quote again", b.Buy)
 	}
-	pub := zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.MaxCommitment(), Context: tx.Context(e.chainID)}
-	if rej := e.verifier.check(pub, b.Proof); rej != nil {
+	if rej := e.verifier.check(fxProofs(tx, e.chainID)[0].pub, b.Proof); rej != nil {
 		return ledger.Reject(ledger.CodeLegUnaffordable, "the liquidity proof does not verify: the %s balance does not cover the quote's max, or the proof is not for this quote", b.Buy)
 	}
 	q := &quoteState{Provider: sender.ID, Sell: b.Sell, Buy: b.Buy, Rate: b.Rate, Min: b.Min, Max: b.Max,
@@ -140,8 +139,8 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	if !q.live(st.Height) {
 		return ledger.Reject(ledger.CodeQuoteExpired, "quote %s expired at height %d (this block is %d); ask for a live quote", b.Quote, q.ValidUntil, st.Height)
 	}
-	if b.Provider != q.Provider {
-		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's, not %s's", b.Quote, q.Provider, b.Provider)
+	if b.Provider != q.Provider || b.Sell != q.Sell || b.Buy != q.Buy {
+		return ledger.Reject(ledger.CodeQuoteUnknown, "quote %s is %s's for %s/%s, not %s's for %s/%s", b.Quote, q.Provider, q.Sell, q.Buy, b.Provider, b.Sell, b.Buy)
 	}
 	if payer.ID == q.Provider || b.To == q.Provider {
 		return ledger.Reject(ledger.CodeSelfTransfer, "%s cannot take its own quote, nor pay itself leg B", q.Provider)
@@ -149,6 +148,9 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	provider, err := v.party(q.Provider)
 	if err != nil || provider == nil {
 		return internal(stateErr("quote provider", err))
+	}
+	if b.Rate != q.Rate {
+		return ledger.Reject(ledger.CodeFXRate, "the swap names rate %s, quote %s's is %s", ledger.FormatRate(q.Sell, q.Buy, b.Rate), b.Quote, ledger.FormatRate(q.Sell, q.Buy, q.Rate))
 	}
 	if !ed25519.Verify(provider.SignKey[:], tx.SigningBytes(e.chainID), b.ProviderSig[:]) {
 		return ledger.Reject(ledger.CodeProviderSig, "%s's signature does not verify over this swap on chain %q", q.Provider, e.chainID)
@@ -164,21 +166,20 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	if rej != nil {
 		return rej
 	}
-	ctx := tx.Context(e.chainID)
+	st4 := swapStatements(tx, b, e.chainID)
 
 	// Leg A: the payer's available A.
-	acctA, rej := e.swapDebit(v, payer.ID, q.Sell, b.Available, b.AmountA, b.ProofA, ctx)
+	acctA, rej := e.swapDebit(v, payer.ID, q.Sell, st4[0], b.ProofA)
 	if rej != nil {
 		return rej
 	}
 	v.putAccount(q.Sell, payer.ID, acctA)
 	// The rate relation between the legs.
-	fx := zkp.Public{Circuit: zkp.FX, Amount: b.AmountA, AmountB: b.AmountB, Rate: q.Rate, Context: ctx}
-	if rej := e.verifier.check(fx, b.ProofFX); rej != nil {
+	if rej := e.verifier.check(st4[1].pub, b.ProofFX); rej != nil {
 		return ledger.Reject(ledger.CodeFXRate, "the fx proof does not verify: leg B is not ⌊leg A × %s⌋ at quote %s's rate, or the proof is not for this swap", ledger.FormatRate(q.Sell, q.Buy, q.Rate), b.Quote)
 	}
 	// Leg B: the provider's available B, and the quote's band.
-	acctB, rej := e.swapDebit(v, q.Provider, q.Buy, b.ProviderAvailable, b.AmountB, b.ProofB, ctx)
+	acctB, rej := e.swapDebit(v, q.Provider, q.Buy, st4[2], b.ProofB)
 	if rej != nil {
 		return rej
 	}
@@ -186,8 +187,7 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	if !q.Band.Equal(b.Band) {
 		return ledger.Reject(ledger.CodeStaleBand, "the band proof was made against a band of quote %s that another fill has changed since; fill again", b.Quote)
 	}
-	band := zkp.Public{Circuit: zkp.Transfer, Available: b.Band, Amount: b.AmountB, Context: ctx}
-	if rej := e.verifier.check(band, b.ProofBand); rej != nil {
+	if rej := e.verifier.check(st4[3].pub, b.ProofBand); rej != nil {
 		return ledger.Reject(ledger.CodeFillPastBand, "the band proof does not verify: the fill is larger than what is left of quote %s's band", b.Quote)
 	}
 	q.Band = q.Band.Sub(b.AmountB)
@@ -207,6 +207,34 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	// One flow per leg, into the groups a transfer's flow enters, both
 	// legs' books checked before either is written.
 	return e.recordTransfers(v, st, transferFlow{q.Sell, flowA, b.AmountA, payer, provider}, transferFlow{q.Buy, flowB, b.AmountB, provider, recv})
+}
+
+// swapStatements are a swap's four statements and proofs, from the
+// transaction alone (so a block's swaps are batch-verified with its other
+// proofs): leg A, the rate relation, leg B and the band. The executor
+// checks the commitments named against the state, and the rate against
+// the quote's.
+func swapStatements(tx *ledger.Tx, b *ledger.Swap, chainID string) [4]batchItem {
+	ctx := tx.Context(chainID)
+	return [4]batchItem{
+		{pub: zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.AmountA, Context: ctx}, raw: b.ProofA},
+		{pub: zkp.Public{Circuit: zkp.FX, Amount: b.AmountA, AmountB: b.AmountB, Rate: b.Rate, Context: ctx}, raw: b.ProofFX},
+		{pub: zkp.Public{Circuit: zkp.Transfer, Available: b.ProviderAvailable, Amount: b.AmountB, Context: ctx}, raw: b.ProofB},
+		{pub: zkp.Public{Circuit: zkp.Transfer, Available: b.Band, Amount: b.AmountB, Context: ctx}, raw: b.ProofBand},
+	}
+}
+
+// fxProofs returns an FX transaction's statements and proofs for the
+// batch verifier, or nil for another kind.
+func fxProofs(tx *ledger.Tx, chainID string) []batchItem {
+	switch b := tx.Body.(type) {
+	case *ledger.Swap:
+		st := swapStatements(tx, b, chainID)
+		return st[:]
+	case *ledger.Quote:
+		return []batchItem{{pub: zkp.Public{Circuit: zkp.Transfer, Available: b.Available, Amount: b.MaxCommitment(), Context: tx.Context(chainID)}, raw: b.Proof}}
+	}
+	return nil
 }
 
 // checkSwapMemos checks both legs' memos and decodes their flows.
@@ -236,7 +264,7 @@ func (e *executor) checkSwapMemos(b *ledger.Swap) (*he.Ciphertext, *he.Ciphertex
 
 // swapDebit checks one leg's transfer proof against its payer's current
 // available balance and returns the account with the amount taken out.
-func (e *executor) swapDebit(v view, payer string, c ledger.Currency, avail, amount zkp.Commitment, proof [zkp.ProofSize]byte, ctx zkp.Context) (*Account, *ledger.Rejection) {
+func (e *executor) swapDebit(v view, payer string, c ledger.Currency, leg batchItem, proof [zkp.ProofSize]byte) (*Account, *ledger.Rejection) {
 	acct, err := v.account(c, payer)
 	if err != nil {
 		return nil, internal(err)
@@ -244,14 +272,13 @@ func (e *executor) swapDebit(v view, payer string, c ledger.Currency, avail, amo
 	if acct == nil {
 		return nil, ledger.Reject(ledger.CodeUnknownAccount, "%s has no %s account", payer, c)
 	}
-	if !acct.Available.Equal(avail) {
+	if !acct.Available.Equal(leg.pub.Available) {
 		return nil, ledger.Reject(ledger.CodeStaleBalance, "%s's %s leg was proved against an available balance that has since changed; sync the wallet and prove again", payer, c)
 	}
-	pub := zkp.Public{Circuit: zkp.Transfer, Available: avail, Amount: amount, Context: ctx}
-	if rej := e.verifier.check(pub, proof); rej != nil {
+	if rej := e.verifier.check(leg.pub, proof); rej != nil {
 		return nil, ledger.Reject(ledger.CodeLegUnaffordable, "%s's %s leg proof does not verify: its available balance does not cover the leg, or the proof is not for this swap", payer, c)
 	}
-	acct.Available = acct.Available.Sub(amount)
+	acct.Available = acct.Available.Sub(leg.pub.Amount)
 	return acct, nil
 }
 

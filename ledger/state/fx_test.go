@@ -168,7 +168,7 @@ func (x *fxFixture) requestT(payer *member, qtx *ledger.Tx, a uint64, to *member
 	s := &swapParts{a: ledger.Opening{Value: a, Blinding: rA}, b: ledger.Opening{Value: b, Blinding: rB}, quote: qtx.ID(), payer: payer, q: q, tamper: tm}
 	provider := x.member(qtx.Sender)
 	availA := payer.avail[q.Sell]
-	body := &ledger.Swap{Quote: qtx.ID(), Provider: provider.id.Config.ID, Sell: q.Sell, Buy: q.Buy, To: to.id.Config.ID,
+	body := &ledger.Swap{Quote: qtx.ID(), Provider: provider.id.Config.ID, Sell: q.Sell, Buy: q.Buy, Rate: q.Rate, To: to.id.Config.ID,
 		Available: availA.Commitment(), AmountA: s.a.Commitment(), AmountB: s.b.Commitment(),
 		ProviderAvailable: zkp.ZeroCommitment(), Band: zkp.ZeroCommitment()}
 	seal := func(key [32]byte, o ledger.Opening, aad []byte) []byte {
@@ -418,6 +418,11 @@ func TestSwapRejections(t *testing.T) {
 		}},
 		{"fill past the band", ledger.CodeFillPastBand, func() []byte {
 			return x.fill(x.requestT(x.sg, small, 1_000, x.us, tamper{fakeBd: true})).tx.Encode() // SGD 13.40 > 10.00
+		}},
+		{"the swap names another rate than the quote's", ledger.CodeFXRate, func() []byte {
+			s := x.fill(x.request(x.sg, qtx, 100, x.us))
+			swapBody(s).Rate++
+			return resign(s)
 		}},
 		{"leg B one minor unit above the rate", ledger.CodeFXRate, func() []byte {
 			return x.fill(x.requestT(x.sg, qtx, 100_001, x.us, tamper{bDelta: 1})).tx.Encode()
