@@ -176,6 +176,10 @@ func (p *payer) run(ctx context.Context, req route.Request, dryRun bool) error {
 	for attempt := 0; ; attempt++ {
 		r, err := p.plan(ctx, req, excluded)
 		if err != nil {
+			if n := len(p.out.Replanned); n > 0 {
+				last := p.out.Replanned[n-1]
+				err = withHint(failf("%v, after leaving out %d quote(s) that would not fill (the last, %s: %s)", err, n, last.Quote, last.Reason), hintOf(err))
+			}
 			return err
 		}
 		p.out.Route = routeView(r)
@@ -215,6 +219,33 @@ type legRefused struct {
 
 func (e *legRefused) Error() string { return e.err.Error() }
 func (e *legRefused) Unwrap() error { return e.err }
+
+// quoteRefusal reports whether a swap's error means the swap was not
+// submitted, for a reason another quote may not share: the request or the
+// provider's fill failed (a band used up, the provider's balance short), or
+// the node refused it with an FX code (40–49: expired, past the band…). A
+// swap whose fate is open (party.MaybeSentError), or refused for another
+// reason (a malformed or stale transaction), is not.
+func quoteRefusal(err error) bool {
+	var maybe *party.MaybeSentError
+	if errors.As(err, &maybe) {
+		return false
+	}
+	var rej *ledger.Rejection
+	if errors.As(err, &rej) {
+		return rej.Code >= ledger.CodeQuoteExpired && rej.Code <= ledger.CodeNoFX
+	}
+	return true
+}
+
+// hintOf is err's hint, if it has one.
+func hintOf(err error) string {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce.hint
+	}
+	return ""
+}
 
 // plan reads the balances and the quotes and asks the router.
 // Quotes in excluded are left out.
@@ -281,8 +312,7 @@ func (p *payer) execute(ctx context.Context, r *route.Route) error {
 			id, err := p.l.Swap(ctx, h.Legs[j], to)
 			if err != nil {
 				failed = ledgerError(err)
-				var maybe *party.MaybeSentError
-				if !errors.As(err, &maybe) {
+				if quoteRefusal(err) {
 					failed = &legRefused{quote: h.Legs[j].Quote.ID, err: failed}
 				}
 				break

@@ -20,7 +20,7 @@ type fakeLedger struct {
 	height   int64
 	calls    []string
 	swaps    int
-	failSwap int   // the n-th swap (1-based) fails; 0: none
+	failSwap int   // the n-th swap (1-based) fails; 0: none; -1: every one
 	failWith error // its error
 	txs      int
 }
@@ -48,7 +48,7 @@ func (f *fakeLedger) Transfer(_ context.Context, to string, c ledger.Currency, a
 
 func (f *fakeLedger) Swap(_ context.Context, leg route.Leg, to string) (ledger.TxID, error) {
 	f.swaps++
-	if f.swaps == f.failSwap {
+	if f.swaps == f.failSwap || f.failSwap < 0 {
 		f.calls = append(f.calls, "swap failed")
 		return ledger.TxID{}, f.failWith
 	}
@@ -208,6 +208,25 @@ func TestPayReplansWhenRefused(t *testing.T) {
 	if out.State != "delivered" || out.Route.Kind != "fx" || len(out.Replanned) != 1 || out.Replanned[0].Quote != "q-sg1" ||
 		!strings.Contains(r.stderr, "planning again without it") {
 		t.Fatalf("outcome %+v, stderr %q", out, r.stderr)
+	}
+
+	// Every quote refuses: each is left out in turn, and the error says so.
+	f = payMarket()
+	f.failSwap, f.failWith = -1, errors.New("ledger: the provider's balance is short")
+	playLedger(t, f)
+	r = sable(t, "pay", "--home", "h", "--to", "bank-us", "--deliver", "SGD", "--amount", "3000", "--from", "USD")
+	if r.code != 1 || f.swaps != 2 || !strings.Contains(r.stderr, "after leaving out 2 quote(s) that would not fill (the last, q-sg2: ledger: the provider's balance is short)") {
+		t.Fatalf("every quote refused: exit %d, %d swaps, stderr %q", r.code, f.swaps, r.stderr)
+	}
+
+	// The node refusing the swap for a reason of its own (malformed, code
+	// 1) is not the quote's: no second plan.
+	f = payMarket()
+	f.failSwap, f.failWith = 1, &ledger.Rejection{Code: ledger.CodeEncoding, Msg: "malformed transaction"}
+	playLedger(t, f)
+	r = sable(t, "pay", "--home", "h", "--to", "bank-us", "--deliver", "SGD", "--amount", "3000", "--from", "USD", "--json")
+	if out := payJSON(t, r); r.code != 1 || f.swaps != 1 || len(out.Replanned) != 0 || out.State != "failed" {
+		t.Fatalf("malformed: exit %d, %d swaps, %+v", r.code, f.swaps, out)
 	}
 
 	// The split's second leg refused after the first was submitted: no
