@@ -17,7 +17,6 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-
 // newTwoBookFixture is the fixture with an HE key and two currencies:
 // bank-a (SG) funded with USD 1,000.00 and SGD 2,000.00, bank-b (HK) and
 // issuer-usd (US) holding USD and SGD accounts at zero.
