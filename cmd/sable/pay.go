@@ -172,6 +172,9 @@ const maxReplans = 4
 // that happens before anything of the route was submitted, the quote is
 // left out and the payment planned again.
 func (p *payer) run(ctx context.Context, req route.Request, dryRun bool) error {
+	if p.to == p.l.Self() {
+		return withHint(failf("--to %s is the payer itself", p.to), "to move money between your own currencies, swap with 'sable fx request'")
+	}
 	excluded := map[string]bool{}
 	for attempt := 0; ; attempt++ {
 		r, err := p.plan(ctx, req, excluded)

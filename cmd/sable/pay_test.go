@@ -287,4 +287,6 @@ func TestPayRefusals(t *testing.T) {
 	}
 	r := sable(t, "pay", "--home", "h", "--to", "not a bank", "--deliver", "SGD", "--amount", "1")
 	wantError(t, r, 1, "--to")
+	r = sable(t, "pay", "--home", "h", "--to", "bank-th", "--deliver", "SGD", "--amount", "1")
+	wantError(t, r, 1, "the payer itself")
 }
