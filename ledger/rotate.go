@@ -148,3 +148,21 @@ func (g *Genesis) sharingProblem(hasKey bool) string {
 	}
 	return ""
 }
+
+// HasAuditMemo reports whether a transaction body carries any audit memo
+// (an amount's opening sealed to the regulator identity).
+func HasAuditMemo(b Body) bool {
+	switch b := b.(type) {
+	case *Transfer:
+		return len(b.AuditMemo) > 0
+	case *BatchTransfer:
+		for i := range b.Payments {
+			if len(b.Payments[i].AuditMemo) > 0 {
+				return true
+			}
+		}
+	case *Swap:
+		return len(b.AuditMemoA) > 0 || len(b.AuditMemoB) > 0
+	}
+	return false
+}

@@ -614,7 +614,7 @@ func (a *Auditor) Reencrypt(ctx context.Context, keys []string) ([]ledger.Closed
 	if err != nil {
 		return nil, err
 	}
-	pk, err := g.HEKey()
+	pk, err := currentKey(ctx, a.src, g) // the key epoch in force (rotate.go)
 	if err != nil || pk == nil {
 		return nil, fmt.Errorf("ledger: this chain has no HE key to close epochs with")
 	}

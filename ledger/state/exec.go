@@ -51,6 +51,9 @@ func (e *executor) apply(o *overlay, tx *ledger.Tx, height int64, index uint32) 
 	if rej != nil {
 		return rej
 	}
+	if rej := e.checkAuditMemo(v, tx); rej != nil {
+		return rej
+	}
 	if rej := e.applyBody(v, tx, sender, st); rej != nil {
 		return rej
 	}
@@ -107,6 +110,8 @@ func (e *executor) applyBody(v view, tx *ledger.Tx, sender *Party, st *TxStatus)
 		return e.applyPending(v, sender, b, st)
 	case *ledger.EpochClose:
 		return e.epochClose(v, sender, b, st)
+	case *ledger.Rotation:
+		return e.rotate(v, sender, b, st)
 	case *ledger.Quote:
 		return e.quote(v, tx, sender, b, st)
 	case *ledger.Swap:

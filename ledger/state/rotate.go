@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/internal/codec"
 )
@@ -16,6 +17,11 @@ import (
 //	            the genesis key
 //	e/<epoch>   epoch e's record (e ≥ 1), 8 bytes big-endian in the key:
 //	            height, parties, threshold, public key
+//
+// A rotation is applied whole or not at all: the checks below, then the
+// books replaced through epochClose (which resets their bisection trail,
+// the switched book becoming their base), then the epoch, all in the
+// transaction's overlay.
 //
 
 var keyEpoch = []byte("e/current")
@@ -99,6 +105,93 @@ func (e *executor) verifyEpochSig(v view, sender *Party, tx *ledger.Tx) *ledger.
 		return ledger.Reject(ledger.CodeStaleEpoch, "the transaction was made for regulator key epoch %d, and epoch %d is in force: its flow is encrypted to a replaced key; read the key again (the /epoch query) and send it anew", ep-1, ep)
 	}
 	return ledger.Reject(ledger.CodeBadSignature, "signature does not verify with %s's key on chain %q, epoch %d", tx.Sender, e.chainID, ep)
+}
+
+// checkAuditMemo refuses an audit memo while the epoch's key is shared:
+// the memo would let whoever holds the regulator identity's memo key read
+// that payment alone, which the threshold key exists to prevent.
+func (e *executor) checkAuditMemo(v view, tx *ledger.Tx) *ledger.Rejection {
+	if !ledger.HasAuditMemo(tx.Body) {
+		return nil
+	}
+	ep, err := v.epoch()
+	if err != nil {
+		return internal(err)
+	}
+	info, err := e.epochInfo(v, ep)
+	if err != nil {
+		return internal(err)
+	}
+	if info != nil && info.Shared() {
+		return ledger.Reject(ledger.CodeAuditMemo, "the regulators' key is shared %d-of-%d, so no single party may hold a payment's opening: send the payment without an audit memo", info.Threshold, info.Parties)
+	}
+	return nil
+}
+
+// rotate starts the next key epoch: the new key, and every book that holds
+// a flow key-switched to it.
+func (e *executor) rotate(v view, sender *Party, b *ledger.Rotation, st *TxStatus) *ledger.Rejection {
+	if sender.Role != ledger.RoleRegulator {
+		return ledger.Reject(ledger.CodeUnauthorized, "only the regulator rotates the regulators' key")
+	}
+	if e.flows == nil {
+		return ledger.Reject(ledger.CodeRotation, "this chain has no regulator HE key to rotate")
+	}
+	cur, err := v.epoch()
+	if err != nil {
+		return internal(err)
+	}
+	if b.Epoch != cur+1 {
+		return ledger.Reject(ledger.CodeRotation, "rotation to epoch %d, but epoch %d is in force: the next is %d", b.Epoch, cur, cur+1)
+	}
+	var pk he.PublicKey
+	if err := pk.UnmarshalBinary(b.PublicKey); err != nil {
+		return ledger.Reject(ledger.CodeRotation, "rotation's public key: %v", err)
+	}
+	if pk.Params().Set() != e.flows.params.Set() {
+		return ledger.Reject(ledger.CodeRotation, "rotation's public key is for %v, the chain's flows for %v", pk.Params(), e.flows.params)
+	}
+	named := map[ledger.Currency]bool{}
+	for _, a := range b.Books {
+		c, _ := ledger.ParseBookKey(a.Key) // checked by decode
+		named[c] = true
+	}
+	for _, k := range ledger.Currencies {
+		c := k.Code
+		load, err := e.flows.loadOf(v, c)
+		if err != nil {
+			return internal(err)
+		}
+		switch {
+		case load > 0 && !named[c]:
+			return ledger.Reject(ledger.CodeRotationBooks, "the %s book holds flows and the rotation does not switch it: switch every book that holds a flow", c)
+		case load == 0 && named[c]:
+			return ledger.Reject(ledger.CodeRotationBooks, "the %s book holds no flow: a rotation switches only books that do", c)
+		}
+	}
+	for _, a := range b.Books {
+		c, _ := ledger.ParseBookKey(a.Key)
+		sum, err := v.commitmentAt(bookSumKey(c))
+		if err != nil {
+			return internal(err)
+		}
+		if !sum.Equal(a.Sum) {
+			return ledger.Reject(ledger.CodeStaleRotation, "rotation: the %s book has changed since the regulators switched it; switch it again and resend", c)
+		}
+	}
+	if len(b.Books) > 0 {
+		if rej := e.epochClose(v, sender, &ledger.EpochClose{Aggregates: b.Books}, st); rej != nil {
+			return rej
+		}
+	}
+	w := &codec.Writer{}
+	w.U64(uint64(st.Height))
+	w.U8(b.Parties)
+	w.U8(b.Threshold)
+	w.Blob(b.PublicKey)
+	v.o.set(epochKey(b.Epoch), w.B)
+	v.o.set(keyEpoch, binary.BigEndian.AppendUint64(nil, uint64(b.Epoch)))
+	return nil
 }
 
 // queryEpoch answers /epoch: data "" for the epoch in force, or a number.
