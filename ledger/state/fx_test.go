@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,7 +12,9 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -38,9 +41,16 @@ type fxFixture struct {
 	band       map[ledger.TxID]ledger.Opening // the provider's book of each quote's band
 }
 
-func newFXFixture(t *testing.T) *fxFixture {
+func newFXFixture(t *testing.T) *fxFixture { return newFXFixtureWith(t, nil) }
+
+// newFXFixtureWith builds the fixture; with an HE public key the fundings
+// and every leg carry their flows.
+func newFXFixtureWith(t *testing.T, hePK *he.PublicKey) *fxFixture {
 	_, fxvk := fxKeys()
 	f := &fixture{t: t, dir: t.TempDir()}
+	if hePK != nil {
+		f.flows = party.NewHESealer(hePK)
+	}
 	x := &fxFixture{fixture: f, band: map[ledger.TxID]ledger.Opening{}}
 	f.reg = newParty(t, "regulator", "regulator", "SG")
 	x.sg, x.hk, x.us = newParty(t, "bank-sg", "bank", "SG"), newParty(t, "bank-hk", "bank", "HK"), newParty(t, "bank-us", "bank", "US")
@@ -57,8 +67,20 @@ func newFXFixture(t *testing.T) *fxFixture {
 				o = ledger.Opening{Value: v, Blinding: r}
 			}
 			p.avail[c] = o
-			g.Accounts = append(g.Accounts, ledger.GenesisAccount{Party: p.id.Config.ID, Currency: c.String(), Available: o.Commitment().String()})
+			acct := ledger.GenesisAccount{Party: p.id.Config.ID, Currency: c.String(), Available: o.Commitment().String()}
+			if f.flows != nil && o.Value > 0 {
+				flow, err := f.flows.SealFlow(o.Value, o.Blinding)
+				if err != nil {
+					t.Fatal(err)
+				}
+				acct.Flow = hex.EncodeToString(flow)
+			}
+			g.Accounts = append(g.Accounts, acct)
 		}
+	}
+	if hePK != nil {
+		pk, _ := hePK.MarshalBinary()
+		g.HEPublicKey = hex.EncodeToString(pk)
 	}
 	f.genesis, _ = json.Marshal(g)
 	store, err := OpenStore(f.dir)
@@ -141,6 +163,7 @@ type swapParts struct {
 type tamper struct {
 	bDelta               int64
 	fakeA, fakeB, fakeBd bool
+	flowDelta            int64 // leg B's HE flow encrypts this many minor units more than leg B
 }
 
 // fake is an opening of value v with a fresh blinding: a balance nobody has.
@@ -181,6 +204,10 @@ func (x *fxFixture) requestT(payer *member, qtx *ledger.Tx, a uint64, to *member
 	body.MemoA = seal(provider.id.MemoPub, s.a, ledger.MemoAAD(testChain, payer.id.Config.ID, provider.id.Config.ID, q.Sell, payer.nonce))
 	body.MemoB = seal(to.id.MemoPub, s.b, ledger.MemoAAD(testChain, payer.id.Config.ID, to.id.Config.ID, q.Buy, payer.nonce))
 	body.ProviderMemoB = seal(provider.id.MemoPub, s.b, ledger.SwapProviderAAD(testChain, payer.id.Config.ID, provider.id.Config.ID, q.Buy, payer.nonce))
+	body.FlowA = x.seal(q.Sell, []ledger.Opening{s.a}, [][]string{ledger.TransferKeys(q.Sell, payer.id.Config.ID, countryOf(payer), provider.id.Config.ID, countryOf(provider))})
+	legB := s.b
+	legB.Value = uint64(int64(legB.Value) + tm.flowDelta)
+	body.FlowB = x.seal(q.Buy, []ledger.Opening{legB}, [][]string{ledger.TransferKeys(q.Buy, provider.id.Config.ID, countryOf(provider), to.id.Config.ID, countryOf(to))})
 	s.tx = &ledger.Tx{Kind: ledger.KindSwap, Sender: payer.id.Config.ID, Nonce: payer.nonce, Body: body}
 	ctx := s.tx.Context(testChain)
 	proveA := availA
@@ -534,5 +561,49 @@ func TestQuoteRejections(t *testing.T) {
 				t.Fatal("a refused quote was kept")
 			}
 		})
+	}
+}
+
+// TestSwapAudited: with the regulator's HE key each leg carries its own
+// flow into the aggregates a transfer of its currency enters, and the audit
+// checks them against the legs' commitments like any transfer's; a payer
+// whose leg B flow encrypts one minor unit more than leg B is named.
+func TestSwapAudited(t *testing.T) {
+	sk, pk := heKeys()
+	x := newFXFixtureWith(t, pk)
+	b := &auditBench{fixture: x.fixture, src: &appSource{f: x.fixture, txs: map[ledger.TxID][]byte{}}, sk: sk, pk: pk}
+	qtx := x.quote(x.hk, usd, sgd, 134_020_000, 5_000_000, 600)
+	x.publish(qtx)
+	s := x.fill(x.request(x.sg, qtx, 500_001, x.us))
+	b.commit(t, s.tx)
+	x.settle(s)
+	rep := b.run(t)
+	if !rep.Consistent {
+		t.Fatalf("an honest swap does not audit: %+v", rep)
+	}
+	want := map[string]bool{"out/USD/bank-sg": false, "in/USD/bank-hk": false, "corridor/USD/SG-HK": false, "currency/USD/transfers": false,
+		"out/SGD/bank-hk": false, "in/SGD/bank-us": false, "corridor/SGD/HK-US": false, "currency/SGD/transfers": false}
+	for _, a := range rep.Aggregates {
+		if _, ok := want[a.Key]; ok && a.Flows == 1 && a.Consistent {
+			want[a.Key] = true
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("aggregate %s does not hold the swap's leg, checked", k)
+		}
+	}
+
+	cheat := x.fill(x.requestT(x.sg, qtx, 100_000, x.us, tamper{flowDelta: 1}))
+	b.commit(t, cheat.tx)
+	x.settle(cheat)
+	rep = b.run(t)
+	if rep.Consistent {
+		t.Fatal("a leg B flow one minor unit off its commitment audits clean")
+	}
+	for _, c := range rep.Culprits {
+		if c.TxID != cheat.tx.ID().String() || c.Sender != "bank-sg" {
+			t.Fatalf("culprit %+v, want the cheating swap from bank-sg", c)
+		}
 	}
 }
