@@ -268,11 +268,14 @@ func TestCommitAndCircuits(t *testing.T) {
 	wantError(t, sable(t, "commit", "--value", "1", "--blinding", "zz"), 1, "not hex")
 	r = sable(t, "circuits", "--json", "--keys", keysDir)
 	var infos []circuitInfo
-	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil || len(infos) != 2 {
+	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil || len(infos) != 3 {
 		t.Fatalf("circuits --json: %q %v", r.stdout, err)
 	}
 	if infos[0].Name != "transfer" || infos[0].Constraints > 2500 || infos[0].PublicInputs != 5 || len(infos[0].VKHash) != 64 {
 		t.Fatalf("transfer: %+v", infos[0])
+	}
+	if infos[2].Name != "fx" || infos[2].Constraints != 2031 || infos[2].PublicInputs != 6 || len(infos[2].VKHash) != 64 {
+		t.Fatalf("fx: %+v", infos[2])
 	}
 }
 
