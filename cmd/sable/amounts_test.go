@@ -28,8 +28,8 @@ func TestAmountsAreUnambiguous(t *testing.T) {
 		os.WriteFile(p, []byte(body), 0o644)
 		return p
 	}
-	many := make([]string, 0, 2*65)
-	for range 65 {
+	many := make([]string, 0, 2*(ledger.MaxBatchPayments+1))
+	for range ledger.MaxBatchPayments + 1 {
 		many = append(many, "--amount", "1")
 	}
 	transfer := []string{"transfer", "--home", filepath.Join(dir, "nohome"), "--to", "bank-hk", "--currency", "SGD"}
@@ -53,7 +53,20 @@ func TestAmountsAreUnambiguous(t *testing.T) {
 		{"flags and file", append(transfer, "--amount", "1", "--amounts-file", file("b.txt", "1\n")), 1, "not both", ""},
 		{"no amount", transfer, 1, "--amount is required", "repeat it"},
 		{"zero", append(transfer, "--amount", "0.00"), 1, "is 0", ""},
-		{"65 payments", append(transfer, many...), 1, "at most 64", ""},
+		{"257 payments", append(transfer, many...), 1, "at most 256", ""},
+		{"batch: a short CSV line", []string{"transfer", "--home", filepath.Join(dir, "nohome"), "--batch", file("b1.csv", "receiver,currency,amount\nbank-hk,SGD,1.00\nbank-hk,SGD\n")}, 1,
+			"b1.csv:3: \"bank-hk,SGD\" is not receiver,currency,amount[,beneficiary]", "bank-hk,SGD,1250.50"},
+		{"batch: a JSON line's currency", []string{"transfer", "--batch", file("b2.jsonl", `{"receiver": "bank-hk", "currency": "SGD", "amount": "1"}`+"\n\n"+`{"receiver": "bank-hk", "currency": "XYZ", "amount": "1"}`+"\n")}, 1,
+			"b2.jsonl:3: currency", ""},
+		{"batch: a JSON line's unknown field", []string{"transfer", "--batch", file("b3.jsonl", `{"receiver": "bank-hk", "currency": "SGD", "amount": "1", "memo": "x"}`+"\n")}, 1,
+			"b3.jsonl:1: json: unknown field", `{"receiver": "bank-hk"`},
+		{"batch: thousands in a quoted amount", []string{"transfer", "--batch", file("b4.csv", "bank-hk,SGD,\"1,500\"\n")}, 1,
+			"b4.csv:1: amount \"1,500\": thousands separators", "write 1500.00"},
+		{"batch: a bad receiver", []string{"transfer", "--batch", file("b5.csv", "Bank HK,SGD,1\n")}, 1, `b5.csv:1: receiver "Bank HK"`, ""},
+		{"batch: a short beneficiary", []string{"transfer", "--batch", file("b6.csv", "bank-hk,SGD,1,abcd\n")}, 1, "b6.csv:1: beneficiary", ""},
+		{"batch: empty", []string{"transfer", "--batch", file("b7.csv", "# nothing\n")}, 1, "holds no payment", "bank-hk,SGD,1250.50"},
+		{"batch and --to", append(transfer, "--batch", file("b8.csv", "bank-hk,SGD,1\n")), 1, "leave out --to", ""},
+		{"window without batch", append(transfer, "--amount", "1", "--batch-window", "1s"), 1, "--batch-window needs --batch", "--batch -"},
 		{"beneficiary with several", append(transfer, "--amount", "1", "--amount", "2", "--beneficiary", strings.Repeat("ab", 32)), 1, "single payment", ""},
 		{"mint thousands", []string{"mint", "--to", "bank-hk", "--currency", "SGD", "--amount", "1,500"}, 1, "thousands separators", "write 1500.00"},
 		{"mint twice", []string{"mint", "--to", "bank-hk", "--currency", "SGD", "--amount", "1", "--amount", "2"}, 2, "more than once", ""},

@@ -295,24 +295,45 @@ func printBalances(cmd *cobra.Command, ctx context.Context, s *session, asJSON b
 }
 
 func newTransferCmd() *cobra.Command {
-	var home, node, to, currency, amountsFile, beneficiary string
+	var home, node, to, currency, amountsFile, beneficiary, batchFile string
 	var amounts []string
 	var wait, noAudit bool
+	var window time.Duration
 	cmd := &cobra.Command{
-		Use:   "transfer --home DIR --to BANK --currency SGD --amount 1250.50 [--amount A…] [--beneficiary TOKEN] [--wait]",
-		Short: "Pay another bank; prints the transaction id",
-		Long: `Pay another bank; prints the transaction id.
+		Use:   "transfer --home DIR (--to BANK --currency SGD --amount 1250.50 [--amount A…] [--beneficiary TOKEN] | --batch FILE [--batch-window 2s]) [--wait]",
+		Short: "Pay other banks; prints the transaction id",
+		Long: `Pay other banks; prints the transaction id.
 
 One --amount makes one payment. Several (--amount 10 --amount 20.5, or
---amounts-file with one amount per line) make one bulk transfer: up to 64
-payments to one bank in one currency under one HE flow ciphertext. Amounts
-are decimals in the currency's major units, without thousands separators.
+--amounts-file with one amount per line) make one batch to one bank in one
+currency. Amounts are decimals in the currency's major units, without
+thousands separators.
+
+--batch FILE pays every line of FILE ('-': standard input), to any banks in
+any currencies, in batches of up to 256 payments, one transaction each
+(its id printed), each payment with its own proof, memos and status and one
+HE flow per currency. A line is CSV, receiver,currency,amount[,beneficiary]
+(a header line naming the columns may come first), or a JSON object
+{"receiver": "bank-hk", "currency": "SGD", "amount": "1250.50",
+"beneficiary": "<hex>"}; blank lines and '#' comments are skipped. A line
+that does not parse is named with its line number and nothing is sent.
+
+--batch-window DURATION streams instead: it reads the lines as they come
+(from a pipe, say) and sends the payments that arrive within DURATION of
+the first one of a batch together, or sooner when 256 are gathered, until
+the input ends; a bad line stops it after the batch gathered so far.
 
 With --wait, the command exits 0 once the transfer is committed: a local
 step that fails afterwards (syncing the wallet) is a warning saying what to
 run, never a reason to send the payment again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if batchFile != "" {
+				return transferBatch(cmd, home, node, batchFile, window, noAudit, wait, to != "" || currency != "" || len(amounts) > 0 || amountsFile != "" || beneficiary != "")
+			}
+			if window != 0 {
+				return withHint(failf("--batch-window needs --batch"), "stream payment lines with --batch - --batch-window 2s")
+			}
 			c, err := ledger.ParseCurrency(currency)
 			if err != nil {
 				return failf("--currency: %v", err)
@@ -344,7 +365,7 @@ run, never a reason to send the payment again.`,
 			snd.NoAudit = noAudit
 			var id ledger.TxID
 			if len(amts) > 1 {
-				id, err = snd.BulkTransfer(ctx, to, c, amts)
+				id, err = snd.BulkTransfer(ctx, to, c, amts) // a batch to one bank
 			} else {
 				id, err = snd.Transfer(ctx, party.TransferRequest{To: to, Currency: c, Amount: amts[0], Beneficiary: ben})
 			}
@@ -362,7 +383,46 @@ run, never a reason to send the payment again.`,
 	cmd.Flags().StringVar(&beneficiary, "beneficiary", "", "receiver's registered beneficiary token (hex); without it the payment settles bank to bank")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the payment is committed")
 	cmd.Flags().BoolVar(&noAudit, "no-audit-memo", false, "do not seal the opening to the regulator")
+	cmd.Flags().StringVar(&batchFile, "batch", "", "file of payments, CSV or JSON lines (receiver, currency, amount, beneficiary); '-' reads standard input")
+	cmd.Flags().DurationVar(&window, "batch-window", 0, "with --batch: read payments as they arrive and send those within this window of each other as one batch")
 	return cmd
+}
+
+// transferBatch is 'sable transfer --batch'.
+func transferBatch(cmd *cobra.Command, home, node, file string, window time.Duration, noAudit, wait, single bool) error {
+	if single {
+		return withHint(failf("--batch gives every payment; leave out --to, --currency, --amount, --amounts-file and --beneficiary"), "put the payment in the file: bank-hk,SGD,1250.50")
+	}
+	if window < 0 {
+		return failf("--batch-window %s is negative", window)
+	}
+	var batches [][]party.TransferRequest
+	if window == 0 {
+		reqs, err := readBatchFile(file, cmd.InOrStdin())
+		if err != nil {
+			return err
+		}
+		batches = chunks(reqs)
+	}
+	s, ctx, done, err := begin(home, node)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s.Sender.NoAudit = noAudit
+	if window == 0 {
+		return sendBatches(cmd, ctx, s, batches, wait)
+	}
+	in := cmd.InOrStdin()
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return failf("--batch: %v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	return streamBatches(cmd, ctx, s, file, in, window, wait)
 }
 
 // waitFor waits until id is committed. A rejection, or a wait that ends

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -128,6 +129,45 @@ func TestCommittedIsSuccess(t *testing.T) {
 	}
 	if r := sable(t, "wallet", "sync", "--home", payee.Home); r.code != 0 || !strings.Contains(r.stdout, "4 payments received") {
 		t.Fatalf("payee sync: %q %q", r.stdout, r.stderr)
+	}
+
+	// a batch file: two banks, two currencies, one transaction
+	other := l.Banks[2]
+	batch := filepath.Join(t.TempDir(), "batch.csv")
+	os.WriteFile(batch, []byte("receiver,currency,amount\n"+payee.ID+",SGD,2.00\n# the USD desk\n"+other.ID+",USD,3.25\n"+payee.ID+",USD,1.00\n"), 0o644)
+	r = sable(t, "transfer", "--home", payer.Home, "--batch", batch, "--wait")
+	if r.code != 0 || !strings.Contains(r.stderr, "batch of 3 payments") || len(strings.Fields(r.stdout)) != 1 {
+		t.Fatalf("transfer --batch: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if b := balances(t, payer.Home); b["SGD"] != "980.50" || b["USD"] != "995.75" {
+		t.Fatalf("payer after the batch: %v, want SGD 980.50 and USD 995.75", b)
+	}
+	for home, want := range map[string]string{payee.Home: "2 payments received", other.Home: "1 payments received"} {
+		if r := sable(t, "wallet", "sync", "--home", home); r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Fatalf("sync %s: %q %q, want %q", home, r.stdout, r.stderr, want)
+		}
+	}
+
+	// --batch-window: lines streamed through a pipe, two apart by more
+	// than the window, make two batches
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	go func() {
+		defer pw.Close()
+		fmt.Fprintf(pw, `{"receiver": %q, "currency": "SGD", "amount": "0.10"}`+"\n", payee.ID)
+		fmt.Fprintf(pw, `{"receiver": %q, "currency": "SGD", "amount": "0.20"}`+"\n", other.ID)
+		time.Sleep(1500 * time.Millisecond)
+		fmt.Fprintf(pw, `{"receiver": %q, "currency": "USD", "amount": "0.30"}`+"\n", payee.ID)
+	}()
+	r = sable(t, "transfer", "--home", payer.Home, "--batch", fmt.Sprintf("/dev/fd/%d", pr.Fd()), "--batch-window", "300ms", "--wait")
+	if r.code != 0 || !strings.Contains(r.stderr, "batch of 2 payments") || !strings.Contains(r.stderr, "batch of 1 payments") || len(strings.Fields(r.stdout)) != 2 {
+		t.Fatalf("transfer --batch-window: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if b := balances(t, payer.Home); b["SGD"] != "980.20" || b["USD"] != "995.45" {
+		t.Fatalf("payer after the streamed batches: %v", b)
 	}
 }
 
