@@ -89,6 +89,30 @@ func TestFXCommands(t *testing.T) {
 	}
 	wantError(t, sable(t, "fx", "submit", "--home", sg.Home, "--in", filled), 1, "stale")
 
+	// A fill the payer never submits: once the payer's nonce is taken by
+	// another transaction, the provider's wallet forgets it, and its next
+	// fill is proved against its whole balance again (else code 14).
+	abandoned, filled2 := filepath.Join(dir, "abandoned.json"), filepath.Join(dir, "abandoned-filled.json")
+	if r := sable(t, "fx", "request", "--home", sg.Home, "--quote", id, "--amount", "10", "--to", us.ID, "--out", abandoned); r.code != 0 {
+		t.Fatalf("fx request: %q", r.stderr)
+	}
+	if r := sable(t, "fx", "fill", "--home", hk.Home, "--in", abandoned, "--out", filled2); r.code != 0 {
+		t.Fatalf("fx fill: %q", r.stderr)
+	}
+	if r := sable(t, "transfer", "--home", sg.Home, "--to", us.ID, "--currency", "USD", "--amount", "1", "--wait"); r.code != 0 {
+		t.Fatalf("transfer: %q", r.stderr)
+	}
+	req3, filled3 := filepath.Join(dir, "req3.json"), filepath.Join(dir, "filled3.json")
+	if r := sable(t, "fx", "request", "--home", sg.Home, "--quote", id, "--amount", "20", "--to", us.ID, "--out", req3); r.code != 0 {
+		t.Fatalf("fx request: %q", r.stderr)
+	}
+	if r := sable(t, "fx", "fill", "--home", hk.Home, "--in", req3, "--out", filled3); r.code != 0 {
+		t.Fatalf("fx fill: %q", r.stderr)
+	}
+	if r := sable(t, "fx", "submit", "--home", sg.Home, "--in", filled3, "--wait"); r.code != 0 {
+		t.Fatalf("fx submit after an abandoned fill: exit %d %q", r.code, r.stderr)
+	}
+
 	for _, p := range []testnet.Party{hk, us} {
 		if r := sable(t, "wallet", "sync", "--home", p.Home); r.code != 0 {
 			t.Fatalf("%s: wallet sync: %q", p.ID, r.stderr)
@@ -97,16 +121,16 @@ func TestFXCommands(t *testing.T) {
 	for _, c := range []struct {
 		home, cur, want string
 	}{
-		{sg.Home, "USD", "9999000.00"}, {sg.Home, "SGD", "10000000.00"},
-		{hk.Home, "USD", "10001000.00"}, {hk.Home, "SGD", "9998659.80"},
-		{us.Home, "SGD", "10001340.20"}, {us.Home, "USD", "10000000.00"},
+		{sg.Home, "USD", "9998979.00"}, {sg.Home, "SGD", "10000000.00"}, // 1,000 + 20 swapped, 1 paid
+		{hk.Home, "USD", "10001020.00"}, {hk.Home, "SGD", "9998633.00"}, // 1,340.20 + 26.80 delivered
+		{us.Home, "SGD", "10001367.00"}, {us.Home, "USD", "10000001.00"},
 	} {
 		if got := balances(t, c.home)[c.cur]; got != c.want {
 			t.Errorf("%s %s %s, want %s", filepath.Base(c.home), c.cur, got, c.want)
 		}
 	}
 	r = sable(t, "fx", "quotes", "--home", sg.Home, "--json")
-	if json.Unmarshal([]byte(r.stdout), &qs) != nil || len(qs) != 1 || qs[0].Fills != 1 {
+	if json.Unmarshal([]byte(r.stdout), &qs) != nil || len(qs) != 1 || qs[0].Fills != 2 {
 		t.Fatalf("quote after one fill %+v", qs)
 	}
 }

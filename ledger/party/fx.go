@@ -22,7 +22,8 @@ package party
 //
 // The provider's wallet records each fill (fx/fill/<txid>) and each
 // quote's band opening (fx/band/<quote id>): SettleFills folds a committed
-// fill into its balance and band, and forgets a rejected one. Fills in
+// fill into its balance and band, and forgets one that can no longer
+// commit (rejected, its quote expired, or its payer's nonce taken). Fills in
 // flight are taken out of the available B the next fill is proved
 // against, but not out of what the provider's own transfers see: a
 // transfer sent while a fill is in flight goes stale when the fill
@@ -292,7 +293,7 @@ func (s *Sender) FillSwap(ctx context.Context, tx *ledger.Tx) (err error) {
 	if err := tx.SignProvider(me.ChainID, s.W.id.Sign); err != nil {
 		return err
 	}
-	return s.W.putFill(&fill{TxID: tx.ID(), Quote: body.Quote, Currency: q.BuyCurrency(), Amount: b, Created: time.Now().Unix()})
+	return s.W.putFill(&fill{TxID: tx.ID(), Quote: body.Quote, Currency: q.BuyCurrency(), Amount: b, Created: time.Now().Unix(), Payer: tx.Sender, Nonce: tx.Nonce})
 }
 
 func providerOf(b *ledger.Swap) string {
@@ -402,6 +403,8 @@ type fill struct {
 	Currency ledger.Currency
 	Amount   ledger.Opening // leg B
 	Created  int64
+	Payer    string // the swap's sender, and its nonce: once another transaction
+	Nonce    uint64 // of the payer holds it, the swap can no longer commit
 }
 
 func fillKey(id ledger.TxID) []byte { return append([]byte("fx/fill/"), id[:]...) }
@@ -414,6 +417,8 @@ func (f *fill) encode() []byte {
 	w.Fixed(f.Currency[:])
 	encodeOpening(w, f.Amount)
 	w.U64(uint64(f.Created))
+	w.Str(f.Payer)
+	w.U64(f.Nonce)
 	return w.B
 }
 
@@ -425,6 +430,8 @@ func decodeFill(raw []byte) (*fill, error) {
 	r.Fixed(f.Currency[:])
 	f.Amount = decodeOpening(r)
 	f.Created = int64(r.U64())
+	f.Payer = r.Str(ledger.MaxIDLen)
+	f.Nonce = r.U64()
 	return f, corrupt("wallet fill", r.Done())
 }
 
@@ -516,8 +523,10 @@ func (s *Sender) fillable(c ledger.Currency, amount uint64, what string) (ledger
 }
 
 // SettleFills folds each fill the ledger committed into the provider's
-// balance and the quote's band, and forgets each one it rejected. A fill
-// the ledger does not know yet stays in flight.
+// balance and the quote's band, and forgets each one that will not commit:
+// rejected, or whose quote has expired, or whose payer's nonce another
+// transaction took (a request the payer never submitted). Any other fill
+// stays in flight.
 func (s *Sender) SettleFills(ctx context.Context) error { return s.W.SettleFills(ctx, s.C) }
 
 // SettleFills is Sender.SettleFills for a wallet; Sync runs it.
@@ -527,19 +536,28 @@ func (w *Wallet) SettleFills(ctx context.Context, c *client.Client) error {
 		return err
 	}
 	for _, f := range fs {
+		// The quote and the payer's nonce are read before the status: a
+		// swap that commits in between shows as committed.
+		q, err := c.Quote(ctx, f.Quote)
+		if err != nil {
+			return err
+		}
+		payer, err := c.Party(ctx, f.Payer)
+		if err != nil {
+			return err
+		}
 		o, err := c.Settled(ctx, f.TxID)
 		if err != nil {
 			return err
 		}
-		switch o.State {
-		case "committed":
-			if err := w.foldFill(f); err != nil {
-				return err
-			}
-		case "rejected":
-			if err := w.write(func(b *pebble.Batch) error { return b.Delete(fillKey(f.TxID), nil) }); err != nil {
-				return err
-			}
+		switch {
+		case o.State == "committed":
+			err = w.foldFill(f)
+		case o.State == "rejected" || !q.Live || payer.Nonce > f.Nonce:
+			err = w.write(func(b *pebble.Batch) error { return b.Delete(fillKey(f.TxID), nil) })
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
