@@ -23,6 +23,13 @@
 // sends many payments in a block puts each in its own group of one
 // ciphertext (Encrypt takes a map from group to flow).
 //
+// A batch of payments in one ciphertext need not give each payment its
+// own group: EncryptBatch encrypts per-group sums (a group holding the sum
+// of several payments' flows, amounts and blindings as integers) at a load
+// equal to the number of payments, which is what a sum of that many fresh
+// flows would carry, so the capacity accounting of Add stays sound (it
+// refuses a sum that weighs more than the claimed load).
+//
 // Decryption recombines limbs exactly: Σ limb_i·2^(8i) for the amount,
 // Σ limb_i·2^(23i) for the blinding, as big.Int. The caller reduces the
 // blinding sum modulo the curve order.
@@ -41,9 +48,12 @@
 // no layout with 19-slot groups holds more flows. Fewer limbs buy few
 // groups at a steep price: 10 limbs give 12 more groups (5%) for an eighth
 // of the capacity, below the 2^25 flows of the former 128-bit layout
-// (6 limbs of 24 bits, 292 groups). Groups beyond the 64 payments of a
-// bulk transfer save no bytes today: a single flow is one ciphertext in any
-// layout, a full bulk 95,249/64 ≈ 1,488 bytes per payment. Narrower limbs
+// (6 limbs of 24 bits, 292 groups). Groups are what a ledger's layout
+// spends: the ledger gives each of a currency's aggregates (accounts,
+// corridors, totals) a group of one ciphertext, its book, so more groups
+// serve more banks and countries per currency; bytes per payment do not
+// depend on them (a batch's flow is one ciphertext for up to 256
+// payments, 372 bytes each). Narrower limbs
 // (w ≤ 22) need a twelfth limb and lose 11 groups for capacity the ledger
 // does not need between epoch closes. The amount keeps 8 limbs of 8 bits:
 // the FX budget below rests on them (a limb of 255·L times a rate).
@@ -118,7 +128,9 @@
 //     deviation). Seven currencies × 100,000 flows at rates up to 2^21−1
 //     (2.097 at a 10^6 scale) use 67% of the budget; at today's seven rates
 //     to USD (sum ≈ 3.8·10^6) each currency aggregate may hold ~580,000
-//     flows. This argument does not hold against a sender who floods its
+//     flows; a ledger that keeps a currency's aggregates as the groups of
+//     one book multiplies the whole book, so every payment of the
+//     currency counts, and closes its epoch sooner. This argument does not hold against a sender who floods its
 //     flow with noise (2^25 times a rate of 10^6 is past MaxNoise while
 //     every plain aggregate still decrypts), so the audit checks an FX
 //     total against the same weighted sum of the plain aggregates and
