@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/node"
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/testnet"
 )
 
@@ -129,6 +131,18 @@ func TestFXCommands(t *testing.T) {
 			t.Errorf("%s %s %s, want %s", filepath.Base(c.home), c.cur, got, c.want)
 		}
 	}
+	// The payer's wallet, lost, is rebuilt from the ledger: its swaps' self-memos give leg A.
+	before := balances(t, sg.Home)
+	if err := os.RemoveAll(party.WalletDir(sg.Home)); err != nil {
+		t.Fatal(err)
+	}
+	if r := sable(t, "wallet", "recover", "--home", sg.Home); r.code != 0 {
+		t.Fatalf("wallet recover of a payer with swaps: exit %d %q", r.code, r.stderr)
+	}
+	if after := balances(t, sg.Home); !reflect.DeepEqual(after, before) {
+		t.Fatalf("balances after recover %v, before %v", after, before)
+	}
+
 	r = sable(t, "fx", "quotes", "--home", sg.Home, "--json")
 	if json.Unmarshal([]byte(r.stdout), &qs) != nil || len(qs) != 1 || qs[0].Fills != 2 {
 		t.Fatalf("quote after one fill %+v", qs)

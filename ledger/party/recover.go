@@ -490,6 +490,8 @@ func (r *rebuild) fold(tx *ledger.Tx) error {
 		return r.moveSupply(b.Currency, o, ledger.ZeroOpening(), false)
 	case *ledger.ApplyPending:
 		return r.apply(b)
+	case *ledger.Swap: // the payer's leg A; leg B is the provider's, and a quote moves nothing
+		return r.debit(b.Sell, tx.Nonce, 0, b.SelfMemoA, b.AmountA)
 	}
 	return nil // registrations and epoch closes move no opening
 }
