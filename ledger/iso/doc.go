@@ -9,7 +9,7 @@
 //	instruction.go  the checks of one credit transfer, in order: ids, debtor agent, receiver, amount, creditor
 //	reason.go   ISO external status reason codes, and Sable's rejection codes mapped to them
 //	store.go    the message store: (message id, end-to-end id, UETR) → txid and status
-//	submit.go   pays checked instructions through a Payer: one bulk transfer per receiver and currency
+//	submit.go   pays checked instructions through a Payer: one batch transfer per receiver and currency
 //	pacs002.go  pacs.002.001.10 status reports
 //	history.go  the account's entries read back from the ledger with the bank's memo key
 //	camt.go     camt.053.001.08 statements and camt.054.001.08 notifications
@@ -48,9 +48,12 @@
 //   - A message id is recorded in the store before the first payment is
 //     sent, so a resubmission with the same message id is refused (DUPL),
 //     never paid twice, even after a crash half-way.
-//   - The credit transfers to one bank in one currency go as one bulk
-//     transfer (up to ledger.MaxBulkPayments, each payment to its own
-//     token), the others as single transfers. Each transaction's status in
+//   - The credit transfers to one bank in one currency go as one batch
+//     transfer (up to ledger.MaxBatchPayments, each payment to its own
+//     token), the others as single transfers: a batch can mix banks and
+//     currencies, but one payment it cannot make refuses it whole, so
+//     grouping by bank and currency keeps a bad token or a short balance
+//     from refusing the message's other payments. Each transaction's status in
 //     pacs.002 is its own: a ledger transaction refused does not undo the
 //     others, so a message may be paid in part (GrpSts PART).
 //   - The store, and every document written to a file, is written by temp
