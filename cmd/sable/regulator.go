@@ -33,7 +33,7 @@ func newRegulatorCmd() *cobra.Command {
 		Short: "Serve a regulator party's decryption shares, or rotate the parties' collective HE key",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newRegulatorServeCmd())
+	cmd.AddCommand(newRegulatorServeCmd(), newRegulatorRotateCmd())
 	return cmd
 }
 
@@ -274,4 +274,79 @@ func epochInForce(ctx context.Context, src any) (uint32, error) {
 		return 0, nil
 	}
 	return ep.Epoch, err
+}
+
+func newRegulatorRotateCmd() *cobra.Command {
+	var regulators, keys, node string
+	var threshold int
+	cmd := &cobra.Command{
+		Use:   "rotate --node URL --regulators DIR,DIR,… --threshold T --keys DIR",
+		Short: "Move the regulator parties to a new collective HE key: every book is key-switched to it, nothing decrypted",
+		Long: `Audits with the key in force (a rotation ends the books' bisection trail, so it
+is refused unless everything checks), makes the next epoch's t-of-n key for the
+parties of --regulators (each home gets its share, he.share.N, next to the old
+one), has t of them switch every book that holds a flow to it, and submits the
+rotation signed by the regulator (--keys). Wallets then encrypt to the new key.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if regulators == "" || keys == "" || node == "" {
+				return withHint(failf("--regulators, --keys and --node are required"), "--regulators lists every party's home (DIR/regulators/SG,…), --keys the regulator's home that signs (DIR/regulator)")
+			}
+			homes := strings.Split(regulators, ",")
+			if threshold < 2 || threshold > len(homes) {
+				return withHint(failf("--threshold %d for %d regulator parties", threshold, len(homes)), fmt.Sprintf("the new key needs a threshold from 2 to %d", len(homes)))
+			}
+			s, err := openSession(keys, node)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := commandContext()
+			defer cancel()
+			r, err := audit.Rotate(ctx, s.Client, homes, threshold, s.Sender)
+			if err != nil {
+				return ledgerError(err)
+			}
+			if err := waitFor(cmd, ctx, s, r.TxID); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key epoch %d: a %d-of-%d key, each party's share written to its home (he.share.%d); %d books switched in transaction %s\n",
+				r.Epoch, r.Threshold, r.Parties, r.Epoch, len(r.Books), r.TxID)
+			return closeSwitched(cmd, ctx, s, homes, r)
+		},
+	}
+	cmd.Flags().StringVar(&regulators, "regulators", "", "every regulator party's home, comma-separated: the new key is shared among them")
+	cmd.Flags().IntVar(&threshold, "threshold", 0, "parties needed to decrypt under the new key")
+	cmd.Flags().StringVar(&keys, "keys", "", "the regulator's home: it signs the rotation")
+	cmd.Flags().StringVar(&node, "node", "", "a validator's RPC address, e.g. http://127.0.0.1:26607")
+	return cmd
+}
+
+// closeSwitched closes the epoch of the switched books under the new key,
+// through t of the new parties: a switched book carries the switch's
+// noise, which leaves no room for the FX total and counts for half its
+// capacity; re-encrypted, it is an ordinary book again. A book the
+// parties will not open yet (fewer than k payments in a group) is left
+// switched, with a warning.
+func closeSwitched(cmd *cobra.Command, ctx context.Context, s *session, homes []string, r *audit.Rotation) error {
+	if len(r.Books) == 0 {
+		return nil
+	}
+	s.Sender.ForgetEpoch() // sign the close for the new epoch
+	op, _, err := regulatorsOpener(ctx, strings.Join(homes[:r.Threshold], ","), s.Client)
+	if err != nil {
+		return failf("%v", err)
+	}
+	ids, err := audit.NewWith(s.Client, op, audit.DefaultFXRates()).Close(ctx, s.Sender, r.Books)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "sable: warning: the switched books are not closed under the new key (%v): they hold their sums, but the USD total is not computed on them until they are\n", err)
+		return nil
+	}
+	for _, id := range ids {
+		if err := waitFor(cmd, ctx, s, id); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "epoch closed under the new key: %d books re-encrypted\n", len(r.Books))
+	return nil
 }

@@ -5,16 +5,23 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sable-settlement/sable/he"
+	"github.com/sable-settlement/sable/internal/localnet"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/audit"
+	"github.com/sable-settlement/sable/ledger/client"
+	"github.com/sable-settlement/sable/ledger/node"
+	"github.com/sable-settlement/sable/ledger/party"
+	"github.com/sable-settlement/sable/ledger/testnet"
 	"github.com/sable-settlement/sable/zkp"
 )
 
@@ -77,6 +84,7 @@ func TestRegulatorServe(t *testing.T) {
 		}
 		info.Ciphertext, _ = agg.MarshalBinary()
 		info.Commitment = com.String()
+		info.Payments, info.BookPayments = uint64(n), []uint64{uint64(n)} // each its own book of one group
 		src[key] = info
 	}
 	var urls []string
@@ -181,5 +189,135 @@ func TestTestnetRegulators(t *testing.T) {
 	code, _, errs = runSable("testnet", "--validators", "1", "--out", filepath.Join(t.TempDir(), "x"), "--regulators", "SG,HK", "--threshold", "3")
 	if code != 1 || !strings.Contains(errs, "threshold from 2 to 2") {
 		t.Fatalf("a threshold above the parties: exit %d, %q", code, errs)
+	}
+}
+
+// cheatSealer encrypts one more minor unit than each payment.
+type cheatSealer struct{ honest *party.HESealer }
+
+func (c cheatSealer) SealFlow(amount uint64, blinding *big.Int) ([]byte, error) {
+	return c.honest.SealFlow(amount+1, blinding)
+}
+
+func (c cheatSealer) SealBook(sums map[int]he.GroupSum, payments uint64) ([]byte, error) {
+	out := map[int]he.GroupSum{}
+	for g, s := range sums {
+		out[g] = he.GroupSum{Amount: new(big.Int).Add(s.Amount, big.NewInt(1)), Blinding: s.Blinding}
+	}
+	return c.honest.SealBook(out, payments)
+}
+
+// TestRegulatorRotate: on a network of one validator with SG, HK, US and
+// TH sharing the key 3-of-4, banks pay, the parties rotate to a 2-of-4 key
+// ('sable regulator rotate': every home gets he.share.1, 0600), banks pay
+// under the new key, and the audit through two parties checks every
+// aggregate over both epochs; a cheating sender after the rotation is
+// named; one party of the new key audits nothing alone.
+func TestRegulatorRotate(t *testing.T) {
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond,
+		Regulators: []string{"SG", "HK", "US", "TH"}, Threshold: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Start(context.Background(), l.Validators[0].Home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	c, err := client.Dial(n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := localnet.WaitHeight(c, 2, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rpc := n.RPCAddr()
+	bank := func(id string) string {
+		for _, b := range l.Banks {
+			if b.ID == id {
+				return b.Home
+			}
+		}
+		t.Fatalf("no bank %s", id)
+		return ""
+	}
+	pay := func(amount string) {
+		t.Helper()
+		if r := sable(t, "transfer", "--home", bank("bank-sg"), "--node", rpc, "--to", "bank-hk", "--currency", "SGD", "--amount", amount, "--wait"); r.code != 0 {
+			t.Fatalf("transfer: exit %d %s", r.code, r.stderr)
+		}
+	}
+	pay("10")
+	pay("20")
+	homes := strings.Join(l.Regulators, ",")
+	start := time.Now()
+	r := sable(t, "regulator", "rotate", "--node", rpc, "--regulators", homes, "--threshold", "2", "--keys", l.Regulator.Home)
+	if r.code != 0 || !strings.Contains(r.stdout, "key epoch 1: a 2-of-4 key") {
+		t.Fatalf("rotate: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("rotation: %v\n%s", time.Since(start), r.stdout)
+	for _, h := range l.Regulators {
+		st, err := os.Stat(filepath.Join(h, "he.share.1"))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s/he.share.1: %v", h, err)
+		}
+	}
+	ep, err := c.Epoch(context.Background())
+	if err != nil || ep.Epoch != 1 || ep.Parties != 4 || ep.Threshold != 2 {
+		t.Fatalf("epoch after the rotation: %+v %v", ep, err)
+	}
+	pay("5")
+	pay("7.25")
+	two := strings.Join(l.Regulators[2:], ",") // US and TH: any two of the new key
+	r = sable(t, "audit", "--node", rpc, "--regulators", two, "--json")
+	var rep audit.Report
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &rep) != nil || !rep.Consistent {
+		t.Fatalf("audit across both epochs: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	found := false
+	for _, a := range rep.Aggregates {
+		if a.Key == "out/SGD/bank-sg" {
+			found = a.Amount == "42.25" && a.Consistent
+		}
+	}
+	if !found || rep.USDTotal == "" {
+		t.Fatalf("audit: out/SGD/bank-sg should hold 42.25 over both epochs, with a USD total: %s", r.stdout)
+	}
+	// One party of the new key does not audit alone.
+	if r := sable(t, "audit", "--node", rpc, "--regulators", l.Regulators[0], "--json"); r.code == 0 || !strings.Contains(r.stderr, "the key needs 2") {
+		t.Fatalf("one party of a 2-of-4 key: exit %d %s", r.code, r.stderr)
+	}
+
+	// A cheater after the rotation, under the new key, is named.
+	s, err := party.Open(bank("bank-sg"), rpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := ep.Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Sender.Flows = cheatSealer{party.NewHESealer(pk)}
+	cur, _ := ledger.ParseCurrency("SGD")
+	for range 2 { // two, so that every group the cheat enters holds k = 2 payments since the close
+		id, err := s.Sender.Transfer(context.Background(), party.TransferRequest{To: "bank-hk", Currency: cur, Amount: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.WaitCommitted(context.Background(), id, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	r = sable(t, "audit", "--node", rpc, "--regulators", two, "--json")
+	if r.code != 1 || json.Unmarshal([]byte(r.stdout), &rep) != nil || len(rep.Culprits) == 0 {
+		t.Fatalf("audit after a cheat: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	named := false
+	for _, cu := range rep.Culprits {
+		named = named || cu.Sender == "bank-sg" && cu.TxID != ""
+	}
+	if !named {
+		t.Fatalf("the cheater is not named: %+v", rep.Culprits)
 	}
 }

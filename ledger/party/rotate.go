@@ -52,3 +52,11 @@ func (s *Sender) Rotate(ctx context.Context, r *ledger.Rotation) (_ ledger.TxID,
 	tx := &ledger.Tx{Kind: ledger.KindRotation, Sender: s.W.id.Config.ID, Nonce: nonce, Body: r}
 	return s.submit(ctx, tx, &inflight{Debit: ledger.ZeroOpening(), Credit: ledger.ZeroOpening()})
 }
+
+// ForgetEpoch drops the key epoch read from the node, and the flow
+// sealer made from its key, so that the next transaction reads them again:
+// after a rotation this Sender sent or saw committed. A caller that set
+// Flows itself sets it again.
+func (s *Sender) ForgetEpoch() {
+	s.epoch, s.Flows, s.flowsChecked = nil, nil, false
+}
