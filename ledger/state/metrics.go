@@ -143,6 +143,8 @@ func flowOf(tx *ledger.Tx) (int, int) {
 		return len(b.Flow), 1
 	case *ledger.Burn:
 		return len(b.Flow), 1
+	case *ledger.Swap: // a flow per leg
+		return len(b.FlowA) + len(b.FlowB), 2
 	case *ledger.BatchTransfer:
 		size := 0
 		for _, k := range b.Books {
