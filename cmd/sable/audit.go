@@ -69,7 +69,7 @@ func newAuditCmd() *cobra.Command {
 	cmd.Flags().StringVar(&regulators, "regulators", "", "decrypt with t regulator parties' shares instead of he.sk: their homes (DIR/regulators/SG,…) or endpoints ('sable regulator serve', http://127.0.0.1:PORT,…)")
 	cmd.Flags().StringVar(&fx, "fx", "", "USD rates overriding the defaults, e.g. SGD=0.74,JPY=0.0067")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	cmd.Flags().BoolVar(&closeEpoch, "close", false, "after a consistent audit, close the epoch: re-encrypt every aggregate's sums and submit them, signed by the regulator")
+	cmd.Flags().BoolVar(&closeEpoch, "close", false, "after a consistent audit, close the epoch: re-encrypt every currency's book (each aggregate's group sums) and submit it, signed by the regulator")
 	return cmd
 }
 
@@ -156,8 +156,8 @@ func culpritReason(c audit.Culprit) string {
 	return c.Reason
 }
 
-// closeAll submits epoch closes for every aggregate of a consistent audit,
-// signed with the regulator's key from its home.
+// closeAll submits epoch closes for the books of every aggregate of a
+// consistent audit, signed with the regulator's key from its home.
 func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, op audit.Opener, rates audit.FXRates, rep *audit.Report) error {
 	s, err := openSession(home, node)
 	if err != nil {
@@ -165,9 +165,13 @@ func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, op aud
 	}
 	defer s.Close()
 	var keys []string
+	books := map[ledger.Currency]bool{}
 	for _, a := range rep.Aggregates {
 		if !a.Sealed {
 			keys = append(keys, a.Key)
+			if c, ok := ledger.AggCurrencyOf(a.Key); ok {
+				books[c] = true
+			}
 		}
 	}
 	ids, err := audit.NewWith(s.Client, op, rates).Close(ctx, s.Sender, keys)
@@ -179,6 +183,6 @@ func closeAll(cmd *cobra.Command, ctx context.Context, home, node string, op aud
 			return err
 		}
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "epoch closed: %d aggregates re-encrypted in %d transactions\n", len(keys), len(ids))
+	fmt.Fprintf(cmd.OutOrStdout(), "epoch closed: %d books (%d aggregates) re-encrypted in %d transactions\n", len(books), len(keys), len(ids))
 	return nil
 }
