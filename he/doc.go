@@ -316,7 +316,12 @@
 // (2^38.0) to load MaxLoad: noise 2^38.4 after the switch (bound 2^39.0),
 // 2^41.4 after the flooded decryption (MaxNoise 2^43.0), exact. A second
 // switch would pass MaxLoad: a ciphertext is switched once between epoch
-// closes, and Switch refuses the second with ErrCapacity.
+// closes, and Switch refuses the second with ErrCapacity. An FX total
+// multiplies the switch's noise by its rate, far past MaxNoise: a switched
+// ciphertext's load (half the capacity) is past RateBudget at any rate
+// above 2^16, so the audit reports no FX total on it until an epoch close
+// re-encrypts it under the new key ('sable regulator rotate' closes the
+// switched books at once).
 //
 // Security in bits. The flooding hides the old ciphertext's noise (which
 // depends on the old secret) from whoever holds the new key, even t'
