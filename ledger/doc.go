@@ -69,6 +69,16 @@
 // against 1.8–2.8 ms alone). Validators add one ciphertext per batch and
 // currency instead of four per payment.
 //
+// # FX
+//
+// A [Quote] (kind 11) offers a pair at a rate R (an integer at scale
+// zkp.FXScale, minor units of B per minor unit of A; [ParseRate]) with a
+// liquidity proof against the provider's available B. A [Swap] (kind 12)
+// is one payer's transaction carrying both legs and four proofs: leg A,
+// the rate relation (circuits/fx), leg B and the quote's band. The payer
+// and the provider sign the same bytes, the swap without the provider's
+// fill ([Tx.SigningBytes], [Tx.SignProvider]); codes 40–49 are FX's.
+//
 // # Rejections
 //
 // A refused transaction is a [Rejection]: a stable code (code.go) and a

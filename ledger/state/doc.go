@@ -41,6 +41,8 @@
 //	hl/<agg>                  an HE aggregate's load, checked against the capacity as flows are recorded
 //	g/genesis, g/chain-id     the genesis app state
 //	m/height, m/apphash       the last committed block
+//	fxq/<quote id>            an FX quote: terms, remaining band commitment, fills (fx.go)
+//	fxr/<fill id>             a filled swap request, so none is filled twice
 //
 // This package must never be imported by a party's or the regulator's
 // code: they read the ledger through ledger/client. It never decrypts a
