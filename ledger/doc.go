@@ -21,7 +21,8 @@
 // # Transactions
 //
 // A [Tx] is a version, a [Kind], a sender, a nonce, a [Body] and an Ed25519
-// signature over a domain label, the chain id and everything else. There is
+// signature over a domain label, the chain id (bound to the regulators'
+// key epoch once they have rotated: [EpochDomain]) and everything else. There is
 // exactly one encoding per transaction ([Tx.Encode], [DecodeTx]), with hard
 // size limits checked before any allocation; [DecodeTx] also checks every
 // commitment as a point of the prime-order subgroup and every proof's

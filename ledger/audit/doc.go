@@ -64,6 +64,17 @@
 // aggregates read a block apart can still differ by one flow (the
 // monitor's disclosure rule governs what is published).
 //
+// # Key epochs
+//
+// [Rotate] moves the parties to a new collective key: an audit under the
+// key in force (everything must check, since the rotation ends the books'
+// bisection trail), the next epoch's shares written next to the old ones
+// in every home ([LoadRegulatorHomeAt] reads an epoch's), every book that
+// holds a flow key-switched by t old parties (he.Switch, nothing
+// decrypted), and one rotation transaction. Afterwards the parties
+// decrypt with the new epoch's shares, and epoch closes re-encrypt to the
+// key in force.
+//
 // This package must never import ledger/state, and never reports an
 // aggregate's figure that rests on one flow; a culprit's reason never
 // names an amount.

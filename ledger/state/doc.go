@@ -43,6 +43,7 @@
 //	m/height, m/apphash       the last committed block
 //	fxq/<quote id>            an FX quote: terms, remaining band commitment, fills (fx.go)
 //	fxr/<fill id>             a filled swap request, so none is filled twice
+//	e/current, e/<epoch>      the regulators' key epoch in force, each rotated epoch's key (rotate.go)
 //
 // This package must never be imported by a party's or the regulator's
 // code: they read the ledger through ledger/client. It never decrypts a
