@@ -141,9 +141,14 @@ func (tx *Tx) PaymentContexts(chainID string) []zkp.Context {
 		return nil
 	}
 	unproved := tx.unproved()
+	prefix := zkp.NewContextPrefix("sable/tx-ctx/v1", []byte(chainID), unproved) // the transaction hashed once, not once per payment
 	out := make([]zkp.Context, len(b.Payments))
 	for j := range out {
-		out[j] = zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), unproved, binary.BigEndian.AppendUint32(nil, uint32(j)))
+		idx := binary.BigEndian.AppendUint32(nil, uint32(j))
+		var err error
+		if out[j], err = prefix.With(idx); err != nil {
+			out[j] = zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), unproved, idx)
+		}
 	}
 	return out
 }

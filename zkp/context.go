@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
@@ -33,6 +34,39 @@ func NewContext(domain string, parts ...[]byte) Context {
 	h.Sum(c[:0])
 	c[0] &= 0x1f
 	return c
+}
+
+// ContextPrefix is the hash of a domain label and the leading parts that
+// several contexts share, so that each of them hashes only what follows:
+// the contexts of a batch's payments share the whole transaction and differ
+// in the payment's index, and hashing the transaction once per payment made
+// a batch's contexts cost its size times its payments.
+type ContextPrefix struct{ h hash.Hash }
+
+// NewContextPrefix hashes domain and parts once.
+func NewContextPrefix(domain string, parts ...[]byte) *ContextPrefix {
+	h := sha256.New()
+	writeFramed(h, []byte(domain))
+	for _, p := range parts {
+		writeFramed(h, p)
+	}
+	return &ContextPrefix{h: h}
+}
+
+// With returns the context of the prefix's parts followed by parts: the
+// same as NewContext(domain, prefix parts..., parts...).
+func (c *ContextPrefix) With(parts ...[]byte) (Context, error) {
+	h, err := c.h.(hash.Cloner).Clone()
+	if err != nil {
+		return Context{}, fmt.Errorf("zkp: context: %w", err)
+	}
+	for _, p := range parts {
+		writeFramed(h, p)
+	}
+	var out Context
+	h.Sum(out[:0])
+	out[0] &= 0x1f
+	return out, nil
 }
 
 func writeFramed(h interface{ Write([]byte) (int, error) }, b []byte) {

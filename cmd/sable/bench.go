@@ -28,11 +28,15 @@ type benchFlags struct {
 	noKill     bool
 	skipLedger bool
 
-	preproved     bool
-	rate          float64
-	perTx         int
-	timeoutCommit time.Duration
-	profile       time.Duration
+	preproved      bool
+	rate           float64
+	perTx          int
+	timeoutCommit  time.Duration
+	timeoutPropose time.Duration
+	blockBytes     int64
+	blockGas       int64
+	netDir         string
+	profile        time.Duration
 }
 
 func (f *benchFlags) register(cmd *cobra.Command) {
@@ -55,6 +59,10 @@ func (f *benchFlags) registerLedger(cmd *cobra.Command) {
 	fl.Float64Var(&f.rate, "rate", 100, "with --preproved: payments per second offered, shared by the banks")
 	fl.IntVar(&f.perTx, "per-tx", 0, "with --preproved: payments per transaction (default: the most one carries)")
 	fl.DurationVar(&f.timeoutCommit, "timeout-commit", 0, "the validators' consensus timeout_commit (default: the testnet's)")
+	fl.DurationVar(&f.timeoutPropose, "timeout-propose", 0, "the validators' consensus timeout_propose (default: the testnet's)")
+	fl.Int64Var(&f.blockBytes, "block-bytes", 0, "the chain's largest block in bytes (default: the testnet's)")
+	fl.StringVar(&f.netDir, "dir", "", "with --preproved: write the network here and keep it (logs, stores) instead of a temporary directory")
+	fl.Int64Var(&f.blockGas, "block-proofs", 0, "the chain's most proofs in a block, its max_gas (default: the testnet's; -1: none)")
 	fl.DurationVar(&f.profile, "profile", 0, "with --preproved: take a CPU profile of validator 0 this long in the middle of the window, and report its top")
 }
 
@@ -296,8 +304,9 @@ func runPreproved(cmd *cobra.Command, f *benchFlags) error {
 		return failf("%v", err)
 	}
 	opt := bench.LedgerOptions{Quick: f.quick, Validators: f.validators, Duration: f.duration, Kill: !f.noKill,
-		Sable: self, Progress: pr, Rate: f.rate, PerTx: f.perTx, Profile: f.profile}
-	opt.Testnet.TimeoutCommit = f.timeoutCommit
+		Sable: self, Progress: pr, Rate: f.rate, PerTx: f.perTx, Profile: f.profile, Dir: f.netDir}
+	opt.Testnet.TimeoutCommit, opt.Testnet.TimeoutPropose = f.timeoutCommit, f.timeoutPropose
+	opt.Testnet.BlockMaxBytes, opt.Testnet.BlockMaxGas = f.blockBytes, f.blockGas
 	r, err := bench.LedgerPreproved(opt)
 	pr.done()
 	if err != nil {

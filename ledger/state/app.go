@@ -186,9 +186,10 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	tx, rej := a.txs.decode(req.Tx)
-	if rej == nil {
-		rej = a.exec.precheck(a.check, tx)
+	d := a.txs.decode(req.Tx)
+	tx, rej := d.tx, d.rej
+	if rej == nil && req.Type != abci.CHECK_TX_TYPE_RECHECK { // a recheck finds its verdicts cached
+		rej = a.exec.precheck(a.check, tx, d.proofs(a.exec))
 	}
 	if rej == nil {
 		rej = a.exec.apply(a.check, tx, a.height+1, 0)
@@ -197,8 +198,14 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if rej != nil {
 		return &abci.CheckTxResponse{Code: rej.Code, Log: rej.Msg, Codespace: "sable"}, nil
 	}
-	return &abci.CheckTxResponse{Code: ledger.CodeOK, GasWanted: 1}, nil
+	return &abci.CheckTxResponse{Code: ledger.CodeOK, GasWanted: gas(d.proofs(a.exec))}, nil
 }
+
+// gas is what a transaction costs a block: its proofs, at least 1. The
+// chain's consensus limit on a block's gas (block.max_gas) then bounds the
+// proofs a validator must verify for one block, and so the time it takes
+// to prepare and process it, whatever the transactions' sizes.
+func gas(proofs []batchItem) int64 { return max(1, int64(len(proofs))) }
 
 // PrepareProposal keeps the transactions that pass in order, within the
 // block's byte limit.
@@ -212,9 +219,10 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		if size+int64(len(raw)) > req.MaxTxBytes {
 			break
 		}
-		tx, rej := a.txs.decode(raw)
+		d := a.txs.decode(raw)
+		rej := d.rej
 		if rej == nil {
-			rej = a.exec.apply(o, tx, req.Height, uint32(i))
+			rej = a.exec.apply(o, d.tx, req.Height, uint32(i))
 		}
 		if rej == nil {
 			kept = append(kept, raw)
@@ -230,12 +238,12 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
-	txs, rejs := a.decodeAll(req.Txs)
+	txs := a.decodeAll(req.Txs)
 	a.preverify(txs) // all proofs in one batch per circuit (txcache.go)
-	for i, tx := range txs {
-		rej := rejs[i]
+	for i, d := range txs {
+		rej := d.rej
 		if rej == nil {
-			rej = a.exec.apply(o, tx, req.Height, uint32(i))
+			rej = a.exec.apply(o, d.tx, req.Height, uint32(i))
 		}
 		if rej != nil {
 			a.metrics.reject(stageProposal, rej)
@@ -252,12 +260,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
-	txs, rejs := a.decodeAll(req.Txs)
+	txs := a.decodeAll(req.Txs)
 	a.preverify(txs)     // all proofs in one batch per circuit (txcache.go)
 	a.exec.flows.begin() // flows are added into aggregates at the end (flows.go)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	for i, tx := range txs {
-		rej := rejs[i]
+	for i, d := range txs {
+		tx, rej := d.tx, d.rej
 		if rej == nil {
 			rej = a.exec.apply(o, tx, req.Height, uint32(i))
 		}
@@ -284,12 +292,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 
 // decodeAll decodes a block's transactions (through the cache): each is
 // either a transaction or the rejection its bytes earn.
-func (a *App) decodeAll(raws [][]byte) ([]*ledger.Tx, []*ledger.Rejection) {
-	txs, rejs := make([]*ledger.Tx, len(raws)), make([]*ledger.Rejection, len(raws))
+func (a *App) decodeAll(raws [][]byte) []*decoded {
+	txs := make([]*decoded, len(raws))
 	for i, raw := range raws {
-		txs[i], rejs[i] = a.txs.decode(raw)
+		txs[i] = a.txs.decode(raw)
 	}
-	return txs, rejs
+	return txs
 }
 
 // Commit writes the finalized block in one synced batch.

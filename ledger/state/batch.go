@@ -13,8 +13,8 @@ import (
 // applied. Every transfer, burn and mint carries its whole statement (the
 // available balance it was proved against, the amount, and the context,
 // which is a hash of the transaction itself), so the statements are known
-// from the bytes alone, before any state is read. preverify batch-verifies
-// them, one batch per circuit (zkp.BatchVerify: one multi-pairing), and
+// from the bytes alone, before any state is read. App.preverify
+// (txcache.go) batch-verifies them, one batch per circuit (zkp.BatchVerify: one multi-pairing), and
 // records the verdicts in the verifier's cache; the sequential apply then
 // finds every proof already judged. If a batch fails, its proofs are
 // verified one by one, only to tell the bad ones from the good; the apply
@@ -68,21 +68,6 @@ func bulkStatements(tx *ledger.Tx, chainID string) []batchItem {
 	return items
 }
 
-// preverify batch-verifies the proofs of the block's transactions that
-// decode, and caches the verdicts. Proofs already judged (at CheckTx, or in
-// an earlier pass over the same block) are not verified again.
-func (e *executor) preverify(txs [][]byte) {
-	var items []batchItem
-	for _, raw := range txs {
-		tx, rej := decode(raw)
-		if rej != nil {
-			continue // the apply rejects it with its decoding code
-		}
-		items = append(items, e.proofs(tx)...)
-	}
-	e.verifier.checkBatch(items, true)
-}
-
 // proofs returns every statement and proof a transaction carries.
 func (e *executor) proofs(tx *ledger.Tx) []batchItem {
 	if items := fxProofs(tx, e.chainID); items != nil {
@@ -101,8 +86,7 @@ func (e *executor) proofs(tx *ledger.Tx) []batchItem {
 // the apply verifies the proofs one by one and stops at the first bad one,
 // as it would without the batch. precheck rejects only what the apply would
 // reject first, with the same code.
-func (e *executor) precheck(o *overlay, tx *ledger.Tx) *ledger.Rejection {
-	items := e.proofs(tx)
+func (e *executor) precheck(o *overlay, tx *ledger.Tx, items []batchItem) *ledger.Rejection {
 	if len(items) < 2 {
 		return nil // one proof: the apply's single verification is cheaper than a batch of one
 	}
@@ -129,7 +113,9 @@ func (v *verifier) checkBatch(items []batchItem, name bool) {
 	seen := map[[32]byte]bool{}
 	v.mu.Lock()
 	for _, it := range items {
-		it.key = cacheKey(it.pub, it.raw)
+		if it.key == ([32]byte{}) {
+			it.key = cacheKey(it.pub, it.raw)
+		}
 		if _, cached := v.lookup(it.key); cached || seen[it.key] {
 			continue
 		}

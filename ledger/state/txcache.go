@@ -14,6 +14,8 @@ import (
 // its curve and in its subgroup: for a batch of payments, more CPU than
 // batch-verifying its proofs. Decoding depends on the bytes alone, so the
 // first result serves them all, valid or not; a cache only saves time.
+// Beside it is kept, once computed, the transaction's statements and
+// proofs (executor.proofs), which hash the transaction once per payment.
 //
 // The executor never modifies a decoded transaction, so one may be shared
 // by every call that meets the same bytes.
@@ -22,23 +24,28 @@ import (
 // memory: when the newer fills, the older is dropped.
 type txCache struct {
 	mu         sync.Mutex
-	cur, old   map[[32]byte]decoded
+	cur, old   map[[32]byte]*decoded
 	bytes      int
 	hits, miss int64
 }
 
+// decoded is one transaction's bytes decoded: the transaction, or the
+// rejection they earn.
 type decoded struct {
 	tx  *ledger.Tx
 	rej *ledger.Rejection
+
+	once  sync.Once
+	items []batchItem // tx's statements and proofs, with their cache keys
 }
 
 const txCacheBytes = 32 << 20
 
-func newTxCache() *txCache { return &txCache{cur: map[[32]byte]decoded{}} }
+func newTxCache() *txCache { return &txCache{cur: map[[32]byte]*decoded{}} }
 
 // decode returns raw's transaction or rejection, decoding it only the
 // first time it is met.
-func (c *txCache) decode(raw []byte) (*ledger.Tx, *ledger.Rejection) {
+func (c *txCache) decode(raw []byte) *decoded {
 	key := sha256.Sum256(raw)
 	c.mu.Lock()
 	d, ok := c.cur[key]
@@ -48,32 +55,46 @@ func (c *txCache) decode(raw []byte) (*ledger.Tx, *ledger.Rejection) {
 	if ok {
 		c.hits++
 		c.mu.Unlock()
-		return d.tx, d.rej
+		return d
 	}
 	c.miss++
 	c.mu.Unlock()
-	tx, rej := decode(raw)
+	d = &decoded{}
+	d.tx, d.rej = decode(raw)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bytes+len(raw) > txCacheBytes {
-		c.old, c.cur, c.bytes = c.cur, map[[32]byte]decoded{}, 0
+		c.old, c.cur, c.bytes = c.cur, map[[32]byte]*decoded{}, 0
 	}
-	c.cur[key] = decoded{tx, rej}
+	c.cur[key] = d
 	c.bytes += len(raw)
-	return tx, rej
+	return d
+}
+
+// proofs returns the transaction's statements and proofs (none if it did
+// not decode), computed with e the first time.
+func (d *decoded) proofs(e *executor) []batchItem {
+	d.once.Do(func() {
+		if d.tx == nil {
+			return
+		}
+		d.items = e.proofs(d.tx)
+		for i := range d.items {
+			d.items[i].key = cacheKey(d.items[i].pub, d.items[i].raw)
+		}
+	})
+	return d.items
 }
 
 // preverify batch-verifies the proofs of a block's transactions that
-// decoded (nil: it did not, and the apply rejects it with its decoding
-// code), and caches the verdicts (batch.go). Proofs already judged, at
+// decoded, and caches the verdicts (batch.go); the apply then rejects each
+// that did not decode with its decoding code. Proofs already judged, at
 // CheckTx or in an earlier pass over the same block, are not verified
 // again.
-func (a *App) preverify(txs []*ledger.Tx) {
+func (a *App) preverify(txs []*decoded) {
 	var items []batchItem
-	for _, tx := range txs {
-		if tx != nil {
-			items = append(items, a.exec.proofs(tx)...)
-		}
+	for _, d := range txs {
+		items = append(items, d.proofs(a.exec)...)
 	}
 	a.exec.verifier.checkBatch(items, true)
 }

@@ -41,6 +41,12 @@ var issuerCountry = map[string]string{
 // IssuerID is the testnet issuer of currency c, e.g. issuer-usd.
 func IssuerID(c ledger.Currency) string { return "issuer-" + strings.ToLower(c.String()) }
 
+// DefaultBlockMaxGas is a testnet block's most proofs. A validator
+// batch-verifies a block's proofs at about half a millisecond each, and on a
+// shared machine four validators share the cores: 512 keeps a full block's
+// preparing and processing well inside timeout_propose.
+const DefaultBlockMaxGas = 512
+
 // DefaultBasePort is the first port a testnet uses. Validator i listens for
 // peers on base+10i+6, serves RPC on base+10i+7 and Prometheus metrics on
 // base+10i+8 (so 26606, 26607 and 26608 for the first), and with
@@ -79,6 +85,11 @@ type Options struct {
 	EmptyBlockInterval time.Duration // 1s: an empty block at least this often
 	// BlockMaxBytes is the consensus limit on a block's size; default 8 MiB.
 	BlockMaxBytes int64
+	// BlockMaxGas is the consensus limit on a block's gas, which for Sable
+	// is its proofs (every transaction at least 1): it bounds the work of
+	// preparing and processing one block. Default DefaultBlockMaxGas; −1
+	// for none.
+	BlockMaxGas int64
 	// Pprof has each validator serve Go's pprof on base+10i+9 (CometBFT's
 	// rpc.pprof_laddr), for profiling it under load; Validator.Pprof says
 	// where.
@@ -287,6 +298,9 @@ func (opts Options) withDefaults() (Options, error) {
 	def(&opts.TimeoutVote, 300*time.Millisecond)
 	def(&opts.TimeoutCommit, 300*time.Millisecond)
 	def(&opts.EmptyBlockInterval, time.Second)
+	if opts.BlockMaxGas == 0 {
+		opts.BlockMaxGas = DefaultBlockMaxGas
+	}
 	return opts, nil
 }
 
@@ -435,6 +449,7 @@ func (w *writer) genesis() error {
 	if w.opts.BlockMaxBytes > 0 {
 		params.Block.MaxBytes = w.opts.BlockMaxBytes
 	}
+	params.Block.MaxGas = w.opts.BlockMaxGas
 	doc := &types.GenesisDoc{GenesisTime: time.Now().UTC().Round(time.Millisecond), ChainID: w.opts.ChainID, InitialHeight: 1,
 		ConsensusParams: params, Validators: w.genVals, AppState: appState}
 	if err := doc.ValidateAndComplete(); err != nil {
