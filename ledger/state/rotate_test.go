@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"testing"
 
 	"github.com/sable-settlement/sable/he"
@@ -309,5 +310,39 @@ func TestRotation(t *testing.T) {
 	}
 	if named == 0 {
 		t.Fatalf("the cheater after the rotation is not named: %+v", rep.Culprits)
+	}
+}
+
+// TestAuditMemoUnderSharedGenesis: with a genesis whose key is shared
+// (he_parties, he_threshold), epoch 0 refuses a payment's audit memo and
+// takes the same payment without one; with one regulator's key it takes
+// both.
+func TestAuditMemoUnderSharedGenesis(t *testing.T) {
+	_, pk := he.GenerateKeys(he.DefaultParams())
+	f := newFixtureWith(t, pk)
+	tx, _ := f.transfer(f.a, f.b, 100)
+	withMemo := *tx
+	body := *tx.Body.(*ledger.Transfer)
+	body.AuditMemo = body.Memo
+	withMemo.Body = &body
+	g, err := ledger.ParseGenesis(f.genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		parties, threshold int
+		memo               uint32
+	}{{0, 0, ledger.CodeOK}, {4, 3, ledger.CodeAuditMemo}} {
+		g.HEParties, g.HEThreshold = c.parties, c.threshold
+		raw, _ := json.Marshal(g)
+		v := view{newOverlay(f.app.store)}
+		v.o.set(keyGenesis, raw)
+		e := &executor{}
+		if rej := e.checkAuditMemo(v, &withMemo); (rej == nil && c.memo != ledger.CodeOK) || (rej != nil && rej.Code != c.memo) {
+			t.Fatalf("%d-of-%d genesis, an audit memo: %v, want code %d", c.threshold, c.parties, rej, c.memo)
+		}
+		if rej := e.checkAuditMemo(v, tx); rej != nil {
+			t.Fatalf("%d-of-%d genesis, no audit memo: %v", c.threshold, c.parties, rej)
+		}
 	}
 }
