@@ -96,7 +96,11 @@ func (s *Sender) Quote(ctx context.Context, req QuoteRequest) (_ ledger.TxID, er
 	if body.Proof, err = spend(p, avail, band, tx.Context(me.ChainID)); err != nil {
 		return ledger.TxID{}, err
 	}
-	tx.Sign(me.ChainID, s.W.id.Sign)
+	domain, err := s.signingDomain(ctx) // the key epoch in force (rotate.go)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
+	tx.Sign(domain, s.W.id.Sign)
 	id := tx.ID()
 	// The band's opening is booked before the quote leaves: a quote that
 	// never commits leaves an unused record, a quote that commits without
@@ -227,7 +231,11 @@ func (s *Sender) RequestSwap(ctx context.Context, req SwapRequest) (_ *ledger.Tx
 	}
 	body.ProofFX = proof.Bytes()
 	body.ProofB, body.ProofBand = body.ProofA, body.ProofA // placeholders that decode, replaced by the fill
-	tx.Sign(me.ChainID, s.W.id.Sign)
+	domain, err := s.signingDomain(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx.Sign(domain, s.W.id.Sign)
 	return tx, nil
 }
 
@@ -313,7 +321,11 @@ func (s *Sender) openRequest(ctx context.Context, tx *ledger.Tx, q ledger.QuoteI
 	if err != nil {
 		return a, b, fmt.Errorf("ledger: payer %q: %w", tx.Sender, err)
 	}
-	if !ed25519.Verify(payer.SignKey, tx.SigningBytes(me.Config.ChainID), tx.Sig[:]) {
+	domain, err := s.signingDomain(ctx)
+	if err != nil {
+		return a, b, err
+	}
+	if !ed25519.Verify(payer.SignKey, tx.SigningBytes(domain), tx.Sig[:]) {
 		return a, b, fmt.Errorf("ledger: the request is not signed by its payer %s", tx.Sender)
 	}
 	sell, buy := q.SellCurrency(), q.BuyCurrency()
@@ -341,8 +353,12 @@ func (s *Sender) openRequest(ctx context.Context, tx *ledger.Tx, q ledger.QuoteI
 func (s *Sender) SubmitSwap(ctx context.Context, tx *ledger.Tx) (_ ledger.TxID, err error) {
 	defer explain(&err)
 	me := s.W.id
+	domain, err := s.signingDomain(ctx)
+	if err != nil {
+		return ledger.TxID{}, err
+	}
 	body, ok := tx.Body.(*ledger.Swap)
-	if !ok || tx.Sender != me.Config.ID || !ed25519.Verify(me.Sign.Public().(ed25519.PublicKey), tx.SigningBytes(me.Config.ChainID), tx.Sig[:]) {
+	if !ok || tx.Sender != me.Config.ID || !ed25519.Verify(me.Sign.Public().(ed25519.PublicKey), tx.SigningBytes(domain), tx.Sig[:]) {
 		return ledger.TxID{}, fmt.Errorf("%w: it is not a swap this payer requested", ErrNotOurs)
 	}
 	sell := body.Sell
