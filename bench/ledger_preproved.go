@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,10 @@ type PreprovedResult struct {
 	Rate       float64 `json:"offered_payments_per_s"`
 	DurationS  float64 `json:"duration_s"`
 	PrepareS   float64 `json:"prepare_s"` // proving, sealing and signing everything, before the window
+	// The network's consensus settings (testnet defaults where not set).
+	TimeoutProposeMs float64 `json:"timeout_propose_ms"`
+	TimeoutCommitMs  float64 `json:"timeout_commit_ms"`
+	BlockMaxProofs   int64   `json:"block_max_proofs"`
 
 	Prepared      int `json:"prepared_payments"`
 	Submitted     int `json:"submitted_payments"` // accepted at CheckTx
@@ -144,6 +149,7 @@ func LedgerPreproved(opt LedgerOptions) (*PreprovedResult, error) {
 	}
 	res := &PreprovedResult{Machine: ThisMachine(), Validators: opt.Validators, Banks: len(banks), PerTx: opt.PerTx,
 		Rate: opt.Rate, DurationS: round(opt.Duration.Seconds(), 1), PrepareS: round(time.Since(start).Seconds(), 1)}
+	res.TimeoutProposeMs, res.TimeoutCommitMs, res.BlockMaxProofs = consensusOf(net)
 	before := diskUse(net)
 	run, err := submitAll(net, payers, opt, pr)
 	if err != nil {
@@ -668,4 +674,30 @@ func sameAppHash(net *localnet.Net, killed bool) (int64, bool, error) {
 		}
 	}
 	return h - 1, true, nil
+}
+
+// consensusOf reads validator 0's consensus timeouts and the chain's block
+// gas limit, as the network runs them.
+func consensusOf(net *localnet.Net) (propose, commit float64, maxGas int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if p, err := net.RPC(0).ConsensusParams(ctx, nil); err == nil {
+		maxGas = p.ConsensusParams.Block.MaxGas
+	}
+	if raw, err := os.ReadFile(filepath.Join(net.Home(0), "config", "config.toml")); err == nil {
+		propose, commit = ms(tomlDuration(raw, "timeout_propose")), ms(tomlDuration(raw, "timeout_commit"))
+	}
+	return propose, commit, maxGas
+}
+
+// tomlDuration reads a line `key = "1s"` of a CometBFT config file.
+func tomlDuration(raw []byte, key string) time.Duration {
+	for _, line := range strings.Split(string(raw), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.TrimSpace(k) == key {
+			d, _ := time.ParseDuration(strings.Trim(strings.TrimSpace(v), `"`))
+			return d
+		}
+	}
+	return 0
 }
