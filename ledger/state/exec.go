@@ -341,11 +341,17 @@ func (e *executor) batchTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger
 		c, _ := ledger.ParseCurrency(rk[len(rk)-3:])
 		v.putAccount(c, r.party.ID, r.acct)
 	}
+	// The batch's status names its currency and receiver when it has one
+	// of each; each payment's own status always does.
 	if len(b.Books) == 1 {
 		st.Currency = b.Books[0].Currency
 	}
-	if len(recvs) == 1 {
-		st.To = b.Payments[0].To
+	st.To = b.Payments[0].To
+	for _, p := range b.Payments {
+		if p.To != st.To {
+			st.To = ""
+			break
+		}
 	}
 	return nil
 }
