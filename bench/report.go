@@ -459,7 +459,10 @@ their subgroup checks, so four validators sharing two cores spend 4 to 5 ms of C
 it BN254 arithmetic: the cores alone cap the rate at a few hundred payments/s. Below that cap the block
 pace binds: a block is a consensus round whose proposal, processing and commit run one after the other on
 each validator, and a block holds at most block.max_gas proofs so that preparing and processing it stays
-inside timeout_propose. Larger blocks with a shorter timeout_commit (1,024 proofs, 100 ms) committed less
-on this machine (64 payments/s), their rounds failing at timeout_propose. Past this point the levers are a
-batch circuit (one proof for many payments divides the verification) and one validator per machine.
+inside timeout_propose. On this machine, blocks of 1,024 proofs with timeout_propose 1 s (and
+timeout_commit 100 ms) committed 64 payments/s, their rounds failing at timeout_propose; 512 proofs with
+the testnet's timeouts, 192 payments/s (p99 7.2 s); 1,024 proofs with timeout_propose 3 s, 288 payments/s
+(p99 2.8 s) and 352 after a validator was killed, the cores then nearly all busy. Past this point the
+levers are a batch circuit (one proof for many payments divides the verification) and one validator per
+machine.
 `
