@@ -280,6 +280,17 @@
 // share alone is an RLWE sample of λ_i·s_i, and t − 1 Shamir shares are
 // uniform.
 //
+// Masked decryption (mask.go): to decrypt a book without revealing its
+// sparse groups, each of the t parties encrypts under the collective key a
+// mask uniform modulo t in every slot of those groups (EncryptMask), and
+// the parties decrypt book + Σ masks (AddMasks, at the ring level: a
+// mask's slots wrap, so it has no load); CombineMasked decodes the other
+// groups. The masks add t fresh noises, so each party's flooding is sized
+// for (MaxLoad + t)·(ThresholdNoiseBound(n) + 1) + FloodBound ≤ MaxNoise
+// (for 3-of-4 the q1/2 cap binds, so FloodBound is unchanged).
+// TestMaskedFullCapacity decrypts the worst-case aggregate at capacity
+// plus three masks exactly outside the masked groups (noise 2^41.4).
+//
 // The audit's noise rule weakens under threshold decryption: the noise it
 // measures includes the flooding, so it can only name noise above what
 // flooding explains (FloodBound). ledger/audit documents the consequence.

@@ -125,9 +125,9 @@ func (p *Params) ThresholdNoiseBound(n int) uint64 {
 
 // FloodBound is the largest flooding noise a decryption by t shares
 // adds, in total: t times each share's truncation bound. Every party sizes
-// its flooding so that an aggregate at full capacity of honest flows still
-// decrypts exactly: MaxLoad·(ThresholdNoiseBound(n) + 1) + FloodBound ≤
-// MaxNoise. Each party's bound is also kept below q1/2, so that Lattigo's
+// its flooding so that an aggregate at full capacity of honest flows, with
+// the t fresh masks of a masked decryption added, still decrypts exactly:
+// (MaxLoad + t)·(ThresholdNoiseBound(n) + 1) + FloodBound ≤ MaxNoise. Each party's bound is also kept below q1/2, so that Lattigo's
 // sampler reduces it correctly.
 func (p *Params) FloodBound(n, t int) uint64 {
 	b := floodPartyBound(p, n, t)
@@ -136,7 +136,8 @@ func (p *Params) FloodBound(n, t int) uint64 {
 
 // floodPartyBound is the truncation bound of one party's flooding.
 func floodPartyBound(p *Params, n, t int) uint64 {
-	worst := p.maxLoad * (p.ThresholdNoiseBound(n) + 1)
+	// the worst honest aggregate plus t fresh masks (mask.go)
+	worst := (p.maxLoad + uint64(t)) * (p.ThresholdNoiseBound(n) + 1)
 	room := (p.maxNoise - worst) / uint64(t)
 	return min(room, p.hp.Q()[aggLevel]/2) - 1 // −1: the sampler rounds
 }
@@ -276,6 +277,11 @@ func (ks *KeyShare) ShareDecrypt(ct *Ciphertext, active []int) (*DecryptionShare
 // FloodBound. Shares of another ciphertext, set or size are refused with
 // ErrThreshold.
 func Combine(ct *Ciphertext, shares []*DecryptionShare) ([]GroupSum, uint64, error) {
+	return combine(ct, shares, nil)
+}
+
+// combine adds the shares to c0 and decodes every group but skip's.
+func combine(ct *Ciphertext, shares []*DecryptionShare, skip []int) ([]GroupSum, uint64, error) {
 	if ct == nil || ct.ct == nil {
 		return nil, 0, fmt.Errorf("%w: combine: empty ciphertext", ErrParams)
 	}
@@ -292,7 +298,11 @@ func Combine(ct *Ciphertext, shares []*DecryptionShare) ([]GroupSum, uint64, err
 	if err != nil {
 		return nil, 0, err
 	}
-	sums, err := dec.Decrypt(sw)
+	if len(skip) == 0 {
+		sums, err := dec.Decrypt(sw)
+		return sums, noise, err
+	}
+	sums, err := dec.decryptSkipping(sw, skip)
 	return sums, noise, err
 }
 
