@@ -108,12 +108,24 @@ type regulatorInfo struct {
 	Epoch        uint32 `json:"epoch"` // the key epoch of the share it serves
 }
 
-const maxRequest = 1 << 20 // a request names ledger items and carries ≤ 16 shares of 48 KB
+const maxRequest = 4 << 20 // a request names ledger items and carries ≤ 16 shares of 48 KB and ≤ 16 masks of 95 KB
 
 func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(regulatorInfo{h.Jurisdiction, h.Share.Index(), h.Share.Parties(), h.Share.Threshold(), h.Epoch})
+	})
+	mux.HandleFunc("POST /mask", func(w http.ResponseWriter, req *http.Request) {
+		var mr audit.MaskRequest
+		if !readJSON(w, req, &mr) {
+			return
+		}
+		m, err := r.Mask(req.Context(), mr)
+		if err != nil {
+			refuse(w, err)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(m)
 	})
 	mux.HandleFunc("POST /share", func(w http.ResponseWriter, req *http.Request) {
 		var sr audit.ShareRequest
@@ -205,6 +217,18 @@ func (h *remoteHolder) post(ctx context.Context, path string, v any) ([]byte, er
 		return nil, fmt.Errorf("%w (%s)", audit.ErrRefused, strings.TrimSpace(string(b)))
 	}
 	return nil, fmt.Errorf("regulator %s: %s", h.url, strings.TrimSpace(string(b)))
+}
+
+func (h *remoteHolder) Mask(ctx context.Context, req audit.MaskRequest) (*audit.SignedMask, error) {
+	b, err := h.post(ctx, "/mask", req)
+	if err != nil {
+		return nil, err
+	}
+	m := new(audit.SignedMask)
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("regulator %s: malformed mask", h.url)
+	}
+	return m, nil
 }
 
 func (h *remoteHolder) Share(ctx context.Context, req audit.ShareRequest) (*audit.SignedShare, error) {

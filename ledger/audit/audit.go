@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -496,6 +497,9 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 		return nil
 	}
 	in, out, ok, err := a.fxAmount(ctx, acc, wantIssued, wantBurned, fxParts)
+	if errors.Is(err, errSealedTotal) {
+		return nil // a total group of some book is sparse: the USD total stays sealed
+	}
 	if err != nil {
 		return err
 	}
@@ -514,6 +518,9 @@ func (a *Auditor) totals(ctx context.Context, rep *Report, byKey map[string]*ope
 	return nil
 }
 
+// errSealedTotal: the FX total's issued or burned group was masked.
+var errSealedTotal = errors.New("ledger: the FX total's issued or burned group is sparse and sealed")
+
 // fxAmount decrypts an FX sum of books and reads the issued (funded +
 // minted) and burned totals, checking them against wantIn and wantOut,
 // the same sums formed from the aggregates' decrypted amounts. parts name
@@ -525,6 +532,11 @@ func (a *Auditor) fxAmount(ctx context.Context, ct *he.Ciphertext, wantIn, wantO
 	op, err := a.op.Open(ctx, Target{Run: runOf(ctx), Aggregate: "usd_total", Parts: parts}, ct)
 	if err != nil || op.Err != nil || len(op.Sums) <= ledger.GroupBurned {
 		return nil, nil, false, err
+	}
+	for _, g := range []int{ledger.GroupFunded, ledger.GroupMinted, ledger.GroupBurned} {
+		if slices.Contains(op.Masked, g) {
+			return nil, nil, false, errSealedTotal
+		}
 	}
 	in := new(big.Int).Add(op.Sums[ledger.GroupFunded].Amount, op.Sums[ledger.GroupMinted].Amount)
 	out := op.Sums[ledger.GroupBurned].Amount
@@ -561,7 +573,7 @@ func (a *Auditor) fxCulprits(ctx context.Context, parts []fxPart) ([]Culprit, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.op.Approve(ctx, runOf(ctx), worst.o.info.Key, partsOf(es)); errors.Is(err, ErrRefused) {
+	if _, err := a.op.Approve(ctx, runOf(ctx), worst.o.info.Key, worst.o.ct, partsOf(es)); errors.Is(err, ErrRefused) {
 		return nil, nil // every aggregate checks: the parties open none of their flows
 	} else if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/sable-settlement/sable/he"
@@ -99,6 +100,9 @@ func (a *Auditor) examine(ctx context.Context, t Target, ct *he.Ciphertext, com 
 	op, err := a.opening(ctx, t, ct)
 	if err != nil {
 		return v, err
+	}
+	if slices.Contains(op.Masked, g) {
+		return v, fmt.Errorf("%w: slot group %d of the book is sparse and was masked", ErrRefused, g)
 	}
 	switch {
 	case op.Err != nil:
@@ -304,7 +308,7 @@ func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSu
 	var out []Culprit
 	var total *he.GroupSum
 	if len(elems) > 0 {
-		_, err := a.op.Approve(ctx, runOf(ctx), o.info.Key, partsOf(elems))
+		_, err := a.op.Approve(ctx, runOf(ctx), o.info.Key, o.ct, partsOf(elems))
 		switch {
 		case errors.Is(err, ErrRefused):
 			return []Culprit{unapproved(o, err)}, nil, nil

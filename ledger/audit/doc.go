@@ -43,14 +43,18 @@
 // [Target] in ledger terms (whole aggregates, flows, genesis fundings,
 // epoch bases, FX rates) and an audit run id. A party rebuilds the
 // ciphertext from the ledger and counts its flows there, never trusting
-// the requester, and shares a decryption only of whole aggregates of at
-// least k flows (DefaultMinFlows = 2), or of flows of one aggregate
+// the requester, and shares a decryption only of whole books (a book's
+// groups of fewer than k payments, DefaultMinFlows = 2, masked by every
+// active party: [Regulator.Mask], he's masked decryption), or of flows
+// of one aggregate
 // listed in an [Approval]: a versioned statement (run, aggregate, the
 // aggregate's exact flows) signed with Ed25519 under a domain label by t
 // parties of its roster. A party signs only after combining the
 // aggregate's t shares of this run itself and seeing that it does not
-// check. An aggregate of fewer than k flows is reported Sealed: not
-// checked, and the figures resting on it are left out without a failure.
+// check. An aggregate whose group in its book holds fewer than k
+// payments is masked and reported Sealed: not checked, and the figures
+// resting on it are left out without a failure; the book's other
+// aggregates are checked as usual.
 //
 // The trust claim then is that no coalition of fewer than t parties
 // decrypts anything, and t parties open single flows only of an aggregate

@@ -225,7 +225,7 @@ func readSecret(path string) ([]byte, error) {
 
 // Regulator returns the party of this home, reading the ledger from src.
 func (h *RegulatorHome) Regulator(src Source) *Regulator {
-	return NewRegulator(h.Share, h.sign, h.Roster, src, h.MinFlows)
+	return NewRegulator(h.Share, h.sign, h.Roster, src, h.MinFlows).WithPublicKey(h.PublicKey)
 }
 
 // Opener returns a threshold opener over holders for this home's key.

@@ -43,6 +43,10 @@ type Opening struct {
 	Sums  []he.GroupSum
 	Err   error
 	Noise uint64
+	// Masked lists the slot groups the regulator parties masked (sparse
+	// groups of a book: fewer than k payments); their Sums are empty and
+	// the aggregates they hold are sealed.
+	Masked []int
 }
 
 // Opener decrypts for the audit. Open fails only when the decryption
@@ -56,8 +60,9 @@ type Opener interface {
 	Flooding() uint64
 	Open(ctx context.Context, t Target, ct *he.Ciphertext) (Opening, error)
 	// Approve obtains the approval to open single flows of an aggregate
-	// that does not check, for a bisection; nil when none is needed.
-	Approve(ctx context.Context, run, aggregate string, flows []Part) (*Approval, error)
+	// that does not check, for a bisection; nil when none is needed. book
+	// is the aggregate's ciphertext (its book) as the audit opened it.
+	Approve(ctx context.Context, run, aggregate string, book *he.Ciphertext, flows []Part) (*Approval, error)
 }
 
 // KeyOpener decrypts with the regulator's one secret key.
@@ -86,7 +91,7 @@ func (k *KeyOpener) Open(_ context.Context, _ Target, ct *he.Ciphertext) (Openin
 }
 
 // Approve: the key holder needs no approval.
-func (k *KeyOpener) Approve(context.Context, string, string, []Part) (*Approval, error) {
+func (k *KeyOpener) Approve(context.Context, string, string, *he.Ciphertext, []Part) (*Approval, error) {
 	return nil, nil
 }
 
@@ -94,15 +99,30 @@ func (k *KeyOpener) Approve(context.Context, string, string, []Part) (*Approval,
 // in this process, or its endpoint ('sable regulator serve').
 type Holder interface {
 	Index() int
+	Mask(ctx context.Context, req MaskRequest) (*SignedMask, error)
 	Share(ctx context.Context, req ShareRequest) (*SignedShare, error)
 	Sign(ctx context.Context, req ApprovalRequest) ([]byte, error)
 }
 
-// ShareRequest asks a party for its decryption share of a target.
+// MaskRequest asks a party for its mask of a whole-book target (the
+// first round of a masked decryption): an empty mask when the target's
+// books have no sparse group.
+type MaskRequest struct {
+	Target Target `json:"target"`
+	Active []int  `json:"active"`
+}
+
+// ShareRequest asks a party for its decryption share of a target. Masks
+// are every active party's mask of the target (one each) when its books
+// have sparse groups, and Digest the digest of target + Σ masks as the
+// requester formed it: each party forms it itself and refuses if it
+// differs.
 type ShareRequest struct {
-	Target   Target    `json:"target"`
-	Active   []int     `json:"active"`
-	Approval *Approval `json:"approval,omitempty"`
+	Target   Target       `json:"target"`
+	Active   []int        `json:"active"`
+	Approval *Approval    `json:"approval,omitempty"`
+	Masks    []SignedMask `json:"masks,omitempty"`
+	Digest   []byte       `json:"digest,omitempty"`
 }
 
 // ApprovalRequest asks a party to sign a bisection statement. Shares are
@@ -113,6 +133,7 @@ type ShareRequest struct {
 type ApprovalRequest struct {
 	Statement Statement     `json:"statement"`
 	Shares    []SignedShare `json:"shares"`
+	Masks     []SignedMask  `json:"masks,omitempty"` // the masks the shares' book was opened with
 }
 
 // ThresholdOpener decrypts with t regulator parties' shares, sent by the
@@ -123,8 +144,15 @@ type ThresholdOpener struct {
 	holders []Holder
 
 	mu        sync.Mutex
-	last      map[string][]SignedShare // per aggregate: the shares of its last whole opening
-	approvals map[string]*Approval     // per run and aggregate: its bisection approval
+	last      map[string]lastOpening // per run and book digest: its whole opening
+	approvals map[string]*Approval   // per run and aggregate: its bisection approval
+}
+
+// lastOpening is what opened a book in a run: the signed shares and the
+// masks they were made over.
+type lastOpening struct {
+	shares []SignedShare
+	masks  []SignedMask
 }
 
 // NewThresholdOpener returns an opener for a t-of-n key; holders must
@@ -133,12 +161,16 @@ func NewThresholdOpener(p *he.Params, n, t int, holders []Holder) (*ThresholdOpe
 	if len(holders) < t {
 		return nil, fmt.Errorf("ledger: %d regulator parties for a %d-of-%d key: %w", len(holders), t, n, he.ErrThreshold)
 	}
-	return &ThresholdOpener{p: p, n: n, t: t, holders: holders[:t], last: map[string][]SignedShare{}, approvals: map[string]*Approval{}}, nil
+	return &ThresholdOpener{p: p, n: n, t: t, holders: holders[:t], last: map[string]lastOpening{}, approvals: map[string]*Approval{}}, nil
 }
 
 func (o *ThresholdOpener) Params() *he.Params { return o.p }
 func (o *ThresholdOpener) NoiseBound() uint64 { return o.p.ThresholdNoiseBound(o.n) }
-func (o *ThresholdOpener) Flooding() uint64   { return o.p.FloodBound(o.n, o.t) }
+
+// Flooding allows for the t fresh masks of a masked decryption too.
+func (o *ThresholdOpener) Flooding() uint64 {
+	return o.p.FloodBound(o.n, o.t) + uint64(o.t)*(o.p.ThresholdNoiseBound(o.n)+1)
+}
 
 func (o *ThresholdOpener) active() []int {
 	a := make([]int, len(o.holders))
@@ -148,16 +180,37 @@ func (o *ThresholdOpener) active() []int {
 	return a
 }
 
-// Open asks each holder for its share and combines them.
-// A target other than its whole aggregate carries the aggregate's
-// bisection approval, if Approve obtained one in this run.
+// Open asks each holder for its share and combines them. A target of
+// whole books is opened in two rounds: each holder first returns its mask
+// of the books' sparse groups (empty if none), then share-decrypts the
+// target plus every mask, which it forms itself. A target other than its
+// whole aggregate carries the aggregate's bisection approval, if Approve
+// obtained one in this run.
 func (o *ThresholdOpener) Open(ctx context.Context, t Target, ct *he.Ciphertext) (Opening, error) {
 	whole := len(t.Parts) == 1 && t.Parts[0].Aggregate == t.Aggregate && t.Parts[0].Rate == 0
+	books := true
+	for _, p := range t.Parts {
+		books = books && p.Aggregate != ""
+	}
 	req := ShareRequest{Target: t, Active: o.active()}
 	if !whole {
 		o.mu.Lock()
 		req.Approval = o.approvals[t.Run+"\x00"+t.Aggregate]
 		o.mu.Unlock()
+	}
+	dec, skip := ct, []int(nil)
+	if books {
+		var err error
+		if dec, skip, req.Masks, err = o.masks(ctx, t, ct); err != nil {
+			return Opening{}, err
+		}
+		if req.Masks != nil {
+			d, err := dec.Digest()
+			if err != nil {
+				return Opening{}, err
+			}
+			req.Digest = d[:]
+		}
 	}
 	shares := make([]*he.DecryptionShare, len(o.holders))
 	raw := make([]SignedShare, len(o.holders))
@@ -172,31 +225,76 @@ func (o *ThresholdOpener) Open(ctx context.Context, t Target, ct *he.Ciphertext)
 		}
 		raw[i] = *s
 	}
-	sums, noise, err := he.Combine(ct, shares)
+	sums, noise, err := he.CombineMasked(dec, shares, skip)
 	if err != nil && errors.Is(err, he.ErrThreshold) {
 		return Opening{}, fmt.Errorf("ledger: %w", err)
 	}
 	if whole {
+		d, derr := ct.Digest()
+		if derr != nil {
+			return Opening{}, derr
+		}
 		o.mu.Lock()
-		o.last[t.Aggregate] = raw
+		o.last[t.Run+"\x00"+string(d[:])] = lastOpening{shares: raw, masks: req.Masks}
 		o.mu.Unlock()
 	}
-	return Opening{Sums: sums, Err: err, Noise: noise}, nil
+	return Opening{Sums: sums, Err: err, Noise: noise, Masked: skip}, nil
+}
+
+// masks runs the first round: every holder's mask of the target. It
+// returns ct plus the masks and the masked groups, or ct alone when no
+// holder masks (the books have no sparse group).
+func (o *ThresholdOpener) masks(ctx context.Context, t Target, ct *he.Ciphertext) (*he.Ciphertext, []int, []SignedMask, error) {
+	var signed []SignedMask
+	var masks []*he.Mask
+	for _, h := range o.holders {
+		m, err := h.Mask(ctx, MaskRequest{Target: t, Active: o.active()})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
+		}
+		if len(m.Mask) == 0 {
+			continue
+		}
+		hm := new(he.Mask)
+		if err := hm.UnmarshalBinary(m.Mask); err != nil {
+			return nil, nil, nil, fmt.Errorf("ledger: regulator party %d: mask: %w", h.Index(), err)
+		}
+		signed, masks = append(signed, *m), append(masks, hm)
+	}
+	if len(signed) == 0 {
+		return ct, nil, nil, nil
+	}
+	if len(signed) != len(o.holders) {
+		return nil, nil, nil, fmt.Errorf("ledger: %d of %d regulator parties masked the target: %w", len(signed), len(o.holders), ErrRefused)
+	}
+	dec, skip, err := he.AddMasks(ct, masks)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("ledger: masks: %w", err)
+	}
+	return dec, skip, signed, nil
 }
 
 // Approve asks every holder to sign the bisection of aggregate, handing
-// it the shares that opened the aggregate in this run.
-func (o *ThresholdOpener) Approve(ctx context.Context, run, aggregate string, flows []Part) (*Approval, error) {
-	o.mu.Lock()
-	shares := o.last[aggregate]
-	o.mu.Unlock()
-	if shares == nil {
+// it the shares (and masks) that opened the aggregate's book in this run,
+// whichever aggregate of the book the audit opened it for.
+func (o *ThresholdOpener) Approve(ctx context.Context, run, aggregate string, book *he.Ciphertext, flows []Part) (*Approval, error) {
+	var last lastOpening
+	if book != nil {
+		d, err := book.Digest()
+		if err != nil {
+			return nil, err
+		}
+		o.mu.Lock()
+		last = o.last[run+"\x00"+string(d[:])]
+		o.mu.Unlock()
+	}
+	if last.shares == nil {
 		return nil, fmt.Errorf("ledger: aggregate %s was not opened in this run: %w", aggregate, ErrRefused)
 	}
 	st := Statement{Version: statementVersion, Run: run, Aggregate: aggregate, Flows: flows}
 	ap := &Approval{Statement: st, Signatures: map[int][]byte{}}
 	for _, h := range o.holders {
-		sig, err := h.Sign(ctx, ApprovalRequest{Statement: st, Shares: shares})
+		sig, err := h.Sign(ctx, ApprovalRequest{Statement: st, Shares: last.shares, Masks: last.masks})
 		if err != nil {
 			return nil, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
 		}

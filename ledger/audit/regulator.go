@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -22,17 +23,24 @@ import (
 // requester), counts its flows there, and answers only
 //
 //   - for whole books (or an FX sum of them): a book's decryption
-//     reveals every slot group, so the party counts, for an aggregate
-//     asked for, the payments of the least-filled non-empty group of its
-//     book, and answers only if that is at least k (every non-empty group
-//     of the book holds k payments or more; an FX sum counts the fewest
-//     over its books), or
+//     reveals every slot group, so the party lists the sparse groups of
+//     the books (1 to k − 1 payments). If there are none it answers. If
+//     there are, it answers only a masked request: in a first round
+//     (Mask) each active party encrypts under the collective key a fresh
+//     mask uniform modulo t in every slot of the sparse groups, signs it
+//     for the run and target, and remembers it; in the second (Share) it
+//     takes the list of every active party's signed mask, checks its own
+//     is the one it issued, forms target + Σ masks itself, refuses if
+//     that is not the ciphertext the requester names, and share-decrypts
+//     it. A mask serves one decryption. The sparse groups then decrypt to
+//     uniform values unless every active party's mask is known, or
 //   - for flows of one aggregate listed in a bisection approval of this
 //     audit run signed by t parties of its roster.
 //
-// It signs an approval only for an aggregate that does not check: the
-// requester hands it the t decryption shares that opened the aggregate in
-// this run, each signed by the party that made it, and the party combines
+// It signs an approval only for an aggregate that does not check (and
+// whose group is not sparse): the requester hands it the t decryption
+// shares that opened the aggregate's book in this run (with the masks they
+// were made over), each signed by the party that made it, and the party combines
 // them itself and checks the sums against the aggregate's commitment sum,
 // read from the ledger, and the noise against what honest flows and the
 // flooding can make. The flows it approves must be exactly the
@@ -44,7 +52,25 @@ const (
 	statementVersion = "sable/regulator bisection approval v1"
 	statementLabel   = "sable/regulator approval signature v1\x00"
 	shareLabel       = "sable/regulator decryption share signature v1\x00"
+	maskLabel        = "sable/regulator mask signature v1\x00"
 )
+
+// SignedMask is a party's mask of a target's sparse groups (he's encoding;
+// empty when there are none), signed by it over the audit run and the
+// digest of the target it masks, so that a requester cannot pass off a
+// mask of its own as another party's.
+type SignedMask struct {
+	Party int    `json:"party"`
+	Mask  []byte `json:"mask,omitempty"`
+	Sig   []byte `json:"sig,omitempty"`
+}
+
+func maskMessage(run string, book [32]byte, mask []byte) []byte {
+	m := append([]byte(maskLabel), run...)
+	m = append(m, 0)
+	m = append(m, book[:]...)
+	return append(m, mask...)
+}
 
 // SignedShare is a decryption share (he's encoding) signed by the party
 // that made it, so that a requester cannot pass off a forged share as
@@ -104,9 +130,19 @@ type Regulator struct {
 	src    Source
 	k      int
 	ev     *he.Evaluator
+	enc    *he.Encryptor // under the collective key: masks (nil: cannot mask)
 
-	mu  sync.Mutex
-	gen *ledger.Genesis // fetched once: it never changes and runs to megabytes
+	mu    sync.Mutex
+	gen   *ledger.Genesis   // fetched once: it never changes and runs to megabytes
+	masks map[string][]byte // the masks it issued and has not yet decrypted with, per run and target digest
+}
+
+// WithPublicKey gives the party the collective public key, which it
+// encrypts its masks under; without it the party refuses to mask, so
+// books with a sparse group stay sealed. It returns r.
+func (r *Regulator) WithPublicKey(pk *he.PublicKey) *Regulator {
+	r.enc = he.NewEncryptor(pk)
+	return r
 }
 
 // genesis returns the chain's genesis, fetched on first use.
@@ -127,19 +163,73 @@ func (r *Regulator) genesis(ctx context.Context) (*ledger.Genesis, error) {
 // roster holds every party's approval key by index (its own included),
 // k the fewest flows it decrypts without an approval.
 func NewRegulator(share *he.KeyShare, sign ed25519.PrivateKey, roster map[int]ed25519.PublicKey, src Source, k int) *Regulator {
-	return &Regulator{share: share, sign: sign, roster: roster, src: src, k: max(k, 1), ev: he.NewEvaluator(share.Params())}
+	return &Regulator{share: share, sign: sign, roster: roster, src: src, k: max(k, 1), ev: he.NewEvaluator(share.Params()), masks: map[string][]byte{}}
 }
 
 // Index returns the party's Shamir index.
 func (r *Regulator) Index() int { return r.share.Index() }
 
-// Share returns the party's decryption share of the target, or ErrRefused.
-func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, error) {
-	ct, flows, err := r.resolve(ctx, req.Target)
+// Mask returns the party's mask of a whole-book target: an encryption
+// under the collective key of values uniform modulo t in every slot of
+// the target's sparse groups (1 to k − 1 payments), which it remembers
+// for the run; an empty mask if there are none.
+func (r *Regulator) Mask(ctx context.Context, req MaskRequest) (*SignedMask, error) {
+	if !wholeBooks(req.Target) {
+		return nil, fmt.Errorf("%w: only whole books are masked", ErrRefused)
+	}
+	ct, _, sparse, err := r.resolve(ctx, req.Target)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.allowed(req, flows); err != nil {
+	out := &SignedMask{Party: r.Index()}
+	if len(sparse) == 0 {
+		return out, nil
+	}
+	if r.enc == nil {
+		return nil, fmt.Errorf("%w: party %d holds no collective public key to mask with", ErrRefused, r.Index())
+	}
+	m, err := r.enc.EncryptMask(sparse)
+	if err != nil {
+		return nil, err
+	}
+	if out.Mask, err = m.MarshalBinary(); err != nil {
+		return nil, err
+	}
+	d, err := ct.Digest()
+	if err != nil {
+		return nil, err
+	}
+	out.Sig = ed25519.Sign(r.sign, maskMessage(req.Target.Run, d, out.Mask))
+	r.mu.Lock()
+	r.masks[req.Target.Run+"\x00"+string(d[:])] = out.Mask
+	r.mu.Unlock()
+	return out, nil
+}
+
+// wholeBooks reports whether every part of t is an aggregate (a book, or
+// an FX term of one).
+func wholeBooks(t Target) bool {
+	for _, p := range t.Parts {
+		if p.Aggregate == "" {
+			return false
+		}
+	}
+	return len(t.Parts) > 0
+}
+
+// Share returns the party's decryption share of the target, or ErrRefused.
+// A whole-book target with sparse groups is decrypted only with masks:
+// the party forms target + Σ masks itself (masked).
+func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, error) {
+	ct, flows, sparse, err := r.resolve(ctx, req.Target)
+	if err != nil {
+		return nil, err
+	}
+	if wholeBooks(req.Target) && len(sparse) > 0 {
+		if ct, err = r.masked(req, ct, sparse); err != nil {
+			return nil, err
+		}
+	} else if err := r.allowed(req, flows); err != nil {
 		return nil, err
 	}
 	s, err := r.share.ShareDecrypt(ct, req.Active)
@@ -151,6 +241,77 @@ func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, 
 		return nil, err
 	}
 	return &SignedShare{Share: b, Sig: ed25519.Sign(r.sign, append([]byte(shareLabel), b...))}, nil
+}
+
+// masked returns ct + Σ masks for a share request: one mask from each
+// active party, each signed by it for this run and target, its own the
+// one it issued, all covering exactly the sparse groups it counted; and
+// the sum's digest must be the requester's.
+func (r *Regulator) masked(req ShareRequest, ct *he.Ciphertext, sparse []int) (*he.Ciphertext, error) {
+	d, err := ct.Digest()
+	if err != nil {
+		return nil, err
+	}
+	key := req.Target.Run + "\x00" + string(d[:])
+	r.mu.Lock()
+	own := r.masks[key]
+	r.mu.Unlock()
+	if own == nil {
+		return nil, fmt.Errorf("%w: party %d issued no mask for this target in run %q", ErrRefused, r.Index(), req.Target.Run)
+	}
+	masks, err := r.checkMasks(req.Masks, req.Active, req.Target.Run, d, own)
+	if err != nil {
+		return nil, err
+	}
+	sum, groups, err := he.AddMasks(ct, masks)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	if !slices.Equal(groups, sparse) {
+		return nil, fmt.Errorf("%w: the masks cover groups %v, the sparse groups are %v", ErrRefused, groups, sparse)
+	}
+	got, err := sum.Digest()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(got[:], req.Digest) {
+		return nil, fmt.Errorf("%w: the target plus the masks is not the ciphertext the requester names", ErrRefused)
+	}
+	r.mu.Lock()
+	delete(r.masks, key) // a mask serves one decryption
+	r.mu.Unlock()
+	return sum, nil
+}
+
+// checkMasks verifies a mask list: exactly one per active party, each
+// signed by that party for run and the target of digest d, and this
+// party's own the one it issued (own; nil: not checked).
+func (r *Regulator) checkMasks(list []SignedMask, active []int, run string, d [32]byte, own []byte) ([]*he.Mask, error) {
+	if len(list) != len(active) {
+		return nil, fmt.Errorf("%w: %d masks for %d active parties", ErrRefused, len(list), len(active))
+	}
+	seen := map[int]bool{}
+	out := make([]*he.Mask, len(list))
+	for i, m := range list {
+		pub, ok := r.roster[m.Party]
+		switch {
+		case seen[m.Party] || !slices.Contains(active, m.Party):
+			return nil, fmt.Errorf("%w: party %d's mask is repeated or outside the active set", ErrRefused, m.Party)
+		case !ok || !ed25519.Verify(pub, maskMessage(run, d, m.Mask), m.Sig):
+			return nil, fmt.Errorf("%w: party %d's mask is not signed by it for this target", ErrRefused, m.Party)
+		case own != nil && m.Party == r.Index() && !bytes.Equal(m.Mask, own):
+			return nil, fmt.Errorf("%w: the mask list does not hold the mask party %d issued", ErrRefused, r.Index())
+		}
+		seen[m.Party] = true
+		out[i] = new(he.Mask)
+		if err := out[i].UnmarshalBinary(m.Mask); err != nil {
+			return nil, fmt.Errorf("%w: party %d's mask: %w", ErrRefused, m.Party, err)
+		}
+	}
+	if own != nil && !seen[r.Index()] {
+		return nil, fmt.Errorf("%w: the mask list does not hold party %d's mask", ErrRefused, r.Index())
+	}
+	return out, nil
 }
 
 // allowed applies the policy.
@@ -182,18 +343,25 @@ func (r *Regulator) allowed(req ShareRequest, flows int) error {
 }
 
 // resolve rebuilds the target's ciphertext from the ledger and counts its
-// flows.
-func (r *Regulator) resolve(ctx context.Context, t Target) (*he.Ciphertext, int, error) {
+// flows; for books, it also lists their sparse groups (1 to k − 1
+// payments in any of them), ascending.
+func (r *Regulator) resolve(ctx context.Context, t Target) (*he.Ciphertext, int, []int, error) {
 	if len(t.Parts) == 0 {
-		return nil, 0, fmt.Errorf("%w: an empty target", ErrRefused)
+		return nil, 0, nil, fmt.Errorf("%w: an empty target", ErrRefused)
 	}
+	var sparse []int
 	p := r.share.Params()
 	c, _ := ledger.AggCurrencyOf(t.Aggregate)
 	sum, flows := he.Zero(p), -1
 	for _, part := range t.Parts {
-		ct, n, err := r.item(ctx, part, c)
+		ct, n, book, err := r.item(ctx, part, c)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
+		}
+		for g, payments := range book {
+			if payments > 0 && payments < uint64(r.k) && !slices.Contains(sparse, g) {
+				sparse = append(sparse, g)
+			}
 		}
 		switch {
 		case part.Aggregate != "" && (flows < 0 || n < flows):
@@ -209,10 +377,11 @@ func (r *Regulator) resolve(ctx context.Context, t Target) (*he.Ciphertext, int,
 			err = r.ev.Add(sum, ct)
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("ledger: target of %s: %w", t.Aggregate, err)
+			return nil, 0, nil, fmt.Errorf("ledger: target of %s: %w", t.Aggregate, err)
 		}
 	}
-	return sum, max(flows, 0), nil
+	slices.Sort(sparse)
+	return sum, max(flows, 0), sparse, nil
 }
 
 // bookFloor is the fewest payments in a non-empty group of an aggregate's
@@ -228,17 +397,26 @@ func bookFloor(info ledger.AggregateInfo) int {
 }
 
 // item reads one part from the ledger: its ciphertext and flow count (for
-// an aggregate, its book's floor); c is the currency of the target's
-// aggregate, whose flow a transaction's part is.
-func (r *Regulator) item(ctx context.Context, part Part, c ledger.Currency) (*he.Ciphertext, int, error) {
-	switch {
-	case part.Aggregate != "":
+// an aggregate, its book's floor, and the payments of each group of the
+// book); c is the currency of the target's aggregate, whose flow a
+// transaction's part is.
+func (r *Regulator) item(ctx context.Context, part Part, c ledger.Currency) (*he.Ciphertext, int, []uint64, error) {
+	if part.Aggregate != "" {
 		info, err := r.src.Aggregate(ctx, part.Aggregate)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		ct, err := decodeCT(r.share.Params(), info.Ciphertext, "aggregate "+part.Aggregate)
-		return ct, bookFloor(info), err
+		return ct, bookFloor(info), info.BookPayments, err
+	}
+	ct, n, err := r.flowItem(ctx, part, c)
+	return ct, n, nil, err
+}
+
+// flowItem reads a part that is one flow: a transaction's, a genesis
+// funding or an epoch base.
+func (r *Regulator) flowItem(ctx context.Context, part Part, c ledger.Currency) (*he.Ciphertext, int, error) {
+	switch {
 	case part.Tx != "":
 		id, err := ledger.ParseTxID(part.Tx)
 		if err != nil {
@@ -324,7 +502,7 @@ func (r *Regulator) Sign(ctx context.Context, req ApprovalRequest) ([]byte, erro
 	if !slices.Equal(st.Flows, aggregateParts(info, g)) {
 		return nil, fmt.Errorf("%w: the statement's flows are not aggregate %s's", ErrRefused, st.Aggregate)
 	}
-	if err := r.checkFails(info, req.Shares); err != nil {
+	if err := r.checkFails(st.Run, info, req.Shares, req.Masks); err != nil {
 		return nil, err
 	}
 	return ed25519.Sign(r.sign, st.message()), nil
@@ -333,11 +511,32 @@ func (r *Regulator) Sign(ctx context.Context, req ApprovalRequest) ([]byte, erro
 // checkFails combines the shares of the aggregate and returns nil only if
 // it does not check: inconsistent limbs, sums that do not open its
 // commitment sum, or more noise than honest flows and the flooding make.
-func (r *Regulator) checkFails(info ledger.AggregateInfo, raw []SignedShare) error {
+func (r *Regulator) checkFails(run string, info ledger.AggregateInfo, raw []SignedShare, rawMasks []SignedMask) error {
 	p := r.share.Params()
 	ct := he.Zero(p)
 	if ct.UnmarshalBinary(info.Ciphertext) != nil {
 		return nil // the ledger's aggregate cannot be decoded: bisection names the ledger
+	}
+	var skip []int
+	if len(rawMasks) > 0 {
+		d, err := ct.Digest()
+		if err != nil {
+			return err
+		}
+		var active []int
+		for _, m := range rawMasks {
+			active = append(active, m.Party)
+		}
+		masks, err := r.checkMasks(rawMasks, active, run, d, nil)
+		if err != nil {
+			return err
+		}
+		if ct, skip, err = he.AddMasks(ct, masks); err != nil {
+			return fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+		if slices.Contains(skip, info.Group) {
+			return fmt.Errorf("%w: aggregate %s's group is sparse and stays sealed", ErrRefused, info.Key)
+		}
 	}
 	shares := make([]*he.DecryptionShare, len(raw))
 	for i, s := range raw {
@@ -353,7 +552,7 @@ func (r *Regulator) checkFails(info ledger.AggregateInfo, raw []SignedShare) err
 	if len(shares) < r.share.Threshold() {
 		return fmt.Errorf("%w: %d decryption shares, %d needed", ErrRefused, len(shares), r.share.Threshold())
 	}
-	sums, noise, err := he.Combine(ct, shares)
+	sums, noise, err := he.CombineMasked(ct, shares, skip)
 	if err != nil {
 		if errorsIsThreshold(err) {
 			return fmt.Errorf("%w: %w", ErrRefused, err)
@@ -368,7 +567,8 @@ func (r *Regulator) checkFails(info ledger.AggregateInfo, raw []SignedShare) err
 		return nil // not a group of the book: bisection names the ledger
 	}
 	total := sums[info.Group]
-	bound := sumBound(p.ThresholdNoiseBound(r.share.Parties()), ct.Load()) + p.FloodBound(r.share.Parties(), r.share.Threshold())
+	bound := sumBound(p.ThresholdNoiseBound(r.share.Parties()), ct.Load()) + p.FloodBound(r.share.Parties(), r.share.Threshold()) +
+		uint64(len(rawMasks))*(p.ThresholdNoiseBound(r.share.Parties())+1)
 	if commitBig(total.Amount, total.Blinding).Equal(com) && noise <= bound {
 		return fmt.Errorf("%w: aggregate %s checks; its flows stay sealed", ErrRefused, info.Key)
 	}
