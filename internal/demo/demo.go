@@ -449,7 +449,7 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	kinds := map[string]int{}
 	for _, a := range rep.Aggregates {
 		if a.Sealed {
-			continue // the parties refused it: too few flows to decrypt
+			continue // masked: its group holds too few payments to decrypt
 		}
 		if a.Consistent {
 			consistent++
@@ -459,7 +459,7 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	opened := len(rep.Aggregates) - len(rep.Sealed)
 	sealed := ""
 	if len(d.layout.Regulators) > 0 {
-		sealed = fmt.Sprintf(", %d sealed (in books with a group of fewer payments than the parties' k)", len(rep.Sealed))
+		sealed = fmt.Sprintf(", %d sealed (groups of fewer payments than the parties' k, masked in their books)", len(rep.Sealed))
 	}
 	d.printf("\naudit     %s decrypted %d encrypted aggregates (%d account inflows, %d outflows, %d corridors, %d per currency)\n",
 		who, opened, kinds["in"], kinds["out"], kinds["corridor"], kinds["currency"])
@@ -479,7 +479,7 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	}
 	usd := rep.USDTotal
 	if usd == "" && len(rep.Sealed) > 0 {
-		usd = "sealed (it rests on sealed books)"
+		usd = "sealed (it rests on a sealed total group)"
 	}
 	d.printf("\n          USD-equivalent total %s, computed on ciphertexts and decrypted once\n", usd)
 	d.printf("          HE data per transfer: %d bytes (one flow ciphertext)\n", rep.FlowBytes)
