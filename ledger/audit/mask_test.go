@@ -146,3 +146,29 @@ func TestMaskedBook(t *testing.T) {
 		t.Fatalf("approval for a second aggregate of the book: %v", err)
 	}
 }
+
+// TestMaskedBookNamesCheater: in a book with a sparse group, a transfer
+// that encrypts one unit more than its commitment in bankb's inflow group
+// (not the book's first aggregate, on whose behalf the book is opened) is
+// named by bisection: the parties find the book's masked shares for that
+// aggregate and sign its bisection.
+func TestMaskedBookNamesCheater(t *testing.T) {
+	_, pk := regulators(t, nil)
+	src := newFakeLedger(t, pk, sparsePays, "in/USD/bankb", 2)
+	rs, _ := regulators(t, src)
+	op, err := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[2], rs[3]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := NewWith(src, op, DefaultFXRates()).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := src.aggs["in/USD/bankb"].Txs[2]
+	if rep.Consistent || len(rep.Culprits) != 1 || rep.Culprits[0].TxID != want || !strings.Contains(rep.Culprits[0].Reason, "another amount") {
+		t.Fatalf("culprits %+v, want %s", rep.Culprits, want)
+	}
+	if len(rep.Sealed) == 0 {
+		t.Fatal("the sparse groups were opened")
+	}
+}
