@@ -79,7 +79,7 @@ func pays(spec map[string]int) []fakePay {
 // does; transfer cheatAt (if ≥ 0) encrypts one unit more than its
 // commitment in cheatKey's group. It also holds one transfer in no
 // aggregate (orphan).
-func newFakeLedger(t *testing.T, pk *he.PublicKey, ps []fakePay, cheatKey string, cheatAt int) *fakeLedger {
+func newFakeLedger(t testing.TB, pk *he.PublicKey, ps []fakePay, cheatKey string, cheatAt int) *fakeLedger {
 	t.Helper()
 	enc, ev := he.NewEncryptor(pk), he.NewEvaluator(pk.Params())
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -161,7 +161,7 @@ var (
 )
 
 // regulators returns the parties of one 3-of-4 key over src.
-func regulators(t *testing.T, src Source) ([]*Regulator, *he.PublicKey) {
+func regulators(t testing.TB, src Source) ([]*Regulator, *he.PublicKey) {
 	t.Helper()
 	regOnce.Do(func() {
 		var err error
