@@ -74,8 +74,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`sable_proofs_verified_total{circuit="transfer",mode="single",valid="true"}`: 1,
 		`sable_he_flows_total`:                                                       1,
 		`sable_he_flow_bytes_total`:                                                  10_000, // one flow ciphertext is tens of KB
-		`sable_he_aggregate_additions_total`:                                         3,      // account out, account in, corridor, currency
-		`sable_he_aggregates_updated_total`:                                          3,
+		`sable_he_aggregate_additions_total`:                                         1,      // one addition into the currency's book
+		`sable_he_aggregates_updated_total`:                                          1,      // that book rewritten
 		`sable_he_aggregation_seconds_count`:                                         1,
 		`sable_supply_checks_total{result="ok"}`:                                     1,
 		`sable_height`:                                                               float64(h),
