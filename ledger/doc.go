@@ -77,8 +77,10 @@
 // liquidity proof against the provider's available B. A [Swap] (kind 12)
 // is one payer's transaction carrying both legs and four proofs: leg A,
 // the rate relation (circuits/fx), leg B and the quote's band. The payer
-// and the provider sign the same bytes, the swap without the provider's
-// fill ([Tx.SigningBytes], [Tx.SignProvider]); codes 40–49 are FX's.
+// signs the swap without the provider's fill ([Tx.SigningBytes]); the
+// provider signs last, over the whole filled swap
+// ([Tx.ProviderSigningBytes]), which fixes every proof; codes 40–49 are
+// FX's.
 //
 // # Rejections
 //

@@ -67,12 +67,12 @@ type Quote struct {
 }
 
 // Swap is one cross-currency payment. Sender (the payer) signs it as any
-// transaction; the provider signs the very same bytes (ProviderSig over
-// tx.SigningBytes), which leave out the fill: ProviderAvailable, Band, the
-// proofs and ProviderSig itself. Every proof is bound to tx.Context, which
-// leaves out the same fields, so the payer proves its part before the
-// provider fills, and the provider's signature binds its leg to exactly
-// this swap.
+// transaction, over tx.SigningBytes, which leave out the fill:
+// ProviderAvailable, Band, the proofs and ProviderSig. Every proof is bound
+// to tx.Context, which leaves out the same fields, so the payer proves its
+// part before the provider fills. The provider signs last, over the whole
+// filled swap (ProviderSig over tx.ProviderSigningBytes), which binds its
+// leg to exactly this swap and fixes every proof.
 type Swap struct {
 	Quote       TxID     // the quote's transaction id
 	Provider    string   // the quote's provider (checked against the quote)
@@ -237,14 +237,37 @@ func zeroProof() [zkp.ProofSize]byte {
 	return p
 }
 
-// SignProvider sets the provider's signature over the swap's signing bytes.
+// SignProvider sets the provider's signature over the filled swap
+// (ProviderSigningBytes). Call it last, once every proof is in place.
 func (tx *Tx) SignProvider(chainID string, key ed25519.PrivateKey) error {
+	msg, err := tx.ProviderSigningBytes(chainID)
+	if err != nil {
+		return err
+	}
+	copy(tx.Body.(*Swap).ProviderSig[:], ed25519.Sign(key, msg))
+	return nil
+}
+
+// ProviderSigningBytes is what the provider signs: a label of its own, the
+// chain id and the whole filled swap but the two signatures. It covers the
+// fill and all four proofs, unlike the payer's SigningBytes, which the
+// payer signs before the fill exists: a Groth16 proof can be re-randomised
+// by anyone who sees it, and without this a swap in a mempool could be
+// resent under another transaction id (the nonce and the fill id still stop
+// it applying twice, but the payer would not find its swap by id).
+func (tx *Tx) ProviderSigningBytes(chainID string) ([]byte, error) {
 	b, ok := tx.Body.(*Swap)
 	if !ok {
-		return errors.New("ledger: only a swap has a provider's signature")
+		return nil, errors.New("ledger: only a swap has a provider's signature")
 	}
-	copy(b.ProviderSig[:], ed25519.Sign(key, tx.SigningBytes(chainID)))
-	return nil
+	c, bb := *tx, *b
+	bb.ProviderSig = [ed25519.SignatureSize]byte{}
+	c.Body = &bb
+	w := &codec.Writer{}
+	w.Fixed([]byte("sable/swap-fill-sig/v1"))
+	w.Str(chainID)
+	w.Fixed(c.unsigned())
+	return w.B, nil
 }
 
 // FillID names a swap request: the hash of its signing bytes, the same for

@@ -90,8 +90,30 @@ func TestSwapSigning(t *testing.T) {
 	if !bytes.Equal(tx.SigningBytes("c"), request) || tx.Context("c") != ctx {
 		t.Fatal("the fill changed the signing bytes or the context")
 	}
-	if !ed25519.Verify(pub, tx.SigningBytes("c"), tx.Sig[:]) || !ed25519.Verify(pub, tx.SigningBytes("c"), body.ProviderSig[:]) {
-		t.Fatal("a signature does not verify over the request")
+	filled, err := tx.ProviderSigningBytes("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(pub, tx.SigningBytes("c"), tx.Sig[:]) || !ed25519.Verify(pub, filled, body.ProviderSig[:]) {
+		t.Fatal("a signature does not verify")
+	}
+	// The provider's signature fixes the fill and every proof: a proof
+	// changed after it (a re-randomised one, say) breaks it.
+	for name, change := range map[string]func(){
+		"proof A": func() { body.ProofA[1] ^= 1 }, "fx proof": func() { body.ProofFX[1] ^= 1 },
+		"proof B": func() { body.ProofB[1] ^= 1 }, "band proof": func() { body.ProofBand[1] ^= 1 },
+		"band": func() { body.Band = zkp.Commit(4, big.NewInt(2)) },
+	} {
+		saved := *body
+		change()
+		msg, _ := tx.ProviderSigningBytes("c")
+		if ed25519.Verify(pub, msg, body.ProviderSig[:]) {
+			t.Errorf("the provider's signature still verifies after a changed %s", name)
+		}
+		*body = saved
+	}
+	if other, _ := tx.ProviderSigningBytes("d"); ed25519.Verify(pub, other, body.ProviderSig[:]) {
+		t.Error("the provider's signature verifies on another chain")
 	}
 	if tx.ID() == id {
 		t.Fatal("the fill left the id unchanged")

@@ -152,7 +152,8 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	if b.Rate != q.Rate {
 		return ledger.Reject(ledger.CodeFXRate, "the swap names rate %s, quote %s's is %s", ledger.FormatRate(q.Sell, q.Buy, b.Rate), b.Quote, ledger.FormatRate(q.Sell, q.Buy, q.Rate))
 	}
-	if !ed25519.Verify(provider.SignKey[:], tx.SigningBytes(e.chainID), b.ProviderSig[:]) {
+	msg, err := tx.ProviderSigningBytes(e.chainID)
+	if err != nil || !ed25519.Verify(provider.SignKey[:], msg, b.ProviderSig[:]) {
 		return ledger.Reject(ledger.CodeProviderSig, "%s's signature does not verify over this swap on chain %q", q.Provider, e.chainID)
 	}
 	recv, to, rej := e.receiver(v, payer, b.To, q.Buy)

@@ -471,11 +471,16 @@ func TestSwapRejections(t *testing.T) {
 		{"stale provider balance", ledger.CodeStaleBalance, func() []byte {
 			s := x.fill(x.request(x.sg, qtx, 100, x.us))
 			swapBody(s).ProviderAvailable = zkp.Commit(1, big.NewInt(1))
-			return s.tx.Encode() // the fill is not signed: no re-signing needed
+			return x.resignFill(s.tx) // a provider that filled against a balance it no longer has
 		}},
 		{"stale band", ledger.CodeStaleBand, func() []byte {
 			s := x.fill(x.request(x.sg, qtx, 100, x.us))
 			swapBody(s).Band = zkp.Commit(1, big.NewInt(1))
+			return x.resignFill(s.tx)
+		}},
+		{"a proof changed after the provider signed", ledger.CodeProviderSig, func() []byte {
+			s := x.fill(x.request(x.sg, qtx, 100, x.us))
+			swapBody(s).ProofB = swapBody(s).ProofA // any other proof bytes, as a re-randomised proof would be
 			return s.tx.Encode()
 		}},
 		{"provider's signature by someone else", ledger.CodeProviderSig, func() []byte {
@@ -606,4 +611,14 @@ func TestSwapAudited(t *testing.T) {
 			t.Fatalf("culprit %+v, want the cheating swap from bank-sg", c)
 		}
 	}
+}
+
+// resignFill signs a changed fill again as its provider (bank-hk), as a
+// provider that filled from a stale view would.
+func (x *fxFixture) resignFill(tx *ledger.Tx) []byte {
+	x.t.Helper()
+	if err := tx.SignProvider(testChain, x.hk.id.Sign); err != nil {
+		x.t.Fatal(err)
+	}
+	return tx.Encode()
 }
