@@ -29,6 +29,8 @@ func newDemoCmd() *cobra.Command {
 				dir = tmp
 			} else if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 				return failf("--keep %s is not empty; give a new or empty directory", dir)
+			} else if err := os.MkdirAll(dir, 0o700); err != nil {
+				return failf("--keep: %v", err)
 			}
 			opts := demo.Options{Dir: dir, Payments: payments, Seed: 1, Contributors: contributors}
 			if regulators != "" {
