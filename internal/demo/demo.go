@@ -482,7 +482,7 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 		usd = "sealed (it rests on a sealed total group)"
 	}
 	d.printf("\n          USD-equivalent total %s, computed on ciphertexts and decrypted once\n", usd)
-	d.printf("          HE data per transfer: %d bytes (one flow ciphertext)\n", rep.FlowBytes)
+	d.printf("          HE data: one flow ciphertext of %d bytes per transaction and currency (a single transfer's whole HE cost; a batch's payments in a currency share one)\n", rep.FlowBytes)
 	if !rep.Consistent {
 		return rep, fmt.Errorf("demo: the audit found %d inconsistent aggregates", len(rep.Aggregates)-consistent)
 	}
