@@ -285,7 +285,13 @@
 // mask uniform modulo t in every slot of those groups (EncryptMask), and
 // the parties decrypt book + Σ masks (AddMasks, at the ring level: a
 // mask's slots wrap, so it has no load); CombineMasked decodes the other
-// groups. The masks add t fresh noises, so each party's flooding is sized
+// groups. The sum hides the sparse groups only if one mask is honest and
+// chosen independently of the others: a party that saw the other masks
+// first could submit −Σ of them plus an encryption of zero (NegatedMask,
+// TestMaskCancellation) and cancel them. So masks are committed to before
+// any is revealed (ledger/audit: SHA-256 commitments, signed, a mask
+// revealed only once every party's commitment is in, and checked against
+// its commitment before decrypting). The masks add t fresh noises, so each party's flooding is sized
 // for (MaxLoad + t)·(ThresholdNoiseBound(n) + 1) + FloodBound ≤ MaxNoise
 // (for 3-of-4 the q1/2 cap binds, so FloodBound is unchanged).
 // TestMaskedFullCapacity decrypts the worst-case aggregate at capacity

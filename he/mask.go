@@ -96,6 +96,36 @@ func AddMasks(ct *Ciphertext, masks []*Mask) (*Ciphertext, []int, error) {
 	return out, slices.Clone(masks[0].groups), nil
 }
 
+// NegatedMask returns −Σ masks plus a fresh encryption of zero, over the
+// masks' groups: the "mask" a dishonest party would submit after seeing
+// the others' to cancel them, so that book + Σ masks decrypts the masked
+// groups exactly. The commit-then-reveal rounds of a masked decryption
+// (ledger/audit) make it useless; tests use it to play that party.
+func (e *Encryptor) NegatedMask(masks ...*Mask) (*Mask, error) {
+	if len(masks) == 0 {
+		return nil, fmt.Errorf("%w: negate no masks", ErrThreshold)
+	}
+	w := e.pool.Get().(*encWorker)
+	clear(w.slots)
+	ct, err := e.encryptSlots(w, 0)
+	e.pool.Put(w)
+	if err != nil {
+		return nil, err
+	}
+	r := ct.p.ringAgg
+	for _, m := range masks {
+		switch {
+		case m == nil || m.ct == nil || !m.ct.p.sameAs(ct.p):
+			return nil, fmt.Errorf("%w: a mask for other parameters", ErrParams)
+		case !slices.Equal(m.groups, masks[0].groups):
+			return nil, fmt.Errorf("%w: masks cover different groups", ErrThreshold)
+		}
+		r.Sub(ct.ct.Value[0], m.ct.ct.Value[0], ct.ct.Value[0])
+		r.Sub(ct.ct.Value[1], m.ct.ct.Value[1], ct.ct.Value[1])
+	}
+	return &Mask{groups: slices.Clone(masks[0].groups), ct: ct}, nil
+}
+
 // MarshalBinary encodes the mask: the number of groups (2 bytes), each
 // group (2 bytes), then the ciphertext's encoding (load 0).
 func (m *Mask) MarshalBinary() ([]byte, error) {

@@ -143,6 +143,47 @@ func TestMaskedFullCapacity(t *testing.T) {
 	}
 }
 
+// TestMaskCancellation: the attack the commit round of a masked
+// decryption stops. A party that sees the other masks before choosing its
+// own submits −Σ of them plus an encryption of zero, and book + Σ masks
+// then decrypts every masked group exactly, single payments included.
+func TestMaskCancellation(t *testing.T) {
+	shares, pk := testThreshold(t)
+	p := pk.Params()
+	enc := NewEncryptor(pk)
+	book := mustEncrypt(t, enc, map[int]Flow{3: maxFlow(), 5: maxFlow()})
+	want, _, err := Combine(book, shareAll(t, book, shares[:3]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := []int{3}
+	honest := maskAll(t, pk, groups, 2)
+	cancel, err := enc.NegatedMask(honest...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	honestSum, _, err := AddMasks(book, append(slices.Clone(honest), maskAll(t, pk, groups, 1)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Combine(honestSum, shareAll(t, honestSum, shares[:3])); !errors.Is(err, ErrInconsistent) {
+		t.Fatalf("an honest third mask: the masked group decodes: %v", err)
+	}
+	cancelled, _, err := AddMasks(book, append(honest, cancel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := Combine(cancelled, shareAll(t, cancelled, shares[:3]))
+	if err != nil {
+		t.Fatalf("a cancelled masking: %v", err)
+	}
+	for g := range p.Groups() {
+		if got[g].Amount.Cmp(want[g].Amount) != 0 {
+			t.Fatalf("group %d: %v, want %v", g, got[g].Amount, want[g].Amount)
+		}
+	}
+}
+
 // TestMaskEncoding: a mask round-trips; loads other than 0, groups out of
 // order and masks of other groups are refused.
 func TestMaskEncoding(t *testing.T) {
