@@ -115,12 +115,24 @@ func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
 	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(regulatorInfo{h.Jurisdiction, h.Share.Index(), h.Share.Parties(), h.Share.Threshold(), h.Epoch})
 	})
-	mux.HandleFunc("POST /mask", func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("POST /mask/commit", func(w http.ResponseWriter, req *http.Request) {
 		var mr audit.MaskRequest
 		if !readJSON(w, req, &mr) {
 			return
 		}
-		m, err := r.Mask(req.Context(), mr)
+		c, err := r.Commit(req.Context(), mr)
+		if err != nil {
+			refuse(w, err)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(c)
+	})
+	mux.HandleFunc("POST /mask/reveal", func(w http.ResponseWriter, req *http.Request) {
+		var rr audit.RevealRequest
+		if !readJSON(w, req, &rr) {
+			return
+		}
+		m, err := r.Reveal(req.Context(), rr)
 		if err != nil {
 			refuse(w, err)
 			return
@@ -219,8 +231,20 @@ func (h *remoteHolder) post(ctx context.Context, path string, v any) ([]byte, er
 	return nil, fmt.Errorf("regulator %s: %s", h.url, strings.TrimSpace(string(b)))
 }
 
-func (h *remoteHolder) Mask(ctx context.Context, req audit.MaskRequest) (*audit.SignedMask, error) {
-	b, err := h.post(ctx, "/mask", req)
+func (h *remoteHolder) Commit(ctx context.Context, req audit.MaskRequest) (*audit.MaskCommitment, error) {
+	b, err := h.post(ctx, "/mask/commit", req)
+	if err != nil {
+		return nil, err
+	}
+	c := new(audit.MaskCommitment)
+	if err := json.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("regulator %s: malformed mask commitment", h.url)
+	}
+	return c, nil
+}
+
+func (h *remoteHolder) Reveal(ctx context.Context, req audit.RevealRequest) (*audit.SignedMask, error) {
+	b, err := h.post(ctx, "/mask/reveal", req)
 	if err != nil {
 		return nil, err
 	}

@@ -45,9 +45,9 @@
 // ciphertext from the ledger and counts its flows there, never trusting
 // the requester, and shares a decryption only of whole books (a book's
 // groups of fewer than k payments, DefaultMinFlows = 2, masked by every
-// active party: [Regulator.Mask], he's masked decryption), or of flows
-// of one aggregate
-// listed in an [Approval]: a versioned statement (run, aggregate, the
+// active party, committed to before any is revealed: [Regulator.Commit],
+// [Regulator.Reveal], he's masked decryption), or of flows of one
+// aggregate listed in an [Approval]: a versioned statement (run, aggregate, the
 // aggregate's exact flows) signed with Ed25519 under a domain label by t
 // parties of its roster. A party signs only after combining the
 // aggregate's t shares of this run itself and seeing that it does not

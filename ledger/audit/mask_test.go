@@ -52,18 +52,20 @@ func TestMaskedBook(t *testing.T) {
 
 	// The requester's view of round two, for runs r2 and r3.
 	active := []int{1, 2, 3}
+	commits := map[string][]MaskCommitment{}
 	round := func(run string) (Target, []SignedMask, *he.Ciphertext) {
 		tg := whole
 		tg.Run = run
-		masked, _, list, err := op.masks(ctx, tg, book)
-		if err != nil || len(list) != 3 {
+		masked, _, cs, list, err := op.masks(ctx, tg, book)
+		if err != nil || len(list) != 3 || len(cs) != 3 {
 			t.Fatalf("masks: %v (%d)", err, len(list))
 		}
+		commits[run] = cs
 		return tg, list, masked
 	}
 	share := func(r *Regulator, tg Target, list []SignedMask, sum *he.Ciphertext) (*he.DecryptionShare, error) {
 		d, _ := sum.Digest()
-		s, err := r.Share(ctx, ShareRequest{Target: tg, Active: active, Masks: list, Digest: d[:]})
+		s, err := r.Share(ctx, ShareRequest{Target: tg, Active: active, Commitments: commits[tg.Run], Masks: list, Digest: d[:]})
 		if err != nil {
 			return nil, err
 		}
@@ -125,10 +127,10 @@ func TestMaskedBook(t *testing.T) {
 	}
 	// Party 1 masks r4 again: the list holds a mask it signed, but not the
 	// one it now holds for that decryption.
-	if _, err := rs[0].Mask(ctx, MaskRequest{Target: t4, Active: active}); err != nil {
+	if _, err := rs[0].Commit(ctx, MaskRequest{Target: t4, Active: active}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := share(rs[0], t4, l4, m4); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "does not hold the mask") {
+	if _, err := share(rs[0], t4, l4, m4); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "do not hold the one") {
 		t.Fatalf("a mask list without the mask the party issued: %v", err)
 	}
 	// A single flow still needs an approval.
@@ -136,7 +138,7 @@ func TestMaskedBook(t *testing.T) {
 	if _, err := rs[1].Share(ctx, ShareRequest{Target: one, Active: active}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("a single flow without approval: %v", err)
 	}
-	if _, err := rs[1].Mask(ctx, MaskRequest{Target: one, Active: active}); !errors.Is(err, ErrRefused) {
+	if _, err := rs[1].Commit(ctx, MaskRequest{Target: one, Active: active}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("a mask for a single flow: %v", err)
 	}
 

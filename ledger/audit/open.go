@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,30 +100,33 @@ func (k *KeyOpener) Approve(context.Context, string, string, *he.Ciphertext, []P
 // in this process, or its endpoint ('sable regulator serve').
 type Holder interface {
 	Index() int
-	Mask(ctx context.Context, req MaskRequest) (*SignedMask, error)
+	Commit(ctx context.Context, req MaskRequest) (*MaskCommitment, error)
+	Reveal(ctx context.Context, req RevealRequest) (*SignedMask, error)
 	Share(ctx context.Context, req ShareRequest) (*SignedShare, error)
 	Sign(ctx context.Context, req ApprovalRequest) ([]byte, error)
 }
 
-// MaskRequest asks a party for its mask of a whole-book target (the
-// first round of a masked decryption): an empty mask when the target's
-// books have no sparse group.
+// MaskRequest asks a party for its commitment to a fresh mask of a
+// whole-book target (the first round of a masked decryption): an empty
+// commitment when the target's books have no sparse group.
 type MaskRequest struct {
 	Target Target `json:"target"`
 	Active []int  `json:"active"`
 }
 
-// ShareRequest asks a party for its decryption share of a target. Masks
-// are every active party's mask of the target (one each) when its books
-// have sparse groups, and Digest the digest of target + Σ masks as the
-// requester formed it: each party forms it itself and refuses if it
+// ShareRequest asks a party for its decryption share of a target. When
+// its books have sparse groups, Commitments are every active party's
+// commitment the masks were revealed under, Masks every active party's
+// revealed mask (one each), and Digest the digest of target + Σ masks as
+// the requester formed it: each party forms it itself and refuses if it
 // differs.
 type ShareRequest struct {
-	Target   Target       `json:"target"`
-	Active   []int        `json:"active"`
-	Approval *Approval    `json:"approval,omitempty"`
-	Masks    []SignedMask `json:"masks,omitempty"`
-	Digest   []byte       `json:"digest,omitempty"`
+	Target      Target           `json:"target"`
+	Active      []int            `json:"active"`
+	Approval    *Approval        `json:"approval,omitempty"`
+	Commitments []MaskCommitment `json:"commitments,omitempty"`
+	Masks       []SignedMask     `json:"masks,omitempty"`
+	Digest      []byte           `json:"digest,omitempty"`
 }
 
 // ApprovalRequest asks a party to sign a bisection statement. Shares are
@@ -181,8 +185,9 @@ func (o *ThresholdOpener) active() []int {
 }
 
 // Open asks each holder for its share and combines them. A target of
-// whole books is opened in two rounds: each holder first returns its mask
-// of the books' sparse groups (empty if none), then share-decrypts the
+// whole books is opened in three rounds: each holder first commits to its
+// mask of the books' sparse groups (an empty commitment if none), then
+// reveals it given every holder's commitment, then share-decrypts the
 // target plus every mask, which it forms itself. A target other than its
 // whole aggregate carries the aggregate's bisection approval, if Approve
 // obtained one in this run.
@@ -201,7 +206,7 @@ func (o *ThresholdOpener) Open(ctx context.Context, t Target, ct *he.Ciphertext)
 	dec, skip := ct, []int(nil)
 	if books {
 		var err error
-		if dec, skip, req.Masks, err = o.masks(ctx, t, ct); err != nil {
+		if dec, skip, req.Commitments, req.Masks, err = o.masks(ctx, t, ct); err != nil {
 			return Opening{}, err
 		}
 		if req.Masks != nil {
@@ -241,37 +246,53 @@ func (o *ThresholdOpener) Open(ctx context.Context, t Target, ct *he.Ciphertext)
 	return Opening{Sums: sums, Err: err, Noise: noise, Masked: skip}, nil
 }
 
-// masks runs the first round: every holder's mask of the target. It
-// returns ct plus the masks and the masked groups, or ct alone when no
-// holder masks (the books have no sparse group).
-func (o *ThresholdOpener) masks(ctx context.Context, t Target, ct *he.Ciphertext) (*he.Ciphertext, []int, []SignedMask, error) {
-	var signed []SignedMask
-	var masks []*he.Mask
+// masks runs the commit and reveal rounds: every holder's commitment to
+// its mask of the target, then every holder's mask, each checked against
+// its commitment. It returns ct plus the masks, the masked groups, the
+// commitments and the masks, or ct alone when no holder masks (the books
+// have no sparse group).
+func (o *ThresholdOpener) masks(ctx context.Context, t Target, ct *he.Ciphertext) (*he.Ciphertext, []int, []MaskCommitment, []SignedMask, error) {
+	d, err := ct.Digest()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var commits []MaskCommitment
 	for _, h := range o.holders {
-		m, err := h.Mask(ctx, MaskRequest{Target: t, Active: o.active()})
+		c, err := h.Commit(ctx, MaskRequest{Target: t, Active: o.active()})
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
+			return nil, nil, nil, nil, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
 		}
-		if len(m.Mask) == 0 {
-			continue
+		if len(c.Commit) > 0 {
+			commits = append(commits, *c)
 		}
-		hm := new(he.Mask)
-		if err := hm.UnmarshalBinary(m.Mask); err != nil {
-			return nil, nil, nil, fmt.Errorf("ledger: regulator party %d: mask: %w", h.Index(), err)
-		}
-		signed, masks = append(signed, *m), append(masks, hm)
 	}
-	if len(signed) == 0 {
-		return ct, nil, nil, nil
+	if len(commits) == 0 {
+		return ct, nil, nil, nil, nil
 	}
-	if len(signed) != len(o.holders) {
-		return nil, nil, nil, fmt.Errorf("ledger: %d of %d regulator parties masked the target: %w", len(signed), len(o.holders), ErrRefused)
+	if len(commits) != len(o.holders) {
+		return nil, nil, nil, nil, fmt.Errorf("ledger: %d of %d regulator parties masked the target: %w", len(commits), len(o.holders), ErrRefused)
+	}
+	signed := make([]SignedMask, len(o.holders))
+	masks := make([]*he.Mask, len(o.holders))
+	for i, h := range o.holders {
+		m, err := h.Reveal(ctx, RevealRequest{Target: t, Active: o.active(), Commitments: commits})
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("ledger: regulator party %d: %w", h.Index(), err)
+		}
+		if !bytes.Equal(maskCommitment(t.Run, d, m.Mask), commits[i].Commit) {
+			return nil, nil, nil, nil, fmt.Errorf("ledger: regulator party %d revealed a mask that does not match its commitment: %w", h.Index(), ErrRefused)
+		}
+		masks[i] = new(he.Mask)
+		if err := masks[i].UnmarshalBinary(m.Mask); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("ledger: regulator party %d: mask: %w", h.Index(), err)
+		}
+		signed[i] = *m
 	}
 	dec, skip, err := he.AddMasks(ct, masks)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("ledger: masks: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("ledger: masks: %w", err)
 	}
-	return dec, skip, signed, nil
+	return dec, skip, commits, signed, nil
 }
 
 // Approve asks every holder to sign the bisection of aggregate, handing

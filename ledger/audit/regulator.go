@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -25,14 +28,22 @@ import (
 //   - for whole books (or an FX sum of them): a book's decryption
 //     reveals every slot group, so the party lists the sparse groups of
 //     the books (1 to k − 1 payments). If there are none it answers. If
-//     there are, it answers only a masked request: in a first round
-//     (Mask) each active party encrypts under the collective key a fresh
-//     mask uniform modulo t in every slot of the sparse groups, signs it
-//     for the run and target, and remembers it; in the second (Share) it
-//     takes the list of every active party's signed mask, checks its own
-//     is the one it issued, forms target + Σ masks itself, refuses if
-//     that is not the ciphertext the requester names, and share-decrypts
-//     it. A mask serves one decryption. The sparse groups then decrypt to
+//     there are, it answers only a masked request, in three rounds
+//     (commit, then reveal): in Commit each active party encrypts under
+//     the collective key a fresh mask uniform modulo t in every slot of
+//     the sparse groups, keeps it, and returns a signed SHA-256
+//     commitment to it for the run and target; in Reveal it takes every
+//     active party's signed commitment and reveals its mask only if they
+//     are all there, each signed by its party for this run and target,
+//     its own the one it issued (it then holds to that set); in Share it
+//     takes every revealed mask, checks each against the commitment it
+//     revealed under, its own the one it issued, forms target + Σ masks
+//     itself, refuses if that is not the ciphertext the requester names,
+//     and share-decrypts it. Every commitment is fixed before any mask is
+//     revealed, so a party that sees the others' masks cannot choose its
+//     own to cancel them. A mask serves one decryption, and a party holds
+//     at most maxPendingMasks unused masks (the oldest is dropped). The
+//     sparse groups then decrypt to
 //     uniform values unless every active party's mask is known, or
 //   - for flows of one aggregate listed in a bisection approval of this
 //     audit run signed by t parties of its roster.
@@ -53,7 +64,59 @@ const (
 	statementLabel   = "sable/regulator approval signature v1\x00"
 	shareLabel       = "sable/regulator decryption share signature v1\x00"
 	maskLabel        = "sable/regulator mask signature v1\x00"
+	commitLabel      = "sable/regulator mask commitment v1\x00"
+	commitSigLabel   = "sable/regulator mask commitment signature v1\x00"
 )
+
+// maxPendingMasks bounds the masks a party has issued and not yet
+// decrypted with; beyond it the oldest is dropped (its decryption is then
+// refused), so that a requester cannot grow a long-running party.
+const maxPendingMasks = 256
+
+// MaskCommitment is a party's commitment to its mask of a target (the
+// first round of a masked decryption): SHA-256 over a versioned label,
+// the run, the digest of the target and the mask's encoding, signed by
+// the party over the run and target digest. Commit is empty when the
+// target has no sparse group.
+type MaskCommitment struct {
+	Party  int    `json:"party"`
+	Commit []byte `json:"commit,omitempty"`
+	Sig    []byte `json:"sig,omitempty"`
+}
+
+// appendRunBook appends the run (length-prefixed) and the target digest.
+func appendRunBook(b []byte, run string, book [32]byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(run)))
+	b = append(b, run...)
+	return append(b, book[:]...)
+}
+
+// maskCommitment is the commitment to mask for run and the target of
+// digest book.
+func maskCommitment(run string, book [32]byte, mask []byte) []byte {
+	h := sha256.New()
+	h.Write(appendRunBook([]byte(commitLabel), run, book))
+	h.Write(mask)
+	return h.Sum(nil)
+}
+
+func commitMessage(run string, book [32]byte, commit []byte) []byte {
+	return append(appendRunBook([]byte(commitSigLabel), run, book), commit...)
+}
+
+// RevealRequest asks a party to reveal its mask of a target (the second
+// round): Commitments holds every active party's signed commitment.
+type RevealRequest struct {
+	Target      Target           `json:"target"`
+	Active      []int            `json:"active"`
+	Commitments []MaskCommitment `json:"commitments"`
+}
+
+// pendingMask is a mask a party issued and has not decrypted with.
+type pendingMask struct {
+	mask, commit []byte
+	revealed     []byte // digest of the commitment set it was revealed under; nil: not revealed
+}
 
 // SignedMask is a party's mask of a target's sparse groups (he's encoding;
 // empty when there are none), signed by it over the audit run and the
@@ -133,8 +196,9 @@ type Regulator struct {
 	enc    *he.Encryptor // under the collective key: masks (nil: cannot mask)
 
 	mu    sync.Mutex
-	gen   *ledger.Genesis   // fetched once: it never changes and runs to megabytes
-	masks map[string][]byte // the masks it issued and has not yet decrypted with, per run and target digest
+	gen   *ledger.Genesis         // fetched once: it never changes and runs to megabytes
+	masks map[string]*pendingMask // the masks it issued and has not yet decrypted with, per run and target digest
+	order []string                // masks' keys, oldest first (at most maxPendingMasks)
 }
 
 // WithPublicKey gives the party the collective public key, which it
@@ -163,17 +227,18 @@ func (r *Regulator) genesis(ctx context.Context) (*ledger.Genesis, error) {
 // roster holds every party's approval key by index (its own included),
 // k the fewest flows it decrypts without an approval.
 func NewRegulator(share *he.KeyShare, sign ed25519.PrivateKey, roster map[int]ed25519.PublicKey, src Source, k int) *Regulator {
-	return &Regulator{share: share, sign: sign, roster: roster, src: src, k: max(k, 1), ev: he.NewEvaluator(share.Params()), masks: map[string][]byte{}}
+	return &Regulator{share: share, sign: sign, roster: roster, src: src, k: max(k, 1), ev: he.NewEvaluator(share.Params()), masks: map[string]*pendingMask{}}
 }
 
 // Index returns the party's Shamir index.
 func (r *Regulator) Index() int { return r.share.Index() }
 
-// Mask returns the party's mask of a whole-book target: an encryption
+// Commit makes the party's mask of a whole-book target: an encryption
 // under the collective key of values uniform modulo t in every slot of
-// the target's sparse groups (1 to k − 1 payments), which it remembers
-// for the run; an empty mask if there are none.
-func (r *Regulator) Mask(ctx context.Context, req MaskRequest) (*SignedMask, error) {
+// the target's sparse groups (1 to k − 1 payments), which it keeps for the
+// run (replacing any earlier one), and returns its signed commitment; an
+// empty one if there are no sparse groups.
+func (r *Regulator) Commit(ctx context.Context, req MaskRequest) (*MaskCommitment, error) {
 	if !wholeBooks(req.Target) {
 		return nil, fmt.Errorf("%w: only whole books are masked", ErrRefused)
 	}
@@ -181,7 +246,7 @@ func (r *Regulator) Mask(ctx context.Context, req MaskRequest) (*SignedMask, err
 	if err != nil {
 		return nil, err
 	}
-	out := &SignedMask{Party: r.Index()}
+	out := &MaskCommitment{Party: r.Index()}
 	if len(sparse) == 0 {
 		return out, nil
 	}
@@ -192,18 +257,131 @@ func (r *Regulator) Mask(ctx context.Context, req MaskRequest) (*SignedMask, err
 	if err != nil {
 		return nil, err
 	}
-	if out.Mask, err = m.MarshalBinary(); err != nil {
+	mask, err := m.MarshalBinary()
+	if err != nil {
 		return nil, err
 	}
 	d, err := ct.Digest()
 	if err != nil {
 		return nil, err
 	}
-	out.Sig = ed25519.Sign(r.sign, maskMessage(req.Target.Run, d, out.Mask))
-	r.mu.Lock()
-	r.masks[req.Target.Run+"\x00"+string(d[:])] = out.Mask
-	r.mu.Unlock()
+	out.Commit = maskCommitment(req.Target.Run, d, mask)
+	out.Sig = ed25519.Sign(r.sign, commitMessage(req.Target.Run, d, out.Commit))
+	r.remember(req.Target.Run+"\x00"+string(d[:]), &pendingMask{mask: mask, commit: out.Commit})
 	return out, nil
+}
+
+// remember keeps a pending mask under key, dropping the oldest beyond
+// maxPendingMasks.
+func (r *Regulator) remember(key string, pm *pendingMask) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.masks[key]; ok {
+		r.order = slices.DeleteFunc(r.order, func(k string) bool { return k == key })
+	}
+	r.masks[key] = pm
+	r.order = append(r.order, key)
+	for len(r.order) > maxPendingMasks {
+		delete(r.masks, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+// forget drops the pending mask of key if it is still pm.
+func (r *Regulator) forget(key string, pm *pendingMask) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.masks[key] == pm {
+		delete(r.masks, key)
+		r.order = slices.DeleteFunc(r.order, func(k string) bool { return k == key })
+	}
+}
+
+// pending returns the pending mask of a run and target digest.
+func (r *Regulator) pending(run string, d [32]byte) (string, *pendingMask, error) {
+	key := run + "\x00" + string(d[:])
+	r.mu.Lock()
+	pm := r.masks[key]
+	r.mu.Unlock()
+	if pm == nil {
+		return "", nil, fmt.Errorf("%w: party %d issued no mask for this target in run %q", ErrRefused, r.Index(), run)
+	}
+	return key, pm, nil
+}
+
+// Reveal returns the party's mask of a whole-book target, signed, once it
+// holds a validly signed commitment from every active party for this run
+// and target, its own the one it issued. Revealed, the mask is bound to
+// that set of commitments: it is revealed again only under the same set,
+// and decrypted with only under it.
+func (r *Regulator) Reveal(ctx context.Context, req RevealRequest) (*SignedMask, error) {
+	if !wholeBooks(req.Target) {
+		return nil, fmt.Errorf("%w: only whole books are masked", ErrRefused)
+	}
+	ct, _, sparse, err := r.resolve(ctx, req.Target)
+	if err != nil {
+		return nil, err
+	}
+	if len(sparse) == 0 {
+		return &SignedMask{Party: r.Index()}, nil
+	}
+	d, err := ct.Digest()
+	if err != nil {
+		return nil, err
+	}
+	key, pm, err := r.pending(req.Target.Run, d)
+	if err != nil {
+		return nil, err
+	}
+	_, set, err := r.checkCommitments(req.Commitments, req.Active, req.Target.Run, d, pm.commit)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	switch {
+	case r.masks[key] != pm:
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%w: party %d's mask for this target was replaced or dropped", ErrRefused, r.Index())
+	case pm.revealed != nil && !bytes.Equal(pm.revealed, set[:]):
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%w: party %d revealed its mask under other commitments", ErrRefused, r.Index())
+	}
+	pm.revealed = set[:]
+	r.mu.Unlock()
+	return &SignedMask{Party: r.Index(), Mask: pm.mask, Sig: ed25519.Sign(r.sign, maskMessage(req.Target.Run, d, pm.mask))}, nil
+}
+
+// checkCommitments verifies a commitment list: exactly one per active
+// party, each signed by that party for run and the target of digest d,
+// this party's own the one it issued. It returns the commitments by party
+// and a digest of the set.
+func (r *Regulator) checkCommitments(list []MaskCommitment, active []int, run string, d [32]byte, own []byte) (map[int][]byte, [32]byte, error) {
+	if len(list) != len(active) {
+		return nil, [32]byte{}, fmt.Errorf("%w: %d mask commitments for %d active parties", ErrRefused, len(list), len(active))
+	}
+	commits := map[int][]byte{}
+	for _, c := range list {
+		pub, ok := r.roster[c.Party]
+		switch {
+		case commits[c.Party] != nil || !slices.Contains(active, c.Party):
+			return nil, [32]byte{}, fmt.Errorf("%w: party %d's mask commitment is repeated or outside the active set", ErrRefused, c.Party)
+		case len(c.Commit) != sha256.Size || !ok || !ed25519.Verify(pub, commitMessage(run, d, c.Commit), c.Sig):
+			return nil, [32]byte{}, fmt.Errorf("%w: party %d's mask commitment is not signed by it for this target", ErrRefused, c.Party)
+		case c.Party == r.Index() && !bytes.Equal(c.Commit, own):
+			return nil, [32]byte{}, fmt.Errorf("%w: the commitments do not hold the one party %d issued", ErrRefused, r.Index())
+		}
+		commits[c.Party] = c.Commit
+	}
+	if commits[r.Index()] == nil {
+		return nil, [32]byte{}, fmt.Errorf("%w: the commitments do not hold party %d's", ErrRefused, r.Index())
+	}
+	parties := slices.Sorted(maps.Keys(commits))
+	h := sha256.New()
+	for _, p := range parties {
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(p)))
+		h.Write(commits[p])
+	}
+	return commits, [32]byte(h.Sum(nil)), nil
 }
 
 // wholeBooks reports whether every part of t is an aggregate (a book, or
@@ -244,22 +422,30 @@ func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, 
 }
 
 // masked returns ct + Σ masks for a share request: one mask from each
-// active party, each signed by it for this run and target, its own the
-// one it issued, all covering exactly the sparse groups it counted; and
-// the sum's digest must be the requester's.
+// active party, each signed by it for this run and target and matching
+// its commitment in the set this party revealed its own mask under, its
+// own the one it issued, all covering exactly the sparse groups it
+// counted; and the sum's digest must be the requester's.
 func (r *Regulator) masked(req ShareRequest, ct *he.Ciphertext, sparse []int) (*he.Ciphertext, error) {
 	d, err := ct.Digest()
 	if err != nil {
 		return nil, err
 	}
-	key := req.Target.Run + "\x00" + string(d[:])
-	r.mu.Lock()
-	own := r.masks[key]
-	r.mu.Unlock()
-	if own == nil {
-		return nil, fmt.Errorf("%w: party %d issued no mask for this target in run %q", ErrRefused, r.Index(), req.Target.Run)
+	key, pm, err := r.pending(req.Target.Run, d)
+	if err != nil {
+		return nil, err
 	}
-	masks, err := r.checkMasks(req.Masks, req.Active, req.Target.Run, d, own)
+	commits, set, err := r.checkCommitments(req.Commitments, req.Active, req.Target.Run, d, pm.commit)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	revealed := pm.revealed
+	r.mu.Unlock()
+	if revealed == nil || !bytes.Equal(revealed, set[:]) {
+		return nil, fmt.Errorf("%w: party %d did not reveal its mask under these commitments", ErrRefused, r.Index())
+	}
+	masks, err := r.checkMasks(req.Masks, req.Active, req.Target.Run, d, pm.mask, commits)
 	if err != nil {
 		return nil, err
 	}
@@ -277,16 +463,15 @@ func (r *Regulator) masked(req ShareRequest, ct *he.Ciphertext, sparse []int) (*
 	if !bytes.Equal(got[:], req.Digest) {
 		return nil, fmt.Errorf("%w: the target plus the masks is not the ciphertext the requester names", ErrRefused)
 	}
-	r.mu.Lock()
-	delete(r.masks, key) // a mask serves one decryption
-	r.mu.Unlock()
+	r.forget(key, pm) // a mask serves one decryption
 	return sum, nil
 }
 
 // checkMasks verifies a mask list: exactly one per active party, each
-// signed by that party for run and the target of digest d, and this
-// party's own the one it issued (own; nil: not checked).
-func (r *Regulator) checkMasks(list []SignedMask, active []int, run string, d [32]byte, own []byte) ([]*he.Mask, error) {
+// signed by that party for run and the target of digest d, each matching
+// its party's commitment (commits; nil: not checked), and this party's own
+// the one it issued (own; nil: not checked).
+func (r *Regulator) checkMasks(list []SignedMask, active []int, run string, d [32]byte, own []byte, commits map[int][]byte) ([]*he.Mask, error) {
 	if len(list) != len(active) {
 		return nil, fmt.Errorf("%w: %d masks for %d active parties", ErrRefused, len(list), len(active))
 	}
@@ -301,6 +486,8 @@ func (r *Regulator) checkMasks(list []SignedMask, active []int, run string, d [3
 			return nil, fmt.Errorf("%w: party %d's mask is not signed by it for this target", ErrRefused, m.Party)
 		case own != nil && m.Party == r.Index() && !bytes.Equal(m.Mask, own):
 			return nil, fmt.Errorf("%w: the mask list does not hold the mask party %d issued", ErrRefused, r.Index())
+		case commits != nil && !bytes.Equal(maskCommitment(run, d, m.Mask), commits[m.Party]):
+			return nil, fmt.Errorf("%w: party %d's mask does not match its commitment", ErrRefused, m.Party)
 		}
 		seen[m.Party] = true
 		out[i] = new(he.Mask)
@@ -527,7 +714,7 @@ func (r *Regulator) checkFails(run string, info ledger.AggregateInfo, raw []Sign
 		for _, m := range rawMasks {
 			active = append(active, m.Party)
 		}
-		masks, err := r.checkMasks(rawMasks, active, run, d, nil)
+		masks, err := r.checkMasks(rawMasks, active, run, d, nil, nil)
 		if err != nil {
 			return err
 		}
