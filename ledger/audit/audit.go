@@ -208,7 +208,7 @@ type opened struct {
 	ok       bool      // decrypts and opens its commitment sum
 	culprits []Culprit // named by bisection when it is not clean
 	total    *he.GroupSum
-	sealed   bool // the regulator parties refused to open it (fewer than k flows)
+	sealed   bool // the regulator parties masked it (1 to k − 1 payments in its group) or refused
 }
 
 // Withheld stands in the report for the amount of an aggregate that holds a
@@ -217,9 +217,10 @@ type opened struct {
 const Withheld = "withheld (1 flow)"
 
 // Sealed stands in the report for the amount of an aggregate the regulator
-// parties refused to decrypt: it holds fewer flows than their k. It is
-// neither checked nor counted in any figure.
-const Sealed = "sealed (fewer flows than the regulators' k)"
+// parties did not reveal: its group in its book holds 1 to k − 1 payments,
+// so the book opens with that group masked (or the parties refused to
+// open the book at all). It is neither checked nor counted in any figure.
+const Sealed = "sealed (its group holds fewer payments than the regulators' k)"
 
 // single reports whether the aggregate is one payment and nothing else (no
 // genesis funding, no epoch base).
