@@ -45,7 +45,8 @@ func (s aggSource) Genesis(context.Context) (*ledger.Genesis, error) { return &l
 
 // TestRegulatorServe: three regulator endpoints decrypt an aggregate
 // exactly through 'sable audit”s opener, masking a group of one payment
-// in its book (the mask round goes through the endpoints too); a book of
+// in its book (the commit and reveal rounds go through the endpoints too,
+// and an endpoint reveals only given every commitment); a book of
 // one payment opens wholly masked; two endpoints make no opener; the homes
 // keep their secrets 0600 and no file holds a whole key.
 func TestRegulatorServe(t *testing.T) {
@@ -132,6 +133,23 @@ func TestRegulatorServe(t *testing.T) {
 	// A mixed list: one home, two endpoints.
 	if _, _, err := regulatorsOpener(ctx, homes[0]+","+strings.Join(urls[:2], ","), src); err != nil {
 		t.Fatalf("a home and two endpoints: %v", err)
+	}
+	// An endpoint reveals its mask only given every active party's
+	// commitment: its own alone is refused (403, ErrRefused).
+	var rh [3]*remoteHolder
+	for i, u := range urls {
+		if rh[i], err = dialRegulator(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := []int{rh[0].Index(), rh[1].Index(), rh[2].Index()}
+	tg := audit.Target{Run: "r2", Aggregate: "in/USD/bank-th", Parts: []audit.Part{{Aggregate: "in/USD/bank-th"}}}
+	c, err := rh[0].Commit(ctx, audit.MaskRequest{Target: tg, Active: active})
+	if err != nil || len(c.Commit) != 32 || c.Party != active[0] {
+		t.Fatalf("commit through an endpoint: %+v %v", c, err)
+	}
+	if m, err := rh[0].Reveal(ctx, audit.RevealRequest{Target: tg, Active: active, Commitments: []audit.MaskCommitment{*c}}); !errors.Is(err, audit.ErrRefused) {
+		t.Fatalf("a reveal with one of three commitments: %v %v", m, err)
 	}
 }
 
