@@ -16,8 +16,8 @@ import (
 // honest, party 3 dishonest): the cancelling mask party 3 forms from the
 // honest masks is refused under its first commitment and under a new one;
 // a reveal is refused without every commitment, with a commitment another
-// party signed or made for another run, and a revealed mask that differs
-// from its commitment is refused; the honest path still decrypts.
+// party signed or made for another run or book, and a revealed mask that
+// differs from its commitment is refused; the honest path still decrypts.
 func TestMaskCommitReveal(t *testing.T) {
 	_, pk := regulators(t, nil)
 	src := newFakeLedger(t, pk, sparsePays, "", -1)
@@ -69,6 +69,12 @@ func TestMaskCommitReveal(t *testing.T) {
 	forged[2] = other[2]
 	_, err = reveal(rs[0], tg, forged)
 	refused("a commitment for another run", err, "not signed by it")
+	// Party 3's commitment, signed by it, for another book.
+	otherBook := d
+	otherBook[0] ^= 1
+	forged[2] = MaskCommitment{Party: 3, Commit: cs[2].Commit, Sig: ed25519.Sign(regSign[2], commitMessage("r1", otherBook, cs[2].Commit))}
+	_, err = reveal(rs[0], tg, forged)
+	refused("a commitment for another book", err, "not signed by it")
 	// Party 1's own commitment replaced (by its commitment of another run).
 	forged = append([]MaskCommitment(nil), cs...)
 	forged[0] = MaskCommitment{Party: 1, Commit: other[0].Commit, Sig: ed25519.Sign(regSign[0], commitMessage("r1", d, other[0].Commit))}
