@@ -67,6 +67,8 @@ func TestAmountsAreUnambiguous(t *testing.T) {
 		{"batch: empty", []string{"transfer", "--batch", file("b7.csv", "# nothing\n")}, 1, "holds no payment", "bank-hk,SGD,1250.50"},
 		{"batch and --to", append(transfer, "--batch", file("b8.csv", "bank-hk,SGD,1\n")), 1, "leave out --to", ""},
 		{"window without batch", append(transfer, "--amount", "1", "--batch-window", "1s"), 1, "--batch-window needs --batch", "--batch -"},
+		{"a beneficiary that is not a token", append(transfer, "--amount", "1", "--beneficiary", strings.Repeat("ab", 31)), 1, "--beneficiary is not a 32-byte hex token", ""},
+		{"a beneficiary that is not hex", append(transfer, "--amount", "1", "--beneficiary", strings.Repeat("zz", 32)), 1, "--beneficiary is not a 32-byte hex token", ""},
 		{"beneficiary with several", append(transfer, "--amount", "1", "--amount", "2", "--beneficiary", strings.Repeat("ab", 32)), 1, "single payment", ""},
 		{"mint thousands", []string{"mint", "--to", "bank-hk", "--currency", "SGD", "--amount", "1,500"}, 1, "thousands separators", "write 1500.00"},
 		{"mint twice", []string{"mint", "--to", "bank-hk", "--currency", "SGD", "--amount", "1", "--amount", "2"}, 2, "more than once", ""},

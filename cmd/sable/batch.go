@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -94,11 +93,9 @@ func (l batchLine) request(at string) (party.TransferRequest, bool, error) {
 	}
 	req = party.TransferRequest{To: l.Receiver, Currency: c, Amount: amt}
 	if l.Beneficiary != "" {
-		b, err := hex.DecodeString(strings.TrimSpace(l.Beneficiary))
-		if err != nil || len(b) != 32 {
-			return req, false, failf("%s: beneficiary is not a 32-byte hex token", at)
+		if req.Beneficiary, err = parseBeneficiary(at+": beneficiary", l.Beneficiary); err != nil {
+			return req, false, err
 		}
-		copy(req.Beneficiary[:], b)
 	}
 	return req, true, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,4 +54,17 @@ func newBeneficiaryCmd() *cobra.Command {
 	cmd.Flags().StringVar(&class, "class", "corporate", "corporate, consumer or virtual")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed")
 	return cmd
+}
+
+// parseBeneficiary reads a beneficiary token (64 hex digits) as the
+// receiving bank registered it; what names the input for the error
+// (--beneficiary, or a batch file's line).
+func parseBeneficiary(what, token string) ([32]byte, error) {
+	var ben [32]byte
+	b, err := hex.DecodeString(strings.TrimSpace(token))
+	if err != nil || len(b) != len(ben) {
+		return ben, failf("%s is not a 32-byte hex token", what)
+	}
+	copy(ben[:], b)
+	return ben, nil
 }

@@ -258,11 +258,9 @@ func newFXRequestCmd() *cobra.Command {
 			}
 			var ben [32]byte
 			if beneficiary != "" {
-				b, err := hex.DecodeString(beneficiary)
-				if err != nil || len(b) != 32 {
-					return failf("--beneficiary is not a 32-byte hex token")
+				if ben, err = parseBeneficiary("--beneficiary", beneficiary); err != nil {
+					return err
 				}
-				copy(ben[:], b)
 			}
 			s, ctx, done, err := begin(home, node)
 			if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -350,11 +349,9 @@ run, never a reason to send the payment again.`,
 			}
 			var ben [32]byte
 			if beneficiary != "" {
-				b, err := hex.DecodeString(beneficiary)
-				if err != nil || len(b) != 32 {
-					return failf("--beneficiary is not a 32-byte hex token")
+				if ben, err = parseBeneficiary("--beneficiary", beneficiary); err != nil {
+					return err
 				}
-				copy(ben[:], b)
 			}
 			s, ctx, done, err := begin(home, node)
 			if err != nil {
