@@ -119,27 +119,9 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 		return nil, err
 	}
 	pr := orSilent(opt.Progress)
-	dir, cleanup, err := networkDir(opt.Dir)
+	net, obs, banks, stop, err := bringUp(opt, pr)
+	defer stop()
 	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	net, err := startNetwork(dir, opt, pr)
-	if err != nil {
-		return nil, err
-	}
-	defer net.StopAll()
-	obs, err := watchCommits(net)
-	if err != nil {
-		return nil, err
-	}
-	defer obs.stop()
-	banks, err := openBanks(net, opt.Kill)
-	defer closeBanks(banks)
-	if err != nil {
-		return nil, err
-	}
-	if err := warmUp(banks, obs, pr); err != nil {
 		return nil, err
 	}
 	run, err := runLoad(net, banks, opt, pr)
@@ -148,6 +130,40 @@ func Ledger(opt LedgerOptions) (*LedgerResult, error) {
 	}
 	waitForLastCommits(run, obs, pr)
 	return report(run, obs, banks), nil
+}
+
+// bringUp starts a load's network (validators, the commit watcher, the
+// banks' clients, warmed up); stop undoes whatever was started, in reverse
+// order, and is to be called even when err is set.
+func bringUp(opt LedgerOptions, pr Progress) (net *localnet.Net, obs *observer, banks []*bank, stop func(), err error) {
+	var undo []func()
+	stop = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	dir, cleanup, err := networkDir(opt.Dir)
+	if err != nil {
+		return nil, nil, nil, stop, err
+	}
+	undo = append(undo, cleanup)
+	if net, err = startNetwork(dir, opt, pr); err != nil {
+		return nil, nil, nil, stop, err
+	}
+	undo = append(undo, func() { net.StopAll() })
+	if obs, err = watchCommits(net); err != nil {
+		return nil, nil, nil, stop, err
+	}
+	undo = append(undo, obs.stop)
+	banks, err = openBanks(net, opt.Kill)
+	undo = append(undo, func() { closeBanks(banks) })
+	if err != nil {
+		return nil, nil, nil, stop, err
+	}
+	if err := warmUp(banks, obs, pr); err != nil {
+		return nil, nil, nil, stop, err
+	}
+	return net, obs, banks, stop, nil
 }
 
 func (opt LedgerOptions) withDefaults() (LedgerOptions, error) {

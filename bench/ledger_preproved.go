@@ -119,27 +119,9 @@ func LedgerPreproved(opt LedgerOptions) (*PreprovedResult, error) {
 	}
 	opt.Testnet.Pprof = opt.Profile > 0
 	pr := orSilent(opt.Progress)
-	dir, cleanup, err := networkDir(opt.Dir)
+	net, obs, banks, stop, err := bringUp(opt, pr)
+	defer stop()
 	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	net, err := startNetwork(dir, opt, pr)
-	if err != nil {
-		return nil, err
-	}
-	defer net.StopAll()
-	obs, err := watchCommits(net)
-	if err != nil {
-		return nil, err
-	}
-	defer obs.stop()
-	banks, err := openBanks(net, opt.Kill)
-	defer closeBanks(banks)
-	if err != nil {
-		return nil, err
-	}
-	if err := warmUp(banks, obs, pr); err != nil {
 		return nil, err
 	}
 	start := time.Now()
