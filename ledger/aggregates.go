@@ -18,6 +18,10 @@ import (
 //	corridor/<CUR>/<SC>-<RC> transfers from country SC to country RC
 //	currency/<CUR>/transfers, currency/<CUR>/minted, currency/<CUR>/burned,
 //	currency/<CUR>/funded (the opening balances at genesis)
+//	fxin/<CUR>/<OTHER>@<provider>  what an FX provider bought: the CUR legs
+//	                               it received on its quotes of pair CUR/OTHER
+//	fxout/<CUR>/<OTHER>@<provider> what it sold: the CUR legs it paid on its
+//	                               quotes of pair OTHER/CUR
 //
 // and only the regulator decrypts them.
 //
@@ -58,6 +62,45 @@ func AggCorridor(c Currency, from, to [2]byte) string {
 }
 func AggCurrency(c Currency, what string) string { return "currency/" + c.String() + "/" + what }
 
+// AggFXIn names the aggregate of the c amounts provider received on its
+// quotes selling c for other (the swaps' leg A); AggFXOut the c amounts it
+// paid on its quotes buying other with c (leg B). A party ID has no '@',
+// so the key parses back (ParseFXKey).
+func AggFXIn(c, other Currency, provider string) string {
+	return "fxin/" + c.String() + "/" + other.String() + "@" + provider
+}
+func AggFXOut(c, other Currency, provider string) string {
+	return "fxout/" + c.String() + "/" + other.String() + "@" + provider
+}
+
+// FXKey is an FX aggregate's name read back: Bought is true for fxin.
+type FXKey struct {
+	Currency, Other Currency
+	Provider        string
+	Bought          bool
+}
+
+// ParseFXKey reads an AggFXIn or AggFXOut key.
+func ParseFXKey(k string) (FXKey, bool) {
+	parts := strings.Split(k, "/")
+	if len(parts) != 3 || (parts[0] != "fxin" && parts[0] != "fxout") {
+		return FXKey{}, false
+	}
+	c, err := ParseCurrency(parts[1])
+	if err != nil {
+		return FXKey{}, false
+	}
+	o, p, ok := strings.Cut(parts[2], "@")
+	if !ok || !ValidID(p) {
+		return FXKey{}, false
+	}
+	oc, err := ParseCurrency(o)
+	if err != nil || oc == c {
+		return FXKey{}, false
+	}
+	return FXKey{Currency: c, Other: oc, Provider: p, Bought: parts[0] == "fxin"}, true
+}
+
 // BookKey names a currency's book in an epoch close.
 func BookKey(c Currency) string { return "book/" + c.String() }
 
@@ -97,6 +140,9 @@ func ValidAggregateKey(k string) bool {
 		return len(parts[2]) == 5 && parts[2][2] == '-'
 	case "currency":
 		return parts[2] == "transfers" || parts[2] == "minted" || parts[2] == "burned" || parts[2] == "funded"
+	case "fxin", "fxout":
+		_, ok := ParseFXKey(k)
+		return ok
 	}
 	return false
 }
@@ -195,6 +241,24 @@ func (l *Layout) Admit(party string, country [2]byte, groups int) ([]string, err
 	return add, nil
 }
 
+// AdmitFX adds the FX aggregate key k (AggFXIn or AggFXOut in l's
+// currency) when a quote is published, so that the quote's swaps find its
+// group. It reports whether it added k, or an error if k would not fit in
+// groups slot groups, leaving l unchanged.
+func (l *Layout) AdmitFX(k string, groups int) (bool, error) {
+	if fk, ok := ParseFXKey(k); !ok || fk.Currency != l.Currency {
+		return false, fmt.Errorf("ledger: %q is not an FX aggregate of the %s book", k, l.Currency)
+	}
+	if _, ok := l.Group(k); ok {
+		return false, nil
+	}
+	if len(l.Keys)+1 > groups {
+		return false, fmt.Errorf("ledger: the %s book has %d of its %d slot groups in use; %s does not fit", l.Currency, len(l.Keys), groups, k)
+	}
+	l.push(k)
+	return true, nil
+}
+
 // LayoutGroups returns how many slot groups a book needs for accounts
 // banks spread over countries (every country with one at least): the
 // capacity rule the package documentation states.
@@ -211,6 +275,18 @@ type FlowEntry struct {
 // to receiver (of country rc) enters.
 func TransferKeys(c Currency, sender string, sc [2]byte, receiver string, rc [2]byte) []string {
 	return []string{AggOut(c, sender), AggIn(c, receiver), AggCorridor(c, sc, rc), AggCurrency(c, "transfers")}
+}
+
+// SwapKeys are the aggregates a swap's leg in c enters: a transfer's from
+// sender to receiver, and the provider's FX aggregate against other —
+// fxin when the provider receives the leg (leg A, sender pays provider),
+// fxout when it pays it (leg B).
+func SwapKeys(c, other Currency, sender string, sc [2]byte, receiver string, rc [2]byte, provider string) []string {
+	fx := AggFXIn(c, other, provider)
+	if sender == provider {
+		fx = AggFXOut(c, other, provider)
+	}
+	return append(TransferKeys(c, sender, sc, receiver, rc), fx)
 }
 
 // MintKeys and BurnKeys are the aggregates a mint or a burn enters.

@@ -554,9 +554,9 @@ func bookFlow(tx *ledger.Tx, c ledger.Currency, countries map[string]string) ([]
 	case *ledger.Swap: // leg A in Sell, payer to provider; leg B in Buy, provider to To
 		switch c {
 		case b.Sell:
-			return b.FlowA, []zkp.Commitment{b.AmountA}, [][]string{ledger.TransferKeys(c, tx.Sender, cc(tx.Sender), b.Provider, cc(b.Provider))}, true
+			return b.FlowA, []zkp.Commitment{b.AmountA}, [][]string{ledger.SwapKeys(c, b.Buy, tx.Sender, cc(tx.Sender), b.Provider, cc(b.Provider), b.Provider)}, true
 		case b.Buy:
-			return b.FlowB, []zkp.Commitment{b.AmountB}, [][]string{ledger.TransferKeys(c, b.Provider, cc(b.Provider), b.To, cc(b.To))}, true
+			return b.FlowB, []zkp.Commitment{b.AmountB}, [][]string{ledger.SwapKeys(c, b.Sell, b.Provider, cc(b.Provider), b.To, cc(b.To), b.Provider)}, true
 		}
 	}
 	return nil, nil, nil, false

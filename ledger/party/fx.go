@@ -212,10 +212,10 @@ func (s *Sender) RequestSwap(ctx context.Context, req SwapRequest) (_ *ledger.Tx
 	if body.ProviderMemoB, err = ledger.SealOpening([32]byte(provider.MemoKey), bo, provAAD); err != nil {
 		return nil, err
 	}
-	if body.FlowA, err = s.sealTransfer(ctx, sell, me.ID, req.Quote.Provider, a); err != nil {
+	if body.FlowA, err = s.sealLeg(ctx, sell, buy, me.ID, req.Quote.Provider, req.Quote.Provider, a); err != nil {
 		return nil, err
 	}
-	if body.FlowB, err = s.sealTransfer(ctx, buy, req.Quote.Provider, req.To, bo); err != nil {
+	if body.FlowB, err = s.sealLeg(ctx, buy, sell, req.Quote.Provider, req.To, req.Quote.Provider, bo); err != nil {
 		return nil, err
 	}
 	tx := &ledger.Tx{Kind: ledger.KindSwap, Sender: me.ID, Nonce: nonce, Body: body}
@@ -608,5 +608,21 @@ func (w *Wallet) foldFill(f *fill) error {
 			return err
 		}
 		return b.Delete(fillKey(f.TxID), nil)
+	})
+}
+
+// sealLeg seals one swap leg from → to in c into c's book: a transfer's
+// groups and the provider's FX group against other (ledger.SwapKeys).
+func (s *Sender) sealLeg(ctx context.Context, c, other ledger.Currency, from, to, provider string, amt ledger.Opening) ([]byte, error) {
+	return s.sealBook(ctx, c, []ledger.Opening{amt}, func(countries map[string]string, _ int) ([]string, error) {
+		sc, err := country(countries, from)
+		if err != nil {
+			return nil, err
+		}
+		rc, err := country(countries, to)
+		if err != nil {
+			return nil, err
+		}
+		return ledger.SwapKeys(c, other, from, sc, to, rc, provider), nil
 	})
 }

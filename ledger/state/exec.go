@@ -175,6 +175,7 @@ type transferFlow struct {
 	flow     *he.Ciphertext
 	amount   zkp.Commitment
 	from, to *Party
+	fx       string // a swap leg's FX aggregate (ledger.SwapKeys), or ""
 }
 
 // recordTransfers books single payments' flows (a swap's legs), every
@@ -183,8 +184,11 @@ func (e *executor) recordTransfers(v view, st *TxStatus, ts ...transferFlow) *le
 	var fs []bookFlow
 	for _, t := range ts {
 		if t.flow != nil {
-			fs = append(fs, bookFlow{currency: t.c, ct: t.flow, amounts: []zkp.Commitment{t.amount},
-				keys: [][]string{ledger.TransferKeys(t.c, t.from.ID, t.from.Country, t.to.ID, t.to.Country)}})
+			keys := ledger.TransferKeys(t.c, t.from.ID, t.from.Country, t.to.ID, t.to.Country)
+			if t.fx != "" {
+				keys = append(keys, t.fx)
+			}
+			fs = append(fs, bookFlow{currency: t.c, ct: t.flow, amounts: []zkp.Commitment{t.amount}, keys: [][]string{keys}})
 		}
 	}
 	return e.flows.record(v, fs, st.Height, st.Index, st.id)

@@ -101,10 +101,45 @@ func (e *executor) quote(v view, tx *ledger.Tx, sender *Party, b *ledger.Quote, 
 	if rej := e.verifier.check(fxProofs(tx, e.chainID)[0].pub, b.Proof); rej != nil {
 		return ledger.Reject(ledger.CodeLegUnaffordable, "the liquidity proof does not verify: the %s balance does not cover the quote's max, or the proof is not for this quote", b.Buy)
 	}
+	if rej := e.flows.admitFX(v, b.Sell, b.Buy, sender.ID); rej != nil {
+		return rej
+	}
 	q := &quoteState{Provider: sender.ID, Sell: b.Sell, Buy: b.Buy, Rate: b.Rate, Min: b.Min, Max: b.Max,
 		ValidUntil: b.ValidUntil, Height: st.Height, Band: b.MaxCommitment()}
 	v.o.set(quoteKey(st.id), q.encode())
 	st.Currency = b.Buy
+	return nil
+}
+
+// admitFX gives a quote's provider its FX groups, both books checked
+// before either is written: fxin in the sold-to-it currency's book (what
+// it buys), fxout in the other's (what it pays). Allocated at the quote,
+// in block order, so every swap's sender finds them in /layout.
+func (f *flowBook) admitFX(v view, sell, buy ledger.Currency, provider string) *ledger.Rejection {
+	if f == nil {
+		return nil
+	}
+	want := []struct {
+		c ledger.Currency
+		k string
+	}{{sell, ledger.AggFXIn(sell, buy, provider)}, {buy, ledger.AggFXOut(buy, sell, provider)}}
+	var changed []*ledger.Layout
+	for _, w := range want {
+		l, err := v.layout(w.c)
+		if err != nil {
+			return internal(err)
+		}
+		added, err := l.AdmitFX(w.k, f.params.Groups())
+		if err != nil {
+			return ledger.Reject(ledger.CodeLayoutFull, "%v; the network needs a larger ring or a second book page before it takes this quote", err)
+		}
+		if added {
+			changed = append(changed, l)
+		}
+	}
+	for _, l := range changed {
+		v.putLayout(l)
+	}
 	return nil
 }
 
@@ -205,9 +240,12 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 	e.creditLeg(v, tx, st, 1, b.To, to, q.Buy, b.AmountB, b.MemoB)
 	st.To, st.Currency = b.To, q.Sell
 
-	// One flow per leg, into the groups a transfer's flow enters, both
-	// legs' books checked before either is written.
-	return e.recordTransfers(v, st, transferFlow{q.Sell, flowA, b.AmountA, payer, provider}, transferFlow{q.Buy, flowB, b.AmountB, provider, recv})
+	// One flow per leg, into the groups a transfer's flow enters and the
+	// provider's FX group in that book (ledger.SwapKeys), both legs' books
+	// checked before either is written.
+	return e.recordTransfers(v, st,
+		transferFlow{q.Sell, flowA, b.AmountA, payer, provider, ledger.AggFXIn(q.Sell, q.Buy, q.Provider)},
+		transferFlow{q.Buy, flowB, b.AmountB, provider, recv, ledger.AggFXOut(q.Buy, q.Sell, q.Provider)})
 }
 
 // swapStatements are a swap's four statements and proofs, from the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -164,6 +166,7 @@ type tamper struct {
 	bDelta               int64
 	fakeA, fakeB, fakeBd bool
 	flowDelta            int64 // leg B's HE flow encrypts this many minor units more than leg B
+	fxSkipA, fxSkipB     bool  // leg A's (B's) flow leaves out its provider's FX group
 }
 
 // fake is an opening of value v with a fresh blinding: a balance nobody has.
@@ -204,10 +207,19 @@ func (x *fxFixture) requestT(payer *member, qtx *ledger.Tx, a uint64, to *member
 	body.MemoA = seal(provider.id.MemoPub, s.a, ledger.MemoAAD(testChain, payer.id.Config.ID, provider.id.Config.ID, q.Sell, payer.nonce))
 	body.MemoB = seal(to.id.MemoPub, s.b, ledger.MemoAAD(testChain, payer.id.Config.ID, to.id.Config.ID, q.Buy, payer.nonce))
 	body.ProviderMemoB = seal(provider.id.MemoPub, s.b, ledger.SwapProviderAAD(testChain, payer.id.Config.ID, provider.id.Config.ID, q.Buy, payer.nonce))
-	body.FlowA = x.seal(q.Sell, []ledger.Opening{s.a}, [][]string{ledger.TransferKeys(q.Sell, payer.id.Config.ID, countryOf(payer), provider.id.Config.ID, countryOf(provider))})
+	pid := provider.id.Config.ID
+	keysA := ledger.SwapKeys(q.Sell, q.Buy, payer.id.Config.ID, countryOf(payer), pid, countryOf(provider), pid)
+	if tm.fxSkipA {
+		keysA = keysA[:len(keysA)-1]
+	}
+	body.FlowA = x.seal(q.Sell, []ledger.Opening{s.a}, [][]string{keysA})
 	legB := s.b
 	legB.Value = uint64(int64(legB.Value) + tm.flowDelta)
-	body.FlowB = x.seal(q.Buy, []ledger.Opening{legB}, [][]string{ledger.TransferKeys(q.Buy, provider.id.Config.ID, countryOf(provider), to.id.Config.ID, countryOf(to))})
+	keysB := ledger.SwapKeys(q.Buy, q.Sell, pid, countryOf(provider), to.id.Config.ID, countryOf(to), pid)
+	if tm.fxSkipB {
+		keysB = keysB[:len(keysB)-1]
+	}
+	body.FlowB = x.seal(q.Buy, []ledger.Opening{legB}, [][]string{keysB})
 	s.tx = &ledger.Tx{Kind: ledger.KindSwap, Sender: payer.id.Config.ID, Nonce: payer.nonce, Body: body}
 	ctx := s.tx.Context(testChain)
 	proveA := availA
@@ -587,7 +599,8 @@ func TestSwapAudited(t *testing.T) {
 		t.Fatalf("an honest swap does not audit: %+v", rep)
 	}
 	want := map[string]bool{"out/USD/bank-sg": false, "in/USD/bank-hk": false, "corridor/USD/SG-HK": false, "currency/USD/transfers": false,
-		"out/SGD/bank-hk": false, "in/SGD/bank-us": false, "corridor/SGD/HK-US": false, "currency/SGD/transfers": false}
+		"out/SGD/bank-hk": false, "in/SGD/bank-us": false, "corridor/SGD/HK-US": false, "currency/SGD/transfers": false,
+		"fxin/USD/SGD@bank-hk": false, "fxout/SGD/USD@bank-hk": false}
 	for _, a := range rep.Aggregates {
 		if _, ok := want[a.Key]; ok && a.Flows == 1 && a.Consistent {
 			want[a.Key] = true
@@ -621,4 +634,124 @@ func (x *fxFixture) resignFill(tx *ledger.Tx) []byte {
 		x.t.Fatal(err)
 	}
 	return tx.Encode()
+}
+
+// TestQuoteAllocatesFXGroups: a quote gives its provider's FX aggregates
+// slot groups at the end of both books, in block order, once per
+// provider and pair direction; two chains that see the same quotes lay
+// their books out alike.
+func TestQuoteAllocatesFXGroups(t *testing.T) {
+	_, pk := heKeys()
+	layouts := func() map[ledger.Currency][]string {
+		x := newFXFixtureWith(t, pk)
+		before := map[ledger.Currency]int{}
+		for _, c := range []ledger.Currency{usd, sgd, jpy} {
+			before[c] = len(x.layout(c).Keys)
+		}
+		x.publish(x.quote(x.hk, usd, sgd, 134_020_000, 5_000_000, 600))
+		x.publish(x.quote(x.hk, usd, sgd, 134_000_000, 1_000_000, 600)) // same pair: no new group
+		x.publish(x.quote(x.hk, usd, jpy, 15_000_000_000, 1_000_000, 600))
+		out := map[ledger.Currency][]string{}
+		for _, c := range []ledger.Currency{usd, sgd, jpy} {
+			out[c] = x.layout(c).Keys[before[c]:]
+		}
+		return out
+	}
+	got := layouts()
+	want := map[ledger.Currency][]string{
+		usd: {"fxin/USD/SGD@bank-hk", "fxin/USD/JPY@bank-hk"},
+		sgd: {"fxout/SGD/USD@bank-hk"},
+		jpy: {"fxout/JPY/USD@bank-hk"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("groups added by the quotes: %v, want %v", got, want)
+	}
+	if again := layouts(); !reflect.DeepEqual(again, got) {
+		t.Fatalf("the same quotes lay out %v on one chain and %v on another", got, again)
+	}
+}
+
+// TestSwapFXGroupMisplacedIsNamed: a payer whose wallet leaves a leg out
+// of its provider's FX group (the transfer's groups right) passes the
+// validators, who cannot see placement; the audit finds the FX aggregate
+// off its commitments and bisection names that swap, and only it.
+func TestSwapFXGroupMisplacedIsNamed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tm   tamper
+		agg  string
+	}{
+		{"leg A", tamper{fxSkipA: true}, "fxin/USD/SGD@bank-hk"},
+		{"leg B", tamper{fxSkipB: true}, "fxout/SGD/USD@bank-hk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sk, pk := heKeys()
+			x := newFXFixtureWith(t, pk)
+			b := &auditBench{fixture: x.fixture, src: &appSource{f: x.fixture, txs: map[ledger.TxID][]byte{}}, sk: sk, pk: pk}
+			qtx := x.quote(x.hk, usd, sgd, 134_020_000, 5_000_000, 600)
+			x.publish(qtx)
+			for _, a := range []uint64{200_000, 0} {
+				tm := tamper{}
+				if a == 0 {
+					a, tm = 150_000, tc.tm
+				}
+				s := x.fill(x.requestT(x.sg, qtx, a, x.us, tm))
+				b.commit(t, s.tx)
+				x.settle(s)
+				if tm != (tamper{}) {
+					rep := b.run(t)
+					checkCulprits(t, rep, s.tx.ID(), "bank-sg", "", 1)
+					if rep.Culprits[0].Aggregate != tc.agg {
+						t.Fatalf("culprit named in %s, want %s", rep.Culprits[0].Aggregate, tc.agg)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSwapFXFigures: the audit reports a pair's volume in both its
+// currencies and the provider's net position (bought − sold) from the FX
+// aggregates; a single swap's volume is withheld; a figure resting on an
+// FX aggregate a cheat broke fails, while the other currency's stands.
+func TestSwapFXFigures(t *testing.T) {
+	sk, pk := heKeys()
+	x := newFXFixtureWith(t, pk)
+	b := &auditBench{fixture: x.fixture, src: &appSource{f: x.fixture, txs: map[ledger.TxID][]byte{}}, sk: sk, pk: pk}
+	qtx := x.quote(x.hk, usd, sgd, 134_020_000, 5_000_000, 600)
+	x.publish(qtx)
+	var sumA, sumB uint64
+	swap := func(a uint64, tm tamper) {
+		s := x.fill(x.requestT(x.sg, qtx, a, x.us, tm))
+		b.commit(t, s.tx)
+		x.settle(s)
+		sumA, sumB = sumA+s.a.Value, sumB+s.b.Value
+	}
+	swap(500_001, tamper{})
+	rep := b.run(t)
+	if len(rep.FX) != 1 || rep.FX[0].SellVolume != audit.Withheld || rep.FX[0].BuyVolume != audit.Withheld {
+		t.Fatalf("one swap's volume is shown: %+v", rep.FX)
+	}
+	swap(100_000, tamper{})
+	rep = b.run(t)
+	want := audit.FXVolume{Pair: "USD/SGD", Sell: "USD", Buy: "SGD", SellVolume: ledger.FormatBig(usd, new(big.Int).SetUint64(sumA)), BuyVolume: ledger.FormatBig(sgd, new(big.Int).SetUint64(sumB))}
+	if !rep.Consistent || len(rep.FX) != 1 || rep.FX[0] != want {
+		t.Fatalf("fx volumes %+v (consistent %v), want %+v", rep.FX, rep.Consistent, want)
+	}
+	pos := rep.FXPositions["bank-hk"]
+	if pos["USD"] != ledger.FormatBig(usd, new(big.Int).SetUint64(sumA)) || pos["SGD"] != ledger.FormatBig(sgd, new(big.Int).Neg(new(big.Int).SetUint64(sumB))) {
+		t.Fatalf("bank-hk's fx position %v; bought %d USD, sold %d SGD", pos, sumA, sumB)
+	}
+	swap(70_000, tamper{fxSkipB: true})
+	rep = b.run(t)
+	failed := map[string]bool{}
+	for _, f := range rep.Failures {
+		failed[f.Figure] = true
+	}
+	if !failed["fx/USD/SGD/SGD"] || !failed["fxposition/bank-hk/SGD"] || failed["fx/USD/SGD/USD"] || failed["fxposition/bank-hk/USD"] {
+		t.Fatalf("failures %v: want the SGD figures failed, the USD ones standing", failed)
+	}
+	if rep.FX[0].SellVolume != ledger.FormatBig(usd, new(big.Int).SetUint64(sumA)) || rep.FX[0].BuyVolume != "" {
+		t.Fatalf("fx volumes after the cheat: %+v", rep.FX[0])
+	}
 }
