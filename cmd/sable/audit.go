@@ -130,6 +130,7 @@ func printAudit(w io.Writer, rep *audit.Report) {
 	for _, c := range rep.Corridors {
 		fmt.Fprintf(w, "  %s→%s %s %22s\n", c.From, c.To, c.Currency, c.Volume)
 	}
+	printFX(w, rep)
 	fmt.Fprintln(w, "\ntotals per currency (funded + minted − burned)")
 	for _, k := range ledger.Currencies {
 		if v, ok := rep.Totals[k.Code.String()]; ok {
@@ -146,6 +147,33 @@ func printAudit(w io.Writer, rep *audit.Report) {
 		for _, c := range f.Culprits {
 			fmt.Fprintf(w, "  named: transaction %s from %s: %s\n", c.TxID, c.Sender, culpritReason(c))
 		}
+	}
+}
+
+// printFX prints the FX volumes per pair and the providers' net FX
+// positions, when the ledger has FX aggregates.
+func printFX(w io.Writer, rep *audit.Report) {
+	if len(rep.FX) == 0 && len(rep.FXPositions) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nFX volumes per pair (paid to providers / delivered by them)")
+	for _, v := range rep.FX {
+		fmt.Fprintf(w, "  %-8s %s %22s  %s %22s\n", v.Pair, v.Sell, v.SellVolume, v.Buy, v.BuyVolume)
+	}
+	fmt.Fprintln(w, "\nFX providers' net positions (bought − sold)")
+	provs := make([]string, 0, len(rep.FXPositions))
+	for p := range rep.FXPositions {
+		provs = append(provs, p)
+	}
+	sort.Strings(provs)
+	for _, p := range provs {
+		fmt.Fprintf(w, "  %-12s", p)
+		for _, k := range ledger.Currencies {
+			if v, ok := rep.FXPositions[p][k.Code.String()]; ok {
+				fmt.Fprintf(w, " %s %s", k.Code, v)
+			}
+		}
+		fmt.Fprintln(w)
 	}
 }
 

@@ -98,7 +98,15 @@ type Report struct {
 	USDTotal   string                       `json:"usd_total"` // at the given rates, computed homomorphically; empty if it failed
 	Positions  map[string]map[string]string `json:"positions"` // party → currency → inflow − outflow
 	Corridors  []CorridorVolume             `json:"corridors"`
-	Aggregates []AggregateResult            `json:"aggregates"`
+	// FX is the volume of every currency pair quoted and filled: the
+	// amounts its providers received in the pair's first currency and
+	// paid in its second, summed over providers (fxin and fxout
+	// aggregates).
+	FX []FXVolume `json:"fx,omitempty"`
+	// FXPositions is each FX provider's net position per currency from
+	// its swaps: bought (fxin) − sold (fxout), since genesis.
+	FXPositions map[string]map[string]string `json:"fx_positions,omitempty"`
+	Aggregates  []AggregateResult            `json:"aggregates"`
 	// Culprits names, per aggregate that is not clean, the flows that are
 	// not honest-looking (bisect.go), each with its reason.
 	Culprits []Culprit `json:"culprits,omitempty"`
@@ -136,6 +144,19 @@ type CorridorVolume struct {
 	Volume   string `json:"volume"`
 }
 
+// FXVolume is a currency pair's volume, summed over its providers: Sell
+// is what payers paid them (the swaps' leg A), Buy what they delivered
+// (leg B). An amount resting on one swap alone is Withheld, on a sealed
+// aggregate Sealed, and on one that does not check empty (a Failure
+// "fx/<SELL>/<BUY>/<CUR>" names it).
+type FXVolume struct {
+	Pair       string `json:"pair"` // "USD/SGD"
+	Sell       string `json:"sell"`
+	Buy        string `json:"buy"`
+	SellVolume string `json:"sell_volume"`
+	BuyVolume  string `json:"buy_volume"`
+}
+
 // Culprit is a transaction whose encrypted flow is not an honest encryption
 // of its payment: a wrong value, limbs out of bounds, a value outside its
 // slot groups, or more noise than an honest encryption has. Sender
@@ -152,8 +173,9 @@ type Culprit struct {
 
 // Failure is a derived figure that could not be computed.
 type Failure struct {
-	// Figure is "usd_total", "total/<CUR>", "position/<party>/<CUR>" or
-	// "corridor/<CUR>/<SC>-<RC>".
+	// Figure is "usd_total", "total/<CUR>", "position/<party>/<CUR>",
+	// "corridor/<CUR>/<SC>-<RC>", "fx/<SELL>/<BUY>/<CUR>" or
+	// "fxposition/<provider>/<CUR>".
 	Figure   string    `json:"figure"`
 	Reason   string    `json:"reason"`
 	Culprits []Culprit `json:"culprits,omitempty"`
@@ -280,6 +302,7 @@ func (a *Auditor) Run(ctx context.Context) (*Report, error) {
 		rep.Culprits = append(rep.Culprits, o.culprits...)
 	}
 	a.positions(rep, byKey, funded)
+	fxFigures(rep, byKey)
 	if err := a.totals(ctx, rep, byKey); err != nil {
 		return nil, err
 	}
