@@ -82,6 +82,14 @@
 // ([Tx.ProviderSigningBytes]), which fixes every proof; codes 40–49 are
 // FX's.
 //
+// Each leg's flow enters a transfer's four aggregates and its provider's
+// FX aggregate ([SwapKeys]): leg A fxin/A/B@provider (what it bought),
+// leg B fxout/B/A@provider (what it sold). Publishing a quote gives the
+// provider both groups if it has not got them ([Layout.AdmitFX]; a full
+// book refuses the quote, CodeLayoutFull), one group per provider, pair
+// and direction on top of [LayoutGroups]. The audit reports each pair's
+// volume and each provider's net FX position from them.
+//
 // # Rejections
 //
 // A refused transaction is a [Rejection]: a stable code (code.go) and a
