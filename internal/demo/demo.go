@@ -55,14 +55,15 @@ type Result struct {
 
 // demo is one run's state.
 type demo struct {
-	w       io.Writer
-	opts    Options
-	net     *localnet.Net
-	layout  *testnet.Layout
-	parties map[string]*member
-	minted  map[ledger.Currency]uint64
-	amounts []uint64 // every amount that moved, for the disk scan
-	mu      sync.Mutex
+	w         io.Writer
+	opts      Options
+	net       *localnet.Net
+	layout    *testnet.Layout
+	parties   map[string]*member
+	minted    map[ledger.Currency]uint64
+	amounts   []uint64            // every amount that moved, for the disk scan
+	fxTallies map[string]*fxTally // per pair "SELL/BUY": what the swaps moved, to check the audit's FX volumes
+	mu        sync.Mutex
 	// ceremonyHash is the keys' ceremony record hash, empty for
 	// development keys.
 	ceremonyHash string
@@ -79,7 +80,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) (*Result, error) {
 		opts.Payments = 50
 	}
 	start := time.Now()
-	d := &demo{w: w, opts: opts, parties: map[string]*member{}, minted: map[ledger.Currency]uint64{}}
+	d := &demo{w: w, opts: opts, parties: map[string]*member{}, minted: map[ledger.Currency]uint64{}, fxTallies: map[string]*fxTally{}}
 	defer d.stop()
 	steps := []func(context.Context) error{d.start, d.open, d.mint, d.applyAll, d.pay, d.fx, d.applyAll}
 	for _, step := range steps {
@@ -461,8 +462,8 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	if len(d.layout.Regulators) > 0 {
 		sealed = fmt.Sprintf(", %d sealed (groups of fewer payments than the parties' k, masked in their books)", len(rep.Sealed))
 	}
-	d.printf("\naudit     %s decrypted %d encrypted aggregates (%d account inflows, %d outflows, %d corridors, %d per currency)\n",
-		who, opened, kinds["in"], kinds["out"], kinds["corridor"], kinds["currency"])
+	d.printf("\naudit     %s decrypted %d encrypted aggregates (%d account inflows, %d outflows, %d corridors, %d per currency, %d FX providers' bought and %d sold)\n",
+		who, opened, kinds["in"], kinds["out"], kinds["corridor"], kinds["currency"], kinds["fxin"], kinds["fxout"])
 	d.printf("          and checked each against the sum of its public amount commitments: %d of %d consistent%s (%s)\n",
 		consistent, opened, sealed, time.Since(t0).Round(time.Millisecond))
 	isSealed := map[string]bool{}
@@ -485,6 +486,9 @@ func (d *demo) audit(ctx context.Context) (*audit.Report, error) {
 	d.printf("          HE data: one flow ciphertext of %d bytes per transaction and currency (a single transfer's whole HE cost; a batch's payments in a currency share one)\n", rep.FlowBytes)
 	if !rep.Consistent {
 		return rep, fmt.Errorf("demo: the audit found %d inconsistent aggregates", len(rep.Aggregates)-consistent)
+	}
+	if err := d.auditFX(rep); err != nil {
+		return rep, err
 	}
 	for _, k := range ledger.Currencies {
 		if isSealed[ledger.AggCurrency(k.Code, "minted")] {

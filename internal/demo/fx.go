@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/ledger/audit"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/route"
 )
@@ -32,6 +33,7 @@ var demoFXPayments = []struct {
 	{"bank-sg", "bank-th", "USD", "20000.00", []string{"SGD"}, route.FX},     // bank-us's band holds it
 	{"bank-sg", "bank-th", "USD", "60000.00", []string{"SGD"}, route.Split},  // bank-us has 30,000 left, bank-hk the rest
 	{"bank-th", "bank-sg", "HKD", "40000.00", []string{"THB"}, route.TwoHop}, // no quote joins THB and HKD
+	{"bank-sg", "bank-th", "USD", "10000.00", []string{"SGD"}, route.FX},     // bank-hk's, bank-us's band is used up: its FX groups reach 2 swaps, k, and open
 }
 
 // fx runs the cross-currency payments: banks publish quotes, then each
@@ -174,6 +176,7 @@ func (d *demo) deliver(ctx context.Context, payer, to string, r *route.Route, us
 				return fmt.Errorf("demo: the swap delivered %d, the route planned %d", res.Delivered, l.Receive)
 			}
 			used[l.Quote.ID] += l.Receive
+			d.tallyFX(byID[l.Quote.ID].Pair, l.Pay, l.Receive)
 			d.record(l.Pay)
 			d.record(l.Receive)
 			ids = append(ids, res.TxID)
@@ -203,4 +206,71 @@ func (d *demo) deliver(ctx context.Context, payer, to string, r *route.Route, us
 		}
 	}
 	return nil
+}
+
+// fxTally is what the demo's swaps moved through one pair: the sold
+// currency paid to providers, the bought one delivered, and how many swaps.
+type fxTally struct {
+	sell, buy uint64
+	swaps     int
+}
+
+func (d *demo) tallyFX(pair string, pay, receive uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := d.fxTallies[pair]
+	if t == nil {
+		t = &fxTally{}
+		d.fxTallies[pair] = t
+	}
+	t.sell, t.buy, t.swaps = t.sell+pay, t.buy+receive, t.swaps+1
+}
+
+// auditFX prints the audit's FX volumes per pair and checks each one the
+// audit discloses (two swaps or more, not sealed) against what the demo's
+// swaps moved.
+func (d *demo) auditFX(rep *audit.Report) error {
+	if len(rep.FX) == 0 {
+		return nil
+	}
+	d.printf("          FX volumes per pair from the audit (paid to providers / delivered by them):\n")
+	for _, v := range rep.FX {
+		d.printf("            %-8s %s %16s  %s %16s\n", v.Pair, v.Sell, short(v.SellVolume), v.Buy, short(v.BuyVolume))
+		t := d.fxTallies[v.Pair]
+		if t == nil {
+			t = &fxTally{}
+		}
+		sell, err := ledger.ParseCurrency(v.Sell)
+		if err != nil {
+			return err
+		}
+		buy, err := ledger.ParseCurrency(v.Buy)
+		if err != nil {
+			return err
+		}
+		for _, x := range []struct {
+			got  string
+			c    ledger.Currency
+			want uint64
+		}{{v.SellVolume, sell, t.sell}, {v.BuyVolume, buy, t.buy}} {
+			if x.got == audit.Withheld || x.got == audit.Sealed {
+				continue
+			}
+			if x.got != ledger.FormatAmount(x.c, x.want) {
+				return fmt.Errorf("demo: the audit's %s volume in %s is %s, the demo's swaps moved %s", v.Pair, x.c, x.got, ledger.FormatAmount(x.c, x.want))
+			}
+		}
+	}
+	return nil
+}
+
+// short abbreviates the audit's sealed and withheld markers for the table.
+func short(v string) string {
+	switch v {
+	case audit.Sealed:
+		return "sealed"
+	case audit.Withheld:
+		return "withheld"
+	}
+	return v
 }
