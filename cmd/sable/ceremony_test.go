@@ -11,9 +11,7 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/ledger"
-	"github.com/sable-settlement/sable/zkp"
 	"github.com/sable-settlement/sable/zkp/ceremony"
-	"github.com/sable-settlement/sable/zkp/export"
 )
 
 var hashRE = regexp.MustCompile(`[0-9a-f]{64}`)
@@ -122,35 +120,9 @@ func snarkJSVerifies(t *testing.T, keys, bundle string) {
 func solidityVerifies(t *testing.T, keys, bundle string) {
 	t.Helper()
 	evm := jsTool(t, "evm-verify.mjs")
-	dir := t.TempDir()
-	sol := filepath.Join(dir, "Verifier.sol")
-	if r := sable(t, "export", "solidity", "--keys", keys, "--circuit", "transfer", "--out", sol); r.code != 0 {
-		t.Fatalf("export solidity: %s", r.stderr)
-	}
-	data, _ := os.ReadFile(bundle)
-	b, err := zkp.ParseBundle(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, proof, err := b.Statement()
-	if err != nil {
-		t.Fatal(err)
-	}
-	calldata, inputs, err := export.SolidityCalldata(proof.Groth16(), pub.Vector())
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := make([]string, len(inputs))
-	for i, x := range inputs {
-		in[i] = x.String()
-	}
-	caseJSON, _ := json.Marshal(map[string]any{"proof": "0x" + hex.EncodeToString(calldata), "input": in})
-	casePath := filepath.Join(dir, "case.json")
-	if err := os.WriteFile(casePath, caseJSON, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("node", evm, sol, casePath).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "true") {
-		t.Fatalf("the EVM verifier rejects the proof under the ceremony's keys: %v\n%s", err, out)
+	sol, proof, inputs := solidityCase(t, keys, "transfer", bundle)
+	if out, err := evmVerify(t, evm, sol, proof, inputs); err != nil || !strings.HasPrefix(out[0], "true") {
+		t.Fatalf("the EVM verifier rejects the proof under the ceremony's keys: %v\n%s", err, strings.Join(out, "\n"))
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -64,10 +65,19 @@ func TestExportTransferVerifiesInSnarkJS(t *testing.T) {
 // in an EVM.
 func TestExportTransferSolidityInEVM(t *testing.T) {
 	evm := jsTool(t, "evm-verify.mjs")
-	bundle := proveTransfer(t)
-	dir := t.TempDir()
-	sol := filepath.Join(dir, "Verifier.sol")
-	if r := sable(t, "export", "solidity", "--keys", keysDir, "--circuit", "transfer", "--out", sol); r.code != 0 {
+	sol, proof, inputs := solidityCase(t, keysDir, "transfer", proveTransfer(t))
+	if out, err := evmVerify(t, evm, sol, proof, inputs); err != nil || !strings.HasPrefix(out[0], "true") {
+		t.Fatalf("EVM verifier: %v\n%s", err, strings.Join(out, "\n"))
+	}
+}
+
+// solidityCase exports circuit's Solidity verifier from keys and returns
+// its path with the bundle's proof as that verifier's calldata (hex) and
+// public inputs (decimal).
+func solidityCase(t *testing.T, keys, circuit, bundle string) (sol, proof string, inputs []string) {
+	t.Helper()
+	sol = filepath.Join(t.TempDir(), "Verifier.sol")
+	if r := sable(t, "export", "solidity", "--keys", keys, "--circuit", circuit, "--out", sol); r.code != 0 {
 		t.Fatalf("export solidity: %s", r.stderr)
 	}
 	data, _ := os.ReadFile(bundle)
@@ -75,24 +85,34 @@ func TestExportTransferSolidityInEVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, proof, err := b.Statement()
+	pub, p, err := b.Statement()
 	if err != nil {
 		t.Fatal(err)
 	}
-	calldata, inputs, err := export.SolidityCalldata(proof.Groth16(), pub.Vector())
+	calldata, in, err := export.SolidityCalldata(p.Groth16(), pub.Vector())
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := make([]string, len(inputs))
-	for i, x := range inputs {
-		in[i] = x.String()
+	for _, x := range in {
+		inputs = append(inputs, x.String())
 	}
-	caseJSON, _ := json.Marshal(map[string]any{"proof": "0x" + hex.EncodeToString(calldata), "input": in})
-	casePath := filepath.Join(dir, "case.json")
-	os.WriteFile(casePath, caseJSON, 0o644)
-	cmd := exec.Command("node", evm, sol, casePath)
-	outb, err := cmd.CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(outb), "true") {
-		t.Fatalf("EVM verifier: %v\n%s", err, outb)
+	return sol, "0x" + hex.EncodeToString(calldata), inputs
+}
+
+// evmVerify runs the verifier sol in an EVM (tools/js/evm-verify.mjs) on
+// the proof with each set of public inputs, and returns its output, a line
+// per set.
+func evmVerify(t *testing.T, evm, sol, proof string, inputs ...[]string) ([]string, error) {
+	t.Helper()
+	args := []string{evm, sol}
+	for i, in := range inputs {
+		c, _ := json.Marshal(map[string]any{"proof": proof, "input": in})
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("case%d.json", i))
+		if err := os.WriteFile(path, c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path)
 	}
+	out, err := exec.Command("node", args...).CombinedOutput()
+	return strings.Split(strings.TrimSpace(string(out)), "\n"), err
 }

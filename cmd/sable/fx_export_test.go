@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sable-settlement/sable/zkp"
-	"github.com/sable-settlement/sable/zkp/export"
 )
 
 // proveFX writes a bundle of a real fx proof (USD 5,000.01 at 1.3402) made
@@ -76,39 +74,12 @@ func TestExportFXVerifiesInSnarkJS(t *testing.T) {
 func TestExportFXSolidityInEVM(t *testing.T) {
 	evm := jsTool(t, "evm-verify.mjs")
 	bundle, _ := proveFX(t)
-	dir := t.TempDir()
-	sol := filepath.Join(dir, "Verifier.sol")
-	if r := sable(t, "export", "solidity", "--keys", keysDir, "--circuit", "fx", "--out", sol); r.code != 0 {
-		t.Fatalf("export solidity: %s", r.stderr)
-	}
-	data, _ := os.ReadFile(bundle)
-	b, err := zkp.ParseBundle(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, proof, err := b.Statement()
-	if err != nil {
-		t.Fatal(err)
-	}
-	calldata, inputs, err := export.SolidityCalldata(proof.Groth16(), pub.Vector())
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := make([]string, len(inputs))
-	for i, x := range inputs {
-		in[i] = x.String()
-	}
-	good, _ := json.Marshal(map[string]any{"proof": "0x" + hex.EncodeToString(calldata), "input": in})
-	other := append([]string(nil), in...)
+	sol, proof, good := solidityCase(t, keysDir, "fx", bundle)
+	other := append([]string(nil), good...)
 	r, _ := new(big.Int).SetString(other[4], 10)
 	other[4] = r.Add(r, big.NewInt(1)).String()
-	bad, _ := json.Marshal(map[string]any{"proof": "0x" + hex.EncodeToString(calldata), "input": other})
-	goodPath, badPath := filepath.Join(dir, "good.json"), filepath.Join(dir, "bad.json")
-	os.WriteFile(goodPath, good, 0o644)
-	os.WriteFile(badPath, bad, 0o644)
-	outb, err := exec.Command("node", evm, sol, goodPath, badPath).CombinedOutput()
-	lines := strings.Split(strings.TrimSpace(string(outb)), "\n")
+	lines, err := evmVerify(t, evm, sol, proof, good, other)
 	if err != nil || len(lines) != 2 || !strings.HasPrefix(lines[0], "true") || !strings.HasPrefix(lines[1], "false") {
-		t.Fatalf("EVM verifier: %v\n%s", err, outb)
+		t.Fatalf("EVM verifier: %v\n%s", err, strings.Join(lines, "\n"))
 	}
 }
