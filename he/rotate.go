@@ -106,10 +106,7 @@ func (p *Params) SwitchSigma(t, toParties int) float64 {
 // switch's flooding hides a ciphertext noise of at most e from whoever
 // holds the target key: log2(2σ) − log2(N)/2 − log2 e, as FloodSecurity.
 func (p *Params) SwitchSecurity(t, toParties int, e uint64) float64 {
-	if e == 0 {
-		e = 1
-	}
-	return math.Log2(2*p.SwitchSigma(t, toParties)) - 0.5*float64(p.LogN()) - math.Log2(float64(e))
+	return p.floodBits(p.SwitchSigma(t, toParties), e)
 }
 
 // SwitchShare is one old-key party's share of the switch of one

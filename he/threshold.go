@@ -164,10 +164,16 @@ func (p *Params) FloodSigma(n, t int) float64 {
 // Gaussian of σ shifted by at most e in each of N coefficients: Pinsker's
 // inequality on their Kullback–Leibler divergence N·e²/(2σ²)).
 func (p *Params) FloodSecurity(n, t int, e uint64) float64 {
+	return p.floodBits(p.FloodSigma(n, t), e)
+}
+
+// floodBits is log2(2σ) − log2(N)/2 − log2 e: the statistical bits with
+// which a flooding of σ hides a noise of at most e (e = 0 counts as 1).
+func (p *Params) floodBits(sigma float64, e uint64) float64 {
 	if e == 0 {
 		e = 1
 	}
-	return math.Log2(2*p.FloodSigma(n, t)) - 0.5*float64(p.LogN()) - math.Log2(float64(e))
+	return math.Log2(2*sigma) - 0.5*float64(p.LogN()) - math.Log2(float64(e))
 }
 
 // DecryptionShare is one party's share of the decryption of one
