@@ -5,6 +5,10 @@ import (
 	"github.com/consensys/gnark/frontend"
 )
 
+// AssertMul asserts a·b = c in one R1CS constraint (see assertMul), for
+// circuits built on this package that need the same primitive.
+func AssertMul(api frontend.API, a, b, c frontend.Variable) { assertMul(api, a, b, c) }
+
 // assertMul asserts a·b = c, for linear expressions a, b, c.
 //
 // gnark's API has no such primitive: api.Mul creates a new wire for the
