@@ -54,6 +54,67 @@ func (c Commitment) Sub(d Commitment) Commitment {
 	return Commitment{s}
 }
 
+// Accumulator sums commitments without an inversion per addition: it keeps
+// its running sum in extended twisted Edwards coordinates (X:Y:Z:T, with
+// x = X/Z, y = Y/Z, T = XY/Z), where adding an affine point is a handful
+// of multiplications, against an inversion for each affine Add. Reading
+// the sum back ([Accumulator.Commitment], [Sums]) costs one inversion, or
+// one for many accumulators at once. The addition law is complete on this
+// curve (a = −1 is a square and d is not), so every sum, the identity and
+// a point plus its negation included, is exact: the result is the same
+// point, with the same encoding, as a chain of Add and Sub.
+//
+// The zero value is an empty sum, Com(0, 0). An Accumulator is not safe
+// for concurrent use.
+type Accumulator struct {
+	p   twistededwards.PointExtended
+	set bool // p holds a point; the zero value's coordinates are not one
+}
+
+func (a *Accumulator) init() {
+	if !a.set {
+		a.p.X.SetZero()
+		a.p.Y.SetOne()
+		a.p.Z.SetOne()
+		a.p.T.SetZero()
+		a.set = true
+	}
+}
+
+// Add adds c into the sum.
+func (a *Accumulator) Add(c Commitment) {
+	a.init()
+	a.p.MixedAdd(&a.p, &c.p)
+}
+
+// Sub takes c out of the sum.
+func (a *Accumulator) Sub(c Commitment) {
+	var n twistededwards.PointAffine
+	n.Neg(&c.p)
+	a.init()
+	a.p.MixedAdd(&a.p, &n)
+}
+
+// Commitment returns the sum so far (one inversion).
+func (a *Accumulator) Commitment() Commitment { return Sums([]*Accumulator{a})[0] }
+
+// Sums returns the sums of several accumulators with one inversion for all
+// (Montgomery's trick: fr.BatchInvert).
+func Sums(accs []*Accumulator) []Commitment {
+	zs := make([]fr.Element, len(accs))
+	for i, a := range accs {
+		a.init()
+		zs[i] = a.p.Z // never 0: the addition law is complete
+	}
+	inv := fr.BatchInvert(zs)
+	out := make([]Commitment, len(accs))
+	for i, a := range accs {
+		out[i].p.X.Mul(&a.p.X, &inv[i])
+		out[i].p.Y.Mul(&a.p.Y, &inv[i])
+	}
+	return out
+}
+
 // Equal reports whether c and d are the same point.
 func (c Commitment) Equal(d Commitment) bool { return c.p.Equal(&d.p) }
 
@@ -84,6 +145,27 @@ func DecodeCommitment(b []byte) (Commitment, error) {
 // re-check when read back from a store only its owner writes. Never use it
 // on bytes from outside: a transaction, a query answer, a file.
 func DecodeStoredCommitment(b []byte) (Commitment, error) {
+	p, err := decodePoint(b, false)
+	if err != nil {
+		return Commitment{}, err
+	}
+	return Commitment{p}, nil
+}
+
+// DecodeProvenCommitment parses a 32-byte encoding of a commitment that is
+// a public input of a Groth16 proof whose statement shows it to be
+// v·G + r·H (a transfer's C_amt, a batch payment's amount). It checks that
+// the encoding is canonical and on the curve, but not the subgroup: the
+// proof, once it verifies, implies that (G and H generate the prime-order
+// subgroup, so v·G + r·H lies in it), and costs the caller nothing more.
+//
+// The invariant its callers keep: no value decoded with it is used (added
+// into a balance, written to state, compared) before the proof that binds
+// it has verified for the transaction that carries it. A point outside the
+// subgroup decodes here without error (small-order components included);
+// only the proof refuses it. Anything not bound by a proof is read with
+// DecodeCommitment.
+func DecodeProvenCommitment(b []byte) (Commitment, error) {
 	p, err := decodePoint(b, false)
 	if err != nil {
 		return Commitment{}, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
@@ -196,4 +197,156 @@ func FuzzDecodeCommitment(f *testing.F) {
 			t.Fatalf("decode(%x) re-encodes as %x", b, enc)
 		}
 	})
+}
+
+// DecodeProvenCommitment checks the encoding and the curve, not the
+// subgroup: a point with a torsion component decodes (only the proof that
+// binds it refuses it), where DecodeCommitment refuses it.
+func TestDecodeProvenCommitment(t *testing.T) {
+	tor := addTorsion() // G + (0, −1): on the curve, outside the subgroup
+	enc := tor.Bytes()
+	if _, err := DecodeCommitment(enc[:]); !errors.Is(err, ErrNotInSubgroup) {
+		t.Fatalf("DecodeCommitment(G + T2) = %v, want ErrNotInSubgroup", err)
+	}
+	c, err := DecodeProvenCommitment(enc[:])
+	if err != nil {
+		t.Fatalf("DecodeProvenCommitment(G + T2) = %v: it must accept an on-curve point outside the subgroup", err)
+	}
+	if c.Bytes() != enc || c.Equal(Commitment{pedersen.G()}) {
+		t.Fatal("DecodeProvenCommitment(G + T2) is not G + T2")
+	}
+	for _, tc := range []struct {
+		what string
+		b    []byte
+		want error
+	}{
+		{"off the curve", offCurveY(), ErrNotOnCurve},
+		{"y ≥ p", reverse(bytesOf(fr.Modulus())), ErrCommitmentEncoding},
+		{"31 bytes", make([]byte, 31), ErrCommitmentLength},
+	} {
+		if _, err := DecodeProvenCommitment(tc.b); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.what, err, tc.want)
+		}
+	}
+	good := Commit(42, big.NewInt(7))
+	b := good.Bytes()
+	if d, err := DecodeProvenCommitment(b[:]); err != nil || !d.Equal(good) {
+		t.Fatalf("valid commitment: %v", err)
+	}
+}
+
+// bytesOf is v as 32 big-endian bytes.
+func bytesOf(v *big.Int) []byte { b := make([]byte, 32); return v.FillBytes(b) }
+
+// The Accumulator's sums are the same points, with the same encodings, as
+// chains of affine Add and Sub: random points, the identity, a point and
+// its negation (a sum that passes through the identity), and several
+// accumulators read back with one inversion.
+func TestAccumulatorMatchesAffine(t *testing.T) {
+	params := pedersen.Params()
+	if params.A.Legendre() != 1 || params.D.Legendre() != -1 {
+		t.Fatal("a is not a square or d is: the addition law is not complete, and the Accumulator's sums may not be exact")
+	}
+	random := func() Commitment {
+		r, err := RandomBlinding()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := RandomBlinding()
+		return Commit(v.Uint64(), r)
+	}
+	p := random()
+	cases := map[string][]Commitment{
+		"empty":               nil,
+		"identity":            {ZeroCommitment(), ZeroCommitment()},
+		"point and negation":  {p, ZeroCommitment().Sub(p)},
+		"negation then more":  {p, ZeroCommitment().Sub(p), random(), ZeroCommitment()},
+		"one point":           {random()},
+		"same point twice":    {p, p},
+		"torsion-free random": {random(), random(), random(), random(), random()},
+	}
+	var many []Commitment
+	for range 300 {
+		many = append(many, random())
+	}
+	cases["300 random"] = many
+	var accs []*Accumulator
+	var wants []Commitment
+	for name, pts := range cases {
+		var acc Accumulator
+		want := ZeroCommitment()
+		for i, c := range pts {
+			if i%3 == 2 { // mix in subtractions
+				acc.Sub(c)
+				want = want.Sub(c)
+				continue
+			}
+			acc.Add(c)
+			want = want.Add(c)
+		}
+		got := acc.Commitment()
+		if got.Bytes() != want.Bytes() {
+			t.Errorf("%s: accumulator %s, affine %s", name, got, want)
+		}
+		accs, wants = append(accs, &acc), append(wants, want)
+	}
+	for i, got := range Sums(accs) {
+		if got.Bytes() != wants[i].Bytes() {
+			t.Errorf("Sums[%d] = %s, want %s", i, got, wants[i])
+		}
+	}
+	var neg Accumulator
+	neg.Add(p)
+	neg.Sub(p)
+	if !neg.Commitment().Equal(ZeroCommitment()) {
+		t.Error("p − p is not the identity")
+	}
+}
+
+// BenchmarkAccumulator compares summing a full batch's payments into the
+// aggregates it enters (256 payments, 5 sums each) with an Accumulator per
+// sum read back with one inversion, against affine additions (one
+// inversion each), and reports the ratio.
+func BenchmarkAccumulator(b *testing.B) {
+	const payments, sums = 256, 5
+	pts := make([]Commitment, payments)
+	for i := range pts {
+		r, _ := RandomBlinding()
+		pts[i] = Commit(uint64(i+1), r)
+	}
+	affine := func() {
+		out := make([]Commitment, sums)
+		for k := range out {
+			out[k] = ZeroCommitment()
+		}
+		for _, c := range pts {
+			for k := range out {
+				out[k] = out[k].Add(c)
+			}
+		}
+	}
+	accumulate := func() {
+		accs := make([]*Accumulator, sums)
+		for k := range accs {
+			accs[k] = &Accumulator{}
+		}
+		for _, c := range pts {
+			for _, a := range accs {
+				a.Add(c)
+			}
+		}
+		Sums(accs)
+	}
+	var ta, tc time.Duration
+	for b.Loop() {
+		start := time.Now()
+		affine()
+		ta += time.Since(start)
+		start = time.Now()
+		accumulate()
+		tc += time.Since(start)
+	}
+	b.ReportMetric(float64(ta.Microseconds())/float64(b.N), "affine-µs")
+	b.ReportMetric(float64(tc.Microseconds())/float64(b.N), "accumulator-µs")
+	b.ReportMetric(tc.Seconds()/ta.Seconds(), "ratio")
 }
