@@ -3,8 +3,11 @@
 // exactly one encoding per value. Transactions, the state machine's records
 // and the wallet's records are all written with it.
 //
-// Commitments have two readers: [Reader.Commitment] checks everything, for
-// bytes from outside; [Reader.StoredCommitment] skips the subgroup check, for
+// Commitments have three readers: [Reader.Commitment] checks everything, for
+// bytes from outside; [Reader.ProvenCommitment] skips the subgroup check,
+// for a transaction's commitment that is a public input of a proof showing
+// it to be v·G + r·H (the proof, which verifies before the value is used,
+// implies the subgroup); [Reader.StoredCommitment] skips it too, for
 // records the state machine wrote itself from checked values.
 //
 // A [Reader]'s first error sticks, so a decoder reads every field and checks
@@ -142,6 +145,15 @@ func (r *Reader) Commitment() zkp.Commitment { return r.commitment(zkp.DecodeCom
 // writer is its owner: the state machine's records, written by its executor
 // from values that were fully checked when they came in.
 func (r *Reader) StoredCommitment() zkp.Commitment { return r.commitment(zkp.DecodeStoredCommitment) }
+
+// ProvenCommitment reads a 32-byte commitment that is a public input of a
+// Groth16 proof whose statement shows it to be v·G + r·H: canonical and on
+// the curve, without the subgroup check (zkp.DecodeProvenCommitment), which
+// the proof implies. It accepts an on-curve point outside the subgroup, so
+// a decoder may use it only for a field that a proof binds, and the
+// transaction's executor must use the value only after that proof has
+// verified (as it does: proofs are checked before any write).
+func (r *Reader) ProvenCommitment() zkp.Commitment { return r.commitment(zkp.DecodeProvenCommitment) }
 
 func (r *Reader) commitment(decode func([]byte) (zkp.Commitment, error)) zkp.Commitment {
 	b := r.Take(zkp.CommitmentSize)

@@ -18,9 +18,18 @@ func smallOrder(t *testing.T) []byte {
 	return b
 }
 
-// The checked reader refuses a point outside the subgroup; the stored
-// reader, for records the state machine wrote from checked values, skips
-// only that check.
+// readers are the commitment readers by name.
+var readers = map[string]func(*Reader) zkp.Commitment{
+	"checked": (*Reader).Commitment,
+	"proven":  (*Reader).ProvenCommitment,
+	"stored":  (*Reader).StoredCommitment,
+}
+
+// The checked reader refuses a point outside the subgroup; the proven
+// reader (for a proof's public inputs) and the stored reader (for records
+// the state machine wrote from checked values) skip only that check: they
+// accept a small-order point, which only the proof, or the store's
+// invariant, excludes.
 func TestCommitmentReaders(t *testing.T) {
 	bad := smallOrder(t)
 	r := NewReader(bad)
@@ -28,12 +37,14 @@ func TestCommitmentReaders(t *testing.T) {
 	if err := r.Done(); !errors.Is(err, ErrPoint) || !errors.Is(err, zkp.ErrNotInSubgroup) {
 		t.Fatalf("checked reader on a small-order point: %v, want ErrPoint and ErrNotInSubgroup", err)
 	}
-	if err := NewReader(bad).commitmentDone(t, (*Reader).StoredCommitment); err != nil {
-		t.Fatalf("stored reader: %v", err)
+	for _, name := range []string{"proven", "stored"} {
+		if err := NewReader(bad).commitmentDone(t, readers[name]); err != nil {
+			t.Fatalf("%s reader on a small-order point: %v, want it accepted", name, err)
+		}
 	}
 
 	good := zkp.Commit(42, zkp.Order()).Bytes()
-	for name, read := range map[string]func(*Reader) zkp.Commitment{"checked": (*Reader).Commitment, "stored": (*Reader).StoredCommitment} {
+	for name, read := range readers {
 		r := NewReader(good[:])
 		c := read(r)
 		if err := r.Done(); err != nil || c.Bytes() != good {
@@ -75,11 +86,11 @@ func offCurve(t *testing.T) []byte {
 	return nil
 }
 
-// BenchmarkCommitmentReaders compares the two readers on one point: the
-// stored reader's saving is the subgroup check.
+// BenchmarkCommitmentReaders compares the readers on one point: the proven
+// and stored readers' saving is the subgroup check.
 func BenchmarkCommitmentReaders(b *testing.B) {
 	good := zkp.Commit(42, zkp.Order()).Bytes()
-	for name, read := range map[string]func(*Reader) zkp.Commitment{"checked": (*Reader).Commitment, "stored": (*Reader).StoredCommitment} {
+	for name, read := range readers {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				read(NewReader(good[:]))
