@@ -207,39 +207,51 @@ func (f *flowBook) record(v view, flows []bookFlow, height int64, index uint32, 
 		}
 	}
 	for i, fl := range flows {
-		sums, counts, order := map[string]zkp.Commitment{}, map[string]uint64{}, []string{}
-		total := zkp.ZeroCommitment()
+		// The sums are accumulated in extended coordinates and read back
+		// with one inversion for all (zkp.Accumulator): the same points
+		// as a chain of affine additions, without an inversion for each
+		// of a batch's payments in each of its aggregates.
+		accs, counts, order := map[string]*zkp.Accumulator{}, map[string]uint64{}, []string{}
+		total := &zkp.Accumulator{}
 		for j, ks := range fl.keys {
-			total = total.Add(fl.amounts[j])
+			total.Add(fl.amounts[j])
 			for _, k := range ks {
-				if s, ok := sums[k]; ok {
-					sums[k] = s.Add(fl.amounts[j])
-				} else {
-					sums[k] = fl.amounts[j]
-					order = append(order, k)
+				acc, ok := accs[k]
+				if !ok {
+					acc = &zkp.Accumulator{}
+					accs[k] = acc
+					order = append(order, k) // first-seen order: deterministic
 				}
+				acc.Add(fl.amounts[j])
 				counts[k]++
 			}
 		}
-		for _, k := range order { // first-seen order: deterministic
+		all := make([]*zkp.Accumulator, 0, len(order)+1)
+		for _, k := range order {
 			sum, err := v.commitmentAt(aggSumKey(k))
 			if err != nil {
 				return internal(err)
 			}
-			b := sum.Add(sums[k]).Bytes()
-			v.o.set(aggSumKey(k), b[:])
-			v.o.set(aggTxKey(k, height, index), txid[:])
-			n, err := v.count(aggLoadKey(k))
-			if err != nil {
-				return internal(err)
-			}
-			v.o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, n+counts[k]))
+			accs[k].Add(sum)
+			all = append(all, accs[k])
 		}
 		bs, err := v.commitmentAt(bookSumKey(fl.currency))
 		if err != nil {
 			return internal(err)
 		}
-		b := bs.Add(total).Bytes()
+		total.Add(bs)
+		sums := zkp.Sums(append(all, total))
+		for n, k := range order {
+			b := sums[n].Bytes()
+			v.o.set(aggSumKey(k), b[:])
+			v.o.set(aggTxKey(k, height, index), txid[:])
+			c, err := v.count(aggLoadKey(k))
+			if err != nil {
+				return internal(err)
+			}
+			v.o.set(aggLoadKey(k), binary.BigEndian.AppendUint64(nil, c+counts[k]))
+		}
+		b := sums[len(order)].Bytes()
 		v.o.set(bookSumKey(fl.currency), b[:])
 		v.o.set(bookLoadKey(fl.currency), binary.BigEndian.AppendUint64(nil, loads[i]))
 		if f.pending != nil {
