@@ -80,6 +80,9 @@ func BatchVerify(vk *VerifyingKey, pubs []Public, proofs []*Proof) error {
 		if pubs[j].Circuit != vk.circuit {
 			return ErrWrongCircuit
 		}
+		if err := pubs[j].checkShape(); err != nil {
+			return fmt.Errorf("statement %d: %w", j, err)
+		}
 		if proofs[j] == nil {
 			return fmt.Errorf("%w: proof %d is missing", ErrInvalidProof, j)
 		}
@@ -90,7 +93,9 @@ func BatchVerify(vk *VerifyingKey, pubs []Public, proofs []*Proof) error {
 	}
 	vectors := make([]fr.Vector, n)
 	for j := range pubs {
-		vectors[j] = pubs[j].Vector()
+		if vectors[j] = pubs[j].Vector(); len(vectors[j]) != len(g.G1.K)-1 {
+			return fmt.Errorf("%w: statement %d has %d public inputs, the key %d", ErrInvalidProof, j, len(vectors[j]), len(g.G1.K)-1)
+		}
 	}
 	rho := batchCoefficients(vk, vectors, proofs)
 

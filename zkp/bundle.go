@@ -21,11 +21,12 @@ type Bundle struct {
 
 // BundlePublic holds a bundle's public inputs as hex encodings.
 type BundlePublic struct {
-	Available string `json:"available,omitempty"` // transfer only
-	Amount    string `json:"amount"`              // fx: leg A's amount
-	AmountB   string `json:"amount_b,omitempty"`  // fx only: leg B's amount
-	Rate      string `json:"rate,omitempty"`      // fx only: R in decimal, at scale FXScale
-	Context   string `json:"context"`
+	Available string   `json:"available,omitempty"` // transfer and batch
+	Amount    string   `json:"amount,omitempty"`    // all but batch; fx: leg A's amount
+	AmountB   string   `json:"amount_b,omitempty"`  // fx only: leg B's amount
+	Rate      string   `json:"rate,omitempty"`      // fx only: R in decimal, at scale FXScale
+	Amounts   []string `json:"amounts,omitempty"`   // batch only: 1 to BatchSize amounts
+	Context   string   `json:"context"`
 }
 
 // ErrBundleFormat reports a bundle that cannot be read at all, as opposed to
@@ -37,10 +38,17 @@ func NewBundle(vk *VerifyingKey, pub Public, proof *Proof) Bundle {
 	b := Bundle{
 		Circuit: pub.Circuit,
 		VKHash:  vk.HashHex(),
-		Public:  BundlePublic{Amount: pub.Amount.String(), Context: pub.Context.String()},
+		Public:  BundlePublic{Context: pub.Context.String()},
 		Proof:   proof.String(),
 	}
-	if pub.Circuit == Transfer {
+	if pub.Circuit == Batch {
+		for _, a := range pub.Amounts {
+			b.Public.Amounts = append(b.Public.Amounts, a.String())
+		}
+	} else {
+		b.Public.Amount = pub.Amount.String()
+	}
+	if pub.Circuit == Transfer || pub.Circuit == Batch {
 		b.Public.Available = pub.Available.String()
 	}
 	if pub.Circuit == FX {
@@ -70,28 +78,38 @@ func ParseBundle(data []byte) (Bundle, error) {
 	if _, err := ParseCircuit(string(b.Circuit)); err != nil {
 		return b, fmt.Errorf("%w: %w", ErrBundleFormat, err)
 	}
-	fields := []struct {
+	type field struct {
 		name, value string
 		size        int
-	}{
+	}
+	fields := []field{
 		{"vk_hash", b.VKHash, 32},
-		{"public.amount", b.Public.Amount, CommitmentSize},
 		{"public.context", b.Public.Context, ContextSize},
 		{"proof", b.Proof, ProofSize},
 	}
-	if b.Circuit == Transfer {
-		fields = append(fields, struct {
-			name, value string
-			size        int
-		}{"public.available", b.Public.Available, CommitmentSize})
+	if b.Circuit == Batch {
+		if n := len(b.Public.Amounts); n == 0 || n > BatchSize {
+			return b, fmt.Errorf("%w: a batch bundle has 1 to %d public.amounts, not %d", ErrBundleFormat, BatchSize, n)
+		}
+		if b.Public.Amount != "" {
+			return b, fmt.Errorf("%w: a batch bundle has public.amounts, not public.amount", ErrBundleFormat)
+		}
+		for i, a := range b.Public.Amounts {
+			fields = append(fields, field{fmt.Sprintf("public.amounts[%d]", i), a, CommitmentSize})
+		}
+	} else {
+		if len(b.Public.Amounts) != 0 {
+			return b, fmt.Errorf("%w: a %s bundle has no public.amounts", ErrBundleFormat, b.Circuit)
+		}
+		fields = append(fields, field{"public.amount", b.Public.Amount, CommitmentSize})
+	}
+	if b.Circuit == Transfer || b.Circuit == Batch {
+		fields = append(fields, field{"public.available", b.Public.Available, CommitmentSize})
 	} else if b.Public.Available != "" {
 		return b, fmt.Errorf("%w: a %s bundle has no public.available", ErrBundleFormat, b.Circuit)
 	}
 	if b.Circuit == FX {
-		fields = append(fields, struct {
-			name, value string
-			size        int
-		}{"public.amount_b", b.Public.AmountB, CommitmentSize})
+		fields = append(fields, field{"public.amount_b", b.Public.AmountB, CommitmentSize})
 		if _, err := parseRate(b.Public.Rate); err != nil {
 			return b, fmt.Errorf("%w: %w", ErrBundleFormat, err)
 		}
@@ -130,12 +148,20 @@ func (b Bundle) Verify(vk *VerifyingKey) error {
 func (b Bundle) statement() (Public, *Proof, error) {
 	pub := Public{Circuit: b.Circuit}
 	var err error
-	if b.Circuit == Transfer {
+	if b.Circuit == Transfer || b.Circuit == Batch {
 		if pub.Available, err = ParseCommitment(b.Public.Available); err != nil {
 			return pub, nil, fmt.Errorf("public.available: %w", err)
 		}
 	}
-	if pub.Amount, err = ParseCommitment(b.Public.Amount); err != nil {
+	if b.Circuit == Batch {
+		for i, a := range b.Public.Amounts {
+			c, err := ParseCommitment(a)
+			if err != nil {
+				return pub, nil, fmt.Errorf("public.amounts[%d]: %w", i, err)
+			}
+			pub.Amounts = append(pub.Amounts, c)
+		}
+	} else if pub.Amount, err = ParseCommitment(b.Public.Amount); err != nil {
 		return pub, nil, fmt.Errorf("public.amount: %w", err)
 	}
 	if b.Circuit == FX {

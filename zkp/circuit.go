@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/logger"
 
+	"github.com/sable-settlement/sable/circuits/batch"
 	"github.com/sable-settlement/sable/circuits/fx"
 	"github.com/sable-settlement/sable/circuits/mint"
 	"github.com/sable-settlement/sable/circuits/transfer"
@@ -28,10 +29,11 @@ const (
 	Transfer Circuit = "transfer"
 	Mint     Circuit = "mint"
 	FX       Circuit = "fx"
+	Batch    Circuit = "batch"
 )
 
 // Circuits lists every circuit, in a stable order.
-func Circuits() []Circuit { return []Circuit{Transfer, Mint, FX} }
+func Circuits() []Circuit { return []Circuit{Transfer, Mint, FX, Batch} }
 
 // ParseCircuit checks a circuit name.
 func ParseCircuit(s string) (Circuit, error) {
@@ -40,7 +42,7 @@ func ParseCircuit(s string) (Circuit, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("zkp: unknown circuit %q (want transfer, mint or fx)", s)
+	return "", fmt.Errorf("zkp: unknown circuit %q (want transfer, mint, fx or batch)", s)
 }
 
 // PublicInputs returns the number of public inputs of c (x and y count once
@@ -51,6 +53,8 @@ func (c Circuit) PublicInputs() int {
 		return 5
 	case FX:
 		return 6
+	case Batch:
+		return 2 + 2*BatchSize + 1
 	}
 	return 3
 }
@@ -61,6 +65,8 @@ func (c Circuit) definition() frontend.Circuit {
 		return &transfer.Circuit{}
 	case FX:
 		return &fx.Circuit{}
+	case Batch:
+		return &batch.Circuit{}
 	}
 	return &mint.Circuit{}
 }

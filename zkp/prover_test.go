@@ -47,6 +47,8 @@ func proveAndVerify(p *Prover, vk *VerifyingKey, in TransferInput) error {
 		pub, proof, err = p.ProveTransfer(in)
 	case FX:
 		pub, proof, err = p.ProveFX(fxOf(in))
+	case Batch:
+		pub, proof, err = p.ProveBatch(batchOf(in))
 	default:
 		pub, proof, err = p.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context})
 	}

@@ -32,11 +32,15 @@ var (
 // Public is a proof's statement: what a verifier sees.
 type Public struct {
 	Circuit   Circuit
-	Available Commitment // transfer only: the payer's available balance, C_avail
-	Amount    Commitment // C_amt; for fx, leg A's amount C_A
+	Available Commitment // transfer and batch: the payer's available balance, C_avail
+	Amount    Commitment // C_amt; for fx, leg A's amount C_A; unused for batch
 	AmountB   Commitment // fx only: leg B's amount C_B
 	Rate      uint64     // fx only: R, at scale FXScale
-	Context   Context
+	// Amounts is batch only: the 1 to BatchSize real amounts C_amt_i, in
+	// slot order. The statement fills the other slots with the identity
+	// (Vector); a real amount is never the identity.
+	Amounts []Commitment
+	Context Context
 }
 
 // TransferInput is a payer's secret: the opening of its available balance
@@ -62,6 +66,9 @@ func (k *VerifyingKey) Verify(pub Public, proof *Proof) error {
 	if pub.Circuit != k.circuit {
 		return ErrWrongCircuit
 	}
+	if err := pub.checkShape(); err != nil {
+		return err
+	}
 	if err := groth16bn254.Verify(&proof.p, k.vk, pub.Vector()); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidProof, err)
 	}
@@ -82,12 +89,16 @@ func selfCheck(vk *VerifyingKey, pub Public, proof *Proof) error {
 }
 
 // Vector returns the public inputs in the circuit's order, as field elements
-// (the order of public.json in exports).
+// (the order of public.json in exports). A batch statement's amounts fill
+// BatchSize slots, the identity in those past len(Amounts).
 func (p Public) Vector() fr.Vector {
 	var v fr.Vector
-	if p.Circuit == Transfer {
+	if p.Circuit == Transfer || p.Circuit == Batch {
 		x, y := p.Available.Coordinates()
 		v = append(v, x, y)
+	}
+	if p.Circuit == Batch {
+		return append(batchAmounts(v, p.Amounts), p.Context.element())
 	}
 	x, y := p.Amount.Coordinates()
 	v = append(v, x, y)

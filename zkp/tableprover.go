@@ -131,6 +131,16 @@ func sampleWitness(c Circuit) (witness.Witness, error) {
 		_, assignment, err = transferStatement(TransferInput{Balance: 1 << 40, BalanceBlinding: rb, Amount: 123456789, AmountBlinding: ra, Context: ctx})
 	case FX:
 		_, assignment, err = fxStatement(FXInput{AmountA: 123456789, BlindingA: ra, BlindingB: rb, Rate: 134020000, Context: ctx})
+	case Batch:
+		in := BatchInput{Balance: 1 << 40, BalanceBlinding: rb, Context: ctx}
+		for i := range BatchSize {
+			r, err := RandomAmountBlinding()
+			if err != nil {
+				return nil, err
+			}
+			in.Amounts, in.AmountBlindings = append(in.Amounts, 123456789+uint64(i)), append(in.AmountBlindings, r)
+		}
+		_, assignment, err = batchStatement(in)
 	default:
 		_, assignment, err = mintStatement(MintInput{Amount: 123456789, AmountBlinding: ra, Context: ctx})
 	}

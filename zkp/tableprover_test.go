@@ -46,6 +46,8 @@ func gnarkPublic(pub Public) frontend.Circuit {
 		return transferAssignment(pub)
 	case FX:
 		return fxAssignment(pub)
+	case Batch:
+		return batchAssignment(pub)
 	}
 	return mintAssignment(pub)
 }
@@ -218,6 +220,8 @@ func TestTablesRoundTrip(t *testing.T) {
 			pub, proof, err = loaded.ProveTransfer(in, vk)
 		case FX:
 			pub, proof, err = loaded.ProveFX(fxOf(in), vk)
+		case Batch:
+			pub, proof, err = loaded.ProveBatch(batchOf(in), vk)
 		default:
 			pub, proof, err = loaded.ProveMint(MintInput{Amount: in.Amount, AmountBlinding: in.AmountBlinding, Context: in.Context}, vk)
 		}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,11 @@ var fuzzBundles = sync.OnceValues(func() (map[Circuit]Bundle, error) {
 			}, s.vk)
 		case FX:
 			pub, proof, err = s.pk.ProveFX(FXInput{AmountA: 250, BlindingA: big.NewInt(5), BlindingB: big.NewInt(77), Rate: 134_020_000, Context: ctx}, s.vk)
+		case Batch:
+			pub, proof, err = s.pk.ProveBatch(BatchInput{
+				Balance: 1_000_000, BalanceBlinding: big.NewInt(77),
+				Amounts: []uint64{250, 3}, AmountBlindings: []*big.Int{big.NewInt(5), big.NewInt(6)}, Context: ctx,
+			}, s.vk)
 		default:
 			pub, proof, err = s.pk.ProveMint(MintInput{Amount: 250, AmountBlinding: big.NewInt(5), Context: ctx}, s.vk)
 		}
@@ -137,7 +143,7 @@ func FuzzParseBundle(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-marshalled bundle does not parse: %v\n%s", err, m)
 		}
-		if b2 != b {
+		if !reflect.DeepEqual(b2, b) {
 			t.Fatalf("bundle changed through Marshal: %+v became %+v", b, b2)
 		}
 		if m2 := b2.Marshal(); !bytes.Equal(m, m2) {
