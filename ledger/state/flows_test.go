@@ -327,3 +327,41 @@ func TestFlowLayoutFitsTheLedger(t *testing.T) {
 		t.Errorf("capacity 3 asked: %d", got)
 	}
 }
+
+// A flow's decoding is cached by its bytes and claimed load, and the cache
+// never changes a verdict: the same bytes under another load are refused,
+// a refused flow is refused again with the same code, and a flow one byte
+// away is decoded afresh.
+func TestFlowDecodeCache(t *testing.T) {
+	_, pk := heKeys()
+	f := newFixtureWith(t, pk)
+	book := f.app.exec.flows
+	amts := []ledger.Opening{{Value: 5, Blinding: big.NewInt(1)}, {Value: 7, Blinding: big.NewInt(2)}}
+	raw := f.seal(usd, amts, payKeys(f.a, f.b, f.b))
+	ct, rej := book.decode(raw, 2)
+	if rej != nil {
+		t.Fatalf("valid flow: %s", rej.Msg)
+	}
+	if again, rej := book.decode(raw, 2); rej != nil || again != ct {
+		t.Fatalf("second decode: %v, shared %v; want the cached ciphertext", rej, again == ct)
+	}
+	for range 2 {
+		if _, rej := book.decode(raw, 3); rej == nil || rej.Code != ledger.CodeFlowLoad {
+			t.Fatalf("the cached flow under another load: %v, want CodeFlowLoad", rej)
+		}
+	}
+	zero, err := he.Zero(pk.Params()).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, rej := book.decode(zero, 0); rej == nil || rej.Code != ledger.CodeFlowDegenerate {
+			t.Fatalf("a zero ciphertext: %v, want CodeFlowDegenerate each time", rej)
+		}
+	}
+	tampered := append([]byte(nil), raw...)
+	tampered[len(tampered)/2] ^= 1
+	if other, rej := book.decode(tampered, 2); rej == nil && other == ct {
+		t.Fatal("a flow one byte away was served the cached ciphertext")
+	}
+}
