@@ -38,6 +38,10 @@ type GenesisKeys struct {
 	// FX pins the fx circuit's verifying key (atomic swaps). Empty on a
 	// chain made before swaps existed: such a chain rejects swaps.
 	FX string `json:"fx,omitempty"`
+	// Batch pins the batch circuit's verifying key (one proof for up to
+	// zkp.BatchSize payments in one currency). Empty on a chain made before
+	// batch proofs existed: such a chain rejects them.
+	Batch string `json:"batch,omitempty"`
 	// Ceremony is the hash of the setup ceremony's record (hex, the Hash
 	// of zkp/ceremony's Record) when the keys come from one: it commits to
 	// the transcript, the final beacon and these keys, so anyone can check
@@ -117,8 +121,10 @@ func (g *Genesis) problems() []string {
 			bad("vk_hashes.%s is not 32 bytes of hex", name)
 		}
 	}
-	if b, err := hex.DecodeString(g.VKHashes.FX); err != nil || (len(b) != 0 && len(b) != 32) {
-		bad("vk_hashes.fx is not 32 bytes of hex")
+	for _, k := range [][2]string{{"fx", g.VKHashes.FX}, {"batch", g.VKHashes.Batch}} { // optional
+		if b, err := hex.DecodeString(k[1]); err != nil || (len(b) != 0 && len(b) != 32) {
+			bad("vk_hashes.%s is not 32 bytes of hex", k[0])
+		}
 	}
 	if b, err := hex.DecodeString(g.VKHashes.Ceremony); err != nil || (len(b) != 0 && len(b) != 32) {
 		bad("vk_hashes.ceremony is not 32 bytes of hex")
