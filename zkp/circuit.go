@@ -59,6 +59,16 @@ func (c Circuit) PublicInputs() int {
 	return 3
 }
 
+// TablesAtSetup says whether a setup should write c's table cache
+// (Prover.WriteTables) beside its keys, so that a one-shot command proves
+// with the table engine from its first proof. It should for transfer, mint
+// and fx, whose tables (6–15 MB) build in under a second. Not for batch:
+// its 85 MB of tables take 9.5 s to build on two cores, which would more
+// than double the setup, while a one-shot command saves 0.12 s per batch
+// proof with them; a prover builds them when they pay (buildTablesAfter)
+// and then writes the cache itself.
+func (c Circuit) TablesAtSetup() bool { return c != Batch }
+
 func (c Circuit) definition() frontend.Circuit {
 	switch c {
 	case Transfer:

@@ -23,7 +23,7 @@ import (
 // The policy, per circuit: tables from the cache whenever a valid one is
 // there (loading them costs less than the first proof saves); without a
 // cache, a LongRunning prover builds them at first use, and any other one
-// proves with gnark until it has made buildTablesAfter proofs, about what
+// proves with gnark until it has made buildTablesAfter(c) proofs, about what
 // the build costs in what the tables save, and then builds them (the proof
 // that crosses the line carries the build). Tables built this way are
 // written to the cache for the next process; WriteTables writes them on
@@ -52,14 +52,24 @@ const (
 	EngineGnark  Engine = "gnark"  // gnark's prover
 )
 
-// buildTablesAfter is how many gnark proofs a prover that is not
-// LongRunning makes before it builds the tables. Measured on the 2-core
-// machine (bench: one_path), building costs 4 to 8.5 gnark proofs and each
-// table proof saves 0.3 to 0.45 of one, so the build pays for itself after
-// 10 to 20 proofs. Building once gnark has cost about as much extra as the
-// build (rent, then buy) costs at most about twice the best choice made
-// knowing how many proofs will follow.
-const buildTablesAfter = 16
+// buildTablesAfter is how many gnark proofs of c a prover that is not
+// LongRunning makes before it builds c's tables. Building once gnark has
+// cost about as much extra as the build (rent, then buy) costs at most
+// about twice the best choice made knowing how many proofs will follow.
+// Measured on the 2-core machine:
+//
+//   - transfer, mint, fx (bench: one_path): building costs 4 to 8.5 gnark
+//     proofs and each table proof saves 0.3 to 0.45 of one, so the build
+//     pays for itself after 10 to 20 proofs: 16;
+//   - batch (BenchmarkBatchEngines): 85 MB of tables, built in 9.5 s, about
+//     23 gnark proofs of 410 ms, and each table proof saves 0.28 of one
+//     (296 against 413 ms), so the build pays for itself after about 80.
+func buildTablesAfter(c Circuit) int64 {
+	if c == Batch {
+		return 80
+	}
+	return 16
+}
 
 // ProverOption configures OpenProver.
 type ProverOption func(*proverConfig)
@@ -266,7 +276,7 @@ func (p *Prover) prove(c Circuit, withTables tableProof, withGnark gnarkProof) (
 		cp.setStats(func(s *ProverStats) { s.TablesErr = fmt.Errorf("zkp: tables dropped: %w", err) })
 	}
 	pub, proof, err := withGnark(kp.pk, kp.vk)
-	if err == nil && cp.gnarkProofs.Add(1) == buildTablesAfter && p.cfg.engine == "" && !cp.failed.Load() {
+	if err == nil && cp.gnarkProofs.Add(1) == buildTablesAfter(c) && p.cfg.engine == "" && !cp.failed.Load() {
 		p.buildTables(cp, kp.pk)
 	}
 	return pub, proof, err

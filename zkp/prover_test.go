@@ -115,19 +115,19 @@ func TestProverPolicy(t *testing.T) {
 }
 
 // Without the cache and without LongRunning, the prover builds the tables
-// once it has made buildTablesAfter proofs with gnark.
+// once it has made buildTablesAfter(Mint) proofs with gnark.
 func TestProverBuildsWhenItPays(t *testing.T) {
 	dir := keyDir(t, Mint)
 	p := OpenProver(dir)
-	for i := range buildTablesAfter {
+	for i := range int(buildTablesAfter(Mint)) {
 		if e := p.Engine(Mint); i > 0 && e != EngineGnark {
 			t.Fatalf("proof %d: engine %s", i, e)
 		}
 		proveWith(t, p, Mint, i)
 	}
 	s := p.Stats(Mint)
-	if s.Engine != EngineTables || s.Tables != "built" || s.GnarkProofs != buildTablesAfter {
-		t.Fatalf("after %d proofs: %+v", buildTablesAfter, s)
+	if s.Engine != EngineTables || s.Tables != "built" || s.GnarkProofs != buildTablesAfter(Mint) {
+		t.Fatalf("after %d proofs: %+v", buildTablesAfter(Mint), s)
 	}
 	if _, err := os.Stat(TablesPath(dir, Mint)); err != nil {
 		t.Fatalf("no cache written: %v", err)

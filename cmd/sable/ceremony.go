@@ -178,8 +178,10 @@ func newCeremonyFinalizeCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			for _, k := range rec.Keys {
 				c, _ := zkp.ParseCircuit(k.Circuit)
-				if err := zkp.OpenProver(out).WriteTables(c); err != nil {
-					return failf("%v", err)
+				if c.TablesAtSetup() {
+					if err := zkp.OpenProver(out).WriteTables(c); err != nil {
+						return failf("%v", err)
+					}
 				}
 				pk, vk := zkp.KeyPaths(out, c)
 				fmt.Fprintf(w, "%-8s vk %s  (%s, %s)\n", k.Circuit, k.VK, pk, vk)

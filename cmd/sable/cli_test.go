@@ -268,7 +268,7 @@ func TestCommitAndCircuits(t *testing.T) {
 	wantError(t, sable(t, "commit", "--value", "1", "--blinding", "zz"), 1, "not hex")
 	r = sable(t, "circuits", "--json", "--keys", keysDir)
 	var infos []circuitInfo
-	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil || len(infos) != 3 {
+	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil || len(infos) != 4 {
 		t.Fatalf("circuits --json: %q %v", r.stdout, err)
 	}
 	if infos[0].Name != "transfer" || infos[0].Constraints > 2500 || infos[0].PublicInputs != 5 || len(infos[0].VKHash) != 64 {
@@ -276,6 +276,29 @@ func TestCommitAndCircuits(t *testing.T) {
 	}
 	if infos[2].Name != "fx" || infos[2].Constraints != 2031 || infos[2].PublicInputs != 6 || len(infos[2].VKHash) != 64 {
 		t.Fatalf("fx: %+v", infos[2])
+	}
+	if infos[3].Name != "batch" || infos[3].Constraints != 16267 || infos[3].PublicInputs != 2+2*zkp.BatchSize+1 || len(infos[3].VKHash) != 64 {
+		t.Fatalf("batch: %+v", infos[3])
+	}
+}
+
+// TestSetupTables: the setup writes every circuit's keys and the table
+// caches of the circuits whose tables pay at setup (not batch's).
+func TestSetupTables(t *testing.T) {
+	for _, c := range zkp.Circuits() {
+		pk, vk := zkp.KeyPaths(keysDir, c)
+		for _, path := range []string{pk, vk} {
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("%s: %v", c, err)
+			}
+		}
+		_, err := os.Stat(zkp.TablesPath(keysDir, c))
+		if c.TablesAtSetup() != (err == nil) {
+			t.Fatalf("%s: tables at setup %v, cache: %v", c, c.TablesAtSetup(), err)
+		}
+	}
+	if zkp.Batch.TablesAtSetup() {
+		t.Fatal("the setup writes the batch circuit's 85 MB of tables")
 	}
 }
 

@@ -94,7 +94,7 @@ func newExportSolidityCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&keys, "keys", "", "key directory holding <circuit>.vk")
-	cmd.Flags().StringVar(&circuit, "circuit", "transfer", "circuit: transfer or mint")
+	cmd.Flags().StringVar(&circuit, "circuit", "transfer", "circuit: transfer, mint, fx or batch")
 	cmd.Flags().StringVar(&out, "out", "", "Solidity file to write")
 	return cmd
 }

@@ -55,9 +55,11 @@ func setupOne(cmd *cobra.Command, c zkp.Circuit, dir string) error {
 		return failf("%v", err)
 	}
 	// Tables beside the keys let one-shot commands prove with the faster
-	// engine from their first proof.
-	if err := zkp.OpenProver(dir).WriteTables(c); err != nil {
-		return failf("%v", err)
+	// engine from their first proof (batch's are built when they pay).
+	if c.TablesAtSetup() {
+		if err := zkp.OpenProver(dir).WriteTables(c); err != nil {
+			return failf("%v", err)
+		}
 	}
 	ccs, _ := c.Compile()
 	fmt.Fprintf(cmd.OutOrStdout(), "%-8s %5d constraints  vk %s  (%s, %s)  %s\n",

@@ -317,6 +317,9 @@ func (w *writer) zkKeys() (err error) {
 	}
 	p := zkp.OpenProver(w.l.KeysDir)
 	for _, c := range zkp.Circuits() {
+		if !c.TablesAtSetup() {
+			continue
+		}
 		if err := p.WriteTables(c); err != nil {
 			return err
 		}
@@ -465,7 +468,7 @@ func (w *writer) genesis() error {
 // keep (fund, r); with HE, the regulator's key pair goes to its home and
 // each funding enters the account's inflow aggregate as an encrypted flow.
 func (w *writer) appState() (*ledger.Genesis, error) {
-	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: w.vks[zkp.Transfer].HashHex(), Mint: w.vks[zkp.Mint].HashHex(), FX: w.vks[zkp.FX].HashHex(),
+	g := &ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: w.vks[zkp.Transfer].HashHex(), Mint: w.vks[zkp.Mint].HashHex(), FX: w.vks[zkp.FX].HashHex(), Batch: w.vks[zkp.Batch].HashHex(),
 		Ceremony: w.l.Ceremony}}
 	sealer, err := w.regulatorHEKeys(g)
 	if err != nil {
