@@ -1,7 +1,6 @@
 package state
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -98,10 +97,10 @@ func (e *executor) verifyEpochSig(v view, sender *Party, tx *ledger.Tx) *ledger.
 	if err != nil {
 		return internal(err)
 	}
-	if ed25519.Verify(sender.SignKey[:], tx.SigningBytes(ledger.EpochDomain(e.chainID, ep)), tx.Sig[:]) {
+	if e.verifier.signed(tx, sender.SignKey, ledger.EpochDomain(e.chainID, ep)) {
 		return nil
 	}
-	if ep > 0 && ed25519.Verify(sender.SignKey[:], tx.SigningBytes(ledger.EpochDomain(e.chainID, ep-1)), tx.Sig[:]) {
+	if ep > 0 && e.verifier.signed(tx, sender.SignKey, ledger.EpochDomain(e.chainID, ep-1)) {
 		return ledger.Reject(ledger.CodeStaleEpoch, "the transaction was made for regulator key epoch %d, and epoch %d is in force: its flow is encrypted to a replaced key; read the key again (the /epoch query) and send it anew", ep-1, ep)
 	}
 	return ledger.Reject(ledger.CodeBadSignature, "signature does not verify with %s's key on chain %q, epoch %d", tx.Sender, e.chainID, ep)

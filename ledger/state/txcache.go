@@ -18,13 +18,18 @@ import (
 // proofs (executor.proofs), which hash the transaction once per payment.
 //
 // The executor never modifies a decoded transaction, so one may be shared
-// by every call that meets the same bytes.
+// by every call that meets the same bytes. For the same reason a decoded
+// transaction's signature verdicts are kept with it (verifier.signed): the
+// signature over a transaction of up to a megabyte is checked once per
+// signer key and epoch, not at every apply (CheckTx's precheck and apply,
+// recheck, PrepareProposal, ProcessProposal, FinalizeBlock).
 //
 // Two generations of up to txCacheBytes of encodings each bound the
 // memory: when the newer fills, the older is dropped.
 type txCache struct {
 	mu         sync.Mutex
 	cur, old   map[[32]byte]*decoded
+	txs, oldTx map[*ledger.Tx]*decoded // the same entries by their transaction (of)
 	bytes      int
 	hits, miss int64
 }
@@ -37,11 +42,23 @@ type decoded struct {
 
 	once  sync.Once
 	items []batchItem // tx's statements and proofs, with their cache keys
+
+	sigMu sync.Mutex
+	sigs  map[sigKey]bool // signature verdicts (verifier.signed)
+}
+
+// sigKey is what a transaction's signature verdict depends on besides the
+// transaction: the signer's key and the domain it was signed for.
+type sigKey struct {
+	key    [32]byte
+	domain string
 }
 
 const txCacheBytes = 32 << 20
 
-func newTxCache() *txCache { return &txCache{cur: map[[32]byte]*decoded{}} }
+func newTxCache() *txCache {
+	return &txCache{cur: map[[32]byte]*decoded{}, txs: map[*ledger.Tx]*decoded{}}
+}
 
 // decode returns raw's transaction or rejection, decoding it only the
 // first time it is met.
@@ -65,10 +82,44 @@ func (c *txCache) decode(raw []byte) *decoded {
 	defer c.mu.Unlock()
 	if c.bytes+len(raw) > txCacheBytes {
 		c.old, c.cur, c.bytes = c.cur, map[[32]byte]*decoded{}, 0
+		c.oldTx, c.txs = c.txs, map[*ledger.Tx]*decoded{}
 	}
 	c.cur[key] = d
+	if d.tx != nil {
+		c.txs[d.tx] = d
+	}
 	c.bytes += len(raw)
 	return d
+}
+
+// of returns the entry of a transaction the cache decoded, or nil (a
+// transaction built elsewhere, or one whose entry was dropped).
+func (c *txCache) of(tx *ledger.Tx) *decoded {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.txs[tx]; ok {
+		return d
+	}
+	return c.oldTx[tx]
+}
+
+// signed returns the verdict remembered for k, computing it with verify
+// the first time.
+func (d *decoded) signed(k sigKey, verify func() bool) bool {
+	d.sigMu.Lock()
+	defer d.sigMu.Unlock()
+	if ok, seen := d.sigs[k]; seen {
+		return ok
+	}
+	ok := verify()
+	if d.sigs == nil {
+		d.sigs = map[sigKey]bool{}
+	}
+	d.sigs[k] = ok
+	return ok
 }
 
 // proofs returns the transaction's statements and proofs (none if it did

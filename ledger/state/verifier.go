@@ -1,6 +1,7 @@
 package state
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,25 @@ type verifier struct {
 	// How many proofs were verified alone, and in batches (batch.go).
 	singles, batched atomic.Int64
 	metrics          *Metrics // nil: none
+
+	txs  *txCache     // where signature verdicts are kept (signed); nil: none kept
+	sigs atomic.Int64 // signatures verified (not found in txs)
+}
+
+// signed reports whether tx's signature verifies with key for domain (the
+// chain id and key epoch, ledger.EpochDomain). A transaction the app
+// decoded (txCache) keeps the verdict, which depends only on its bytes,
+// the key and the domain: the cache saves time, never changes an outcome.
+func (v *verifier) signed(tx *ledger.Tx, key [32]byte, domain string) bool {
+	verify := func() bool {
+		v.sigs.Add(1)
+		return ed25519.Verify(key[:], tx.SigningBytes(domain), tx.Sig[:])
+	}
+	d := v.txs.of(tx)
+	if d == nil {
+		return verify()
+	}
+	return d.signed(sigKey{key, domain}, verify)
 }
 
 const verifierCacheSize = 1 << 14
