@@ -279,7 +279,8 @@ type signer struct {
 func (s *signer) payments(to string, c ledger.Currency, amounts []uint64) ([]byte, error) {
 	me := s.id.Config
 	avail := s.avail[c]
-	body := &ledger.BatchTransfer{Books: []ledger.BatchBook{{Currency: c, Available: avail.Commitment()}}, Payments: make([]ledger.BatchPayment, len(amounts))}
+	body := &ledger.BatchTransfer{Books: []ledger.BatchBook{{Currency: c, Available: avail.Commitment(),
+		Proofs: make([][zkp.ProofSize]byte, ledger.BatchChunks(len(amounts)))}}, Payments: make([]ledger.BatchPayment, len(amounts))}
 	amts := make([]ledger.Opening, len(amounts))
 	for j, a := range amounts {
 		r, err := zkp.RandomAmountBlinding()
@@ -307,18 +308,23 @@ func (s *signer) payments(to string, c ledger.Currency, amounts []uint64) ([]byt
 		}
 	}
 	tx := &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: me.ID, Nonce: s.nonce, Body: body}
-	contexts := tx.PaymentContexts(me.ChainID)
+	contexts := tx.ChunkContexts(me.ChainID)
 	left := avail
-	for j, amt := range amts {
-		_, proof, err := s.p.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
-			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: contexts[j]})
+	for n, idx := range body.Chunks()[0] {
+		in := zkp.BatchInput{Balance: left.Value, BalanceBlinding: left.Blinding, Context: contexts[0][n]}
+		for _, j := range idx {
+			in.Amounts = append(in.Amounts, amts[j].Value)
+			in.AmountBlindings = append(in.AmountBlindings, amts[j].Blinding)
+			var err error
+			if left, err = left.Minus(amts[j]); err != nil {
+				return nil, err
+			}
+		}
+		_, proof, err := s.p.ProveBatch(in)
 		if err != nil {
 			return nil, err
 		}
-		body.Payments[j].Proof = proof.Bytes()
-		if left, err = left.Minus(amt); err != nil {
-			return nil, err
-		}
+		body.Books[0].Proofs[n] = proof.Bytes()
 	}
 	tx.Sign(me.ChainID, s.id.Sign)
 	s.avail[c], s.nonce = left, s.nonce+1
@@ -363,14 +369,14 @@ func paymentBytes(payers []*payer) PaymentBytes {
 	if !ok {
 		return PaymentBytes{}
 	}
-	he := 0
+	he, proof := 0, 0
 	for _, k := range b.Books {
 		he += len(k.Flow)
+		proof += len(k.Proofs) * zkp.ProofSize // the books' chunk proofs, shared by their payments
 	}
 	n := float64(len(b.Payments))
-	var proof, memos int
+	var memos int
 	for _, p := range b.Payments {
-		proof += len(p.Proof)
 		memos += len(p.Memo) + len(p.AuditMemo) + len(p.SelfMemo)
 	}
 	commitments := zkp.CommitmentSize * (len(b.Books) + len(b.Payments))

@@ -81,12 +81,15 @@ type Transfer struct {
 
 // BatchTransfer carries many payments from one bank, to any receivers and
 // in any currencies. Each payment is pending, and applied, on its own,
-// under PaymentID(txid, j), with its own proof: payment j's is a transfer
-// proof against the sender's available balance in its currency less the
-// batch's earlier payments in that currency (Available of its book −
-// Σ_{i<j, same currency} Amount_i), bound to tx.PaymentContexts(chainID)[j].
-// Each currency paid has one book entry: the available balance the proofs
-// start from and one flow ciphertext holding, in the slot group of every
+// under PaymentID(txid, j). The proofs are per currency, not per payment:
+// a currency's payments, in payment order, are cut into chunks of up to
+// zkp.BatchSize ([BatchTransfer.Chunks]), and chunk k is proved by its
+// book's Proofs[k], a batch proof (zkp.Batch) that its amounts are each in
+// [1, 2^64) and that the available balance it starts from covers them all:
+// Available of the book less the amounts of the currency's earlier chunks,
+// bound to tx.ChunkContexts(chainID)[book][k]. Each currency paid has one
+// book entry: the available balance the proofs start from, the chunks'
+// proofs, and one flow ciphertext holding, in the slot group of every
 // aggregate its payments enter, their sum, at a load of their number
 // (ledger.FlowSums). A single payment is a batch of one.
 type BatchTransfer struct {
@@ -97,28 +100,34 @@ type BatchTransfer struct {
 // BatchBook is a batch's part in one currency.
 type BatchBook struct {
 	Currency  Currency
-	Available zkp.Commitment // the sender's available balance before the batch
-	Flow      []byte         // HE ciphertext of the currency's payments, in their groups
+	Available zkp.Commitment        // the sender's available balance before the batch
+	Proofs    [][zkp.ProofSize]byte // one batch proof per chunk of the currency's payments: BatchChunks of their number
+	Flow      []byte                // HE ciphertext of the currency's payments, in their groups
 }
 
-// BatchPayment is one payment of a batch.
+// BatchPayment is one payment of a batch. Its amount is proved by its
+// chunk's proof in its currency's book.
 type BatchPayment struct {
 	To          string
 	Currency    Currency
 	Beneficiary [32]byte // a registered token of the receiver, or zero: bank to bank
 	Amount      zkp.Commitment
-	Proof       [zkp.ProofSize]byte
 	Memo        []byte // the opening, sealed to the receiver (BulkMemoAAD with j)
 	AuditMemo   []byte // optional: the opening sealed to the regulator
 	SelfMemo    []byte // optional: the opening sealed to the sender itself (SelfMemoAAD with j), for wallet recovery
 }
 
 // MaxBatchPayments bounds the payments of one batch; MaxBatchBooks the
-// currencies it pays in.
+// currencies it pays in; MaxBatchChunks the proofs of one book.
 const (
 	MaxBatchPayments = 256
 	MaxBatchBooks    = 8
+	MaxBatchChunks   = (MaxBatchPayments + zkp.BatchSize - 1) / zkp.BatchSize
 )
+
+// BatchChunks is how many batch proofs cover n payments in one currency:
+// one per zkp.BatchSize of them, the last possibly short.
+func BatchChunks(n int) int { return (n + zkp.BatchSize - 1) / zkp.BatchSize }
 
 // Book returns the batch's book entry for c, or nil.
 func (b *BatchTransfer) Book(c Currency) *BatchBook {
@@ -128,6 +137,28 @@ func (b *BatchTransfer) Book(c Currency) *BatchBook {
 		}
 	}
 	return nil
+}
+
+// Chunks returns, for each book, the indices of its currency's payments in
+// payment order, cut into chunks of up to zkp.BatchSize: chunk k of book i
+// is what Books[i].Proofs[k] proves.
+func (b *BatchTransfer) Chunks() [][][]int {
+	out := make([][][]int, len(b.Books))
+	for i, k := range b.Books {
+		var chunk []int
+		for j := range b.Payments {
+			if b.Payments[j].Currency != k.Currency {
+				continue
+			}
+			if chunk = append(chunk, j); len(chunk) == zkp.BatchSize {
+				out[i], chunk = append(out[i], chunk), nil
+			}
+		}
+		if len(chunk) > 0 {
+			out[i] = append(out[i], chunk)
+		}
+	}
+	return out
 }
 
 // ApplyPending moves the named payments from the sender's pending balance
@@ -257,6 +288,10 @@ func (b *BatchTransfer) encode(w *codec.Writer) {
 	for _, k := range b.Books {
 		w.Fixed(k.Currency[:])
 		w.Commitment(k.Available)
+		w.U8(uint8(len(k.Proofs)))
+		for _, p := range k.Proofs {
+			w.Fixed(p[:])
+		}
 		w.Blob(k.Flow)
 	}
 	w.U64(uint64(len(b.Payments)))
@@ -266,7 +301,6 @@ func (b *BatchTransfer) encode(w *codec.Writer) {
 		w.Fixed(p.Currency[:])
 		w.Fixed(p.Beneficiary[:])
 		w.Commitment(p.Amount)
-		w.Fixed(p.Proof[:])
 		w.Blob(p.Memo)
 		w.Blob(p.AuditMemo)
 		w.Blob(p.SelfMemo)
@@ -274,8 +308,9 @@ func (b *BatchTransfer) encode(w *codec.Writer) {
 }
 
 // decode reads a batch; its books must be in increasing currency order
-// (one encoding per batch). Which currencies its payments use is the
-// executor's to check (CodeBatchFlows).
+// (one encoding per batch), and each must carry one proof per chunk of its
+// currency's payments (ErrTxBatchProofs). Which currencies its payments
+// use is the executor's to check (CodeBatchFlows).
 func (b *BatchTransfer) decode(r *codec.Reader) {
 	nb := int(r.U8())
 	if r.Err() == nil && (nb == 0 || nb > MaxBatchBooks) {
@@ -283,7 +318,16 @@ func (b *BatchTransfer) decode(r *codec.Reader) {
 		return
 	}
 	for i := 0; i < nb && r.Err() == nil; i++ {
-		k := BatchBook{Currency: readCurrency(r), Available: r.Commitment(), Flow: r.Blob(MaxFlowSize)}
+		k := BatchBook{Currency: readCurrency(r), Available: r.Commitment()}
+		if np := int(r.U8()); r.Err() == nil && np > MaxBatchChunks {
+			r.Fail(fmt.Errorf("%w: the %s book carries %d proofs, at most %d", ErrTxBatchProofs, k.Currency, np, MaxBatchChunks))
+		} else {
+			k.Proofs = make([][zkp.ProofSize]byte, np)
+			for n := 0; n < np && r.Err() == nil; n++ {
+				readProof(r, &k.Proofs[n])
+			}
+		}
+		k.Flow = r.Blob(MaxFlowSize)
 		if r.Err() == nil && i > 0 && string(k.Currency[:]) <= string(b.Books[i-1].Currency[:]) {
 			r.Fail(errors.New("batch books are not in increasing currency order"))
 		}
@@ -299,12 +343,39 @@ func (b *BatchTransfer) decode(r *codec.Reader) {
 		p.To = readID(r)
 		p.Currency = readCurrency(r)
 		r.Fixed(p.Beneficiary[:])
-		p.Amount = r.Commitment()
-		readProof(r, &p.Proof)
+		// Proof-bound: the chunk's batch proof shows the amount to be
+		// amt·G + r·H, which puts it in the prime-order subgroup, so the
+		// subgroup check is left to the proof. Sound only because the
+		// executor verifies every chunk proof before any amount enters
+		// the state (ledger/state batchTransfer); until then an amount is
+		// only compared.
+		p.Amount = r.ProvenCommitment()
 		p.Memo = r.Blob(MaxMemoSize)
 		p.AuditMemo = r.Blob(MaxMemoSize)
 		p.SelfMemo = r.Blob(MaxMemoSize)
 		b.Payments = append(b.Payments, p)
+	}
+	if r.Err() == nil {
+		b.checkProofCounts(r)
+	}
+}
+
+// checkProofCounts fails r unless every book carries BatchChunks of its
+// currency's payments in proofs (none for a currency without payments,
+// which the executor refuses on its own: CodeBatchFlows).
+func (b *BatchTransfer) checkProofCounts(r *codec.Reader) {
+	for _, k := range b.Books {
+		n := 0
+		for j := range b.Payments {
+			if b.Payments[j].Currency == k.Currency {
+				n++
+			}
+		}
+		if want := BatchChunks(n); len(k.Proofs) != want {
+			r.Fail(fmt.Errorf("%w: the %s book carries %d proofs for %d payments, want %d (one per %d payments, in payment order)",
+				ErrTxBatchProofs, k.Currency, len(k.Proofs), n, want, zkp.BatchSize))
+			return
+		}
 	}
 }
 

@@ -36,6 +36,9 @@ const (
 	CodeFlowLoad           uint32 = 28 // HE flow ciphertext claims another load than its number of payments
 	CodeLayoutFull         uint32 = 29 // the currency's book has no slot groups left for a new account
 	CodeBatchFlows         uint32 = 30 // a batch's flows or available balances do not match its payments' currencies
+	CodeBatchProofs        uint32 = 31 // a batch book does not carry one proof per chunk of zkp.BatchSize of its currency's payments
+	CodeIdentityAmount     uint32 = 32 // a batch payment's amount is the identity Com(0, 0), which a batch proof reads as padding
+	CodeNoBatch            uint32 = 33 // the chain pins no batch verifying key: it predates batch proofs, and refuses batch transfers
 	CodeInternal           uint32 = 99 // the node's own fault; the transaction may be retried
 	// Codes 40–49 are FX's (fx.go).
 	// Codes 50–54 are key epochs' (rotate.go).

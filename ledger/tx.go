@@ -132,28 +132,36 @@ func (tx *Tx) Context(chainID string) zkp.Context {
 	return zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), tx.unproved())
 }
 
-// PaymentContexts are what the payments of a batch transfer are proved
-// against: payment j's is the chain id, every field but the proofs and the
-// signature, and j. The encoding is made once for all of them.
-func (tx *Tx) PaymentContexts(chainID string) []zkp.Context {
+// ChunkContexts are what a batch transfer's proofs are bound to:
+// out[i][k], chunk k of book i's ([BatchTransfer.Chunks]), is the chain
+// id, every field but the proofs and the signature, the book's currency
+// and k. The proofs are excluded whole but their number is not, so a book's
+// chunk count is fixed before its proofs are made. The transaction is
+// hashed once for all of them.
+func (tx *Tx) ChunkContexts(chainID string) [][]zkp.Context {
 	b, ok := tx.Body.(*BatchTransfer)
 	if !ok {
 		return nil
 	}
 	unproved := tx.unproved()
-	prefix := zkp.NewContextPrefix("sable/tx-ctx/v1", []byte(chainID), unproved) // the transaction hashed once, not once per payment
-	out := make([]zkp.Context, len(b.Payments))
-	for j := range out {
-		idx := binary.BigEndian.AppendUint32(nil, uint32(j))
-		var err error
-		if out[j], err = prefix.With(idx); err != nil {
-			out[j] = zkp.NewContext("sable/tx-ctx/v1", []byte(chainID), unproved, idx)
+	prefix := zkp.NewContextPrefix("sable/tx-ctx/v1", []byte(chainID), unproved)
+	chunks := b.Chunks()
+	out := make([][]zkp.Context, len(b.Books))
+	for i, k := range b.Books {
+		out[i] = make([]zkp.Context, len(chunks[i]))
+		for n := range out[i] {
+			parts := [][]byte{[]byte("chunk"), k.Currency[:], binary.BigEndian.AppendUint32(nil, uint32(n))}
+			var err error
+			if out[i][n], err = prefix.With(parts...); err != nil {
+				out[i][n] = zkp.NewContext("sable/tx-ctx/v1", append([][]byte{[]byte(chainID), unproved}, parts...)...)
+			}
 		}
 	}
 	return out
 }
 
-// unproved is the unsigned encoding with every proof zeroed.
+// unproved is the unsigned encoding with every proof zeroed (a batch's
+// book keeps its number of proofs).
 func (tx *Tx) unproved() []byte {
 	c := *tx
 	if body := fxUnproved(tx.Body); body != nil {
@@ -175,10 +183,10 @@ func (tx *Tx) unproved() []byte {
 		c.Body = &bb
 	case *BatchTransfer:
 		bb := *b
-		bb.Payments = make([]BatchPayment, len(b.Payments))
-		copy(bb.Payments, b.Payments)
-		for i := range bb.Payments {
-			bb.Payments[i].Proof = [zkp.ProofSize]byte{}
+		bb.Books = make([]BatchBook, len(b.Books))
+		for i, k := range b.Books {
+			k.Proofs = make([][zkp.ProofSize]byte, len(k.Proofs)) // zeroed, their number kept
+			bb.Books[i] = k
 		}
 		c.Body = &bb
 	}
@@ -203,6 +211,7 @@ var (
 	ErrTxEncoding    = errors.New("ledger: malformed transaction")
 	ErrTxPoint       = codec.ErrPoint
 	ErrTxProofFormat = errors.New("ledger: proof is not a valid encoding")
+	ErrTxBatchProofs = errors.New("ledger: a batch book does not carry one proof per chunk of its currency's payments")
 )
 
 // DecodeTx parses one transaction. It checks the encoding only: sizes, field
@@ -228,7 +237,7 @@ func DecodeTx(b []byte) (*Tx, error) {
 	tx.Body.decode(r)
 	r.Fixed(tx.Sig[:])
 	if err := r.Done(); err != nil {
-		if errors.Is(err, ErrTxPoint) || errors.Is(err, ErrTxProofFormat) {
+		if errors.Is(err, ErrTxPoint) || errors.Is(err, ErrTxProofFormat) || errors.Is(err, ErrTxBatchProofs) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, err)

@@ -124,11 +124,17 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 			return nil, fmt.Errorf("ledger: %s verifying key: %w", k.c, err)
 		}
 	}
-	// The fx key is optional: a home written before swaps has none, and
-	// its chain refuses swaps (state.Keys).
-	if _, path := zkp.KeyPaths(filepath.Join(home, ZKDir), zkp.FX); func() bool { _, err := os.Stat(path); return err == nil }() {
-		if keys.FX, err = zkp.ReadVerifyingKey(path, zkp.FX); err != nil {
-			return nil, fmt.Errorf("ledger: fx verifying key: %w", err)
+	// The fx and batch keys are optional: a home written before swaps or
+	// batch proofs has none, and its chain refuses swaps or batch
+	// transfers (state.Keys).
+	for _, k := range []struct {
+		c   zkp.Circuit
+		dst **zkp.VerifyingKey
+	}{{zkp.FX, &keys.FX}, {zkp.Batch, &keys.Batch}} {
+		if _, path := zkp.KeyPaths(filepath.Join(home, ZKDir), k.c); func() bool { _, err := os.Stat(path); return err == nil }() {
+			if *k.dst, err = zkp.ReadVerifyingKey(path, k.c); err != nil {
+				return nil, fmt.Errorf("ledger: %s verifying key: %w", k.c, err)
+			}
 		}
 	}
 	store, err := state.OpenStore(filepath.Join(home, nodeAppDir))

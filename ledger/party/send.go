@@ -32,6 +32,40 @@ func spend(p *zkp.Prover, avail, amt ledger.Opening, ctx zkp.Context) ([zkp.Proo
 	return proof.Bytes(), nil
 }
 
+// proveChunks fills in a batch transfer's proofs: chunk k of each book
+// (ledger.BatchTransfer.Chunks) is proved with the batch circuit against
+// its currency's available opening avail[c] less the amounts of c's
+// earlier chunks, bound to its chunk context; amts are the payments'
+// openings. The books' proof slices are already of their final length,
+// which the contexts bind.
+func proveChunks(p *zkp.Prover, tx *ledger.Tx, chainID string, avail map[ledger.Currency]ledger.Opening, amts []ledger.Opening) error {
+	b := tx.Body.(*ledger.BatchTransfer)
+	contexts := tx.ChunkContexts(chainID)
+	for i, chunks := range b.Chunks() {
+		k := &b.Books[i]
+		left := avail[k.Currency]
+		for n, idx := range chunks {
+			in := zkp.BatchInput{Balance: left.Value, BalanceBlinding: left.Blinding, Context: contexts[i][n]}
+			for _, j := range idx {
+				in.Amounts = append(in.Amounts, amts[j].Value)
+				in.AmountBlindings = append(in.AmountBlindings, amts[j].Blinding)
+				var err error
+				if left, err = left.Minus(amts[j]); err != nil {
+					return err
+				}
+			}
+			start := time.Now()
+			_, proof, err := p.ProveBatch(in)
+			observeProof(start, err)
+			if err != nil {
+				return fmt.Errorf("ledger: %s chunk %d: %w", k.Currency, n, err)
+			}
+			k.Proofs[n] = proof.Bytes()
+		}
+	}
+	return nil
+}
+
 // FlowSealer encrypts flows for the regulator (HE): a transaction's
 // payments in one currency as the group sums of its book (SealBook, at a
 // load of its number of payments), or one opening balance in group
@@ -358,9 +392,10 @@ func (s *Sender) BulkTransferTo(ctx context.Context, to string, c ledger.Currenc
 
 // Batch pays reqs, each its own payment (to any receiver, in any
 // currency), in one batch transaction: one flow ciphertext and one
-// available balance per currency, each payment proved against its
-// currency's projected available balance less the batch's payments in
-// that currency before it.
+// available balance per currency, and one batch proof per chunk of up to
+// zkp.BatchSize of a currency's payments, each chunk proved against its
+// currency's projected available balance less the batch's earlier chunks
+// in that currency.
 func (s *Sender) Batch(ctx context.Context, reqs []TransferRequest) (_ ledger.TxID, err error) {
 	if len(reqs) == 0 || len(reqs) > ledger.MaxBatchPayments {
 		return ledger.TxID{}, fmt.Errorf("ledger: a batch carries 1 to %d payments, not %d", ledger.MaxBatchPayments, len(reqs))
@@ -397,9 +432,17 @@ func (s *Sender) Batch(ctx context.Context, reqs []TransferRequest) (_ ledger.Tx
 		if avail[c], err = s.available(c, sums[c], "in the batch"); err != nil {
 			return ledger.TxID{}, err
 		}
-		body.Books = append(body.Books, ledger.BatchBook{Currency: c, Available: avail[c].Commitment()})
+		n := 0
+		for _, r := range reqs {
+			if r.Currency == c {
+				n++
+			}
+		}
+		// the proofs' number is bound by their contexts: set before they are made
+		body.Books = append(body.Books, ledger.BatchBook{Currency: c, Available: avail[c].Commitment(),
+			Proofs: make([][zkp.ProofSize]byte, ledger.BatchChunks(n))})
 	}
-	p, err := s.prover(ctx, zkp.Transfer)
+	p, err := s.prover(ctx, zkp.Batch)
 	if err != nil {
 		return ledger.TxID{}, err
 	}
@@ -458,15 +501,8 @@ func (s *Sender) Batch(ctx context.Context, reqs []TransferRequest) (_ ledger.Tx
 		}
 	}
 	tx := &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: me.ID, Nonce: nonce, Body: body}
-	contexts := tx.PaymentContexts(me.ChainID) // proofs are zeroed in them: fill in any order
-	for j, amt := range amts {
-		c := reqs[j].Currency
-		if body.Payments[j].Proof, err = spend(p, avail[c], amt, contexts[j]); err != nil {
-			return ledger.TxID{}, err
-		}
-		if avail[c], err = avail[c].Minus(amt); err != nil {
-			return ledger.TxID{}, err
-		}
+	if err := proveChunks(p, tx, me.ChainID, avail, amts); err != nil {
+		return ledger.TxID{}, err
 	}
 	f := &inflight{Currency: curs[0], Debit: debits[curs[0]], Credit: ledger.ZeroOpening()}
 	for _, c := range curs[1:] {
@@ -543,9 +579,9 @@ func genesisPins(g *ledger.Genesis) (map[zkp.Circuit][32]byte, error) {
 	for _, k := range []struct {
 		c zkp.Circuit
 		h string
-	}{{zkp.Transfer, g.VKHashes.Transfer}, {zkp.Mint, g.VKHashes.Mint}, {zkp.FX, g.VKHashes.FX}} {
-		if k.c == zkp.FX && k.h == "" {
-			continue // a chain from before swaps
+	}{{zkp.Transfer, g.VKHashes.Transfer}, {zkp.Mint, g.VKHashes.Mint}, {zkp.FX, g.VKHashes.FX}, {zkp.Batch, g.VKHashes.Batch}} {
+		if (k.c == zkp.FX || k.c == zkp.Batch) && k.h == "" {
+			continue // a chain from before swaps, or before batch proofs
 		}
 		b, err := hex.DecodeString(k.h)
 		if err != nil || len(b) != 32 {

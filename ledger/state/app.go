@@ -65,6 +65,7 @@ func WithAggregateCapacity(n uint64) Option { return func(a *App) { a.capacity =
 type Keys struct {
 	Transfer, Mint *zkp.VerifyingKey
 	FX             *zkp.VerifyingKey // optional: without it, or on a chain that pins none, swaps are refused
+	Batch          *zkp.VerifyingKey // optional: without it, or on a chain that pins none, batch transfers are refused
 }
 
 // NewApp opens the application over its state store.
@@ -77,7 +78,7 @@ func NewApp(store *Store, keys Keys, log *slog.Logger, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{store: store, log: log, height: h, appHash: hash, txs: newTxCache(),
-		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint, keys.FX)}}
+		exec: &executor{verifier: newVerifier(keys.Transfer, keys.Mint, keys.FX, keys.Batch)}}
 	for _, o := range opts {
 		o(a)
 	}
@@ -128,7 +129,7 @@ func (a *App) checkKeys(g *ledger.Genesis) error {
 			return fmt.Errorf("ledger: the %s verifying key (hash %s) is not the one genesis pins (%s)", k.name, k.vk.HashHex(), k.want)
 		}
 	}
-	return a.checkFXKey(g)
+	return a.checkOptionalKeys(g)
 }
 
 // base is the state a new block builds on: genesis until the first commit.

@@ -23,8 +23,8 @@ import (
 
 // One dev setup for the package's tests.
 var testKeys struct {
-	transferPK, mintPK *zkp.ProvingKey
-	keys               Keys
+	transferPK, mintPK, batchPK *zkp.ProvingKey
+	keys                        Keys
 }
 
 func TestMain(m *testing.M) {
@@ -36,8 +36,12 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	testKeys.transferPK, testKeys.mintPK = tpk, mpk
-	testKeys.keys = Keys{Transfer: tvk, Mint: mvk}
+	bpk, bvk, err := zkp.SetupDev(zkp.Batch)
+	if err != nil {
+		panic(err)
+	}
+	testKeys.transferPK, testKeys.mintPK, testKeys.batchPK = tpk, mpk, bpk
+	testKeys.keys = Keys{Transfer: tvk, Mint: mvk, Batch: bvk}
 	os.Exit(m.Run())
 }
 
@@ -86,7 +90,7 @@ func newFixtureWith(t testing.TB, hePK *he.PublicKey, opts ...Option) *fixture {
 	f.issuer = newParty(t, "issuer-usd", "issuer", "US")
 	r, _ := zkp.RandomAmountBlinding()
 	f.a.avail[usd] = ledger.Opening{Value: 100000, Blinding: r}
-	g := ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex()}}
+	g := ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex(), Batch: testKeys.keys.Batch.HashHex()}}
 	for _, p := range []*member{f.reg, f.a, f.b, f.issuer} {
 		g.Parties = append(g.Parties, p.id.GenesisParty())
 	}

@@ -10,9 +10,10 @@ import (
 )
 
 // A block's proofs are verified together before its transactions are
-// applied. Every transfer, burn and mint carries its whole statement (the
-// available balance it was proved against, the amount, and the context,
-// which is a hash of the transaction itself), so the statements are known
+// applied. Every transfer, burn and mint, and every chunk of a batch
+// transfer, carries its whole statement (the available balance it was
+// proved against, the amounts, and the context, which is a hash of the
+// transaction itself), so the statements are known
 // from the bytes alone, before any state is read. App.preverify
 // (txcache.go) batch-verifies them, one batch per circuit (zkp.BatchVerify: one multi-pairing), and
 // records the verdicts in the verifier's cache; the sequential apply then
@@ -42,28 +43,45 @@ func statement(tx *ledger.Tx, chainID string) (zkp.Public, [zkp.ProofSize]byte, 
 	return zkp.Public{}, [zkp.ProofSize]byte{}, false
 }
 
-// bulkStatements returns a batch transfer's statements, as batchTransfer
-// checks them: payment j against its currency's Available less the
-// batch's earlier payments in that currency. A payment in a currency the
-// batch has no book for has no statement (the executor rejects it).
-func bulkStatements(tx *ledger.Tx, chainID string) []batchItem {
+// chunkItem is one chunk of a batch transfer: its statement and proof,
+// and what names it in a rejection.
+type chunkItem struct {
+	batchItem
+	currency    ledger.Currency
+	chunk       int
+	first, last int // its first and last payments' indices
+}
+
+// batchChunks returns a batch transfer's chunk statements, as
+// batchTransfer checks them, from the transaction alone: chunk k of a
+// currency (ledger.BatchTransfer.Chunks) proves its amounts against the
+// book's Available less the amounts of the currency's earlier chunks,
+// bound to its chunk context. Decoding guarantees one proof per chunk.
+func batchChunks(tx *ledger.Tx, chainID string) []chunkItem {
 	b, ok := tx.Body.(*ledger.BatchTransfer)
 	if !ok {
 		return nil
 	}
-	items := make([]batchItem, 0, len(b.Payments))
-	avail := map[ledger.Currency]zkp.Commitment{}
-	for _, k := range b.Books {
-		avail[k.Currency] = k.Available
-	}
-	contexts := tx.PaymentContexts(chainID)
-	for j, p := range b.Payments {
-		a, ok := avail[p.Currency]
-		if !ok {
-			continue
+	contexts := tx.ChunkContexts(chainID)
+	var items []chunkItem
+	for i, chunks := range b.Chunks() {
+		k := &b.Books[i]
+		avail := k.Available
+		for n, idx := range chunks {
+			if n >= len(k.Proofs) {
+				break // not from DecodeTx: the apply refuses it (CodeBatchProofs)
+			}
+			amts := make([]zkp.Commitment, len(idx))
+			for m, j := range idx {
+				amts[m] = b.Payments[j].Amount
+			}
+			items = append(items, chunkItem{
+				batchItem: batchItem{pub: zkp.Public{Circuit: zkp.Batch, Available: avail, Amounts: amts, Context: contexts[i][n]}, raw: k.Proofs[n]},
+				currency:  k.Currency, chunk: n, first: idx[0], last: idx[len(idx)-1]})
+			for _, a := range amts {
+				avail = avail.Sub(a)
+			}
 		}
-		items = append(items, batchItem{pub: zkp.Public{Circuit: zkp.Transfer, Available: a, Amount: p.Amount, Context: contexts[j]}, raw: p.Proof})
-		avail[p.Currency] = a.Sub(p.Amount)
 	}
 	return items
 }
@@ -76,7 +94,12 @@ func (e *executor) proofs(tx *ledger.Tx) []batchItem {
 	if pub, proof, ok := statement(tx, e.chainID); ok {
 		return []batchItem{{pub: pub, raw: proof}}
 	}
-	return bulkStatements(tx, e.chainID)
+	chunks := batchChunks(tx, e.chainID)
+	items := make([]batchItem, len(chunks))
+	for i := range chunks {
+		items[i] = chunks[i].batchItem
+	}
+	return items
 }
 
 // precheck is CheckTx's first pass over a decoded transaction: the sender

@@ -22,18 +22,18 @@ func splitBatch(tx *ledger.Tx) batchSplit {
 	n := float64(len(b.Payments))
 	var proof, memos, he int
 	for _, p := range b.Payments {
-		proof += len(p.Proof)
 		memos += len(p.Memo) + len(p.AuditMemo) + len(p.SelfMemo)
 	}
 	for _, k := range b.Books {
 		he += len(k.Flow)
+		proof += len(k.Proofs) * zkp.ProofSize // one per chunk, shared by its payments
 	}
 	coms := zkp.CommitmentSize * (len(b.Books) + len(b.Payments))
 	return batchSplit{total: float64(len(raw)) / n, proof: float64(proof) / n, commitments: float64(coms) / n,
 		memos: float64(memos) / n, he: float64(he) / n, other: float64(len(raw)-proof-memos-he-coms) / n}
 }
 
-// fullBatch builds (without proofs: their size is fixed) a batch of
+// fullBatch builds (with zero proofs: their size is fixed) a batch of
 // ledger.MaxBatchPayments payments from bank-a to bank-b, each with its
 // receiver's memo, an audit memo and a self-memo, and its flow.
 func (f *fixture) fullBatch(n int) *ledger.Tx {
@@ -52,6 +52,7 @@ func (f *fixture) fullBatch(n int) *ledger.Tx {
 		p.SelfMemo, _ = ledger.SealOpening(f.a.id.MemoPub, amts[j], ledger.SelfMemoAAD(testChain, "bank-a", usd, 0, j))
 	}
 	body.Books[0].Flow = f.seal(usd, amts, payKeys(f.a, tos...))
+	sizeProofs(body)
 	return &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: "bank-a", Body: body}
 }
 
@@ -80,31 +81,30 @@ func TestBatchBytesPerPayment(t *testing.T) {
 	}
 }
 
-// BenchmarkBatchPerPayment measures, in one process, proving and
-// verifying a payment in a batch of n against a single transfer: the
-// batch's proofs are made one by one (each its own statement) and
-// verified together (zkp.BatchVerify: one multi-pairing), the single
-// transfers' (8, averaged, interleaved with the batch's runs) each
-// verified alone. It reports the ratios per payment.
+// BenchmarkBatchPerPayment measures, in one process, what a payment of a
+// batch of n costs to prove and to verify as kind 9 carries it now, in
+// chunk proofs (zkp.Batch, up to zkp.BatchSize amounts each, chained on
+// the balance), against the per-payment transfer proofs it carried before
+// (one transfer proof per payment, chained the same way). Both are proved
+// with gnark's prover, and verified as a validator does: every proof
+// decoded from its bytes (the G2 subgroup check) and all batch-verified
+// together (zkp.BatchVerify: one Miller loop per proof). It reports each
+// path's milliseconds per payment and the ratios chunked / per-payment.
 //
 //	go test ./ledger/state -run '^$' -bench BatchPerPayment -benchtime 1x
 func BenchmarkBatchPerPayment(b *testing.B) {
-	for _, n := range []int{16, ledger.MaxBatchPayments} {
+	for _, n := range []int{zkp.BatchSize, ledger.MaxBatchPayments} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			var proveRatio, verifyRatio float64
 			for range b.N {
-				var ps, vs time.Duration
-				for range singles {
-					p, v := provePayments(b, 1)
-					ps, vs = ps+p/singles, vs+v/singles
-				}
-				pb, vb := provePayments(b, n)
-				proveRatio = (pb.Seconds() / float64(n)) / ps.Seconds()
-				verifyRatio = (vb.Seconds() / float64(n)) / vs.Seconds()
-				b.ReportMetric(pb.Seconds()/float64(n)*1e3, "prove-ms/payment")
-				b.ReportMetric(vb.Seconds()/float64(n)*1e3, "verify-ms/payment")
-				b.ReportMetric(ps.Seconds()*1e3, "single-prove-ms")
-				b.ReportMetric(vs.Seconds()*1e3, "single-verify-ms")
+				po, vo := provePayments(b, n, false)
+				pc, vc := provePayments(b, n, true)
+				proveRatio, verifyRatio = pc.Seconds()/po.Seconds(), vc.Seconds()/vo.Seconds()
+				per := func(d time.Duration) float64 { return d.Seconds() / float64(n) * 1e3 }
+				b.ReportMetric(per(pc), "chunk-prove-ms/payment")
+				b.ReportMetric(per(vc), "chunk-verify-ms/payment")
+				b.ReportMetric(per(po), "transfer-prove-ms/payment")
+				b.ReportMetric(per(vo), "transfer-verify-ms/payment")
 			}
 			b.ReportMetric(proveRatio, "prove-ratio")
 			b.ReportMetric(verifyRatio, "verify-ratio")
@@ -112,38 +112,66 @@ func BenchmarkBatchPerPayment(b *testing.B) {
 	}
 }
 
-// singles is how many single transfers the baseline averages.
-const singles = 8
-
-// provePayments proves n payments chained against one balance, as a batch
-// does, and verifies them (one alone, or all in one batch verification).
-func provePayments(b *testing.B, n int) (prove, verify time.Duration) {
+// provePayments proves n payments chained against one balance, in chunk
+// proofs (chunked) or one transfer proof each, then decodes and
+// batch-verifies the proofs.
+func provePayments(b *testing.B, n int, chunked bool) (prove, verify time.Duration) {
 	b.Helper()
 	vk := testKeys.keys.Transfer
+	if chunked {
+		vk = testKeys.keys.Batch
+	}
 	bal := ledger.Opening{Value: 1 << 40}
 	bal.Blinding, _ = zkp.RandomAmountBlinding()
-	pubs := make([]zkp.Public, n)
-	proofs := make([]*zkp.Proof, n)
+	amts := make([]ledger.Opening, n)
+	for j := range amts {
+		amts[j] = ledger.Opening{Value: uint64(100 + j)}
+		amts[j].Blinding, _ = zkp.RandomAmountBlinding()
+	}
+	var pubs []zkp.Public
+	var raws [][zkp.ProofSize]byte
 	runtime.GC()
 	start := time.Now()
-	for j := range n {
-		amt := ledger.Opening{Value: uint64(100 + j)}
-		amt.Blinding, _ = zkp.RandomAmountBlinding()
-		pub, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: bal.Value, BalanceBlinding: bal.Blinding,
-			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: zkp.NewContext("bench", []byte{byte(j), byte(j >> 8)})}, vk)
+	for j := 0; j < n; {
+		size := 1
+		if chunked {
+			size = min(zkp.BatchSize, n-j)
+		}
+		ctx := zkp.NewContext("bench", []byte{byte(j), byte(j >> 8)})
+		var pub zkp.Public
+		var proof *zkp.Proof
+		var err error
+		if chunked {
+			in := zkp.BatchInput{Balance: bal.Value, BalanceBlinding: bal.Blinding, Context: ctx}
+			for _, a := range amts[j : j+size] {
+				in.Amounts = append(in.Amounts, a.Value)
+				in.AmountBlindings = append(in.AmountBlindings, a.Blinding)
+			}
+			pub, proof, err = testKeys.batchPK.ProveBatch(in, vk)
+		} else {
+			pub, proof, err = testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: bal.Value, BalanceBlinding: bal.Blinding,
+				Amount: amts[j].Value, AmountBlinding: amts[j].Blinding, Context: ctx}, vk)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
-		pubs[j], proofs[j] = pub, proof
-		bal, _ = bal.Minus(amt)
+		pubs, raws = append(pubs, pub), append(raws, proof.Bytes())
+		for _, a := range amts[j : j+size] {
+			bal, _ = bal.Minus(a)
+		}
+		j += size
 	}
 	prove = time.Since(start)
+	runtime.GC()
 	start = time.Now()
-	if n == 1 {
-		if err := vk.Verify(pubs[0], proofs[0]); err != nil {
+	proofs := make([]*zkp.Proof, len(raws))
+	for i := range raws {
+		var err error
+		if proofs[i], err = zkp.DecodeProof(raws[i][:]); err != nil {
 			b.Fatal(err)
 		}
-	} else if err := zkp.BatchVerify(vk, pubs, proofs); err != nil {
+	}
+	if err := zkp.BatchVerify(vk, pubs, proofs); err != nil {
 		b.Fatal(err)
 	}
 	return prove, time.Since(start)

@@ -26,7 +26,7 @@ func newTwoBookFixture(t *testing.T, pk *he.PublicKey, opts ...Option) *fixture 
 	f.a = newParty(t, "bank-a", "bank", "SG")
 	f.b = newParty(t, "bank-b", "bank", "HK")
 	f.issuer = newParty(t, "issuer-usd", "issuer", "US")
-	g := ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex()}}
+	g := ledger.Genesis{VKHashes: ledger.GenesisKeys{Transfer: testKeys.keys.Transfer.HashHex(), Mint: testKeys.keys.Mint.HashHex(), Batch: testKeys.keys.Batch.HashHex()}}
 	for _, p := range []*member{f.reg, f.a, f.b, f.issuer} {
 		g.Parties = append(g.Parties, p.id.GenesisParty())
 	}
@@ -68,9 +68,10 @@ type pay struct {
 	amount uint64
 }
 
-// batchOf builds a signed batch from p paying pays, each proved against
-// its currency's balance less the batch's earlier payments in it, with
-// one book entry (available, flow) per currency in increasing order.
+// batchOf builds a signed batch from p paying pays, each currency's
+// chunks proved against its balance less the batch's earlier chunks in
+// it, with one book entry (available, proofs, flow) per currency in
+// increasing order.
 func (f *fixture) batchOf(p *member, pays []pay) (*ledger.Tx, map[ledger.Currency]ledger.Opening) {
 	f.t.Helper()
 	body := &ledger.BatchTransfer{Payments: make([]ledger.BatchPayment, len(pays))}
@@ -107,16 +108,7 @@ func (f *fixture) batchOf(p *member, pays []pay) (*ledger.Tx, map[ledger.Currenc
 	for c := range debits {
 		left[c] = p.avail[c]
 	}
-	contexts := tx.PaymentContexts(testChain)
-	for j, q := range pays {
-		_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: left[q.c].Value, BalanceBlinding: left[q.c].Blinding,
-			Amount: amts[j].Value, AmountBlinding: amts[j].Blinding, Context: contexts[j]}, testKeys.keys.Transfer)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		body.Payments[j].Proof = proof.Bytes()
-		left[q.c], _ = left[q.c].Minus(amts[j])
-	}
+	proveChunks(f.t, tx, left, amts)
 	tx.Sign(testChain, p.id.Sign)
 	return tx, debits
 }
@@ -229,16 +221,16 @@ func TestBatchTwoReceiversTwoCurrencies(t *testing.T) {
 	}
 }
 
-// A batch with one bad proof (payment 2's proof is payment 1's) is
-// refused whole, at CheckTx and in a block, and changes nothing: no
-// account, no book.
+// A batch with one bad proof (the SGD book's chunk proof is the USD
+// book's: a proof moved to another currency) is refused whole, at CheckTx
+// and in a block, and changes nothing: no account, no book.
 func TestBatchOneBadProof(t *testing.T) {
 	_, pk := heKeys()
 	f := newTwoBookFixture(t, pk)
 	before := f.state()
 	tx, _ := f.batchOf(f.a, []pay{{f.b, usd, 10}, {f.b, sgd, 20}, {f.issuer, sgd, 30}})
 	b := tx.Body.(*ledger.BatchTransfer)
-	b.Payments[2].Proof = b.Payments[1].Proof
+	b.Book(sgd).Proofs[0] = b.Book(usd).Proofs[0]
 	tx.Sign(testChain, f.a.id.Sign)
 	if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeBadProof {
 		t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeBadProof)
@@ -324,7 +316,7 @@ func TestBatchDeterminism(t *testing.T) {
 	f.a.spendAll(d2)
 	bad, _ := f.batchOf(f.a, []pay{{f.b, usd, 1}, {f.b, sgd, 2}})
 	bb := bad.Body.(*ledger.BatchTransfer)
-	bb.Payments[0].Proof, bb.Payments[1].Proof = bb.Payments[1].Proof, bb.Payments[0].Proof
+	bb.Books[0].Proofs[0], bb.Books[1].Proofs[0] = bb.Books[1].Proofs[0], bb.Books[0].Proofs[0]
 	bad.Sign(testChain, f.a.id.Sign)
 	same(b1.Encode(), b2.Encode(), bad.Encode())
 	ap := &ledger.Tx{Kind: ledger.KindApplyPending, Sender: "bank-b", Nonce: 0, Body: &ledger.ApplyPending{Currency: usd,

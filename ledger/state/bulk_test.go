@@ -100,19 +100,65 @@ func (f *fixture) batch(p *member, tos []*member, amounts []uint64, cheat int) (
 	}
 	body.Books[0].Flow = f.seal(usd, flows, payKeys(p, tos...))
 	tx := &ledger.Tx{Kind: ledger.KindBatchTransfer, Sender: p.id.Config.ID, Nonce: p.nonce, Body: body}
-	left := avail
-	contexts := tx.PaymentContexts(testChain)
-	for j, amt := range amts {
-		_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
-			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: contexts[j]}, testKeys.keys.Transfer)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		body.Payments[j].Proof = proof.Bytes()
-		left, _ = left.Minus(amt)
-	}
+	proveChunks(f.t, tx, map[ledger.Currency]ledger.Opening{usd: avail}, amts)
 	tx.Sign(testChain, p.id.Sign)
 	return tx, total
+}
+
+// sizeProofs gives each book of b one zero proof per chunk of its
+// currency's payments: the number its chunk contexts bind.
+func sizeProofs(b *ledger.BatchTransfer) {
+	for i, chunks := range b.Chunks() {
+		b.Books[i].Proofs = make([][zkp.ProofSize]byte, len(chunks))
+	}
+}
+
+// proveChunks (re)proves every chunk of a batch, as the wallet does: chunk
+// k of currency c against left[c] (its book's available opening) less the
+// amounts of c's earlier chunks, bound to its chunk context; amts are the
+// payments' openings. The caller signs.
+func proveChunks(t testing.TB, tx *ledger.Tx, left map[ledger.Currency]ledger.Opening, amts []ledger.Opening) {
+	t.Helper()
+	b := tx.Body.(*ledger.BatchTransfer)
+	sizeProofs(b)
+	contexts := tx.ChunkContexts(testChain)
+	for i, chunks := range b.Chunks() {
+		bal := left[b.Books[i].Currency]
+		for n, idx := range chunks {
+			chunk := make([]ledger.Opening, len(idx))
+			for m, j := range idx {
+				chunk[m] = amts[j]
+			}
+			b.Books[i].Proofs[n] = proveChunk(t, bal, chunk, contexts[i][n])
+			for _, a := range chunk {
+				bal, _ = bal.Minus(a)
+			}
+		}
+	}
+}
+
+// proveChunk proves one chunk of amounts against the balance bal, bound
+// to ctx.
+func proveChunk(t testing.TB, bal ledger.Opening, amts []ledger.Opening, ctx zkp.Context) [zkp.ProofSize]byte {
+	t.Helper()
+	in := zkp.BatchInput{Balance: bal.Value, BalanceBlinding: bal.Blinding, Context: ctx}
+	for _, a := range amts {
+		in.Amounts = append(in.Amounts, a.Value)
+		in.AmountBlindings = append(in.AmountBlindings, a.Blinding)
+	}
+	_, proof, err := testKeys.batchPK.ProveBatch(in, testKeys.keys.Batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proof.Bytes()
+}
+
+// foreignChunkProof is a valid chunk proof from another batch (of the
+// same amounts from the same balance): made for another context.
+func (f *fixture) foreignChunkProof(p, to *member, amounts []uint64) [zkp.ProofSize]byte {
+	f.t.Helper()
+	other, _ := f.bulk(p, to, amounts, -1)
+	return other.Body.(*ledger.BatchTransfer).Books[0].Proofs[0]
 }
 
 func TestBulkTransfer(t *testing.T) {
@@ -252,10 +298,10 @@ func TestBulkTransferRejections(t *testing.T) {
 	f := newFixtureWith(t, pk)
 	before := f.snapshot()
 
-	// a proof made for another payment, at index 1
+	// a valid chunk proof made for another batch of the same amounts
 	tx, _ := f.bulk(f.a, f.b, []uint64{10, 20, 30}, -1)
 	b := tx.Body.(*ledger.BatchTransfer)
-	b.Payments[1].Proof = b.Payments[0].Proof
+	b.Books[0].Proofs[0] = f.foreignChunkProof(f.a, f.b, []uint64{10, 20, 30})
 	tx.Sign(testChain, f.a.id.Sign)
 	if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeBadProof {
 		t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeBadProof)
@@ -286,19 +332,20 @@ func TestBulkTransferRejections(t *testing.T) {
 	}
 }
 
-// A block's pre-pass batch-verifies a bulk transfer's proofs with the
-// chained statements the apply checks, so the apply finds them all cached.
+// A block's pre-pass batch-verifies a bulk transfer's chunk proofs with
+// the chained statements the apply checks, so the apply finds them all
+// cached.
 func TestBulkTransferBatchVerified(t *testing.T) {
 	f := newFixture(t)
-	tx, total := f.bulk(f.a, f.b, []uint64{5, 6, 7}, -1)
+	tx, total := f.bulk(f.a, f.b, amountsFrom(5, zkp.BatchSize+3), -1) // two chunks
 	v := f.app.exec.verifier
 	res := f.block(tx.Encode())
 	if res.TxResults[0].Code != ledger.CodeOK {
 		t.Fatalf("bulk: %s", res.TxResults[0].Log)
 	}
 	f.a.spend(total)
-	if b, s := v.batched.Load(), v.singles.Load(); b != 3 || s != 0 {
-		t.Fatalf("%d batched, %d single verifications; want the bulk's 3 batched and none alone", b, s)
+	if b, s := v.batched.Load(), v.singles.Load(); b != 2 || s != 0 {
+		t.Fatalf("%d batched, %d single verifications; want the bulk's 2 chunk proofs batched and none alone", b, s)
 	}
 	if got := f.account(f.a).Available; got != f.a.avail[usd].Commitment().String() {
 		t.Fatal("sender's available is not its opening less the payments")
@@ -373,21 +420,10 @@ func (f *fixture) batchWithKeys(p *member, tos []*member, amounts []uint64, keys
 	return f.reprove(p, tx, amts), total
 }
 
-// reprove proves a batch's payments again after its body changed.
+// reprove proves a batch's chunks again after its body changed.
 func (f *fixture) reprove(p *member, tx *ledger.Tx, amts []ledger.Opening) *ledger.Tx {
 	f.t.Helper()
-	b := tx.Body.(*ledger.BatchTransfer)
-	left := p.avail[usd]
-	contexts := tx.PaymentContexts(testChain)
-	for j, amt := range amts {
-		_, proof, err := testKeys.transferPK.ProveTransfer(zkp.TransferInput{Balance: left.Value, BalanceBlinding: left.Blinding,
-			Amount: amt.Value, AmountBlinding: amt.Blinding, Context: contexts[j]}, testKeys.keys.Transfer)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		b.Payments[j].Proof = proof.Bytes()
-		left, _ = left.Minus(amt)
-	}
+	proveChunks(f.t, tx, map[ledger.Currency]ledger.Opening{usd: p.avail[usd]}, amts)
 	tx.Sign(testChain, p.id.Sign)
 	return tx
 }
@@ -432,6 +468,15 @@ func TestBatchClaimedLoad(t *testing.T) {
 	if f.snapshot() != before {
 		t.Fatal("a refused batch changed the state")
 	}
+}
+
+// amountsFrom is n amounts from a up, one minor unit apart.
+func amountsFrom(a uint64, n int) []uint64 {
+	out := make([]uint64, n)
+	for j := range out {
+		out[j] = a + uint64(j)
+	}
+	return out
 }
 
 // layout reads c's book layout from the app.

@@ -7,18 +7,25 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// checkFXKey checks the fx verifying key against the genesis pin. A chain
-// that pins none (made before swaps) refuses swaps, so a key the node has
-// is dropped; a chain that pins one needs the node to have that very key.
-func (a *App) checkFXKey(g *ledger.Genesis) error {
-	vk := a.exec.verifier.keys[zkp.FX]
-	switch {
-	case g.VKHashes.FX == "":
-		a.exec.verifier.keys[zkp.FX] = nil
-	case vk == nil:
-		return fmt.Errorf("ledger: the genesis pins an fx verifying key (%s) but the node has none; copy fx.vk from the chain's keys", g.VKHashes.FX)
-	case vk.HashHex() != g.VKHashes.FX:
-		return fmt.Errorf("ledger: the fx verifying key (hash %s) is not the one genesis pins (%s)", vk.HashHex(), g.VKHashes.FX)
+// checkOptionalKeys checks the fx and batch verifying keys against their
+// genesis pins. A chain that pins none of a circuit (made before swaps, or
+// before batch proofs) refuses what needs it (CodeNoFX, CodeNoBatch), so a
+// key the node has is dropped; a chain that pins one needs the node to have
+// that very key.
+func (a *App) checkOptionalKeys(g *ledger.Genesis) error {
+	for _, k := range []struct {
+		c   zkp.Circuit
+		pin string
+	}{{zkp.FX, g.VKHashes.FX}, {zkp.Batch, g.VKHashes.Batch}} {
+		vk := a.exec.verifier.keys[k.c]
+		switch {
+		case k.pin == "":
+			a.exec.verifier.keys[k.c] = nil
+		case vk == nil:
+			return fmt.Errorf("ledger: the genesis pins a %s verifying key (%s) but the node has none; copy %s.vk from the chain's keys", k.c, k.pin, k.c)
+		case vk.HashHex() != k.pin:
+			return fmt.Errorf("ledger: the %s verifying key (hash %s) is not the one genesis pins (%s)", k.c, vk.HashHex(), k.pin)
+		}
 	}
 	return nil
 }

@@ -53,16 +53,21 @@ func (v *verifier) signed(tx *ledger.Tx, key [32]byte, domain string) bool {
 
 const verifierCacheSize = 1 << 14
 
-func newVerifier(transfer, mint, fx *zkp.VerifyingKey) *verifier {
+func newVerifier(transfer, mint, fx, batch *zkp.VerifyingKey) *verifier {
 	return &verifier{
-		keys:  map[zkp.Circuit]*zkp.VerifyingKey{zkp.Transfer: transfer, zkp.Mint: mint, zkp.FX: fx},
+		keys:  map[zkp.Circuit]*zkp.VerifyingKey{zkp.Transfer: transfer, zkp.Mint: mint, zkp.FX: fx, zkp.Batch: batch},
 		valid: map[[32]byte]bool{},
 	}
 }
 
+// cacheKey names a verdict: the circuit, the statement's number of batch
+// amounts (a batch's vector pads with the identity, so [C, identity] and
+// [C] have one vector but are not one statement: zkp refuses the first),
+// its public inputs and the proof.
 func cacheKey(pub zkp.Public, proof [zkp.ProofSize]byte) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(pub.Circuit))
+	h.Write([]byte{byte(len(pub.Amounts))})
 	for _, e := range pub.Vector() {
 		b := e.Bytes()
 		h.Write(b[:])

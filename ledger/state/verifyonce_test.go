@@ -7,20 +7,21 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/zkp"
 )
 
-// A bulk transfer's proofs are verified once per node: in one batch at
-// CheckTx, and found cached by the block that holds it.
+// A bulk transfer's chunk proofs are verified once per node: in one batch
+// at CheckTx, and found cached by the block that holds it.
 func TestCheckTxBatchVerifiesOnce(t *testing.T) {
 	f := newFixture(t)
 	v := f.app.exec.verifier
-	tx, total := f.bulk(f.a, f.b, []uint64{5, 6, 7, 8}, -1)
+	tx, total := f.bulk(f.a, f.b, amountsFrom(5, zkp.BatchSize+1), -1) // two chunks
 	raw := tx.Encode()
 	if res := f.checkTx(raw); res.Code != ledger.CodeOK {
 		t.Fatalf("CheckTx: %s", res.Log)
 	}
-	if b, s := v.batched.Load(), v.singles.Load(); b != 4 || s != 0 {
-		t.Fatalf("CheckTx: %d batched, %d single verifications; want the bulk's 4 in one batch", b, s)
+	if b, s := v.batched.Load(), v.singles.Load(); b != 2 || s != 0 {
+		t.Fatalf("CheckTx: %d batched, %d single verifications; want the bulk's 2 in one batch", b, s)
 	}
 	prop, err := f.app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: f.height + 1, Txs: [][]byte{raw}})
 	if err != nil || prop.Status != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
@@ -30,7 +31,7 @@ func TestCheckTxBatchVerifiesOnce(t *testing.T) {
 		t.Fatalf("block: %s", res.TxResults[0].Log)
 	}
 	f.a.spend(total)
-	if b, s := v.batched.Load(), v.singles.Load(); b != 4 || s != 0 {
+	if b, s := v.batched.Load(), v.singles.Load(); b != 2 || s != 0 {
 		t.Fatalf("after the block: %d batched, %d single verifications; want none beyond CheckTx's", b, s)
 	}
 }
@@ -40,7 +41,7 @@ func TestCheckTxBatchVerifiesOnce(t *testing.T) {
 func TestCheckTxSignatureBeforeBatch(t *testing.T) {
 	f := newFixture(t)
 	v := f.app.exec.verifier
-	tx, _ := f.bulk(f.a, f.b, []uint64{5, 6, 7}, -1)
+	tx, _ := f.bulk(f.a, f.b, amountsFrom(5, zkp.BatchSize+1), -1) // two chunks: a batch at CheckTx
 	tx.Sig[0] ^= 1
 	if res := f.checkTx(tx.Encode()); res.Code != ledger.CodeBadSignature {
 		t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeBadSignature)
@@ -100,7 +101,7 @@ func TestRejectedAtCheckTxRejectedInBlock(t *testing.T) {
 	before := f.snapshot()
 	tx, _ := f.bulk(f.a, f.b, []uint64{10, 20, 30, 40}, -1)
 	b := tx.Body.(*ledger.BatchTransfer)
-	b.Payments[2].Proof = b.Payments[1].Proof
+	b.Books[0].Proofs[0] = f.foreignChunkProof(f.a, f.b, []uint64{10, 20, 30, 40})
 	tx.Sign(testChain, f.a.id.Sign)
 	raw := tx.Encode()
 	if res := f.checkTx(raw); res.Code != ledger.CodeBadProof {
@@ -122,20 +123,42 @@ func TestRejectedAtCheckTxRejectedInBlock(t *testing.T) {
 }
 
 // State is read back without the subgroup check, but a point from outside
-// still gets it: a small-order amount in a bulk payment is refused at
-// CheckTx and in a block with CodeBadPoint.
+// still gets it: a small-order available balance in a batch's book is
+// refused at CheckTx and in a block with CodeBadPoint. A payment's amount
+// is decoded without it (ledger.BatchPayment: its chunk proof implies
+// it), so an amount moved off the subgroup by a small-order point, in a
+// re-signed batch, is refused by its chunk proof (CodeBadProof), and
+// changes nothing either.
 func TestOutsidePointStillFullyChecked(t *testing.T) {
 	f := newFixture(t)
 	before := f.snapshot()
 	tx, _ := f.bulk(f.a, f.b, []uint64{10, 20}, -1)
 	raw := tx.Encode()
-	i := indexOf(raw, tx.Body.(*ledger.BatchTransfer).Payments[1].Amount)
+	i := indexOf(raw, tx.Body.(*ledger.BatchTransfer).Books[0].Available)
 	copy(raw[i:], smallOrder())
 	if res := f.checkTx(raw); res.Code != ledger.CodeBadPoint {
 		t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeBadPoint)
 	}
 	if res := f.block(raw); res.TxResults[0].Code != ledger.CodeBadPoint {
 		t.Fatalf("block: code %d (%s), want %d", res.TxResults[0].Code, res.TxResults[0].Log, ledger.CodeBadPoint)
+	}
+
+	torsion, err := zkp.DecodeProvenCommitment(smallOrder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tx.Body.(*ledger.BatchTransfer)
+	b.Payments[1].Amount = b.Payments[1].Amount.Add(torsion)
+	tx.Sign(testChain, f.a.id.Sign)
+	raw = tx.Encode()
+	if enc := b.Payments[1].Amount.Bytes(); func() error { _, err := zkp.DecodeCommitment(enc[:]); return err }() != zkp.ErrNotInSubgroup {
+		t.Fatalf("the tampered amount is not outside the subgroup: %v", err)
+	}
+	if res := f.checkTx(raw); res.Code != ledger.CodeBadProof {
+		t.Fatalf("CheckTx: code %d (%s), want %d", res.Code, res.Log, ledger.CodeBadProof)
+	}
+	if res := f.block(raw); res.TxResults[0].Code != ledger.CodeBadProof {
+		t.Fatalf("block: code %d (%s), want %d", res.TxResults[0].Code, res.TxResults[0].Log, ledger.CodeBadProof)
 	}
 	if f.snapshot() != before {
 		t.Fatal("a rejected transaction changed the state")
