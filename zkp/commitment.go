@@ -101,16 +101,42 @@ func (a *Accumulator) Commitment() Commitment { return Sums([]*Accumulator{a})[0
 // Sums returns the sums of several accumulators with one inversion for all
 // (Montgomery's trick: fr.BatchInvert).
 func Sums(accs []*Accumulator) []Commitment {
-	zs := make([]fr.Element, len(accs))
+	ps := make([]twistededwards.PointExtended, len(accs))
 	for i, a := range accs {
 		a.init()
-		zs[i] = a.p.Z // never 0: the addition law is complete
+		ps[i] = a.p
+	}
+	return normalize(ps)
+}
+
+// Remainders returns start minus each prefix of amounts, every step of a
+// chain of Sub: out[j] = start − amounts[0] − … − amounts[j−1], for j from
+// 0 to len(amounts) (out[0] is start, the last is what is left after all).
+// It is what a batch's payments are proved against, one after another,
+// computed with one inversion for the whole chain instead of one per
+// payment, and gives the same points as the chain of Sub.
+func Remainders(start Commitment, amounts []Commitment) []Commitment {
+	ps := make([]twistededwards.PointExtended, len(amounts)+1)
+	ps[0].FromAffine(&start.p)
+	for j := range amounts {
+		var n twistededwards.PointAffine
+		n.Neg(&amounts[j].p)
+		ps[j+1].MixedAdd(&ps[j], &n)
+	}
+	return normalize(ps)
+}
+
+// normalize maps extended points to affine with one inversion for all.
+func normalize(ps []twistededwards.PointExtended) []Commitment {
+	zs := make([]fr.Element, len(ps))
+	for i := range ps {
+		zs[i] = ps[i].Z // never 0: the addition law is complete
 	}
 	inv := fr.BatchInvert(zs)
-	out := make([]Commitment, len(accs))
-	for i, a := range accs {
-		out[i].p.X.Mul(&a.p.X, &inv[i])
-		out[i].p.Y.Mul(&a.p.Y, &inv[i])
+	out := make([]Commitment, len(ps))
+	for i := range ps {
+		out[i].p.X.Mul(&ps[i].X, &inv[i])
+		out[i].p.Y.Mul(&ps[i].Y, &inv[i])
 	}
 	return out
 }
