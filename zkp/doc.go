@@ -24,6 +24,8 @@
 // commitments in extended coordinates and [Sums] reads several back with
 // one inversion for all, giving the same points (and encodings) as a chain
 // of Add: 256 payments into 5 sums cost 0.12x the affine additions.
+// [Remainders] gives a batch's chain of available balances (the start less
+// each prefix of its amounts) the same way, at 0.14x a chain of Sub.
 //
 // # Blindings
 //
