@@ -310,8 +310,8 @@ thousands separators.
 
 --batch FILE pays every line of FILE ('-': standard input), to any banks in
 any currencies, in batches of up to 256 payments, one transaction each
-(its id printed), each payment with its own proof, memos and status and one
-HE flow per currency. A line is CSV, receiver,currency,amount[,beneficiary]
+(its id printed), each payment with its own memos and status; one HE flow
+per currency and one proof per 16 of a currency's payments. A line is CSV, receiver,currency,amount[,beneficiary]
 (a header line naming the columns may come first), or a JSON object
 {"receiver": "bank-hk", "currency": "SGD", "amount": "1250.50",
 "beneficiary": "<hex>"}; blank lines and '#' comments are skipped. A line
