@@ -2,115 +2,158 @@ package zkp
 
 import (
 	"crypto/rand"
-	"fmt"
 	"math/big"
 	"testing"
 	"time"
-
-	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
-
-	"github.com/sable-settlement/sable/circuits/transfer"
 )
 
-// manyTransfers is the design a batch transaction did not take: one proof
-// for n payments, each payment's transfer statement as it stands (5 public
-// inputs each; a chained batch would need about 2 per payment). It exists
-// only to measure that design against one proof per payment, batch-verified.
-type manyTransfers struct {
-	P []transfer.Circuit
-}
-
-func (c *manyTransfers) Define(api frontend.API) error {
-	for i := range c.P {
-		if err := c.P[i].Define(api); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// BenchmarkBatchCircuit measures, for n payments, one proof of all n
-// against n transfer proofs: proving (gnark's prover both ways) and
-// verifying (one Groth16 verification against zkp.BatchVerify of n). It
-// reports the ratios per payment, interleaved in one process.
+// BenchmarkBatchCircuit measures the batch circuit against today's path,
+// per payment, interleaved in one process: one batch proof of BatchSize
+// payments against BatchSize transfer proofs (gnark's prover both ways),
+// and the verifier's work for 16 batch proofs (256 payments) against 256
+// transfer proofs: decoding the proofs (DecodeProof, whose G2 subgroup
+// check dominates) and BatchVerify. It reports the ratios batch/transfer
+// per payment, the constraint counts and the proof bytes per payment.
 //
 //	go test ./zkp -run '^$' -bench BatchCircuit -benchtime 3x
 func BenchmarkBatchCircuit(b *testing.B) {
-	for _, n := range []int{16, 64} {
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) { benchBatchCircuit(b, n) })
-	}
-}
+	const proofs = 16 // batch proofs per verification: 16·BatchSize payments
+	payments := proofs * BatchSize
+	bpk, bvk := setupFor(b, Batch)
+	tpk, tvk := setupFor(b, Transfer)
 
-func benchBatchCircuit(b *testing.B, n int) {
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &manyTransfers{P: make([]transfer.Circuit, n)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pk, vk, err := groth16.Setup(ccs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	spk, svk, err := SetupDev(Transfer)
-	if err != nil {
-		b.Fatal(err)
-	}
-	batch := &manyTransfers{P: make([]transfer.Circuit, n)}
-	pubs, singles := make([]Public, n), make([]*Proof, n)
-	for i := range n {
-		in := TransferInput{Balance: 1_000_000, BalanceBlinding: randScalar(b), Amount: uint64(1000 + i), AmountBlinding: randScalar(b),
-			Context: NewContext("bench/batch-circuit", []byte{byte(i)})}
-		pub, assignment, err := transferStatement(in)
+	batchIn := make([]BatchInput, proofs)
+	bpubs, bproofs := make([]Public, proofs), make([][ProofSize]byte, proofs)
+	for j := range batchIn {
+		batchIn[j] = randomBatch(b, BatchSize, uint64(j))
+		pub, p, err := bpk.ProveBatch(batchIn[j], bvk)
 		if err != nil {
 			b.Fatal(err)
 		}
-		batch.P[i], pubs[i] = *assignment.(*transfer.Circuit), pub
-		if _, singles[i], err = spk.ProveTransfer(in, svk); err != nil {
+		bpubs[j], bproofs[j] = pub, p.Bytes()
+	}
+	transferIn := make([]TransferInput, payments)
+	tpubs, tproofs := make([]Public, payments), make([][ProofSize]byte, payments)
+	for j := range transferIn {
+		transferIn[j] = benchTransfer(b, j)
+		pub, p, err := tpk.ProveTransfer(transferIn[j], tvk)
+		if err != nil {
 			b.Fatal(err)
 		}
+		tpubs[j], tproofs[j] = pub, p.Bytes()
 	}
-	w, err := frontend.NewWitness(batch, ecc.BN254.ScalarField())
-	if err != nil {
-		b.Fatal(err)
-	}
-	public, err := w.Public()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var proveOne, proveN, verifyOne, verifyN time.Duration
+
+	var proveB, proveT, decodeB, decodeT, verifyB, verifyT time.Duration
 	for b.Loop() {
 		t := time.Now()
-		proof, err := groth16.Prove(ccs, pk, w)
-		if err != nil {
+		if _, _, err := bpk.ProveBatch(batchIn[0], nil); err != nil {
 			b.Fatal(err)
 		}
-		proveOne += time.Since(t)
+		proveB += time.Since(t)
 		t = time.Now()
-		if err := groth16.Verify(proof, vk, public); err != nil {
-			b.Fatal(err)
-		}
-		verifyOne += time.Since(t)
-		t = time.Now()
-		for i := range n {
-			in := TransferInput{Balance: 1_000_000, BalanceBlinding: randScalar(b), Amount: uint64(1000 + i), AmountBlinding: randScalar(b), Context: pubs[i].Context}
-			if _, _, err := spk.ProveTransfer(in, svk); err != nil {
+		for i := range BatchSize {
+			if _, _, err := tpk.ProveTransfer(transferIn[i], nil); err != nil {
 				b.Fatal(err)
 			}
 		}
-		proveN += time.Since(t)
-		t = time.Now()
-		if err := BatchVerify(svk, pubs, singles); err != nil {
+		proveT += time.Since(t)
+
+		d, v := decodeAndVerify(b, bvk, bpubs, bproofs)
+		decodeB, verifyB = decodeB+d, verifyB+v
+		d, v = decodeAndVerify(b, tvk, tpubs, tproofs)
+		decodeT, verifyT = decodeT+d, verifyT+v
+	}
+	bccs, _ := Batch.Compile()
+	tccs, _ := Transfer.Compile()
+	b.ReportMetric(float64(bccs.GetNbConstraints()), "constraints_batch")
+	b.ReportMetric(float64(tccs.GetNbConstraints()), "constraints_transfer")
+	b.ReportMetric(float64(proveB)/float64(proveT), "prove_batch/transfers")
+	b.ReportMetric(float64(verifyB)/float64(verifyT), "batchverify_batch/transfers")
+	b.ReportMetric(float64(decodeB+verifyB)/float64(decodeT+verifyT), "decode+verify_batch/transfers")
+	n := float64(b.N)
+	b.ReportMetric(float64(proveB.Microseconds())/n/BatchSize, "µs_prove/payment_batch")
+	b.ReportMetric(float64(proveT.Microseconds())/n/BatchSize, "µs_prove/payment_transfer")
+	b.ReportMetric(float64((decodeB+verifyB).Microseconds())/n/float64(payments), "µs_verify/payment_batch")
+	b.ReportMetric(float64((decodeT+verifyT).Microseconds())/n/float64(payments), "µs_verify/payment_transfer")
+	b.ReportMetric(float64(decodeT.Microseconds())/n/float64(payments), "µs_decode/proof")
+	b.ReportMetric(float64(ProofSize)/BatchSize, "proof_bytes/payment_batch")
+}
+
+// decodeAndVerify decodes the proofs as a validator does and batch-verifies
+// them, returning both times.
+func decodeAndVerify(b *testing.B, vk *VerifyingKey, pubs []Public, raw [][ProofSize]byte) (decode, verify time.Duration) {
+	t := time.Now()
+	proofs := make([]*Proof, len(raw))
+	for i := range raw {
+		p, err := DecodeProof(raw[i][:])
+		if err != nil {
 			b.Fatal(err)
 		}
-		verifyN += time.Since(t)
+		proofs[i] = p
 	}
-	b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
-	b.ReportMetric(float64(proveOne)/float64(proveN), "prove_one/prove_n")
-	b.ReportMetric(float64(verifyOne)/float64(verifyN), "verify_one/batch_verify_n")
-	b.ReportMetric(float64(verifyOne.Microseconds())/float64(b.N*n), "µs_verify/payment_one_proof")
-	b.ReportMetric(float64(verifyN.Microseconds())/float64(b.N*n), "µs_verify/payment_batch")
+	decode = time.Since(t)
+	t = time.Now()
+	if err := BatchVerify(vk, pubs, proofs); err != nil {
+		b.Fatal(err)
+	}
+	return decode, time.Since(t)
+}
+
+// benchTransfer is a transfer of 1000 + 7i, the i-th amount of a batch.
+func benchTransfer(b *testing.B, i int) TransferInput {
+	return TransferInput{Balance: 1 << 40, BalanceBlinding: randScalar(b), Amount: 1000 + 7*uint64(i%BatchSize), AmountBlinding: randScalar(b),
+		Context: NewContext("bench/batch-circuit", []byte{byte(i), byte(i >> 8)})}
+}
+
+// BenchmarkBatchEngines measures the batch circuit's proof on the table
+// engine against gnark's, interleaved, and what its tables cost: build,
+// bytes, write and load from the cache.
+//
+//	go test ./zkp -run '^$' -bench BatchEngines -benchtime 5x
+func BenchmarkBatchEngines(b *testing.B) {
+	pk, _ := setupFor(b, Batch)
+	in := randomBatch(b, BatchSize, 0)
+	start := time.Now()
+	tp, err := NewTableProver(pk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	build := time.Since(start)
+	path := TablesPath(b.TempDir(), Batch)
+	start = time.Now()
+	if err := tp.WriteTables(path); err != nil {
+		b.Fatal(err)
+	}
+	write := time.Since(start)
+	start = time.Now()
+	if _, err := ReadTableProver(path, pk); err != nil {
+		b.Fatal(err)
+	}
+	load := time.Since(start)
+	var bytes int
+	for _, t := range tp.Tables() {
+		bytes += t.Bytes
+	}
+	var gnark, tables time.Duration
+	for b.Loop() {
+		t := time.Now()
+		if _, _, err := pk.ProveBatch(in, nil); err != nil {
+			b.Fatal(err)
+		}
+		gnark += time.Since(t)
+		t = time.Now()
+		if _, _, err := tp.ProveBatch(in, nil); err != nil {
+			b.Fatal(err)
+		}
+		tables += time.Since(t)
+	}
+	b.ReportMetric(float64(tables)/float64(gnark), "tables/gnark")
+	b.ReportMetric(float64(gnark.Milliseconds())/float64(b.N), "ms_gnark")
+	b.ReportMetric(float64(tables.Milliseconds())/float64(b.N), "ms_tables")
+	b.ReportMetric(float64(build.Milliseconds()), "ms_build")
+	b.ReportMetric(float64(write.Milliseconds()), "ms_write")
+	b.ReportMetric(float64(load.Milliseconds()), "ms_load")
+	b.ReportMetric(float64(bytes)/1e6, "MB_tables")
 }
 
 func randScalar(b *testing.B) *big.Int {
