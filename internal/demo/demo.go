@@ -305,9 +305,9 @@ func (d *demo) applyAll(ctx context.Context) error {
 // the ring in every currency in turn, two payments at a time (so that, at
 // 56 payments, every aggregate a payment enters holds two or more and
 // threshold regulators open every book), all of a bank's payments in one
-// batch transaction (or several, ledger.MaxBatchPayments each): one proof
-// per payment, one HE flow ciphertext per currency in the batch,
-// pipelining its own batches.
+// batch transaction (or several, ledger.MaxBatchPayments each): one batch
+// proof per 16 of a currency's payments, one HE flow ciphertext per
+// currency in the batch, pipelining its own batches.
 func (d *demo) pay(ctx context.Context) error {
 	t0 := time.Now()
 	banks := d.bankIDs()
