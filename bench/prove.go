@@ -638,6 +638,9 @@ func onePath(dir string, rounds int, pr Progress) ([]EngineCosts, error) {
 	}
 	var out []EngineCosts
 	for _, c := range zkp.Circuits() {
+		if !c.TablesAtSetup() {
+			continue // batch: its engines are measured by zkp's BenchmarkBatchEngines
+		}
 		e, err := engineCosts(dir, c, rounds, pr)
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", c, err)
