@@ -54,7 +54,7 @@ func batchStatement(in BatchInput) (Public, *batch.Circuit, error) {
 	pub := Public{Circuit: Batch, Available: Commit(in.Balance, in.BalanceBlinding), Amounts: make([]Commitment, n), Context: in.Context}
 	for i, a := range in.Amounts {
 		if err := checkAmount(a, in.AmountBlindings[i]); err != nil {
-			return Public{}, nil, fmt.Errorf("amount %d: %w", i, err)
+			return Public{}, nil, fmt.Errorf("%w (payment %d of the batch)", err, i)
 		}
 		var c uint64
 		total, c = bits.Add64(total, a, 0)
