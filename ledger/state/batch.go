@@ -66,21 +66,22 @@ func batchChunks(tx *ledger.Tx, chainID string) []chunkItem {
 	var items []chunkItem
 	for i, chunks := range b.Chunks() {
 		k := &b.Books[i]
-		avail := k.Available
+		var amts []zkp.Commitment // the currency's, in payment order
+		for _, idx := range chunks {
+			for _, j := range idx {
+				amts = append(amts, b.Payments[j].Amount)
+			}
+		}
+		left := zkp.Remainders(k.Available, amts) // one inversion for the chain
+		start := 0
 		for n, idx := range chunks {
 			if n >= len(k.Proofs) {
 				break // not from DecodeTx: the apply refuses it (CodeBatchProofs)
 			}
-			amts := make([]zkp.Commitment, len(idx))
-			for m, j := range idx {
-				amts[m] = b.Payments[j].Amount
-			}
 			items = append(items, chunkItem{
-				batchItem: batchItem{pub: zkp.Public{Circuit: zkp.Batch, Available: avail, Amounts: amts, Context: contexts[i][n]}, raw: k.Proofs[n]},
+				batchItem: batchItem{pub: zkp.Public{Circuit: zkp.Batch, Available: left[start], Amounts: amts[start : start+len(idx) : start+len(idx)], Context: contexts[i][n]}, raw: k.Proofs[n]},
 				currency:  k.Currency, chunk: n, first: idx[0], last: idx[len(idx)-1]})
-			for _, a := range amts {
-				avail = avail.Sub(a)
-			}
+			start += len(idx)
 		}
 	}
 	return items

@@ -321,10 +321,7 @@ func (e *executor) batchTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger
 			return ledger.Reject(rej.Code, "%s chunk %d (payments %d to %d): %s", ch.currency, ch.chunk, ch.first, ch.last, rej.Msg)
 		}
 	}
-	for j := range b.Payments {
-		p := &b.Payments[j]
-		accts[p.Currency].Available = accts[p.Currency].Available.Sub(p.Amount)
-	}
+	settleBatch(b, accts, func(p *ledger.BatchPayment) *Account { return recvs[p.To+"/"+p.Currency.String()].acct })
 	for i := range flows {
 		fl := &flows[i]
 		for j := range b.Payments {
@@ -346,8 +343,6 @@ func (e *executor) batchTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger
 	for j := range b.Payments {
 		p := &b.Payments[j]
 		id := ledger.PaymentID(txid, j)
-		to := recvs[p.To+"/"+p.Currency.String()].acct
-		to.Pending = to.Pending.Add(p.Amount)
 		in := &Incoming{TxID: id, Kind: tx.Kind, Sender: tx.Sender, Nonce: tx.Nonce, Currency: p.Currency,
 			Amount: p.Amount, Memo: p.Memo, Height: st.Height, Payment: uint32(j)}
 		v.o.set(incomingPaymentKey(p.To, st.Height, st.Index, j), in.encode())
@@ -374,6 +369,39 @@ func (e *executor) batchTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger
 		}
 	}
 	return nil
+}
+
+// settleBatch takes each payment of b out of its currency's sender
+// account (accts) and into its receiver's pending balance (recv), in
+// accumulators read back with one inversion for the whole batch: the same
+// points as a Sub and an Add per payment, each of which would invert.
+func settleBatch(b *ledger.BatchTransfer, accts map[ledger.Currency]*Account, recv func(*ledger.BatchPayment) *Account) {
+	var accs []*zkp.Accumulator
+	var dsts []*zkp.Commitment
+	debit := map[ledger.Currency]*zkp.Accumulator{}
+	credit := map[*Account]*zkp.Accumulator{}
+	for _, k := range b.Books { // in book order, so the slices' order is the transaction's
+		a := &zkp.Accumulator{}
+		a.Add(accts[k.Currency].Available)
+		debit[k.Currency] = a
+		accs, dsts = append(accs, a), append(dsts, &accts[k.Currency].Available)
+	}
+	for j := range b.Payments {
+		p := &b.Payments[j]
+		debit[p.Currency].Sub(p.Amount)
+		to := recv(p)
+		a := credit[to]
+		if a == nil {
+			a = &zkp.Accumulator{}
+			a.Add(to.Pending)
+			credit[to] = a
+			accs, dsts = append(accs, a), append(dsts, &to.Pending)
+		}
+		a.Add(p.Amount)
+	}
+	for i, sum := range zkp.Sums(accs) {
+		*dsts[i] = sum
+	}
 }
 
 // sortedRecvKeys lists a batch's receiver accounts in key order, so that
