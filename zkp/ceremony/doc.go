@@ -45,7 +45,7 @@
 //
 // contribute does phase 1 while the transcript is in phase 1 and phase 2
 // once it is sealed; in phase 2 one contribution covers every circuit.
-// Phase 1 is sized for the largest circuit's FFT domain (transfer's);
+// Phase 1 is sized for the largest circuit's FFT domain (batch's, 2^14);
 // a smaller circuit's phase 2 takes the first powers of τ of its own
 // domain. Every step writes a new directory and never changes its input,
 // so a bad contribution is dropped by going back one directory.
@@ -70,27 +70,33 @@
 //
 // # Cost
 //
-// Measured with the CLI on the shared two-core machine, transfer at 1,916
-// constraints (domain 2,048), mint at 956 (1,024). CPU is user + system
-// time over both cores; wall time is given at the load average of the run
-// (about 11, others' tests sharing the cores), so an idle machine does
+// Measured with the CLI on the shared two-core machine for the four
+// circuits: batch at 16,267 constraints (domain 16,384), fx at 2,031 and
+// transfer at 1,916 (2,048), mint at 956 (1,024). CPU is user + system time
+// over both cores; wall time is given at the load average of the run
+// (5 to 14, others' tests sharing the cores), so an idle machine does
 // better:
 //
-//	step                    bytes written                 CPU          wall (load 11)
-//	init                    4.7 kB (manifest)             0.1 s        0.2 s
-//	phase 1 contribution    393,481                       1.1–2.2 s    2.0–5.6 s
-//	seal phase 1            190,262 (both circuits)       11.0 s       37 s
-//	phase 2 contribution    190,326 (transfer 126,859,    0.7–1.2 s    1.4–1.8 s
-//	                        mint 63,467)
-//	finalize                keys 778 kB, tables 19.8 MB   14.0 s       36 s
-//	verify (3 + 3) + keys   –                             13.4 s       16 s
+//	step                    bytes written                 CPU          wall (load 5–14)
+//	init                    5.1 kB (manifest)             0.4 s        0.7 s
+//	phase 1 contribution    3,150,528                     10.4–16.9 s  19–43 s
+//	seal phase 1            1,386,053 (every circuit)     93.7 s       368 s
+//	phase 2 contribution    1,365,655                     4.4–7.1 s    4.5–5.7 s
+//	finalize                keys 5.7 MB, tables 33.6 MB   99.3 s       119 s
+//	verify (3 + 3) + keys   –                             100.7 s      148 s
 //
-// A contribution's own work is the first figure (1.1 s in phase 1: 2n G1
-// and n G2 scalar multiplications for n = 2,048 powers; 0.7 s in phase 2:
-// K and Z of both circuits divided by δ); the range is the check of the
-// contributions before it, about 0.5 s each in phase 1 and 0.2 s in phase
-// 2. A transcript grows by the bytes above per step: 1.97 MB after three
+// A contribution's own work is the first figure (10.4 s in phase 1: 2n G1
+// and n G2 scalar multiplications for n = 16,384 powers; 4.4 s in phase 2:
+// K and Z of every circuit divided by δ); the range is the check of the
+// contributions before it, about 3.3 s each in phase 1 and 1.3 s in phase
+// 2. A transcript grows by the bytes above per step: 14.9 MB after three
 // contributors in each phase. Most of seal, finalize and verify is gnark's
-// Phase2.Initialize (Lagrange FFTs of the powers of τ in G1 and G2, about
-// 8 s of CPU for both circuits), which contribute skips in phase 2.
+// Phase2.Initialize (Lagrange FFTs of the powers of τ in G1 and G2), which
+// contribute skips in phase 2 and a process that sealed or verified the
+// same transcript takes from its cache. The batch circuit's 2^14 domain
+// is most of every figure: with transfer, mint and fx alone (2^11) the
+// steps cost about an eighth (phase 1 contribution 1.1 s, seal 11 s,
+// finalize 14 s, verify 13 s of CPU, a 2.0 MB transcript), and the same
+// in-process ceremony as 'sable demo' runs (3 + 3 contributors) went from
+// 33 s to 195 s of wall time at load 5–6.
 package ceremony
