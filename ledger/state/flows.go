@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/sable-settlement/sable/he"
@@ -270,20 +272,35 @@ func (f *flowBook) record(v view, flows []bookFlow, height int64, index uint32, 
 		// The sums are accumulated in extended coordinates and read back
 		// with one inversion for all (zkp.Accumulator): the same points
 		// as a chain of affine additions, without an inversion for each
-		// of a batch's payments in each of its aggregates.
+		// of a batch's payments in each of its aggregates. Payments that
+		// enter the same aggregates (a corridor's) are summed once, and
+		// that sum added into each of them.
+		groups, byKeys := []*keyGroup{}, map[string]*keyGroup{}
+		for j, ks := range fl.keys {
+			id := keySetID(ks)
+			g, ok := byKeys[id]
+			if !ok {
+				g = &keyGroup{keys: ks}
+				byKeys[id] = g
+				groups = append(groups, g) // first-seen order: deterministic
+			}
+			g.sum.Add(fl.amounts[j])
+			g.n++
+		}
+		gsums := zkp.Sums(accumulators(groups))
 		accs, counts, order := map[string]*zkp.Accumulator{}, map[string]uint64{}, []string{}
 		total := &zkp.Accumulator{}
-		for j, ks := range fl.keys {
-			total.Add(fl.amounts[j])
-			for _, k := range ks {
+		for n, g := range groups {
+			total.Add(gsums[n])
+			for _, k := range g.keys {
 				acc, ok := accs[k]
 				if !ok {
 					acc = &zkp.Accumulator{}
 					accs[k] = acc
 					order = append(order, k) // first-seen order: deterministic
 				}
-				acc.Add(fl.amounts[j])
-				counts[k]++
+				acc.Add(gsums[n])
+				counts[k] += g.n
 			}
 		}
 		all := make([]*zkp.Accumulator, 0, len(order)+1)
@@ -320,6 +337,33 @@ func (f *flowBook) record(v view, flows []bookFlow, height int64, index uint32, 
 		}
 	}
 	return nil
+}
+
+// keyGroup is the payments of a flow that enter the same aggregates.
+type keyGroup struct {
+	keys []string
+	sum  zkp.Accumulator
+	n    uint64
+}
+
+// keySetID names a list of aggregate keys unambiguously: each key
+// length-prefixed, so no two lists share a name.
+func keySetID(ks []string) string {
+	var b strings.Builder
+	for _, k := range ks {
+		b.WriteString(strconv.Itoa(len(k)))
+		b.WriteByte(':')
+		b.WriteString(k)
+	}
+	return b.String()
+}
+
+func accumulators(gs []*keyGroup) []*zkp.Accumulator {
+	out := make([]*zkp.Accumulator, len(gs))
+	for i, g := range gs {
+		out[i] = &g.sum
+	}
+	return out
 }
 
 // count reads a big-endian counter, 0 if absent.

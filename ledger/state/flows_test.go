@@ -365,3 +365,47 @@ func TestFlowDecodeCache(t *testing.T) {
 		t.Fatal("a flow one byte away was served the cached ciphertext")
 	}
 }
+
+// A batch's aggregate sums, as recorded (payments grouped by the aggregates
+// they enter, summed in extended coordinates), are the points a chain of
+// affine additions gives, byte for byte: payments on two corridors,
+// interleaved, into aggregates that already hold a sum.
+func TestRecordedSumsAreAffineSums(t *testing.T) {
+	_, pk := heKeys()
+	f := newFixtureWith(t, pk)
+	tos := []*member{f.b, f.issuer, f.b, f.b, f.issuer, f.b}
+	amounts := []uint64{1, 20, 300, 4000, 5, 60}
+	tx, total := f.batch(f.a, tos, amounts, -1)
+	keys := payKeys(f.a, tos...)
+	v := view{f.app.base()}
+	want := map[string]zkp.Commitment{}
+	for _, ks := range keys {
+		for _, k := range ks {
+			want[k], _ = v.commitmentAt(aggSumKey(k))
+		}
+	}
+	book, _ := v.commitmentAt(bookSumKey(usd))
+	if book.Equal(zkp.ZeroCommitment()) {
+		t.Fatal("the book holds no sum before the batch: the test would not add into one")
+	}
+	if res := f.block(tx.Encode()); res.TxResults[0].Code != ledger.CodeOK {
+		t.Fatalf("batch: %s", res.TxResults[0].Log)
+	}
+	f.a.spend(total)
+	for j, p := range tx.Body.(*ledger.BatchTransfer).Payments {
+		book = book.Add(p.Amount)
+		for _, k := range keys[j] {
+			want[k] = want[k].Add(p.Amount)
+		}
+	}
+	v = view{f.app.base()}
+	for k, w := range want {
+		got, err := v.commitmentAt(aggSumKey(k))
+		if err != nil || got.Bytes() != w.Bytes() {
+			t.Errorf("%s: recorded %s, affine sum %s (%v)", k, got, w, err)
+		}
+	}
+	if got, _ := v.commitmentAt(bookSumKey(usd)); got.Bytes() != book.Bytes() {
+		t.Errorf("book sum: recorded %s, affine sum %s", got, book)
+	}
+}
