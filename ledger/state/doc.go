@@ -17,8 +17,11 @@
 // Commitments read back from state skip the subgroup check their values
 // passed on the way in (state.go). A transaction's HE flows are unpacked
 // and checked once per node too, their verdicts cached by the bytes' hash
-// (flows.go), and the aggregates' commitment sums are accumulated with one
-// inversion per flow (zkp.Accumulator). BenchmarkValidatorPerPayment
+// (flows.go), and each signature is verified once per signer key and epoch,
+// its verdict kept with the decoded transaction (txcache.go). The
+// aggregates' commitment sums are accumulated with one inversion per flow,
+// each group of payments that enter the same aggregates summed once
+// (zkp.Accumulator). BenchmarkValidatorPerPayment
 // (validator_cost_test.go) measures a validator's CPU per payment, stage by
 // stage.
 //
