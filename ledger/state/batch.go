@@ -114,7 +114,7 @@ func (e *executor) precheck(o *overlay, tx *ledger.Tx, items []batchItem) *ledge
 	if len(items) < 2 {
 		return nil // one proof: the apply's single verification is cheaper than a batch of one
 	}
-	if _, rej := e.authenticate(view{o.child()}, tx, tx.ID()); rej != nil {
+	if _, rej := e.authenticate(view{o.child()}, tx, e.verifier.id(tx)); rej != nil {
 		return rej
 	}
 	e.verifier.checkBatch(items, false)

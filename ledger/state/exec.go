@@ -48,7 +48,7 @@ func (e *executor) apply(o *overlay, tx *ledger.Tx, height int64, index uint32) 
 	c := o.child()
 	v := view{c}
 	// The id hashes the whole encoding (up to a megabyte): computed once.
-	st := &TxStatus{Height: height, Index: index, Kind: tx.Kind, Sender: tx.Sender, id: tx.ID()}
+	st := &TxStatus{Height: height, Index: index, Kind: tx.Kind, Sender: tx.Sender, id: e.verifier.id(tx)}
 	sender, rej := e.authenticate(v, tx, st.id)
 	if rej != nil {
 		return rej

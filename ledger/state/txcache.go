@@ -45,6 +45,23 @@ type decoded struct {
 
 	sigMu sync.Mutex
 	sigs  map[sigKey]bool // signature verdicts (verifier.signed)
+
+	idOnce sync.Once
+	txid   ledger.TxID // tx.ID(), hashed once: it re-encodes up to a megabyte
+}
+
+// id returns tx's id, computing it the first time.
+func (d *decoded) id() ledger.TxID {
+	d.idOnce.Do(func() { d.txid = d.tx.ID() })
+	return d.txid
+}
+
+// id returns tx.ID(), computed once per transaction the cache decoded.
+func (c *txCache) id(tx *ledger.Tx) ledger.TxID {
+	if d := c.of(tx); d != nil {
+		return d.id()
+	}
+	return tx.ID()
 }
 
 // sigKey is what a transaction's signature verdict depends on besides the

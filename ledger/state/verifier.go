@@ -51,6 +51,9 @@ func (v *verifier) signed(tx *ledger.Tx, key [32]byte, domain string) bool {
 	return d.signed(sigKey{key, domain}, verify)
 }
 
+// id returns tx's id, kept with its cache entry (txCache.id).
+func (v *verifier) id(tx *ledger.Tx) ledger.TxID { return v.txs.id(tx) }
+
 const verifierCacheSize = 1 << 14
 
 func newVerifier(transfer, mint, fx, batch *zkp.VerifyingKey) *verifier {
