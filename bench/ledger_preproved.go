@@ -38,7 +38,7 @@ type PreprovedResult struct {
 	// The network's consensus settings (testnet defaults where not set).
 	TimeoutProposeMs float64 `json:"timeout_propose_ms"`
 	TimeoutCommitMs  float64 `json:"timeout_commit_ms"`
-	BlockMaxProofs   int64   `json:"block_max_proofs"`
+	BlockMaxGas      int64   `json:"block_max_gas"`
 
 	Prepared      int `json:"prepared_payments"`
 	Submitted     int `json:"submitted_payments"` // accepted at CheckTx
@@ -131,7 +131,7 @@ func LedgerPreproved(opt LedgerOptions) (*PreprovedResult, error) {
 	}
 	res := &PreprovedResult{Machine: ThisMachine(), Validators: opt.Validators, Banks: len(banks), PerTx: opt.PerTx,
 		Rate: opt.Rate, DurationS: round(opt.Duration.Seconds(), 1), PrepareS: round(time.Since(start).Seconds(), 1)}
-	res.TimeoutProposeMs, res.TimeoutCommitMs, res.BlockMaxProofs = consensusOf(net)
+	res.TimeoutProposeMs, res.TimeoutCommitMs, res.BlockMaxGas = consensusOf(net)
 	before := diskUse(net)
 	run, err := submitAll(net, payers, opt, pr)
 	if err != nil {

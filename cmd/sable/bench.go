@@ -62,7 +62,7 @@ func (f *benchFlags) registerLedger(cmd *cobra.Command) {
 	fl.DurationVar(&f.timeoutPropose, "timeout-propose", 0, "the validators' consensus timeout_propose (default: the testnet's)")
 	fl.Int64Var(&f.blockBytes, "block-bytes", 0, "the chain's largest block in bytes (default: the testnet's)")
 	fl.StringVar(&f.netDir, "dir", "", "with --preproved: write the network here and keep it (logs, stores) instead of a temporary directory")
-	fl.Int64Var(&f.blockGas, "block-proofs", 0, "the chain's most proofs in a block, its max_gas (default: the testnet's; -1: none)")
+	fl.Int64Var(&f.blockGas, "block-gas", 0, "the chain's block.max_gas: 6 per proof plus 1 per batch payment (default: the testnet's; -1: none)")
 	fl.DurationVar(&f.profile, "profile", 0, "with --preproved: take a CPU profile of validator 0 this long in the middle of the window, and report its top")
 }
 

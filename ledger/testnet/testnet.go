@@ -41,11 +41,13 @@ var issuerCountry = map[string]string{
 // IssuerID is the testnet issuer of currency c, e.g. issuer-usd.
 func IssuerID(c ledger.Currency) string { return "issuer-" + strings.ToLower(c.String()) }
 
-// DefaultBlockMaxGas is a testnet block's most proofs. A validator
-// batch-verifies a block's proofs at about half a millisecond each, and on a
-// shared machine four validators share the cores: 512 keeps a full block's
-// preparing and processing well inside timeout_propose.
-const DefaultBlockMaxGas = 512
+// DefaultBlockMaxGas is a testnet block's most gas (state.GasPerProof per
+// proof plus one per batch payment). A unit of gas costs a validator about
+// 0.1 ms of CPU (BenchmarkValidatorPerPayment), and on a shared machine
+// four validators share the cores: 4,096 (eleven full batches of 256
+// payments, 2,816 payments) keeps a full block's preparing and processing
+// well inside timeout_propose.
+const DefaultBlockMaxGas = 4096
 
 // DefaultBasePort is the first port a testnet uses. Validator i listens for
 // peers on base+10i+6, serves RPC on base+10i+7 and Prometheus metrics on
@@ -86,7 +88,8 @@ type Options struct {
 	// BlockMaxBytes is the consensus limit on a block's size; default 8 MiB.
 	BlockMaxBytes int64
 	// BlockMaxGas is the consensus limit on a block's gas, which for Sable
-	// is its proofs (every transaction at least 1): it bounds the work of
+	// is state.GasPerProof per proof plus one per batch payment (every
+	// transaction at least 1): it bounds the work of
 	// preparing and processing one block. Default DefaultBlockMaxGas; −1
 	// for none.
 	BlockMaxGas int64
