@@ -945,6 +945,9 @@ func testReplay(t *testing.T, n *testNet, b *banks) {
 	if _, keys.FX, err = b.prover().Keys(zkp.FX); err != nil {
 		t.Fatal(err)
 	}
+	if _, keys.Batch, err = b.prover().Keys(zkp.Batch); err != nil {
+		t.Fatal(err)
+	}
 	txs := 0
 	for _, r := range blocks[1:] {
 		txs += len(r.block.Txs)
