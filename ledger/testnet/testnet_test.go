@@ -119,7 +119,7 @@ func TestWriteTestnet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[zkp.Circuit]string{zkp.Transfer: g.VKHashes.Transfer, zkp.Mint: g.VKHashes.Mint, zkp.FX: g.VKHashes.FX}[c]
+			want := map[zkp.Circuit]string{zkp.Transfer: g.VKHashes.Transfer, zkp.Mint: g.VKHashes.Mint, zkp.FX: g.VKHashes.FX, zkp.Batch: g.VKHashes.Batch}[c]
 			if vk.HashHex() != want {
 				t.Errorf("validator %d: %s key is not the one genesis pins", i, c)
 			}
