@@ -13,14 +13,37 @@ import (
 	"github.com/sable-settlement/sable/internal/pedersen"
 )
 
-// check runs gnark's circuit checks (test engine, then the compiled R1CS
-// solver; the full prover too under -tags=prover_checks) on one assignment.
-func check(assert *test.Assert, o opening, valid bool) {
-	opt := test.WithInvalidAssignment(o.assignment())
-	if valid {
-		opt = test.WithValidAssignment(o.assignment())
+// checkAll runs gnark's circuit checks (test engine, then the compiled
+// R1CS solver; the full prover too under -tags=prover_checks) on every
+// case: each valid one must be accepted and each invalid one refused, one
+// by one. One CheckCircuit call for all of them compiles the 16k-constraint
+// circuit twice (CheckCircuit's determinism check) instead of twice per
+// case. Before it, each case's subtest asks the test engine alone, so a
+// failure names its case.
+func checkAll(t *testing.T, cases map[string]opening, valid bool) {
+	t.Helper()
+	var opts []test.TestingOption
+	for name, o := range cases {
+		t.Run(name, func(t *testing.T) {
+			if o.model() != valid {
+				t.Fatalf("test setup: the model says valid=%v", !valid)
+			}
+			err := test.IsSolved(&Circuit{}, o.assignment(), p)
+			if valid && err != nil {
+				t.Fatalf("the test engine refuses a valid opening: %v", err)
+			}
+			if !valid && err == nil {
+				t.Fatal("the test engine accepts an invalid opening")
+			}
+		})
+		if valid {
+			opts = append(opts, test.WithValidAssignment(o.assignment()))
+		} else {
+			opts = append(opts, test.WithInvalidAssignment(o.assignment()))
+		}
 	}
-	assert.CheckCircuit(&Circuit{}, opt, test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16))
+	opts = append(opts, test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16))
+	test.NewAssert(t).CheckCircuit(&Circuit{}, opts...)
 }
 
 // amounts returns n amounts 1000, 1001, … and blindings near ℓ.
@@ -50,14 +73,7 @@ func TestValidBatches(t *testing.T) {
 		"max blindings":          build(full, repeat(sub(pow2(BlindingBits), big1(1))), big1(3), sub(pow2(RemainderBlindingBits), big1(1))),
 		"r_i=ℓ":                  honest(big1(500_000), big1(7), one, []*big.Int{order}),
 	}
-	for name, o := range cases {
-		t.Run(name, func(t *testing.T) {
-			if !o.model() {
-				t.Fatal("test setup: the model rejects a valid opening")
-			}
-			check(test.NewAssert(t), o, true)
-		})
-	}
+	checkAll(t, cases, true)
 }
 
 func repeat(v *big.Int) []*big.Int {
@@ -164,14 +180,7 @@ func TestInvalidBatches(t *testing.T) {
 			return o
 		}(),
 	}
-	for name, o := range cases {
-		t.Run(name, func(t *testing.T) {
-			if o.model() {
-				t.Fatal("test setup: the model accepts an invalid opening")
-			}
-			check(test.NewAssert(t), o, false)
-		})
-	}
+	checkAll(t, cases, false)
 }
 
 // TestIdentityIsPadding pins why the ledger must refuse a real payment
