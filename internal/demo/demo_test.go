@@ -12,6 +12,9 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 4-validator network")
 	}
+	// Independent of the package's other demo (its own directory, free
+	// ports): one's wait on consensus overlaps the other's setup.
+	t.Parallel()
 	res, err := Run(context.Background(), io.Discard, Options{Dir: t.TempDir(), Payments: 50, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
