@@ -25,7 +25,7 @@ import (
 // oneNode starts a one-validator network in this process.
 func oneNode(t *testing.T, commit time.Duration) *localnet.Net {
 	t.Helper()
-	n, err := localnet.New(t.TempDir(), localnet.Options{Options: testnet.Options{Validators: 1, Fund: "1000", NoHE: true, TimeoutCommit: commit}})
+	n, err := localnet.New(t.TempDir(), localnet.Options{Options: testnet.Options{Validators: 1, Fund: "1000", NoHE: true, TimeoutCommit: commit, KeysFrom: sharedKeys(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,18 +21,8 @@ import (
 func devKeys(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, c := range zkp.Circuits() {
-		pk, vk, err := zkp.SetupDev(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pkPath, vkPath := zkp.KeyPaths(dir, c)
-		if err := zkp.WriteProvingKey(pkPath, pk); err != nil {
-			t.Fatal(err)
-		}
-		if err := zkp.WriteVerifyingKey(vkPath, vk); err != nil {
-			t.Fatal(err)
-		}
+	if err := writeDevKeys(dir); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
@@ -42,7 +32,7 @@ func devKeys(t *testing.T) string {
 // transfer fails, naming the key and both hashes, before any proof is made
 // or anything is broadcast.
 func TestSenderPinsGenesisKeys(t *testing.T) {
-	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", NoHE: true, TimeoutCommit: 100 * time.Millisecond})
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", NoHE: true, TimeoutCommit: 100 * time.Millisecond, KeysFrom: sharedKeys(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func TestRecoverForeignSelfMemoOnLedger(t *testing.T) {
 // commits.
 func TestRecoverIssuerSupply(t *testing.T) {
 	ctx := context.Background()
-	n, err := localnet.New(t.TempDir(), localnet.Options{Options: testnet.Options{Validators: 1, NoHE: true, TimeoutCommit: 100 * time.Millisecond}})
+	n, err := localnet.New(t.TempDir(), localnet.Options{Options: testnet.Options{Validators: 1, NoHE: true, TimeoutCommit: 100 * time.Millisecond, KeysFrom: sharedKeys(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
