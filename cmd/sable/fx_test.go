@@ -23,7 +23,7 @@ import (
 // banks hold 10,000,000 of every currency.
 func fxNetwork(t *testing.T) (*testnet.Layout, *client.Client) {
 	t.Helper()
-	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "10000000", TimeoutCommit: 100 * time.Millisecond})
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "10000000", TimeoutCommit: 100 * time.Millisecond, KeysFrom: keysDir})
 	if err != nil {
 		t.Fatal(err)
 	}

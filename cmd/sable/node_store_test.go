@@ -33,7 +33,7 @@ const appStoreChecked = true
 // README gives (move app/ aside, start again: the node re-executes its
 // block store) brings it back at the same state.
 func TestValidatorAppStoreDamage(t *testing.T) {
-	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond})
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond, KeysFrom: keysDir})
 	if err != nil {
 		t.Fatal(err)
 	}

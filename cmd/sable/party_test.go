@@ -26,7 +26,7 @@ import (
 // them earlier.
 func network(t *testing.T) (*testnet.Layout, *client.Client) {
 	t.Helper()
-	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond})
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond, KeysFrom: keysDir})
 	if err != nil {
 		t.Fatal(err)
 	}

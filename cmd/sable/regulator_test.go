@@ -175,7 +175,7 @@ func TestRegulatorCLIErrors(t *testing.T) {
 // collective key every home holds.
 func TestTestnetRegulators(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "net")
-	code, out, errs := runSable("testnet", "--validators", "1", "--out", dir, "--base-port", "32500", "--regulators", "SG,HK,US,TH", "--threshold", "3")
+	code, out, errs := runSable("testnet", "--validators", "1", "--keys", keysDir, "--out", dir, "--base-port", "32500", "--regulators", "SG,HK,US,TH", "--threshold", "3")
 	if code != 0 {
 		t.Fatalf("testnet: exit %d: %s", code, errs)
 	}
@@ -239,7 +239,7 @@ func (c cheatSealer) SealBook(sums map[int]he.GroupSum, payments uint64) ([]byte
 // aggregate over both epochs; a cheating sender after the rotation is
 // named; one party of the new key audits nothing alone.
 func TestRegulatorRotate(t *testing.T) {
-	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond,
+	l, err := localnet.Write(t.TempDir(), testnet.Options{Validators: 1, Fund: "1000", TimeoutCommit: 100 * time.Millisecond, KeysFrom: keysDir,
 		Regulators: []string{"SG", "HK", "US", "TH"}, Threshold: 3})
 	if err != nil {
 		t.Fatal(err)
