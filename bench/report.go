@@ -455,16 +455,19 @@ func throughputVerdict(b *bytes.Buffer, r *PreprovedResult) {
 
 // throughputLimits says what stands between these figures and the issue's
 // target, whatever the run.
-const throughputLimits = `What stands in the way of 1,000 payments/s here: every validator verifies every payment's Groth16 proof
-(batch verification costs about half a millisecond per proof, see Proving) and decodes its points with
-their subgroup checks, so four validators sharing two cores spend 4 to 5 ms of CPU per payment, most of
-it BN254 arithmetic: the cores alone cap the rate at a few hundred payments/s. Below that cap the block
-pace binds: a block is a consensus round whose proposal, processing and commit run one after the other on
-each validator, and a block holds at most block.max_gas proofs so that preparing and processing it stays
-inside timeout_propose. On this machine, blocks of 1,024 proofs with timeout_propose 1 s (and
-timeout_commit 100 ms) committed 64 payments/s, their rounds failing at timeout_propose; 512 proofs with
-the testnet's timeouts, 192 payments/s (p99 7.2 s); 1,024 proofs with timeout_propose 3 s, 288 payments/s
-(p99 2.8 s) and 352 after a validator was killed, the cores then nearly all busy. Past this point the
-levers are a batch circuit (one proof for many payments divides the verification) and one validator per
-machine.
+const throughputLimits = `What bounds these figures: a batch transfer carries one batch proof per 16 payments of a currency
+(circuits/batch), so a validator's proof work per payment (decoding the proof's points, its share of a
+batch verification) is about a twelfth of a transfer proof's, and it sums commitments in extended
+coordinates with one inversion per transaction. A validator then spends about a quarter of a
+millisecond of CPU per payment, and four validators sharing two cores keep little more than one core
+busy at 1,200 payments/s: the cores no longer bind, the block pace does. A block is a consensus round
+(the proposal and its parts, prevotes, precommits, FinalizeBlock and a synced Commit, then
+timeout_commit) that runs one after the other on every validator; a payment waits for the next
+proposal and then its round, so p99 is a few block intervals. With timeout_commit 100 ms blocks came
+about 330 ms apart; with the testnet's 300 ms, 475-520 ms apart, and at 1,300 payments/s offered the
+p99 rose to 2.9 s. After a validator is killed, the rounds whose proposer it was wait out
+timeout_propose (1 s), which doubles the block interval and the p99. Earlier runs on this machine, with
+a transfer proof per payment: 288 payments/s (p99 2.8 s, timeout_propose 3 s), the cores then nearly
+all busy, most of it BN254 arithmetic. Past this point the levers are the block interval (a shorter
+timeout_commit), larger blocks at the same pace, and one validator per machine.
 `
