@@ -35,7 +35,9 @@ type txCache struct {
 }
 
 // decoded is one transaction's bytes decoded: the transaction, or the
-// rejection they earn.
+// rejection they earn. What it keeps (statements, signature verdicts, id)
+// depends only on those bytes, so the app never changes a decoded
+// transaction in place: a changed one is a new *ledger.Tx, not in the cache.
 type decoded struct {
 	tx  *ledger.Tx
 	rej *ledger.Rejection
