@@ -357,7 +357,7 @@ func (d *demo) pay(ctx context.Context) error {
 	for _, id := range banks {
 		sent += d.parties[id].Sender.Sent
 	}
-	d.printf("pay       %d cross-border payments across %d currencies in %d batch transactions (each bank's payments to any banks in any currencies in one batch, one HE flow ciphertext per currency), each payment proved, pipelined per bank and committed (%s, %.1f payments/s, %d bytes per payment)\n",
+	d.printf("pay       %d cross-border payments across %d currencies in %d batch transactions (each bank's payments to any banks in any currencies in one batch, one HE flow ciphertext per currency and one batch proof per 16 of its payments), proved, pipelined per bank and committed (%s, %.1f payments/s, %d bytes per payment)\n",
 		d.opts.Payments, len(ledger.Currencies), txs.Load(), el.Round(time.Millisecond), float64(d.opts.Payments)/el.Seconds(), sent/int64(max(1, d.opts.Payments)))
 	return nil
 }
