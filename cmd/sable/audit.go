@@ -112,20 +112,7 @@ func printAudit(w io.Writer, rep *audit.Report) {
 		fmt.Fprintf(w, "%-28s %22s %6d  %s\n", a.Key, a.Amount, a.Flows, check)
 	}
 	fmt.Fprintln(w, "\npositions (inflow − outflow)")
-	parties := make([]string, 0, len(rep.Positions))
-	for p := range rep.Positions {
-		parties = append(parties, p)
-	}
-	sort.Strings(parties)
-	for _, p := range parties {
-		fmt.Fprintf(w, "  %-12s", p)
-		for _, k := range ledger.Currencies {
-			if v, ok := rep.Positions[p][k.Code.String()]; ok {
-				fmt.Fprintf(w, " %s %s", k.Code, v)
-			}
-		}
-		fmt.Fprintln(w)
-	}
+	printPositions(w, rep.Positions)
 	fmt.Fprintln(w, "\ncorridors (sender country → receiver country)")
 	for _, c := range rep.Corridors {
 		fmt.Fprintf(w, "  %s→%s %s %22s\n", c.From, c.To, c.Currency, c.Volume)
@@ -161,15 +148,21 @@ func printFX(w io.Writer, rep *audit.Report) {
 		fmt.Fprintf(w, "  %-8s %s %22s  %s %22s\n", v.Pair, v.Sell, v.SellVolume, v.Buy, v.BuyVolume)
 	}
 	fmt.Fprintln(w, "\nFX providers' net positions (bought − sold)")
-	provs := make([]string, 0, len(rep.FXPositions))
-	for p := range rep.FXPositions {
-		provs = append(provs, p)
+	printPositions(w, rep.FXPositions)
+}
+
+// printPositions prints one line per party, in name order, with its
+// figure in each currency it has one in, in the ledger's currency order.
+func printPositions(w io.Writer, positions map[string]map[string]string) {
+	parties := make([]string, 0, len(positions))
+	for p := range positions {
+		parties = append(parties, p)
 	}
-	sort.Strings(provs)
-	for _, p := range provs {
+	sort.Strings(parties)
+	for _, p := range parties {
 		fmt.Fprintf(w, "  %-12s", p)
 		for _, k := range ledger.Currencies {
-			if v, ok := rep.FXPositions[p][k.Code.String()]; ok {
+			if v, ok := positions[p][k.Code.String()]; ok {
 				fmt.Fprintf(w, " %s %s", k.Code, v)
 			}
 		}
