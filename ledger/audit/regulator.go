@@ -297,6 +297,35 @@ func (r *Regulator) forget(key string, pm *pendingMask) {
 	}
 }
 
+// maskRound is what revealing a mask and decrypting with the masks both
+// start from: the target's digest, this party's pending mask for it, and
+// the commitment set that came with the request, checked.
+type maskRound struct {
+	digest  [32]byte
+	key     string // the pending mask's key in r.masks
+	pm      *pendingMask
+	commits map[int][]byte // by party
+	set     [32]byte       // digest of the commitment set
+}
+
+// committedMask finds this party's pending mask for run and target ct and
+// checks the commitments (checkCommitments) against it.
+func (r *Regulator) committedMask(run string, ct *he.Ciphertext, list []MaskCommitment, active []int) (*maskRound, error) {
+	d, err := ct.Digest()
+	if err != nil {
+		return nil, err
+	}
+	key, pm, err := r.pending(run, d)
+	if err != nil {
+		return nil, err
+	}
+	commits, set, err := r.checkCommitments(list, active, run, d, pm.commit)
+	if err != nil {
+		return nil, err
+	}
+	return &maskRound{digest: d, key: key, pm: pm, commits: commits, set: set}, nil
+}
+
 // pending returns the pending mask of a run and target digest.
 func (r *Regulator) pending(run string, d [32]byte) (string, *pendingMask, error) {
 	key := run + "\x00" + string(d[:])
@@ -325,18 +354,11 @@ func (r *Regulator) Reveal(ctx context.Context, req RevealRequest) (*SignedMask,
 	if len(sparse) == 0 {
 		return &SignedMask{Party: r.Index()}, nil
 	}
-	d, err := ct.Digest()
+	m, err := r.committedMask(req.Target.Run, ct, req.Commitments, req.Active)
 	if err != nil {
 		return nil, err
 	}
-	key, pm, err := r.pending(req.Target.Run, d)
-	if err != nil {
-		return nil, err
-	}
-	_, set, err := r.checkCommitments(req.Commitments, req.Active, req.Target.Run, d, pm.commit)
-	if err != nil {
-		return nil, err
-	}
+	d, key, pm, set := m.digest, m.key, m.pm, m.set
 	r.mu.Lock()
 	switch {
 	case r.masks[key] != pm:
@@ -427,18 +449,11 @@ func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, 
 // own the one it issued, all covering exactly the sparse groups it
 // counted; and the sum's digest must be the requester's.
 func (r *Regulator) masked(req ShareRequest, ct *he.Ciphertext, sparse []int) (*he.Ciphertext, error) {
-	d, err := ct.Digest()
+	m, err := r.committedMask(req.Target.Run, ct, req.Commitments, req.Active)
 	if err != nil {
 		return nil, err
 	}
-	key, pm, err := r.pending(req.Target.Run, d)
-	if err != nil {
-		return nil, err
-	}
-	commits, set, err := r.checkCommitments(req.Commitments, req.Active, req.Target.Run, d, pm.commit)
-	if err != nil {
-		return nil, err
-	}
+	d, key, pm, commits, set := m.digest, m.key, m.pm, m.commits, m.set
 	r.mu.Lock()
 	revealed := pm.revealed
 	r.mu.Unlock()
