@@ -115,42 +115,9 @@ func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
 	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(regulatorInfo{h.Jurisdiction, h.Share.Index(), h.Share.Parties(), h.Share.Threshold(), h.Epoch})
 	})
-	mux.HandleFunc("POST /mask/commit", func(w http.ResponseWriter, req *http.Request) {
-		var mr audit.MaskRequest
-		if !readJSON(w, req, &mr) {
-			return
-		}
-		c, err := r.Commit(req.Context(), mr)
-		if err != nil {
-			refuse(w, err)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(c)
-	})
-	mux.HandleFunc("POST /mask/reveal", func(w http.ResponseWriter, req *http.Request) {
-		var rr audit.RevealRequest
-		if !readJSON(w, req, &rr) {
-			return
-		}
-		m, err := r.Reveal(req.Context(), rr)
-		if err != nil {
-			refuse(w, err)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(m)
-	})
-	mux.HandleFunc("POST /share", func(w http.ResponseWriter, req *http.Request) {
-		var sr audit.ShareRequest
-		if !readJSON(w, req, &sr) {
-			return
-		}
-		s, err := r.Share(req.Context(), sr)
-		if err != nil {
-			refuse(w, err)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(s)
-	})
+	mux.HandleFunc("POST /mask/commit", serveJSON(r.Commit))
+	mux.HandleFunc("POST /mask/reveal", serveJSON(r.Reveal))
+	mux.HandleFunc("POST /share", serveJSON(r.Share))
 	mux.HandleFunc("POST /sign", func(w http.ResponseWriter, req *http.Request) {
 		var ar audit.ApprovalRequest
 		if !readJSON(w, req, &ar) {
@@ -164,6 +131,23 @@ func regulatorHandler(h *audit.RegulatorHome, r *audit.Regulator) http.Handler {
 		_, _ = w.Write(sig)
 	})
 	return mux
+}
+
+// serveJSON answers a request whose body is a Req with call's answer as
+// JSON, or its refusal (refuse).
+func serveJSON[Req, Resp any](call func(context.Context, Req) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		var in Req
+		if !readJSON(w, req, &in) {
+			return
+		}
+		out, err := call(req.Context(), in)
+		if err != nil {
+			refuse(w, err)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	}
 }
 
 func readJSON(w http.ResponseWriter, req *http.Request, v any) bool {
