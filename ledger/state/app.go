@@ -83,7 +83,7 @@ func NewApp(store *Store, keys Keys, log *slog.Logger, opts ...Option) (*App, er
 		o(a)
 	}
 	a.exec.verifier.metrics = a.metrics
-	a.exec.verifier.txs = a.txs // signature verdicts are kept with decoded transactions
+	a.exec.verifier.txs = a.txs // signature verdicts, ids and batch chunks are kept with decoded transactions
 	if h > 0 {
 		if err := a.loadChain(); err != nil {
 			return nil, err

@@ -87,20 +87,32 @@ func batchChunks(tx *ledger.Tx, chainID string) []chunkItem {
 	return items
 }
 
-// proofs returns every statement and proof a transaction carries.
-func (e *executor) proofs(tx *ledger.Tx) []batchItem {
+// statements returns every statement and proof a transaction carries
+// and, for a batch transfer, its chunks, whose statements they are.
+func (e *executor) statements(tx *ledger.Tx) ([]batchItem, []chunkItem) {
 	if items := fxProofs(tx, e.chainID); items != nil {
-		return items
+		return items, nil
 	}
 	if pub, proof, ok := statement(tx, e.chainID); ok {
-		return []batchItem{{pub: pub, raw: proof}}
+		return []batchItem{{pub: pub, raw: proof}}, nil
 	}
 	chunks := batchChunks(tx, e.chainID)
 	items := make([]batchItem, len(chunks))
 	for i := range chunks {
 		items[i] = chunks[i].batchItem
 	}
-	return items
+	return items, chunks
+}
+
+// chunks returns a batch transfer's chunks (batchChunks), kept with its
+// cache entry: a node hashes its chunk contexts and chains its balances
+// once, not at every apply (CheckTx, recheck, proposal, block).
+func (e *executor) chunks(tx *ledger.Tx) []chunkItem {
+	if d := e.verifier.txs.of(tx); d != nil {
+		d.proofs(e)
+		return d.chunks
+	}
+	return batchChunks(tx, e.chainID)
 }
 
 // precheck is CheckTx's first pass over a decoded transaction: the sender

@@ -316,7 +316,7 @@ func (e *executor) batchTransfer(v view, tx *ledger.Tx, sender *Party, b *ledger
 	// Each book's Available is now its account's: the chunks' statements,
 	// built from the transaction alone (as the block's pre-pass built
 	// them), are the ones this state requires.
-	for _, ch := range batchChunks(tx, e.chainID) {
+	for _, ch := range e.chunks(tx) {
 		if rej := e.verifier.check(ch.pub, ch.raw); rej != nil {
 			return ledger.Reject(rej.Code, "%s chunk %d (payments %d to %d): %s", ch.currency, ch.chunk, ch.first, ch.last, rej.Msg)
 		}

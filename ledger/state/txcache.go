@@ -42,8 +42,9 @@ type decoded struct {
 	tx  *ledger.Tx
 	rej *ledger.Rejection
 
-	once  sync.Once
-	items []batchItem // tx's statements and proofs, with their cache keys
+	once   sync.Once
+	items  []batchItem // tx's statements and proofs, with their cache keys
+	chunks []chunkItem // a batch transfer's chunks (their statements are items)
 
 	sigMu sync.Mutex
 	sigs  map[sigKey]bool // signature verdicts (verifier.signed)
@@ -148,7 +149,7 @@ func (d *decoded) proofs(e *executor) []batchItem {
 		if d.tx == nil {
 			return
 		}
-		d.items = e.proofs(d.tx)
+		d.items, d.chunks = e.statements(d.tx)
 		for i := range d.items {
 			d.items[i].key = cacheKey(d.items[i].pub, d.items[i].raw)
 		}
