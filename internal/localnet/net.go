@@ -141,7 +141,7 @@ func (n *Net) launch(ctx context.Context, i int, env []string) (runner, error) {
 func (n *Net) dial(i int) error {
 	v, addr := n.vals[i], n.Layout.Validators[i].RPC
 	var err error
-	if v.rpc, err = rpchttp.New(addr); err != nil {
+	if v.rpc, err = client.RPC(addr, 0); err != nil {
 		return fmt.Errorf("localnet: validator %d RPC: %w", i, err)
 	}
 	if v.cl, err = client.Dial(addr); err != nil {

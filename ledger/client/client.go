@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/sable-settlement/sable/ledger"
@@ -33,11 +36,30 @@ func Dial(addr string) (*Client, error) {
 	if strings.HasPrefix(addr, "tcp://") {
 		addr = "http://" + strings.TrimPrefix(addr, "tcp://")
 	}
-	c, err := rpchttp.NewWithTimeout(addr, 30)
+	c, err := RPC(addr, 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: node %s: %w", addr, err)
 	}
 	return &Client{rpc: c}, nil
+}
+
+// idleConnTimeout drops a kept-alive connection before CometBFT's RPC
+// server would: the server closes a connection idle for its read timeout
+// (10 s), and a request that reuses it at that moment fails midway.
+const idleConnTimeout = 5 * time.Second
+
+// RPC returns CometBFT's RPC client for a node (timeout 0: none), with
+// kept-alive connections dropped before the server drops them.
+func RPC(addr string, timeout time.Duration) (*rpchttp.HTTP, error) {
+	hc, err := jsonrpcclient.DefaultHTTPClient(addr)
+	if err != nil {
+		return nil, err
+	}
+	hc.Timeout = timeout
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t.IdleConnTimeout = idleConnTimeout
+	}
+	return rpchttp.NewWithClient(addr, hc)
 }
 
 func (c *Client) query(ctx context.Context, path, data string, out any) error {
@@ -154,6 +176,9 @@ func (c *Client) Broadcast(ctx context.Context, tx *ledger.Tx) (ledger.TxID, err
 // nonce, one id), which commits at most once.
 func (c *Client) BroadcastRaw(ctx context.Context, raw []byte) error {
 	res, err := c.rpc.BroadcastTxSync(ctx, raw)
+	if err != nil && droppedMidway(err) && ctx.Err() == nil {
+		res, err = c.rpc.BroadcastTxSync(ctx, raw) // same bytes: at most one commits
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "tx already exists in cache") {
 			return nil // the node has already seen these exact bytes and kept them
@@ -167,6 +192,14 @@ func (c *Client) BroadcastRaw(ctx context.Context, raw []byte) error {
 		return &ledger.Rejection{Code: res.Code, Msg: res.Log}
 	}
 	return nil
+}
+
+// droppedMidway reports a connection that closed under a request (reset,
+// broken pipe, early EOF): the node may or may not have the transaction,
+// and sending the same bytes again settles which.
+func droppedMidway(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // NotSent reports whether a broadcast's transport failure proves that the
