@@ -49,7 +49,8 @@ func Dial(addr string) (*Client, error) {
 const idleConnTimeout = 5 * time.Second
 
 // RPC returns CometBFT's RPC client for a node (timeout 0: none), with
-// kept-alive connections dropped before the server drops them.
+// kept-alive connections dropped before the server drops them, and a
+// request whose connection breaks under it sent once more.
 func RPC(addr string, timeout time.Duration) (*rpchttp.HTTP, error) {
 	hc, err := jsonrpcclient.DefaultHTTPClient(addr)
 	if err != nil {
@@ -59,7 +60,34 @@ func RPC(addr string, timeout time.Duration) (*rpchttp.HTTP, error) {
 	if t, ok := hc.Transport.(*http.Transport); ok {
 		t.IdleConnTimeout = idleConnTimeout
 	}
+	hc.Transport = retryDropped{hc.Transport}
 	return rpchttp.NewWithClient(addr, hc)
+}
+
+// retryDropped sends a request once more when its connection broke under
+// it. Every JSON-RPC call Sable makes may be repeated: queries read, and a
+// broadcast sends the same bytes, one transaction that commits at most
+// once (a second copy is refused as already in the node's cache).
+type retryDropped struct{ base http.RoundTripper }
+
+func (r retryDropped) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := r.base.RoundTrip(req)
+	if err == nil || !droppedMidway(err) || req.GetBody == nil || req.Context().Err() != nil {
+		return res, err
+	}
+	body, berr := req.GetBody()
+	if berr != nil {
+		return nil, err
+	}
+	again := req.Clone(req.Context())
+	again.Body = body
+	res, rerr := r.base.RoundTrip(again)
+	if rerr != nil {
+		// The first error stands: the first attempt may have reached the
+		// node even if the second could not connect (see NotSent).
+		return nil, err
+	}
+	return res, nil
 }
 
 func (c *Client) query(ctx context.Context, path, data string, out any) error {
@@ -176,9 +204,6 @@ func (c *Client) Broadcast(ctx context.Context, tx *ledger.Tx) (ledger.TxID, err
 // nonce, one id), which commits at most once.
 func (c *Client) BroadcastRaw(ctx context.Context, raw []byte) error {
 	res, err := c.rpc.BroadcastTxSync(ctx, raw)
-	if err != nil && droppedMidway(err) && ctx.Err() == nil {
-		res, err = c.rpc.BroadcastTxSync(ctx, raw) // same bytes: at most one commits
-	}
 	if err != nil {
 		if strings.Contains(err.Error(), "tx already exists in cache") {
 			return nil // the node has already seen these exact bytes and kept them
@@ -195,11 +220,12 @@ func (c *Client) BroadcastRaw(ctx context.Context, raw []byte) error {
 }
 
 // droppedMidway reports a connection that closed under a request (reset,
-// broken pipe, early EOF): the node may or may not have the transaction,
-// and sending the same bytes again settles which.
+// broken pipe, early EOF, closed on a reset): the node may or may not
+// have seen it.
 func droppedMidway(err error) bool {
 	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) // the transport closed it on seeing the reset
 }
 
 // NotSent reports whether a broadcast's transport failure proves that the

@@ -28,16 +28,18 @@ func dropServer(t *testing.T, drops int32) (*httptest.Server, *atomic.Int32) {
 			return
 		}
 		var req struct {
-			ID json.RawMessage `json:"id"`
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			t.Error(err)
 		}
+		result := map[string]any{"code": 0, "data": "", "log": "", "codespace": "", "hash": "00"}
+		if req.Method == "abci_query" {
+			result = map[string]any{"response": map[string]any{"code": 0, "value": []byte(`{"answer":42}`)}}
+		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"jsonrpc": "2.0", "id": req.ID,
-			"result": map[string]any{"code": 0, "data": "", "log": "", "codespace": "", "hash": "00"},
-		})
+		json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": result})
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &calls
@@ -73,5 +75,47 @@ func TestBroadcastDroppedTwiceIsUnreachable(t *testing.T) {
 	}
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("node saw %d requests, want 2 (one retry)", n)
+	}
+}
+
+// A query whose connection drops is asked once more.
+func TestQueryRetriesDroppedConnection(t *testing.T) {
+	srv, calls := dropServer(t, 1)
+	c, err := Dial(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Answer int }
+	if err := c.query(context.Background(), "/anything", "", &got); err != nil || got.Answer != 42 {
+		t.Fatalf("query after one dropped connection: %+v, %v", got, err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("node saw %d requests, want 2", n)
+	}
+}
+
+// A broadcast dropped midway whose second attempt finds the node gone is
+// not "never sent": the first attempt may have reached the mempool, and a
+// wallet that took it as unsent could pay twice.
+func TestBroadcastDroppedThenRefusedMayBeSent(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		srv.Listener.Close() // the node goes away: the retry's dial is refused
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	c, err := Dial(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.BroadcastRaw(context.Background(), make([]byte, 1<<20))
+	if !errors.Is(err, ErrUnreachable) || NotSent(err) {
+		t.Fatalf("got %v (NotSent %v), want unreachable and possibly sent", err, NotSent(err))
 	}
 }
