@@ -19,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/viper"
 
@@ -141,7 +142,14 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	var appOpts []state.Option
+	// The app refuses proposals past the chain's block.max_gas, which
+	// CometBFT only keeps to when it reaps its own mempool.
+	doc, err := types.GenesisDocFromFile(conf.GenesisFile())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("ledger: genesis: %w", err)
+	}
+	appOpts := []state.Option{state.WithBlockMaxGas(doc.ConsensusParams.Block.MaxGas)}
 	if conf.Instrumentation.Prometheus { // served with CometBFT's on its endpoint (metrics.go)
 		m, err := state.NewMetrics(prometheus.DefaultRegisterer)
 		if err != nil {

@@ -47,6 +47,7 @@ type App struct {
 	check   *overlay // CheckTx's view: committed state + accepted mempool txs
 
 	capacity uint64 // aggregates' capacity; 0: he's MaxLoad
+	maxGas   int64  // the chain's block.max_gas (WithBlockMaxGas); ≤ 0: no limit
 	metrics  *Metrics
 	txs      *txCache // decoded transactions (txcache.go)
 }
@@ -60,6 +61,14 @@ type Option func(*App)
 // default, and the most it can be, is he's MaxLoad. It decides which
 // transactions apply, so every validator of a chain must use the same.
 func WithAggregateCapacity(n uint64) Option { return func(a *App) { a.capacity = n } }
+
+// WithBlockMaxGas sets the chain's consensus limit on a block's gas
+// (block.max_gas, from its genesis: Sable never updates consensus
+// parameters). CometBFT keeps to it only when it reaps its own mempool and
+// never checks a proposal's gas, so ProcessProposal refuses a block past
+// it: a dishonest proposer cannot make validators prepare and verify more
+// work than the limit bounds. n ≤ 0 is no limit (CometBFT's −1).
+func WithBlockMaxGas(n int64) Option { return func(a *App) { a.maxGas = n } }
 
 // Keys are the verifying keys a node checks proofs with.
 type Keys struct {
@@ -166,6 +175,9 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	a.exec.chainID = req.ChainId
+	if p := req.ConsensusParams; p != nil && p.Block != nil {
+		a.maxGas = p.Block.MaxGas // the chain's own; WithBlockMaxGas carries it across restarts
+	}
 	if a.exec.flows, err = genesisFlowBook(g, a.capacity); err != nil {
 		return nil, err
 	}
@@ -228,26 +240,35 @@ func gas(tx *ledger.Tx, proofs []batchItem) int64 {
 // BatchGas is the gas of a batch transfer of n payments in one currency.
 func BatchGas(n int) int64 { return GasPerProof*int64(ledger.BatchChunks(n)) + int64(n) }
 
+// overGas reports whether adding g to a block of used gas passes the
+// chain's block.max_gas.
+func (a *App) overGas(used, g int64) bool { return a.maxGas > 0 && used+g > a.maxGas }
+
 // PrepareProposal keeps the transactions that pass in order, within the
-// block's byte limit.
+// block's byte and gas limits.
 func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
 	var kept [][]byte
-	var size int64
+	var size, used int64
 	for i, raw := range req.Txs {
 		if size+int64(len(raw)) > req.MaxTxBytes {
 			break
 		}
 		d := a.txs.decode(raw)
 		rej := d.rej
+		var g int64
 		if rej == nil {
+			if g = gas(d.tx, d.proofs(a.exec)); a.overGas(used, g) {
+				continue
+			}
 			rej = a.exec.apply(o, d.tx, req.Height, uint32(i))
 		}
 		if rej == nil {
 			kept = append(kept, raw)
 			size += int64(len(raw))
+			used += g
 		}
 	}
 	return &abci.PrepareProposalResponse{Txs: kept}, nil
@@ -260,6 +281,10 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	defer a.mu.Unlock()
 	o := a.base()
 	txs := a.decodeAll(req.Txs)
+	if used := a.blockGas(txs); a.overGas(used, 0) { // before any pairing
+		a.log.Warn("rejecting proposal", "height", req.Height, "gas", used, "max_gas", a.maxGas)
+		return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+	}
 	a.preverify(txs) // all proofs in one batch per circuit (txcache.go)
 	for i, d := range txs {
 		rej := d.rej
@@ -309,6 +334,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.block, a.blockAt = flat, req.Height
 	a.blockH = flat.nextAppHash(a.appHash, req.Height)
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: a.blockH}, nil
+}
+
+// blockGas is the gas of a block's transactions that decoded (the others
+// fail it anyway).
+func (a *App) blockGas(txs []*decoded) int64 {
+	var used int64
+	for _, d := range txs {
+		if d.tx != nil {
+			used += gas(d.tx, d.proofs(a.exec))
+		}
+	}
+	return used
 }
 
 // decodeAll decodes a block's transactions (through the cache): each is

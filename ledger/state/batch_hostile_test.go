@@ -1,7 +1,10 @@
 package state
 
 import (
+	"context"
 	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/zkp"
@@ -144,5 +147,45 @@ func TestBatchHostileReplays(t *testing.T) {
 	}
 	if f.snapshot() != before || f.appHash() != hash {
 		t.Fatal("a refused batch changed the state or the app hash")
+	}
+}
+
+// A dishonest proposer past block.max_gas: CometBFT keeps to the limit
+// only when it reaps its own mempool, so a proposal of transactions that
+// each pass but together ask more gas than the chain allows (a batch of
+// three payments, 9 gas, and a transfer, 6, against 14) is refused by
+// ProcessProposal, before any proof is verified, and changes nothing;
+// either alone is accepted, and PrepareProposal keeps only what fits.
+func TestBatchProposalOverMaxGas(t *testing.T) {
+	f := newFixtureWith(t, nil, WithBlockMaxGas(BatchGas(3)+GasPerProof-1))
+	batch, total := f.bulk(f.a, f.b, []uint64{10, 20, 30}, -1)
+	a := *f.a
+	a.spend(total)
+	single, _ := f.transfer(&a, f.b, 5)
+	txs := [][]byte{batch.Encode(), single.Encode()}
+	process := func(txs ...[]byte) abci.ProcessProposalStatus {
+		t.Helper()
+		res, err := f.app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: f.height + 1, Txs: txs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Status
+	}
+	before, hash := f.snapshot(), f.appHash()
+	if s := process(txs...); s != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+		t.Fatalf("a proposal of %d gas against a limit of %d: %v, want REJECT", BatchGas(3)+GasPerProof, BatchGas(3)+GasPerProof-1, s)
+	}
+	if f.snapshot() != before || f.appHash() != hash {
+		t.Fatal("a refused proposal changed the state or the app hash")
+	}
+	if s := process(txs[0]); s != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+		t.Fatalf("the batch alone: %v, want ACCEPT", s)
+	}
+	prep, err := f.app.PrepareProposal(context.Background(), &abci.PrepareProposalRequest{Height: f.height + 1, Txs: txs, MaxTxBytes: 1 << 22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prep.Txs) != 1 || string(prep.Txs[0]) != string(txs[0]) {
+		t.Fatalf("PrepareProposal kept %d transactions, want the batch alone", len(prep.Txs))
 	}
 }
