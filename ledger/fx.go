@@ -28,7 +28,7 @@ const (
 // FX rejection codes (40–49 are FX's).
 const (
 	CodeQuoteExpired    uint32 = 40 // the quote's validity window has passed; ask for a live quote
-	CodeQuoteUnknown    uint32 = 41 // no quote with this id
+	CodeQuoteUnknown    uint32 = 41 // no quote with this id in state: never published, or expired and pruned
 	CodeFillReplayed    uint32 = 42 // this swap request was filled already; make a new request
 	CodeFillPastBand    uint32 = 43 // the band proof fails: the fill is larger than what is left of the quote's band
 	CodeFXRate          uint32 = 44 // the fx proof fails: leg B is not ⌊leg A × rate⌋ at the quote's rate

@@ -300,12 +300,18 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_ACCEPT}, nil
 }
 
-// FinalizeBlock applies the block's transactions in order and returns the
-// new app hash. Nothing reaches disk until Commit.
+// FinalizeBlock prunes expired FX quotes, applies the block's
+// transactions in order and returns the new app hash. Nothing reaches disk
+// until Commit.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.base()
+	if n, err := pruneQuotes(o, req.Height); err != nil { // expired quotes leave state first (fx.go)
+		return nil, err
+	} else if n > 0 {
+		a.log.Debug("pruned expired fx quotes", "height", req.Height, "quotes", n)
+	}
 	txs := a.decodeAll(req.Txs)
 	a.preverify(txs)     // all proofs in one batch per circuit (txcache.go)
 	a.exec.flows.begin() // flows are added into aggregates at the end (flows.go)

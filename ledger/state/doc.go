@@ -7,7 +7,7 @@
 //	CheckTx          decode, authenticate, batch-verify the tx's proofs, then apply against the check state
 //	PrepareProposal  drop what no longer applies, in the order received
 //	ProcessProposal  refuse a block holding any transaction that does not apply
-//	FinalizeBlock    batch-verify the block's proofs per circuit, then apply each transaction in order
+//	FinalizeBlock    prune expired FX quotes, batch-verify the block's proofs per circuit, then apply each transaction in order
 //	Commit           write the block's changes, the height and the app hash in one synced Pebble batch
 //	Query            answer from the last committed state (paths in the ledger package's answers.go)
 //
@@ -50,7 +50,8 @@
 //	g/genesis, g/chain-id     the genesis app state
 //	m/height, m/apphash       the last committed block
 //	fxq/<quote id>            an FX quote: terms, remaining band commitment, fills (fx.go)
-//	fxr/<fill id>             a filled swap request, so none is filled twice
+//	fxx/<valid until><id>     the quotes by expiry: each block prunes those quotePruneGrace blocks past their window
+//	fxr/<fill id>             a filled swap request, so none is filled twice (kept when its quote is pruned)
 //	e/current, e/<epoch>      the regulators' key epoch in force, each rotated epoch's key (rotate.go)
 //
 // This package must never be imported by a party's or the regulator's

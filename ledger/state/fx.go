@@ -1,13 +1,21 @@
 package state
 
 // FX: quotes and atomic swaps (ledger/fx.go). A quote is kept at
-// fxq/<quote id> with its remaining band, a commitment to Max − Σ fills;
-// a filled swap request's id at fxr/<fill id>, so no request is filled
-// twice. A swap applies both legs in the transaction's overlay: any check
-// that fails leaves nothing behind (executor.apply).
+// fxq/<quote id> with its remaining band, a commitment to Max − Σ fills,
+// and indexed by expiry at fxx/<valid-until><quote id>; a filled swap
+// request's id at fxr/<fill id>, so no request is filled twice. A swap
+// applies both legs in the transaction's overlay: any check that fails
+// leaves nothing behind (executor.apply).
+//
+// Expired quotes leave state: each block first prunes the quotes whose
+// window ended more than quotePruneGrace blocks before it (pruneQuotes).
+// Fill records stay: a replay of a fill is refused by its fxr record
+// (CodeFillReplayed) before its quote is looked up, pruned or not.
 
 import (
 	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
 	"sort"
 
 	"github.com/sable-settlement/sable/he"
@@ -32,6 +40,66 @@ func quoteKey(id ledger.TxID) []byte    { return append([]byte("fxq/"), id[:]...
 func fillKey(id [32]byte) []byte        { return append([]byte("fxr/"), id[:]...) }
 func quotePrefix() []byte               { return []byte("fxq/") }
 func (q *quoteState) live(h int64) bool { return h <= q.ValidUntil }
+
+// quoteExpiryKey indexes a quote by the last height it can be filled at,
+// big-endian, so the index is in expiry order, then by id.
+func quoteExpiryKey(validUntil int64, id ledger.TxID) []byte {
+	return append(binary.BigEndian.AppendUint64(quoteExpiryPrefix(), uint64(validUntil)), id[:]...)
+}
+func quoteExpiryPrefix() []byte { return []byte("fxx/") }
+
+// quoteExpiryMark is an index entry's value: the key says it all, and an
+// empty value would read back as no value.
+var quoteExpiryMark = []byte{1}
+
+// quotePruneGrace is how many blocks an expired quote stays in state
+// after its window: long enough that a swap sent just too late is refused
+// as expired (CodeQuoteExpired) and the quote still answers /fx/quote,
+// short enough that state holds only the live quotes and the last 64
+// blocks' expired ones (about 20 s at the testnet's 300 ms blocks). A quote valid until height v is pruned at the start of
+// block v + quotePruneGrace + 1. Part of the state transition: every
+// validator of a chain uses the same.
+const quotePruneGrace = 64
+
+// quotePruneLimit bounds the quotes one block prunes, so that a burst of
+// quotes expiring together cannot stall a block: the rest are pruned by
+// the next blocks, oldest first. Part of the state transition, like the
+// grace; a variable only so that tests can lower it.
+var quotePruneLimit = 1024
+
+// pruneQuotes deletes, in the block's overlay before its transactions,
+// the quotes that expired more than quotePruneGrace blocks before height
+// and their index entries: at most quotePruneLimit, in index order
+// (valid-until, then id), so every validator deletes the same ones. It
+// reads only the index entries it deletes (overlay.scanRange), whatever
+// the number of live quotes.
+//
+// Pruning changes no transaction's outcome, so PrepareProposal and
+// ProcessProposal need not run it: a swap naming a quote past its window
+// is refused whether the quote is still in state (CodeQuoteExpired) or
+// pruned (CodeQuoteUnknown), and nothing else reads a quote.
+func pruneQuotes(o *overlay, height int64) (int, error) {
+	below := height - quotePruneGrace // prune valid-until < below
+	if below <= 1 {
+		return 0, nil // no quote is valid until a height below 1 (ledger.Quote.Check)
+	}
+	pre := quoteExpiryPrefix()
+	hi := binary.BigEndian.AppendUint64(pre, uint64(below))
+	entries, err := o.scanRange(pre, hi, quotePruneLimit)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		var id ledger.TxID
+		if len(e.Key) != len(pre)+8+len(id) {
+			return 0, stateErr("quote expiry index", fmt.Errorf("key of %d bytes", len(e.Key)))
+		}
+		copy(id[:], e.Key[len(pre)+8:])
+		o.del(quoteKey(id))
+		o.del([]byte(e.Key))
+	}
+	return len(entries), nil
+}
 
 func (q *quoteState) encode() []byte {
 	w := &codec.Writer{}
@@ -107,6 +175,7 @@ func (e *executor) quote(v view, tx *ledger.Tx, sender *Party, b *ledger.Quote, 
 	q := &quoteState{Provider: sender.ID, Sell: b.Sell, Buy: b.Buy, Rate: b.Rate, Min: b.Min, Max: b.Max,
 		ValidUntil: b.ValidUntil, Height: st.Height, Band: b.MaxCommitment()}
 	v.o.set(quoteKey(st.id), q.encode())
+	v.o.set(quoteExpiryKey(q.ValidUntil, st.id), quoteExpiryMark)
 	st.Currency = b.Buy
 	return nil
 }
@@ -169,7 +238,7 @@ func (e *executor) swap(v view, tx *ledger.Tx, payer *Party, b *ledger.Swap, st 
 		return internal(err)
 	}
 	if q == nil {
-		return ledger.Reject(ledger.CodeQuoteUnknown, "no quote %s; list the live ones with 'sable fx quotes'", b.Quote)
+		return ledger.Reject(ledger.CodeQuoteUnknown, "no quote %s in state: it was never published, or it expired and was pruned; list the live ones with 'sable fx quotes'", b.Quote)
 	}
 	if !q.live(st.Height) {
 		return ledger.Reject(ledger.CodeQuoteExpired, "quote %s expired at height %d (this block is %d); ask for a live quote", b.Quote, q.ValidUntil, st.Height)
@@ -369,7 +438,7 @@ func queryQuotes(v view, h int64) (any, uint32, string) {
 	return out, 0, ""
 }
 
-// queryQuote answers one quote by id, live or not.
+// queryQuote answers one quote by id, live or expired until it is pruned.
 func queryQuote(v view, h int64, data string) (any, uint32, string) {
 	id, err := ledger.ParseTxID(data)
 	if err != nil {
@@ -380,7 +449,7 @@ func queryQuote(v view, h int64, data string) (any, uint32, string) {
 		return nil, ledger.QueryCodeBadQuery, err.Error()
 	}
 	if q == nil {
-		return nil, ledger.QueryCodeNotFound, "no quote " + data
+		return nil, ledger.QueryCodeNotFound, "no quote " + data + " in state: never published, or expired and pruned"
 	}
 	return q.info(id, h), 0, ""
 }

@@ -409,7 +409,7 @@ func TestSwapRejections(t *testing.T) {
 	qid := x.publish(qtx)
 	small := x.quote(x.hk, usd, sgd, 134_020_000, 1_000, 600) // SGD 10.00 of band
 	smallID := x.publish(small)
-	short := x.quote(x.hk, usd, sgd, 134_020_000, 1_000_000, 0) // live for this block only
+	short := x.quote(x.hk, usd, sgd, 134_020_000, 1_000_000, 0) // live for this block only, in state quotePruneGrace more: the cases run within them
 	shortID := x.publish(short)
 	x.block() // now past short's window
 

@@ -161,6 +161,16 @@ func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
 	return out, nil
 }
 
+// scanRange returns at most limit committed key/values in [lo, hi), in
+// key order.
+func (s *Store) scanRange(lo, hi []byte, limit int) ([]pebblekv.Pair, error) {
+	entries, err := pebblekv.Range(s.db, lo, hi, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: scan state: %w", err)
+	}
+	return entries, nil
+}
+
 // commit writes the overlay's changes, the height and the app hash in one
 // batch, synced: a block the app acknowledged is on disk.
 func (s *Store) commit(o *overlay, height int64, appHash []byte) error {
@@ -253,6 +263,60 @@ func (o *overlay) scan(prefix []byte) ([]pebblekv.Pair, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
+}
+
+// scanRange returns the first limit keys and values in [lo, hi) as seen
+// through every layer, in key order, reading at most limit keys more than
+// the layers delete in the range from the store: its cost is bounded by
+// limit, not by what the range holds.
+func (o *overlay) scanRange(lo, hi []byte, limit int) ([]pebblekv.Pair, error) {
+	writes := map[string][]byte{}
+	for _, l := range o.layers() {
+		for k, v := range l.writes {
+			if k >= string(lo) && k < string(hi) {
+				writes[k] = v
+			}
+		}
+	}
+	deleted := 0
+	for _, v := range writes {
+		if v == nil {
+			deleted++
+		}
+	}
+	// Each stored key among the view's first limit is preceded in the
+	// store only by keys deleted above it or in the view before it.
+	stored, err := o.store.scanRange(lo, hi, limit+deleted)
+	if err != nil {
+		return nil, err
+	}
+	merged := make(map[string][]byte, len(stored)+len(writes))
+	for _, e := range stored {
+		merged[e.Key] = e.Value
+	}
+	for k, v := range writes {
+		if v == nil {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	out := make([]pebblekv.Pair, 0, len(merged))
+	for k, v := range merged {
+		out = append(out, pebblekv.Pair{Key: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out[:min(limit, len(out))], nil
+}
+
+// layers are o and its parents, bottom (nearest the store) first.
+func (o *overlay) layers() []*overlay {
+	var ls []*overlay
+	for l := o; l != nil; l = l.parent {
+		ls = append(ls, l)
+	}
+	slices.Reverse(ls)
+	return ls
 }
 
 func (o *overlay) sortedKeys() []string {

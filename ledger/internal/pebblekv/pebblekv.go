@@ -1,6 +1,6 @@
 // Package pebblekv is the one way the ledger's packages read their Pebble
-// databases: a copying point read and a copying prefix scan in key order.
-// Each database's key schema lives with the package that owns it; this
+// databases: a copying point read, and a copying prefix scan and bounded
+// range read in key order. Each database's key schema lives with the package that owns it; this
 // package knows none of them.
 package pebblekv
 
@@ -39,6 +39,21 @@ func Scan(db *pebble.DB, prefix []byte) ([]Pair, error) {
 	defer it.Close()
 	var out []Pair
 	for it.First(); it.Valid(); it.Next() {
+		out = append(out, Pair{Key: string(it.Key()), Value: append([]byte(nil), it.Value()...)})
+	}
+	return out, it.Error()
+}
+
+// Range returns copies of at most limit key/values in [lo, hi), in key
+// order: a bounded read, whatever the range holds.
+func Range(db *pebble.DB, lo, hi []byte, limit int) ([]Pair, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Pair
+	for it.First(); it.Valid() && len(out) < limit; it.Next() {
 		out = append(out, Pair{Key: string(it.Key()), Value: append([]byte(nil), it.Value()...)})
 	}
 	return out, it.Error()
