@@ -147,4 +147,37 @@ func TestFXCommands(t *testing.T) {
 	if json.Unmarshal([]byte(r.stdout), &qs) != nil || len(qs) != 1 || qs[0].Fills != 2 {
 		t.Fatalf("quote after one fill %+v", qs)
 	}
+
+	// The provider's wallet, lost, is rebuilt as well: leg A from its
+	// incoming payments, leg B and the quote's band from the swaps' provider
+	// memos. Its next fill of the quote and its next transfer commit.
+	before = balances(t, hk.Home)
+	if err := os.RemoveAll(party.WalletDir(hk.Home)); err != nil {
+		t.Fatal(err)
+	}
+	if r := sable(t, "wallet", "recover", "--home", hk.Home); r.code != 0 || !strings.Contains(r.stdout, "2 swaps filled as FX provider, 1 live quote bands") {
+		t.Fatalf("wallet recover of a provider: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if after := balances(t, hk.Home); !reflect.DeepEqual(after, before) {
+		t.Fatalf("provider's balances after recover %v, before %v", after, before)
+	}
+	req4, filled4 := filepath.Join(dir, "req4.json"), filepath.Join(dir, "filled4.json")
+	if r := sable(t, "fx", "request", "--home", sg.Home, "--quote", id, "--amount", "30", "--to", us.ID, "--out", req4); r.code != 0 {
+		t.Fatalf("fx request: %q", r.stderr)
+	}
+	if r := sable(t, "fx", "fill", "--home", hk.Home, "--in", req4, "--out", filled4); r.code != 0 {
+		t.Fatalf("fx fill by the recovered provider: %q", r.stderr)
+	}
+	if r := sable(t, "fx", "submit", "--home", sg.Home, "--in", filled4, "--wait"); r.code != 0 {
+		t.Fatalf("fx submit of the recovered provider's fill: exit %d %q", r.code, r.stderr)
+	}
+	if r := sable(t, "wallet", "sync", "--home", hk.Home); r.code != 0 {
+		t.Fatalf("wallet sync: %q", r.stderr)
+	}
+	if r := sable(t, "transfer", "--home", hk.Home, "--to", us.ID, "--currency", "SGD", "--amount", "1", "--wait"); r.code != 0 {
+		t.Fatalf("transfer by the recovered provider: exit %d %q", r.code, r.stderr)
+	}
+	if got := balances(t, hk.Home)["SGD"]; got != "9998591.80" { // 40.20 delivered (USD 30 at 1.3402), 1 paid
+		t.Fatalf("provider SGD %s after the fill and the transfer, want 9998591.80", got)
+	}
 }

@@ -26,7 +26,9 @@ func newWalletRecoverCmd() *cobra.Command {
 Every opening comes from memos sealed to the party's memo key: the genesis
 balances', the incoming payments', and the self-memos of its own transfers,
 bulk payments and burns; its own transactions are read from the node's tx
-index (tx_search). The rebuilt balances must match the ledger's commitments
+index (tx_search). An FX provider's fills (leg B, out of its balance and
+its quote's band) come from the provider memos of the swaps that paid it
+leg A, read from their blocks. The rebuilt balances must match the ledger's commitments
 exactly, or nothing is written. recover never writes over a wallet: move a
 damaged one aside first. It waits for the party's transactions in the
 node's mempool to commit (--mempool-wait).`,
@@ -77,8 +79,12 @@ func printRecovered(cmd *cobra.Command, rep party.RecoverReport, took time.Durat
 	for _, c := range rep.Accounts {
 		curs = append(curs, c.String())
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "recovered %s: %d own transactions, %d payments received (%d pending), accounts %s, in %s\n",
-		rep.Dir, rep.Txs, rep.Received, rep.Pending, strings.Join(curs, " "), took.Round(time.Millisecond))
+	fx := ""
+	if rep.Fills > 0 || rep.Quotes > 0 {
+		fx = fmt.Sprintf(", %d swaps filled as FX provider, %d live quote bands", rep.Fills, rep.Quotes)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "recovered %s: %d own transactions, %d payments received (%d pending), accounts %s%s, in %s\n",
+		rep.Dir, rep.Txs, rep.Received, rep.Pending, strings.Join(curs, " "), fx, took.Round(time.Millisecond))
 }
 
 // recoverError gives a failed recovery its hint.

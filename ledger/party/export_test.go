@@ -9,3 +9,6 @@ func SealSelfMemosWith(seal func(to [32]byte, o ledger.Opening, aad []byte) ([]b
 	sealSelf = seal
 	return func() { sealSelf = saved }
 }
+
+// Band returns the wallet's opening of a quote's band.
+func (w *Wallet) Band(id ledger.TxID) (ledger.Opening, error) { return w.band(id) }

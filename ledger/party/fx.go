@@ -332,7 +332,7 @@ func (s *Sender) openRequest(ctx context.Context, tx *ledger.Tx, q ledger.QuoteI
 	if a, err = ledger.OpenMemo(me.MemoKey, body.MemoA, ledger.MemoAAD(me.Config.ChainID, tx.Sender, me.Config.ID, sell, tx.Nonce)); err != nil || !a.Commitment().Equal(body.AmountA) {
 		return a, b, fmt.Errorf("ledger: leg A's memo does not open to its amount")
 	}
-	if b, err = ledger.OpenMemo(me.MemoKey, body.ProviderMemoB, ledger.SwapProviderAAD(me.Config.ChainID, tx.Sender, me.Config.ID, buy, tx.Nonce)); err != nil || !b.Commitment().Equal(body.AmountB) {
+	if b, err = OpenProviderMemo(me, tx); err != nil || body.Buy != buy {
 		return a, b, fmt.Errorf("ledger: leg B's provider memo does not open to its amount")
 	}
 	want, err := (SwapRequest{Quote: q, Amount: a.Value}).Delivered()
@@ -553,9 +553,10 @@ func (w *Wallet) SettleFills(ctx context.Context, c *client.Client) error {
 	}
 	for _, f := range fs {
 		// The quote and the payer's nonce are read before the status: a
-		// swap that commits in between shows as committed.
+		// swap that commits in between shows as committed. A quote the
+		// ledger no longer has expired and was pruned: not live.
 		q, err := c.Quote(ctx, f.Quote)
-		if err != nil {
+		if err != nil && !errors.Is(err, client.ErrNotFound) {
 			return err
 		}
 		payer, err := c.Party(ctx, f.Payer)

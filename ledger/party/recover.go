@@ -10,7 +10,10 @@ package party
 //   - every own committed transaction, in order, from CometBFT's kv tx index
 //     (tx_search on sable.sender): a transfer's, bulk payment's or burn's
 //     self-memo gives the amount it took from the available balance; an
-//     apply-pending moves the payments it names from pending to available.
+//     apply-pending moves the payments it names from pending to available;
+//   - for an FX provider, every swap that filled one of its quotes, found
+//     through leg A's incoming payment: its provider memo gives leg B, which
+//     left the available balance and the quote's band (recover_fx.go).
 //
 // Invariants:
 //
@@ -20,7 +23,8 @@ package party
 //     renamed into place, so a crash leaves either no wallet or a whole one;
 //   - it writes nothing unless every rebuilt opening matches the ledger:
 //     each account's available commitment, and its pending commitment as
-//     the sum of the amount commitments of the payments not yet applied;
+//     the sum of the amount commitments of the payments not yet applied,
+//     and the band commitment of each of its live quotes;
 //     every self-memo must open and match its amount commitment, every
 //     payment an apply-pending names must open: anything else fails, naming
 //     the transaction, never leaving a wrong balance;
@@ -96,6 +100,8 @@ type RecoverReport struct {
 	// opening was not rebuilt (a funded genesis supply without a supply
 	// memo): minting them needs the wallet's backup.
 	SupplyNotRebuilt []ledger.Currency
+	Fills            int // swaps that filled the party's quotes (it is their FX provider)
+	Quotes           int // its live quotes, whose bands were rebuilt
 }
 
 // Recover rebuilds the wallet of the party id from the node c (see the
@@ -176,11 +182,12 @@ func waitMempool(ctx context.Context, id *Identity, c *client.Client, wait time.
 }
 
 // ledgerView is what the ledger says of the party's accounts and nonce,
-// and of the supply of each currency it issues.
+// of the supply of each currency it issues, and of its live quotes' bands.
 type ledgerView struct {
 	nonce    uint64
 	accounts map[ledger.Currency]ledger.AccountInfo
 	supply   map[ledger.Currency]string
+	quotes   map[ledger.TxID]string
 }
 
 func readLedger(ctx context.Context, id *Identity, c *client.Client, issued map[ledger.Currency]zkp.Commitment) (ledgerView, error) {
@@ -190,6 +197,9 @@ func readLedger(ctx context.Context, id *Identity, c *client.Client, issued map[
 		return v, err
 	}
 	v.nonce = p.Nonce
+	if v.quotes, err = readLiveQuotes(ctx, id, c); err != nil {
+		return v, err
+	}
 	for cur := range issued {
 		s, err := c.Supply(ctx, cur)
 		if err != nil {
@@ -219,7 +229,7 @@ func (v ledgerView) equal(o ledgerView) bool {
 			return false
 		}
 	}
-	return reflect.DeepEqual(v.supply, o.supply)
+	return reflect.DeepEqual(v.supply, o.supply) && reflect.DeepEqual(v.quotes, o.quotes)
 }
 
 // rebuildStable rebuilds the wallet between two identical readings of the
@@ -278,22 +288,30 @@ type rebuild struct {
 	supplied   map[ledger.Currency]ledger.Opening // rebuilt supply openings
 	unsupplied []ledger.Currency                  // issued currencies whose supply is not rebuilt
 	accounts   []ledger.Currency                  // the ledger's, as check found them
+	quotes     map[ledger.TxID]*quoteBand         // its own committed quotes (recover_fx.go)
+	bands      map[ledger.TxID]ledger.Opening     // the live ones' bands, as check found them
+	fills      int                                // swaps that filled its quotes
 	txs        int
 	scanned    int64 // the highest height of an incoming payment
 }
 
 func newRebuild(id *Identity) *rebuild {
 	return &rebuild{id: id, base: map[ledger.Currency]ledger.Opening{}, payments: map[ledger.TxID]*payment{},
-		applied: map[ledger.TxID]bool{}, supply: map[ledger.Currency]SupplyMoves{}, supplied: map[ledger.Currency]ledger.Opening{}}
+		applied: map[ledger.TxID]bool{}, supply: map[ledger.Currency]SupplyMoves{}, supplied: map[ledger.Currency]ledger.Opening{},
+		quotes: map[ledger.TxID]*quoteBand{}}
 }
 
-// read gathers the incoming payments and then folds the own transactions
-// (an apply-pending names payments already in).
+// read gathers the incoming payments, then folds the own transactions (an
+// apply-pending names payments already in), then the fills of its quotes
+// (a fill names a quote already in).
 func (r *rebuild) read(ctx context.Context, c *client.Client) error {
 	if err := r.readIncoming(ctx, c); err != nil {
 		return err
 	}
-	return r.readOwn(ctx, c)
+	if err := r.readOwn(ctx, c); err != nil {
+		return err
+	}
+	return r.readFills(ctx, c)
 }
 
 // genesisView is what recovery takes from the genesis: the openings of the
@@ -490,8 +508,10 @@ func (r *rebuild) fold(tx *ledger.Tx) error {
 		return r.moveSupply(b.Currency, o, ledger.ZeroOpening(), false)
 	case *ledger.ApplyPending:
 		return r.apply(b)
-	case *ledger.Swap: // the payer's leg A; leg B is the provider's, and a quote moves nothing
+	case *ledger.Swap: // the payer's leg A; leg B is the provider's (readFills)
 		return r.debit(b.Sell, tx.Nonce, 0, b.SelfMemoA, b.AmountA)
+	case *ledger.Quote: // moves nothing; its fills move its band (readFills)
+		r.addQuote(tx, b)
 	}
 	return nil // registrations and epoch closes move no opening
 }
@@ -590,7 +610,8 @@ func (r *rebuild) apply(b *ledger.ApplyPending) error {
 
 // check compares the rebuilt openings with the ledger: every account's
 // available balance, and its pending balance as the sum of the payments
-// not yet applied; and the number of own transactions with the nonce.
+// not yet applied; the number of own transactions with the nonce; and the
+// band of every live quote.
 func (r *rebuild) check(v ledgerView) error {
 	me := r.id.Config.ID
 	if uint64(r.txs) != v.nonce {
@@ -611,7 +632,7 @@ func (r *rebuild) check(v ledgerView) error {
 			r.accounts = append(r.accounts, k.Code)
 		}
 	}
-	return nil
+	return r.checkBands(v.quotes)
 }
 
 // checkAccount compares one account's rebuilt available opening and
@@ -673,7 +694,7 @@ func (r *rebuild) pendingSum(c ledger.Currency) zkp.Commitment {
 }
 
 func (r *rebuild) report() RecoverReport {
-	rep := RecoverReport{Txs: r.txs, Nonce: uint64(r.txs), Supply: r.supply, SupplyNotRebuilt: r.unsupplied}
+	rep := RecoverReport{Txs: r.txs, Nonce: uint64(r.txs), Supply: r.supply, SupplyNotRebuilt: r.unsupplied, Fills: r.fills, Quotes: len(r.bands)}
 	rep.Accounts = r.accounts
 	for _, p := range r.sortedPayments() {
 		switch {
@@ -744,8 +765,8 @@ func (r *rebuild) writeAt(dir string) error {
 }
 
 // records puts every rebuilt record into b: the available openings, the
-// payments still pending, every payment marked scanned, and where the next
-// scan starts.
+// payments still pending, every payment marked scanned, the live quotes'
+// bands, and where the next scan starts.
 func (r *rebuild) records(b *pebble.Batch) error {
 	for c, o := range r.base {
 		wr := &codec.Writer{}
@@ -768,6 +789,13 @@ func (r *rebuild) records(b *pebble.Batch) error {
 	}
 	for c, o := range r.supplied {
 		if err := putSupply(b, c, o); err != nil {
+			return err
+		}
+	}
+	for id, o := range r.bands {
+		wr := &codec.Writer{}
+		encodeOpening(wr, o)
+		if err := b.Set(bandKey(id), wr.B, nil); err != nil {
 			return err
 		}
 	}

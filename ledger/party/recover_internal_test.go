@@ -314,3 +314,96 @@ func zeroSupply(c ledger.Currency) genesisView {
 	return genesisView{supply: map[ledger.Currency]zkp.Commitment{c: zkp.ZeroCommitment()},
 		supplyOpenings: map[ledger.Currency]ledger.Opening{c: ledger.ZeroOpening()}}
 }
+
+// fillTx is a swap by payer bank-my at nonce 4 filling r's quote q in USD
+// for amt, carrying memo as its provider memo of leg B.
+func fillTx(r *rebuild, q ledger.TxID, amt ledger.Opening, memo []byte) *ledger.Tx {
+	return &ledger.Tx{Kind: ledger.KindSwap, Sender: "bank-my", Nonce: 4, Body: &ledger.Swap{Quote: q, Provider: r.id.Config.ID,
+		Sell: ledger.Currency{'S', 'G', 'D'}, Buy: usd, To: "bank-my", AmountB: amt.Commitment(), ProviderMemoB: memo}}
+}
+
+// TestRecoverFoldsFills: a fill's provider memo takes leg B from the
+// provider's balance and from its quote's band, blinding and all.
+func TestRecoverFoldsFills(t *testing.T) {
+	r, _ := recovering(t, 1000)
+	me := r.id.Config
+	q := ledger.TxID{1}
+	r.quotes[q] = &quoteBand{cur: usd, band: ledger.Opening{Value: 500, Blinding: new(big.Int)}}
+	amt := ledger.Opening{Value: 300, Blinding: big.NewInt(5)}
+	if err := r.foldFill(fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.SwapProviderAAD(me.ChainID, "bank-my", me.ID, usd, 4)))); err != nil {
+		t.Fatal(err)
+	}
+	wantBase := ledger.Opening{Value: 700, Blinding: big.NewInt(777 - 5)}
+	wantBand := ledger.Opening{Value: 500, Blinding: new(big.Int)}.Commitment().Sub(amt.Commitment())
+	if got := r.base[usd]; got.Value != 700 || !got.Commitment().Equal(wantBase.Commitment()) {
+		t.Fatalf("rebuilt balance %d, want 700 with its blinding", got.Value)
+	}
+	if got := r.quotes[q].band; got.Value != 200 || !got.Commitment().Equal(wantBand) || r.fills != 1 {
+		t.Fatalf("rebuilt band %d (%d fills), want 200 opening Max·G − C_B", got.Value, r.fills)
+	}
+	live := map[ledger.TxID]string{q: wantBand.String()}
+	if err := r.checkBands(live); err != nil || r.bands[q].Value != 200 {
+		t.Fatalf("check bands: %v", err)
+	}
+	live[q] = amt.Commitment().String()
+	if err := r.checkBands(live); !errors.Is(err, ErrRecover) || !strings.Contains(err.Error(), "does not match the ledger's band") {
+		t.Fatalf("a band that is not the ledger's: %v", err)
+	}
+	if err := r.checkBands(map[ledger.TxID]string{{2}: wantBand.String()}); !errors.Is(err, ErrRecover) || !strings.Contains(err.Error(), "hold no such quote") {
+		t.Fatalf("a live quote the transactions do not hold: %v", err)
+	}
+}
+
+// TestRecoverRefusesForeignProviderMemos plays the attacker against a
+// provider's recovery: no provider memo that is not the provider's own
+// record of this very fill is folded, and no swap that is not a fill of
+// its own quote; each fails naming why and moves neither the balance nor
+// the band.
+func TestRecoverRefusesForeignProviderMemos(t *testing.T) {
+	r, other := recovering(t, 1000)
+	me := r.id.Config
+	q := ledger.TxID{1}
+	amt := ledger.Opening{Value: 300, Blinding: big.NewInt(5)}
+	right := ledger.SwapProviderAAD(me.ChainID, "bank-my", me.ID, usd, 4)
+	good := seal(t, r.id.MemoPub, amt, right)
+	tampered := append([]byte(nil), good...)
+	tampered[40] ^= 1
+	cases := []struct {
+		name, want string
+		tx         *ledger.Tx
+	}{
+		{"absent", "carries no provider memo", fillTx(r, q, amt, nil)},
+		{"tampered", "does not open", fillTx(r, q, amt, tampered)},
+		{"sealed to another party", "does not open", fillTx(r, q, amt, seal(t, other.MemoPub, amt, right))},
+		{"leg B's receiver memo in its place", "does not open", fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.MemoAAD(me.ChainID, "bank-my", me.ID, usd, 4)))},
+		{"a self-memo in its place", "does not open", fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.SelfMemoAAD(me.ChainID, me.ID, usd, 4, 0)))},
+		{"replayed from another nonce", "does not open", fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.SwapProviderAAD(me.ChainID, "bank-my", me.ID, usd, 3)))},
+		{"another payer's", "does not open", fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.SwapProviderAAD(me.ChainID, "bank-x", me.ID, usd, 4)))},
+		{"another provider's", "does not open", fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.SwapProviderAAD(me.ChainID, "bank-my", "bank-x", usd, 4)))},
+		{"another chain's", "does not open", fillTx(r, q, amt, seal(t, r.id.MemoPub, amt, ledger.SwapProviderAAD("other-chain", "bank-my", me.ID, usd, 4)))},
+		{"another amount", "does not match", fillTx(r, q, amt, seal(t, r.id.MemoPub, ledger.Opening{Value: 3, Blinding: big.NewInt(5)}, right))},
+		{"not its own quote", "none of bank-sg's committed quotes", fillTx(r, ledger.TxID{2}, amt, good)},
+		{"past the band", "past its quote's rebuilt band", fillTx(r, ledger.TxID{3}, amt, good)},
+	}
+	notOurs := fillTx(r, q, amt, good)
+	notOurs.Body.(*ledger.Swap).Provider = "bank-x"
+	cases = append(cases, struct {
+		name, want string
+		tx         *ledger.Tx
+	}{"another provider's swap", "not a swap bank-sg provided", notOurs})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r.base[usd] = ledger.Opening{Value: 1000, Blinding: big.NewInt(777)}
+			r.quotes[q] = &quoteBand{cur: usd, band: ledger.Opening{Value: 500, Blinding: new(big.Int)}}
+			r.quotes[ledger.TxID{3}] = &quoteBand{cur: usd, band: ledger.Opening{Value: 100, Blinding: new(big.Int)}}
+			r.fills = 0
+			err := r.foldFill(tc.tx)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("fold: %v, want an error saying %q", err, tc.want)
+			}
+			if r.base[usd].Value != 1000 || r.quotes[q].band.Value != 500 || r.quotes[ledger.TxID{3}].band.Value != 100 || r.fills != 0 {
+				t.Fatalf("a refused fill moved the balance to %d or a band", r.base[usd].Value)
+			}
+		})
+	}
+}

@@ -147,3 +147,102 @@ func TestRecoverIssuerSupply(t *testing.T) {
 	}
 	must(again.Sender.Mint(ctx, bank.ID.Config.ID, sgd, 100))
 }
+
+// TestRecoverFXProvider: a provider quotes USD/SGD, two payers fill the
+// quote (the provider applies the first fill's leg A, the second's stays
+// pending), and the provider's wallet is lost. Recover rebuilds its
+// balances in both currencies as they were, and its quote's band as the
+// ledger's band commitment opens; a third fill of the same quote and a
+// transfer by the recovered provider then commit.
+func TestRecoverFXProvider(t *testing.T) {
+	ctx := context.Background()
+	n := oneNode(t, 100*time.Millisecond)
+	rpc := n.Layout.Validators[0].RPC
+	usd, _ := ledger.ParseCurrency("USD")
+	payerA, provider, payerB := openBank(t, n, 0, rpc), openBank(t, n, 1, rpc), openBank(t, n, 2, rpc)
+	rate, err := ledger.ParseRate(usd, sgd, "1.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qid, err := provider.Sender.Quote(ctx, party.QuoteRequest{Sell: usd, Buy: sgd, Rate: rate, Min: 1, Max: 50000, ValidBlocks: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed(t, provider.Client, qid)
+	swap := func(payer, prov *session, amount uint64) {
+		t.Helper()
+		q, err := prov.Client.Quote(ctx, qid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := party.Swap(ctx, payer.Sender, prov.Sender, party.SwapRequest{Quote: q, Amount: amount})
+		if err != nil {
+			t.Fatalf("swap of USD %d: %v", amount, err)
+		}
+		committed(t, payer.Client, res.TxID)
+		if _, err := prov.Wallet.Sync(ctx, prov.Client); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swap(payerA, provider, 10000) // USD 100.00 for SGD 150.00
+	applied, _, err := provider.Sender.ApplyPending(ctx, usd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed(t, provider.Client, applied)
+	swap(payerB, provider, 5000) // USD 50.00 for SGD 75.00, left pending
+	if _, err := provider.Wallet.Sync(ctx, provider.Client); err != nil {
+		t.Fatal(err)
+	}
+
+	// balances are the commitments and values of the provider's available
+	// SGD and USD and its pending USD.
+	balances := func(w *party.Wallet) (commitments [3]string, values [3]uint64) {
+		t.Helper()
+		s, err1 := w.Base(sgd)
+		u, err2 := w.Base(usd)
+		p, err3 := w.PendingSum(usd)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatal(err)
+		}
+		return [3]string{s.Commitment().String(), u.Commitment().String(), p.Commitment().String()}, [3]uint64{s.Value, u.Value, p.Value}
+	}
+	before, beforeValues := balances(provider.Wallet)
+	if beforeValues != [3]uint64{100000 - 15000 - 7500, 100000 + 10000, 5000} {
+		t.Fatalf("provider holds SGD %d, USD %d (%d pending) before the loss", beforeValues[0], beforeValues[1], beforeValues[2])
+	}
+
+	id := loseWallet(t, provider)
+	rep, err := party.Recover(ctx, id, payerA.Client, party.RecoverOptions{})
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if rep.Fills != 2 || rep.Quotes != 1 || rep.Pending != 1 {
+		t.Fatalf("report %+v: want 2 fills, 1 live quote, 1 payment pending", rep)
+	}
+	again := openBank(t, n, 1, rpc)
+	if after, values := balances(again.Wallet); after != before || values != beforeValues {
+		t.Fatalf("recovered SGD %d, USD %d (%d pending), before SGD %d, USD %d (%d pending), or the blindings differ",
+			values[0], values[1], values[2], beforeValues[0], beforeValues[1], beforeValues[2])
+	}
+	band, err := again.Wallet.Band(qid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := again.Client.Quote(ctx, qid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if band.Value != 50000-15000-7500 || band.Commitment().String() != q.Band {
+		t.Fatalf("recovered band %d, want 27500 opening the ledger's band commitment", band.Value)
+	}
+
+	swap(payerA, again, 2000) // USD 20.00 for SGD 30.00, proved against the recovered band
+	committed(t, again.Client, pay(t, again, n.Layout.Banks[0].ID, 1000))
+	if _, err := again.Wallet.Sync(ctx, again.Client); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := again.Wallet.Base(sgd); s.Value != 100000-15000-7500-3000-1000 {
+		t.Fatalf("recovered provider holds SGD %d after the third fill and a transfer", s.Value)
+	}
+}
