@@ -553,11 +553,13 @@ func (w *Wallet) SettleFills(ctx context.Context, c *client.Client) error {
 	}
 	for _, f := range fs {
 		// The quote and the payer's nonce are read before the status: a
-		// swap that commits in between shows as committed. A quote the
-		// ledger no longer has expired and was pruned: not live.
-		q, err := c.Quote(ctx, f.Quote)
-		if err != nil && !errors.Is(err, client.ErrNotFound) {
+		// swap that commits in between shows as committed.
+		q, known, err := quoteForFill(ctx, c, f.Quote)
+		if err != nil {
 			return err
+		}
+		if !known {
+			continue // a node behind the quote: settle the fill on a later sync
 		}
 		payer, err := c.Party(ctx, f.Payer)
 		if err != nil {
@@ -578,6 +580,24 @@ func (w *Wallet) SettleFills(ctx context.Context, c *client.Client) error {
 		}
 	}
 	return nil
+}
+
+// quoteForFill reads a fill's quote. A quote the node no longer holds
+// expired and was pruned (the zero QuoteInfo: not live) if the node holds
+// the quote's own transaction; if not, the node is behind the quote
+// (known false), and the fill, which may still commit, is kept.
+func quoteForFill(ctx context.Context, c *client.Client, id ledger.TxID) (q ledger.QuoteInfo, known bool, err error) {
+	q, err = c.Quote(ctx, id)
+	if !errors.Is(err, client.ErrNotFound) {
+		return q, err == nil, err
+	}
+	if _, err := c.Status(ctx, id); err != nil {
+		if errors.Is(err, client.ErrNotFound) {
+			return q, false, nil
+		}
+		return q, false, err
+	}
+	return ledger.QuoteInfo{}, true, nil
 }
 
 // foldFill takes a committed fill out of the base balance and the band, in
