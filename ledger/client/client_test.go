@@ -11,10 +11,10 @@ import (
 	"testing"
 )
 
-// dropServer is a node's RPC that drops the connection under the first
+// dropServer dials a node's RPC that drops the connection under the first
 // drops requests (as CometBFT's server does to a kept-alive connection it
-// times out) and accepts broadcasts after that.
-func dropServer(t *testing.T, drops int32) (*httptest.Server, *atomic.Int32) {
+// times out) and answers broadcasts and queries after that.
+func dropServer(t *testing.T, drops int32) (*Client, *atomic.Int32) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) <= drops {
@@ -42,17 +42,17 @@ func dropServer(t *testing.T, drops int32) (*httptest.Server, *atomic.Int32) {
 		json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": result})
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &calls
+	c, err := Dial(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &calls
 }
 
 // A connection dropped under a broadcast is retried once with the same
 // bytes, which is safe: they are one transaction, committed at most once.
 func TestBroadcastRetriesDroppedConnection(t *testing.T) {
-	srv, calls := dropServer(t, 1)
-	c, err := Dial(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, calls := dropServer(t, 1)
 	if err := c.BroadcastRaw(context.Background(), make([]byte, 1<<20)); err != nil {
 		t.Fatalf("broadcast after one dropped connection: %v", err)
 	}
@@ -64,12 +64,8 @@ func TestBroadcastRetriesDroppedConnection(t *testing.T) {
 // Dropped twice, the broadcast fails as unreachable, and not as "never
 // sent": the first attempt may have reached the mempool.
 func TestBroadcastDroppedTwiceIsUnreachable(t *testing.T) {
-	srv, calls := dropServer(t, 2)
-	c, err := Dial(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.BroadcastRaw(context.Background(), make([]byte, 1<<20))
+	c, calls := dropServer(t, 2)
+	err := c.BroadcastRaw(context.Background(), make([]byte, 1<<20))
 	if !errors.Is(err, ErrUnreachable) || NotSent(err) {
 		t.Fatalf("got %v, want unreachable and possibly sent", err)
 	}
@@ -80,11 +76,7 @@ func TestBroadcastDroppedTwiceIsUnreachable(t *testing.T) {
 
 // A query whose connection drops is asked once more.
 func TestQueryRetriesDroppedConnection(t *testing.T) {
-	srv, calls := dropServer(t, 1)
-	c, err := Dial(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, calls := dropServer(t, 1)
 	var got struct{ Answer int }
 	if err := c.query(context.Background(), "/anything", "", &got); err != nil || got.Answer != 42 {
 		t.Fatalf("query after one dropped connection: %+v, %v", got, err)

@@ -242,12 +242,8 @@ func (o *overlay) scan(prefix []byte) ([]pebblekv.Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	var layers []*overlay
-	for l := o; l != nil; l = l.parent {
-		layers = append(layers, l)
-	}
-	for i := len(layers) - 1; i >= 0; i-- {
-		for k, v := range layers[i].writes {
+	for _, l := range o.layers() {
+		for k, v := range l.writes {
 			if bytes.HasPrefix([]byte(k), prefix) {
 				if v == nil {
 					delete(merged, k)
@@ -257,12 +253,17 @@ func (o *overlay) scan(prefix []byte) ([]pebblekv.Pair, error) {
 			}
 		}
 	}
-	out := make([]pebblekv.Pair, 0, len(merged))
-	for k, v := range merged {
+	return sortedPairs(merged), nil
+}
+
+// sortedPairs lists a key/value map in key order.
+func sortedPairs(m map[string][]byte) []pebblekv.Pair {
+	out := make([]pebblekv.Pair, 0, len(m))
+	for k, v := range m {
 		out = append(out, pebblekv.Pair{Key: k, Value: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
+	return out
 }
 
 // scanRange returns the first limit keys and values in [lo, hi) as seen
@@ -301,11 +302,7 @@ func (o *overlay) scanRange(lo, hi []byte, limit int) ([]pebblekv.Pair, error) {
 			merged[k] = v
 		}
 	}
-	out := make([]pebblekv.Pair, 0, len(merged))
-	for k, v := range merged {
-		out = append(out, pebblekv.Pair{Key: k, Value: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	out := sortedPairs(merged)
 	return out[:min(limit, len(out))], nil
 }
 
