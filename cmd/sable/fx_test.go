@@ -42,6 +42,22 @@ func fxNetwork(t *testing.T) (*testnet.Layout, *client.Client) {
 	return l, c
 }
 
+// fxExchange swaps amount of quote id through the three files in dir:
+// payer requests (leg B to to), provider fills, payer submits and waits.
+func fxExchange(t *testing.T, dir string, payer, provider, to testnet.Party, id, amount string) {
+	t.Helper()
+	req, filled := dir+"-request.json", dir+"-filled.json"
+	for _, args := range [][]string{
+		{"fx", "request", "--home", payer.Home, "--quote", id, "--amount", amount, "--to", to.ID, "--out", req},
+		{"fx", "fill", "--home", provider.Home, "--in", req, "--out", filled},
+		{"fx", "submit", "--home", payer.Home, "--in", filled, "--wait"},
+	} {
+		if r := sable(t, args...); r.code != 0 {
+			t.Fatalf("%s %s: exit %d %q", args[0], args[1], r.code, r.stderr)
+		}
+	}
+}
+
 // TestFXCommands: a provider quotes USD/SGD at 1.3402 with a max of SGD
 // 5,000,000 (its liquidity proved), the quote is listed, and a payer swaps
 // USD 1,000.00 for SGD 1,340.20 paid to a third bank through the three
@@ -104,16 +120,7 @@ func TestFXCommands(t *testing.T) {
 	if r := sable(t, "transfer", "--home", sg.Home, "--to", us.ID, "--currency", "USD", "--amount", "1", "--wait"); r.code != 0 {
 		t.Fatalf("transfer: %q", r.stderr)
 	}
-	req3, filled3 := filepath.Join(dir, "req3.json"), filepath.Join(dir, "filled3.json")
-	if r := sable(t, "fx", "request", "--home", sg.Home, "--quote", id, "--amount", "20", "--to", us.ID, "--out", req3); r.code != 0 {
-		t.Fatalf("fx request: %q", r.stderr)
-	}
-	if r := sable(t, "fx", "fill", "--home", hk.Home, "--in", req3, "--out", filled3); r.code != 0 {
-		t.Fatalf("fx fill: %q", r.stderr)
-	}
-	if r := sable(t, "fx", "submit", "--home", sg.Home, "--in", filled3, "--wait"); r.code != 0 {
-		t.Fatalf("fx submit after an abandoned fill: exit %d %q", r.code, r.stderr)
-	}
+	fxExchange(t, filepath.Join(dir, "after-abandoned"), sg, hk, us, id, "20")
 
 	for _, p := range []testnet.Party{hk, us} {
 		if r := sable(t, "wallet", "sync", "--home", p.Home); r.code != 0 {
@@ -161,16 +168,7 @@ func TestFXCommands(t *testing.T) {
 	if after := balances(t, hk.Home); !reflect.DeepEqual(after, before) {
 		t.Fatalf("provider's balances after recover %v, before %v", after, before)
 	}
-	req4, filled4 := filepath.Join(dir, "req4.json"), filepath.Join(dir, "filled4.json")
-	if r := sable(t, "fx", "request", "--home", sg.Home, "--quote", id, "--amount", "30", "--to", us.ID, "--out", req4); r.code != 0 {
-		t.Fatalf("fx request: %q", r.stderr)
-	}
-	if r := sable(t, "fx", "fill", "--home", hk.Home, "--in", req4, "--out", filled4); r.code != 0 {
-		t.Fatalf("fx fill by the recovered provider: %q", r.stderr)
-	}
-	if r := sable(t, "fx", "submit", "--home", sg.Home, "--in", filled4, "--wait"); r.code != 0 {
-		t.Fatalf("fx submit of the recovered provider's fill: exit %d %q", r.code, r.stderr)
-	}
+	fxExchange(t, filepath.Join(dir, "after-recover"), sg, hk, us, id, "30") // filled by the recovered provider
 	if r := sable(t, "wallet", "sync", "--home", hk.Home); r.code != 0 {
 		t.Fatalf("wallet sync: %q", r.stderr)
 	}
