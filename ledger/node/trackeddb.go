@@ -10,12 +10,14 @@ import (
 // errClosed is what a CometBFT database answers once Stop has closed it.
 var errClosed = errors.New("ledger: database closed by the node's stop")
 
-// trackedDB closes its database at most once and answers every call made
-// after that with errClosed. CometBFT's tx indexer writes from a goroutine
-// that its Stop does not wait for, so the last block's index write can
-// reach the database after Stop closed it; Pebble would panic there, in a
-// goroutine nobody can recover. A call in progress holds the read lock, so
-// Close waits for it to finish.
+// trackedDB closes its database at most once. After that, writes answer
+// errClosed and reads answer that nothing is stored. CometBFT's Stop does
+// not wait for every goroutine that touches its databases: its tx indexer
+// can write the last block's index after Stop closed the database, and a
+// peer's consensus routine (queryMaj23Routine) can still load a commit,
+// which its block store turns into a panic on any read error, in a
+// goroutine nobody can recover. A missing commit it simply does not send.
+// A call in progress holds the read lock, so Close waits for it to finish.
 type trackedDB struct {
 	db     dbm.DB
 	mu     sync.RWMutex
@@ -43,13 +45,21 @@ func (t *trackedDB) Close() error {
 }
 
 func (t *trackedDB) Get(key []byte) (v []byte, err error) {
-	err = t.do(func() error { v, err = t.db.Get(key); return err })
+	err = t.read(func() error { v, err = t.db.Get(key); return err })
 	return v, err
 }
 
 func (t *trackedDB) Has(key []byte) (ok bool, err error) {
-	err = t.do(func() error { ok, err = t.db.Has(key); return err })
+	err = t.read(func() error { ok, err = t.db.Has(key); return err })
 	return ok, err
+}
+
+// read runs a read unless the database is closed, when it reads nothing.
+func (t *trackedDB) read(fn func() error) error {
+	if err := t.do(fn); !errors.Is(err, errClosed) {
+		return err
+	}
+	return nil
 }
 
 func (t *trackedDB) Set(k, v []byte) error { return t.do(func() error { return t.db.Set(k, v) }) }
@@ -66,14 +76,27 @@ func (t *trackedDB) Compact(s, e []byte) error {
 }
 
 func (t *trackedDB) Iterator(start, end []byte) (it dbm.Iterator, err error) {
-	err = t.do(func() error { it, err = t.db.Iterator(start, end); return err })
+	it = emptyIterator{start, end}
+	err = t.read(func() error { it, err = t.db.Iterator(start, end); return err })
 	return it, err
 }
 
 func (t *trackedDB) ReverseIterator(start, end []byte) (it dbm.Iterator, err error) {
-	err = t.do(func() error { it, err = t.db.ReverseIterator(start, end); return err })
+	it = emptyIterator{start, end}
+	err = t.read(func() error { it, err = t.db.ReverseIterator(start, end); return err })
 	return it, err
 }
+
+// emptyIterator is an iterator of a closed database: it holds nothing.
+type emptyIterator struct{ start, end []byte }
+
+func (e emptyIterator) Domain() ([]byte, []byte) { return e.start, e.end }
+func (emptyIterator) Valid() bool                { return false }
+func (emptyIterator) Next()                      { panic("ledger: Next on an exhausted iterator") }
+func (emptyIterator) Key() []byte                { panic("ledger: Key on an exhausted iterator") }
+func (emptyIterator) Value() []byte              { panic("ledger: Value on an exhausted iterator") }
+func (emptyIterator) Error() error               { return nil }
+func (emptyIterator) Close() error               { return nil }
 
 func (t *trackedDB) Stats() map[string]string {
 	var s map[string]string

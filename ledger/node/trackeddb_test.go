@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	dbm "github.com/cometbft/cometbft-db"
+	"github.com/cometbft/cometbft/store"
 )
 
-// TestTrackedDBAfterClose plays CometBFT's tx indexer, whose goroutine can
-// still write the last block's index after Stop closed the database: every
-// call answers errClosed instead of panicking inside Pebble, and a second
-// Close is harmless.
+// TestTrackedDBAfterClose plays CometBFT's goroutines that outlive its
+// Stop: the tx indexer's writes of the last block's index answer errClosed
+// instead of panicking inside Pebble, a peer routine's reads (a commit it
+// would gossip) find nothing instead of an error its block store panics
+// on, and a second Close is harmless.
 func TestTrackedDBAfterClose(t *testing.T) {
 	raw, err := dbm.NewPebbleDB("tx_index", t.TempDir())
 	if err != nil {
@@ -39,14 +41,44 @@ func TestTrackedDBAfterClose(t *testing.T) {
 		"Set":                   func() error { return db.Set([]byte("a"), []byte("b")) },
 		"SetSync":               func() error { return db.SetSync([]byte("a"), []byte("b")) },
 		"Delete":                func() error { return db.Delete([]byte("k")) },
-		"Get":                   func() error { _, err := db.Get([]byte("k")); return err },
-		"Has":                   func() error { _, err := db.Has([]byte("k")); return err },
-		"Iterator":              func() error { _, err := db.Iterator(nil, nil); return err },
 	} {
 		if err := call(); !errors.Is(err, errClosed) {
 			t.Errorf("%s after Close: %v, want errClosed", name, err)
 		}
 	}
+	if v, err := db.Get([]byte("k")); v != nil || err != nil {
+		t.Errorf("Get after Close: %q, %v; want nothing stored", v, err)
+	}
+	if ok, err := db.Has([]byte("k")); ok || err != nil {
+		t.Errorf("Has after Close: %v, %v; want nothing stored", ok, err)
+	}
+	for name, iter := range map[string]func([]byte, []byte) (dbm.Iterator, error){"Iterator": db.Iterator, "ReverseIterator": db.ReverseIterator} {
+		it, err := iter(nil, nil)
+		if err != nil || it.Valid() || it.Error() != nil || it.Close() != nil {
+			t.Errorf("%s after Close: %v; want an empty iterator", name, err)
+		}
+	}
 	early.Close()
 	late.Close()
+}
+
+// A peer's consensus routine that outlives Stop loads a commit to gossip
+// from the closed block store (as in queryMaj23Routine): it finds none,
+// where a read error made CometBFT's block store panic.
+func TestBlockStoreReadAfterClose(t *testing.T) {
+	raw, err := dbm.NewPebbleDB("blockstore", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := &trackedDB{db: raw}
+	bs := store.NewBlockStore(db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := bs.LoadSeenCommit(44); c != nil {
+		t.Fatalf("a commit from a closed store: %v", c)
+	}
+	if c := bs.LoadBlockCommit(44); c != nil {
+		t.Fatalf("a block commit from a closed store: %v", c)
+	}
 }
