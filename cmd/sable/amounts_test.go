@@ -116,3 +116,15 @@ func TestGroupsRefuseUnknownSubcommands(t *testing.T) {
 		}
 	}
 }
+
+// A batch file as a spreadsheet exports it (a byte order mark before the
+// header, Windows line ends) reads like a plain one.
+func TestBatchFileFromSpreadsheet(t *testing.T) {
+	reqs, err := readBatchFile("-", strings.NewReader("\ufeffReceiver,Currency,Amount\r\nbank-hk,SGD,1250.50\r\nbank-us, USD ,2\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != 2 || reqs[0].To != "bank-hk" || reqs[0].Amount != 125050 || reqs[1].Currency.String() != "USD" || reqs[1].Amount != 200 {
+		t.Fatalf("read %+v", reqs)
+	}
+}

@@ -22,7 +22,9 @@ import (
 // naming those columns) or as JSON lines ({"receiver": "bank-hk",
 // "currency": "SGD", "amount": "1250.50", "beneficiary": "<hex>"}), the
 // form chosen by the first payment line; blank lines and lines starting
-// with '#' are skipped. Every error names the file and the line.
+// with '#' are skipped, and so is a UTF-8 byte order mark and Windows line
+// ends, as spreadsheets write them. Every error names the file and the
+// line.
 
 // batchLine is one payment line in JSON.
 type batchLine struct {
@@ -43,6 +45,9 @@ type batchReader struct {
 func (b *batchReader) parse(text string) (req party.TransferRequest, ok bool, err error) {
 	b.line++
 	at := fmt.Sprintf("%s:%d", b.name, b.line)
+	if b.line == 1 {
+		text = strings.TrimPrefix(text, "\ufeff") // the byte order mark spreadsheets write first
+	}
 	text = strings.TrimSpace(text)
 	if text == "" || strings.HasPrefix(text, "#") {
 		return req, false, nil
