@@ -33,6 +33,7 @@ type pageState struct {
 	Corridor  string `json:"corridor"`
 	Heat      int    `json:"heatCells"`
 	Chart     int    `json:"chartPoints"`
+	FX        string `json:"fx"`
 	HTML      string `json:"html"`
 	Text      string `json:"text"`
 }
@@ -48,6 +49,7 @@ const readPage = `({
   corridor: (document.querySelector('[data-corridor="SG-HK/SGD"] .amt') || {}).textContent || '',
   heatCells: document.querySelectorAll('#heatmap td').length,
   chartPoints: document.querySelectorAll('#chart circle').length,
+  fx: document.getElementById('fx').textContent,
   html: document.documentElement.outerHTML,
   text: document.body.innerText,
 })`
@@ -129,6 +131,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	// heat map of positions (net flows since genesis) is empty.
 	if first.Supply != "4,000,000.00" || first.Heat != 0 || first.Chart != 1 {
 		t.Errorf("first render: SGD supply %q, %d heat-map cells, %d chart points", first.Supply, first.Heat, first.Chart)
+	}
+	// No bank has quoted: the FX panel reads the ledger's empty list.
+	if !strings.HasPrefix(first.FX, "no quotes listed") {
+		t.Errorf("first render: FX panel %q", first.FX)
 	}
 	t.Logf("page shows block %s: %s; USD total %s (%s)", first.Height, first.Banner, first.USD, time.Since(t0).Round(time.Millisecond))
 	// It keeps following new (empty) blocks.

@@ -237,11 +237,14 @@ func usdOf(supply map[string]*big.Int) string {
 	return ledger.FormatBig(mustCurrency("USD"), sum)
 }
 
-// ledgerNode serves a fakeLedger at its current moment, and its audit.
+// ledgerNode serves a fakeLedger at its current moment, and its audit,
+// and the FX quotes the test sets (as /fx/quotes answers them).
 type ledgerNode struct {
 	l      *fakeLedger
 	height int64
 	read   func(key string) int // when the audit reads key; nil: now
+	quotes []ledger.QuoteInfo
+	qerr   error // the quotes query fails with it
 }
 
 func (n *ledgerNode) Height(context.Context) (int64, []byte, error) {
@@ -259,6 +262,13 @@ func (n *ledgerNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error)
 
 func (n *ledgerNode) Aggregate(_ context.Context, key string) (ledger.AggregateInfo, error) {
 	return n.l.info(key, n.l.now()), nil
+}
+
+func (n *ledgerNode) Quotes(context.Context) ([]ledger.QuoteInfo, error) {
+	if n.qerr != nil {
+		return nil, n.qerr
+	}
+	return append([]ledger.QuoteInfo{}, n.quotes...), nil
 }
 
 func (n *ledgerNode) audit(context.Context) (*audit.Report, error) {

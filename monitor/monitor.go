@@ -32,11 +32,13 @@ import (
 // Node is what the monitor polls: a validator's height, its list of
 // aggregates with their commitment sums (to skip audits of unchanged
 // state), and each aggregate's transactions (to know which flows each
-// figure holds). *ledger/client.Client implements it.
+// figure holds), and its FX quotes (public terms, for the FX panel).
+// *ledger/client.Client implements it.
 type Node interface {
 	Height(ctx context.Context) (int64, []byte, error)
 	Aggregates(ctx context.Context) ([]ledger.AggregateInfo, error)
 	AggregateReader
+	QuoteReader
 }
 
 // AuditFunc runs the regulator's audit, e.g. audit.New(...).Run.
@@ -86,6 +88,7 @@ type Server struct {
 	lastAudit  time.Time
 	base       *Snapshot // built from the last good audit
 	failing    string    // status+error of the last failed poll
+	fxFailing  string    // error of the last failed quotes read, logged once
 }
 
 // New checks cfg and returns a server that has not started polling.
@@ -174,6 +177,11 @@ func (s *Server) tick(ctx context.Context) {
 	s.lastHeight, s.failing = h, ""
 	snap := *s.base
 	snap.Height, snap.AppHash, snap.Status, snap.Error = h, hex.EncodeToString(hash), "live", ""
+	snap.FX = s.readFX(ctx, h)
+	if e := snap.FX.Error; e != "" && e != s.fxFailing {
+		s.cfg.Log.Warn("monitor", "status", "fx quotes unavailable", "height", h, "err", e)
+	}
+	s.fxFailing = snap.FX.Error
 	s.publish(&snap)
 }
 
@@ -207,7 +215,7 @@ func (s *Server) fail(ctx context.Context, status string, err error) {
 		snap = *s.base
 		snap.Height = s.lastHeight
 		s.mu.Lock()
-		snap.AppHash = s.snap.AppHash
+		snap.AppHash, snap.FX = s.snap.AppHash, s.snap.FX
 		s.mu.Unlock()
 	}
 	snap.Status, snap.Error = status, msg

@@ -57,6 +57,12 @@ func (n *fakeNode) Aggregate(_ context.Context, key string) (ledger.AggregateInf
 	return ledger.AggregateInfo{}, fmt.Errorf("no aggregate %s", key)
 }
 
+func (n *fakeNode) Quotes(context.Context) ([]ledger.QuoteInfo, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return nil, n.err
+}
+
 func (n *fakeNode) set(h int64, rep *audit.Report, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -174,7 +180,7 @@ func TestStateJSONShape(t *testing.T) {
 	h.srv.tick(context.Background())
 	m := getState(t, ts.URL)
 	for _, k := range []string{"seq", "height", "app_hash", "time", "status", "min_flows", "consistent", "inconsistent", "usd_total",
-		"currencies", "parties", "totals", "positions", "corridors", "aggregates", "culprits", "rates", "history", "he_bytes_per_transfer"} {
+		"currencies", "parties", "totals", "positions", "corridors", "aggregates", "culprits", "rates", "history", "he_bytes_per_transfer", "fx"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("state has no %q", k)
 		}

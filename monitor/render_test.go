@@ -20,6 +20,7 @@ import (
 type staticNode struct {
 	height int64
 	rep    *audit.Report
+	quotes []ledger.QuoteInfo
 }
 
 func (n staticNode) Height(context.Context) (int64, []byte, error) {
@@ -29,6 +30,8 @@ func (n staticNode) Height(context.Context) (int64, []byte, error) {
 func (n staticNode) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
 	return monitor.InfosOf(n.rep), nil
 }
+
+func (n staticNode) Quotes(context.Context) ([]ledger.QuoteInfo, error) { return n.quotes, nil }
 
 func (n staticNode) Aggregate(_ context.Context, key string) (ledger.AggregateInfo, error) {
 	for _, a := range monitor.InfosOf(n.rep) {
@@ -41,7 +44,8 @@ func (n staticNode) Aggregate(_ context.Context, key string) (ledger.AggregateIn
 
 // TestDashboardShowsCulprits renders an inconsistent audit in Chromium:
 // the banner turns red, the culprit is named, one-flow aggregates are
-// withheld, and names carrying markup stay text.
+// withheld, and names carrying markup stay text. The FX panel lists the
+// node's quotes, one of them expired.
 func TestDashboardShowsCulprits(t *testing.T) {
 	chromium := chromiumPath(t)
 	evil := `<img src=x onerror="window.pwned=1">`
@@ -61,7 +65,13 @@ func TestDashboardShowsCulprits(t *testing.T) {
 		},
 		Culprits: []audit.Culprit{{Aggregate: "corridor/SGD/SG-HK", TxID: "9F3C0A", Sender: evil}},
 	}
-	srv, err := monitor.New(monitor.Config{Node: staticNode{42, rep},
+	quotes := []ledger.QuoteInfo{
+		{ID: "Q1", Provider: evil, Pair: "USD/SGD", Rate: 134_020_000, RateText: "1.3402", Min: 100000, Max: 50000000,
+			ValidUntil: 60, Band: "0b5e55ed", Fills: 2, Live: true},
+		{ID: "Q2", Provider: "bank-hk", Pair: "USD/SGD", Rate: 134_000_000, RateText: "1.34", Min: 5000, Max: 2500000,
+			ValidUntil: 42, Band: "0b5e55ed", Fills: 1, Live: true}, // its last block is committed
+	}
+	srv, err := monitor.New(monitor.Config{Node: staticNode{42, rep, quotes},
 		Audit: func(context.Context) (*audit.Report, error) { return rep, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +90,7 @@ func TestDashboardShowsCulprits(t *testing.T) {
 	p := startBrowser(t, chromium).open("http://"+ln.Addr().String()+"/", 1360, 1000)
 	type view struct {
 		Banner, BannerClass, Culprits, Corridor, Text string
+		FXHeading, FXLive, FXExpired, FXPairs         string
 		Injected, Pwned                               bool
 		Withheld                                      int
 	}
@@ -92,6 +103,10 @@ func TestDashboardShowsCulprits(t *testing.T) {
   Injected: document.querySelectorAll('main img, footer img').length > 0,
   Pwned: window.pwned === 1,
   Withheld: document.querySelectorAll('#heatmap td.hidden').length,
+  FXHeading: document.querySelector('#fx-card h2').textContent,
+  FXLive: Array.from(document.querySelectorAll('#fx tr[data-quote="Q1"] td'), (td) => td.textContent).join('|'),
+  FXExpired: Array.from(document.querySelectorAll('#fx tr[data-quote="Q2"] td'), (td) => td.textContent).join('|'),
+  FXPairs: document.getElementById('fx-pairs').textContent,
 })`, func(v view) bool { return strings.Contains(v.BannerClass, "bad") })
 	if err != nil {
 		t.Fatalf("no red banner: %v (%+v)", err, v)
@@ -108,6 +123,15 @@ func TestDashboardShowsCulprits(t *testing.T) {
 	if !strings.HasPrefix(v.Corridor, "withheld") || v.Withheld != 1 || strings.Contains(v.Text, "9.99") {
 		t.Errorf("a one-flow corridor and position: corridor %q, %d withheld heat-map cells, text has 9.99: %v",
 			v.Corridor, v.Withheld, strings.Contains(v.Text, "9.99"))
+	}
+	if want := evil + "|USD/SGD|1.3402|1,000.00 SGD|500,000.00 SGD|60|18|live|2"; v.FXHeading != "FX quotes" || v.FXLive != want {
+		t.Errorf("FX panel %q, live quote row %q, want %q", v.FXHeading, v.FXLive, want)
+	}
+	if !strings.HasSuffix(v.FXExpired, "|42|0|expired|1") || v.FXPairs != "USD/SGD3 swaps committed against 2 listed quotes" {
+		t.Errorf("FX panel: expired quote row %q, pairs %q", v.FXExpired, v.FXPairs)
+	}
+	if strings.Contains(v.Text, "0b5e55ed") {
+		t.Error("a quote's band is on the page")
 	}
 	out := os.Getenv("SABLE_ARTIFACTS")
 	if out == "" {

@@ -40,6 +40,9 @@ type Snapshot struct {
 	Aggregates []Aggregate       `json:"aggregates"`
 	Culprits   []audit.Culprit   `json:"culprits"`
 	Rates      map[string]string `json:"rates"` // USD per unit
+	// FX is the ledger's public FX terms (fx.go): read at every new block,
+	// not part of the audit; a failed read says so here only.
+	FX FX `json:"fx"`
 	// History is the USD-equivalent total over time since the monitor
 	// started (at most maxHistory points, thinned evenly). Server-sent
 	// events carry only the newest point; HistoryComplete tells the page
