@@ -32,12 +32,17 @@ func readID(r *codec.Reader) string {
 	return s
 }
 
-// readProof reads a proof's bytes and checks that they decode as points.
+// readProof reads a proof's bytes and checks that they decode as points,
+// keeping the decoded proof with r (DecodeTxProofs).
 func readProof(r *codec.Reader, dst *[zkp.ProofSize]byte) {
 	r.Fixed(dst[:])
-	if r.Err() == nil {
-		if _, err := zkp.DecodeProof(dst[:]); err != nil {
-			r.Fail(fmt.Errorf("%w: %w", ErrTxProofFormat, err))
-		}
+	if r.Err() != nil {
+		return
 	}
+	p, err := zkp.DecodeProof(dst[:])
+	if err != nil {
+		r.Fail(fmt.Errorf("%w: %w", ErrTxProofFormat, err))
+		return
+	}
+	r.KeepProof(codec.DecodedProof{Raw: *dst, Proof: p})
 }

@@ -215,37 +215,52 @@ var (
 )
 
 // DecodeTx parses one transaction. It checks the encoding only: sizes, field
-// formats, and that every commitment is a canonical point of the
-// prime-order subgroup. Signatures, nonces and proofs need the state.
+// formats, and that every commitment and proof point is a canonical point
+// of its prime-order subgroup. Signatures, nonces and proofs need the state.
 func DecodeTx(b []byte) (*Tx, error) {
+	tx, _, err := DecodeTxProofs(b)
+	return tx, err
+}
+
+// DecodedProof is a proof as DecodeTxProofs read it: its bytes, and the
+// points they decode to, each checked canonical, on its curve and in its
+// prime-order subgroup.
+type DecodedProof = codec.DecodedProof
+
+// DecodeTxProofs is DecodeTx that also returns the transaction's proofs as
+// decoding checked them, in the order of the encoding, so that a verifier
+// uses them without decoding (and checking) their points a second time.
+// Decoding depends on the bytes alone: each proof is what
+// zkp.DecodeProof(Raw) returns.
+func DecodeTxProofs(b []byte) (*Tx, []DecodedProof, error) {
 	if len(b) > MaxTxSize {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTxTooLarge, len(b), MaxTxSize)
+		return nil, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTxTooLarge, len(b), MaxTxSize)
 	}
 	r := codec.NewReader(b)
 	if v := r.U8(); r.Err() == nil && v != TxVersion {
-		return nil, fmt.Errorf("%w: %d", ErrTxVersion, v)
+		return nil, nil, fmt.Errorf("%w: %d", ErrTxVersion, v)
 	}
 	tx := &Tx{Kind: Kind(r.U8())}
 	tx.Sender = r.Str(MaxIDLen)
 	tx.Nonce = r.U64()
 	if r.Err() != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, r.Err())
+		return nil, nil, fmt.Errorf("%w: %w", ErrTxEncoding, r.Err())
 	}
 	if tx.Body = newBody(tx.Kind); tx.Body == nil {
-		return nil, fmt.Errorf("%w: %d", ErrTxKind, tx.Kind)
+		return nil, nil, fmt.Errorf("%w: %d", ErrTxKind, tx.Kind)
 	}
 	tx.Body.decode(r)
 	r.Fixed(tx.Sig[:])
 	if err := r.Done(); err != nil {
 		if errors.Is(err, ErrTxPoint) || errors.Is(err, ErrTxProofFormat) || errors.Is(err, ErrTxBatchProofs) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, fmt.Errorf("%w: %w", ErrTxEncoding, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrTxEncoding, err)
 	}
 	if !ValidID(tx.Sender) {
-		return nil, fmt.Errorf("%w: sender %q is not a valid identifier", ErrTxEncoding, tx.Sender)
+		return nil, nil, fmt.Errorf("%w: sender %q is not a valid identifier", ErrTxEncoding, tx.Sender)
 	}
-	return tx, nil
+	return tx, r.Proofs(), nil
 }
 
 func newBody(k Kind) Body {

@@ -173,7 +173,7 @@ func (v *verifier) judge(vk *zkp.VerifyingKey, batch []batchItem, name bool) {
 	proofs := make([]*zkp.Proof, 0, len(batch))
 	var malformed []batchItem
 	for i := range batch {
-		p, err := zkp.DecodeProof(batch[i].raw[:])
+		p, err := v.decodeProof(&batch[i].raw)
 		if err != nil {
 			malformed = append(malformed, batch[i])
 			continue

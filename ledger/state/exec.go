@@ -19,26 +19,27 @@ type executor struct {
 	epoch0   *ledger.EpochInfo // the genesis key's epoch, read once (rotate.go)
 }
 
-// decode maps decoding errors to their codes.
-func decode(raw []byte) (*ledger.Tx, *ledger.Rejection) {
-	tx, err := ledger.DecodeTx(raw)
+// decode maps decoding errors to their codes. It returns the proofs as
+// decoding checked them too (ledger.DecodeTxProofs), for the verifier.
+func decode(raw []byte) (*ledger.Tx, []ledger.DecodedProof, *ledger.Rejection) {
+	tx, proofs, err := ledger.DecodeTxProofs(raw)
 	switch {
 	case err == nil:
-		return tx, nil
+		return tx, proofs, nil
 	case errors.Is(err, ledger.ErrTxTooLarge):
-		return nil, ledger.Reject(ledger.CodeTooLarge, "%v", err)
+		return nil, nil, ledger.Reject(ledger.CodeTooLarge, "%v", err)
 	case errors.Is(err, ledger.ErrTxVersion):
-		return nil, ledger.Reject(ledger.CodeVersion, "%v", err)
+		return nil, nil, ledger.Reject(ledger.CodeVersion, "%v", err)
 	case errors.Is(err, ledger.ErrTxKind):
-		return nil, ledger.Reject(ledger.CodeUnknownKind, "%v", err)
+		return nil, nil, ledger.Reject(ledger.CodeUnknownKind, "%v", err)
 	case errors.Is(err, ledger.ErrTxPoint):
-		return nil, ledger.Reject(ledger.CodeBadPoint, "%v", err)
+		return nil, nil, ledger.Reject(ledger.CodeBadPoint, "%v", err)
 	case errors.Is(err, ledger.ErrTxProofFormat):
-		return nil, ledger.Reject(ledger.CodeBadProofFormat, "%v", err)
+		return nil, nil, ledger.Reject(ledger.CodeBadProofFormat, "%v", err)
 	case errors.Is(err, ledger.ErrTxBatchProofs):
-		return nil, ledger.Reject(ledger.CodeBatchProofs, "%v", err)
+		return nil, nil, ledger.Reject(ledger.CodeBatchProofs, "%v", err)
 	}
-	return nil, ledger.Reject(ledger.CodeEncoding, "%v", err)
+	return nil, nil, ledger.Reject(ledger.CodeEncoding, "%v", err)
 }
 
 // apply validates tx against the state seen through o and, only if every

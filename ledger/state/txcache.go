@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/sable-settlement/sable/ledger"
+	"github.com/sable-settlement/sable/zkp"
 )
 
 // txCache remembers how a transaction's bytes decoded, keyed by their
@@ -24,14 +25,20 @@ import (
 // signer key and epoch, not at every apply (CheckTx's precheck and apply,
 // recheck, PrepareProposal, ProcessProposal, FinalizeBlock).
 //
+// Decoding a proof checks its points too, so the proofs decoding read are
+// kept, by their bytes, for the verifier (proof): each proof's points are
+// decompressed and checked once per node, when its transaction is decoded,
+// not again when the proof is verified.
+//
 // Two generations of up to txCacheBytes of encodings each bound the
 // memory: when the newer fills, the older is dropped.
 type txCache struct {
-	mu         sync.Mutex
-	cur, old   map[[32]byte]*decoded
-	txs, oldTx map[*ledger.Tx]*decoded // the same entries by their transaction (of)
-	bytes      int
-	hits, miss int64
+	mu                sync.Mutex
+	cur, old          map[[32]byte]*decoded
+	txs, oldTx        map[*ledger.Tx]*decoded            // the same entries by their transaction (of)
+	proofs, oldProofs map[[zkp.ProofSize]byte]*zkp.Proof // their transactions' proofs, decoded (proof)
+	bytes             int
+	hits, miss        int64
 }
 
 // decoded is one transaction's bytes decoded: the transaction, or the
@@ -77,7 +84,7 @@ type sigKey struct {
 const txCacheBytes = 32 << 20
 
 func newTxCache() *txCache {
-	return &txCache{cur: map[[32]byte]*decoded{}, txs: map[*ledger.Tx]*decoded{}}
+	return &txCache{cur: map[[32]byte]*decoded{}, txs: map[*ledger.Tx]*decoded{}, proofs: map[[zkp.ProofSize]byte]*zkp.Proof{}}
 }
 
 // decode returns raw's transaction or rejection, decoding it only the
@@ -97,16 +104,21 @@ func (c *txCache) decode(raw []byte) *decoded {
 	c.miss++
 	c.mu.Unlock()
 	d = &decoded{}
-	d.tx, d.rej = decode(raw)
+	var proofs []ledger.DecodedProof
+	d.tx, proofs, d.rej = decode(raw)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bytes+len(raw) > txCacheBytes {
 		c.old, c.cur, c.bytes = c.cur, map[[32]byte]*decoded{}, 0
 		c.oldTx, c.txs = c.txs, map[*ledger.Tx]*decoded{}
+		c.oldProofs, c.proofs = c.proofs, map[[zkp.ProofSize]byte]*zkp.Proof{}
 	}
 	c.cur[key] = d
 	if d.tx != nil {
 		c.txs[d.tx] = d
+	}
+	for _, p := range proofs {
+		c.proofs[p.Raw] = p.Proof
 	}
 	c.bytes += len(raw)
 	return d
@@ -124,6 +136,22 @@ func (c *txCache) of(tx *ledger.Tx) *decoded {
 		return d
 	}
 	return c.oldTx[tx]
+}
+
+// proof returns the proof raw decodes to, as the decoding of a
+// transaction the cache holds decoded and checked it, or nil if none
+// carried raw. The proof is zkp.DecodeProof(raw): the key is the whole
+// encoding, so a hit never stands for other bytes.
+func (c *txCache) proof(raw *[zkp.ProofSize]byte) *zkp.Proof {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.proofs[*raw]; ok {
+		return p
+	}
+	return c.oldProofs[*raw]
 }
 
 // signed returns the verdict remembered for k, computing it with verify

@@ -97,7 +97,7 @@ func (v *verifier) check(pub zkp.Public, proof [zkp.ProofSize]byte) *ledger.Reje
 
 func (v *verifier) verify(pub zkp.Public, raw [zkp.ProofSize]byte) bool {
 	v.singles.Add(1)
-	proof, err := zkp.DecodeProof(raw[:])
+	proof, err := v.decodeProof(&raw)
 	if err != nil {
 		return false
 	}
@@ -109,6 +109,16 @@ func (v *verifier) verify(pub zkp.Public, raw [zkp.ProofSize]byte) bool {
 	ok := vk.Verify(pub, proof) == nil
 	done(ok)
 	return ok
+}
+
+// decodeProof returns the proof raw encodes: the one its transaction's
+// decoding checked (txCache.proof), or, for bytes no decoded transaction in
+// the cache carried, raw decoded and its points checked now.
+func (v *verifier) decodeProof(raw *[zkp.ProofSize]byte) (*zkp.Proof, error) {
+	if p := v.txs.proof(raw); p != nil {
+		return p, nil
+	}
+	return zkp.DecodeProof(raw[:])
 }
 
 // cached returns the verdict remembered for key, if any.

@@ -56,9 +56,25 @@ func (w *Writer) Commitment(c zkp.Commitment) { b := c.Bytes(); w.Fixed(b[:]) }
 
 // Reader consumes an encoding.
 type Reader struct {
-	b   []byte
-	err error
+	b      []byte
+	err    error
+	proofs []DecodedProof // kept by KeepProof
 }
+
+// DecodedProof is a proof read from an encoding: its bytes and the points
+// they decode to, every one checked canonical, on its curve and in its
+// prime-order subgroup (zkp.DecodeProof).
+type DecodedProof struct {
+	Raw   [zkp.ProofSize]byte
+	Proof *zkp.Proof
+}
+
+// KeepProof keeps a proof its caller decoded from this encoding, so that
+// whoever asked for the encoding decoded need not decode it again (Proofs).
+func (r *Reader) KeepProof(p DecodedProof) { r.proofs = append(r.proofs, p) }
+
+// Proofs returns the proofs kept, in the order they were read.
+func (r *Reader) Proofs() []DecodedProof { return r.proofs }
 
 // NewReader reads b.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
