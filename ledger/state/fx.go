@@ -406,7 +406,8 @@ func (e *executor) creditLeg(v view, tx *ledger.Tx, st *TxStatus, j int, id stri
 	v.o.set(statusKey(pid), ps.encode())
 }
 
-// queryQuotes lists the live quotes at height h, ordered by pair, then by
+// queryQuotes lists the quotes a swap in block h can fill (h: the block
+// after the last committed one), ordered by pair, then by
 // rate (best for the payer first), then by id.
 func queryQuotes(v view, h int64) (any, uint32, string) {
 	entries, err := v.o.scan(quotePrefix())

@@ -149,13 +149,16 @@ func TestQuotePruned(t *testing.T) {
 	if x.height != v-1 {
 		t.Fatalf("height %d, the short quote is valid until %d", x.height, v)
 	}
+	if ids := x.liveQuoteIDs(); len(ids) != 2 {
+		t.Fatalf("at height %d (the next block can fill both) the live quotes are %v, want both", x.height, ids)
+	}
 	done := x.fill(x.request(x.sg, short, 10_000, x.us)) // filled at v, its last height
 	if res := tw.block(done.tx.Encode()); res.TxResults[0].Code != 0 {
 		t.Fatalf("swap at the window's last height: %s", res.TxResults[0].Log)
 	}
 	x.settle(done)
-	if ids := x.liveQuoteIDs(); len(ids) != 2 {
-		t.Fatalf("at height %d (valid until) the live quotes are %v, want both", x.height, ids)
+	if ids := x.liveQuoteIDs(); len(ids) != 1 || ids[0] != long.ID().String() {
+		t.Fatalf("at height %d (valid until: no later block can fill it) the live quotes are %v, want the long one", x.height, ids)
 	}
 
 	for x.height < v+quotePruneGrace {

@@ -41,10 +41,10 @@ func (a *App) query(v view, path, data string) (any, uint32, string) {
 		return querySupply(v, data)
 	case "/aggregates":
 		return queryAggregates(v)
-	case "/fx/quotes":
-		return queryQuotes(v, a.height)
+	case "/fx/quotes": // live: a swap in the next block can still fill it
+		return queryQuotes(v, a.height+1)
 	case "/fx/quote":
-		return queryQuote(v, a.height, data)
+		return queryQuote(v, a.height+1, data)
 	case "/aggregate":
 		return queryAggregate(v, data)
 	case "/epoch":
