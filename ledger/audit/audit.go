@@ -191,6 +191,7 @@ type Auditor struct {
 
 	mu     sync.Mutex
 	gen    *ledger.Genesis    // fetched once: it never changes, and with HE flows it runs to megabytes
+	chain  string             // gen's digest (genesisDigest), once a bisection needs it
 	groups map[string]int     // each aggregate opened: its slot group in its book
 	books  map[string]Opening // per run and book ciphertext: its one decryption
 }
@@ -207,6 +208,23 @@ func (a *Auditor) genesis(ctx context.Context) (*ledger.Genesis, error) {
 		a.gen = g
 	}
 	return a.gen, nil
+}
+
+// chainDigest returns the digest of the chain's genesis, which a
+// bisection approval names.
+func (a *Auditor) chainDigest(ctx context.Context) (string, error) {
+	g, err := a.genesis(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.chain == "" {
+		if a.chain, err = genesisDigest(g); err != nil {
+			return "", err
+		}
+	}
+	return a.chain, nil
 }
 
 // New returns an auditor reading from src and decrypting with the
@@ -597,7 +615,11 @@ func (a *Auditor) fxCulprits(ctx context.Context, parts []fxPart) ([]Culprit, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.op.Approve(ctx, runOf(ctx), worst.o.info.Key, worst.o.ct, partsOf(es)); errors.Is(err, ErrRefused) {
+	chain, err := a.chainDigest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.op.Approve(ctx, chain, runOf(ctx), worst.o.info.Key, worst.o.ct, partsOf(es)); errors.Is(err, ErrRefused) {
 		return nil, nil // every aggregate checks: the parties open none of their flows
 	} else if err != nil {
 		return nil, err

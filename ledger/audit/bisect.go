@@ -308,7 +308,11 @@ func (a *Auditor) bisect(ctx context.Context, o *opened) ([]Culprit, *he.GroupSu
 	var out []Culprit
 	var total *he.GroupSum
 	if len(elems) > 0 {
-		_, err := a.op.Approve(ctx, runOf(ctx), o.info.Key, o.ct, partsOf(elems))
+		chain, err := a.chainDigest(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		_, err = a.op.Approve(ctx, chain, runOf(ctx), o.info.Key, o.ct, partsOf(elems))
 		switch {
 		case errors.Is(err, ErrRefused):
 			return []Culprit{unapproved(o, err)}, nil, nil

@@ -47,9 +47,11 @@
 // groups of fewer than k payments, DefaultMinFlows = 2, masked by every
 // active party, committed to before any is revealed: [Regulator.Commit],
 // [Regulator.Reveal], he's masked decryption), or of flows of one
-// aggregate listed in an [Approval]: a versioned statement (run, aggregate, the
-// aggregate's exact flows) signed with Ed25519 under a domain label by t
-// parties of its roster. A party signs only after combining the
+// aggregate listed in an [Approval]: a versioned statement (the chain, by
+// the digest of its genesis; the run; the aggregate; the aggregate's exact
+// flows) signed with Ed25519 under a domain label by t parties of its
+// roster, so that an approval won on one chain opens nothing of another
+// chain the same parties serve. A party signs only after combining the
 // aggregate's t shares of this run itself and seeing that it does not
 // check. An aggregate whose group in its book holds fewer than k
 // payments is masked and reported Sealed: not checked, and the figures

@@ -145,7 +145,7 @@ func TestMaskedBook(t *testing.T) {
 	// Approval for another aggregate of the book opened on behalf of the
 	// first: its shares are found (and it checks, so it is refused for that).
 	other := src.aggs["out/USD/banka"]
-	if _, err := op.Approve(ctx, "r1", other.Key, book, aggregateParts(other, &ledger.Genesis{})); err == nil || strings.Contains(err.Error(), "not opened") {
+	if _, err := op.Approve(ctx, chainOf(t, src), "r1", other.Key, book, aggregateParts(other, &ledger.Genesis{})); err == nil || strings.Contains(err.Error(), "not opened") {
 		t.Fatalf("approval for a second aggregate of the book: %v", err)
 	}
 }

@@ -61,9 +61,11 @@ type Opener interface {
 	Flooding() uint64
 	Open(ctx context.Context, t Target, ct *he.Ciphertext) (Opening, error)
 	// Approve obtains the approval to open single flows of an aggregate
-	// that does not check, for a bisection; nil when none is needed. book
-	// is the aggregate's ciphertext (its book) as the audit opened it.
-	Approve(ctx context.Context, run, aggregate string, book *he.Ciphertext, flows []Part) (*Approval, error)
+	// that does not check, for a bisection; nil when none is needed. chain
+	// is the digest of the audited chain's genesis, which the approval
+	// names; book is the aggregate's ciphertext (its book) as the audit
+	// opened it.
+	Approve(ctx context.Context, chain, run, aggregate string, book *he.Ciphertext, flows []Part) (*Approval, error)
 }
 
 // KeyOpener decrypts with the regulator's one secret key.
@@ -92,7 +94,7 @@ func (k *KeyOpener) Open(_ context.Context, _ Target, ct *he.Ciphertext) (Openin
 }
 
 // Approve: the key holder needs no approval.
-func (k *KeyOpener) Approve(context.Context, string, string, *he.Ciphertext, []Part) (*Approval, error) {
+func (k *KeyOpener) Approve(context.Context, string, string, string, *he.Ciphertext, []Part) (*Approval, error) {
 	return nil, nil
 }
 
@@ -295,10 +297,11 @@ func (o *ThresholdOpener) masks(ctx context.Context, t Target, ct *he.Ciphertext
 	return dec, skip, commits, signed, nil
 }
 
-// Approve asks every holder to sign the bisection of aggregate, handing
-// it the shares (and masks) that opened the aggregate's book in this run,
-// whichever aggregate of the book the audit opened it for.
-func (o *ThresholdOpener) Approve(ctx context.Context, run, aggregate string, book *he.Ciphertext, flows []Part) (*Approval, error) {
+// Approve asks every holder to sign the bisection of aggregate on chain
+// (the digest of its genesis), handing it the shares (and masks) that
+// opened the aggregate's book in this run, whichever aggregate of the book
+// the audit opened it for.
+func (o *ThresholdOpener) Approve(ctx context.Context, chain, run, aggregate string, book *he.Ciphertext, flows []Part) (*Approval, error) {
 	var last lastOpening
 	if book != nil {
 		d, err := book.Digest()
@@ -312,7 +315,7 @@ func (o *ThresholdOpener) Approve(ctx context.Context, run, aggregate string, bo
 	if last.shares == nil {
 		return nil, fmt.Errorf("ledger: aggregate %s was not opened in this run: %w", aggregate, ErrRefused)
 	}
-	st := Statement{Version: statementVersion, Run: run, Aggregate: aggregate, Flows: flows}
+	st := Statement{Version: statementVersion, Chain: chain, Run: run, Aggregate: aggregate, Flows: flows}
 	ap := &Approval{Statement: st, Signatures: map[int][]byte{}}
 	for _, h := range o.holders {
 		sig, err := h.Sign(ctx, ApprovalRequest{Statement: st, Shares: last.shares, Masks: last.masks})

@@ -46,7 +46,7 @@ import (
 //     sparse groups then decrypt to
 //     uniform values unless every active party's mask is known, or
 //   - for flows of one aggregate listed in a bisection approval of this
-//     audit run signed by t parties of its roster.
+//     audit run and this chain signed by t parties of its roster.
 //
 // It signs an approval only for an aggregate that does not check (and
 // whose group is not sparse): the requester hands it the t decryption
@@ -58,14 +58,28 @@ import (
 // aggregate's flows. A requester cannot forge a share; a party that sends
 // a wrong one can make a clean aggregate look broken (shares carry no
 // proof of correct decryption), but its signature names it.
+//
+// An approval names its chain by the digest of the app genesis
+// ([genesisDigest]), and a party signs and honours only its own chain's:
+// approval keys may serve several chains (a test network and production,
+// or zones run by the same regulators), and the names an approval lists
+// (aggregate keys, genesis fundings "party/CUR", epoch bases) mean the
+// same on every chain, so without it an approval won for an aggregate that
+// fails on one chain would open the like-named flows of another. The
+// signed masks, mask commitments and decryption shares need no such
+// field: they bind the digest of the ciphertext they were made for, which
+// is the chain's own (every flow is a fresh encryption, and a
+// transaction's signature binds its chain id).
 
 const (
-	statementVersion = "sable/regulator bisection approval v1"
-	statementLabel   = "sable/regulator approval signature v1\x00"
-	shareLabel       = "sable/regulator decryption share signature v1\x00"
-	maskLabel        = "sable/regulator mask signature v1\x00"
-	commitLabel      = "sable/regulator mask commitment v1\x00"
-	commitSigLabel   = "sable/regulator mask commitment signature v1\x00"
+	statementVersion = "sable/regulator bisection approval v2"
+	// statementV1 named no chain; it is refused.
+	statementV1    = "sable/regulator bisection approval v1"
+	statementLabel = "sable/regulator approval signature v1\x00"
+	shareLabel     = "sable/regulator decryption share signature v1\x00"
+	maskLabel      = "sable/regulator mask signature v1\x00"
+	commitLabel    = "sable/regulator mask commitment v1\x00"
+	commitSigLabel = "sable/regulator mask commitment signature v1\x00"
 )
 
 // maxPendingMasks bounds the masks a party has issued and not yet
@@ -147,9 +161,12 @@ type SignedShare struct {
 const DefaultMinFlows = 2
 
 // Statement is what t parties sign to let an audit run open single flows
-// of one aggregate.
+// of one aggregate of one chain.
 type Statement struct {
-	Version   string `json:"v"`
+	Version string `json:"v"`
+	// Chain is the digest of the chain's app genesis (genesisDigest): the
+	// approval opens flows of that chain only.
+	Chain     string `json:"chain,omitempty"`
 	Run       string `json:"run"`
 	Aggregate string `json:"aggregate"`
 	Flows     []Part `json:"flows"`
@@ -167,10 +184,24 @@ type Approval struct {
 	Signatures map[int][]byte `json:"signatures"`
 }
 
-// verify checks that t distinct parties of roster signed.
-func (a *Approval) verify(roster map[int]ed25519.PublicKey, t int) error {
-	if a.Statement.Version != statementVersion {
-		return fmt.Errorf("%w: approval version %q", ErrRefused, a.Statement.Version)
+// checkStatement refuses a statement of another version or chain.
+func checkStatement(st Statement, chain string) error {
+	switch {
+	case st.Version == statementV1:
+		return fmt.Errorf("%w: a statement of version %q names no chain; it must be approved again as %q", ErrRefused, st.Version, statementVersion)
+	case st.Version != statementVersion:
+		return fmt.Errorf("%w: a statement of version %q, want %q", ErrRefused, st.Version, statementVersion)
+	case st.Chain != chain:
+		return fmt.Errorf("%w: the statement is for chain %.16q, this party's genesis digest is %.16q", ErrRefused, st.Chain, chain)
+	}
+	return nil
+}
+
+// verify checks that the approval is for chain (the digest of the
+// verifier's genesis) and that t distinct parties of roster signed it.
+func (a *Approval) verify(roster map[int]ed25519.PublicKey, t int, chain string) error {
+	if err := checkStatement(a.Statement, chain); err != nil {
+		return err
 	}
 	msg := a.Statement.message()
 	good := 0
@@ -197,6 +228,7 @@ type Regulator struct {
 
 	mu    sync.Mutex
 	gen   *ledger.Genesis         // fetched once: it never changes and runs to megabytes
+	chain string                  // gen's digest, once computed
 	masks map[string]*pendingMask // the masks it issued and has not yet decrypted with, per run and target digest
 	order []string                // masks' keys, oldest first (at most maxPendingMasks)
 }
@@ -221,6 +253,39 @@ func (r *Regulator) genesis(ctx context.Context) (*ledger.Genesis, error) {
 		r.gen = g
 	}
 	return r.gen, nil
+}
+
+// chainDigest returns the digest of the chain's genesis, which names the
+// chain in approvals.
+func (r *Regulator) chainDigest(ctx context.Context) (string, error) {
+	g, err := r.genesis(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.chain == "" {
+		if r.chain, err = genesisDigest(g); err != nil {
+			return "", err
+		}
+	}
+	return r.chain, nil
+}
+
+// genesisDigest names a chain in a bisection statement: the SHA-256 (hex)
+// of its app genesis's JSON encoding. encoding/json writes a struct's
+// fields in their order and ledger.Genesis holds no map, so every reader
+// of one genesis gets the same digest. Two chains' differ unless they
+// were started from one genesis file: genesis fundings are fresh
+// encryptions and commitments, and the parties' keys differ. (CometBFT's
+// chain id is not in the app genesis a Source reads.)
+func genesisDigest(g *ledger.Genesis) (string, error) {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return "", fmt.Errorf("ledger: genesis digest: %w", err)
+	}
+	d := sha256.Sum256(b)
+	return hex.EncodeToString(d[:]), nil
 }
 
 // NewRegulator returns party share.Index(), reading the ledger from src;
@@ -429,7 +494,7 @@ func (r *Regulator) Share(ctx context.Context, req ShareRequest) (*SignedShare, 
 		if ct, err = r.masked(req, ct, sparse); err != nil {
 			return nil, err
 		}
-	} else if err := r.allowed(req, flows); err != nil {
+	} else if err := r.allowed(ctx, req, flows); err != nil {
 		return nil, err
 	}
 	s, err := r.share.ShareDecrypt(ct, req.Active)
@@ -517,7 +582,7 @@ func (r *Regulator) checkMasks(list []SignedMask, active []int, run string, d [3
 }
 
 // allowed applies the policy.
-func (r *Regulator) allowed(req ShareRequest, flows int) error {
+func (r *Regulator) allowed(ctx context.Context, req ShareRequest, flows int) error {
 	t := req.Target
 	whole := true
 	for _, p := range t.Parts {
@@ -529,7 +594,11 @@ func (r *Regulator) allowed(req ShareRequest, flows int) error {
 	if req.Approval == nil {
 		return fmt.Errorf("%w: %d flows, fewer than %d, or not whole aggregates, without a bisection approval", ErrRefused, flows, r.k)
 	}
-	if err := req.Approval.verify(r.roster, r.share.Threshold()); err != nil {
+	chain, err := r.chainDigest(ctx)
+	if err != nil {
+		return err
+	}
+	if err := req.Approval.verify(r.roster, r.share.Threshold(), chain); err != nil {
 		return err
 	}
 	st := req.Approval.Statement
@@ -687,11 +756,19 @@ func aggregateParts(info ledger.AggregateInfo, g *ledger.Genesis) []Part {
 	return out
 }
 
-// Sign signs a bisection statement if its aggregate does not check.
+// Sign signs a bisection statement of this chain if its aggregate does
+// not check.
 func (r *Regulator) Sign(ctx context.Context, req ApprovalRequest) ([]byte, error) {
 	st := req.Statement
-	if st.Version != statementVersion || st.Run == "" {
-		return nil, fmt.Errorf("%w: a statement of version %q", ErrRefused, st.Version)
+	chain, err := r.chainDigest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStatement(st, chain); err != nil {
+		return nil, err
+	}
+	if st.Run == "" {
+		return nil, fmt.Errorf("%w: a statement of no audit run", ErrRefused)
 	}
 	info, err := r.src.Aggregate(ctx, st.Aggregate)
 	if err != nil {

@@ -3,9 +3,11 @@ package audit
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ type fakeLedger struct {
 	txs    map[ledger.TxID][]byte
 	sums   map[string]uint64 // true amount per aggregate
 	orphan string            // a transaction in no aggregate
+	gen    *ledger.Genesis   // nil: an empty genesis
 }
 
 func (f *fakeLedger) Aggregates(context.Context) ([]ledger.AggregateInfo, error) {
@@ -50,7 +53,26 @@ func (f *fakeLedger) RawTx(_ context.Context, id ledger.TxID) ([]byte, error) {
 	return raw, nil
 }
 
-func (f *fakeLedger) Genesis(context.Context) (*ledger.Genesis, error) { return &ledger.Genesis{}, nil }
+func (f *fakeLedger) Genesis(context.Context) (*ledger.Genesis, error) {
+	if f.gen != nil {
+		return f.gen, nil
+	}
+	return &ledger.Genesis{}, nil
+}
+
+// chainOf is the digest that names src's chain in approvals.
+func chainOf(t testing.TB, src Source) string {
+	t.Helper()
+	g, err := src.Genesis(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := genesisDigest(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
 
 // fakeCountries are the fake ledger's banks.
 var fakeCountries = map[string]string{"banka": "SG", "bankb": "HK", "bankc": "HK", "bankd": "SG"}
@@ -322,7 +344,7 @@ func TestRegulatorPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	flows := aggregateParts(bad, &ledger.Genesis{})
-	ap, err := op.Approve(ctx, "r1", bad.Key, agg, flows)
+	ap, err := op.Approve(ctx, chainOf(t, src), "r1", bad.Key, agg, flows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,10 +376,10 @@ func TestRegulatorPolicy(t *testing.T) {
 	if _, err := op.Open(ctx, Target{Run: "r1", Aggregate: good.Key, Parts: []Part{{Aggregate: good.Key}}}, gct); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := op.Approve(ctx, "r1", good.Key, gct, aggregateParts(good, &ledger.Genesis{})); !errors.Is(err, ErrRefused) {
+	if _, err := op.Approve(ctx, chainOf(t, src), "r1", good.Key, gct, aggregateParts(good, &ledger.Genesis{})); !errors.Is(err, ErrRefused) {
 		t.Fatalf("an approval for an aggregate that checks: %v", err)
 	}
-	if _, err := op.Approve(ctx, "r1", bad.Key, agg, flows[:3]); !errors.Is(err, ErrRefused) {
+	if _, err := op.Approve(ctx, chainOf(t, src), "r1", bad.Key, agg, flows[:3]); !errors.Is(err, ErrRefused) {
 		t.Fatalf("an approval for part of the aggregate's flows: %v", err)
 	}
 	// A requester's forged share, making the clean aggregate look broken.
@@ -365,7 +387,7 @@ func TestRegulatorPolicy(t *testing.T) {
 	forgedShares := append([]SignedShare(nil), op.last["r1\x00"+string(gd[:])].shares...)
 	forgedShares[0].Share = append([]byte(nil), forgedShares[0].Share...)
 	forgedShares[0].Share[2000] ^= 0x10
-	st := Statement{Version: statementVersion, Run: "r1", Aggregate: good.Key, Flows: aggregateParts(good, &ledger.Genesis{})}
+	st := Statement{Version: statementVersion, Chain: chainOf(t, src), Run: "r1", Aggregate: good.Key, Flows: aggregateParts(good, &ledger.Genesis{})}
 	if _, err := rs[3].Sign(ctx, ApprovalRequest{Statement: st, Shares: forgedShares}); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not signed") {
 		t.Fatalf("an approval on a forged share: %v", err)
 	}
@@ -422,5 +444,94 @@ func TestThresholdAuditUndecodable(t *testing.T) {
 	}
 	if len(rep.Culprits) != 1 || rep.Culprits[0].Sender != senderLedger || rep.Culprits[0].Reason != reasonUnknown {
 		t.Fatalf("culprits %+v", rep.Culprits)
+	}
+}
+
+// fundedGenesis is a genesis that funds bankb in USD with a fresh
+// encryption of its opening flow: two chains made alike still differ in it.
+func fundedGenesis(t testing.TB, pk *he.PublicKey) *ledger.Genesis {
+	t.Helper()
+	ct, err := he.NewEncryptor(pk).EncryptBatch(map[int]he.GroupSum{ledger.FlowGroup: {Amount: big.NewInt(500), Blinding: big.NewInt(7)}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := ct.MarshalBinary()
+	return &ledger.Genesis{Accounts: []ledger.GenesisAccount{{Party: "bankb", Currency: "USD", Available: zkp.Commit(500, big.NewInt(7)).String(), Flow: hex.EncodeToString(raw)}}}
+}
+
+// TestApprovalBoundToChain: the same parties, with the same keys, serve
+// two chains whose aggregates and genesis fundings carry the same names.
+// An approval won on chain A for an aggregate that fails there opens that
+// aggregate's genesis funding on A; a party of chain B refuses it for B's
+// funding of the same name, and refuses to sign a statement that names
+// chain A though B's aggregate of that name fails too. A statement of
+// version v1, which named no chain, is refused.
+func TestApprovalBoundToChain(t *testing.T) {
+	_, pk := regulators(t, nil)
+	ctx := context.Background()
+	const key = "out/USD/banka"
+	chain := func() (*fakeLedger, []*Regulator, *ThresholdOpener, *he.Ciphertext, []Part) {
+		src := newFakeLedger(t, pk, thresholdPays, key, 2)
+		src.gen = fundedGenesis(t, pk)
+		rs, _ := regulators(t, src)
+		op, err := NewThresholdOpener(pk.Params(), 4, 3, holders(rs[0], rs[1], rs[2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		agg := he.Zero(pk.Params())
+		if err := agg.UnmarshalBinary(src.aggs[key].Ciphertext); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := op.Open(ctx, Target{Run: "r1", Aggregate: key, Parts: []Part{{Aggregate: key}}}, agg); err != nil {
+			t.Fatal(err)
+		}
+		return src, rs, op, agg, aggregateParts(src.aggs[key], src.gen)
+	}
+	srcA, rsA, opA, aggA, flowsA := chain()
+	srcB, rsB, opB, aggB, flowsB := chain()
+	if chainOf(t, srcA) == chainOf(t, srcB) {
+		t.Fatal("two chains of one digest")
+	}
+	fund := Part{Genesis: "bankb/USD"}
+	if !slices.Contains(flowsA, fund) || !slices.Contains(flowsB, fund) {
+		t.Fatalf("the aggregate's flows %v hold no genesis funding", flowsA)
+	}
+	ap, err := opA.Approve(ctx, chainOf(t, srcA), "r1", key, aggA, flowsA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := ShareRequest{Target: Target{Run: "r1", Aggregate: key, Parts: []Part{fund}}, Active: []int{2, 3, 4}, Approval: ap}
+	if _, err := rsA[3].Share(ctx, one); err != nil {
+		t.Fatalf("the genesis funding under its chain's approval: %v", err)
+	}
+	if _, err := rsB[3].Share(ctx, one); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "chain") {
+		t.Fatalf("the genesis funding of chain B under chain A's approval: %v", err)
+	}
+
+	// Chain B's aggregate fails too, but its parties sign only for B.
+	gd, _ := aggB.Digest()
+	sharesB := opB.last["r1\x00"+string(gd[:])].shares
+	st := Statement{Version: statementVersion, Chain: chainOf(t, srcA), Run: "r1", Aggregate: key, Flows: flowsB}
+	if _, err := rsB[0].Sign(ctx, ApprovalRequest{Statement: st, Shares: sharesB}); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "chain") {
+		t.Fatalf("a statement naming another chain: %v", err)
+	}
+	st.Chain = chainOf(t, srcB)
+	if _, err := rsB[0].Sign(ctx, ApprovalRequest{Statement: st, Shares: sharesB}); err != nil {
+		t.Fatalf("the statement naming its chain: %v", err)
+	}
+
+	// A v1 statement, signed by three parties as v1 parties did.
+	v1 := Statement{Version: statementV1, Run: "r1", Aggregate: key, Flows: flowsA}
+	old := &Approval{Statement: v1, Signatures: map[int][]byte{}}
+	for i := range 3 {
+		old.Signatures[regShares[i].Index()] = ed25519.Sign(regSign[i], v1.message())
+	}
+	one.Approval = old
+	if _, err := rsA[3].Share(ctx, one); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "names no chain") {
+		t.Fatalf("a v1 approval: %v", err)
+	}
+	gd, _ = aggA.Digest()
+	if _, err := rsA[0].Sign(ctx, ApprovalRequest{Statement: v1, Shares: opA.last["r1\x00"+string(gd[:])].shares}); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "names no chain") {
+		t.Fatalf("a v1 statement to sign: %v", err)
 	}
 }
