@@ -2,6 +2,8 @@ package ceremony
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -21,8 +23,17 @@ var (
 	banks   = []string{"bank-sg", "bank-hk", "bank-us"}
 )
 
-// ceremonyFixture is one whole ceremony, three contributors in each phase,
-// shared by the tests: dirs[0] is the start, dirs[1..3] phase 1's
+// signers are the contributors that sign, with keys derived from their
+// names; bank-us contributes unsigned.
+var signers = map[string]ed25519.PrivateKey{"bank-sg": testKey("bank-sg"), "bank-hk": testKey("bank-hk")}
+
+func testKey(name string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("sable ceremony test key " + name))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// ceremonyFixture is one whole ceremony, three contributors in each phase
+// (bank-sg and bank-hk signed, bank-us unsigned), shared by the tests: dirs[0] is the start, dirs[1..3] phase 1's
 // contributions, dirs[4] the seal, dirs[5..7] phase 2's; keys the
 // finalized keys.
 type ceremonyFixture struct {
@@ -86,7 +97,7 @@ func runCeremony() (*ceremonyFixture, error) {
 		return nil
 	}
 	for _, b := range banks {
-		if err := step(func(out string) (*Transcript, Entry, error) { return tr.Contribute(out, b) }); err != nil {
+		if err := step(func(out string) (*Transcript, Entry, error) { return tr.ContributeSigned(out, b, signers[b]) }); err != nil {
 			return nil, err
 		}
 	}
@@ -94,7 +105,7 @@ func runCeremony() (*ceremonyFixture, error) {
 		return nil, err
 	}
 	for _, b := range banks {
-		if err := step(func(out string) (*Transcript, Entry, error) { return tr.Contribute(out, b) }); err != nil {
+		if err := step(func(out string) (*Transcript, Entry, error) { return tr.ContributeSigned(out, b, signers[b]) }); err != nil {
 			return nil, err
 		}
 	}
@@ -447,7 +458,9 @@ func wantRefused(t *testing.T, dir, mention string) {
 
 // editManifest applies edit to dir's manifest; with rechain, it then
 // rehashes every file and entry as an attacker able to rewrite the whole
-// manifest would.
+// manifest would, stripping the signatures it cannot make again (an entry
+// still signed after a rechain is refused for its signature before the
+// update proofs the rechained cases are about).
 func editManifest(t *testing.T, dir string, rechain bool, edit func(m *Manifest)) {
 	t.Helper()
 	m, err := readManifest(dir)
@@ -474,6 +487,7 @@ func editManifest(t *testing.T, dir string, rechain bool, edit func(m *Manifest)
 				}
 				files[p] = data
 			}
+			e.Key, e.Sig = "", ""
 			m.Entries[i] = newEntry(e, m.Entries[i-1].Hash, files)
 		}
 	}

@@ -32,16 +32,42 @@
 // the chain of hashes, in which each contributor finds the hash
 // 'contribute' printed for it.
 //
+// A contributor's name is only a claim: anyone can contribute as
+// "bank-sg". What lets a verifier rely on a given bank having taken part
+// is its signature: a contribution may be signed with the contributor's
+// Ed25519 identity key (a party's signing key, whose public half the
+// genesis lists), over the entry's hash under the label SignatureLabel.
+// The hash covers the public key and, through the chain, every entry
+// before, so a signature cannot be moved to another entry, and a key
+// cannot be swapped or stripped without breaking the chain (or, if the
+// chain is rewritten, every later signature). 'sable ceremony verify
+// --contributors' requires each listed party to have signed, under its
+// name and key, a contribution in each phase the transcript has reached:
+// a bank that trusts only itself needs its own signature in both. An
+// unsigned contribution is still a valid contribution (it adds
+// randomness; transcripts from before signatures have only those), and
+// verify prints it as "unsigned". What a signature does not show is that
+// the bank destroyed its randomness: that remains its word. The last
+// signed entry of a transcript can still be re-attributed by whoever
+// rewrites the chain after it (strip its signature and sign with another
+// key); the bank then no longer appears as having signed, which
+// --contributors refuses, and the hash it published is gone from the
+// chain.
+//
 // # Phases and commands
 //
 //	sable ceremony init --out T0                               phase 1 starts
-//	sable ceremony contribute --in T0 --out T1 --name bank-sg  τ, α, β (phase 1)
+//	sable ceremony contribute --in T0 --out T1 --home SG       τ, α, β (phase 1), signed
 //	…                                                          one per contributor
 //	sable ceremony seal-phase1 --in T3 --out T4 --beacon HEX   phase 2 starts
-//	sable ceremony contribute --in T4 --out T5 --name bank-sg  δ for every circuit
+//	sable ceremony contribute --in T4 --out T5 --home SG       δ for every circuit
 //	…
 //	sable ceremony finalize --in T7 --beacon HEX --out KEYS    keys and record
-//	sable ceremony verify T7 --keys KEYS                       anyone, any time
+//	sable ceremony verify T7 --keys KEYS --contributors FILE   anyone, any time
+//
+// --home SG signs with the party's identity key from its home, named by
+// its id; --key FILE with an Ed25519 seed file; --name NAME alone makes an
+// unsigned contribution.
 //
 // contribute does phase 1 while the transcript is in phase 1 and phase 2
 // once it is sealed; in phase 2 one contribution covers every circuit.
@@ -57,8 +83,16 @@
 // of their R1CS, and the entries) and each entry's state files
 // (phase1/NNN.bin, phase2/<circuit>/NNN.bin, in gnark's encoding). An
 // entry's hash commits to the previous entry's hash, its kind, index,
-// contributor, beacon and files' hashes; the first entry's to the
-// circuits. Verify refuses a tampered byte (file hash, then update
+// contributor, beacon and files' hashes, and for a signed contribution
+// to the contributor's public key (after the rest, so that an unsigned
+// entry hashes as before signatures existed and older transcripts still
+// verify); the first entry's to the circuits. A signed contribution also
+// holds its key (hex, "key") and an Ed25519 signature (hex, "sig") of
+// "sable/ceremony contribution signature v1\x00" ‖ the entry's 32-byte
+// hash. Open refuses a signature that does not verify under the entry's
+// key, a key without a signature, and a signed start or seal, naming the
+// entry; so do contribute, verify and finalize, which open the transcript
+// first. Verify refuses a tampered byte (file hash, then update
 // proofs), a reordered or skipped contribution (indices and links, then
 // the proofs, each bound to the previous state's hash), a transcript for
 // another circuit (R1CS hashes), a phase 2 start other than the one phase

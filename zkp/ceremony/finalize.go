@@ -51,6 +51,7 @@ type Contributor struct {
 	Phase int    `json:"phase"`
 	Index int    `json:"index"`
 	Name  string `json:"name"`
+	Key   string `json:"key,omitempty"` // the contributor's public key, if it signed
 	Hash  string `json:"hash"`
 }
 
@@ -134,9 +135,9 @@ func (m *Manifest) contributors() []Contributor {
 	for _, e := range m.Entries {
 		switch e.Kind {
 		case KindPhase1:
-			out = append(out, Contributor{1, e.Index, e.Name, e.Hash})
+			out = append(out, Contributor{Phase: 1, Index: e.Index, Name: e.Name, Key: e.Key, Hash: e.Hash})
 		case KindPhase2:
-			out = append(out, Contributor{2, e.Index, e.Name, e.Hash})
+			out = append(out, Contributor{Phase: 2, Index: e.Index, Name: e.Name, Key: e.Key, Hash: e.Hash})
 		}
 	}
 	return out

@@ -49,9 +49,14 @@ type Manifest struct {
 // Entry is one step of the ceremony: its start, a contribution, or the
 // beacon that seals phase 1.
 type Entry struct {
-	Kind   string `json:"kind"`
-	Index  int    `json:"index,omitempty"` // a contribution's number in its phase, from 1
-	Name   string `json:"name,omitempty"`  // the contributor
+	Kind  string `json:"kind"`
+	Index int    `json:"index,omitempty"` // a contribution's number in its phase, from 1
+	Name  string `json:"name,omitempty"`  // the contributor
+	// Key and Sig sign a contribution: the contributor's Ed25519 public
+	// key (hex), which the entry's hash covers, and its signature of that
+	// hash (see sign.go). Both empty: an unsigned contribution.
+	Key    string `json:"key,omitempty"`
+	Sig    string `json:"sig,omitempty"`
 	Beacon string `json:"beacon,omitempty"`
 	Files  []File `json:"files,omitempty"`
 	Prev   string `json:"prev,omitempty"` // the previous entry's hash
@@ -123,7 +128,12 @@ func initHash(powers uint64, shapes []Shape) string {
 
 // entryHash commits to an entry and, through Prev, to every entry before:
 // "sable/ceremony/v1/entry" ‖ prev ‖ kind ‖ index ‖ name ‖ beacon ‖ each
-// file's path, size and SHA-256.
+// file's path, size and SHA-256, then for a signed contribution "key" ‖
+// the contributor's public key. An unsigned entry hashes as it did before
+// contributions could be signed, so older transcripts keep their hashes;
+// a signed one cannot lose its key (or take another) without a new hash,
+// which the next entry's Prev and the signatures after it no longer match.
+// The signature is not hashed: it signs the hash.
 func entryHash(e Entry) string {
 	h := sha256.New()
 	frame(h, []byte(Version+"/entry"))
@@ -137,6 +147,10 @@ func entryHash(e Entry) string {
 		frame(h, []byte(f.Path))
 		frameU64(h, uint64(f.Size))
 		frame(h, mustHex(f.SHA256))
+	}
+	if e.Key != "" {
+		frame(h, []byte("key"))
+		frame(h, mustHex(e.Key))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -213,7 +227,8 @@ func (m *Manifest) check(local []circuit) error {
 		return bad("%d entries", len(m.Entries))
 	}
 	first := m.Entries[0]
-	if first.Kind != KindInit || first.Prev != "" || len(first.Files) != 0 || first.Hash != initHash(m.Powers, m.Circuits) {
+	if first.Kind != KindInit || first.Prev != "" || len(first.Files) != 0 || first.Key != "" || first.Sig != "" ||
+		first.Hash != initHash(m.Powers, m.Circuits) {
 		return bad("the first entry is not this transcript's start")
 	}
 	phase, index := 1, 0
@@ -266,6 +281,9 @@ func checkEntry(e Entry, prev string, phase, index int, shapes []Shape) error {
 		if index == 0 || e.Index != 0 || e.Name != "" || err != nil || CheckBeacon(b) != nil {
 			return fmt.Errorf("phase 1 sealed without a contribution or without a valid beacon")
 		}
+		if e.Key != "" || e.Sig != "" {
+			return fmt.Errorf("the seal is signed: only contributions are")
+		}
 	default:
 		return fmt.Errorf("a %q entry in phase %d", e.Kind, phase)
 	}
@@ -285,7 +303,7 @@ func checkEntry(e Entry, prev string, phase, index int, shapes []Shape) error {
 	if e.Hash != entryHash(e) {
 		return fmt.Errorf("its hash %.16s… is not what it holds (%.16s…)", e.Hash, entryHash(e))
 	}
-	return nil
+	return checkSignature(e)
 }
 
 // readManifest reads DIR/transcript.json.

@@ -1,6 +1,7 @@
 package ceremony
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -120,10 +121,14 @@ func (t *Transcript) readState(e Entry, path string) ([]byte, error) {
 
 // extend writes the transcript with one more entry into out: every file of
 // this transcript, the entry's files, then the manifest (last, so that a
-// directory with a manifest is whole).
-func (t *Transcript) extend(out string, e Entry, files map[string][]byte) (*Transcript, Entry, error) {
+// directory with a manifest is whole). With key, it signs the entry's
+// hash (whose e.Key it must be).
+func (t *Transcript) extend(out string, e Entry, files map[string][]byte, key ed25519.PrivateKey) (*Transcript, Entry, error) {
 	m := *t.Manifest
 	e = newEntry(e, m.Hash(), files)
+	if key != nil {
+		e.Sig = hex.EncodeToString(ed25519.Sign(key, signatureMessage(e.Hash)))
+	}
 	m.Entries = append(append([]Entry{}, m.Entries...), e)
 	if e.Kind == KindSeal {
 		m.Phase = 2
@@ -155,20 +160,31 @@ func (t *Transcript) extend(out string, e Entry, files map[string][]byte) (*Tran
 	return &Transcript{Dir: out, Manifest: &m, circuits: t.circuits}, e, nil
 }
 
-// Contribute checks the transcript, adds one contribution by name with
-// fresh randomness (phase 1's τ, α, β, or a δ for every circuit in phase
-// 2), and writes the extended transcript into out, a new directory. The
-// randomness is zeroed before Contribute returns. The entry's hash is what
-// the contributor publishes, to find it later in the chain.
+// Contribute checks the transcript, adds one unsigned contribution by name
+// with fresh randomness (phase 1's τ, α, β, or a δ for every circuit in
+// phase 2), and writes the extended transcript into out, a new directory.
+// See ContributeSigned.
+func (t *Transcript) Contribute(out, name string) (*Transcript, Entry, error) {
+	return t.ContributeSigned(out, name, nil)
+}
+
+// ContributeSigned is Contribute signed with key, the contributor's
+// Ed25519 identity key (nil: unsigned): the entry records the public key,
+// which its hash covers, and a signature of the hash. The randomness is
+// zeroed before it returns. The entry's hash is what the contributor
+// publishes, to find it later in the chain.
 //
 // It checks the chain of hashes, every file, and every contribution of the
 // current phase; in phase 2 it takes the phase 2 starts as the seal entry
 // holds them, where Verify derives them again from phase 1 and its beacon
 // (two FFTs per circuit, most of a replay's cost). A bad start only makes
 // the final Verify fail, which Finalize runs.
-func (t *Transcript) Contribute(out, name string) (*Transcript, Entry, error) {
+func (t *Transcript) ContributeSigned(out, name string, key ed25519.PrivateKey) (*Transcript, Entry, error) {
 	if err := CheckName(name); err != nil {
 		return nil, Entry{}, err
+	}
+	if key != nil && len(key) != ed25519.PrivateKeySize {
+		return nil, Entry{}, fmt.Errorf("ceremony: a signing key of %d bytes, want an Ed25519 private key (%d)", len(key), ed25519.PrivateKeySize)
 	}
 	if err := checkEmpty(out); err != nil {
 		return nil, Entry{}, err
@@ -178,6 +194,9 @@ func (t *Transcript) Contribute(out, name string) (*Transcript, Entry, error) {
 		return nil, Entry{}, err
 	}
 	e := Entry{Name: name, Index: r.Contributions() + 1}
+	if key != nil {
+		e.Key = hex.EncodeToString(key.Public().(ed25519.PublicKey))
+	}
 	files := map[string][]byte{}
 	if t.Manifest.Phase == 1 {
 		e.Kind = KindPhase1
@@ -198,7 +217,7 @@ func (t *Transcript) Contribute(out, name string) (*Transcript, Entry, error) {
 			}
 		}
 	}
-	return t.extend(out, e, files)
+	return t.extend(out, e, files, key)
 }
 
 // SealPhase1 verifies the transcript, closes phase 1 with a public random
@@ -234,7 +253,7 @@ func (t *Transcript) SealPhase1(out string, beacon []byte) (*Transcript, Entry, 
 		files[phase2Path(c.Name, 0)] = st.last
 		sts[c.Name] = st
 	}
-	next, e, err := t.extend(out, Entry{Kind: KindSeal, Beacon: hex.EncodeToString(beacon)}, files)
+	next, e, err := t.extend(out, Entry{Kind: KindSeal, Beacon: hex.EncodeToString(beacon)}, files, nil)
 	if err == nil {
 		for name, st := range sts {
 			starts.Store(e.Hash+"/"+name, st)
