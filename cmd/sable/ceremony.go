@@ -1,14 +1,18 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/zkp"
 	"github.com/sable-settlement/sable/zkp/ceremony"
 )
@@ -22,14 +26,17 @@ phase, any one contributor destroyed its randomness. Each step reads a transcrip
 directory and writes a new one:
 
   sable ceremony init --out T0                              phase 1 starts
-  sable ceremony contribute --in T0 --out T1 --name BANK    once per contributor
+  sable ceremony contribute --in T0 --out T1 --home BANK    once per contributor, signed
   sable ceremony seal-phase1 --in T3 --out T4 --beacon HEX  phase 1 ends, phase 2 starts
-  sable ceremony contribute --in T4 --out T5 --name BANK    once per contributor
+  sable ceremony contribute --in T4 --out T5 --home BANK    once per contributor, signed
   sable ceremony finalize --in T7 --beacon HEX --out KEYS   the keys, with KEYS/ceremony.json
-  sable ceremony verify T7 [--keys KEYS]                    anyone, at any step
+  sable ceremony verify T7 [--keys KEYS] [--contributors F] anyone, at any step
 
-A contribution in phase 2 covers every circuit. Each beacon is public randomness
-fixed after the phase's last contribution (say a drand round announced in advance).`,
+--home BANK signs a contribution with the party's identity key (--key FILE: a seed
+file; neither: unsigned, its --name only a claim); verify --contributors requires
+the listed parties' signatures. A contribution in phase 2 covers every circuit.
+Each beacon is public randomness fixed after the phase's last contribution (say a
+drand round announced in advance).`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newCeremonyInitCmd(), newCeremonyContributeCmd(), newCeremonySealCmd(),
@@ -64,12 +71,26 @@ func newCeremonyInitCmd() *cobra.Command {
 }
 
 func newCeremonyContributeCmd() *cobra.Command {
-	var in, out, name string
+	var in, out, name, home, keyFile string
 	cmd := &cobra.Command{
-		Use:   "contribute --in DIR --out DIR2 --name NAME",
+		Use:   "contribute --in DIR --out DIR2 --name NAME [--home PARTY | --key FILE]",
 		Short: "Verify a transcript and add a contribution with fresh randomness",
-		Args:  cobra.NoArgs,
+		Long: `Verify a transcript and add a contribution with fresh randomness.
+
+With --home (a party's home: its sign.key) or --key (a file holding an Ed25519 seed
+in hex, mode 0600), the contribution is signed: the transcript records the public
+key and a signature of the contribution's hash, so 'sable ceremony verify
+--contributors' can tell that this party took part. Without either it is unsigned:
+the name is only a claim. With --home, --name defaults to the party's id.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			key, id, err := contributorKey(home, keyFile)
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				name = id
+			}
 			if in == "" || out == "" || name == "" {
 				return failf("--in, --out and --name are required")
 			}
@@ -78,12 +99,12 @@ func newCeremonyContributeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, e, err := t.Contribute(out, name)
+			_, e, err := t.ContributeSigned(out, name, key)
 			if err != nil {
 				return transcriptError(err, in)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "contribution %d to phase %d by %s: %s  (%d bytes, %s)\n",
-				e.Index, t.Manifest.Phase, e.Name, e.Hash, e.Bytes(), time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(cmd.OutOrStdout(), "contribution %d to phase %d by %s (%s): %s  (%d bytes, %s)\n",
+				e.Index, t.Manifest.Phase, e.Name, signedBy(e), e.Hash, e.Bytes(), time.Since(start).Round(time.Millisecond))
 			fmt.Fprintln(cmd.ErrOrStderr(), "sable: randomness destroyed; publish the hash above and find it in 'sable ceremony verify'")
 			return nil
 		},
@@ -91,8 +112,60 @@ func newCeremonyContributeCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&in, "in", "", "the transcript to contribute to")
 	f.StringVar(&out, "out", "", "new directory for the extended transcript")
-	f.StringVar(&name, "name", "", "the contributor's name (letters, digits, '.', '_', '-')")
+	f.StringVar(&name, "name", "", "the contributor's name (letters, digits, '.', '_', '-'); default the --home party's id")
+	f.StringVar(&home, "home", "", "sign the contribution with this party's identity key (its home's sign.key)")
+	f.StringVar(&keyFile, "key", "", "sign the contribution with the Ed25519 seed in this file (hex, mode 0600)")
 	return cmd
+}
+
+// contributorKey loads the key a contribution is signed with: a party's
+// identity key from its home (and the party's id), or a seed file; nil
+// with neither flag.
+func contributorKey(home, keyFile string) (ed25519.PrivateKey, string, error) {
+	switch {
+	case home != "" && keyFile != "":
+		return nil, "", failf("--home and --key both name a signing key; give one")
+	case home != "":
+		id, err := party.LoadIdentity(home)
+		if err != nil {
+			return nil, "", failf("%v", err)
+		}
+		return id.Sign, id.Config.ID, nil
+	case keyFile != "":
+		k, err := readSeedFile(keyFile)
+		return k, "", err
+	}
+	return nil, "", nil
+}
+
+// readSeedFile reads an Ed25519 seed, hex, from a file that only its
+// owner can read (as a party home's sign.key).
+func readSeedFile(path string) (ed25519.PrivateKey, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, failf("--key: %v", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, withHint(failf("--key %s is readable by others (mode %v)", path, st.Mode().Perm()), "chmod 600 "+path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, failf("--key: %v", err)
+	}
+	seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, failf("--key %s does not hold a %d-byte Ed25519 seed in hex", path, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// signedBy says who signed a contribution: its key's fingerprint, or
+// "unsigned".
+func signedBy(e ceremony.Entry) string {
+	if !e.Signed() {
+		return "unsigned"
+	}
+	return "key " + ceremony.Fingerprint(e.Key)
 }
 
 func newCeremonySealCmd() *cobra.Command {
@@ -124,16 +197,33 @@ func newCeremonySealCmd() *cobra.Command {
 }
 
 func newCeremonyVerifyCmd() *cobra.Command {
-	var keys string
+	var keys, contributors string
 	cmd := &cobra.Command{
-		Use:   "verify DIR [--keys KEYS]",
+		Use:   "verify DIR [--keys KEYS] [--contributors FILE]",
 		Short: "Check every contribution of a transcript and print the chain of hashes",
-		Args:  exactArgs(1, "the transcript directory"),
+		Long: `Check every contribution of a transcript (its update proof and, if signed, its
+signature) and print the chain of hashes, each contribution with its contributor's
+key fingerprint or "unsigned".
+
+--contributors FILE lists parties that must have taken part: a JSON array of
+{"name": ..., "key": ...} or lines "name hexkey" (the key is the party's Ed25519
+public key, its genesis sign_key). Each must have signed, under that name and key,
+a contribution in every phase the transcript has reached.`,
+		Args: exactArgs(1, "the transcript directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
+			want, err := readParties(contributors)
+			if err != nil {
+				return err
+			}
 			t, err := openTranscript(args[0])
 			if err != nil {
 				return err
+			}
+			if want != nil {
+				if err := t.RequireSigned(want); err != nil {
+					return withHint(failf("%v", err), "each listed party signs with 'sable ceremony contribute --home ITS_HOME' in each phase")
+				}
 			}
 			if _, err := t.Verify(); err != nil {
 				return transcriptError(err, args[0])
@@ -141,6 +231,9 @@ func newCeremonyVerifyCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			printChain(w, t.Manifest)
 			fmt.Fprintf(w, "transcript %s verified: phase %d, %s (%s)\n", args[0], t.Manifest.Phase, t.Manifest.Hash(), time.Since(start).Round(time.Millisecond))
+			if want != nil {
+				fmt.Fprintf(w, "every one of the %d listed contributors signed a contribution in each phase\n", len(want))
+			}
 			if keys == "" {
 				return nil
 			}
@@ -156,7 +249,24 @@ func newCeremonyVerifyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&keys, "keys", "", "also check that the keys in KEYS (from 'sable ceremony finalize') come from this transcript")
+	cmd.Flags().StringVar(&contributors, "contributors", "", "require each party listed in FILE (JSON or lines \"name hexkey\") to have signed a contribution in each phase")
 	return cmd
+}
+
+// readParties reads --contributors' file; nil without the flag.
+func readParties(path string) ([]ceremony.Party, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, failf("--contributors: %v", err)
+	}
+	ps, err := ceremony.ParseParties(raw)
+	if err != nil {
+		return nil, failf("--contributors %s: %v", path, err)
+	}
+	return ps, nil
 }
 
 func newCeremonyFinalizeCmd() *cobra.Command {
@@ -253,7 +363,7 @@ func printChain(w io.Writer, m *ceremony.Manifest) {
 		what := e.Kind
 		switch e.Kind {
 		case ceremony.KindPhase1, ceremony.KindPhase2:
-			what = fmt.Sprintf("%s #%d %s", e.Kind, e.Index, e.Name)
+			what = fmt.Sprintf("%s #%d %s (%s)", e.Kind, e.Index, e.Name, signedBy(e))
 		case ceremony.KindSeal:
 			what = "seal-phase1 beacon " + e.Beacon
 		}
