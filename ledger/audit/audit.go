@@ -217,14 +217,7 @@ func (a *Auditor) chainDigest(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.chain == "" {
-		if a.chain, err = genesisDigest(g); err != nil {
-			return "", err
-		}
-	}
-	return a.chain, nil
+	return cachedDigest(&a.mu, &a.chain, g)
 }
 
 // New returns an auditor reading from src and decrypting with the

@@ -262,14 +262,21 @@ func (r *Regulator) chainDigest(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.chain == "" {
-		if r.chain, err = genesisDigest(g); err != nil {
+	return cachedDigest(&r.mu, &r.chain, g)
+}
+
+// cachedDigest returns *slot, set to g's digest under mu the first time.
+func cachedDigest(mu *sync.Mutex, slot *string, g *ledger.Genesis) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if *slot == "" {
+		d, err := genesisDigest(g)
+		if err != nil {
 			return "", err
 		}
+		*slot = d
 	}
-	return r.chain, nil
+	return *slot, nil
 }
 
 // genesisDigest names a chain in a bisection statement: the SHA-256 (hex)

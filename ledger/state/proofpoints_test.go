@@ -113,27 +113,21 @@ func TestVerifierReusesDecodedProofs(t *testing.T) {
 // low byte until no y satisfies the curve's equation: same flags, canonical
 // x, no point.
 func offCurveG1(t *testing.T, c []byte) []byte {
-	t.Helper()
-	b := append([]byte(nil), c...)
-	var p bn254.G1Affine
-	for i := 0; i < 256; i++ {
-		b[len(b)-1]++
-		if _, err := p.SetBytes(b); err != nil {
-			return b
-		}
-	}
-	t.Fatal("no off-curve x found")
-	return nil
+	return bumpUntilRefused(t, c, func(b []byte) error { var p bn254.G1Affine; _, err := p.SetBytes(b); return err })
 }
 
 // offCurveG2 is offCurveG1 for a compressed point of the twist.
 func offCurveG2(t *testing.T, c []byte) []byte {
+	return bumpUntilRefused(t, c, func(b []byte) error { var p bn254.G2Affine; _, err := p.SetBytes(b); return err })
+}
+
+// bumpUntilRefused changes c's low byte until decode refuses it.
+func bumpUntilRefused(t *testing.T, c []byte, decode func([]byte) error) []byte {
 	t.Helper()
 	b := append([]byte(nil), c...)
-	var p bn254.G2Affine
 	for i := 0; i < 256; i++ {
 		b[len(b)-1]++
-		if _, err := p.SetBytes(b); err != nil {
+		if decode(b) != nil {
 			return b
 		}
 	}
