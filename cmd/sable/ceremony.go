@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -141,22 +140,11 @@ func contributorKey(home, keyFile string) (ed25519.PrivateKey, string, error) {
 // readSeedFile reads an Ed25519 seed, hex, from a file that only its
 // owner can read (as a party home's sign.key).
 func readSeedFile(path string) (ed25519.PrivateKey, error) {
-	st, err := os.Stat(path)
+	k, err := party.ReadSignKey(path)
 	if err != nil {
-		return nil, failf("--key: %v", err)
+		return nil, withHint(failf("--key: %v", err), "the file holds a 32-byte Ed25519 seed in hex, mode 0600, as a party home's sign.key")
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, withHint(failf("--key %s is readable by others (mode %v)", path, st.Mode().Perm()), "chmod 600 "+path)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, failf("--key: %v", err)
-	}
-	seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, failf("--key %s does not hold a %d-byte Ed25519 seed in hex", path, ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	return k, nil
 }
 
 // signedBy says who signed a contribution: its key's fingerprint, or

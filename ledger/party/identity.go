@@ -111,11 +111,9 @@ func LoadIdentity(home string) (*Identity, error) {
 	if err := json.Unmarshal(raw, &id.Config); err != nil {
 		return nil, fmt.Errorf("ledger: %s: %w", filepath.Join(home, partyFile), err)
 	}
-	seed, err := readKeyHex(filepath.Join(home, signFile), ed25519.SeedSize)
-	if err != nil {
+	if id.Sign, err = ReadSignKey(filepath.Join(home, signFile)); err != nil {
 		return nil, err
 	}
-	id.Sign = ed25519.NewKeyFromSeed(seed)
 	memo, err := readKeyHex(filepath.Join(home, memoFile), 32)
 	if err != nil {
 		return nil, err
@@ -123,6 +121,16 @@ func LoadIdentity(home string) (*Identity, error) {
 	copy(id.MemoKey[:], memo)
 	copy(id.MemoPub[:], ledger.MemoPublicKey(id.MemoKey))
 	return id, nil
+}
+
+// ReadSignKey reads an Ed25519 signing key from a file holding its seed
+// in hex, readable by its owner only (as a home's sign.key).
+func ReadSignKey(path string) (ed25519.PrivateKey, error) {
+	seed, err := readKeyHex(path, ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
 }
 
 func readKeyHex(path string, size int) ([]byte, error) {

@@ -121,10 +121,13 @@ func (t *Transcript) readState(e Entry, path string) ([]byte, error) {
 
 // extend writes the transcript with one more entry into out: every file of
 // this transcript, the entry's files, then the manifest (last, so that a
-// directory with a manifest is whole). With key, it signs the entry's
-// hash (whose e.Key it must be).
+// directory with a manifest is whole). With key, the entry records its
+// public key, which the hash covers, and a signature of the hash.
 func (t *Transcript) extend(out string, e Entry, files map[string][]byte, key ed25519.PrivateKey) (*Transcript, Entry, error) {
 	m := *t.Manifest
+	if key != nil {
+		e.Key = hex.EncodeToString(key.Public().(ed25519.PublicKey))
+	}
 	e = newEntry(e, m.Hash(), files)
 	if key != nil {
 		e.Sig = hex.EncodeToString(ed25519.Sign(key, signatureMessage(e.Hash)))
@@ -194,9 +197,6 @@ func (t *Transcript) ContributeSigned(out, name string, key ed25519.PrivateKey) 
 		return nil, Entry{}, err
 	}
 	e := Entry{Name: name, Index: r.Contributions() + 1}
-	if key != nil {
-		e.Key = hex.EncodeToString(key.Public().(ed25519.PublicKey))
-	}
 	files := map[string][]byte{}
 	if t.Manifest.Phase == 1 {
 		e.Kind = KindPhase1
