@@ -41,9 +41,10 @@ type Quote struct {
 	ValidUntil int64  `json:"valid_until"`
 	// BlocksLeft is how many blocks after the snapshot's height can still
 	// fill it: a quote is fillable up to and including its valid-until
-	// height. Live is false once none can (the ledger's own live flag
-	// still holds at the valid-until height itself, which no later block
-	// can fill).
+	// height. Live is the ledger's flag (a swap in the next block can fill
+	// it) and false once BlocksLeft is 0: a node older than that flag's
+	// meaning still calls a quote live at its valid-until height, which no
+	// later block can fill.
 	BlocksLeft int64  `json:"blocks_left"`
 	Live       bool   `json:"live"`
 	Fills      uint64 `json:"fills"`

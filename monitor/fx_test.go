@@ -29,8 +29,8 @@ func TestFXPanel(t *testing.T) {
 			ValidUntil: 97, Band: band, Fills: 0, Live: false},
 		{ID: "Q-USSG-1", Provider: "bank-sg", Pair: "USD/SGD", Rate: 134_020_000, RateText: "1.3402", Min: 100000, Max: 50000000,
 			ValidUntil: 120, Band: band, Fills: 2, Live: true},
-		// Live for the ledger at its valid-until height, but no later
-		// block can fill it.
+		// Live for a node older than /fx/quotes' next-block rule at its
+		// valid-until height, but no later block can fill it.
 		{ID: "Q-USSG-2", Provider: "bank-hk", Pair: "USD/SGD", Rate: 134_000_000, RateText: "1.34", Min: 5000, Max: 2500000,
 			ValidUntil: 100, Band: band, Fills: 1, Live: true},
 	}
