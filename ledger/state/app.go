@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +14,14 @@ import (
 	"github.com/sable-settlement/sable/zkp"
 )
 
-// AppVersion is the application's protocol version, reported in Info.
-const AppVersion uint64 = 1
+// AppVersion is the application's protocol version, reported in Info and
+// recorded in the state at genesis (g/protocol). A binary runs only the
+// chains of its own version: each version's blocks lead to its own app
+// hashes.
+//
+//	1  the first ledger
+//	2  each block first prunes the FX quotes expired quotePruneGrace blocks before it
+const AppVersion uint64 = 2
 
 // App is Sable's ABCI 2.0 application.
 //
@@ -115,6 +122,9 @@ func (a *App) loadChain() error {
 	if raw == nil || g == nil { // committed blocks without the genesis they built on
 		return damagedState(a.store.dir, fmt.Sprintf("height %d is committed but the genesis records (g/chain-id, g/genesis) are missing", a.height))
 	}
+	if err := a.checkProtocol(); err != nil {
+		return err
+	}
 	a.exec.chainID = string(raw)
 	gen, err := ledger.ParseGenesis(g)
 	if err != nil {
@@ -127,7 +137,36 @@ func (a *App) loadChain() error {
 	return err
 }
 
-var keyChainID = []byte("g/chain-id")
+var (
+	keyChainID  = []byte("g/chain-id")
+	keyProtocol = []byte("g/protocol")
+)
+
+// checkProtocol refuses a state written under another protocol version:
+// executing the chain's next blocks under this one would reach app hashes
+// the other validators do not. Stores from before the record are version 1.
+func (a *App) checkProtocol() error {
+	raw, err := a.store.get(keyProtocol)
+	if err != nil {
+		return err
+	}
+	v := uint64(1)
+	if raw != nil {
+		if len(raw) != 8 {
+			return damagedState(a.store.dir, fmt.Sprintf("its protocol record g/protocol is %d bytes, want 8", len(raw)))
+		}
+		v = binary.BigEndian.Uint64(raw)
+	}
+	if v != AppVersion {
+		return fmt.Errorf("%w: this node's state (height %d) follows protocol version %d and this binary runs version %d; run the sable release that wrote it, or start a new chain",
+			ErrProtocol, a.height, v, AppVersion)
+	}
+	return nil
+}
+
+// ErrProtocol is returned when a node's state was written under another
+// protocol version (AppVersion) than the binary's.
+var ErrProtocol = errors.New("ledger: protocol version mismatch")
 
 func (a *App) checkKeys(g *ledger.Genesis) error {
 	for _, k := range []struct {
@@ -183,6 +222,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	}
 	o := newOverlay(a.store)
 	o.set(keyChainID, []byte(req.ChainId))
+	o.set(keyProtocol, binary.BigEndian.AppendUint64(nil, AppVersion))
 	if err := writeGenesis(g, o, req.AppStateBytes, a.exec.flows); err != nil {
 		return nil, err
 	}

@@ -48,6 +48,7 @@
 //	h/, hc/, hx/, hb/<agg>    HE aggregates, their commitment sums, their transactions, their epoch base
 //	hl/<agg>                  an HE aggregate's load, checked against the capacity as flows are recorded
 //	g/genesis, g/chain-id     the genesis app state
+//	g/protocol                the protocol version (AppVersion) the chain runs, 8 bytes big-endian
 //	m/height, m/apphash       the last committed block
 //	fxq/<quote id>            an FX quote: terms, remaining band commitment, fills (fx.go)
 //	fxx/<valid until><id>     the quotes by expiry: each block prunes those quotePruneGrace blocks past their window
