@@ -3,6 +3,7 @@ package zkp
 import (
 	"crypto/rand"
 	"math/big"
+	"sync"
 	"testing"
 	"time"
 )
@@ -162,4 +163,50 @@ func randScalar(b *testing.B) *big.Int {
 		b.Fatal(err)
 	}
 	return r
+}
+
+// BenchmarkBatchConcurrency measures what a wallet gains by proving a
+// batch's chunks two at a time rather than one after another (gnark's
+// prover already spreads one proof over the cores): 4 chunk proofs each
+// way, interleaved, reported as the ratio of wall times.
+//
+//	go test ./zkp -run '^$' -bench BatchConcurrency -benchtime 3x
+func BenchmarkBatchConcurrency(b *testing.B) {
+	const chunks, workers = 4, 2
+	pk, _ := setupFor(b, Batch)
+	in := make([]BatchInput, chunks)
+	for j := range in {
+		in[j] = randomBatch(b, BatchSize, uint64(j))
+	}
+	prove := func(j int) {
+		if _, _, err := pk.ProveBatch(in[j], nil); err != nil {
+			b.Error(err)
+		}
+	}
+	var seq, par time.Duration
+	for b.Loop() {
+		t := time.Now()
+		for j := range in {
+			prove(j)
+		}
+		seq += time.Since(t)
+		t = time.Now()
+		jobs := make(chan int, chunks)
+		for j := range in {
+			jobs <- j
+		}
+		close(jobs)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for j := range jobs {
+					prove(j)
+				}
+			})
+		}
+		wg.Wait()
+		par += time.Since(t)
+	}
+	b.ReportMetric(float64(par)/float64(seq), "two-at-a-time/sequential")
+	b.ReportMetric(float64(seq.Milliseconds())/float64(b.N*chunks), "ms_per_chunk_sequential")
 }
