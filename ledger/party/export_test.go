@@ -2,6 +2,12 @@ package party
 
 import (
 	"math/big"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/cockroachdb/pebble/vfs"
+	"github.com/cockroachdb/pebble/vfs/errorfs"
 
 	"github.com/sable-settlement/sable/ledger"
 )
@@ -32,4 +38,23 @@ func (w *Wallet) HasFill(tx ledger.TxID) (bool, error) {
 		}
 	}
 	return false, err
+}
+
+// WalletDiskFull puts under the wallets opened from now on, until restore,
+// a filesystem on which every write under dir fails with ENOSPC while full
+// is set: a full disk.
+func WalletDiskFull(dir string) (full *atomic.Bool, restore func()) {
+	full = new(atomic.Bool)
+	saved := walletFS
+	walletFS = errorfs.Wrap(vfs.Default, errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+		switch op {
+		case errorfs.OpCreate, errorfs.OpLink, errorfs.OpReuseForRewrite, errorfs.OpMkdirAll, errorfs.OpFileWrite,
+			errorfs.OpFileWriteAt, errorfs.OpFileSync, errorfs.OpFileFlush, errorfs.OpFilePreallocate:
+			if full.Load() && strings.HasPrefix(path, dir) {
+				return syscall.ENOSPC
+			}
+		}
+		return nil
+	}))
+	return full, func() { walletFS = saved }
 }

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cockroachdb/pebble"
-
 	"github.com/sable-settlement/sable/he"
 	"github.com/sable-settlement/sable/ledger"
 	"github.com/sable-settlement/sable/ledger/client"
@@ -282,6 +280,24 @@ func (e *MaybeSentError) Error() string {
 }
 
 func (e *MaybeSentError) Unwrap() error { return e.Err }
+
+// UnrecordedError is a transaction the node accepted whose record the
+// wallet could not then update (a full disk): it was sent, its record from
+// before the broadcast keeps it in flight, and it commits at most once.
+// Transfer and the like return it with the transaction's ID.
+type UnrecordedError struct {
+	Err   error
+	Kind  ledger.Kind
+	TxID  ledger.TxID
+	Nonce uint64
+}
+
+func (e *UnrecordedError) Error() string {
+	return fmt.Sprintf("%s %s (nonce %d) was sent, but %v; it stays in flight: once there is space, 'sable wallet sync' folds it in when it commits; do not pay it again",
+		e.Kind, e.TxID, e.Nonce, e.Err)
+}
+
+func (e *UnrecordedError) Unwrap() error { return e.Err }
 
 // explain says, of a command that failed for want of a node, that it sent
 // nothing.
@@ -652,8 +668,8 @@ func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger
 	tx.Sign(domain, s.W.id.Sign)
 	raw := tx.Encode()
 	f.Nonce, f.TxID, f.Kind, f.Created, f.Raw, f.Sent = tx.Nonce, sha256.Sum256(raw), tx.Kind, time.Now().Unix(), raw, false
-	if err := s.W.putInflight(f, pebble.Sync); err != nil {
-		return ledger.TxID{}, err
+	if err := s.W.putInflight(f); err != nil {
+		return ledger.TxID{}, fmt.Errorf("%w; nothing was sent", err)
 	}
 	err := s.C.BroadcastRaw(ctx, raw)
 	var rej *ledger.Rejection
@@ -662,18 +678,20 @@ func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger
 	}
 	switch {
 	case err == nil:
+		s.Sent += int64(len(raw))
 		if !f.Sent {
 			f.Sent = true
-			// not synced: lost in a crash, the next command sends it again, harmlessly
-			if err := s.W.putInflight(f, pebble.NoSync); err != nil {
-				return ledger.TxID{}, err
+			// Failing, the synced record stays unmarked: the next command
+			// sends the same bytes again, harmlessly.
+			if err := s.W.putInflight(f); err != nil {
+				return f.TxID, &UnrecordedError{Err: err, Kind: f.Kind, TxID: f.TxID, Nonce: f.Nonce}
 			}
 		}
-		s.Sent += int64(len(raw))
 		return f.TxID, nil
 	case errors.As(err, &rej), client.NotSent(err):
 		if derr := s.W.forget(f); derr != nil {
-			return ledger.TxID{}, derr
+			// its record stays: the next command sends it again and drops it when refused
+			return ledger.TxID{}, fmt.Errorf("%w; nothing was sent, but %w", err, derr)
 		}
 		return ledger.TxID{}, err
 	}

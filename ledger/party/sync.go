@@ -105,7 +105,7 @@ func (w *Wallet) reconcile(ctx context.Context, c *client.Client, rep *SyncRepor
 		switch {
 		case o.State == "committed":
 			if err := w.fold(f); err != nil {
-				return err
+				return fmt.Errorf("%w; %s %s (nonce %d) committed on the ledger and stays in flight in the wallet until a sync folds it in", err, f.Kind, f.TxID, f.Nonce)
 			}
 			rep.Committed++
 			continue
@@ -127,8 +127,8 @@ func (w *Wallet) reconcile(ctx context.Context, c *client.Client, rep *SyncRepor
 				// held by the node, or committed since the status was read
 				if !f.Sent {
 					f.Sent = true
-					if err := w.putInflight(f, pebble.NoSync); err != nil {
-						return err
+					if err := w.putInflight(f); err != nil {
+						return err // its record stays, not marked sent: the next command sends it again, harmlessly
 					}
 				}
 			case rej != nil && rej.Code == ledger.CodeInternal:
@@ -183,16 +183,8 @@ func (w *Wallet) forget(f *inflight) error {
 }
 
 // putInflight writes an in-flight record.
-func (w *Wallet) putInflight(f *inflight, opts *pebble.WriteOptions) error {
-	b := w.db.NewBatch()
-	defer b.Close()
-	if err := b.Set(inflightKey(f.Nonce), f.encode(), nil); err != nil {
-		return err
-	}
-	if err := b.Commit(opts); err != nil {
-		return fmt.Errorf("ledger: wallet: %w", err)
-	}
-	return nil
+func (w *Wallet) putInflight(f *inflight) error {
+	return w.write(func(b *pebble.Batch) error { return b.Set(inflightKey(f.Nonce), f.encode(), nil) })
 }
 
 // fold applies a committed own transaction to the base opening.

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/vfs"
@@ -32,6 +33,13 @@ type Wallet struct {
 	id   *Identity
 	db   *pebble.DB
 	lock *pebble.Lock // held from before the open until Close
+
+	// failed is the first write that failed (a full disk, an I/O error).
+	// From then on the wallet refuses every read and write until it is
+	// reopened: Pebble keeps a failed batch in its memtable, readable
+	// though not on disk, and panics on the next write after a failed WAL
+	// write (pebble v1.1.5 commitWrite), with its commit pipeline locked.
+	failed error
 }
 
 // ErrWalletSync reports a wallet whose openings do not match the ledger.
@@ -45,13 +53,18 @@ var (
 	ErrWalletCorrupt    = errors.New("corrupt")
 	ErrWalletUnreadable = errors.New("unreadable")
 	ErrWalletExists     = errors.New("already there")
+	ErrWalletDiskFull   = errors.New("on a full disk")
 )
+
+// ErrWalletWrite marks a wallet write that failed (errors.Is); the cause,
+// such as syscall.ENOSPC, is wrapped too.
+var ErrWalletWrite = errors.New("ledger: wallet write failed")
 
 // WalletError says why a party's wallet cannot be opened (or created), the
 // file at fault, and what to run. Its message is one line. Opening never
 // changes a wallet that fails to open: its files are left as they were.
 type WalletError struct {
-	Kind   error  // ErrWalletLocked, ErrWalletMissing, ErrWalletCorrupt, ErrWalletUnreadable or ErrWalletExists
+	Kind   error  // ErrWalletLocked, ErrWalletMissing, ErrWalletCorrupt, ErrWalletUnreadable, ErrWalletExists or ErrWalletDiskFull
 	Dir    string // the wallet directory
 	Detail string // what was found, naming the file
 	Fix    string // what to do
@@ -72,9 +85,39 @@ const (
 	lockFile      = "LOCK" // Pebble's lock file
 )
 
+// walletFS is the filesystem under every wallet's Pebble; tests put one
+// that fails writes (a full disk) here.
+var walletFS = vfs.Default
+
 func walletOptions() *pebble.Options {
-	return &pebble.Options{Logger: pebblekv.QuietLogger{}}
+	return &pebble.Options{Logger: walletLogger{}, FS: walletFS}
 }
+
+// walletLogger is pebblekv.QuietLogger, but for the panic of its Fatalf:
+// Pebble calls every failed commit fatal (pebble v1.1.5 DB.applyInternal),
+// a full disk included, and Wallet.commit turns that panic back into the
+// error.
+type walletLogger struct{ pebblekv.QuietLogger }
+
+func (walletLogger) Fatalf(format string, args ...interface{}) {
+	f := &pebbleFatal{msg: fmt.Sprintf("pebble: "+format, args...)}
+	for _, a := range args {
+		if err, ok := a.(error); ok && f.cause == nil {
+			f.cause = err
+		}
+	}
+	panic(f)
+}
+
+// pebbleFatal is what walletLogger.Fatalf panics with: Pebble's message
+// and the error it was given.
+type pebbleFatal struct {
+	msg   string
+	cause error
+}
+
+func (f *pebbleFatal) Error() string { return f.msg }
+func (f *pebbleFatal) Unwrap() error { return f.cause }
 
 // restoreFix is the recovery for a wallet that is gone or damaged: a
 // backup, or a rebuild from the ledger and the party's keys (Recover).
@@ -128,6 +171,10 @@ func OpenWallet(id *Identity) (*Wallet, error) {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, unreadable(dir, err)
 		}
+		if errors.Is(err, syscall.ENOSPC) { // opening writes: a new log, a new manifest
+			return nil, &WalletError{Kind: ErrWalletDiskFull, Dir: dir, Detail: pebblekv.OneLine(err),
+				Fix: "its files are left as they are; free space on its disk and run the command again"}
+		}
 		return nil, &WalletError{Kind: ErrWalletCorrupt, Dir: dir, Detail: pebblekv.OneLine(err), Fix: restoreFix(dir, true)}
 	}
 	return &Wallet{id: id, db: db, lock: lock}, nil
@@ -169,7 +216,7 @@ func createWalletAt(id *Identity, dir string) (*Wallet, error) {
 // lockWallet takes the wallet's LOCK, as Pebble would, so that the checks
 // before the open see no other writer.
 func lockWallet(dir string) (*pebble.Lock, error) {
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	lock, err := pebble.LockDirectory(dir, walletFS)
 	if err == nil {
 		return lock, nil
 	}
@@ -214,6 +261,9 @@ func (w *Wallet) Close() error {
 func (w *Wallet) Identity() *Identity { return w.id }
 
 func (w *Wallet) get(key []byte) ([]byte, error) {
+	if err := w.refused(); err != nil {
+		return nil, err
+	}
 	v, err := pebblekv.Get(w.db, key)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: wallet: %w", err)
@@ -222,6 +272,9 @@ func (w *Wallet) get(key []byte) ([]byte, error) {
 }
 
 func (w *Wallet) scan(prefix []byte) ([]pebblekv.Pair, error) {
+	if err := w.refused(); err != nil {
+		return nil, err
+	}
 	out, err := pebblekv.Scan(w.db, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: wallet: %w", err)
@@ -235,10 +288,44 @@ func (w *Wallet) write(fn func(b *pebble.Batch) error) error {
 	if err := fn(b); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("ledger: wallet: %w", err)
+	return w.commit(b)
+}
+
+// commit writes b, synced, or keeps the first failure (Wallet.failed).
+// Every write is synced: an unsynced write's failure is reported to no
+// one, and the next write would meet it as a panic inside Pebble, with
+// its commit pipeline locked. A synced write's failure is reported, once
+// its batch is through the pipeline, as walletLogger's panic, recovered
+// here; the wallet then never commits again.
+func (w *Wallet) commit(b *pebble.Batch) (err error) {
+	if err := w.refused(); err != nil {
+		return err
 	}
-	return nil
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(*pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			err = f
+			if f.cause != nil {
+				err = f.cause
+			}
+		}
+		if err != nil {
+			w.failed = fmt.Errorf("%w in %s: %w", ErrWalletWrite, WalletDir(w.id.Home), err)
+			err = w.failed
+		}
+	}()
+	return b.Commit(pebble.Sync)
+}
+
+// refused is the error of a wallet whose write failed earlier, or nil.
+func (w *Wallet) refused() error {
+	if w.failed == nil {
+		return nil
+	}
+	return fmt.Errorf("%w; the wallet reads and writes nothing more until it is opened again", w.failed)
 }
 
 func encodeOpening(wr *codec.Writer, o ledger.Opening) {
