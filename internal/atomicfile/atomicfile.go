@@ -3,13 +3,15 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Write writes data to a temporary file beside path with mode perm, syncs
-// it, and renames it into place.
+// it, renames it into place and syncs the directory.
 func Write(path string, data []byte, perm os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -30,8 +32,28 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
 	if err != nil {
 		return fmt.Errorf("atomicfile: write %s: %w", path, err)
 	}
 	return nil
+}
+
+// syncDir syncs a directory, making a rename into it durable: until then
+// a crash (power loss) may bring back the old name's content, or no file
+// at all, though Write has returned (a key file reported written, gone).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err = d.Sync(); errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		err = nil // a filesystem that cannot sync a directory: nothing more to do
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
