@@ -210,6 +210,9 @@ func ledgerError(err error) error {
 	if errors.Is(err, party.ErrWalletSync) {
 		return withHint(failf("%v", err), "run 'sable wallet sync'")
 	}
+	if errors.Is(err, party.ErrWalletWrite) {
+		return withHint(failf("%v", err), "free space on the wallet's disk, then run 'sable wallet sync': a transaction already sent stays in flight and commits once; do not pay it again")
+	}
 	if errors.Is(err, party.ErrSupplyCap) {
 		return withHint(failf("%v", err), "mint at most what can still be minted, or burn first")
 	}
