@@ -404,7 +404,11 @@ func (a *App) decodeAll(raws [][]byte) []*decoded {
 	return txs
 }
 
-// Commit writes the finalized block in one synced batch.
+// Commit writes the finalized block in one synced batch. If the batch
+// does not reach disk (a full disk), the app stays at the last block that
+// did, returns the store's one-line failure (after the WithFatal hook) and
+// refuses every later Commit: the store cannot be trusted again in this
+// process (diskfail.go).
 func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -413,6 +417,9 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	}
 	if err := a.store.commit(a.block, a.blockAt, a.blockH); err != nil {
 		return nil, err
+	}
+	if err := a.store.takeBackgroundError(); err != nil {
+		a.log.Warn("state store", "err", err.Error())
 	}
 	a.height, a.appHash = a.blockAt, a.blockH
 	a.metrics.committed(a.height)

@@ -35,6 +35,23 @@
 // the block's writes in key order; HE aggregates are added in transaction
 // order; genesis is written in the currencies' fixed order.
 //
+// # Durability
+//
+// FinalizeBlock only computes; Commit writes the block's changes, its
+// height and app hash in one synced Pebble batch, so the state on disk is
+// always a whole block. A crash before the batch is synced loses nothing
+// CometBFT cannot replay. A batch Pebble cannot write or sync (a full
+// disk) is not returned by Pebble as an error: it panics, with the batch
+// already readable in its memtable (diskfail.go). The Store then refuses
+// every read and commit, Commit returns one line naming the block, the
+// full disk and the fix, the App stays at the last durable height and app
+// hash, and the WithFatal hook runs: a node (ledger/node) logs that line
+// and exits with status 1. Once there is space the node starts at the
+// last durable block and CometBFT's handshake re-executes the failed one,
+// to the app hash the other validators reached (diskfull_test.go). A
+// background flush that fails is a warning at the next Commit: its
+// blocks are in the WAL.
+//
 // # Key schema (its own Pebble database, app/ in a validator's home)
 //
 //	p/<party>                 party: role, country, keys, nonce

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
@@ -23,12 +25,23 @@ import (
 // through a stack of overlays: a transaction writes into its own overlay,
 // merged into the block's only if it succeeds; the block's overlay reaches
 // Pebble in one synced batch at Commit, with the height and app hash.
+//
+// A write Pebble fails (a full disk: diskfail.go) leaves its database in a
+// state that cannot be trusted: the Store then refuses every read and
+// commit, and its owner stops the node.
 type Store struct {
 	db     *pebble.DB
 	lock   *pebble.Lock
 	cache  *pebble.Cache
 	dir    string
 	closed bool
+
+	failed     atomic.Pointer[error] // the first write Pebble failed, as one line (diskfail.go)
+	committing atomic.Int64          // the height commit is writing, 0 between commits
+	background atomic.Pointer[error] // a background flush or compaction's failure, not yet reported
+	onFatal    func(error)           // called once, with failed (WithFatal)
+	fatalOnce  sync.Once
+	opened     atomic.Bool // Pebble's open returned: its fatal errors are the store's failure
 }
 
 var (
@@ -42,7 +55,11 @@ var (
 // existing dir is never started over: damage that Pebble would misread
 // (a missing CURRENT, a truncated MANIFEST) or fail on is an error naming
 // the file and the recovery, and a panic in Pebble's open is an error.
-func OpenStore(dir string) (*Store, error) {
+func OpenStore(dir string) (*Store, error) { return openStore(dir, vfs.Default) }
+
+// openStore opens the state database on fs: vfs.Default, or in tests a
+// file system that fails writes as a full disk would.
+func openStore(dir string, fs vfs.FS) (*Store, error) {
 	existing := false
 	entries, err := os.ReadDir(dir)
 	switch {
@@ -55,7 +72,7 @@ func OpenStore(dir string) (*Store, error) {
 	case slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != "LOCK" }):
 		existing = true // it holds a database: open it as it is, or not at all
 	}
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	lock, err := pebble.LockDirectory(dir, fs)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: state %s is in use by another sable node (%v); stop it first", dir, err)
 	}
@@ -70,15 +87,20 @@ func OpenStore(dir string) (*Store, error) {
 			return nil, damagedState(dir, problem)
 		}
 	}
+	s := &Store{lock: lock, dir: dir}
 	opts := storeOptions()
-	opts.ErrorIfNotExists, opts.Lock = existing, lock
+	opts.ErrorIfNotExists, opts.Lock, opts.FS = existing, lock, fs
+	opts.Logger = storeLogger{s} // Pebble's fatal errors become the store's failure
+	opts.EventListener = &pebble.EventListener{BackgroundError: s.backgroundError}
 	db, err := pebblekv.Open(dir, opts)
 	if err != nil {
 		opts.Cache.Unref()
 		lock.Close()
 		return nil, damagedState(dir, pebblekv.OneLine(err))
 	}
-	return &Store{db: db, lock: lock, cache: opts.Cache, dir: dir}, nil
+	s.db, s.cache = db, opts.Cache
+	s.opened.Store(true)
+	return s, nil
 }
 
 // storeOptions sizes Pebble for the state's workload: every block rewrites
@@ -116,12 +138,21 @@ func damagedState(dir, problem string) error {
 		dir, problem, dir, dir, filepath.Base(dir))
 }
 
-// Close closes the database.
+// Close closes the database. A failed store's database is abandoned, not
+// closed: Pebble may hold its own mutex from the write that failed, and
+// closing would wait forever. Its directory lock is released (both the
+// Store's reference and the database's), so that the state can be opened
+// again once the disk has room.
 func (s *Store) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
+	if s.failure() != nil {
+		s.cache.Unref()
+		s.lock.Close()
+		return s.lock.Close()
+	}
 	err := s.db.Close()
 	s.cache.Unref()
 	if lerr := s.lock.Close(); err == nil {
@@ -132,6 +163,9 @@ func (s *Store) Close() error {
 
 // Committed returns the last committed height and app hash.
 func (s *Store) Committed() (int64, []byte, error) {
+	if err := s.failure(); err != nil {
+		return 0, nil, err
+	}
 	h, err := s.get(keyHeight)
 	if err != nil || h == nil {
 		return 0, nil, err
@@ -141,6 +175,9 @@ func (s *Store) Committed() (int64, []byte, error) {
 }
 
 func (s *Store) get(key []byte) ([]byte, error) {
+	if err := s.failure(); err != nil {
+		return nil, err
+	}
 	v, err := pebblekv.Get(s.db, key)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: read state: %w", err)
@@ -150,6 +187,9 @@ func (s *Store) get(key []byte) ([]byte, error) {
 
 // scan returns the committed key/values under prefix.
 func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
+	if err := s.failure(); err != nil {
+		return nil, err
+	}
 	entries, err := pebblekv.Scan(s.db, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: scan state: %w", err)
@@ -164,6 +204,9 @@ func (s *Store) scan(prefix []byte) (map[string][]byte, error) {
 // scanRange returns at most limit committed key/values in [lo, hi), in
 // key order.
 func (s *Store) scanRange(lo, hi []byte, limit int) ([]pebblekv.Pair, error) {
+	if err := s.failure(); err != nil {
+		return nil, err
+	}
 	entries, err := pebblekv.Range(s.db, lo, hi, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: scan state: %w", err)
@@ -172,10 +215,25 @@ func (s *Store) scanRange(lo, hi []byte, limit int) ([]pebblekv.Pair, error) {
 }
 
 // commit writes the overlay's changes, the height and the app hash in one
-// batch, synced: a block the app acknowledged is on disk.
-func (s *Store) commit(o *overlay, height int64, appHash []byte) error {
+// batch, synced: a block the app acknowledged is on disk. Pebble reports a
+// write or sync it could not make (a full disk) by a panic, through its
+// logger's Fatalf or directly; commit turns it into the store's failure
+// (diskfail.go), after which the store serves nothing: the block is in
+// Pebble's memtable, readable, but not durable.
+func (s *Store) commit(o *overlay, height int64, appHash []byte) (err error) {
+	if err := s.failure(); err != nil {
+		return err
+	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	s.committing.Store(height)
+	defer func() {
+		s.committing.Store(0)
+		if r := recover(); r != nil {
+			err = s.fail(height, r) // the batch stays in Pebble's queues: not closed, not reused
+			return
+		}
+		b.Close()
+	}()
 	for _, k := range o.sortedKeys() {
 		v := o.writes[k]
 		var err error
@@ -197,7 +255,7 @@ func (s *Store) commit(o *overlay, height int64, appHash []byte) error {
 		return fmt.Errorf("ledger: commit: %w", err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("ledger: commit: %w", err)
+		return s.fail(height, err) // Pebble v1.1.5 panics instead; whatever failed the WAL fails the store
 	}
 	return nil
 }
