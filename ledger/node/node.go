@@ -149,7 +149,7 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 		store.Close()
 		return nil, fmt.Errorf("ledger: genesis: %w", err)
 	}
-	appOpts := []state.Option{state.WithBlockMaxGas(doc.ConsensusParams.Block.MaxGas)}
+	appOpts := []state.Option{state.WithBlockMaxGas(doc.ConsensusParams.Block.MaxGas), state.WithFatal(fatal(log))}
 	if conf.Instrumentation.Prometheus { // served with CometBFT's on its endpoint (metrics.go)
 		m, err := state.NewMetrics(prometheus.DefaultRegisterer)
 		if err != nil {
@@ -196,6 +196,23 @@ func Start(ctx context.Context, home string, log *slog.Logger, opts ...Option) (
 	log.Info("node started", "home", home, "moniker", conf.Moniker, "rpc", conf.RPC.ListenAddress,
 		"p2p", conf.P2P.ListenAddress, "app_height", h, "replayed", h-before, "app_hash", fmt.Sprintf("%X", hash))
 	return &Node{cmt: cmt, app: app, abci: abciApp, store: store, dbs: dbs, conf: conf, log: log}, nil
+}
+
+// exit ends the process; a variable so that a test can see it called.
+var exit = os.Exit
+
+// fatal is the app's hook for a state store that can no longer be written
+// (a full disk at Commit): one line on the node's log, then exit status 1.
+// Returning the error to CometBFT instead would panic its consensus
+// routine, which recovers, logs "CONSENSUS FAILURE!!!" with a stack trace
+// and halts, leaving the process up with consensus stopped. Exiting is a
+// crash at Commit, which CometBFT's handshake recovers from on restart by
+// re-executing the block (state.WithFatal).
+func fatal(log *slog.Logger) func(error) {
+	return func(err error) {
+		log.Error("the validator stops: its state cannot be written", "err", err.Error())
+		exit(1)
+	}
 }
 
 // RPCAddr is the node's CometBFT RPC address as http://host:port.
