@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
@@ -350,7 +351,7 @@ func (n *nodeDBs) provider(ctx *cfg.DBContext) (dbm.DB, error) {
 	var db dbm.DB
 	var err error
 	if dbm.BackendType(ctx.Config.DBBackend) == dbm.PebbleDBBackend {
-		db, err = dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), &pebble.Options{Logger: pebbleLogger{n.log.With("db", ctx.ID)}})
+		db, err = dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), &pebble.Options{Logger: pebbleLogger{l: n.log.With("db", ctx.ID), dir: ctx.Config.DBDir()}})
 	} else {
 		db, err = cfg.DefaultDBProvider(ctx)
 	}
@@ -374,17 +375,35 @@ func (n *nodeDBs) closeAll() {
 	}
 }
 
-// pebbleLogger adapts slog to Pebble's logger.
-type pebbleLogger struct{ l *slog.Logger }
+// pebbleLogger adapts slog to Pebble's logger, for CometBFT's databases
+// under dir.
+type pebbleLogger struct {
+	l   *slog.Logger
+	dir string
+}
 
 func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...))
 }
 
+// Fatalf is Pebble giving up on one of CometBFT's databases: a write or
+// fsync that failed (a full disk), a WAL it cannot create, damage. The
+// database cannot be used again in this process, and CometBFT would meet
+// the panic Pebble expects here in whichever routine wrote, with a stack
+// trace, possibly leaving the process up and consensus halted. The node
+// stops instead, after one line that says what to do; CometBFT's WAL and
+// the handshake bring it back where it was on restart.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	p.l.Error(msg)
-	panic("pebble: " + msg)
+	fix := "check the disk under " + p.dir + " and start the node again"
+	for _, a := range args {
+		if err, ok := a.(error); ok && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
+			fix = "the disk is full: free space on the disk under " + p.dir + " and start the node again"
+		}
+	}
+	p.l.Error("the validator stops: a CometBFT database cannot be written", "err", "pebble: "+msg, "fix", fix)
+	exit(1)
+	panic("pebble: " + msg) // exit returns only in a test
 }
 
 // cometLogger routes CometBFT's logger to slog. CometBFT's info lines (a
