@@ -62,7 +62,8 @@ func TestTransferDiskFull(t *testing.T) {
 	full.Store(true)
 	_, err = bank.Sender.Transfer(ctx, party.TransferRequest{To: to, Currency: sgd, Amount: 700})
 	oneLine(t, err, "a transfer on a full disk")
-	if !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, party.ErrWalletWrite) || !strings.Contains(err.Error(), "nothing was sent") {
+	if !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, party.ErrWalletWrite) || !strings.Contains(err.Error(), "nothing was sent") ||
+		!strings.Contains(err.Error(), "check 'sable status ") {
 		t.Fatalf("a transfer on a full disk: %v", err)
 	}
 	if _, err := bank.Wallet.Projected(sgd); !errors.Is(err, party.ErrWalletWrite) {

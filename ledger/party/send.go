@@ -669,7 +669,12 @@ func (s *Sender) submit(ctx context.Context, tx *ledger.Tx, f *inflight) (ledger
 	raw := tx.Encode()
 	f.Nonce, f.TxID, f.Kind, f.Created, f.Raw, f.Sent = tx.Nonce, sha256.Sum256(raw), tx.Kind, time.Now().Unix(), raw, false
 	if err := s.W.putInflight(f); err != nil {
-		return ledger.TxID{}, fmt.Errorf("%w; nothing was sent", err)
+		// A record whose write failed may still reach the disk (a failed
+		// fsync of bytes the kernel then writes): the next command would
+		// find it in flight and send it. The bank learns the ID to look for
+		// before it pays again.
+		return ledger.TxID{}, fmt.Errorf("%w; nothing was sent: %s %s (nonce %d) was not broadcast, but if its record reached the disk all the same the next command sends it, once; check 'sable status %s' before paying again",
+			err, f.Kind, f.TxID, f.Nonce, f.TxID)
 	}
 	err := s.C.BroadcastRaw(ctx, raw)
 	var rej *ledger.Rejection
