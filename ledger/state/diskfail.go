@@ -61,6 +61,11 @@ func (s *Store) fail(height int64, r any) error {
 	return err
 }
 
+// diskFull reports whether err is a full disk or an exhausted quota.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
 // storeFailure is the one line an operator reads, wrapping Pebble's error
 // (errors.Is(err, syscall.ENOSPC) holds on a full disk).
 type storeFailure struct {
@@ -74,7 +79,7 @@ func (f *storeFailure) Unwrap() error { return f.err }
 // failureLine says what failed and what to do. A full disk is named as such.
 func failureLine(dir string, height int64, cause error) string {
 	problem, fix := "the disk failed a write", "check the disk under "+dir
-	if errors.Is(cause, syscall.ENOSPC) || errors.Is(cause, syscall.EDQUOT) {
+	if diskFull(cause) {
 		problem, fix = "the disk is full", "free space on the disk under "+dir
 	}
 	detail := pebblekv.OneLine(cause)

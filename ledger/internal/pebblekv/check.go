@@ -107,6 +107,10 @@ func isManifestName(s string) bool {
 func Open(dir string, opts *pebble.Options) (db *pebble.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if e, ok := r.(error); ok { // keeps the cause (a full disk) for errors.Is
+				db, err = nil, fmt.Errorf("pebble failed while opening the database: %w", e)
+				return
+			}
 			db, err = nil, fmt.Errorf("pebble failed while opening the database: %v", r)
 		}
 	}()
