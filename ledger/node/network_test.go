@@ -299,6 +299,67 @@ func TestNetwork(t *testing.T) {
 		b.settle(t, 0)
 	})
 
+	t.Run("validator state on a full disk", func(t *testing.T) {
+		requireMount(t)
+		app := filepath.Join(n.l.Validators[1].Home, "app")
+		n.stop(1)
+		// Restarted on a disk with no room: opening flushes the WAL's
+		// replay to a new table and fails. One line, status 1, and not
+		// "corrupt" (moving the state aside would only re-execute every
+		// block onto the same full disk).
+		free := smallDisk(t, app, 64<<10)
+		n.start(1)
+		ps := n.waitExit(1, 60*time.Second)
+		out := lastRun(n.Log(1))
+		if ps.ExitCode() != 1 || !strings.Contains(out, "the disk is full") || strings.Contains(out, "corrupt") || cometPanic(out) {
+			t.Fatalf("validator 1 started on a full disk: %v; want exit status 1 after one line naming the full disk:\n%s", ps, tail(out, 20))
+		}
+		t.Logf("started on a full disk: %v: %s", ps, lastLine(out, "the disk is full"))
+		if err := free(); err != nil {
+			t.Fatal(err)
+		}
+
+		// Room to open, then, once it runs, for a few blocks (each writes
+		// its currency books' HE aggregates): payments until the disk is
+		// full at a commit and validator 1 stops by itself.
+		wal, err := walBytes(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		free = smallDisk(t, app, wal+1<<20)
+		n.start(1)
+		n.waitHeight([]int{1}, n.maxHeight([]int{0, 2, 3}), 60*time.Second) // opened and caught up
+		if err := shrinkDisk(app, 512<<10); err != nil {
+			t.Fatal(err)
+		}
+		ps = nil
+		for i := 0; ps == nil; i++ {
+			if i == 60 {
+				t.Fatalf("validator 1 still runs after 60 payments on its small disk:\n%s", tail(n.Log(1), 20))
+			}
+			if _, err := b.transferVia(0, "bank-us", "bank-sg", ledger.Currencies[i%len(ledger.Currencies)].Code, b.amount()); err != nil {
+				t.Fatal(err)
+			}
+			ps, _ = n.WaitExit(1, 300*time.Millisecond)
+		}
+		down := n.maxHeight([]int{0, 2, 3})
+		out = lastRun(n.Log(1))
+		if ps.ExitCode() != 1 || !strings.Contains(out, "the validator stops") || !strings.Contains(out, "the disk is full") || cometPanic(out) {
+			t.Fatalf("validator 1 on a full disk: %v; want exit status 1 after one line naming the full disk, no panic:\n%s", ps, tail(out, 20))
+		}
+		t.Logf("validator 1 stopped when its disk filled (%v), the others at height %d: %s", ps, down, lastLine(out, "the validator stops"))
+
+		// Space freed: it restarts, re-executes what it had not stored and
+		// catches up to the others' app hash.
+		if err := free(); err != nil {
+			t.Fatal(err)
+		}
+		n.start(1)
+		h, hash := n.sameAppHash([]int{0, 1, 2, 3}, down+1, 60*time.Second)
+		t.Logf("validator 1 restarted with space: all four at height %d, app hash %X", h, hash)
+		b.settle(t, 0)
+	})
+
 	t.Run("balances", func(t *testing.T) {
 		b.settle(t, 1)
 		for _, bank := range testnet.Banks {
@@ -426,6 +487,28 @@ func rel(base, path string) string {
 		return r
 	}
 	return path
+}
+
+// lastRun is a validator log's last run.
+func lastRun(log string) string {
+	runs := strings.Split(log, "==== run ")
+	return runs[len(runs)-1]
+}
+
+// cometPanic reports a panic or a goroutine dump in a log.
+func cometPanic(log string) bool {
+	return strings.Contains(log, "panic") || strings.Contains(log, "goroutine ") || strings.Contains(log, "CONSENSUS FAILURE")
+}
+
+// lastLine is the last line of s that contains sub, or "".
+func lastLine(s, sub string) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], sub) {
+			return lines[i]
+		}
+	}
+	return ""
 }
 
 func tail(s string, lines int) string {
