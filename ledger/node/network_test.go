@@ -300,14 +300,13 @@ func TestNetwork(t *testing.T) {
 	})
 
 	t.Run("validator state on a full disk", func(t *testing.T) {
-		requireMount(t)
 		app := filepath.Join(n.l.Validators[1].Home, "app")
 		n.stop(1)
 		// Restarted on a disk with no room: opening flushes the WAL's
 		// replay to a new table and fails. One line, status 1, and not
 		// "corrupt" (moving the state aside would only re-execute every
 		// block onto the same full disk).
-		free := smallDisk(t, app, 64<<10)
+		disk := smallDisk(t, app, 64<<10, func() { n.start(1) })
 		n.start(1)
 		ps := n.waitExit(1, 60*time.Second)
 		out := lastRun(n.Log(1))
@@ -315,23 +314,17 @@ func TestNetwork(t *testing.T) {
 			t.Fatalf("validator 1 started on a full disk: %v; want exit status 1 after one line naming the full disk:\n%s", ps, tail(out, 20))
 		}
 		t.Logf("started on a full disk: %v: %s", ps, lastLine(out, "the disk is full"))
-		if err := free(); err != nil {
-			t.Fatal(err)
-		}
+		n.must(disk.Free())
 
 		// Room to open, then, once it runs, for a few blocks (each writes
 		// its currency books' HE aggregates): payments until the disk is
 		// full at a commit and validator 1 stops by itself.
-		wal, err := walBytes(app)
-		if err != nil {
-			t.Fatal(err)
-		}
-		free = smallDisk(t, app, wal+1<<20)
+		wal, err := localnet.WALBytes(app)
+		n.must(err)
+		disk = smallDisk(t, app, wal+1<<20, nil)
 		n.start(1)
 		n.waitHeight([]int{1}, n.maxHeight([]int{0, 2, 3}), 60*time.Second) // opened and caught up
-		if err := shrinkDisk(app, 512<<10); err != nil {
-			t.Fatal(err)
-		}
+		n.must(disk.Shrink(512 << 10))
 		ps = nil
 		for i := 0; ps == nil; i++ {
 			if i == 60 {
@@ -351,9 +344,7 @@ func TestNetwork(t *testing.T) {
 
 		// Space freed: it restarts, re-executes what it had not stored and
 		// catches up to the others' app hash.
-		if err := free(); err != nil {
-			t.Fatal(err)
-		}
+		n.must(disk.Free())
 		n.start(1)
 		h, hash := n.sameAppHash([]int{0, 1, 2, 3}, down+1, 60*time.Second)
 		t.Logf("validator 1 restarted with space: all four at height %d, app hash %X", h, hash)
@@ -487,6 +478,25 @@ func rel(base, path string) string {
 		return r
 	}
 	return path
+}
+
+// smallDisk is localnet.SmallDisk for a test: it skips where the process
+// may not mount (after restart, to leave the network as it was), and
+// unmounts at clean-up.
+func smallDisk(t *testing.T, dir string, spare int64, restart func()) *localnet.Disk {
+	t.Helper()
+	d, err := localnet.SmallDisk(dir, spare)
+	if errors.Is(err, localnet.ErrNoMount) {
+		if restart != nil {
+			restart()
+		}
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Unmount)
+	return d
 }
 
 // lastRun is a validator log's last run.
