@@ -74,6 +74,7 @@ ledger with its opening in the bank's wallet.`,
 	f.IntVar(&opts.BasePort, "base-port", testnet.DefaultBasePort, "first port; validator n uses BASE+10n+6 (p2p) and BASE+10n+7 (RPC)")
 	f.StringVar(&opts.ChainID, "chain-id", "sable-testnet", "chain id")
 	f.StringVar(&opts.KeysFrom, "keys", "", "reuse the proving and verifying keys in DIR (from 'sable ceremony finalize', whose record the genesis then pins, or 'sable setup --dev') instead of a fresh setup")
+	f.StringVar(&opts.Identities, "identities", "", "reuse the parties' identity keys from an earlier testnet in DIR (the homes whose keys signed the ceremony) instead of fresh ones")
 	f.DurationVar(&opts.TimeoutCommit, "timeout-commit", 300*time.Millisecond, "CometBFT's timeout_commit")
 	f.StringSliceVar(&opts.Regulators, "regulators", nil, "share the regulator's HE key among one party per jurisdiction, e.g. SG,HK,US,TH (homes DIR/regulators/<J>); needs --threshold")
 	f.IntVar(&opts.Threshold, "threshold", 3, "with --regulators: how many parties decrypt together")

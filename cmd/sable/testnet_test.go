@@ -35,6 +35,7 @@ func TestTestnetAndNodeCommands(t *testing.T) {
 		}
 	}
 
+	noNet := filepath.Join(t.TempDir(), "z") // a testnet that fails leaves no directory
 	for _, tc := range []struct {
 		args    []string
 		mention string
@@ -43,6 +44,7 @@ func TestTestnetAndNodeCommands(t *testing.T) {
 		{[]string{"testnet", "--validators", "4", "--fund", "1.5", "--out", filepath.Join(t.TempDir(), "x")}, "JPY"},
 		{[]string{"testnet", "--validators", "0", "--out", filepath.Join(t.TempDir(), "y")}, "at least 1"},
 		{[]string{"testnet", "--validators", "4"}, "--out is required"},
+		{[]string{"testnet", "--validators", "1", "--keys", filepath.Join(dir, "keys"), "--identities", t.TempDir(), "--out", noNet}, "is not a party home"},
 		{[]string{"node"}, "--home is required"},
 		{[]string{"node", "--home", filepath.Join(dir, "banks", "bank-sg")}, "not a validator home"},
 		{[]string{"node", "--home", filepath.Join(dir, "validators", "0"), "--log-level", "loud"}, "--log-level"},
@@ -51,5 +53,8 @@ func TestTestnetAndNodeCommands(t *testing.T) {
 		if code != 1 || !strings.HasPrefix(errs, "sable: error: ") || !strings.Contains(errs, tc.mention) {
 			t.Errorf("sable %s: exit %d, stderr %q; want exit 1 mentioning %q", strings.Join(tc.args, " "), code, errs, tc.mention)
 		}
+	}
+	if _, err := os.Stat(noNet); !os.IsNotExist(err) {
+		t.Errorf("a failed 'sable testnet --identities' left %s (%v)", noNet, err)
 	}
 }

@@ -70,6 +70,12 @@ type Options struct {
 	// finalize' bring their record (ceremony.json), whose hash the genesis
 	// pins (GenesisKeys.Ceremony).
 	KeysFrom string
+	// Identities reuses the parties' signing and memo keys from the homes
+	// of an earlier testnet in this directory (banks/<id>, issuers/<CUR>,
+	// regulator), instead of fresh ones: parties that signed ceremony
+	// contributions with their identity keys keep those keys in the
+	// genesis. Threshold regulator parties are always made fresh.
+	Identities string
 	// NoHE leaves the regulator without an HE key pair: payments then
 	// carry no flow ciphertexts (smaller, for proof-path experiments).
 	NoHE bool
@@ -221,6 +227,9 @@ func Write(dir string, opts Options) (*Layout, error) {
 		w.zkKeys, w.validatorKeys, w.identities, w.genesis, w.validatorConfigs, w.partyHomes, w.layoutFile,
 	} {
 		if err := step(); err != nil {
+			if w.created { // no half-written testnet: a directory this Write made goes
+				os.RemoveAll(dir)
+			}
 			return nil, err
 		}
 	}
@@ -236,6 +245,7 @@ type writer struct {
 	genVals  []types.GenesisValidator
 	members  []member
 	openings map[string]map[ledger.Currency]ledger.Opening // funded banks' genesis balances
+	created  bool                                          // dir did not exist: a failed Write removes it
 }
 
 // member is a party being written: its identity, its place in the layout
@@ -264,12 +274,14 @@ func newWriter(dir string, opts Options) (*writer, error) {
 	if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
 		return nil, fmt.Errorf("ledger: %s already holds a testnet; choose an empty directory", dir)
 	}
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	l := &Layout{Dir: dir, ChainID: opts.ChainID, GenesisFile: filepath.Join(dir, "genesis.json"),
 		KeysDir: filepath.Join(dir, "keys")}
-	return &writer{opts: opts, fund: fund, l: l, openings: map[string]map[ledger.Currency]ledger.Opening{}}, nil
+	return &writer{opts: opts, fund: fund, l: l, openings: map[string]map[ledger.Currency]ledger.Opening{},
+		created: errors.Is(statErr, os.ErrNotExist)}, nil
 }
 
 // withDefaults checks the options and fills in what was left zero.
@@ -419,13 +431,36 @@ func (w *writer) addMember(tp Party, cur ledger.Currency) error {
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	id, err := party.NewIdentity(party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: w.opts.ChainID,
+	id, err := w.identity(tp, party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country, ChainID: w.opts.ChainID,
 		Node: tp.Node, ZKKeys: rel})
 	if err != nil {
 		return err
 	}
 	w.members = append(w.members, member{id, tp, cur})
 	return nil
+}
+
+// identity is the party's identity under cfg: fresh keys, or with
+// Options.Identities the signing and memo keys of its home there, so that
+// a party keeps the key it signed with before the genesis existed (its
+// ceremony contributions).
+func (w *writer) identity(tp Party, cfg party.Config) (*party.Identity, error) {
+	if w.opts.Identities == "" {
+		return party.NewIdentity(cfg)
+	}
+	rel, err := filepath.Rel(w.l.Dir, tp.Home)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	home := filepath.Join(w.opts.Identities, rel)
+	old, err := party.LoadIdentity(home)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: identities: %w", err)
+	}
+	if old.Config.ID != cfg.ID || old.Config.Role != cfg.Role {
+		return nil, fmt.Errorf("ledger: identities: %s holds %s %q, not %s %q", home, old.Config.Role, old.Config.ID, cfg.Role, cfg.ID)
+	}
+	return &party.Identity{Config: cfg, Sign: old.Sign, MemoKey: old.MemoKey, MemoPub: old.MemoPub}, nil
 }
 
 // genesis writes the chain's genesis: the app state (parties, issuers,

@@ -301,3 +301,53 @@ func TestNodeInProcess(t *testing.T) {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestWriteWithIdentities: a testnet written with Identities gives every
+// bank, issuer and the regulator the signing and memo keys of its home in
+// the earlier testnet (the keys that signed its ceremony contributions),
+// and the genesis lists them; a party missing there is an error naming
+// its home, and nothing is written.
+func TestWriteWithIdentities(t *testing.T) {
+	first, err := testnet.Write(filepath.Join(t.TempDir(), "ids"), testnet.Options{Validators: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := testnet.Write(filepath.Join(t.TempDir(), "net"), testnet.Options{Validators: 1, ChainID: "sable-prod",
+		KeysFrom: first.KeysDir, Identities: first.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]ledger.GenesisParty{}
+	for _, p := range l.Genesis.Parties {
+		listed[p.ID] = p
+	}
+	homes := append(append([]testnet.Party{first.Regulator}, first.Banks...), first.Issuers...)
+	for i, now := range append(append([]testnet.Party{l.Regulator}, l.Banks...), l.Issuers...) {
+		was, err := party.LoadIdentity(homes[i].Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		is, err := party.LoadIdentity(now.Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !is.Sign.Equal(was.Sign) || is.MemoKey != was.MemoKey || is.Config.ID != was.Config.ID || is.Config.ChainID != "sable-prod" {
+			t.Errorf("%s: keys or chain differ from its earlier home", now.ID)
+		}
+		if listed[now.ID] != is.GenesisParty() {
+			t.Errorf("%s: the genesis lists %+v, its home %+v", now.ID, listed[now.ID], is.GenesisParty())
+		}
+	}
+
+	if err := os.RemoveAll(first.Banks[2].Home); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "net2")
+	_, err = testnet.Write(out, testnet.Options{Validators: 1, KeysFrom: first.KeysDir, Identities: first.Dir})
+	if err == nil || !strings.Contains(err.Error(), first.Banks[2].Home) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a party missing from the identities: %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a testnet that failed left %s behind (%v)", out, err)
+	}
+}
