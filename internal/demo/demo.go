@@ -23,6 +23,7 @@ import (
 	"github.com/sable-settlement/sable/ledger/client"
 	"github.com/sable-settlement/sable/ledger/party"
 	"github.com/sable-settlement/sable/ledger/testnet"
+	"github.com/sable-settlement/sable/zkp/ceremony"
 )
 
 // Options shape a demo run.
@@ -67,6 +68,10 @@ type demo struct {
 	// ceremonyHash is the keys' ceremony record hash, empty for
 	// development keys.
 	ceremonyHash string
+	// identities holds the parties' homes made before the ceremony, whose
+	// keys signed it and go into the genesis; empty for development keys.
+	identities string
+	signed     []ceremony.Party // the contributors and the keys they signed with
 }
 
 type member struct {
@@ -123,11 +128,14 @@ func (d *demo) start(ctx context.Context) error {
 	}
 	t0 := time.Now()
 	n, err := localnet.New(d.opts.Dir, localnet.Options{Options: testnet.Options{Validators: 4, ChainID: "sable-demo",
-		KeysFrom: keys, Regulators: d.opts.Regulators, Threshold: d.opts.Threshold}})
+		KeysFrom: keys, Identities: d.identities, Regulators: d.opts.Regulators, Threshold: d.opts.Threshold}})
 	if err != nil {
 		return err
 	}
 	d.net, d.layout = n, n.Layout
+	if err := d.checkSigners(); err != nil {
+		return err
+	}
 	if err := n.StartAll(ctx); err != nil {
 		return err
 	}

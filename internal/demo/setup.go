@@ -1,8 +1,10 @@
 package demo
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -30,6 +32,17 @@ func (d *demo) ceremony() (string, error) {
 	}
 	t0 := time.Now()
 	dir := filepath.Join(d.opts.Dir, "ceremony")
+	// The parties' identities come first, as in production: each bank
+	// signs its contributions with the key the genesis will list.
+	d.identities = filepath.Join(d.opts.Dir, "identities")
+	if err := testnet.WriteIdentities(d.identities); err != nil {
+		return "", fmt.Errorf("demo: identities: %w", err)
+	}
+	signers, err := d.signers(n)
+	if err != nil {
+		return "", err
+	}
+	d.signed = signers.parties()
 	steps := 0
 	next := func(what string) string { // every step writes a new transcript directory
 		steps++
@@ -39,14 +52,17 @@ func (d *demo) ceremony() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo: ceremony: %w", err)
 	}
-	if t, err = contributeAll(t, n, next); err != nil {
+	if t, err = contributeAll(t, signers, next); err != nil {
 		return "", err
 	}
 	if t, _, err = t.SealPhase1(next("seal"), d.beacon(1)); err != nil {
 		return "", fmt.Errorf("demo: ceremony: %w", err)
 	}
-	if t, err = contributeAll(t, n, next); err != nil {
+	if t, err = contributeAll(t, signers, next); err != nil {
 		return "", err
+	}
+	if err := t.RequireSigned(signers.parties()); err != nil { // what a bank runs before it trusts the keys
+		return "", fmt.Errorf("demo: ceremony: %w", err)
 	}
 	keys := filepath.Join(dir, "keys")
 	rec, err := t.Finalize(keys, d.beacon(2))
@@ -54,18 +70,65 @@ func (d *demo) ceremony() (string, error) {
 		return "", fmt.Errorf("demo: ceremony: %w", err)
 	}
 	d.ceremonyHash = rec.Hash
-	d.printf("ceremony  Groth16 keys from a multi-party setup: %d contributors in each phase (%s), each phase closed by a public beacon; ceremony %s (%s)\n",
+	d.printf("ceremony  Groth16 keys from a multi-party setup: %d contributors in each phase (%s), each contribution signed with the bank's identity key (the genesis lists the same keys), each phase closed by a public beacon; ceremony %s (%s)\n",
 		n, strings.Join(contributorNames(n), ", "), rec.Hash, time.Since(t0).Round(time.Millisecond))
 	return keys, nil
 }
 
-// contributeAll adds one contribution per contributor to the transcript's
-// current phase, each checking every contribution before it.
-func contributeAll(t *ceremony.Transcript, n int, next func(string) string) (*ceremony.Transcript, error) {
+// checkSigners checks that the genesis lists, for every bank that signed
+// the ceremony, the key it signed with: the signatures then name parties
+// of the chain, which 'sable ceremony verify --contributors' relies on.
+func (d *demo) checkSigners() error {
+	listed := map[string]string{}
+	for _, p := range d.layout.Genesis.Parties {
+		listed[p.ID] = p.SignKey
+	}
+	for _, p := range d.signed {
+		if listed[p.Name] != p.Key {
+			return fmt.Errorf("demo: %s signed the ceremony with key %s, the genesis lists %q", p.Name, ceremony.Fingerprint(p.Key), listed[p.Name])
+		}
+	}
+	return nil
+}
+
+// signer is a contributing bank and its identity key.
+type signer struct {
+	name string
+	key  ed25519.PrivateKey
+}
+
+type signerList []signer
+
+// parties lists the signers as 'sable ceremony verify --contributors' reads them.
+func (s signerList) parties() []ceremony.Party {
+	var ps []ceremony.Party
+	for _, c := range s {
+		ps = append(ps, ceremony.Party{Name: c.name, Key: hex.EncodeToString(c.key.Public().(ed25519.PublicKey))})
+	}
+	return ps
+}
+
+// signers loads the first n banks' identity keys from their homes under
+// d.identities.
+func (d *demo) signers(n int) (signerList, error) {
+	var s signerList
 	for _, name := range contributorNames(n) {
+		id, err := party.LoadIdentity(filepath.Join(d.identities, "banks", name))
+		if err != nil {
+			return nil, fmt.Errorf("demo: identities: %w", err)
+		}
+		s = append(s, signer{name, id.Sign})
+	}
+	return s, nil
+}
+
+// contributeAll adds one signed contribution per contributor to the
+// transcript's current phase, each checking every contribution before it.
+func contributeAll(t *ceremony.Transcript, signers signerList, next func(string) string) (*ceremony.Transcript, error) {
+	for _, c := range signers {
 		var err error
-		if t, _, err = t.Contribute(next(name), name); err != nil {
-			return nil, fmt.Errorf("demo: ceremony: %s contributes: %w", name, err)
+		if t, _, err = t.ContributeSigned(next(c.name), c.name, c.key); err != nil {
+			return nil, fmt.Errorf("demo: ceremony: %s contributes: %w", c.name, err)
 		}
 	}
 	return t, nil

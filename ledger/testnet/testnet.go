@@ -426,6 +426,31 @@ func (w *writer) identities() error {
 	return nil
 }
 
+// WriteIdentities writes, under dir, the home of every party a testnet
+// has (regulator, banks/<id>, issuers/<CUR>) with fresh identity keys and
+// nothing else: what each party holds before a genesis exists, to sign
+// its ceremony contributions with; Options.Identities then carries the
+// keys into the testnet.
+func WriteIdentities(dir string) error {
+	homes := []Party{{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator")}}
+	for _, b := range Banks {
+		homes = append(homes, Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID)})
+	}
+	for _, k := range ledger.Currencies {
+		homes = append(homes, Party{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Home: filepath.Join(dir, "issuers", k.Code.String())})
+	}
+	for _, tp := range homes {
+		id, err := party.NewIdentity(party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country})
+		if err != nil {
+			return err
+		}
+		if err := id.Write(tp.Home); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (w *writer) addMember(tp Party, cur ledger.Currency) error {
 	rel, err := filepath.Rel(tp.Home, w.l.KeysDir)
 	if err != nil {
