@@ -101,15 +101,17 @@ type storeLogger struct{ s *Store }
 func (storeLogger) Infof(string, ...any) {}
 
 func (l storeLogger) Fatalf(format string, args ...any) {
-	if !l.s.opened.Load() { // pebblekv.Open recovers it: the state is damaged
-		pebblekv.QuietLogger{}.Fatalf(format, args...)
-	}
 	cause := &storeFailure{msg: fmt.Sprintf(format, args...)}
 	for _, a := range args {
 		if err, ok := a.(error); ok {
-			cause.err = err // keeps the errno for failureLine
+			cause.err = err // keeps the errno for failureLine and for openStore
 			break
 		}
+	}
+	if !l.s.opened.Load() {
+		// pebblekv.Open recovers it, keeping the cause: openStore tells a
+		// full disk (a MANIFEST it cannot write) from a damaged state.
+		panic(cause)
 	}
 	panic(l.s.fail(l.s.committing.Load(), cause))
 }
