@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
@@ -24,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/viper"
 
+	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 	"github.com/sable-settlement/sable/ledger/state"
 	"github.com/sable-settlement/sable/zkp"
 )
@@ -394,16 +394,14 @@ func (p pebbleLogger) Infof(format string, args ...any) {
 // stops instead, after one line that says what to do; CometBFT's WAL and
 // the handshake bring it back where it was on restart.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	f := pebblekv.NewFatal("pebble: "+format, args...)
 	fix := "check the disk under " + p.dir + " and start the node again"
-	for _, a := range args {
-		if err, ok := a.(error); ok && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
-			fix = "the disk is full: free space on the disk under " + p.dir + " and start the node again"
-		}
+	if pebblekv.DiskFull(f) {
+		fix = "the disk is full: free space on the disk under " + p.dir + " and start the node again"
 	}
-	p.l.Error("the validator stops: a CometBFT database cannot be written", "err", "pebble: "+msg, "fix", fix)
+	p.l.Error("the validator stops: a CometBFT database cannot be written", "err", f.Msg, "fix", fix)
 	exit(1)
-	panic("pebble: " + msg) // exit returns only in a test
+	panic(f) // exit returns only in a test
 }
 
 // cometLogger routes CometBFT's logger to slog. CometBFT's info lines (a

@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/vfs"
@@ -90,34 +89,11 @@ const (
 var walletFS = vfs.Default
 
 func walletOptions() *pebble.Options {
-	return &pebble.Options{Logger: walletLogger{}, FS: walletFS}
+	// Pebble calls every failed commit fatal (pebble v1.1.5
+	// DB.applyInternal), a full disk included: QuietLogger's panic, which
+	// Wallet.commit turns back into the error.
+	return &pebble.Options{Logger: pebblekv.QuietLogger{}, FS: walletFS}
 }
-
-// walletLogger is pebblekv.QuietLogger, but for the panic of its Fatalf:
-// Pebble calls every failed commit fatal (pebble v1.1.5 DB.applyInternal),
-// a full disk included, and Wallet.commit turns that panic back into the
-// error.
-type walletLogger struct{ pebblekv.QuietLogger }
-
-func (walletLogger) Fatalf(format string, args ...interface{}) {
-	f := &pebbleFatal{msg: fmt.Sprintf("pebble: "+format, args...)}
-	for _, a := range args {
-		if err, ok := a.(error); ok && f.cause == nil {
-			f.cause = err
-		}
-	}
-	panic(f)
-}
-
-// pebbleFatal is what walletLogger.Fatalf panics with: Pebble's message
-// and the error it was given.
-type pebbleFatal struct {
-	msg   string
-	cause error
-}
-
-func (f *pebbleFatal) Error() string { return f.msg }
-func (f *pebbleFatal) Unwrap() error { return f.cause }
 
 // restoreFix is the recovery for a wallet that is gone or damaged: a
 // backup, or a rebuild from the ledger and the party's keys (Recover).
@@ -171,7 +147,7 @@ func OpenWallet(id *Identity) (*Wallet, error) {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, unreadable(dir, err)
 		}
-		if errors.Is(err, syscall.ENOSPC) { // opening writes: a new log, a new manifest
+		if pebblekv.DiskFull(err) { // opening writes: a new log, a new manifest
 			return nil, &WalletError{Kind: ErrWalletDiskFull, Dir: dir, Detail: pebblekv.OneLine(err),
 				Fix: "its files are left as they are; free space on its disk and run the command again"}
 		}
@@ -295,7 +271,7 @@ func (w *Wallet) write(fn func(b *pebble.Batch) error) error {
 // Every write is synced: an unsynced write's failure is reported to no
 // one, and the next write would meet it as a panic inside Pebble, with
 // its commit pipeline locked. A synced write's failure is reported, once
-// its batch is through the pipeline, as walletLogger's panic, recovered
+// its batch is through the pipeline, as QuietLogger's panic, recovered
 // here; the wallet then never commits again.
 func (w *Wallet) commit(b *pebble.Batch) (err error) {
 	if err := w.refused(); err != nil {
@@ -303,13 +279,13 @@ func (w *Wallet) commit(b *pebble.Batch) (err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			f, ok := r.(*pebbleFatal)
+			f, ok := r.(*pebblekv.Fatal)
 			if !ok {
 				panic(r)
 			}
 			err = f
-			if f.cause != nil {
-				err = f.cause
+			if f.Err != nil {
+				err = f.Err
 			}
 		}
 		if err != nil {

@@ -1,9 +1,7 @@
 package state
 
 import (
-	"errors"
 	"fmt"
-	"syscall"
 
 	"github.com/sable-settlement/sable/ledger/internal/pebblekv"
 )
@@ -61,11 +59,6 @@ func (s *Store) fail(height int64, r any) error {
 	return err
 }
 
-// diskFull reports whether err is a full disk or an exhausted quota.
-func diskFull(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
-}
-
 // storeFailure is the one line an operator reads, wrapping Pebble's error
 // (errors.Is(err, syscall.ENOSPC) holds on a full disk).
 type storeFailure struct {
@@ -79,7 +72,7 @@ func (f *storeFailure) Unwrap() error { return f.err }
 // failureLine says what failed and what to do. A full disk is named as such.
 func failureLine(dir string, height int64, cause error) string {
 	problem, fix := "the disk failed a write", "check the disk under "+dir
-	if diskFull(cause) {
+	if pebblekv.DiskFull(cause) {
 		problem, fix = "the disk is full", "free space on the disk under "+dir
 	}
 	detail := pebblekv.OneLine(cause)
@@ -101,19 +94,12 @@ type storeLogger struct{ s *Store }
 func (storeLogger) Infof(string, ...any) {}
 
 func (l storeLogger) Fatalf(format string, args ...any) {
-	cause := &storeFailure{msg: fmt.Sprintf(format, args...)}
-	for _, a := range args {
-		if err, ok := a.(error); ok {
-			cause.err = err // keeps the errno for failureLine and for openStore
-			break
-		}
-	}
 	if !l.s.opened.Load() {
 		// pebblekv.Open recovers it, keeping the cause: openStore tells a
 		// full disk (a MANIFEST it cannot write) from a damaged state.
-		panic(cause)
+		pebblekv.QuietLogger{}.Fatalf(format, args...)
 	}
-	panic(l.s.fail(l.s.committing.Load(), cause))
+	panic(l.s.fail(l.s.committing.Load(), pebblekv.NewFatal(format, args...))) // the cause keeps the errno for failureLine
 }
 
 // backgroundError is Pebble's event listener for a failed background
@@ -128,7 +114,7 @@ func (s *Store) takeBackgroundError() error {
 		return nil
 	}
 	problem := "failed"
-	if errors.Is(*p, syscall.ENOSPC) || errors.Is(*p, syscall.EDQUOT) {
+	if pebblekv.DiskFull(*p) {
 		problem = "failed: the disk is full"
 	}
 	return fmt.Errorf("ledger: validator state %s: a background flush or compaction %s (%s); committed blocks are safe in its WAL, but commits stall once its memtables fill: free space on the disk",

@@ -96,7 +96,7 @@ func openStore(dir string, fs vfs.FS) (*Store, error) {
 	if err != nil {
 		opts.Cache.Unref()
 		lock.Close()
-		if diskFull(err) { // opening writes: the WAL's replay is flushed to a new table
+		if pebblekv.DiskFull(err) { // opening writes: the WAL's replay is flushed to a new table
 			return nil, errors.New(failureLine(dir, 0, err))
 		}
 		return nil, damagedState(dir, pebblekv.OneLine(err))

@@ -7,6 +7,7 @@ package pebblekv
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/cockroachdb/pebble"
 )
@@ -73,10 +74,38 @@ func PrefixEnd(p []byte) []byte {
 }
 
 // QuietLogger keeps Pebble's routine messages (WAL replay and the like) out
-// of a command's output; fatal ones still stop the process.
+// of a command's output; fatal ones still stop the process, as a panic
+// with a *Fatal, which keeps Pebble's error for whoever recovers it.
 type QuietLogger struct{}
 
 func (QuietLogger) Infof(string, ...interface{}) {}
 func (QuietLogger) Fatalf(format string, args ...interface{}) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
+	panic(NewFatal("pebble: "+format, args...))
+}
+
+// Fatal is one of Pebble's fatal messages and the error it was given, if
+// any: errors.Is sees through it to the cause (a full disk's ENOSPC).
+type Fatal struct {
+	Msg string
+	Err error
+}
+
+// NewFatal formats a fatal message and keeps its first error argument.
+func NewFatal(format string, args ...interface{}) *Fatal {
+	f := &Fatal{Msg: fmt.Sprintf(format, args...)}
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			f.Err = err
+			break
+		}
+	}
+	return f
+}
+
+func (f *Fatal) Error() string { return f.Msg }
+func (f *Fatal) Unwrap() error { return f.Err }
+
+// DiskFull reports whether err is a full disk or an exhausted quota.
+func DiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
