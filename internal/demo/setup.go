@@ -61,7 +61,7 @@ func (d *demo) ceremony() (string, error) {
 	if t, err = contributeAll(t, signers, next); err != nil {
 		return "", err
 	}
-	if err := t.RequireSigned(signers.parties()); err != nil { // what a bank runs before it trusts the keys
+	if err := t.RequireSigned(d.signed); err != nil { // what a bank runs before it trusts the keys
 		return "", fmt.Errorf("demo: ceremony: %w", err)
 	}
 	keys := filepath.Join(dir, "keys")

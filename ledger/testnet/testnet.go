@@ -404,26 +404,41 @@ func (w *writer) validatorHome(v *Validator) (types.GenesisValidator, error) {
 // currency's issuer; parties are spread over the validators' RPCs.
 func (w *writer) identities() error {
 	nodeRPC := func(i int) string { return w.l.Validators[i%len(w.l.Validators)].RPC }
-	w.l.Regulator = Party{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(w.l.Dir, "regulator"), Node: nodeRPC(0)}
+	reg, banks, issuers := placeParties(w.l.Dir)
+	w.l.Regulator = reg
+	w.l.Regulator.Node = nodeRPC(0)
 	if err := w.addMember(w.l.Regulator, ledger.Currency{}); err != nil {
 		return err
 	}
-	for i, b := range Banks {
-		tp := Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(w.l.Dir, "banks", b.ID), Node: nodeRPC(i)}
+	for i, tp := range banks {
+		tp.Node = nodeRPC(i)
 		w.l.Banks = append(w.l.Banks, tp)
 		if err := w.addMember(tp, ledger.Currency{}); err != nil {
 			return err
 		}
 	}
-	for i, k := range ledger.Currencies {
-		tp := Party{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Currency: k.Code.String(),
-			Home: filepath.Join(w.l.Dir, "issuers", k.Code.String()), Node: nodeRPC(i)}
+	for i, tp := range issuers {
+		tp.Node = nodeRPC(i)
 		w.l.Issuers = append(w.l.Issuers, tp)
-		if err := w.addMember(tp, k.Code); err != nil {
+		if err := w.addMember(tp, ledger.Currencies[i].Code); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// placeParties places the regulator, every bank (Banks order) and every
+// currency's issuer (Currencies order) under dir, without nodes.
+func placeParties(dir string) (reg Party, banks, issuers []Party) {
+	reg = Party{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator")}
+	for _, b := range Banks {
+		banks = append(banks, Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID)})
+	}
+	for _, k := range ledger.Currencies {
+		issuers = append(issuers, Party{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Currency: k.Code.String(),
+			Home: filepath.Join(dir, "issuers", k.Code.String())})
+	}
+	return reg, banks, issuers
 }
 
 // WriteIdentities writes, under dir, the home of every party a testnet
@@ -432,14 +447,8 @@ func (w *writer) identities() error {
 // its ceremony contributions with; Options.Identities then carries the
 // keys into the testnet.
 func WriteIdentities(dir string) error {
-	homes := []Party{{ID: RegulatorID, Role: "regulator", Country: "SG", Home: filepath.Join(dir, "regulator")}}
-	for _, b := range Banks {
-		homes = append(homes, Party{ID: b.ID, Role: "bank", Country: b.Country, Home: filepath.Join(dir, "banks", b.ID)})
-	}
-	for _, k := range ledger.Currencies {
-		homes = append(homes, Party{ID: IssuerID(k.Code), Role: "issuer", Country: issuerCountry[k.Code.String()], Home: filepath.Join(dir, "issuers", k.Code.String())})
-	}
-	for _, tp := range homes {
+	reg, banks, issuers := placeParties(dir)
+	for _, tp := range append(append([]Party{reg}, banks...), issuers...) {
 		id, err := party.NewIdentity(party.Config{ID: tp.ID, Role: tp.Role, Country: tp.Country})
 		if err != nil {
 			return err
