@@ -300,16 +300,18 @@ func (sc *AmountScanner) findInts(data []byte) []Match {
 			be = be && w[z] == 0
 		}
 		if le {
-			ms = sc.appendInt(ms, binary.LittleEndian.Uint64(w), LittleEndian, i)
+			ms = sc.appendMatch(ms, binary.LittleEndian.Uint64(w), LittleEndian, i)
 		}
 		if be {
-			ms = sc.appendInt(ms, binary.BigEndian.Uint64(w), BigEndian, i)
+			ms = sc.appendMatch(ms, binary.BigEndian.Uint64(w), BigEndian, i)
 		}
 	}
 	return ms
 }
 
-func (sc *AmountScanner) appendInt(ms []Match, v uint64, f Form, off int) []Match {
+// appendMatch appends v found in form f at off, if v is an amount or a
+// decoy.
+func (sc *AmountScanner) appendMatch(ms []Match, v uint64, f Form, off int) []Match {
 	if sc.real[v] || sc.draws[v] > 0 {
 		ms = append(ms, Match{Value: v, Form: f, Offset: off, Decoy: !sc.real[v]})
 	}
@@ -329,8 +331,8 @@ func (sc *AmountScanner) findDecimals(data []byte) []Match {
 			j++
 		}
 		if standalone(data, i, j) {
-			if v, f, ok := sc.readDecimal(data[i:j]); ok && (sc.real[v] || sc.draws[v] > 0) {
-				ms = append(ms, Match{Value: v, Form: f, Offset: i, Decoy: !sc.real[v]})
+			if v, f, ok := sc.readDecimal(data[i:j]); ok {
+				ms = sc.appendMatch(ms, v, f, i)
 			}
 		}
 		i = j
